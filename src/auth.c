@@ -1,0 +1,477 @@
+/* Authentication: turning the Authorization header into r->who.
+ *
+ * Two kinds of credential arrive as "Bearer TOKEN":
+ * - a JWT from the users' identity provider. libjwt 1.10 verifies only the
+ *   signature, and with the algorithm named by the token itself, so this
+ *   file pins the algorithm (alg confusion: an HS256 token "signed" with an
+ *   RS256 public key as HMAC secret) and checks every claim itself.
+ * - an "agk_" API key, looked up by the id it embeds; its secret's hash is
+ *   compared in constant time with the stored one.
+ * Every failure answers the same 401, so a client learns nothing about why;
+ * the reason goes to the log, never the credential. */
+#include "auth.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <jwt.h>
+#include <openssl/crypto.h>
+
+#include "apikey.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "errors.h"
+#include "response.h"
+
+/* Real tokens are well under 2 KiB; a cap keeps a hostile header from costing
+ * base64 and JSON work, and bounds what libjwt ever sees. */
+#define JWT_MAX_LEN 8192
+/* Claims are small; anything deeper than this is not a token we issued. */
+#define CLAIMS_MAX_DEPTH 32
+
+/* ---- Bearer header and query string ---------------------------------- */
+
+int auth_bearer_token(const char *header, const char **tok, size_t *len)
+{
+    static const char scheme[] = "Bearer";
+    const char *p, *start;
+
+    if (header == NULL || strncasecmp(header, scheme, sizeof scheme - 1) != 0)
+        return -1;
+    p = header + sizeof scheme - 1;
+    if (*p != ' ')
+        return -1;
+    while (*p == ' ')
+        p++;
+    start = p;
+    /* Visible ASCII only: no spaces, controls or bytes >= 0x80 inside. */
+    while (*p > ' ' && *p < 0x7f)
+        p++;
+    if (p == start)
+        return -1;
+    *len = (size_t)(p - start);
+    while (*p == ' ')
+        p++;
+    if (*p != '\0')
+        return -1;
+    *tok = start;
+    return 0;
+}
+
+int auth_query_has_credential(const char *query)
+{
+    /* Names are compared raw (not percent-decoded): the point is to stop the
+     * common mistake of pasting a token into a URL, where it would end up in
+     * access logs and browser history, not to parse adversarial URLs. */
+    static const char *const names[] = {
+        "access_token", "token", "api_key", "apikey", "key", "jwt", "authorization",
+    };
+    const char *p = query;
+
+    if (p == NULL)
+        return 0;
+    while (*p != '\0') {
+        size_t seg = strcspn(p, "&");
+        size_t nlen = strcspn(p, "&="); /* never beyond seg */
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            if (strlen(names[i]) == nlen && strncasecmp(p, names[i], nlen) == 0)
+                return 1;
+        }
+        p += seg;
+        if (*p == '&')
+            p++;
+    }
+    return 0;
+}
+
+/* ---- JWT ------------------------------------------------------------- */
+
+static jwt_alg_t pinned_alg(enum jwt_pin pin)
+{
+    switch (pin) {
+    case PIN_HS256:
+        return JWT_ALG_HS256;
+    case PIN_RS256:
+        return JWT_ALG_RS256;
+    case PIN_ES256:
+        return JWT_ALG_ES256;
+    }
+    return JWT_ALG_INVAL;
+}
+
+static bool is_b64url(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+/* True when token is exactly three non-empty unpadded base64url segments
+ * separated by dots. Catches garbage (and alg "none" tokens with an empty
+ * signature) before libjwt's lenient decoder sees them. */
+static bool jwt_shape_ok(const char *token, size_t len)
+{
+    size_t seglen = 0;
+    int dots = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (token[i] == '.') {
+            /* A base64 group of one character encodes no whole byte. */
+            if (seglen == 0 || seglen % 4 == 1 || ++dots > 2)
+                return false;
+            seglen = 0;
+        } else if (is_b64url(token[i])) {
+            seglen++;
+        } else {
+            return false;
+        }
+    }
+    return dots == 2 && seglen > 0 && seglen % 4 != 1;
+}
+
+/* Reads an optional NumericDate claim. 1 with *out set when present, 0 when
+ * absent, -1 when present but not an integer (a string "exp" must not be
+ * read as 0 or skipped). */
+static int claim_time(struct json_object *claims, const char *name, long long *out)
+{
+    struct json_object *v;
+
+    if (!json_object_object_get_ex(claims, name, &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_int))
+        return -1;
+    *out = (long long)json_object_get_int64(v);
+    return 1;
+}
+
+/* True when v is a string equal to want. By length, since JSON strings may
+ * hold "\u0000" and "ours\u0000evil" must not pass as "ours". */
+static bool string_is(struct json_object *v, const char *want)
+{
+    size_t n = strlen(want);
+
+    return json_object_is_type(v, json_type_string) &&
+           (size_t)json_object_get_string_len(v) == n &&
+           memcmp(json_object_get_string(v), want, n) == 0;
+}
+
+/* "aud" may be one string or an array of strings (RFC 7519 4.1.3). */
+static bool audience_ok(struct json_object *claims, const char *want)
+{
+    struct json_object *aud;
+
+    if (!json_object_object_get_ex(claims, "aud", &aud))
+        return false;
+    if (json_object_is_type(aud, json_type_string))
+        return string_is(aud, want);
+    if (!json_object_is_type(aud, json_type_array))
+        return false;
+    for (size_t i = 0; i < json_object_array_length(aud); i++) {
+        if (string_is(json_object_array_get_idx(aud, i), want))
+            return true;
+    }
+    return false;
+}
+
+/* The claims as a json-c object (new reference), parsed from libjwt's JSON
+ * text: libjwt's objects are jansson's and must never meet json-c's. */
+static struct json_object *claims_of(jwt_t *jwt)
+{
+    struct json_tokener *tok = NULL;
+    struct json_object *obj = NULL;
+    char *text = jwt_get_grants_json(jwt, NULL);
+    size_t n;
+
+    if (text == NULL)
+        goto fail;
+    tok = json_tokener_new_ex(CLAIMS_MAX_DEPTH);
+    if (tok == NULL)
+        goto fail;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    n = strlen(text);
+    obj = json_tokener_parse_ex(tok, text, (int)n);
+    if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+        json_tokener_get_parse_end(tok) != n || !json_object_is_type(obj, json_type_object))
+        goto fail;
+    json_tokener_free(tok);
+    free(text); /* libjwt 1.10 has no jwt_free_str: jansson's dumps use malloc */
+    return obj;
+
+fail:
+    json_object_put(obj);
+    json_tokener_free(tok);
+    free(text);
+    return NULL;
+}
+
+/* Checks the registered claims at time now. 0 with user_id set, or -1 with
+ * *why set (a static string). */
+static int check_claims(const struct config *cfg, struct json_object *claims, long long now,
+                        char user_id[UUID_STR_LEN + 1], const char **why)
+{
+    struct json_object *v;
+    long long exp = 0, nbf = 0, iat = 0;
+    long long leeway = cfg->jwt_leeway_s > 0 ? cfg->jwt_leeway_s : 0;
+    int has;
+
+    /* Written as claim-vs-(now +/- leeway) so a huge claim value cannot
+     * overflow: now and leeway are both sane, claims are not. */
+    has = claim_time(claims, "exp", &exp);
+    if (has == 0) {
+        *why = "exp missing";
+        return -1;
+    }
+    if (has < 0) {
+        *why = "exp not an integer";
+        return -1;
+    }
+    if (exp <= now - leeway) {
+        *why = "expired";
+        return -1;
+    }
+
+    has = claim_time(claims, "nbf", &nbf);
+    if (has < 0) {
+        *why = "nbf not an integer";
+        return -1;
+    }
+    if (has > 0 && nbf > now + leeway) {
+        *why = "not yet valid (nbf)";
+        return -1;
+    }
+
+    has = claim_time(claims, "iat", &iat);
+    if (has < 0) {
+        *why = "iat not an integer";
+        return -1;
+    }
+    if (has > 0 && iat > now + leeway) {
+        *why = "issued in the future (iat)";
+        return -1;
+    }
+
+    if (cfg->jwt_audience != NULL && !audience_ok(claims, cfg->jwt_audience)) {
+        *why = "audience mismatch";
+        return -1;
+    }
+
+    if (cfg->jwt_issuer != NULL) {
+        if (!json_object_object_get_ex(claims, "iss", &v) || !string_is(v, cfg->jwt_issuer)) {
+            *why = "issuer mismatch";
+            return -1;
+        }
+    }
+
+    if (!json_object_object_get_ex(claims, "sub", &v) || !json_object_is_type(v, json_type_string)) {
+        *why = "sub missing";
+        return -1;
+    }
+    if (!uuid_valid_n(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
+        *why = "sub not a UUID";
+        return -1;
+    }
+    uuid_lower(json_object_get_string(v), user_id);
+    return 0;
+}
+
+int auth_verify_jwt(const struct config *cfg, const char *token, size_t len, long long now,
+                    char user_id[UUID_STR_LEN + 1], const char **why)
+{
+    jwt_t *jwt = NULL;
+    struct json_object *claims = NULL;
+    char *copy = NULL;
+    int rc = -1;
+
+    *why = "invalid token";
+    if (cfg == NULL || cfg->jwt_key == NULL || cfg->jwt_key_len == 0 || cfg->jwt_key_len > INT_MAX) {
+        /* Never reach jwt_decode without a key: with NULL it skips the
+         * signature check altogether. */
+        *why = "no verification key configured";
+        goto out;
+    }
+    if (token == NULL || len > JWT_MAX_LEN) {
+        *why = "token too long";
+        goto out;
+    }
+    if (!jwt_shape_ok(token, len)) {
+        *why = "token malformed";
+        goto out;
+    }
+    copy = xstrndup(token, len); /* jwt_decode wants a NUL-terminated string */
+    if (jwt_decode(&jwt, copy, cfg->jwt_key, (int)cfg->jwt_key_len) != 0) {
+        jwt = NULL;
+        *why = "bad signature or undecodable token";
+        goto out;
+    }
+    /* libjwt verified with the token's own alg: refuse any other than ours
+     * before trusting a single claim. */
+    if (jwt_get_alg(jwt) != pinned_alg(cfg->jwt_alg)) {
+        *why = "algorithm not the pinned one";
+        goto out;
+    }
+    claims = claims_of(jwt);
+    if (claims == NULL) {
+        *why = "claims unreadable";
+        goto out;
+    }
+    if (check_claims(cfg, claims, now, user_id, why) != 0)
+        goto out;
+    *why = NULL;
+    rc = 0;
+
+out:
+    json_object_put(claims);
+    jwt_free(jwt);
+    free(copy);
+    return rc;
+}
+
+/* ---- API keys -------------------------------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes exactly 2 * APIKEY_HASH_LEN hex digits. 0, or -1. */
+static int hash_from_hex(const char *hex, size_t len, unsigned char out[APIKEY_HASH_LEN])
+{
+    if (len != 2 * APIKEY_HASH_LEN)
+        return -1;
+    for (size_t i = 0; i < APIKEY_HASH_LEN; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static int reply_unauthorized(struct req *r, const char *message)
+{
+    /* RFC 6750 3: a 401 for a protected resource names the scheme. */
+    reply_header(r, "WWW-Authenticate", "Bearer realm=\"agora\"");
+    return reply_error(r, E_UNAUTHORIZED, NULL, "%s", message);
+}
+
+static int reject_api_key(struct req *r, const char *why, const char *key_id)
+{
+    /* The key id names a row and is no secret; it tells an operator which
+     * client is failing. The secret half is never logged. */
+    fprintf(stderr, "auth: rejected api key: %s key_id=%s request_id=%s\n", why, key_id,
+            r->request_id);
+    return reply_unauthorized(r, "invalid API key");
+}
+
+/* Looks the key up (outside any transaction: api_key_lookup is a SECURITY
+ * DEFINER function because the caller's identity is not known yet) and
+ * fills r->who. 0, or -1 after replying. */
+static int identify_api_key(struct req *r, const char *tok, size_t len)
+{
+    static const char sql[] = "SELECT project_id, organization_id, encode(secret_hash,'hex'), "
+                              "revoked FROM agora.api_key_lookup($1)";
+    struct apikey_parts parts;
+    unsigned char stored[APIKEY_HASH_LEN];
+    const char *params[1];
+    PGresult *res = NULL;
+    enum db_status st;
+    const char *project, *org, *revoked;
+    int rc = -1;
+
+    if (apikey_parse(tok, len, &parts) != 0) {
+        rc = reject_api_key(r, "malformed", "-");
+        goto out;
+    }
+    if (r->db == NULL) {
+        rc = reject_api_key(r, "no database to check against", parts.id);
+        goto out;
+    }
+    params[0] = parts.id;
+    st = db_exec(r->db, sql, 1, params, &res);
+    if (st != DB_OK) {
+        rc = db_reply_error(r, st);
+        goto out;
+    }
+    if (PQntuples(res) != 1 || PQnfields(res) != 4) {
+        rc = reject_api_key(r, "unknown key", parts.id);
+        goto out;
+    }
+    if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
+        PQgetisnull(res, 0, 3) ||
+        hash_from_hex(PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), stored) != 0) {
+        rc = reject_api_key(r, "stored row incomplete", parts.id);
+        goto out;
+    }
+    /* Compare before looking at revoked, so both answers take the same
+     * time; the message is the same anyway. */
+    if (!apikey_hash_equal(parts.hash, stored)) {
+        rc = reject_api_key(r, "secret mismatch", parts.id);
+        goto out;
+    }
+    revoked = PQgetvalue(res, 0, 3);
+    if (strcmp(revoked, "f") != 0) {
+        rc = reject_api_key(r, "revoked", parts.id);
+        goto out;
+    }
+    project = PQgetvalue(res, 0, 0);
+    org = PQgetvalue(res, 0, 1);
+    if (!uuid_valid(project) || !uuid_valid(org)) {
+        fprintf(stderr, "auth: api_key_lookup returned a non-UUID id request_id=%s\n",
+                r->request_id);
+        rc = reply_error(r, E_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    r->who.kind = CALLER_API_KEY;
+    uuid_lower(parts.id, r->who.key_id);
+    uuid_lower(project, r->who.project_id);
+    uuid_lower(org, r->who.org_id);
+    rc = 0;
+
+out:
+    PQclear(res);
+    OPENSSL_cleanse(&parts, sizeof parts);
+    return rc;
+}
+
+/* ---- Entry point ----------------------------------------------------- */
+
+int auth_identify_or_reply(struct req *r)
+{
+    const char *tok, *why = NULL;
+    size_t len;
+    char user_id[UUID_STR_LEN + 1];
+
+    memset(&r->who, 0, sizeof r->who);
+
+    /* First, so a client that put its token in the URL (and perhaps not in
+     * the header) is told what is wrong. */
+    if (auth_query_has_credential(r->query))
+        return reply_unauthorized(r, "credentials in the URL are refused");
+    if (r->authorization == NULL)
+        return reply_unauthorized(r, "missing bearer token");
+    if (auth_bearer_token(r->authorization, &tok, &len) != 0)
+        return reply_unauthorized(r, "the Authorization header must be 'Bearer TOKEN'");
+
+    if (len >= sizeof APIKEY_PREFIX - 1 && memcmp(tok, APIKEY_PREFIX, sizeof APIKEY_PREFIX - 1) == 0)
+        return identify_api_key(r, tok, len);
+
+    if (auth_verify_jwt(r->cfg, tok, len, (long long)time(NULL), user_id, &why) != 0) {
+        fprintf(stderr, "auth: rejected token: %s request_id=%s\n", why, r->request_id);
+        return reply_unauthorized(r, "invalid or expired token");
+    }
+    r->who.kind = CALLER_USER;
+    memcpy(r->who.user_id, user_id, sizeof r->who.user_id);
+    return 0;
+}

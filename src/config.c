@@ -1,0 +1,209 @@
+/* Reading the worker's settings from the environment, once, at start. The
+ * numeric settings are a table (name, default, range, where to store), so
+ * adding one is one line; every value is parsed strictly and range-checked,
+ * and a bad one names itself in the error. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#define MAX_KEY_FILE_BYTES (64 * 1024)
+
+const char *config_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+enum num_kind { NUM_SIZE, NUM_LONG, NUM_INT };
+
+struct num_setting {
+    const char *name;
+    long long def, min, max;
+    enum num_kind kind;
+    size_t offset;
+};
+
+static const struct num_setting num_settings[] = {
+    {"AGORA_MAX_BODY_BYTES", 16LL << 20, 1024, 1LL << 30, NUM_SIZE, offsetof(struct config, max_body_bytes)},
+    {"AGORA_MAX_ITEMS", 100000, 1, 10000000, NUM_LONG, offsetof(struct config, max_items)},
+    {"AGORA_MAX_JSON_DEPTH", 64, 2, 1000, NUM_INT, offsetof(struct config, max_depth)},
+    {"AGORA_MAX_STRING_BYTES", 64 * 1024, 16, 16LL << 20, NUM_SIZE, offsetof(struct config, max_string_bytes)},
+    {"AGORA_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000, NUM_LONG, offsetof(struct config, statement_timeout_ms)},
+    {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 2, 1, 60, NUM_LONG, offsetof(struct config, connect_timeout_s)},
+    {"AGORA_JWT_LEEWAY_SECONDS", 30, 0, 600, NUM_LONG, offsetof(struct config, jwt_leeway_s)},
+};
+
+/* Strict decimal: digits only, no sign, no spaces, no overflow. */
+static int parse_decimal(const char *s, long long *out)
+{
+    if (!s || !*s)
+        return -1;
+    long long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        if (v > (LLONG_MAX - (*p - '0')) / 10)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static void store_num(struct config *cfg, const struct num_setting *s, long long v)
+{
+    char *field = (char *)cfg + s->offset;
+    switch (s->kind) {
+    case NUM_SIZE: *(size_t *)field = (size_t)v; break;
+    case NUM_LONG: *(long *)field = (long)v; break;
+    case NUM_INT: *(int *)field = (int)v; break;
+    }
+}
+
+/* Reads a whole small file (a secret or a PEM key). Returns 0 or -1 with
+ * errno set; *out is NUL-terminated and owned by the caller. */
+static int read_small_file(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    struct buf b;
+    buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        buf_append(&b, chunk, n);
+        if (b.len > MAX_KEY_FILE_BYTES) {
+            fclose(f);
+            buf_free(&b);
+            errno = EFBIG;
+            return -1;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        buf_free(&b);
+        errno = EIO;
+        return -1;
+    }
+    *len = b.len;
+    *out = (unsigned char *)buf_steal(&b);
+    return 0;
+}
+
+/* A secret file usually ends with a newline that is not part of it. */
+static void trim_trailing_newlines(unsigned char *s, size_t *len)
+{
+    while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+        s[--*len] = '\0';
+}
+
+static char *dup_or_null(const char *s)
+{
+    return (s && *s) ? xstrdup(s) : NULL;
+}
+
+static int load_jwt(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
+{
+    const char *alg = get("AGORA_JWT_ALG", ctx);
+    if (!alg || !*alg || strcmp(alg, "HS256") == 0) {
+        cfg->jwt_alg = PIN_HS256;
+    } else if (strcmp(alg, "RS256") == 0) {
+        cfg->jwt_alg = PIN_RS256;
+    } else if (strcmp(alg, "ES256") == 0) {
+        cfg->jwt_alg = PIN_ES256;
+    } else {
+        snprintf(err, errlen, "AGORA_JWT_ALG: must be HS256, RS256 or ES256");
+        return -1;
+    }
+
+    if (cfg->jwt_alg == PIN_HS256) {
+        const char *secret = get("AGORA_JWT_SECRET", ctx);
+        const char *file = get("AGORA_JWT_SECRET_FILE", ctx);
+        if (secret && *secret && file && *file) {
+            snprintf(err, errlen, "AGORA_JWT_SECRET and AGORA_JWT_SECRET_FILE: set only one");
+            return -1;
+        }
+        if (secret && *secret) {
+            cfg->jwt_key = (unsigned char *)xstrdup(secret);
+            cfg->jwt_key_len = strlen(secret);
+        } else if (file && *file) {
+            if (read_small_file(file, &cfg->jwt_key, &cfg->jwt_key_len) < 0) {
+                snprintf(err, errlen, "AGORA_JWT_SECRET_FILE: cannot read %s: %s", file, strerror(errno));
+                return -1;
+            }
+            trim_trailing_newlines(cfg->jwt_key, &cfg->jwt_key_len);
+        } else {
+            snprintf(err, errlen, "AGORA_JWT_SECRET: required for HS256 (or AGORA_JWT_SECRET_FILE)");
+            return -1;
+        }
+        /* RFC 7518 3.2: an HS256 key must be at least as long as the hash. */
+        if (cfg->jwt_key_len < 32) {
+            snprintf(err, errlen, "AGORA_JWT_SECRET: must be at least 32 bytes");
+            return -1;
+        }
+    } else {
+        const char *file = get("AGORA_JWT_PUBLIC_KEY_FILE", ctx);
+        if (!file || !*file) {
+            snprintf(err, errlen, "AGORA_JWT_PUBLIC_KEY_FILE: required for %s", alg);
+            return -1;
+        }
+        if (read_small_file(file, &cfg->jwt_key, &cfg->jwt_key_len) < 0) {
+            snprintf(err, errlen, "AGORA_JWT_PUBLIC_KEY_FILE: cannot read %s: %s", file, strerror(errno));
+            return -1;
+        }
+        if (!strstr((char *)cfg->jwt_key, "-----BEGIN PUBLIC KEY-----")) {
+            snprintf(err, errlen, "AGORA_JWT_PUBLIC_KEY_FILE: %s is not a PEM public key", file);
+            return -1;
+        }
+    }
+    cfg->jwt_audience = dup_or_null(get("AGORA_JWT_AUDIENCE", ctx));
+    cfg->jwt_issuer = dup_or_null(get("AGORA_JWT_ISSUER", ctx));
+    return 0;
+}
+
+int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < sizeof num_settings / sizeof num_settings[0]; i++) {
+        const struct num_setting *s = &num_settings[i];
+        const char *raw = get(s->name, ctx);
+        long long v = s->def;
+        if (raw && *raw) {
+            if (parse_decimal(raw, &v) < 0 || v < s->min || v > s->max) {
+                snprintf(err, errlen, "%s: must be a whole number from %lld to %lld", s->name, s->min, s->max);
+                goto fail;
+            }
+        }
+        store_num(cfg, s, v);
+    }
+    const char *url = get("AGORA_DATABASE_URL", ctx);
+    cfg->database_url = dup_or_null(url);
+    if (load_jwt(cfg, get, ctx, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    config_free(cfg);
+    return -1;
+}
+
+void config_free(struct config *cfg)
+{
+    free(cfg->database_url);
+    if (cfg->jwt_key) {
+        /* Do not leave the secret lying in freed memory. */
+        explicit_bzero(cfg->jwt_key, cfg->jwt_key_len);
+        free(cfg->jwt_key);
+    }
+    free(cfg->jwt_audience);
+    free(cfg->jwt_issuer);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,40 @@
+/* The worker's configuration: read once at start from the environment,
+ * validated, and then read-only for the life of the process. A bad value
+ * stops the process with a message naming the variable. */
+#ifndef AGORA_CONFIG_H
+#define AGORA_CONFIG_H
+
+#include <stddef.h>
+
+enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
+
+struct config {
+    char *database_url;        /* AGORA_DATABASE_URL (required) */
+    enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
+    unsigned char *jwt_key;    /* HS256: the secret; RS256/ES256: PEM public key */
+    size_t jwt_key_len;
+    char *jwt_audience;        /* AGORA_JWT_AUDIENCE, NULL when not checked */
+    char *jwt_issuer;          /* AGORA_JWT_ISSUER, NULL when not checked */
+    long jwt_leeway_s;         /* AGORA_JWT_LEEWAY_SECONDS, clock skew allowed */
+    size_t max_body_bytes;     /* AGORA_MAX_BODY_BYTES */
+    long max_items;            /* AGORA_MAX_ITEMS, per kind of item per payload */
+    int max_depth;             /* AGORA_MAX_JSON_DEPTH */
+    size_t max_string_bytes;   /* AGORA_MAX_STRING_BYTES */
+    long statement_timeout_ms; /* AGORA_STATEMENT_TIMEOUT_MS */
+    long connect_timeout_s;    /* AGORA_DB_CONNECT_TIMEOUT_SECONDS */
+};
+
+/* Looks a variable up; returns NULL when unset. getenv fits; tests pass
+ * their own table. */
+typedef const char *(*config_getter)(const char *name, void *ctx);
+
+/* Fills cfg from get(). Returns 0, or -1 with a one-line message naming the
+ * variable in err. Secrets are read from AGORA_JWT_SECRET or
+ * AGORA_JWT_SECRET_FILE, public keys from AGORA_JWT_PUBLIC_KEY_FILE; their
+ * values never appear in err. On failure cfg holds nothing to free. */
+int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen);
+void config_free(struct config *cfg);
+/* getenv(3) as a config_getter. */
+const char *config_getenv(const char *name, void *ctx);
+
+#endif

@@ -1,0 +1,231 @@
+/* The worker's PostgreSQL connection. Three promises: a request never waits
+ * longer than the connect or statement timeout (503 instead of a hang), a
+ * database restart heals by itself (the connection is re-made on the next
+ * request, and a BEGIN that finds it broken is retried once on a fresh
+ * one), and every authenticated statement runs with the caller's identity
+ * set for row-level security. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "errors.h"
+#include "response.h"
+
+static void log_conn_failure(PGconn *conn, const char *what)
+{
+    /* PQerrorMessage can name host and user but never the password. */
+    const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
+    char clean[300];
+    sanitize_text(clean, sizeof clean, msg);
+    fprintf(stderr, "agora: db: %s: %s\n", what, clean);
+}
+
+static PGconn *connect_to(const char *url, long connect_timeout_s, long statement_timeout_ms)
+{
+    char timeout[24], options[96];
+    snprintf(timeout, sizeof timeout, "%ld", connect_timeout_s);
+    /* idle_in_transaction: a worker killed mid-request must not hold locks. */
+    snprintf(options, sizeof options, "-c statement_timeout=%ld -c idle_in_transaction_session_timeout=60000",
+             statement_timeout_ms);
+    /* dbname is expanded as a conninfo string or URL; the keywords after it
+     * override what it says, so the timeouts always hold. */
+    const char *const keys[] = {"dbname", "connect_timeout", "application_name", "options",
+                                "keepalives", "keepalives_idle", "keepalives_interval",
+                                "keepalives_count", NULL};
+    const char *const vals[] = {url, timeout, "agora-worker", options, "1", "10", "5", "3", NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        log_conn_failure(conn, "connect failed");
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+void db_init(struct db *db, const struct config *cfg)
+{
+    memset(db, 0, sizeof *db);
+    db->cfg = cfg;
+    if (cfg->database_url)
+        db->conn = connect_to(cfg->database_url, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+}
+
+int db_open_url(struct db *db, const char *url, long connect_timeout_s)
+{
+    memset(db, 0, sizeof *db);
+    db->conn = connect_to(url, connect_timeout_s, 0);
+    return db->conn ? 0 : -1;
+}
+
+void db_close(struct db *db)
+{
+    PQfinish(db->conn);
+    db->conn = NULL;
+    db->in_tx = false;
+}
+
+static enum db_status reconnect(struct db *db)
+{
+    PQfinish(db->conn);
+    db->conn = NULL;
+    db->in_tx = false;
+    if (!db->cfg || !db->cfg->database_url)
+        return DB_UNAVAILABLE;
+    db->conn = connect_to(db->cfg->database_url, db->cfg->connect_timeout_s, db->cfg->statement_timeout_ms);
+    return db->conn ? DB_OK : DB_UNAVAILABLE;
+}
+
+enum db_status db_ensure(struct db *db)
+{
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+        return DB_OK;
+    return reconnect(db);
+}
+
+enum db_status db_status_from_sqlstate(const char *s)
+{
+    if (!s || strlen(s) != 5)
+        return DB_ERROR;
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0 || strcmp(s, "57P01") == 0 ||
+        strcmp(s, "57P02") == 0 || strcmp(s, "57P03") == 0 || strcmp(s, "25P03") == 0)
+        return DB_UNAVAILABLE;
+    if (strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0)
+        return DB_TIMEOUT;
+    if (strcmp(s, "23505") == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+        return DB_CONFLICT;
+    if (strcmp(s, "42501") == 0)
+        return DB_FORBIDDEN;
+    if (strcmp(s, "23503") == 0)
+        return DB_NOT_FOUND;
+    if (strncmp(s, "22", 2) == 0 || strcmp(s, "23514") == 0 || strcmp(s, "23502") == 0)
+        return DB_INVALID;
+    return DB_ERROR;
+}
+
+/* Classifies a failed result; a broken connection wins over any SQLSTATE. */
+static enum db_status classify(struct db *db, PGresult *res)
+{
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+        return DB_UNAVAILABLE;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    enum db_status st = db_status_from_sqlstate(state);
+    if (st == DB_ERROR || st == DB_TIMEOUT || st == DB_UNAVAILABLE) {
+        char clean[300];
+        const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        sanitize_text(clean, sizeof clean, primary ? primary : PQerrorMessage(db->conn));
+        fprintf(stderr, "agora: db: sqlstate=%s %s\n", state ? state : "?", clean);
+    }
+    return st;
+}
+
+enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *params, PGresult **out)
+{
+    if (out)
+        *out = NULL;
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+        return DB_UNAVAILABLE;
+    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+        enum db_status st = classify(db, res);
+        PQclear(res);
+        return st;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return DB_OK;
+}
+
+static enum db_status exec_simple(struct db *db, const char *sql)
+{
+    return db_exec(db, sql, 0, NULL, NULL);
+}
+
+enum db_status db_ping(struct db *db)
+{
+    enum db_status st = db_ensure(db);
+    if (st != DB_OK)
+        return st;
+    st = exec_simple(db, "SELECT 1");
+    /* The server may have restarted since the last request: try once more
+     * on a fresh connection before calling it down. */
+    if (st == DB_UNAVAILABLE && reconnect(db) == DB_OK)
+        st = exec_simple(db, "SELECT 1");
+    return st;
+}
+
+enum db_status db_begin_as(struct db *db, const struct identity *who)
+{
+    enum db_status st = db_ensure(db);
+    if (st != DB_OK)
+        return st;
+    st = exec_simple(db, "BEGIN");
+    if (st == DB_UNAVAILABLE) {
+        if (reconnect(db) != DB_OK)
+            return DB_UNAVAILABLE;
+        st = exec_simple(db, "BEGIN");
+    }
+    if (st != DB_OK)
+        return st;
+    db->in_tx = true;
+    const char *params[4] = {who->user_id, who->project_id, who->org_id, who->key_id};
+    st = db_exec(db,
+                 "SELECT set_config('agora.user_id', $1, true), set_config('agora.project_id', $2, true),"
+                 " set_config('agora.org_id', $3, true), set_config('agora.key_id', $4, true)",
+                 4, params, NULL);
+    if (st != DB_OK)
+        db_rollback(db);
+    return st;
+}
+
+enum db_status db_commit(struct db *db)
+{
+    if (!db->in_tx)
+        return DB_OK;
+    PGresult *res = NULL;
+    enum db_status st = db_exec(db, "COMMIT", 0, NULL, &res);
+    db->in_tx = false;
+    /* COMMIT of a transaction that already failed reports ROLLBACK. */
+    if (st == DB_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0)
+        st = DB_ERROR;
+    PQclear(res);
+    return st;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!db->in_tx)
+        return;
+    db->in_tx = false;
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+        PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+int db_reply_error(struct req *r, enum db_status st)
+{
+    switch (st) {
+    case DB_UNAVAILABLE:
+        reply_header(r, "Retry-After", "1");
+        return reply_error(r, E_UNAVAILABLE, NULL, "the database is unavailable; retry later");
+    case DB_TIMEOUT:
+        reply_header(r, "Retry-After", "1");
+        return reply_error(r, E_UNAVAILABLE, NULL, "the database did not answer in time; retry later");
+    case DB_CONFLICT:
+        return reply_error(r, E_CONFLICT, NULL, "this conflicts with an existing resource");
+    case DB_NOT_FOUND:
+        return reply_error(r, E_NOT_FOUND, NULL, "no such resource");
+    case DB_FORBIDDEN:
+        return reply_error(r, E_FORBIDDEN, NULL, "your role does not allow this");
+    case DB_INVALID:
+        return reply_error(r, E_VALIDATION, NULL, "a value was rejected by the database");
+    case DB_OK:
+    case DB_ERROR:
+        break;
+    }
+    return reply_error(r, E_INTERNAL, NULL, "internal error");
+}

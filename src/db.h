@@ -1,0 +1,67 @@
+/* The worker's one PostgreSQL connection: connecting with bounded timeouts,
+ * healing after the server restarts, running each request in a transaction
+ * that carries the caller's identity for row-level security, and turning
+ * failures into the statuses handlers map to HTTP. */
+#ifndef AGORA_DB_H
+#define AGORA_DB_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#include "request.h"
+
+struct config;
+
+enum db_status {
+    DB_OK = 0,
+    DB_UNAVAILABLE,  /* no connection, or it broke: 503, the client retries */
+    DB_TIMEOUT,      /* statement_timeout or lock timeout: 503 */
+    DB_CONFLICT,     /* unique violation (23505) or serialization failure: 409 */
+    DB_NOT_FOUND,    /* the row is not visible to the caller: 404 */
+    DB_FORBIDDEN,    /* visible, but the caller's role may not do this: 403 */
+    DB_INVALID,      /* data exception (22xxx) or check violation: 422 */
+    DB_ERROR,        /* anything else: 500, details logged, not shown */
+};
+
+struct db {
+    PGconn *conn;      /* owned; NULL until the first successful connect */
+    const struct config *cfg;
+    bool in_tx;
+};
+
+/* Remembers cfg and tries to connect once; failure is not fatal (the next
+ * request retries). Never blocks longer than the connect timeout. */
+void db_init(struct db *db, const struct config *cfg);
+/* Connects with an explicit conninfo (agora-admin). 0 or -1 (message on
+ * stderr, without the password). */
+int db_open_url(struct db *db, const char *url, long connect_timeout_s);
+void db_close(struct db *db);
+
+/* Makes sure the connection is up, reconnecting when it is not. */
+enum db_status db_ensure(struct db *db);
+/* SELECT 1 on a healthy connection (health checks). */
+enum db_status db_ping(struct db *db);
+
+/* BEGIN, then sets agora.user_id / agora.project_id / agora.org_id /
+ * agora.key_id with set_config(..., true), i.e. SET LOCAL, which the
+ * row-level security policies read. A connection found broken is reset
+ * once and the BEGIN retried, so a database restart costs no request. */
+enum db_status db_begin_as(struct db *db, const struct identity *who);
+enum db_status db_commit(struct db *db);
+/* Rolls back when a transaction is open; harmless otherwise. */
+void db_rollback(struct db *db);
+
+/* Runs one statement with text parameters ($1..$n; NULL entries are SQL
+ * NULL) and text results. On DB_OK, *out (if out is not NULL) is a result
+ * the caller PQclear()s; on failure *out is NULL and the error is logged. */
+enum db_status db_exec(struct db *db, const char *sql, int nparams,
+                       const char *const *params, PGresult **out);
+
+/* Maps a PostgreSQL SQLSTATE to a db_status (pure, for tests too). */
+enum db_status db_status_from_sqlstate(const char *sqlstate);
+
+/* Replies with the error that fits st (503, 409, 404, 403, 422 or 500).
+ * Returns -1 so handlers can `return db_reply_error(...)`. */
+int db_reply_error(struct req *r, enum db_status st);
+
+#endif

@@ -1,0 +1,30 @@
+/* One function per route. Each is short: parse, authorize, one database
+ * call, reply. The router has already matched the path, authenticated the
+ * caller, read the body and opened the caller's transaction. */
+#ifndef AGORA_HANDLERS_H
+#define AGORA_HANDLERS_H
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "request.h"
+
+/* The common tail of a handler: on DB_OK commits the caller's transaction
+ * and sends out with status; otherwise (or when the commit fails) sends the
+ * error that fits. Steals out (NULL allowed, e.g. for 204). */
+void reply_tx_result(struct req *r, enum db_status st, int status, struct json_object *out);
+
+void handle_health(struct req *r);
+
+void handle_orgs_create(struct req *r);
+void handle_orgs_list(struct req *r);
+void handle_members_add(struct req *r);
+void handle_members_list(struct req *r);
+
+void handle_projects_create(struct req *r);
+void handle_projects_list(struct req *r);
+void handle_api_keys_create(struct req *r);
+void handle_api_keys_list(struct req *r);
+void handle_api_keys_revoke(struct req *r);
+
+#endif

@@ -1,0 +1,57 @@
+/* Organizations and their members: POST/GET /api/organizations and
+ * POST/GET /api/organizations/{id}/members. Users only: an API key belongs
+ * to a project and cannot manage tenancy. */
+#include "handlers/handlers.h"
+
+#include "errors.h"
+#include "json_in.h"
+#include "tenancy.h"
+
+#define NAME_MAX_BYTES 200
+
+static const char *const roles[] = {"owner", "admin", "member", "viewer", NULL};
+
+void handle_orgs_create(struct req *r)
+{
+    static const char *const keys[] = {"name", NULL};
+    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    const char *name;
+    if (!body)
+        return;
+    if (json_only_keys_or_reply(r, body, keys) < 0 ||
+        json_string_or_reply(r, body, "name", JF_REQUIRED, NAME_MAX_BYTES, &name) < 0)
+        goto done;
+    reply_tx_result(r, tenancy_create_org(r->db, &r->who, name, &out), 201, out);
+done:
+    json_object_put(body);
+}
+
+void handle_orgs_list(struct req *r)
+{
+    struct json_object *out = NULL;
+    reply_tx_result(r, tenancy_list_orgs(r->db, &r->who, &out), 200, out);
+}
+
+void handle_members_add(struct req *r)
+{
+    static const char *const keys[] = {"user_id", "role", NULL};
+    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    const char *user_id, *role;
+    if (!body)
+        return;
+    if (json_only_keys_or_reply(r, body, keys) < 0 ||
+        json_uuid_or_reply(r, body, "user_id", JF_REQUIRED, &user_id) < 0 ||
+        json_enum_or_reply(r, body, "role", JF_REQUIRED, roles, &role) < 0)
+        goto done;
+    char user[UUID_STR_LEN + 1];
+    uuid_lower(user_id, user);
+    reply_tx_result(r, tenancy_add_member(r->db, &r->who, r->params[0], user, role, &out), 201, out);
+done:
+    json_object_put(body);
+}
+
+void handle_members_list(struct req *r)
+{
+    struct json_object *out = NULL;
+    reply_tx_result(r, tenancy_list_members(r->db, &r->who, r->params[0], &out), 200, out);
+}

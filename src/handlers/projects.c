@@ -1,0 +1,76 @@
+/* Projects and their API keys: POST/GET /api/projects and POST/GET
+ * /api/projects/{id}/api-keys. Listing projects is open to API keys (a key
+ * sees its own project); everything else is for users. */
+#include "handlers/handlers.h"
+
+#include <stdlib.h>
+
+#include "errors.h"
+#include "json_in.h"
+#include "query.h"
+#include "tenancy.h"
+
+#define NAME_MAX_BYTES 200
+
+void handle_projects_create(struct req *r)
+{
+    static const char *const keys[] = {"organization_id", "name", NULL};
+    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    const char *org_id, *name;
+    if (!body)
+        return;
+    if (json_only_keys_or_reply(r, body, keys) < 0 ||
+        json_uuid_or_reply(r, body, "organization_id", JF_REQUIRED, &org_id) < 0 ||
+        json_string_or_reply(r, body, "name", JF_REQUIRED, NAME_MAX_BYTES, &name) < 0)
+        goto done;
+    char org[UUID_STR_LEN + 1];
+    uuid_lower(org_id, org);
+    reply_tx_result(r, tenancy_create_project(r->db, &r->who, org, name, &out), 201, out);
+done:
+    json_object_put(body);
+}
+
+void handle_projects_list(struct req *r)
+{
+    static const char *const params[] = {"organization_id", NULL};
+    struct query q;
+    struct json_object *out = NULL;
+    if (query_parse_or_reply(r, params, &q) < 0)
+        return;
+    const char *org_id = query_get(&q, "organization_id");
+    char org[UUID_STR_LEN + 1];
+    if (org_id) {
+        if (!uuid_valid(org_id)) {
+            reply_error(r, E_VALIDATION, "organization_id", "organization_id must be a UUID");
+            goto done;
+        }
+        uuid_lower(org_id, org);
+    }
+    reply_tx_result(r, tenancy_list_projects(r->db, &r->who, org_id ? org : NULL, &out), 200, out);
+done:
+    query_free(&q);
+}
+
+void handle_api_keys_create(struct req *r)
+{
+    static const char *const keys[] = {"name", NULL};
+    struct json_object *body = NULL, *out = NULL;
+    const char *name = NULL;
+    /* The body is optional here: without one the key is unnamed. */
+    if (r->body_len > 0) {
+        if (!(body = json_body_object_or_reply(r)))
+            return;
+        if (json_only_keys_or_reply(r, body, keys) < 0 ||
+            json_string_or_reply(r, body, "name", JF_OPTIONAL, NAME_MAX_BYTES, &name) < 0)
+            goto done;
+    }
+    reply_tx_result(r, tenancy_create_api_key(r->db, &r->who, r->params[0], name, &out), 201, out);
+done:
+    json_object_put(body);
+}
+
+void handle_api_keys_list(struct req *r)
+{
+    struct json_object *out = NULL;
+    reply_tx_result(r, tenancy_list_api_keys(r->db, &r->who, r->params[0], &out), 200, out);
+}

@@ -1,0 +1,170 @@
+/* Strict JSON input: parsing request bodies and typed field access that
+ * answers the client on the first bad field. */
+#include "json_in.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "uuid.h"
+#include "config.h"
+
+struct json_object *json_parse_strict(const char *text, size_t len, int max_depth, const char **why)
+{
+    *why = NULL;
+    if (len > (size_t)INT32_MAX) {
+        *why = "body too large to parse";
+        return NULL;
+    }
+    struct json_tokener *tok = json_tokener_new_ex(max_depth);
+    if (!tok) {
+        *why = "parser unavailable";
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    if (!obj) {
+        if (jerr == json_tokener_continue)
+            *why = "unexpected end of JSON";
+        else if (jerr == json_tokener_error_depth)
+            *why = "JSON nested too deeply";
+        else if (jerr == json_tokener_error_parse_utf8_string)
+            *why = "invalid UTF-8";
+        else
+            *why = json_tokener_error_desc(jerr);
+        goto fail;
+    }
+    /* Anything but whitespace after the value is an error. */
+    for (size_t i = end; i < len; i++) {
+        char c = text[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            *why = "unexpected data after the JSON value";
+            json_object_put(obj);
+            obj = NULL;
+            goto fail;
+        }
+    }
+fail:
+    json_tokener_free(tok);
+    return obj;
+}
+
+struct json_object *json_body_object_or_reply(struct req *r)
+{
+    if (!r->body || r->body_len == 0) {
+        reply_error(r, E_BAD_JSON, NULL, "a JSON body is required");
+        return NULL;
+    }
+    const char *why = NULL;
+    struct json_object *obj = json_parse_strict(r->body, r->body_len, r->cfg->max_depth, &why);
+    if (!obj) {
+        reply_error(r, E_BAD_JSON, NULL, "malformed JSON: %s", why ? why : "parse error");
+        return NULL;
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        reply_error(r, E_VALIDATION, NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return obj;
+}
+
+/* Fetches obj[key]: 1 when present and not null, 0 when absent or null
+ * (allowed when optional), -1 after replying that it is required. */
+static int field_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need,
+                          struct json_object **val)
+{
+    *val = NULL;
+    if (!json_object_object_get_ex(obj, key, val) || json_object_is_type(*val, json_type_null)) {
+        *val = NULL;
+        if (need == JF_REQUIRED)
+            return reply_error(r, E_VALIDATION, key, "%s is required", key);
+        return 0;
+    }
+    return 1;
+}
+
+int json_string_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need,
+                         size_t maxlen, const char **out)
+{
+    struct json_object *val;
+    *out = NULL;
+    int rc = field_or_reply(r, obj, key, need, &val);
+    if (rc <= 0)
+        return rc;
+    if (!json_object_is_type(val, json_type_string))
+        return reply_error(r, E_VALIDATION, key, "%s must be a string", key);
+    const char *s = json_object_get_string(val);
+    size_t len = (size_t)json_object_get_string_len(val);
+    if (len == 0)
+        return reply_error(r, E_VALIDATION, key, "%s must not be empty", key);
+    if (len > maxlen)
+        return reply_error(r, E_VALIDATION, key, "%s is longer than %zu bytes", key, maxlen);
+    if (strlen(s) != len)
+        return reply_error(r, E_VALIDATION, key, "%s must not contain NUL characters", key);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return reply_error(r, E_VALIDATION, key, "%s must not contain control characters", key);
+    *out = s;
+    return 0;
+}
+
+int json_uuid_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need,
+                       const char **out)
+{
+    struct json_object *val;
+    *out = NULL;
+    int rc = field_or_reply(r, obj, key, need, &val);
+    if (rc <= 0)
+        return rc;
+    if (!json_object_is_type(val, json_type_string) ||
+        !uuid_valid_n(json_object_get_string(val), (size_t)json_object_get_string_len(val)))
+        return reply_error(r, E_VALIDATION, key, "%s must be a UUID", key);
+    *out = json_object_get_string(val);
+    return 0;
+}
+
+int json_enum_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need,
+                       const char *const *choices, const char **out)
+{
+    struct json_object *val;
+    *out = NULL;
+    int rc = field_or_reply(r, obj, key, need, &val);
+    if (rc <= 0)
+        return rc;
+    if (json_object_is_type(val, json_type_string)) {
+        const char *s = json_object_get_string(val);
+        size_t len = (size_t)json_object_get_string_len(val);
+        for (const char *const *c = choices; *c; c++) {
+            if (strlen(*c) == len && memcmp(*c, s, len) == 0) {
+                *out = *c;
+                return 0;
+            }
+        }
+    }
+    char list[256] = "";
+    for (const char *const *c = choices; *c; c++) {
+        if (c != choices)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, *c, sizeof list - strlen(list) - 1);
+    }
+    return reply_error(r, E_VALIDATION, key, "%s must be one of: %s", key, list);
+}
+
+int json_only_keys_or_reply(struct req *r, struct json_object *obj, const char *const *allowed)
+{
+    json_object_object_foreach(obj, key, val) {
+        (void)val;
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            char path[128];
+            sanitize_text(path, sizeof path, key);
+            return reply_error(r, E_VALIDATION, path, "unknown field %s", path);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* The route table: method, path pattern, handler, who may call, and what
+ * body it takes. Adding a route is adding a line here and its handler. */
+#include "routes.h"
+
+#include "handlers/handlers.h"
+
+const struct route agora_routes[] = {
+    {"GET", "/api/health", handle_health, AUTH_NONE, BODY_NONE},
+
+    {"POST", "/api/organizations", handle_orgs_create, AUTH_USER, BODY_JSON},
+    {"GET", "/api/organizations", handle_orgs_list, AUTH_USER, BODY_NONE},
+    {"POST", "/api/organizations/{id}/members", handle_members_add, AUTH_USER, BODY_JSON},
+    {"GET", "/api/organizations/{id}/members", handle_members_list, AUTH_USER, BODY_NONE},
+
+    {"POST", "/api/projects", handle_projects_create, AUTH_USER, BODY_JSON},
+    {"GET", "/api/projects", handle_projects_list, AUTH_ANY, BODY_NONE},
+    {"POST", "/api/projects/{id}/api-keys", handle_api_keys_create, AUTH_USER, BODY_JSON_OPT},
+    {"GET", "/api/projects/{id}/api-keys", handle_api_keys_list, AUTH_USER, BODY_NONE},
+    {"DELETE", "/api/api-keys/{id}", handle_api_keys_revoke, AUTH_USER, BODY_NONE},
+};
+
+const size_t agora_routes_count = sizeof agora_routes / sizeof agora_routes[0];

@@ -1,0 +1,95 @@
+/* agora-worker: one FastCGI worker process. spawn-fcgi hands it the
+ * listening socket as fd 0 and multiwatch forks N of them and restarts any
+ * that die. Each worker serves one request at a time over one persistent
+ * database connection. SIGTERM lets the request in hand finish, then exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "db.h"
+#include "fcgi_io.h"
+#include "request.h"
+#include "router.h"
+#include "routes.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* No SA_RESTART: a signal must break the blocking accept() so an idle
+ * worker exits at once (FCGI_FAIL_ACCEPT_ON_INTR below). */
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+        return -1;
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+int main(void)
+{
+    struct config cfg;
+    char err[256];
+    if (config_load(&cfg, config_getenv, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "agora-worker: bad configuration: %s\n", err);
+        return 2;
+    }
+    if (!cfg.database_url) {
+        fprintf(stderr, "agora-worker: bad configuration: AGORA_DATABASE_URL: required\n");
+        config_free(&cfg);
+        return 2;
+    }
+    if (install_signals() < 0 || FCGX_Init() != 0) {
+        fprintf(stderr, "agora-worker: cannot initialise: %s\n", strerror(errno));
+        config_free(&cfg);
+        return 1;
+    }
+    FCGX_Request fr;
+    if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        fprintf(stderr, "agora-worker: cannot initialise the FastCGI request\n");
+        config_free(&cfg);
+        return 1;
+    }
+
+    /* A database that is down now is not fatal: requests answer 503 until
+     * it is back. */
+    struct db db;
+    db_init(&db, &cfg);
+
+    static char path[8192];
+    while (!stop_requested) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (stop_requested)
+                break;
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "agora-worker: accept failed: %s\n", strerror(errno));
+            break;
+        }
+        struct req r;
+        req_init(&r);
+        fcgi_fill_request(&r, &fr, path, sizeof path);
+        r.cfg = &cfg;
+        r.db = &db;
+        router_dispatch(agora_routes, agora_routes_count, &r);
+        req_release(&r);
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 1);
+    db_close(&db);
+    config_free(&cfg);
+    return 0;
+}
