@@ -1,0 +1,51 @@
+"""The workers outlive their database and their own crashes: 503 (never a
+hang) while PostgreSQL is down, healed without a restart when it is back,
+and a killed worker replaced by multiwatch."""
+import os
+import signal
+import time
+
+
+def wait_for(pred, timeout=15.0, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_database_restart_is_healed_without_restarting_workers(stack):
+    tok = stack.token(stack.new_user())
+    assert stack.request("GET", "/api/health").status == 200
+    pids_before = sorted(stack.workers_pids())
+    assert pids_before
+
+    stack.pg_stop()
+    try:
+        for path, token in (("/api/health", None), ("/api/projects", tok), ("/api/organizations", tok)):
+            t0 = time.monotonic()
+            r = stack.request("GET", path, token=token, timeout=10)
+            elapsed = time.monotonic() - t0
+            assert r.status == 503, (path, r.status, r.body)
+            assert r.json()["error"]["code"] == "unavailable"
+            assert elapsed < 2.0, (path, elapsed)
+    finally:
+        stack.pg_start()
+
+    # Every worker heals: ask more times than there are workers.
+    assert wait_for(lambda: stack.request("GET", "/api/health").status == 200)
+    for _ in range(8):
+        assert stack.request("GET", "/api/health").status == 200
+        assert stack.request("GET", "/api/organizations", token=tok).status == 200
+    assert sorted(stack.workers_pids()) == pids_before
+
+
+def test_a_killed_worker_is_replaced(stack):
+    pids = stack.workers_pids()
+    assert len(pids) >= 2
+    victim = pids[0]
+    os.kill(victim, signal.SIGKILL)
+    assert wait_for(lambda: victim not in stack.workers_pids() and len(stack.workers_pids()) == len(pids))
+    for _ in range(6):
+        assert stack.request("GET", "/api/health").status == 200
