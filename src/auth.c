@@ -295,7 +295,11 @@ int auth_verify_jwt(const struct config *cfg, const char *token, size_t len, lon
         *why = "no verification key configured";
         goto out;
     }
-    if (token == NULL || len > JWT_MAX_LEN) {
+    if (token == NULL) {
+        *why = "no token";
+        goto out;
+    }
+    if (len > JWT_MAX_LEN) {
         *why = "token too long";
         goto out;
     }
@@ -399,7 +403,17 @@ static int identify_api_key(struct req *r, const char *tok, size_t len)
         goto out;
     }
     params[0] = parts.id;
-    st = db_exec(r->db, sql, 1, params, &res);
+    /* This runs before db_begin_as, whose reconnect-and-retry therefore has
+     * not happened yet: do the same here, so the first API-key request
+     * after a database restart is not a 503. */
+    st = db_ensure(r->db);
+    if (st == DB_OK) {
+        st = db_exec(r->db, sql, 1, params, &res);
+        /* Retry only a connection that was up and then broke, not a
+         * fresh connect that just failed: that would double the wait. */
+        if (st == DB_UNAVAILABLE && db_ensure(r->db) == DB_OK)
+            st = db_exec(r->db, sql, 1, params, &res);
+    }
     if (st != DB_OK) {
         rc = db_reply_error(r, st);
         goto out;

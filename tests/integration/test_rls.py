@@ -1,0 +1,533 @@
+"""Row-level security, proven at the SQL level.
+
+Isolation between tenants must hold even if a handler forgets a WHERE
+clause, so these tests bypass the C code: they seed two organizations, A and
+B, as the superuser, then query the tables as agora_app (the workers' role)
+with the identity settings of a user or an API key of B, and check that
+nothing of A is visible or writable. They also check the properties the
+policies rely on: agora_app cannot bypass RLS and owns nothing, and every
+table in schema agora has RLS enabled and forced (a new table without it
+fails here).
+
+Each test that expects a refusal has a positive control (the same statement
+aimed at the caller's own organization succeeds), so a typo cannot pass as
+a refusal.
+
+Needs the `stack` fixture of conftest.py: psql_admin(sql) runs as the
+superuser, psql_app(sql, user_id=, project_id=, org_id=, key_id=) as
+agora_app inside a transaction with those identity settings; both return
+psql -XAtq output and raise CalledProcessError on an SQL error.
+"""
+
+import subprocess
+import uuid
+
+import pytest
+
+# Every table of schema agora, with the column naming its organization.
+TABLES = {
+    "organizations": "id",
+    "memberships": "organization_id",
+    "projects": "organization_id",
+    "api_keys": "organization_id",
+    "workflows": "organization_id",
+    "workflow_nodes": "organization_id",
+    "workflow_edges": "organization_id",
+    "executions": "organization_id",
+    "node_executions": "organization_id",
+    "telemetry_spans": "organization_id",
+    "telemetry_events": "organization_id",
+    "shared_state_snapshots": "organization_id",
+    "idempotency_keys": "organization_id",
+}
+
+# Rows below a project, with the column naming it: an API key sees these for
+# its own project only.
+PROJECT_TABLES = {
+    "projects": "id",
+    "workflows": "project_id",
+    "workflow_nodes": "project_id",
+    "workflow_edges": "project_id",
+    "executions": "project_id",
+    "node_executions": "project_id",
+    "telemetry_spans": "project_id",
+    "telemetry_events": "project_id",
+    "shared_state_snapshots": "project_id",
+}
+
+# What an API key sees of its own organization: its organization, its
+# project's data and its own idempotency keys; never members or keys.
+KEY_VISIBLE = set(PROJECT_TABLES) | {"organizations", "idempotency_keys"}
+
+# What an SQL error says when RLS, a foreign key or a grant refused a write.
+REFUSALS = ("row-level security", "violates foreign key constraint", "permission denied")
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def last_line(out):
+    """The last line psql printed: the answer to the test's own query (the
+    harness may print the set_config row before it)."""
+    lines = [line for line in out.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def counts(out):
+    return tuple(int(x) for x in last_line(out).split("|"))
+
+
+def seed_project_sql(org, project):
+    """SQL inserting one of everything under a project (a dict of ids)."""
+    p = project
+    return f"""
+INSERT INTO agora.projects (id, organization_id, name)
+    VALUES ('{p["id"]}', '{org}', 'project {p["id"]}');
+INSERT INTO agora.workflows (id, organization_id, project_id, name)
+    VALUES ('{p["workflow"]}', '{org}', '{p["id"]}', 'wf');
+INSERT INTO agora.workflow_nodes (id, organization_id, project_id, workflow_id, name, type)
+    VALUES ('{p["node1"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 'load', 'AuditedNode'),
+           ('{p["node2"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 'save', 'AuditedNode');
+INSERT INTO agora.workflow_edges (organization_id, project_id, workflow_id, from_node_id, to_node_id, action)
+    VALUES ('{org}', '{p["id"]}', '{p["workflow"]}', '{p["node1"]}', '{p["node2"]}', 'default');
+INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status, started_at)
+    VALUES ('{p["execution"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 's1', 'running', now());
+INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id, node_name, status, started_at)
+    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', '{p["node1"]}', 'load', 'success', now());
+INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, span_id, name, start_time, status)
+    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 'ab12', 'load.exec', now(), 'ok');
+INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, "timestamp", node_name, data)
+    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 'node_start', now(), 'load', '{{}}');
+INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id, sequence, "timestamp", state)
+    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 0, now(), '{{"n": 1}}');
+"""
+
+
+def make_tenant(stack, label):
+    """Seeds an organization with an owner, an admin and a viewer, two
+    projects with one row in every table, an API key on the first project,
+    and idempotency keys of the owner and of the API key. Returns the ids."""
+    t = {
+        "label": label,
+        "org": new_id(),
+        "owner": new_id(),
+        "admin": new_id(),
+        "viewer": new_id(),
+        "key": new_id(),
+    }
+    projects = []
+    for _ in range(2):
+        projects.append({k: new_id() for k in ("id", "workflow", "node1", "node2", "execution")})
+    t["project"], t["project2"] = projects[0]["id"], projects[1]["id"]
+    p = projects[0]
+    t.update(workflow=p["workflow"], node1=p["node1"], node2=p["node2"], execution=p["execution"])
+    stack.psql_admin(
+        f"""
+BEGIN;
+INSERT INTO agora.organizations (id, name, created_by) VALUES ('{t["org"]}', 'org {label}', '{t["owner"]}');
+INSERT INTO agora.memberships (organization_id, user_id, role)
+    VALUES ('{t["org"]}', '{t["owner"]}', 'owner'), ('{t["org"]}', '{t["admin"]}', 'admin'),
+           ('{t["org"]}', '{t["viewer"]}', 'viewer');
+{seed_project_sql(t["org"], projects[0])}
+{seed_project_sql(t["org"], projects[1])}
+INSERT INTO agora.api_keys (id, organization_id, project_id, name, secret_hash, created_by)
+    VALUES ('{t["key"]}', '{t["org"]}', '{t["project"]}', 'ci', sha256('secret'::bytea), '{t["owner"]}');
+INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash, status_code, response)
+    VALUES ('{t["org"]}', '{t["owner"]}', 'retry-1', sha256('body'::bytea), 201, '{{}}'),
+           ('{t["org"]}', 'key:{t["key"]}', 'retry-1', sha256('body'::bytea), 201, '{{}}');
+COMMIT;
+"""
+    )
+    return t
+
+
+@pytest.fixture(scope="module")
+def tenants(stack):
+    return make_tenant(stack, "A"), make_tenant(stack, "B")
+
+
+def as_user(stack, user_id, sql):
+    return stack.psql_app(sql, user_id=user_id)
+
+
+def as_key(stack, t, sql):
+    return stack.psql_app(sql, project_id=t["project"], org_id=t["org"], key_id=t["key"])
+
+
+def refused(run):
+    """run() must fail with an SQL error; when the harness captured stderr,
+    the error must be a refusal, not a typo."""
+    with pytest.raises(subprocess.CalledProcessError) as info:
+        run()
+    err = info.value.stderr
+    if isinstance(err, bytes):
+        err = err.decode(errors="replace")
+    if err:
+        assert any(r in err for r in REFUSALS), err
+
+
+def in_savepoint(sql):
+    """Runs sql and undoes it, so positive controls leave no rows behind."""
+    return f"SAVEPOINT probe; {sql}; ROLLBACK TO SAVEPOINT probe;"
+
+
+def count_sql(table, a, b):
+    """Counts rows of A, rows of B, and rows of anything but B."""
+    col = TABLES[table]
+    return (
+        f"SELECT count(*) FILTER (WHERE {col} = '{a['org']}'),"
+        f" count(*) FILTER (WHERE {col} = '{b['org']}'),"
+        f" count(*) FILTER (WHERE {col} IS DISTINCT FROM '{b['org']}')"
+        f" FROM agora.{table}"
+    )
+
+
+# --- The properties the policies rest on ---------------------------------
+
+
+def test_table_list_covers_every_table_in_schema(stack):
+    out = stack.psql_admin(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'agora'::regnamespace"
+        " AND relkind IN ('r', 'p') ORDER BY relname"
+    )
+    assert set(out.split()) == set(TABLES), "a table was added: list it in TABLES and give it policies"
+
+
+def test_every_table_has_rls_enabled_and_forced(stack):
+    out = stack.psql_admin(
+        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
+        " WHERE relnamespace = 'agora'::regnamespace AND relkind IN ('r', 'p') ORDER BY relname"
+    )
+    rows = [line.split("|") for line in out.split()]
+    assert len(rows) >= len(TABLES)
+    unprotected = [r[0] for r in rows if r[1:] != ["t", "t"]]
+    assert unprotected == []
+
+
+def test_every_table_has_policies(stack):
+    out = stack.psql_admin(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'agora'::regnamespace"
+        " AND c.relkind IN ('r', 'p')"
+        " AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid)"
+    )
+    assert out.split() == []
+
+
+def test_app_role_cannot_bypass_rls(stack):
+    out = stack.psql_admin(
+        "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin"
+        " FROM pg_roles WHERE rolname = 'agora_app'"
+    )
+    assert last_line(out) == "f|f|f|f|t"
+    # A member of agora_owner or agora_definer could SET ROLE around RLS.
+    out = stack.psql_admin("SELECT count(*) FROM pg_auth_members WHERE member = 'agora_app'::regrole")
+    assert last_line(out) == "0"
+    out = stack.psql_admin("SELECT rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'agora_owner'")
+    assert last_line(out) == "f|f"
+
+
+def test_app_role_owns_nothing(stack):
+    out = stack.psql_admin("SELECT count(*) FROM pg_tables WHERE tableowner = 'agora_app'")
+    assert last_line(out) == "0"
+    out = stack.psql_admin(
+        "SELECT (SELECT count(*) FROM pg_class WHERE relowner = 'agora_app'::regrole)"
+        " + (SELECT count(*) FROM pg_proc WHERE proowner = 'agora_app'::regrole)"
+        " + (SELECT count(*) FROM pg_namespace WHERE nspowner = 'agora_app'::regrole)"
+    )
+    assert last_line(out) == "0"
+    out = stack.psql_admin("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'agora'")
+    assert out.split() == ["agora_owner"]
+
+
+def test_app_role_cannot_truncate(stack, tenants):
+    a, _ = tenants
+    refused(lambda: as_user(stack, a["owner"], "TRUNCATE agora.telemetry_events"))
+
+
+# --- Reading -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_user_of_b_sees_nothing_of_a(stack, tenants, table):
+    a, b = tenants
+    of_a, of_b, not_b = counts(as_user(stack, b["owner"], count_sql(table, a, b)))
+    assert of_a == 0
+    assert not_b == 0
+    assert of_b > 0  # the query can see rows at all, so 0 above means something
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_api_key_of_b_sees_only_its_project(stack, tenants, table):
+    a, b = tenants
+    of_a, of_b, not_b = counts(as_key(stack, b, count_sql(table, a, b)))
+    assert of_a == 0
+    assert not_b == 0
+    if table in KEY_VISIBLE:
+        assert of_b > 0
+    else:
+        assert of_b == 0
+    if table in PROJECT_TABLES:
+        col = PROJECT_TABLES[table]
+        out = as_key(
+            stack,
+            b,
+            f"SELECT count(*) FILTER (WHERE {col} = '{b['project']}'),"
+            f" count(*) FILTER (WHERE {col} IS DISTINCT FROM '{b['project']}') FROM agora.{table}",
+        )
+        mine, others = counts(out)
+        assert mine > 0
+        assert others == 0  # not even B's second project
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_no_identity_sees_nothing(stack, tenants, table):
+    assert counts(stack.psql_app(f"SELECT count(*) FROM agora.{table}")) == (0,)
+
+
+def test_viewer_reads_but_cannot_write_or_see_keys(stack, tenants):
+    _, b = tenants
+    assert counts(as_user(stack, b["viewer"], "SELECT count(*) FROM agora.executions"))[0] > 0
+    assert counts(as_user(stack, b["viewer"], "SELECT count(*) FROM agora.api_keys")) == (0,)
+    insert = (
+        "INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status, started_at)"
+        f" VALUES ('{b['org']}', '{b['project']}', '{b['workflow']}', 's', 'running', now())"
+    )
+    refused(lambda: as_user(stack, b["viewer"], insert))
+    as_user(stack, b["owner"], in_savepoint(insert))  # control: a writer may
+
+
+def test_idempotency_keys_are_scoped_to_the_caller(stack, tenants):
+    _, b = tenants
+    sql = "SELECT caller FROM agora.idempotency_keys"
+    # B's owner does not see the key recorded by B's own API key, and back.
+    assert as_user(stack, b["owner"], sql).split()[-1:] == [b["owner"]]
+    assert f"key:{b['key']}" not in as_user(stack, b["owner"], sql)
+    assert as_key(stack, b, sql).split()[-1:] == [f"key:{b['key']}"]
+    assert b["owner"] not in as_key(stack, b, sql).split()
+
+
+# --- Writing -------------------------------------------------------------
+
+# Inserts aimed at a target tenant t (a dict of ids); {new} is a fresh id.
+USER_INSERTS = {
+    "organizations": "INSERT INTO agora.organizations (id, name, created_by)"
+    " VALUES ('{new}', 'x', '{t[owner]}')",
+    "memberships": "INSERT INTO agora.memberships (organization_id, user_id, role)"
+    " VALUES ('{t[org]}', '{new}', 'member')",
+    "projects": "INSERT INTO agora.projects (id, organization_id, name) VALUES ('{new}', '{t[org]}', '{new}')",
+    "api_keys": "INSERT INTO agora.api_keys (id, organization_id, project_id, secret_hash)"
+    " VALUES ('{new}', '{t[org]}', '{t[project]}', sha256('x'::bytea))",
+    "idempotency_keys": "INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
+    " VALUES ('{t[org]}', '{t[owner]}', '{new}', sha256('x'::bytea))",
+}
+PROJECT_INSERTS = {
+    "workflows": "INSERT INTO agora.workflows (organization_id, project_id, name)"
+    " VALUES ('{t[org]}', '{t[project]}', 'x')",
+    "workflow_nodes": "INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '{new}')",
+    "workflow_edges": "INSERT INTO agora.workflow_edges"
+    " (organization_id, project_id, workflow_id, from_node_id, to_node_id)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '{t[node2]}', '{t[node1]}')",
+    "executions": "INSERT INTO agora.executions"
+    " (organization_id, project_id, workflow_id, session_id, status, started_at)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', 's', 'running', now())",
+    "node_executions": "INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', 'n')",
+    "telemetry_spans": "INSERT INTO agora.telemetry_spans"
+    " (organization_id, project_id, execution_id, span_id, name, start_time)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', 's', 'n', now())",
+    "telemetry_events": "INSERT INTO agora.telemetry_events"
+    " (organization_id, project_id, execution_id, event_type, \"timestamp\")"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', 'e', now())",
+    "shared_state_snapshots": "INSERT INTO agora.shared_state_snapshots"
+    " (organization_id, project_id, execution_id, state)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', '{{}}')",
+}
+KEY_INSERTS = dict(
+    PROJECT_INSERTS,
+    idempotency_keys="INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
+    " VALUES ('{t[org]}', 'key:{t[key]}', '{new}', sha256('x'::bytea))",
+)
+
+
+def test_insert_lists_cover_every_table():
+    assert set(USER_INSERTS) | set(PROJECT_INSERTS) == set(TABLES)
+
+
+@pytest.mark.parametrize("table", sorted(set(USER_INSERTS) | set(PROJECT_INSERTS)))
+def test_user_of_b_cannot_insert_into_a(stack, tenants, table):
+    a, b = tenants
+    sql = dict(USER_INSERTS, **PROJECT_INSERTS)[table]
+    refused(lambda: as_user(stack, b["owner"], sql.format(t=a, new=new_id())))
+    as_user(stack, b["owner"], in_savepoint(sql.format(t=b, new=new_id())))
+
+
+@pytest.mark.parametrize("table", sorted(KEY_INSERTS))
+def test_api_key_of_b_cannot_insert_into_a(stack, tenants, table):
+    a, b = tenants
+    sql = KEY_INSERTS[table]
+    refused(lambda: as_key(stack, b, sql.format(t=a, new=new_id())))
+    as_key(stack, b, in_savepoint(sql.format(t=b, new=new_id())))
+
+
+@pytest.mark.parametrize("table", sorted(set(USER_INSERTS) - {"idempotency_keys"}))
+def test_api_key_cannot_write_tenancy_tables(stack, tenants, table):
+    _, b = tenants
+    refused(lambda: as_key(stack, b, USER_INSERTS[table].format(t=b, new=new_id())))
+
+
+# A row whose tenant columns disagree with its parent: each passes the write
+# policy by one column and names another tenant's parent with the others.
+# The composite foreign keys must refuse all of them.
+MIXED = {
+    # user B: its own organization, A's execution
+    "user_event_on_a_execution": (
+        "user",
+        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('{b[org]}', '{b[project]}', '{a[execution]}', 'e', now())",
+    ),
+    # user B: its own organization, A's project and execution
+    "user_event_under_a_project": (
+        "user",
+        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('{b[org]}', '{a[project]}', '{a[execution]}', 'e', now())",
+    ),
+    "user_workflow_under_a_project": (
+        "user",
+        "INSERT INTO agora.workflows (organization_id, project_id, name) VALUES ('{b[org]}', '{a[project]}', 'x')",
+    ),
+    "user_edge_to_a_node": (
+        "user",
+        "INSERT INTO agora.workflow_edges (organization_id, project_id, workflow_id, from_node_id, to_node_id)"
+        " VALUES ('{b[org]}', '{b[project]}', '{b[workflow]}', '{b[node1]}', '{a[node1]}')",
+    ),
+    # B's key: its own project, but A's organization (would show up in A)
+    "key_event_labelled_as_a": (
+        "key",
+        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('{a[org]}', '{b[project]}', '{b[execution]}', 'e', now())",
+    ),
+    "key_execution_labelled_as_a": (
+        "key",
+        "INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status, started_at)"
+        " VALUES ('{a[org]}', '{b[project]}', '{b[workflow]}', 's', 'running', now())",
+    ),
+    # B's key: B's other project
+    "key_event_in_other_project": (
+        "key",
+        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('{b[org]}', '{b[project2]}', '{b[execution]}', 'e', now())",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIXED))
+def test_rows_with_mixed_tenants_are_refused(stack, tenants, case):
+    a, b = tenants
+    who, sql = MIXED[case]
+    sql = sql.format(a=a, b=b)
+    if who == "user":
+        refused(lambda: as_user(stack, b["owner"], sql))
+    else:
+        refused(lambda: as_key(stack, b, sql))
+
+
+def test_update_and_delete_of_a_change_nothing(stack, tenants):
+    a, b = tenants
+    before = stack.psql_admin(
+        f"SELECT (SELECT name FROM agora.organizations WHERE id = '{a['org']}'),"
+        f" (SELECT status FROM agora.executions WHERE id = '{a['execution']}'),"
+        f" (SELECT count(*) FROM agora.telemetry_events WHERE organization_id = '{a['org']}'),"
+        f" (SELECT count(*) FROM agora.memberships WHERE organization_id = '{a['org']}'),"
+        f" (SELECT count(*) FROM agora.api_keys WHERE organization_id = '{a['org']}' AND revoked_at IS NULL)"
+    )
+    attacks = f"""
+UPDATE agora.organizations SET name = 'taken' WHERE id = '{a['org']}';
+DELETE FROM agora.organizations WHERE id = '{a['org']}';
+UPDATE agora.executions SET status = 'cancelled' WHERE id = '{a['execution']}';
+UPDATE agora.executions SET organization_id = '{b['org']}' WHERE id = '{a['execution']}';
+DELETE FROM agora.telemetry_events WHERE organization_id = '{a['org']}';
+DELETE FROM agora.memberships WHERE organization_id = '{a['org']}';
+UPDATE agora.api_keys SET revoked_at = now() WHERE organization_id = '{a['org']}';
+"""
+    as_user(stack, b["owner"], attacks)
+    as_key(stack, b, attacks)
+    after = stack.psql_admin(
+        f"SELECT (SELECT name FROM agora.organizations WHERE id = '{a['org']}'),"
+        f" (SELECT status FROM agora.executions WHERE id = '{a['execution']}'),"
+        f" (SELECT count(*) FROM agora.telemetry_events WHERE organization_id = '{a['org']}'),"
+        f" (SELECT count(*) FROM agora.memberships WHERE organization_id = '{a['org']}'),"
+        f" (SELECT count(*) FROM agora.api_keys WHERE organization_id = '{a['org']}' AND revoked_at IS NULL)"
+    )
+    assert after == before
+    assert last_line(before).startswith("org A|running|")
+
+
+# --- Membership rules ----------------------------------------------------
+
+
+def test_only_the_creator_claims_a_new_organization(stack):
+    creator, intruder, org = new_id(), new_id(), new_id()
+    as_user(
+        stack,
+        creator,
+        f"INSERT INTO agora.organizations (id, name, created_by) VALUES ('{org}', 'new', '{creator}')",
+    )
+    claim = "INSERT INTO agora.memberships (organization_id, user_id, role) VALUES ('{org}', '{user}', 'owner')"
+    refused(lambda: as_user(stack, intruder, claim.format(org=org, user=intruder)))
+    as_user(stack, creator, claim.format(org=org, user=creator))
+    # Once claimed, the bootstrap is closed, even to someone else.
+    refused(lambda: as_user(stack, intruder, claim.format(org=org, user=intruder)))
+    assert last_line(as_user(stack, creator, "SELECT agora.org_role('%s')" % org)) == "owner"
+
+
+def test_a_user_cannot_create_an_organization_in_another_name(stack):
+    me, other = new_id(), new_id()
+    refused(
+        lambda: as_user(
+            stack,
+            me,
+            f"INSERT INTO agora.organizations (id, name, created_by) VALUES ('{new_id()}', 'x', '{other}')",
+        )
+    )
+
+
+def test_admin_cannot_make_or_unmake_owners(stack, tenants):
+    a, _ = tenants
+    refused(
+        lambda: as_user(
+            stack,
+            a["admin"],
+            "INSERT INTO agora.memberships (organization_id, user_id, role)"
+            f" VALUES ('{a['org']}', '{new_id()}', 'owner')",
+        )
+    )
+    refused(
+        lambda: as_user(
+            stack,
+            a["admin"],
+            f"UPDATE agora.memberships SET role = 'owner' WHERE organization_id = '{a['org']}'"
+            f" AND user_id = '{a['viewer']}'",
+        )
+    )
+    # The owner's row is out of an admin's reach: these change nothing.
+    as_user(
+        stack,
+        a["admin"],
+        f"UPDATE agora.memberships SET role = 'viewer' WHERE user_id = '{a['owner']}';"
+        f" DELETE FROM agora.memberships WHERE user_id = '{a['owner']}';",
+    )
+    out = stack.psql_admin(
+        f"SELECT role FROM agora.memberships WHERE organization_id = '{a['org']}' AND user_id = '{a['owner']}'"
+    )
+    assert last_line(out) == "owner"
+    # Control: an admin does manage non-owners.
+    as_user(
+        stack,
+        a["admin"],
+        in_savepoint(
+            "INSERT INTO agora.memberships (organization_id, user_id, role)"
+            f" VALUES ('{a['org']}', '{new_id()}', 'admin')"
+        ),
+    )

@@ -1,0 +1,190 @@
+"""nginx in front of the workers: TLS versions, the HTTP redirect, security
+headers, the static page, and the JSON errors nginx answers itself (413
+before the body is read, 503 when the workers are down)."""
+
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import time
+
+import pytest
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": CSP,
+}
+
+
+def assert_security_headers(resp):
+    for name, value in SECURITY_HEADERS.items():
+        assert resp.headers.get(name) == value, f"{name}: {resp.headers.get(name)!r} in {resp!r}"
+    server = resp.headers.get("Server", "")
+    assert not re.search(r"\d", server), f"Server header reveals a version: {server!r}"
+
+
+def assert_json_error(resp, status, code):
+    assert resp.status == status, resp
+    assert resp.headers.get("Content-Type", "").startswith("application/json"), resp.headers
+    doc = resp.json()
+    assert doc is not None, resp
+    assert doc["error"]["code"] == code, doc
+    assert isinstance(doc["error"].get("message"), str) and doc["error"]["message"], doc
+
+
+def tls_handshake(stack, version):
+    """Handshakes with exactly one TLS version; returns the negotiated one."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    # OpenSSL 3 allows TLS 1.0/1.1 only at security level 0: lower it so the
+    # client really offers them and it is the server that refuses.
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = version
+    ctx.maximum_version = version
+    with socket.create_connection(("127.0.0.1", stack.https_port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            return tls.version()
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+def test_tls_before_1_2_is_refused(stack, version):
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        tls_handshake(stack, version)
+
+
+@pytest.mark.parametrize("version,name", [(ssl.TLSVersion.TLSv1_2, "TLSv1.2"),
+                                          (ssl.TLSVersion.TLSv1_3, "TLSv1.3")])
+def test_tls_1_2_and_1_3_are_accepted(stack, version, name):
+    assert tls_handshake(stack, version) == name
+
+
+def test_certificate_verifies_for_localhost_and_127_0_0_1(stack):
+    ctx = ssl.create_default_context(cafile=stack.ca)
+    for host in ("localhost", "127.0.0.1"):
+        with socket.create_connection(("127.0.0.1", stack.https_port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname=host) as tls:
+                assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_http2_is_offered(stack):
+    ctx = stack.ssl_context()
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection(("127.0.0.1", stack.https_port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            assert tls.selected_alpn_protocol() == "h2"
+
+
+def test_plain_http_redirects_to_https(stack):
+    conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=5)
+    try:
+        conn.request("GET", "/api/health?x=1", headers={"Host": "localhost"})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 301
+        assert resp.getheader("Location") == f"https://localhost:{stack.https_port}/api/health?x=1"
+    finally:
+        conn.close()
+
+
+def test_static_page_is_served_with_security_headers(stack):
+    resp = stack.request("GET", "/")
+    assert resp.status == 200, resp
+    assert resp.headers["Content-Type"].startswith("text/html")
+    assert_security_headers(resp)
+    html = resp.body.decode("utf-8")
+    assert "<title>Agora Cloud</title>" in html
+    # The CSP forbids inline code: the page must not need any.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert "<style" not in html and " style=" not in html, "inline style"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+
+    css = stack.request("GET", "/style.css")
+    assert css.status == 200, css
+    assert css.headers["Content-Type"].startswith("text/css")
+    assert_security_headers(css)
+
+
+def test_every_response_carries_a_request_id(stack):
+    a = stack.request("GET", "/")
+    b = stack.request("GET", "/")
+    assert re.fullmatch(r"[0-9a-f]{32}", a.headers.get("X-Request-ID", "")), a.headers
+    assert a.headers["X-Request-ID"] != b.headers["X-Request-ID"]
+
+
+def test_unknown_api_path_answers_json_404_with_headers(stack):
+    resp = stack.request("GET", "/api/unknown")
+    assert_json_error(resp, 404, "not_found")
+    assert_security_headers(resp)
+
+
+def test_dotfiles_are_not_served(stack):
+    assert stack.request("GET", "/.git/config").status == 404
+    assert stack.request("GET", "/.env").status == 404
+
+
+def test_body_over_the_limit_is_refused_before_it_is_read(stack):
+    limit = int(stack.env.get("AGORA_MAX_BODY_BYTES", "16777216"))
+    conn = http.client.HTTPSConnection("127.0.0.1", stack.https_port, timeout=10,
+                                       context=stack.ssl_context())
+    try:
+        conn.putrequest("POST", "/api/executions/ingest")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(limit + 1))
+        conn.endheaders()
+        conn.send(b'{"workflow_id":')  # a stub: nginx must answer without the rest
+        started = time.monotonic()
+        resp = conn.getresponse()
+        body = resp.read()
+        assert time.monotonic() - started < 5
+        assert resp.status == 413
+        assert resp.getheader("Content-Type", "").startswith("application/json")
+        assert json.loads(body)["error"]["code"] == "payload_too_large"
+        for name, value in SECURITY_HEADERS.items():
+            assert resp.getheader(name) == value, name
+    finally:
+        conn.close()
+
+
+def test_access_log_holds_no_credentials(stack):
+    secret_q = "querysecret0123456789"
+    secret_h = "headersecret0123456789"
+    stack.request("GET", f"/api/health?token={secret_q}", headers={"Authorization": f"Bearer {secret_h}"})
+    stack.request("GET", f"/?api_key={secret_q}")
+    log_path = os.path.join(stack.var, "log", "nginx-access.log")
+    deadline = time.monotonic() + 5
+    while True:
+        with open(log_path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        if any('"path":"/api/health"' in line for line in lines) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    text = "\n".join(lines)
+    assert lines, "empty access log"
+    json.loads(lines[-1])  # JSON lines
+    assert secret_q not in text
+    assert secret_h not in text
+
+
+def test_stopped_workers_answer_json_503_then_recover(stack):
+    assert stack.wait_healthy().status == 200
+    stopped = stack.workers("stop")
+    try:
+        assert stopped.returncode == 0, stopped.stderr
+        assert stack.workers_pids() == []
+        resp = stack.request("GET", "/api/health")
+        assert_json_error(resp, 503, "unavailable")
+        assert_security_headers(resp)
+    finally:
+        started = stack.workers("start")
+        assert started.returncode == 0, started.stdout + started.stderr
+    resp = stack.wait_healthy()
+    assert resp is not None and resp.status == 200, resp
+    assert len(stack.workers_pids()) == 2
