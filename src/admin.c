@@ -247,7 +247,8 @@ static int cmd_create_org(const struct opts *o)
         return usage(stderr);
     if (open_as(&db, &cfg, o->owner, &who) < 0)
         return 1;
-    return finish(&db, tenancy_create_org(&db, &who, o->name, &out), out);
+    enum db_status st = tenancy_create_org(&db, &who, o->name, &out);
+    return finish(&db, st, out);
 }
 
 static int cmd_create_project(const struct opts *o)
@@ -262,7 +263,8 @@ static int cmd_create_project(const struct opts *o)
         return 1;
     char org[UUID_STR_LEN + 1];
     uuid_lower(o->org, org);
-    return finish(&db, tenancy_create_project(&db, &who, org, o->name, &out), out);
+    enum db_status st = tenancy_create_project(&db, &who, org, o->name, &out);
+    return finish(&db, st, out);
 }
 
 static int cmd_create_api_key(const struct opts *o)
@@ -277,7 +279,8 @@ static int cmd_create_api_key(const struct opts *o)
         return 1;
     char project[UUID_STR_LEN + 1];
     uuid_lower(o->project, project);
-    return finish(&db, tenancy_create_api_key(&db, &who, project, o->name, &out), out);
+    enum db_status st = tenancy_create_api_key(&db, &who, project, o->name, &out);
+    return finish(&db, st, out);
 }
 
 /* Returns the first column of the first row of a one-parameter-set query,

@@ -37,33 +37,67 @@ const char *api_error_code(enum api_error e)
     return error_table[e].code;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. p is NUL-terminated,
+ * so a truncated sequence stops at the NUL. */
+static size_t utf8_seq_len(const unsigned char *p)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
 void sanitize_text(char *dst, size_t dstlen, const char *src)
 {
     if (dstlen == 0)
         return;
     size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)src; *p && o + 1 < dstlen; p++) {
-        if (*p < 0x20 || *p == 0x7f)
+    const unsigned char *p = (const unsigned char *)src;
+    /* Whole characters only: control characters and bytes that are not
+     * well-formed UTF-8 are dropped (the text goes into JSON, which must be
+     * UTF-8), and a character that does not fit ends the copy. */
+    while (*p) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0 || *p < 0x20 || *p == 0x7f) {
+            p++;
             continue;
-        dst[o++] = (char)*p;
-    }
-    /* Do not end in the middle of a UTF-8 sequence: back up over
-     * continuation bytes to the lead byte, and drop the incomplete one. */
-    if (o > 0 && ((unsigned char)dst[o - 1] & 0x80)) {
-        size_t lead = o - 1;
-        while (lead > 0 && ((unsigned char)dst[lead] & 0xC0) == 0x80)
-            lead--;
-        unsigned char c = (unsigned char)dst[lead];
-        size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        if (o - lead < want)
-            o = lead;
+        }
+        if (o + n >= dstlen)
+            break;
+        memcpy(dst + o, p, n);
+        o += n;
+        p += n;
     }
     dst[o] = '\0';
 }
 
 int reply_error(struct req *r, enum api_error e, const char *path, const char *fmt, ...)
 {
-    char raw[512], msg[301];
+    char raw[512], msg[301], cpath[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
@@ -77,8 +111,10 @@ int reply_error(struct req *r, enum api_error e, const char *path, const char *f
     buf_puts(&b, "\",\"message\":");
     buf_json_string(&b, msg, strlen(msg));
     if (path) {
+        /* Paths may carry client text (a member or parameter name). */
+        sanitize_text(cpath, sizeof cpath, path);
         buf_puts(&b, ",\"path\":");
-        buf_json_string(&b, path, strlen(path));
+        buf_json_string(&b, cpath, strlen(cpath));
     }
     if (r->request_id[0]) {
         buf_puts(&b, ",\"request_id\":");

@@ -21,7 +21,8 @@ void handle_orgs_create(struct req *r)
     if (json_only_keys_or_reply(r, body, keys) < 0 ||
         json_string_or_reply(r, body, "name", JF_REQUIRED, NAME_MAX_BYTES, &name) < 0)
         goto done;
-    reply_tx_result(r, tenancy_create_org(r->db, &r->who, name, &out), 201, out);
+    enum db_status st = tenancy_create_org(r->db, &r->who, name, &out);
+    reply_tx_result(r, st, 201, out);
 done:
     json_object_put(body);
 }
@@ -29,7 +30,8 @@ done:
 void handle_orgs_list(struct req *r)
 {
     struct json_object *out = NULL;
-    reply_tx_result(r, tenancy_list_orgs(r->db, &r->who, &out), 200, out);
+    enum db_status st = tenancy_list_orgs(r->db, &r->who, &out);
+    reply_tx_result(r, st, 200, out);
 }
 
 void handle_members_add(struct req *r)
@@ -45,7 +47,8 @@ void handle_members_add(struct req *r)
         goto done;
     char user[UUID_STR_LEN + 1];
     uuid_lower(user_id, user);
-    reply_tx_result(r, tenancy_add_member(r->db, &r->who, r->params[0], user, role, &out), 201, out);
+    enum db_status st = tenancy_add_member(r->db, &r->who, r->params[0], user, role, &out);
+    reply_tx_result(r, st, 201, out);
 done:
     json_object_put(body);
 }
@@ -53,5 +56,6 @@ done:
 void handle_members_list(struct req *r)
 {
     struct json_object *out = NULL;
-    reply_tx_result(r, tenancy_list_members(r->db, &r->who, r->params[0], &out), 200, out);
+    enum db_status st = tenancy_list_members(r->db, &r->who, r->params[0], &out);
+    reply_tx_result(r, st, 200, out);
 }

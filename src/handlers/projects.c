@@ -25,7 +25,8 @@ void handle_projects_create(struct req *r)
         goto done;
     char org[UUID_STR_LEN + 1];
     uuid_lower(org_id, org);
-    reply_tx_result(r, tenancy_create_project(r->db, &r->who, org, name, &out), 201, out);
+    enum db_status st = tenancy_create_project(r->db, &r->who, org, name, &out);
+    reply_tx_result(r, st, 201, out);
 done:
     json_object_put(body);
 }
@@ -46,7 +47,8 @@ void handle_projects_list(struct req *r)
         }
         uuid_lower(org_id, org);
     }
-    reply_tx_result(r, tenancy_list_projects(r->db, &r->who, org_id ? org : NULL, &out), 200, out);
+    enum db_status st = tenancy_list_projects(r->db, &r->who, org_id ? org : NULL, &out);
+    reply_tx_result(r, st, 200, out);
 done:
     query_free(&q);
 }
@@ -64,7 +66,8 @@ void handle_api_keys_create(struct req *r)
             json_string_or_reply(r, body, "name", JF_OPTIONAL, NAME_MAX_BYTES, &name) < 0)
             goto done;
     }
-    reply_tx_result(r, tenancy_create_api_key(r->db, &r->who, r->params[0], name, &out), 201, out);
+    enum db_status st = tenancy_create_api_key(r->db, &r->who, r->params[0], name, &out);
+    reply_tx_result(r, st, 201, out);
 done:
     json_object_put(body);
 }
@@ -72,5 +75,6 @@ done:
 void handle_api_keys_list(struct req *r)
 {
     struct json_object *out = NULL;
-    reply_tx_result(r, tenancy_list_api_keys(r->db, &r->who, r->params[0], &out), 200, out);
+    enum db_status st = tenancy_list_api_keys(r->db, &r->who, r->params[0], &out);
+    reply_tx_result(r, st, 200, out);
 }
