@@ -97,12 +97,20 @@ saved() {
 
 # ---------------------------------------------------------------- processes
 
-# alive PID COMM: the process exists and is called COMM.
+# live PID: the process exists and is not a zombie waiting to be reaped.
+live() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+# alive PID COMM: the process is live and is called COMM.
 alive() {
     local comm
     [[ $1 =~ ^[0-9]+$ ]] || return 1
     comm=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
-    [[ $comm == "$2" ]]
+    [[ $comm == "$2" ]] && live "$1"
 }
 
 # pid_from FILE COMM: prints the pid when FILE names a live COMM.
@@ -124,7 +132,7 @@ stop_pid() {
     local pid=$1 i
     kill -TERM "$pid" 2>/dev/null || return 0
     for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
+        live "$pid" || return 0
         sleep 0.1
     done
     warn "pid $pid still running after 10 s: SIGKILL"
@@ -191,7 +199,9 @@ setup_secrets() {
     make_secret pg_super_password openssl rand -hex 24
     make_secret pg_app_password openssl rand -hex 24
     make_secret demo_user cat /proc/sys/kernel/random/uuid
-    if [[ -z ${AGORA_JWT_SECRET:-} ]]; then
+    if [[ -n ${AGORA_JWT_SECRET:-} ]]; then
+        unset AGORA_JWT_SECRET_FILE  # the environment's secret wins, alone
+    else
         make_secret jwt_secret openssl rand -hex 32
     fi
     # Both cluster passwords for libpq; any socket, port and database.

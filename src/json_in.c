@@ -2,12 +2,146 @@
  * answers the client on the first bad field. */
 #include "json_in.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
 #include "uuid.h"
 #include "config.h"
+
+/* Length of the well-formed UTF-8 sequence at s (at most left bytes):
+ * RFC 3629, so no overlong forms, no surrogates, nothing above U+10FFFF
+ * (PostgreSQL refuses all of these). 0 when malformed. */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (left < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Checks that text holds only RFC 8259 tokens and well-formed UTF-8.
+ * json-c's strict mode (0.16) still takes single-quoted names, NaN and
+ * Infinity, "1.", raw control characters inside strings, and UTF-8 that is
+ * only structurally valid (overlongs, surrogates); this pass refuses them
+ * before json-c builds anything. Grammar and depth stay json-c's job.
+ * NULL when the tokens are fine, else a static reason. */
+static const char *json_lex_problem(const char *text, size_t len)
+{
+    static const char *const literals[] = {"true", "false", "null"};
+    size_t i = 0;
+    while (i < len) {
+        char c = text[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '{' || c == '}' || c == '[' ||
+            c == ']' || c == ',' || c == ':') {
+            i++;
+        } else if (c == '"') {
+            for (i++;; ) {
+                if (i >= len)
+                    return NULL; /* unterminated: json-c reports it */
+                unsigned char ch = (unsigned char)text[i];
+                if (ch == '"') {
+                    i++;
+                    break;
+                }
+                if (ch == '\\') {
+                    if (i + 1 >= len)
+                        return NULL;
+                    char e = text[i + 1];
+                    if (e == 'u') {
+                        for (size_t k = 2; k < 6; k++)
+                            if (i + k >= len || !isxdigit((unsigned char)text[i + k]))
+                                return "invalid \\u escape in a string";
+                        i += 6;
+                    } else if (strchr("\"\\/bfnrt", e) && e != '\0') {
+                        i += 2;
+                    } else {
+                        return "invalid escape in a string";
+                    }
+                } else if (ch < 0x20) {
+                    return "control character in a string (escape it)";
+                } else {
+                    size_t n = utf8_seq_len((const unsigned char *)text + i, len - i);
+                    if (n == 0)
+                        return "invalid UTF-8";
+                    i += n;
+                }
+            }
+        } else if (c == '-' || is_digit(c)) {
+            /* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+            if (c == '-')
+                i++;
+            if (i < len && text[i] == '0') {
+                i++;
+            } else if (i < len && is_digit(text[i])) {
+                while (i < len && is_digit(text[i]))
+                    i++;
+            } else {
+                return "malformed number";
+            }
+            if (i < len && text[i] == '.') {
+                if (++i >= len || !is_digit(text[i]))
+                    return "malformed number";
+                while (i < len && is_digit(text[i]))
+                    i++;
+            }
+            if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+                i++;
+                if (i < len && (text[i] == '+' || text[i] == '-'))
+                    i++;
+                if (i >= len || !is_digit(text[i]))
+                    return "malformed number";
+                while (i < len && is_digit(text[i]))
+                    i++;
+            }
+            if (i < len && (isalnum((unsigned char)text[i]) || text[i] == '.' || text[i] == '+' || text[i] == '-'))
+                return "malformed number";
+        } else if (isalpha((unsigned char)c)) {
+            size_t start = i;
+            while (i < len && isalpha((unsigned char)text[i]))
+                i++;
+            bool known = false;
+            for (size_t k = 0; k < sizeof literals / sizeof literals[0] && !known; k++)
+                known = strlen(literals[k]) == i - start && memcmp(literals[k], text + start, i - start) == 0;
+            if (!known)
+                return "unexpected word (only true, false and null are literals)";
+        } else if ((unsigned char)c >= 0x80) {
+            return utf8_seq_len((const unsigned char *)text + i, len - i) ? "unexpected character" : "invalid UTF-8";
+        } else {
+            return "unexpected character";
+        }
+    }
+    return NULL;
+}
 
 struct json_object *json_parse_strict(const char *text, size_t len, int max_depth, const char **why)
 {
@@ -16,6 +150,8 @@ struct json_object *json_parse_strict(const char *text, size_t len, int max_dept
         *why = "body too large to parse";
         return NULL;
     }
+    if ((*why = json_lex_problem(text, len)) != NULL)
+        return NULL;
     struct json_tokener *tok = json_tokener_new_ex(max_depth);
     if (!tok) {
         *why = "parser unavailable";
@@ -25,7 +161,15 @@ struct json_object *json_parse_strict(const char *text, size_t len, int max_dept
     struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
-    if (!obj) {
+    if (!obj && jerr == json_tokener_continue && len > 0) {
+        /* A bare number or literal at the very end may continue in a next
+         * chunk as far as json-c knows: a NUL byte tells it the text ended. */
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len;
+    }
+    /* json-c returns NULL for the literal null, with success. */
+    if (!obj && jerr != json_tokener_success) {
         if (jerr == json_tokener_continue)
             *why = "unexpected end of JSON";
         else if (jerr == json_tokener_error_depth)
@@ -59,11 +203,11 @@ struct json_object *json_body_object_or_reply(struct req *r)
     }
     const char *why = NULL;
     struct json_object *obj = json_parse_strict(r->body, r->body_len, r->cfg->max_depth, &why);
-    if (!obj) {
-        reply_error(r, E_BAD_JSON, NULL, "malformed JSON: %s", why ? why : "parse error");
+    if (!obj && why) {
+        reply_error(r, E_BAD_JSON, NULL, "malformed JSON: %s", why);
         return NULL;
     }
-    if (!json_object_is_type(obj, json_type_object)) {
+    if (!json_object_is_type(obj, json_type_object)) { /* null included */
         json_object_put(obj);
         reply_error(r, E_VALIDATION, NULL, "the body must be a JSON object");
         return NULL;

@@ -12,7 +12,8 @@
 
 /* Parses text (len bytes) as one JSON value: strict mode, UTF-8 validated,
  * depth limited, nothing after the value but whitespace. Returns a new
- * reference, or NULL with a short reason in why (static text). */
+ * reference, or NULL with a short reason in why (static text). The text
+ * "null" is valid: NULL with *why NULL. */
 struct json_object *json_parse_strict(const char *text, size_t len, int max_depth,
                                       const char **why);
 

@@ -54,14 +54,17 @@ def tls_handshake(stack, version):
             return tls.version()
 
 
-@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1],
+                         ids=["TLSv1.0", "TLSv1.1"])
 def test_tls_before_1_2_is_refused(stack, version):
     with pytest.raises((ssl.SSLError, ConnectionResetError)):
         tls_handshake(stack, version)
 
 
 @pytest.mark.parametrize("version,name", [(ssl.TLSVersion.TLSv1_2, "TLSv1.2"),
-                                          (ssl.TLSVersion.TLSv1_3, "TLSv1.3")])
+                                          (ssl.TLSVersion.TLSv1_3, "TLSv1.3")],
+                         ids=["TLSv1.2", "TLSv1.3"])
 def test_tls_1_2_and_1_3_are_accepted(stack, version, name):
     assert tls_handshake(stack, version) == name
 

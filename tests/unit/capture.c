@@ -54,7 +54,7 @@ void capture_init(struct capture *c, const char *method, const char *path)
     memset(c, 0, sizeof *c);
     buf_init(&c->out);
     if (config_load(&c->cfg, table_get, NULL, err, sizeof err) != 0)
-        cr_fatal("capture: the test configuration does not load: %s", err);
+        cr_assert_fail("capture: the test configuration does not load: %s", err);
     req_init(&c->req);
     c->req.method = method;
     c->req.path = path;

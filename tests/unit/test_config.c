@@ -181,11 +181,17 @@ static const struct {
 };
 #define NUMERIC_COUNT (sizeof numeric / sizeof numeric[0])
 
+/* No pointers in parameters: each case runs in a re-executed process. */
 struct bad_number {
-    const char *name;
+    char name[40];
     char value[40];
-    const char *why;
+    char why[32];
 };
+
+static void free_params(struct criterion_test_params *p)
+{
+    cr_free(p->params);
+}
 
 ParameterizedTestParameters(config, a_bad_number_stops_loading_and_names_the_variable)
 {
@@ -207,23 +213,23 @@ ParameterizedTestParameters(config, a_bad_number_stops_loading_and_names_the_var
     struct bad_number *cases = cr_malloc(max * sizeof *cases);
     for (size_t i = 0; i < NUMERIC_COUNT; i++) {
         for (size_t j = 0; j < nfixed; j++) {
-            cases[n].name = numeric[i].name;
+            snprintf(cases[n].name, sizeof cases[n].name, "%s", numeric[i].name);
             snprintf(cases[n].value, sizeof cases[n].value, "%s", fixed[j][0]);
-            cases[n].why = fixed[j][1];
+            snprintf(cases[n].why, sizeof cases[n].why, "%s", fixed[j][1]);
             n++;
         }
         if (numeric[i].min > 0) {
-            cases[n].name = numeric[i].name;
+            snprintf(cases[n].name, sizeof cases[n].name, "%s", numeric[i].name);
             snprintf(cases[n].value, sizeof cases[n].value, "%lld", numeric[i].min - 1);
-            cases[n].why = "below the minimum";
+            snprintf(cases[n].why, sizeof cases[n].why, "below the minimum");
             n++;
         }
-        cases[n].name = numeric[i].name;
+        snprintf(cases[n].name, sizeof cases[n].name, "%s", numeric[i].name);
         snprintf(cases[n].value, sizeof cases[n].value, "%lld", numeric[i].max + 1);
-        cases[n].why = "above the maximum";
+        snprintf(cases[n].why, sizeof cases[n].why, "above the maximum");
         n++;
     }
-    return cr_make_param_array(struct bad_number, cases, n, cr_free);
+    return cr_make_param_array(struct bad_number, cases, n, free_params);
 }
 
 ParameterizedTest(struct bad_number *tc, config, a_bad_number_stops_loading_and_names_the_variable)

@@ -112,10 +112,12 @@ Test(router, a_known_route_runs_its_handler_once)
     capture_fini(&c);
 }
 
+/* Parameters hold no pointers: Criterion runs each case in a re-executed
+ * process, where addresses of string literals may differ (ASLR). */
 struct path_case {
-    const char *method;
-    const char *path;
-    const char *what;
+    char method[8];
+    char path[112];
+    char what[48];
 };
 
 ParameterizedTestParameters(router, an_unknown_or_malformed_path_is_404_before_any_handler)
@@ -249,23 +251,24 @@ Test(router, two_path_ids_are_captured_in_order)
 /* ---- media types ------------------------------------------------------- */
 
 struct ct_case {
-    const char *content_type;
+    bool absent;
+    char content_type[48];
 };
 
 ParameterizedTestParameters(router, a_json_route_refuses_other_media_types_with_415)
 {
     static struct ct_case cases[] = {
-        {NULL},
-        {""},
-        {"text/plain"},
-        {"application/x-www-form-urlencoded"},
-        {"multipart/form-data; boundary=x"},
-        {"application/jsonp"},
-        {"application/json-patch+json"},
-        {"application/json; charset=latin1"},
-        {"application/json; charset=iso-8859-1"},
-        {"application/json; charset=utf-16"},
-        {"json"},
+        {true, ""},
+        {false, ""},
+        {false, "text/plain"},
+        {false, "application/x-www-form-urlencoded"},
+        {false, "multipart/form-data; boundary=x"},
+        {false, "application/jsonp"},
+        {false, "application/json-patch+json"},
+        {false, "application/json; charset=latin1"},
+        {false, "application/json; charset=iso-8859-1"},
+        {false, "application/json; charset=utf-16"},
+        {false, "json"},
     };
     return cr_make_param_array(struct ct_case, cases, sizeof cases / sizeof cases[0]);
 }
@@ -276,9 +279,9 @@ ParameterizedTest(struct ct_case *tc, router, a_json_route_refuses_other_media_t
     struct capture c;
     capture_init(&c, "POST", "/api/things");
     capture_json_body(&c, "{\"a\":1}");
-    c.req.content_type = tc->content_type;
+    c.req.content_type = tc->absent ? NULL : tc->content_type;
     dispatch(&c);
-    cr_log_info("Content-Type: %s", tc->content_type ? tc->content_type : "(absent)");
+    cr_log_info("Content-Type: %s", tc->absent ? "(absent)" : tc->content_type);
     assert_error(&c, 415, "unsupported_media_type");
     assert_handler_not_run(&c);
     cr_assert_eq(c.src_reads, 0, "the body was read before the media type was checked");
@@ -288,13 +291,13 @@ ParameterizedTest(struct ct_case *tc, router, a_json_route_refuses_other_media_t
 ParameterizedTestParameters(router, a_json_route_accepts_json_in_any_case_and_with_a_utf8_charset)
 {
     static struct ct_case cases[] = {
-        {"application/json"},
-        {"application/json; charset=utf-8"},
-        {"application/json; charset=UTF-8"},
-        {"application/json;charset=utf-8"},
-        {"application/json; charset=\"utf-8\""},
-        {"Application/JSON"},
-        {"APPLICATION/JSON; CHARSET=UTF-8"},
+        {false, "application/json"},
+        {false, "application/json; charset=utf-8"},
+        {false, "application/json; charset=UTF-8"},
+        {false, "application/json;charset=utf-8"},
+        {false, "application/json; charset=\"utf-8\""},
+        {false, "Application/JSON"},
+        {false, "APPLICATION/JSON; CHARSET=UTF-8"},
     };
     return cr_make_param_array(struct ct_case, cases, sizeof cases / sizeof cases[0]);
 }
@@ -396,7 +399,7 @@ Test(router, a_body_of_exactly_the_limit_is_read)
 }
 
 struct cl_case {
-    const char *content_length;
+    char content_length[16];
 };
 
 ParameterizedTestParameters(router, a_malformed_content_length_is_400_and_the_body_is_not_read)

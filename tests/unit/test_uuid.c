@@ -7,8 +7,10 @@
 
 #include "uuid.h"
 
+/* Parameters hold no pointers: Criterion runs each case in a re-executed
+ * process, where addresses of string literals may differ (ASLR). */
 struct uuid_case {
-    const char *text;
+    char text[48];
     bool valid;
 };
 
