@@ -25,7 +25,9 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-/* No SA_RESTART: a signal must break the blocking accept() so an idle
+/* SIGTERM (what fcgi/agora-workers has multiwatch send) and SIGUSR1 (its
+ * default) both mean "finish and go". No SA_RESTART: a signal must break
+ * the blocking accept() so an idle
  * worker exits at once (FCGI_FAIL_ACCEPT_ON_INTR below). */
 static int install_signals(void)
 {
@@ -33,7 +35,8 @@ static int install_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+        sigaction(SIGUSR1, &sa, NULL) < 0)
         return -1;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);
