@@ -284,6 +284,14 @@ Test(config, hs256_with_a_secret_shorter_than_32_bytes_is_refused_without_showin
     assert_fails_naming(&e, "AGORA_JWT_SECRET", SHORT_SECRET, err, sizeof err);
 }
 
+Test(config, hs256_refuses_a_secret_of_31_bytes)
+{
+    struct env e = {0};
+    env_set(&e, "AGORA_JWT_SECRET", "0123456789abcdef0123456789abcde");
+    char err[256];
+    assert_fails_naming(&e, "AGORA_JWT_SECRET", "0123456789abcdef0123456789abcde", err, sizeof err);
+}
+
 Test(config, hs256_accepts_a_secret_of_exactly_32_bytes)
 {
     struct env e = {0};
