@@ -75,25 +75,29 @@ static void assert_fails_naming(struct env *e, const char *var, const char *secr
     cr_assert_null(cfg.database_url);
 }
 
-/* A temporary file holding len bytes; the caller unlinks and frees it. */
-static char *temp_file(const char *content, size_t len)
+/* The test's temporary file, removed by the suite's fini even when an
+ * assertion fails. */
+static char tmp_path[64];
+
+/* Writes len bytes to a new temporary file and returns its path. */
+static const char *temp_file(const char *content, size_t len)
 {
-    char *path = strdup("/tmp/agora-test-config-XXXXXX");
-    cr_assert_not_null(path);
-    int fd = mkstemp(path);
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/agora-test-config-XXXXXX");
+    int fd = mkstemp(tmp_path);
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, content, len), (ssize_t)len);
     close(fd);
-    return path;
+    return tmp_path;
 }
 
-static void remove_temp(char *path)
+static void remove_temp(void)
 {
-    unlink(path);
-    free(path);
+    if (tmp_path[0])
+        unlink(tmp_path);
+    tmp_path[0] = '\0';
 }
 
-TestSuite(config);
+TestSuite(config, .fini = remove_temp);
 
 Test(config, defaults_are_applied_when_only_a_secret_is_set)
 {
@@ -304,18 +308,17 @@ Test(config, hs256_accepts_a_secret_of_exactly_32_bytes)
 
 Test(config, secret_and_secret_file_together_are_refused_without_showing_the_secret)
 {
-    char *path = temp_file(SECRET "\n", strlen(SECRET) + 1);
+    const char *path = temp_file(SECRET "\n", strlen(SECRET) + 1);
     struct env e = base_env();
     env_set(&e, "AGORA_JWT_SECRET_FILE", path);
     char err[256];
     assert_fails_naming(&e, "AGORA_JWT_SECRET", SECRET, err, sizeof err);
     cr_assert_not_null(strstr(err, "AGORA_JWT_SECRET_FILE"), "both variables are named: %s", err);
-    remove_temp(path);
 }
 
 Test(config, secret_file_is_read_with_its_trailing_newline_trimmed)
 {
-    char *path = temp_file(SECRET "\n", strlen(SECRET) + 1);
+    const char *path = temp_file(SECRET "\n", strlen(SECRET) + 1);
     struct env e = {0};
     env_set(&e, "AGORA_JWT_SECRET_FILE", path);
     struct config cfg;
@@ -323,29 +326,26 @@ Test(config, secret_file_is_read_with_its_trailing_newline_trimmed)
     cr_assert_eq(cfg.jwt_key_len, strlen(SECRET));
     cr_assert_str_eq((const char *)cfg.jwt_key, SECRET);
     config_free(&cfg);
-    remove_temp(path);
 }
 
 Test(config, secret_file_with_crlf_is_trimmed_too)
 {
-    char *path = temp_file(SECRET "\r\n", strlen(SECRET) + 2);
+    const char *path = temp_file(SECRET "\r\n", strlen(SECRET) + 2);
     struct env e = {0};
     env_set(&e, "AGORA_JWT_SECRET_FILE", path);
     struct config cfg;
     assert_loads(&e, &cfg);
     cr_assert_eq(cfg.jwt_key_len, strlen(SECRET));
     config_free(&cfg);
-    remove_temp(path);
 }
 
 Test(config, a_short_secret_file_is_refused_without_showing_its_content)
 {
-    char *path = temp_file(SHORT_SECRET "\n", strlen(SHORT_SECRET) + 1);
+    const char *path = temp_file(SHORT_SECRET "\n", strlen(SHORT_SECRET) + 1);
     struct env e = {0};
     env_set(&e, "AGORA_JWT_SECRET_FILE", path);
     char err[256];
     assert_fails_naming(&e, "AGORA_JWT_SECRET", SHORT_SECRET, err, sizeof err);
-    remove_temp(path);
 }
 
 Test(config, a_missing_secret_file_is_refused_naming_the_variable)
@@ -367,13 +367,12 @@ Test(config, rs256_without_a_public_key_file_is_refused)
 Test(config, rs256_with_a_file_that_is_not_pem_is_refused_without_showing_it)
 {
     const char *content = "this-is-not-a-key-but-a-secret-9b8c7d6e5f";
-    char *path = temp_file(content, strlen(content));
+    const char *path = temp_file(content, strlen(content));
     struct env e = {0};
     env_set(&e, "AGORA_JWT_ALG", "RS256");
     env_set(&e, "AGORA_JWT_PUBLIC_KEY_FILE", path);
     char err[256];
     assert_fails_naming(&e, "AGORA_JWT_PUBLIC_KEY_FILE", content, err, sizeof err);
-    remove_temp(path);
 }
 
 Test(config, rs256_with_a_pem_public_key_loads_it)
@@ -382,7 +381,7 @@ Test(config, rs256_with_a_pem_public_key_loads_it)
                       "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEVs/o5+uQbTjL3chynL4wXgUg2R9\n"
                       "q9UU8I5mEovUf86QZ7kOBIjJwqnzD1omageEHWwHdBO6B+dFabmdT9POxg==\n"
                       "-----END PUBLIC KEY-----\n";
-    char *path = temp_file(pem, strlen(pem));
+    const char *path = temp_file(pem, strlen(pem));
     struct env e = {0};
     env_set(&e, "AGORA_JWT_ALG", "RS256");
     env_set(&e, "AGORA_JWT_PUBLIC_KEY_FILE", path);
@@ -392,13 +391,12 @@ Test(config, rs256_with_a_pem_public_key_loads_it)
     cr_assert_eq(cfg.jwt_key_len, strlen(pem));
     cr_assert_eq(memcmp(cfg.jwt_key, pem, strlen(pem)), 0);
     config_free(&cfg);
-    remove_temp(path);
 }
 
 Test(config, es256_is_pinned_when_asked)
 {
     const char *pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
-    char *path = temp_file(pem, strlen(pem));
+    const char *path = temp_file(pem, strlen(pem));
     struct env e = {0};
     env_set(&e, "AGORA_JWT_ALG", "ES256");
     env_set(&e, "AGORA_JWT_PUBLIC_KEY_FILE", path);
@@ -406,7 +404,6 @@ Test(config, es256_is_pinned_when_asked)
     assert_loads(&e, &cfg);
     cr_assert_eq(cfg.jwt_alg, PIN_ES256);
     config_free(&cfg);
-    remove_temp(path);
 }
 
 Test(config, a_bad_numeric_value_is_not_echoed_in_the_message)
