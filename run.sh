@@ -520,7 +520,7 @@ Agora Cloud is running.
     export TOKEN=$token
     curl --cacert $var/tls/cert.pem $base/api/health
     curl --cacert $var/tls/cert.pem -H "Authorization: Bearer \$TOKEN" $base/api/projects
-    curl --cacert $var/tls/cert.pem -H "Authorization: Bearer \$TOKEN" "$base/api/executions?limit=10"
+    curl --cacert $var/tls/cert.pem -H "Authorization: Bearer \$TOKEN" $base/api/organizations
 
   Settings: . $var/env     Logs: $logdir/     Stop: ./run.sh stop
 EOF
