@@ -9,7 +9,7 @@
 enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
 
 struct config {
-    char *database_url;        /* AGORA_DATABASE_URL (required) */
+    char *database_url;        /* AGORA_DATABASE_URL; NULL when unset (the worker refuses to start) */
     enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
     unsigned char *jwt_key;    /* HS256: the secret; RS256/ES256: PEM public key */
     size_t jwt_key_len;
