@@ -28,6 +28,8 @@
 #include "config.h"
 #include "db.h"
 #include "errors.h"
+#include "text.h"
+#include "token.h"
 #include "response.h"
 
 /* Real tokens are well under 2 KiB; a cap keeps a hostile header from costing
@@ -92,19 +94,6 @@ int auth_query_has_credential(const char *query)
 }
 
 /* ---- JWT ------------------------------------------------------------- */
-
-static jwt_alg_t pinned_alg(enum jwt_pin pin)
-{
-    switch (pin) {
-    case PIN_HS256:
-        return JWT_ALG_HS256;
-    case PIN_RS256:
-        return JWT_ALG_RS256;
-    case PIN_ES256:
-        return JWT_ALG_ES256;
-    }
-    return JWT_ALG_INVAL;
-}
 
 static bool is_b64url(char c)
 {
@@ -315,7 +304,7 @@ int auth_verify_jwt(const struct config *cfg, const char *token, size_t len, lon
     }
     /* libjwt verified with the token's own alg: refuse any other than ours
      * before trusting a single claim. */
-    if (jwt_get_alg(jwt) != pinned_alg(cfg->jwt_alg)) {
+    if (jwt_get_alg(jwt) != token_jwt_alg(cfg->jwt_alg)) {
         *why = "algorithm not the pinned one";
         goto out;
     }
@@ -338,24 +327,13 @@ out:
 
 /* ---- API keys -------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes exactly 2 * APIKEY_HASH_LEN hex digits. 0, or -1. */
 static int hash_from_hex(const char *hex, size_t len, unsigned char out[APIKEY_HASH_LEN])
 {
     if (len != 2 * APIKEY_HASH_LEN)
         return -1;
     for (size_t i = 0; i < APIKEY_HASH_LEN; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);

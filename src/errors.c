@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "text.h"
 #include "response.h"
 
 static const struct {
@@ -37,40 +38,6 @@ const char *api_error_code(enum api_error e)
     return error_table[e].code;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. p is NUL-terminated,
- * so a truncated sequence stops at the NUL. */
-static size_t utf8_seq_len(const unsigned char *p)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((p[k] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 void sanitize_text(char *dst, size_t dstlen, const char *src)
 {
     if (dstlen == 0)
@@ -81,7 +48,7 @@ void sanitize_text(char *dst, size_t dstlen, const char *src)
      * well-formed UTF-8 are dropped (the text goes into JSON, which must be
      * UTF-8), and a character that does not fit ends the copy. */
     while (*p) {
-        size_t n = utf8_seq_len(p);
+        size_t n = utf8_seq_len(p, strnlen((const char *)p, 4));
         if (n == 0 || *p < 0x20 || *p == 0x7f) {
             p++;
             continue;

@@ -7,42 +7,9 @@
 #include <string.h>
 
 #include "errors.h"
+#include "text.h"
 #include "uuid.h"
 #include "config.h"
-
-/* Length of the well-formed UTF-8 sequence at s (at most left bytes):
- * RFC 3629, so no overlong forms, no surrogates, nothing above U+10FFFF
- * (PostgreSQL refuses all of these). 0 when malformed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (left < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
 
 static bool is_digit(char c)
 {

@@ -6,17 +6,7 @@
 
 #include "buf.h"
 #include "errors.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "text.h"
 
 char *query_decode(const char *src, size_t len)
 {
@@ -31,7 +21,7 @@ char *query_decode(const char *src, size_t len)
                 free(out);
                 return NULL;
             }
-            int h = hexval(src[i + 1]), l = hexval(src[i + 2]);
+            int h = hex_digit_value(src[i + 1]), l = hex_digit_value(src[i + 2]);
             if (h < 0 || l < 0 || (h == 0 && l == 0)) {
                 free(out);
                 return NULL;

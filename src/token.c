@@ -10,7 +10,7 @@
 
 #include "buf.h"
 
-static jwt_alg_t pin_to_alg(enum jwt_pin alg)
+jwt_alg_t token_jwt_alg(enum jwt_pin alg)
 {
     switch (alg) {
     case PIN_HS256:
@@ -41,7 +41,7 @@ char *token_mint(enum jwt_pin alg, const unsigned char *key, size_t keylen, cons
     jwt_t *jwt = NULL;
     char *encoded = NULL;
     char *out = NULL;
-    jwt_alg_t jalg = pin_to_alg(alg);
+    jwt_alg_t jalg = token_jwt_alg(alg);
 
     if (key == NULL || keylen == 0 || keylen > INT_MAX || sub == NULL || jalg == JWT_ALG_INVAL)
         goto out;

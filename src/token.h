@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <jwt.h>
+
 #include "config.h"
 
 /* Returns a new signed token (caller frees) or NULL. key is the HS256
@@ -13,5 +15,8 @@
  * nbf < 0 means no nbf claim. */
 char *token_mint(enum jwt_pin alg, const unsigned char *key, size_t keylen, const char *sub,
                  long long iat, long long exp, long long nbf, const char *aud, const char *iss);
+
+/* libjwt's algorithm for a pinned one: the one place the two meet. */
+jwt_alg_t token_jwt_alg(enum jwt_pin pin);
 
 #endif
