@@ -25,10 +25,12 @@ static void log_conn_failure(PGconn *conn, const char *what)
 
 static PGconn *connect_to(const char *url, long connect_timeout_s, long statement_timeout_ms)
 {
-    char timeout[24], options[96];
+    char timeout[24], options[128];
     snprintf(timeout, sizeof timeout, "%ld", connect_timeout_s);
     /* idle_in_transaction: a worker killed mid-request must not hold locks. */
-    snprintf(options, sizeof options, "-c statement_timeout=%ld -c idle_in_transaction_session_timeout=60000",
+    /* TimeZone=UTC: offset-less timestamps from clients are UTC (contract 4). */
+    snprintf(options, sizeof options,
+             "-c statement_timeout=%ld -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC",
              statement_timeout_ms);
     /* dbname is expanded as a conninfo string or URL; the keywords after it
      * override what it says, so the timeouts always hold. */
