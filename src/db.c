@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
 #include "errors.h"
 #include "response.h"
@@ -141,6 +142,42 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
     else
         PQclear(res);
     return DB_OK;
+}
+
+/* The one cursor name db_stream uses: a request streams one result at a
+ * time, and the cursor is closed (or the transaction aborted) before the
+ * next. */
+#define STREAM_CURSOR "agora_stream"
+
+enum db_status db_stream(struct db *db, const char *sql, int nparams, const char *const *params,
+                         int batch, db_batch_fn fn, void *ctx)
+{
+    if (!db->in_tx || batch <= 0) {
+        fprintf(stderr, "agora: db: db_stream needs an open transaction and a positive batch\n");
+        return DB_ERROR;
+    }
+    struct buf declare;
+    buf_init(&declare);
+    buf_printf(&declare, "DECLARE " STREAM_CURSOR " NO SCROLL CURSOR FOR %s", sql);
+    enum db_status st = db_exec(db, declare.data, nparams, params, NULL);
+    buf_free(&declare);
+    if (st != DB_OK)
+        return st;
+
+    char fetch[64];
+    snprintf(fetch, sizeof fetch, "FETCH FORWARD %d FROM " STREAM_CURSOR, batch);
+    for (;;) {
+        PGresult *res = NULL;
+        st = db_exec(db, fetch, 0, NULL, &res);
+        if (st != DB_OK)
+            return st;
+        int n = PQntuples(res);
+        int go_on = fn(ctx, res);
+        PQclear(res);
+        if (go_on < 0 || n < batch)
+            break;
+    }
+    return db_exec(db, "CLOSE " STREAM_CURSOR, 0, NULL, NULL);
 }
 
 static enum db_status exec_simple(struct db *db, const char *sql)

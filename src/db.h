@@ -57,6 +57,21 @@ void db_rollback(struct db *db);
 enum db_status db_exec(struct db *db, const char *sql, int nparams,
                        const char *const *params, PGresult **out);
 
+/* Called by db_stream once per fetched batch, the first time even when the
+ * query returned no rows. res is borrowed: valid during the call only.
+ * Returns 0 to go on, -1 to stop early (e.g. the client went away). */
+typedef int (*db_batch_fn)(void *ctx, const PGresult *res);
+
+/* Runs the query sql ($1..$n text parameters, text results) through a
+ * server-side cursor inside the open transaction (DECLARE ... NO SCROLL
+ * CURSOR, FETCH batch rows at a time, CLOSE) and hands each batch to fn, so
+ * a result of any size needs memory for one batch only. Needs the caller's
+ * transaction (db_begin_as): DB_ERROR without one. DB_OK when every row
+ * was handed over or fn stopped; otherwise the failure, logged, after any
+ * batches fn already got (the transaction is then aborted). */
+enum db_status db_stream(struct db *db, const char *sql, int nparams, const char *const *params,
+                         int batch, db_batch_fn fn, void *ctx);
+
 /* Maps a PostgreSQL SQLSTATE to a db_status (pure, for tests too). */
 enum db_status db_status_from_sqlstate(const char *sqlstate);
 

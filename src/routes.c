@@ -7,6 +7,18 @@
 const struct route agora_routes[] = {
     {"GET", "/api/health", handle_health, AUTH_NONE, BODY_NONE},
 
+    {"POST", "/api/executions/ingest", handle_ingest, AUTH_ANY, BODY_JSON},
+    {"GET", "/api/executions", handle_executions_list, AUTH_ANY, BODY_NONE},
+    {"GET", "/api/executions/{id}", handle_execution_get, AUTH_ANY, BODY_NONE},
+    {"GET", "/api/executions/{id}/timeline", handle_execution_timeline, AUTH_ANY, BODY_NONE},
+    {"GET", "/api/executions/{id}/telemetry-spans", handle_execution_spans, AUTH_ANY, BODY_NONE},
+    {"GET", "/api/executions/{id}/telemetry-events", handle_execution_events, AUTH_ANY, BODY_NONE},
+    {"GET", "/api/executions/{id}/state-snapshots", handle_execution_snapshots, AUTH_ANY, BODY_NONE},
+
+    {"POST", "/api/workflows", handle_workflows_create, AUTH_ANY, BODY_JSON},
+    {"GET", "/api/workflows", handle_workflows_list, AUTH_ANY, BODY_NONE},
+    {"GET", "/api/workflows/{id}", handle_workflow_get, AUTH_ANY, BODY_NONE},
+
     {"POST", "/api/organizations", handle_orgs_create, AUTH_USER, BODY_JSON},
     {"GET", "/api/organizations", handle_orgs_list, AUTH_USER, BODY_NONE},
     {"POST", "/api/organizations/{id}/members", handle_members_add, AUTH_USER, BODY_JSON},

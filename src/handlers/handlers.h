@@ -16,6 +16,18 @@ void reply_tx_result(struct req *r, enum db_status st, int status, struct json_o
 
 void handle_health(struct req *r);
 
+void handle_ingest(struct req *r);                /* handlers/ingest.c */
+void handle_executions_list(struct req *r);       /* handlers/executions.c */
+void handle_execution_get(struct req *r);
+void handle_execution_timeline(struct req *r);
+void handle_execution_spans(struct req *r);
+void handle_execution_events(struct req *r);
+void handle_execution_snapshots(struct req *r);
+
+void handle_workflows_create(struct req *r);      /* handlers/workflows.c */
+void handle_workflows_list(struct req *r);
+void handle_workflow_get(struct req *r);
+
 void handle_orgs_create(struct req *r);
 void handle_orgs_list(struct req *r);
 void handle_members_add(struct req *r);

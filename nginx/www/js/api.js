@@ -1,0 +1,135 @@
+// The viewer's only way to the server: the public API under /api/, with the
+// user's token (a JWT or an agk_ API key) as a Bearer credential. The token
+// lives in sessionStorage: it goes away with the tab, never in a URL.
+
+const TOKEN_KEY = 'agora.token';
+
+export class ApiError extends Error {
+  constructor(status, code, message, path, requestId) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.path = path;
+    this.requestId = requestId;
+  }
+}
+
+let unauthorizedHandler = null;
+
+/** fn(err) is called once for any 401, after the token is dropped. */
+export function onUnauthorized(fn) {
+  unauthorizedHandler = fn;
+}
+
+export function getToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+}
+
+export function setToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export function clearToken() {
+  try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* storage disabled */ }
+}
+
+/** What the token says about its holder, without verifying it (the server does). */
+export function describeToken(token) {
+  if (!token) return null;
+  if (token.startsWith('agk_')) return { kind: 'key', label: `API key ${token.slice(0, 12)}…` };
+  const parts = token.split('.');
+  if (parts.length === 3) {
+    try {
+      const json = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/'));
+      const claims = JSON.parse(json);
+      const who = claims.email || claims.name || claims.sub || 'user';
+      return { kind: 'jwt', label: String(who), sub: claims.sub, exp: claims.exp };
+    } catch { /* not a JWT we can read: the server decides */ }
+  }
+  return { kind: 'token', label: 'Signed in' };
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * api(path, {params, method, body, signal, token}) -> parsed JSON (or null for 204).
+ * Throws ApiError for any non-2xx answer; a 401 also drops the token and
+ * calls the unauthorized handler (unless opts.quiet401).
+ */
+export async function api(path, opts = {}) {
+  const token = opts.token ?? getToken();
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  let res;
+  try {
+    res = await fetch(`/api${path}${query(opts.params)}`, {
+      method: opts.method || 'GET', headers, body, signal: opts.signal,
+      credentials: 'omit', cache: 'no-store',
+    });
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
+  }
+  const requestId = res.headers.get('X-Request-Id') || undefined;
+  if (res.status === 204) return null;
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    const err = new ApiError(res.status, e.code || `http_${res.status}`,
+      e.message || `The server answered ${res.status}.`, e.path, e.request_id || requestId);
+    if (res.status === 401 && !opts.quiet401) {
+      clearToken();
+      if (unauthorizedHandler) unauthorizedHandler(err);
+    }
+    throw err;
+  }
+  if (data === null) throw new ApiError(res.status, 'bad_answer', 'The server answered with something that is not JSON.', undefined, requestId);
+  return data;
+}
+
+/**
+ * All items of a list route, following next_cursor. Asks for big pages and
+ * falls back to the server's default when it refuses the page size.
+ * onPage(itemsSoFar) is called after each page (progress). Stops at max items.
+ */
+export async function fetchAll(path, params = {}, { signal, max = 200000, onPage, pageSize = 1000 } = {}) {
+  const items = [];
+  let cursor;
+  let limit = pageSize;
+  for (;;) {
+    let page;
+    try {
+      page = await api(path, { params: { ...params, limit, cursor }, signal });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422 && e.path === 'limit' && limit !== undefined) {
+        limit = limit > 200 ? 200 : undefined;
+        continue;
+      }
+      throw e;
+    }
+    const got = Array.isArray(page.items) ? page.items : [];
+    items.push(...got);
+    if (onPage) onPage(items);
+    cursor = page.next_cursor;
+    if (!cursor || got.length === 0 || items.length >= max) break;
+  }
+  return items;
+}

@@ -1,0 +1,221 @@
+// Small helpers shared by the viewer's modules: DOM building (text only,
+// never HTML from data), number and time formatting, JSON previews.
+
+/**
+ * h(tag, props, ...children): a new element. props keys:
+ *   class, text, id, href, title, type, value, ... as attributes;
+ *   on<Event>: listener; dataset: {k: v}; style: {prop: value} (CSSOM, CSP-safe);
+ *   hidden / disabled / checked / selected as booleans.
+ * Children: nodes, strings (text nodes), arrays, null/false (skipped).
+ */
+export function h(tag, props, ...children) {
+  const el = tag.startsWith('svg:')
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag.slice(4))
+    : document.createElement(tag);
+  if (props) {
+    for (const [k, v] of Object.entries(props)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') el.setAttribute('class', v);
+      else if (k === 'text') el.textContent = v;
+      else if (k === 'dataset') Object.assign(el.dataset, v);
+      else if (k === 'style') for (const [p, sv] of Object.entries(v)) el.style.setProperty(p, sv);
+      else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+      else if (k === 'value' && 'value' in el) el.value = v;
+      else if (v === true) el.setAttribute(k, '');
+      else el.setAttribute(k, String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+/** A duration for people: "0 ms", "12.3 ms", "1.24 s", "2 min 3 s", "1 h 2 min". */
+export function fmtDuration(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '–';
+  ms = Number(ms);
+  const neg = ms < 0;
+  if (neg) ms = -ms;
+  let s;
+  if (ms === 0) s = '0 ms';
+  else if (ms < 1) s = `${trim(ms.toFixed(3))} ms`;
+  else if (ms < 10) s = `${trim(ms.toFixed(2))} ms`;
+  else if (ms < 1000) s = `${trim(ms.toFixed(ms < 100 ? 1 : 0))} ms`;
+  else if (ms < 60000) s = `${trim((ms / 1000).toFixed(ms < 10000 ? 2 : 1))} s`;
+  else if (ms < 3600000) {
+    const m = Math.floor(ms / 60000);
+    const sec = Math.round((ms - m * 60000) / 1000);
+    s = sec ? `${m} min ${sec} s` : `${m} min`;
+  } else {
+    const hr = Math.floor(ms / 3600000);
+    const m = Math.round((ms - hr * 3600000) / 60000);
+    s = m ? `${hr} h ${m} min` : `${hr} h`;
+  }
+  return neg ? `−${s}` : s;
+}
+
+/** An exact figure in milliseconds, e.g. "1,234.5 ms" (up to 3 decimals). */
+export function fmtMs(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '–';
+  return `${Number(ms).toLocaleString('en-US', { maximumFractionDigits: 3 })} ms`;
+}
+
+function trim(s) {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
+function pad(n, w = 2) {
+  return String(n).padStart(w, '0');
+}
+
+/** Local date and time with milliseconds: "2024-11-26 13:00:00.123". */
+export function fmtTime(iso) {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 d ago", or the date. */
+export function fmtRelative(iso, now = Date.now()) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '–';
+  const s = Math.round((now - t) / 1000);
+  if (s < 0) return fmtTime(iso);
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  if (s < 86400 * 30) return `${Math.round(s / 86400)} d ago`;
+  return fmtTime(iso).slice(0, 10);
+}
+
+export function shortId(id) {
+  return id ? String(id).slice(0, 8) : '–';
+}
+
+/** The readable text of an error that may be a string, an object or null. */
+export function errorText(err) {
+  if (err === null || err === undefined || err === '') return '';
+  if (typeof err === 'string') return err;
+  if (typeof err === 'object') {
+    const msg = err.message ?? err.error ?? err.msg;
+    const type = err.type ?? err.name ?? err.code;
+    if (typeof msg === 'string') return type && typeof type === 'string' ? `${type}: ${msg}` : msg;
+    try { return JSON.stringify(err); } catch { return String(err); }
+  }
+  return String(err);
+}
+
+/** One-line JSON, cut to max characters. */
+export function jsonPreview(v, max = 120) {
+  let s;
+  try { s = JSON.stringify(v); } catch { s = String(v); }
+  if (s === undefined) s = 'undefined';
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+export function jsonPretty(v) {
+  try { return JSON.stringify(v, null, 2); } catch { return String(v); }
+}
+
+export function plural(n, one, many = `${one}s`) {
+  return `${Number(n).toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+export const STATUS_LABEL = {
+  success: 'Success', error: 'Error', running: 'Running', cancelled: 'Cancelled',
+  skipped: 'Skipped', ok: 'OK', unset: 'Unset',
+};
+
+/** A status pill. */
+export function statusBadge(status, extra = '') {
+  const s = String(status || 'unknown');
+  return h('span', { class: `badge status-${s.replace(/[^a-z]/g, '')} ${extra}`.trim(), dataset: { status: s } },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }), STATUS_LABEL[s] || s);
+}
+
+/** Milliseconds between two RFC 3339 timestamps, or null. */
+export function msBetween(a, b) {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  if (Number.isNaN(ta) || Number.isNaN(tb)) return null;
+  return tb - ta;
+}
+
+/** Microsecond-aware parse: RFC 3339 with up to 6 fraction digits -> ms (float). */
+export function parseTimeMs(iso) {
+  if (!iso) return NaN;
+  const base = Date.parse(iso);
+  if (Number.isNaN(base)) return NaN;
+  const m = /\.(\d+)/.exec(String(iso));
+  if (!m || m[1].length <= 3) return base;
+  const frac = Number(`0.${m[1]}`) * 1000;
+  return Math.floor(base) - (base % 1000 + 1000) % 1000 + frac;
+}
+
+/** A stable hue for a string (event types, span kinds). */
+export function hueOf(s) {
+  let x = 0;
+  for (let i = 0; i < s.length; i++) x = (x * 31 + s.charCodeAt(i)) >>> 0;
+  return x % 360;
+}
+
+export function debounce(fn, ms) {
+  let t;
+  return (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Copies text to the clipboard; true when it worked. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Loading, empty and error placeholders. */
+export function loadingState(label = 'Loading…') {
+  return h('div', { class: 'state state-loading', role: 'status', 'aria-live': 'polite' },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { text: label }));
+}
+
+export function emptyState(title, detail, ...actions) {
+  return h('div', { class: 'state state-empty', role: 'status' },
+    h('p', { class: 'state-title', text: title }),
+    detail ? h('p', { class: 'state-detail', text: detail }) : null,
+    actions.length ? h('div', { class: 'state-actions' }, actions) : null);
+}
+
+export function errorState(err, retry) {
+  const msg = err && err.message ? err.message : String(err);
+  const bits = [];
+  if (err && err.status) bits.push(`HTTP ${err.status}`);
+  if (err && err.code) bits.push(err.code);
+  if (err && err.requestId) bits.push(`request ${err.requestId}`);
+  return h('div', { class: 'state state-error', role: 'alert' },
+    h('p', { class: 'state-title', text: 'Could not load this' }),
+    h('p', { class: 'state-detail', text: msg }),
+    bits.length ? h('p', { class: 'state-meta', text: bits.join(' · ') }) : null,
+    retry ? h('div', { class: 'state-actions' },
+      h('button', { class: 'btn', type: 'button', onClick: retry, text: 'Try again' })) : null);
+}

@@ -1,0 +1,79 @@
+/* Reading executions and their telemetry: the SQL and the streaming behind
+ * GET /api/executions, /api/executions/{id} and its timeline, spans, events
+ * and state snapshots.
+ *
+ * Every function runs inside the caller's transaction (db_begin_as), so
+ * row-level security decides what exists: an execution the caller cannot
+ * see is DB_NOT_FOUND. PostgreSQL writes each row's JSON text itself, and
+ * lists are fetched through a cursor in batches and written straight to the
+ * response, so no answer is ever held whole in memory.
+ *
+ * Reply contract, the same for every function here: DB_OK means the answer
+ * has been sent (200). Any other status means nothing has been sent and the
+ * caller replies with db_reply_error. Headers go out only once the first
+ * batch of rows has been fetched, so the usual failures still get a proper
+ * JSON error; a failure after that (the connection breaks mid-stream) can
+ * only cut the body short, which the client sees as truncated JSON, and is
+ * logged. */
+#ifndef AGORA_EXECUTIONS_H
+#define AGORA_EXECUTIONS_H
+
+#include <stdbool.h>
+
+#include "cursor.h"
+#include "db.h"
+#include "request.h"
+#include "timestamp.h"
+
+#define EXEC_LIST_LIMIT_DEFAULT 50
+#define EXEC_LIST_LIMIT_MAX 200
+#define EXEC_ITEMS_LIMIT_MAX 1000
+
+/* A keyset position: rows strictly after it in the route's order. For the
+ * execution list id is a UUID and ts the started_at; for items id is a
+ * decimal bigint and ts the timestamp, or (snapshots) seq the sequence with
+ * seq_null for a NULL sequence. Text forms are canonical and checked. */
+struct exec_after {
+    bool set;
+    char ts[TS_TEXT_LEN + 1];
+    long long seq;
+    bool seq_null;
+    char id[CURSOR_ID_MAX + 1];
+};
+
+/* GET /api/executions. Strings are NULL when the filter is absent; ids are
+ * canonical lowercase UUIDs, timestamps canonical RFC 3339 text. */
+struct exec_list_query {
+    const char *workflow_id, *project_id, *status, *session_id;
+    const char *since, *until;  /* since inclusive, until exclusive */
+    int limit;                  /* 1..EXEC_LIST_LIMIT_MAX */
+    struct exec_after after;
+};
+
+/* The item routes. limit 0 means every item (no paging, next_cursor null). */
+struct exec_items_query {
+    const char *event_type, *node_name;  /* events only; NULL when absent */
+    int limit;                           /* 0 or 1..EXEC_ITEMS_LIMIT_MAX */
+    struct exec_after after;
+};
+
+enum exec_items_kind { EXEC_SPANS, EXEC_EVENTS, EXEC_SNAPSHOTS };
+
+/* Sends {"items":[execution...],"next_cursor":...}, newest first. */
+enum db_status executions_list(struct req *r, const struct exec_list_query *q);
+/* Sends one execution with its "counts". */
+enum db_status execution_get(struct req *r, const char *id);
+/* Sends {"execution":{...},"node_executions":[...]}. */
+enum db_status execution_timeline(struct req *r, const char *id);
+/* Sends {"items":[...],"next_cursor":...} of one kind of item of execution
+ * id; the execution is checked first (DB_NOT_FOUND when invisible). */
+enum db_status execution_items(struct req *r, const char *id, enum exec_items_kind kind,
+                               const struct exec_items_query *q);
+
+/* The key of a row as the cursor carries it, and back (pure; unit-testable).
+ * exec_after_from_cursor: kind_items false for the execution list (id must
+ * be a UUID), true for items (id a positive decimal bigint); snapshots
+ * read c->micros as a sequence. 0, or -1 when the cursor does not fit. */
+int exec_after_from_cursor(const struct cursor *c, bool items, bool sequence, struct exec_after *out);
+
+#endif

@@ -1,0 +1,198 @@
+/* The read routes of executions: GET /api/executions, /api/executions/{id}
+ * and its timeline, telemetry-spans, telemetry-events and state-snapshots.
+ * Each handler checks its query parameters (422 naming the parameter) and
+ * makes one call into executions.c, which streams the answer itself. */
+#include "handlers/handlers.h"
+
+#include <string.h>
+
+#include "cursor.h"
+#include "errors.h"
+#include "executions.h"
+#include "query.h"
+#include "text.h"
+#include "timestamp.h"
+
+/* Strict decimal in 1..max: digits only, no sign or spaces. */
+static int limit_or_reply(struct req *r, const struct query *q, int def, int max, int *out)
+{
+    const char *v = query_get(q, "limit");
+    long n = 0;
+    *out = def;
+    if (!v)
+        return 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || n > max)
+            return reply_error(r, E_VALIDATION, "limit", "limit must be an integer from 1 to %d", max);
+        n = n * 10 + (*p - '0');
+    }
+    if (!*v || n < 1 || n > max)
+        return reply_error(r, E_VALIDATION, "limit", "limit must be an integer from 1 to %d", max);
+    *out = (int)n;
+    return 0;
+}
+
+/* A UUID filter; *out is NULL when absent, else store, lowercased. */
+static int uuid_or_reply(struct req *r, const struct query *q, const char *name,
+                         char store[UUID_STR_LEN + 1], const char **out)
+{
+    const char *v = query_get(q, name);
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!uuid_valid(v))
+        return reply_error(r, E_VALIDATION, name, "%s must be a UUID", name);
+    uuid_lower(v, store);
+    *out = store;
+    return 0;
+}
+
+/* An RFC 3339 filter, rewritten canonically into store. */
+static int ts_or_reply(struct req *r, const struct query *q, const char *name,
+                       char store[TS_TEXT_LEN + 1], const char **out)
+{
+    const char *v = query_get(q, name);
+    int64_t micros;
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (ts_parse(v, strlen(v), &micros) < 0)
+        return reply_error(r, E_VALIDATION, name, "%s must be an RFC 3339 timestamp", name);
+    ts_format(micros, store);
+    *out = store;
+    return 0;
+}
+
+/* A text filter matched exactly: any well-formed UTF-8 (PostgreSQL would
+ * refuse anything else with an error instead of "no match"). */
+static int text_or_reply(struct req *r, const struct query *q, const char *name, const char **out)
+{
+    const char *v = query_get(q, name);
+    *out = v;
+    if (!v)
+        return 0;
+    for (size_t i = 0, left = strlen(v); left > 0;) {
+        size_t n = utf8_seq_len((const unsigned char *)v + i, left);
+        if (n == 0)
+            return reply_error(r, E_VALIDATION, name, "%s is not valid UTF-8", name);
+        i += n;
+        left -= n;
+    }
+    return 0;
+}
+
+static int cursor_or_reply(struct req *r, const struct query *q, bool items, bool sequence,
+                           struct exec_after *out)
+{
+    const char *v = query_get(q, "cursor");
+    struct cursor c;
+    memset(out, 0, sizeof *out);
+    if (!v)
+        return 0;
+    if (cursor_decode(v, &c) < 0 || exec_after_from_cursor(&c, items, sequence, out) < 0)
+        return reply_error(r, E_VALIDATION, "cursor", "cursor is not a next_cursor of this list");
+    return 0;
+}
+
+static const char *const statuses[] = {"running", "success", "error", "cancelled", NULL};
+
+static int status_or_reply(struct req *r, const struct query *q, const char **out)
+{
+    *out = query_get(q, "status");
+    if (!*out)
+        return 0;
+    for (const char *const *s = statuses; *s; s++)
+        if (strcmp(*s, *out) == 0)
+            return 0;
+    return reply_error(r, E_VALIDATION, "status", "status must be running, success, error or cancelled");
+}
+
+void handle_executions_list(struct req *r)
+{
+    static const char *const params[] = {"workflow_id", "project_id", "status", "session_id", "since",
+                                         "until", "limit", "cursor", NULL};
+    char wf[UUID_STR_LEN + 1], proj[UUID_STR_LEN + 1], since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1];
+    struct exec_list_query lq;
+    struct query q;
+    if (query_parse_or_reply(r, params, &q) < 0)
+        return;
+    if (uuid_or_reply(r, &q, "workflow_id", wf, &lq.workflow_id) < 0 ||
+        uuid_or_reply(r, &q, "project_id", proj, &lq.project_id) < 0 ||
+        status_or_reply(r, &q, &lq.status) < 0 || text_or_reply(r, &q, "session_id", &lq.session_id) < 0 ||
+        ts_or_reply(r, &q, "since", since, &lq.since) < 0 || ts_or_reply(r, &q, "until", until, &lq.until) < 0 ||
+        limit_or_reply(r, &q, EXEC_LIST_LIMIT_DEFAULT, EXEC_LIST_LIMIT_MAX, &lq.limit) < 0 ||
+        cursor_or_reply(r, &q, false, false, &lq.after) < 0)
+        goto done;
+    enum db_status st = executions_list(r, &lq);
+    if (st != DB_OK)
+        db_reply_error(r, st);
+done:
+    query_free(&q);
+}
+
+/* The routes below take no parameters but their path's id; any query
+ * parameter is refused like elsewhere. */
+static int no_params_or_reply(struct req *r)
+{
+    static const char *const none[] = {NULL};
+    struct query q;
+    if (query_parse_or_reply(r, none, &q) < 0)
+        return -1;
+    query_free(&q);
+    return 0;
+}
+
+void handle_execution_get(struct req *r)
+{
+    if (no_params_or_reply(r) < 0)
+        return;
+    enum db_status st = execution_get(r, r->params[0]);
+    if (st != DB_OK)
+        db_reply_error(r, st);
+}
+
+void handle_execution_timeline(struct req *r)
+{
+    if (no_params_or_reply(r) < 0)
+        return;
+    enum db_status st = execution_timeline(r, r->params[0]);
+    if (st != DB_OK)
+        db_reply_error(r, st);
+}
+
+/* The three item routes: optional limit (1..1000) and cursor, plus the
+ * events' filters. */
+static void items(struct req *r, enum exec_items_kind kind)
+{
+    static const char *const paging[] = {"limit", "cursor", NULL};
+    static const char *const events[] = {"limit", "cursor", "event_type", "node_name", NULL};
+    struct exec_items_query iq = {0};
+    struct query q;
+    if (query_parse_or_reply(r, kind == EXEC_EVENTS ? events : paging, &q) < 0)
+        return;
+    if (text_or_reply(r, &q, "event_type", &iq.event_type) < 0 ||
+        text_or_reply(r, &q, "node_name", &iq.node_name) < 0 ||
+        limit_or_reply(r, &q, 0, EXEC_ITEMS_LIMIT_MAX, &iq.limit) < 0 ||
+        cursor_or_reply(r, &q, true, kind == EXEC_SNAPSHOTS, &iq.after) < 0)
+        goto done;
+    enum db_status st = execution_items(r, r->params[0], kind, &iq);
+    if (st != DB_OK)
+        db_reply_error(r, st);
+done:
+    query_free(&q);
+}
+
+void handle_execution_spans(struct req *r)
+{
+    items(r, EXEC_SPANS);
+}
+
+void handle_execution_events(struct req *r)
+{
+    items(r, EXEC_EVENTS);
+}
+
+void handle_execution_snapshots(struct req *r)
+{
+    items(r, EXEC_SNAPSHOTS);
+}

@@ -1,0 +1,56 @@
+/* Workflows: POST /api/workflows (create a graph in a project),
+ * GET /api/workflows (keyset-paged list) and GET /api/workflows/{id} (one
+ * workflow with its nodes and edges). Open to users and to API keys: a key
+ * creates and reads workflows of its own project. The checks and the SQL
+ * are in workflows.c. */
+#include "handlers/handlers.h"
+
+#include "errors.h"
+#include "json_in.h"
+#include "query.h"
+#include "workflows.h"
+
+void handle_workflows_create(struct req *r)
+{
+    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    struct workflow_input in;
+    char path[160], msg[256];
+    if (!body)
+        return;
+    if (workflow_input_parse(body, &in, path, sizeof path, msg, sizeof msg) < 0) {
+        reply_error(r, E_VALIDATION, path[0] ? path : NULL, "%s", msg);
+        goto done;
+    }
+    enum db_status st = workflows_create(r->db, &r->who, &in, &out);
+    reply_tx_result(r, st, 201, out);
+    workflow_input_free(&in);
+done:
+    json_object_put(body);
+}
+
+void handle_workflows_list(struct req *r)
+{
+    static const char *const names[] = {"project_id", "limit", "cursor", NULL};
+    struct query q;
+    struct workflow_list_params p;
+    struct json_object *out = NULL;
+    char path[32], msg[128];
+    if (query_parse_or_reply(r, names, &q) < 0)
+        return;
+    if (workflow_list_params_parse(query_get(&q, "project_id"), query_get(&q, "limit"),
+                                   query_get(&q, "cursor"), &p, path, sizeof path, msg, sizeof msg) < 0) {
+        reply_error(r, E_VALIDATION, path, "%s", msg);
+        goto done;
+    }
+    enum db_status st = workflows_list(r->db, &r->who, &p, &out);
+    reply_tx_result(r, st, 200, out);
+done:
+    query_free(&q);
+}
+
+void handle_workflow_get(struct req *r)
+{
+    struct json_object *out = NULL;
+    enum db_status st = workflows_get(r->db, &r->who, r->params[0], &out);
+    reply_tx_result(r, st, 200, out);
+}

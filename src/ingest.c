@@ -1,0 +1,512 @@
+/* Storing an ingest payload (see ingest.h and docs/DESIGN.md, "Telemetry:
+ * ingest"). The steps, each one statement, so an ingest costs the same
+ * number of round trips for one item or 100,000:
+ *
+ *   1. the workflow, visible or not (RLS), and the caller's role in its
+ *      organization (viewers may not write: 403);
+ *   2. with an Idempotency-Key, the key's claim: INSERT ... ON CONFLICT DO
+ *      NOTHING. A concurrent duplicate blocks on the first's uncommitted row
+ *      until that commits, then finds it and replays its answer;
+ *   3. the execution: a new one is inserted; a client-chosen execution_id is
+ *      first locked (SELECT ... FOR UPDATE): running takes appends, terminal
+ *      is closed (409); an id nobody can see is inserted, and if that
+ *      conflicts it belongs to another tenant (404);
+ *   4. node ids (only when the payload has node executions): one statement
+ *      finds the first node_id that is not a node of the workflow (422 with
+ *      its path) and otherwise creates the nodes named without a node_id
+ *      that the workflow lacks (ON CONFLICT DO NOTHING: a concurrent ingest
+ *      creating the same node makes this one wait, then skip it). It is a
+ *      statement of its own so that step 5's snapshot sees nodes another
+ *      ingest committed meanwhile;
+ *   5. all items of the four tables, in one statement of data-modifying
+ *      CTEs, which also updates the execution-level fields and adds the item
+ *      counts to the execution row, returning the cumulative counts;
+ *   6. with an Idempotency-Key, the answer stored under the key.
+ *
+ * The body goes to PostgreSQL as text, cast to jsonb once per statement
+ * that reads it (steps 4 and 5), and PostgreSQL unpacks the items with
+ * jsonb_to_recordset: its parser keeps numbers exact and its timestamp
+ * parser reads what the validator accepted (sessions run in UTC, so
+ * offset-less timestamps are UTC). Everything runs in the caller's
+ * transaction; a failure anywhere leaves the caller to roll it all back.
+ *
+ * Live runs (a client-chosen execution_id sent several times): each later
+ * payload appends its items; status is always the payload's; completed_at,
+ * duration_ms, error and metadata are overwritten when the payload carries
+ * them with a non-null value and kept otherwise; session_id and started_at
+ * are the first payload's. */
+#include "ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "apikey.h"
+#include "buf.h"
+
+/* Step 1. org_role is NULL for an API key (it has no membership; RLS
+ * already limited it to its own project) and for nobody else who can see
+ * the workflow. */
+static const char SQL_WORKFLOW[] =
+    "SELECT organization_id, project_id, agora.org_role(organization_id)"
+    " FROM agora.workflows WHERE id = $1";
+
+/* Step 2: $1 organization, $2 key, $3 SHA-256 of the body (hex). */
+static const char SQL_IDEM_CLAIM[] =
+    "INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
+    " VALUES ($1::uuid, agora.caller(), $2, decode($3, 'hex'))"
+    " ON CONFLICT DO NOTHING RETURNING 1";
+
+/* The key's first request, when we do not own the key. The answer's fields
+ * are read out so the replay is rebuilt by the same code as the original
+ * (byte for byte the same answer). */
+static const char SQL_IDEM_READ[] =
+    "SELECT request_hash = decode($2, 'hex'), status_code,"
+    " response->>'execution_id', response->>'status',"
+    " response->'counts'->>'node_executions', response->'counts'->>'telemetry_spans',"
+    " response->'counts'->>'telemetry_events', response->'counts'->>'shared_state_snapshots'"
+    " FROM agora.idempotency_keys WHERE caller = agora.caller() AND key = $1";
+
+/* Step 6: $1 key, $2 status, $3 the answer, $4 execution. */
+static const char SQL_IDEM_STORE[] =
+    "UPDATE agora.idempotency_keys SET status_code = $2::integer, response = $3::jsonb,"
+    " execution_id = $4::uuid"
+    " WHERE caller = agora.caller() AND key = $1";
+
+/* Step 3. ON CONFLICT DO NOTHING without a target covers every unique index
+ * and never raises 23505, which would abort the transaction: no row back
+ * means the id exists, visible to us or not. $7 is text the validator
+ * proved a timestamp. Item counts start at 0 and step 5 adds to them. */
+static const char SQL_EXECUTION_INSERT[] =
+    "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
+    " started_at)"
+    " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7::timestamptz)"
+    " ON CONFLICT DO NOTHING RETURNING id";
+
+/* The existing execution of a live run, locked until commit so appends to
+ * one execution run one at a time and a closed one stays closed. */
+static const char SQL_EXECUTION_LOCK[] =
+    "SELECT workflow_id, status FROM agora.executions WHERE id = $1 FOR UPDATE";
+
+/* Step 4: $1 body, $2 organization, $3 project, $4 workflow. Returns the
+ * 0-based index of the first node execution whose node_id is not a node of
+ * the workflow (NULL when none; then nothing is created either, and the
+ * caller rolls back) and how many nodes it created. Nodes are created in
+ * name order, so two ingests creating the same nodes lock them in the same
+ * order and cannot deadlock; a node's type is the first one given for it. */
+static const char SQL_NODES[] =
+    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    " bad AS ("
+    "  SELECT min(x.ord) - 1 AS idx"
+    "  FROM b, jsonb_array_elements(b.j->'node_executions') WITH ORDINALITY AS x(e, ord)"
+    "  WHERE jsonb_typeof(x.e->'node_id') = 'string'"
+    "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
+    "                    WHERE n.workflow_id = $4::uuid AND n.id = (x.e->>'node_id')::uuid)),"
+    " made AS ("
+    "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
+    "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'node_executions')"
+    "                     AS (node_id text, node_name text, node_type text))"
+    "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
+    "  WHERE x.node_id IS NULL AND (SELECT idx FROM bad) IS NULL"
+    "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
+    "  ON CONFLICT (workflow_id, name) DO NOTHING"
+    "  RETURNING 1)"
+    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made)";
+
+/* Step 5: $1 body, $2 organization, $3 project, $4 execution, $5 workflow.
+ * Items keep the payload's order (ORDER BY ord), so their identity keys do
+ * too. A node execution without node_id gets the workflow's node of its
+ * name (step 4 made sure there is one). The CTEs' rows are checked against
+ * the execution row by the foreign keys at the end of the statement. */
+static const char SQL_ITEMS[] =
+    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    " ne AS ("
+    "  INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id,"
+    "   node_name, node_type, status, started_at, completed_at, prep_duration_ms, exec_duration_ms,"
+    "   post_duration_ms, retry_count, action, error)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
+    "   x.status, x.started_at, x.completed_at, x.prep_duration_ms, x.exec_duration_ms,"
+    "   x.post_duration_ms, x.retry_count, x.action, x.error"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'node_executions') AS (node_id uuid,"
+    "        node_name text, node_type text, status text, started_at timestamptz,"
+    "        completed_at timestamptz, prep_duration_ms double precision,"
+    "        exec_duration_ms double precision, post_duration_ms double precision,"
+    "        retry_count integer, action text, error jsonb))"
+    "       WITH ORDINALITY AS x(node_id, node_name, node_type, status, started_at, completed_at,"
+    "        prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, action, error, ord)"
+    "  LEFT JOIN agora.workflow_nodes n"
+    "   ON x.node_id IS NULL AND n.workflow_id = $5::uuid AND n.name = x.node_name"
+    "  ORDER BY x.ord"
+    "  RETURNING 1),"
+    " sp AS ("
+    "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
+    "   span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes,"
+    "   node_name)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.trace_id, x.span_id, x.parent_span_id, x.name, x.kind,"
+    "   x.start_time, x.end_time, x.duration_ms, x.status, x.attributes, x.node_name"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'telemetry_spans') AS (trace_id text,"
+    "        span_id text, parent_span_id text, name text, kind text, start_time timestamptz,"
+    "        end_time timestamptz, duration_ms double precision, status text, attributes jsonb,"
+    "        node_name text))"
+    "       WITH ORDINALITY AS x(trace_id, span_id, parent_span_id, name, kind, start_time,"
+    "        end_time, duration_ms, status, attributes, node_name, ord)"
+    "  ORDER BY x.ord"
+    "  RETURNING 1),"
+    " ev AS ("
+    "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
+    "   \"timestamp\", node_name, data)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.event_type, x.\"timestamp\", x.node_name, x.data"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'telemetry_events') AS (event_type text,"
+    "        \"timestamp\" timestamptz, node_name text, data jsonb))"
+    "       WITH ORDINALITY AS x(event_type, \"timestamp\", node_name, data, ord)"
+    "  ORDER BY x.ord"
+    "  RETURNING 1),"
+    " ss AS ("
+    "  INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id,"
+    "   sequence, \"timestamp\", node_name, phase, state)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.sequence, x.\"timestamp\", x.node_name, x.phase,"
+    "   x.state"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'shared_state_snapshots') AS (sequence integer,"
+    "        \"timestamp\" timestamptz, node_name text, phase text, state jsonb))"
+    "       WITH ORDINALITY AS x(sequence, \"timestamp\", node_name, phase, state, ord)"
+    "  ORDER BY x.ord"
+    "  RETURNING 1)"
+    " UPDATE agora.executions e SET"
+    "  node_executions_count = e.node_executions_count + (SELECT count(*) FROM ne),"
+    "  telemetry_spans_count = e.telemetry_spans_count + (SELECT count(*) FROM sp),"
+    "  telemetry_events_count = e.telemetry_events_count + (SELECT count(*) FROM ev),"
+    "  shared_state_snapshots_count = e.shared_state_snapshots_count + (SELECT count(*) FROM ss),"
+    "  status = b.j->>'status',"
+    "  completed_at = COALESCE((b.j->>'completed_at')::timestamptz, e.completed_at),"
+    "  duration_ms = COALESCE((b.j->>'duration_ms')::double precision, e.duration_ms),"
+    "  error = COALESCE(NULLIF(b.j->'error', 'null'::jsonb), e.error),"
+    "  metadata = COALESCE(NULLIF(b.j->'metadata', 'null'::jsonb), e.metadata),"
+    "  updated_at = now()"
+    " FROM b"
+    " WHERE e.id = $4::uuid"
+    " RETURNING e.status, e.node_executions_count, e.telemetry_spans_count,"
+    "  e.telemetry_events_count, e.shared_state_snapshots_count";
+
+static const char SQL_PURGE[] = "SELECT agora.purge_idempotency_keys()";
+
+/* Seconds between two purges by one worker. */
+#define PURGE_INTERVAL_S 600
+
+/* What step 1 learnt about the payload's workflow. */
+struct target {
+    char org[UUID_STR_LEN + 1];
+    char project[UUID_STR_LEN + 1];
+};
+
+/* Marks out as failed for the client's reason; returns st. */
+static enum db_status fail(struct ingest_result *out, enum db_status st, const char *path, const char *message)
+{
+    snprintf(out->path, sizeof out->path, "%s", path ? path : "");
+    out->message = message;
+    return st;
+}
+
+static void copy_field(char *dst, size_t len, const PGresult *res, int row, int col)
+{
+    snprintf(dst, len, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+}
+
+static bool is_terminal(const char *status)
+{
+    return strcmp(status, "running") != 0;
+}
+
+/* Step 1: visibility and role. */
+static enum db_status find_workflow(struct db *db, const struct identity *who, const char *workflow_id,
+                                    struct target *t, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {workflow_id};
+    enum db_status st = db_exec(db, SQL_WORKFLOW, 1, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        st = fail(out, DB_NOT_FOUND, "workflow_id", "no such workflow");
+    } else {
+        const char *role = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+        /* A user sees a workflow only through a membership, so role is set;
+         * only owners, admins and members write. */
+        if (who->kind == CALLER_USER &&
+            (!role || (strcmp(role, "owner") != 0 && strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)))
+            st = fail(out, DB_FORBIDDEN, NULL, "your role in this organization does not allow ingesting");
+        copy_field(t->org, sizeof t->org, res, 0, 0);
+        copy_field(t->project, sizeof t->project, res, 0, 1);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 2. *owned true: the key is ours (a first request) and the ingest
+ * goes on. Otherwise out holds the replay (DB_OK, out->replayed) or the
+ * reason there is none. */
+static enum db_status claim_key(struct db *db, const struct target *t, const struct ingest_input *in,
+                                const char *hash_hex, bool *owned, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *claim[3] = {t->org, in->idem_key, hash_hex};
+    enum db_status st = db_exec(db, SQL_IDEM_CLAIM, 3, claim, &res);
+
+    *owned = false;
+    if (st != DB_OK)
+        return st;
+    *owned = PQntuples(res) == 1;
+    PQclear(res);
+    if (*owned)
+        return DB_OK;
+
+    const char *read[2] = {in->idem_key, hash_hex};
+    if ((st = db_exec(db, SQL_IDEM_READ, 2, read, &res)) != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        /* Purged between the two statements: the client may simply retry. */
+        st = fail(out, DB_CONFLICT, NULL, "this Idempotency-Key is busy; retry");
+    } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        st = fail(out, DB_INVALID, "Idempotency-Key", "the key was used with a different body");
+    } else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) || PQgetisnull(res, 0, 3)) {
+        /* Only an uncommitted first request has no answer, and the claim
+         * waited for that to commit; kept for safety. */
+        st = fail(out, DB_CONFLICT, NULL, "a request with this Idempotency-Key is still in progress; retry later");
+    } else {
+        out->replayed = true;
+        out->http_status = atoi(PQgetvalue(res, 0, 1));
+        copy_field(out->execution_id, sizeof out->execution_id, res, 0, 2);
+        copy_field(out->status, sizeof out->status, res, 0, 3);
+        for (int i = 0; i < IT_COUNT; i++)
+            out->counts[i] = PQgetisnull(res, 0, 4 + i) ? 0 : strtoll(PQgetvalue(res, 0, 4 + i), NULL, 10);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Inserts the execution out->execution_id. *inserted false: the id exists
+ * already (visible or not). */
+static enum db_status insert_execution(struct db *db, const struct target *t, const struct ingest_input *in,
+                                       bool *inserted, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[7] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
+                             in->session_id, in->sum->status, in->started_at};
+    enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 7, params, &res);
+
+    *inserted = st == DB_OK && PQntuples(res) == 1;
+    PQclear(res);
+    return st;
+}
+
+/* Locks out->execution_id when visible. *found false when it is not. */
+static enum db_status lock_execution(struct db *db, const struct ingest_input *in, bool *found,
+                                     struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {out->execution_id};
+    enum db_status st = db_exec(db, SQL_EXECUTION_LOCK, 1, params, &res);
+
+    *found = false;
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) == 1) {
+        *found = true;
+        if (is_terminal(PQgetvalue(res, 0, 1)))
+            st = fail(out, DB_CONFLICT, NULL,
+                      "the execution has a terminal status and is closed; it takes no more data");
+        else if (strcmp(PQgetvalue(res, 0, 0), in->sum->workflow_id) != 0)
+            st = fail(out, DB_INVALID, "workflow_id", "the execution belongs to another workflow");
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 3. On DB_OK out->execution_id is the execution to write to and
+ * out->http_status says whether it is new (201) or an append (200). */
+static enum db_status open_execution(struct db *db, const struct target *t, const struct ingest_input *in,
+                                     struct ingest_result *out)
+{
+    bool inserted = false, found = false;
+    enum db_status st;
+
+    if (!in->sum->execution_id[0]) {
+        if (uuid_v4(out->execution_id) < 0)
+            return DB_ERROR;
+        out->http_status = 201;
+        st = insert_execution(db, t, in, &inserted, out);
+        /* A fresh random id already taken: a broken random source. */
+        return st == DB_OK && !inserted ? DB_ERROR : st;
+    }
+
+    snprintf(out->execution_id, sizeof out->execution_id, "%s", in->sum->execution_id);
+    /* The usual live run: the execution exists and is ours. */
+    if ((st = lock_execution(db, in, &found, out)) != DB_OK || found) {
+        out->http_status = 200;
+        return st;
+    }
+    if ((st = insert_execution(db, t, in, &inserted, out)) != DB_OK)
+        return st;
+    if (inserted) {
+        out->http_status = 201;
+        return DB_OK;
+    }
+    /* Taken by a concurrent ingest that has committed since our lock
+     * attempt (this statement's snapshot sees it), or by another tenant. */
+    if ((st = lock_execution(db, in, &found, out)) != DB_OK)
+        return st;
+    if (!found)
+        return fail(out, DB_NOT_FOUND, "execution_id", "no such execution");
+    out->http_status = 200;
+    return DB_OK;
+}
+
+/* Step 4. */
+static enum db_status prepare_nodes(struct db *db, const struct target *t, const struct ingest_input *in,
+                                    struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[4] = {in->body, t->org, t->project, in->sum->workflow_id};
+    enum db_status st = db_exec(db, SQL_NODES, 4, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        st = DB_ERROR;
+    } else if (!PQgetisnull(res, 0, 0)) {
+        snprintf(out->path, sizeof out->path, "node_executions[%s].node_id", PQgetvalue(res, 0, 0));
+        out->message = "node_id is not a node of this workflow";
+        st = DB_INVALID;
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 5. */
+static enum db_status store_items(struct db *db, const struct target *t, const struct ingest_input *in,
+                                  struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[5] = {in->body, t->org, t->project, out->execution_id, in->sum->workflow_id};
+    enum db_status st = db_exec(db, SQL_ITEMS, 5, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        /* Step 3 inserted or locked this row: the policies disagree with
+         * this code, a bug rather than a client mistake. */
+        fprintf(stderr, "agora: ingest: execution %s vanished before its items were stored\n",
+                out->execution_id);
+        st = DB_ERROR;
+    } else {
+        copy_field(out->status, sizeof out->status, res, 0, 0);
+        for (int i = 0; i < IT_COUNT; i++)
+            out->counts[i] = strtoll(PQgetvalue(res, 0, 1 + i), NULL, 10);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 6: the answer, as the replay will send it. */
+static enum db_status store_answer(struct db *db, const struct ingest_input *in, struct ingest_result *out)
+{
+    struct json_object *answer = ingest_answer(out);
+    const char *text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN);
+    char status[8];
+    snprintf(status, sizeof status, "%d", out->http_status);
+    const char *params[4] = {in->idem_key, status, text, out->execution_id};
+    enum db_status st = text ? db_exec(db, SQL_IDEM_STORE, 4, params, NULL) : DB_ERROR;
+    json_object_put(answer);
+    return st;
+}
+
+bool ingest_idempotency_key_valid(const char *key)
+{
+    size_t n = 0;
+    if (!key)
+        return false;
+    for (; key[n]; n++)
+        if ((unsigned char)key[n] < 0x21 || (unsigned char)key[n] > 0x7e || n >= INGEST_IDEM_KEY_MAX)
+            return false;
+    return n > 0;
+}
+
+enum db_status ingest_store(struct db *db, const struct identity *who, const struct ingest_input *in,
+                            struct ingest_result *out)
+{
+    struct target t;
+    enum db_status st;
+    char hash_hex[2 * APIKEY_HASH_LEN + 1];
+
+    memset(out, 0, sizeof *out);
+    if ((st = find_workflow(db, who, in->sum->workflow_id, &t, out)) != DB_OK)
+        return st;
+    if (in->idem_key) {
+        unsigned char hash[APIKEY_HASH_LEN];
+        bool owned;
+        apikey_sha256(in->body, in->body_len, hash);
+        apikey_hash_hex(hash, hash_hex);
+        if ((st = claim_key(db, &t, in, hash_hex, &owned, out)) != DB_OK || !owned)
+            return st;
+    }
+    if ((st = open_execution(db, &t, in, out)) != DB_OK)
+        return st;
+    if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, out)) != DB_OK)
+        return st;
+    if ((st = store_items(db, &t, in, out)) != DB_OK)
+        return st;
+    if (in->idem_key)
+        st = store_answer(db, in, out);
+    return st;
+}
+
+/* json-c returns NULL only when it cannot allocate: abort (buf.h). */
+static struct json_object *must(struct json_object *o)
+{
+    if (!o)
+        agora_oom();
+    return o;
+}
+
+struct json_object *ingest_answer(const struct ingest_result *res)
+{
+    struct json_object *o = must(json_object_new_object());
+    struct json_object *counts = must(json_object_new_object());
+
+    json_object_object_add(o, "execution_id", must(json_object_new_string(res->execution_id)));
+    json_object_object_add(o, "status", must(json_object_new_string(res->status)));
+    for (int i = 0; i < IT_COUNT; i++)
+        json_object_object_add(counts, ingest_table_names[i], must(json_object_new_int64(res->counts[i])));
+    json_object_object_add(o, "counts", counts);
+    return o;
+}
+
+void ingest_purge_old_keys(struct db *db)
+{
+    /* Worker-level state on purpose: a worker is one single-threaded
+     * process serving one request at a time, so a static needs no lock, and
+     * "at most once per 10 minutes per worker" is all we promise. N workers
+     * purge at most N times per interval, each deleting little; keys live at
+     * least 24 hours whoever purges. A worker restart purges at its first
+     * ingest, which is harmless. */
+    static struct timespec last;
+    static bool done_once;
+    struct timespec now;
+
+    if (db->in_tx || clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+        return;
+    if (done_once && now.tv_sec - last.tv_sec < PURGE_INTERVAL_S)
+        return;
+    last = now;
+    done_once = true;
+    /* Outside any transaction: autocommit, as agora_definer (SECURITY
+     * DEFINER), for every tenant at once. */
+    enum db_status st = db_exec(db, SQL_PURGE, 0, NULL, NULL);
+    if (st != DB_OK)
+        fprintf(stderr, "agora: ingest: purging old idempotency keys failed (status %d); will retry later\n",
+                (int)st);
+}
