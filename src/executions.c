@@ -153,14 +153,21 @@ static int stream_batch(void *ctx, const PGresult *res)
     return 0;
 }
 
-/* Runs sql through db_stream into the answer described by s, then closes
- * it: "]" and, when paged, the next cursor. Keeps the reply contract of
- * executions.h. */
-static enum db_status stream_answer(struct req *r, struct sql *q, struct stream *s)
+/* Streams the rows of q into the answer s (headers and head before the
+ * first row); frees q's text. Several queries may feed one answer. */
+static enum db_status stream_rows(struct req *r, struct sql *q, struct stream *s)
 {
     s->r = r;
     enum db_status st = db_stream(r->db, q->text.data, q->n, q->params, FETCH_BATCH, stream_batch, s);
     buf_free(&q->text);
+    return st;
+}
+
+/* Closes the answer after its last query, st being how that went: "]"
+ * and, when paged, the next cursor. Keeps the reply contract of
+ * executions.h. */
+static enum db_status stream_end(struct req *r, enum db_status st, struct stream *s)
+{
     if (st != DB_OK && !r->headers_sent)
         return st;
     if (st != DB_OK || s->broken) {
@@ -186,6 +193,11 @@ static enum db_status stream_answer(struct req *r, struct sql *q, struct stream 
     reply_write(r, tail.data, tail.len);
     buf_free(&tail);
     return DB_OK;
+}
+
+static enum db_status stream_answer(struct req *r, struct sql *q, struct stream *s)
+{
+    return stream_end(r, stream_rows(r, q, s), s);
 }
 
 /* ------------------------------------------------------------------ cursors */
@@ -396,33 +408,57 @@ static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind 
 }
 
 #define SNAPSHOT_SELECT                                                                             \
-    "SELECT " SNAPSHOT_JSON ", COALESCE(x.sequence::bigint, 9223372036854775807), x.id::text,"      \
-    " x.sequence, x.id AS row_id FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
+    "SELECT " SNAPSHOT_JSON ", COALESCE(x.sequence::bigint, 9223372036854775807), x.id::text"      \
+    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
 
-/* Snapshots by (sequence NULLS LAST, id), the index order. After a
- * position with a sequence come the rest of that comparison and then every
- * snapshot without one: two index ranges merged in order (Merge Append),
- * since an OR of the two would defeat the index. */
-static void snapshots_sql(struct sql *s, const char *id, const struct exec_items_query *q)
+/* Which snapshots a query reads, in (sequence NULLS LAST, id) order, the
+ * order of the (execution_id, sequence, id) index. */
+enum snap_part {
+    SNAP_FROM_START,  /* all of them, or all after a position without sequence */
+    SNAP_AFTER_SEQ,   /* those with a sequence, after a position with one */
+    SNAP_NULL_SEQ,    /* those without a sequence */
+};
+
+/* rows: how many rows the answer still takes (LIMIT rows + 1), or -1 for
+ * no limit. */
+static void snapshots_sql(struct sql *s, const char *id, enum snap_part part, const struct exec_after *after,
+                          int rows)
 {
     param(s, id);
-    if (!q->after.set) {
-        buf_puts(&s->text, SNAPSHOT_SELECT);
-    } else if (q->after.seq_null) {
-        buf_printf(&s->text, SNAPSHOT_SELECT " AND x.sequence IS NULL AND x.id > $%d::bigint",
-                   param(s, q->after.id));
-    } else {
-        snprintf(s->seq, sizeof s->seq, "%lld", q->after.seq);
-        int sp = param(s, s->seq), ip = param(s, q->after.id);
-        buf_printf(&s->text,
-                   SNAPSHOT_SELECT " AND (x.sequence, x.id) > ($%d::integer, $%d::bigint)"
-                   " UNION ALL " SNAPSHOT_SELECT " AND x.sequence IS NULL",
-                   sp, ip);
+    buf_puts(&s->text, SNAPSHOT_SELECT);
+    if (part == SNAP_AFTER_SEQ) {
+        snprintf(s->seq, sizeof s->seq, "%lld", after->seq);
+        int sp = param(s, s->seq), ip = param(s, after->id);
+        buf_printf(&s->text, " AND (x.sequence, x.id) > ($%d::integer, $%d::bigint)", sp, ip);
+    } else if (part == SNAP_NULL_SEQ) {
+        buf_puts(&s->text, " AND x.sequence IS NULL");
     }
-    /* Output columns 4 and 5 are the raw sequence and id. */
-    buf_puts(&s->text, " ORDER BY 4, 5");
-    if (q->limit)
-        buf_printf(&s->text, " LIMIT $%d", limit_param(s, q->limit));
+    if (part != SNAP_AFTER_SEQ && after->set && after->seq_null)
+        buf_printf(&s->text, " AND x.sequence IS NULL AND x.id > $%d::bigint", param(s, after->id));
+    buf_puts(&s->text, " ORDER BY x.sequence, x.id");
+    if (rows >= 0)
+        buf_printf(&s->text, " LIMIT $%d", limit_param(s, rows));
+}
+
+/* Snapshots after a position with a sequence: the rest of those with a
+ * sequence, then every one without. Two queries, each one index range in
+ * order: a single "(sequence, id) > (...) OR sequence IS NULL" would
+ * defeat the index, and PostgreSQL sorts a UNION ALL of the two instead
+ * of merging them. */
+static enum db_status snapshots_after_seq(struct req *r, const char *id, const struct exec_items_query *q,
+                                          struct stream *out)
+{
+    struct sql s = {0};
+    buf_init(&s.text);
+    snapshots_sql(&s, id, SNAP_AFTER_SEQ, &q->after, q->limit ? q->limit : -1);
+    enum db_status st = stream_rows(r, &s, out);
+    if (st == DB_OK && !out->more && !out->broken) {
+        struct sql nulls = {0};
+        buf_init(&nulls.text);
+        snapshots_sql(&nulls, id, SNAP_NULL_SEQ, &q->after, q->limit ? q->limit - out->count : -1);
+        st = stream_rows(r, &nulls, out);
+    }
+    return stream_end(r, st, out);
 }
 
 enum db_status execution_items(struct req *r, const char *id, enum exec_items_kind kind,
@@ -431,12 +467,14 @@ enum db_status execution_items(struct req *r, const char *id, enum exec_items_ki
     enum db_status st = require_execution(r->db, id);
     if (st != DB_OK)
         return st;
+    struct stream out = {.head = "{\"items\":[", .limit = q->limit, .paged = true};
+    if (kind == EXEC_SNAPSHOTS && q->after.set && !q->after.seq_null)
+        return snapshots_after_seq(r, id, q, &out);
     struct sql s = {0};
     buf_init(&s.text);
     if (kind == EXEC_SNAPSHOTS)
-        snapshots_sql(&s, id, q);
+        snapshots_sql(&s, id, SNAP_FROM_START, &q->after, q->limit ? q->limit : -1);
     else
         timed_items_sql(&s, id, kind, q);
-    struct stream out = {.head = "{\"items\":[", .limit = q->limit, .paged = true};
     return stream_answer(r, &s, &out);
 }

@@ -9,8 +9,13 @@
  *      until that commits, then finds it and replays its answer;
  *   3. the execution: a new one is inserted; a client-chosen execution_id is
  *      first locked (SELECT ... FOR UPDATE): running takes appends, terminal
- *      is closed (409); an id nobody can see is inserted, and if that
- *      conflicts it belongs to another tenant (404);
+ *      is closed (409), another workflow's is 422. An id the caller cannot
+ *      see is inserted with ON CONFLICT DO NOTHING rather than caught as
+ *      23505: the error would abort the transaction, and could not tell
+ *      another tenant's row from the same live run's first payload that a
+ *      concurrent ingest has just committed. So a conflict is followed by
+ *      one more lock attempt: visible now is that concurrent case (append),
+ *      still invisible is another tenant's execution (404);
  *   4. node ids (only when the payload has node executions): one statement
  *      finds the first node_id that is not a node of the workflow (422 with
  *      its path) and otherwise creates the nodes named without a node_id
@@ -25,10 +30,12 @@
  *
  * The body goes to PostgreSQL as text, cast to jsonb once per statement
  * that reads it (steps 4 and 5), and PostgreSQL unpacks the items with
- * jsonb_to_recordset: its parser keeps numbers exact and its timestamp
+ * jsonb_to_recordset: its parser keeps numbers exact, and its timestamp
  * parser reads what the validator accepted (sessions run in UTC, so
- * offset-less timestamps are UTC). Everything runs in the caller's
- * transaction; a failure anywhere leaves the caller to roll it all back.
+ * offset-less timestamps are UTC). A table sent as null counts as absent
+ * (NULLIF turns jsonb null into SQL NULL, which those functions read as no
+ * rows). Everything runs in the caller's transaction; a failure anywhere
+ * leaves the caller to roll it all back, so nothing is written.
  *
  * Live runs (a client-chosen execution_id sent several times): each later
  * payload appends its items; status is always the payload's; completed_at,
@@ -101,14 +108,14 @@ static const char SQL_NODES[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " bad AS ("
     "  SELECT min(x.ord) - 1 AS idx"
-    "  FROM b, jsonb_array_elements(b.j->'node_executions') WITH ORDINALITY AS x(e, ord)"
+    "  FROM b, jsonb_array_elements(NULLIF(b.j->'node_executions', 'null')) WITH ORDINALITY AS x(e, ord)"
     "  WHERE jsonb_typeof(x.e->'node_id') = 'string'"
     "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
     "                    WHERE n.workflow_id = $4::uuid AND n.id = (x.e->>'node_id')::uuid)),"
     " made AS ("
     "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
     "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'node_executions')"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
     "                     AS (node_id text, node_name text, node_type text))"
     "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
     "  WHERE x.node_id IS NULL AND (SELECT idx FROM bad) IS NULL"
@@ -131,8 +138,8 @@ static const char SQL_ITEMS[] =
     "  SELECT $2::uuid, $3::uuid, $4::uuid, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
     "   x.status, x.started_at, x.completed_at, x.prep_duration_ms, x.exec_duration_ms,"
     "   x.post_duration_ms, x.retry_count, x.action, x.error"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'node_executions') AS (node_id uuid,"
-    "        node_name text, node_type text, status text, started_at timestamptz,"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
+    "        AS (node_id uuid, node_name text, node_type text, status text, started_at timestamptz,"
     "        completed_at timestamptz, prep_duration_ms double precision,"
     "        exec_duration_ms double precision, post_duration_ms double precision,"
     "        retry_count integer, action text, error jsonb))"
@@ -148,10 +155,10 @@ static const char SQL_ITEMS[] =
     "   node_name)"
     "  SELECT $2::uuid, $3::uuid, $4::uuid, x.trace_id, x.span_id, x.parent_span_id, x.name, x.kind,"
     "   x.start_time, x.end_time, x.duration_ms, x.status, x.attributes, x.node_name"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'telemetry_spans') AS (trace_id text,"
-    "        span_id text, parent_span_id text, name text, kind text, start_time timestamptz,"
-    "        end_time timestamptz, duration_ms double precision, status text, attributes jsonb,"
-    "        node_name text))"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'telemetry_spans', 'null'))"
+    "        AS (trace_id text, span_id text, parent_span_id text, name text, kind text,"
+    "        start_time timestamptz, end_time timestamptz, duration_ms double precision, status text,"
+    "        attributes jsonb, node_name text))"
     "       WITH ORDINALITY AS x(trace_id, span_id, parent_span_id, name, kind, start_time,"
     "        end_time, duration_ms, status, attributes, node_name, ord)"
     "  ORDER BY x.ord"
@@ -160,8 +167,8 @@ static const char SQL_ITEMS[] =
     "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
     "   \"timestamp\", node_name, data)"
     "  SELECT $2::uuid, $3::uuid, $4::uuid, x.event_type, x.\"timestamp\", x.node_name, x.data"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'telemetry_events') AS (event_type text,"
-    "        \"timestamp\" timestamptz, node_name text, data jsonb))"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'telemetry_events', 'null'))"
+    "        AS (event_type text, \"timestamp\" timestamptz, node_name text, data jsonb))"
     "       WITH ORDINALITY AS x(event_type, \"timestamp\", node_name, data, ord)"
     "  ORDER BY x.ord"
     "  RETURNING 1),"
@@ -170,8 +177,8 @@ static const char SQL_ITEMS[] =
     "   sequence, \"timestamp\", node_name, phase, state)"
     "  SELECT $2::uuid, $3::uuid, $4::uuid, x.sequence, x.\"timestamp\", x.node_name, x.phase,"
     "   x.state"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'shared_state_snapshots') AS (sequence integer,"
-    "        \"timestamp\" timestamptz, node_name text, phase text, state jsonb))"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'shared_state_snapshots', 'null'))"
+    "        AS (sequence integer, \"timestamp\" timestamptz, node_name text, phase text, state jsonb))"
     "       WITH ORDINALITY AS x(sequence, \"timestamp\", node_name, phase, state, ord)"
     "  ORDER BY x.ord"
     "  RETURNING 1)"
@@ -203,7 +210,8 @@ struct target {
 };
 
 /* Marks out as failed for the client's reason; returns st. */
-static enum db_status fail(struct ingest_result *out, enum db_status st, const char *path, const char *message)
+static enum db_status fail(struct ingest_result *out, enum db_status st, const char *path,
+                           const char *message)
 {
     snprintf(out->path, sizeof out->path, "%s", path ? path : "");
     out->message = message;
@@ -218,6 +226,11 @@ static void copy_field(char *dst, size_t len, const PGresult *res, int row, int 
 static bool is_terminal(const char *status)
 {
     return strcmp(status, "running") != 0;
+}
+
+static bool role_writes(const char *role)
+{
+    return role && (strcmp(role, "owner") == 0 || strcmp(role, "admin") == 0 || strcmp(role, "member") == 0);
 }
 
 /* Step 1: visibility and role. */
@@ -236,8 +249,7 @@ static enum db_status find_workflow(struct db *db, const struct identity *who, c
         const char *role = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
         /* A user sees a workflow only through a membership, so role is set;
          * only owners, admins and members write. */
-        if (who->kind == CALLER_USER &&
-            (!role || (strcmp(role, "owner") != 0 && strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)))
+        if (who->kind == CALLER_USER && !role_writes(role))
             st = fail(out, DB_FORBIDDEN, NULL, "your role in this organization does not allow ingesting");
         copy_field(t->org, sizeof t->org, res, 0, 0);
         copy_field(t->project, sizeof t->project, res, 0, 1);
@@ -275,7 +287,8 @@ static enum db_status claim_key(struct db *db, const struct target *t, const str
     } else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) || PQgetisnull(res, 0, 3)) {
         /* Only an uncommitted first request has no answer, and the claim
          * waited for that to commit; kept for safety. */
-        st = fail(out, DB_CONFLICT, NULL, "a request with this Idempotency-Key is still in progress; retry later");
+        st = fail(out, DB_CONFLICT, NULL,
+                  "a request with this Idempotency-Key is still in progress; retry later");
     } else {
         out->replayed = true;
         out->http_status = atoi(PQgetvalue(res, 0, 1));

@@ -50,8 +50,8 @@ void handle_ingest(struct req *r)
     char path[256], msg[256];
 
     if (r->idempotency_key && !ingest_idempotency_key_valid(r->idempotency_key)) {
-        reply_error(r, E_VALIDATION, "Idempotency-Key", "Idempotency-Key must be 1 to %d visible ASCII characters",
-                    INGEST_IDEM_KEY_MAX);
+        reply_error(r, E_VALIDATION, "Idempotency-Key",
+                    "Idempotency-Key must be 1 to %d visible ASCII characters", INGEST_IDEM_KEY_MAX);
         return;
     }
     if (!(payload = json_body_object_or_reply(r)))

@@ -183,6 +183,7 @@ ParameterizedTestParameters(cursor, decode_refuses_text_that_is_not_canonical_ba
         {"MTowOjB", "unused bits set (two bytes short)"},
         {"MTowOjD", "unused bits set again"},
         {"MTowO", "length 4k+1"},
+        {"MTowOmFiM", "length 4k+1 (a stray M would add a 0)"},
         {"MTow OjA", "space inside"},
         {" MTowOjA", "leading space"},
         {"MTowOjA ", "trailing space"},

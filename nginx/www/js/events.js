@@ -1,0 +1,163 @@
+// Events panel: the execution's telemetry events in time order, filtered by
+// type and node (the API's event_type / node_name filters).
+import { fetchAll } from './api.js';
+import {
+  h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, hueOf, parseTimeMs,
+  loadingState, emptyState, errorState,
+} from './util.js';
+
+const PAGE = 300;
+
+export function renderEvents(container, { executionId, startedAt, node, type, onFilter }) {
+  const t0 = parseTimeMs(startedAt);
+  let destroyed = false;
+  let abort = null;
+  let filters = { node: node || '', type: type || '' };
+  let all = null; // unfiltered, for the filter options
+
+  const typeSelect = h('select', { id: 'ev-type', 'aria-label': 'Event type' }, h('option', { value: '', text: 'All types' }));
+  const nodeSelect = h('select', { id: 'ev-node', 'aria-label': 'Node' }, h('option', { value: '', text: 'All nodes' }));
+  const count = h('span', { class: 'muted panel-count', 'aria-live': 'polite' });
+  const clearBtn = h('button', { class: 'btn btn-ghost', type: 'button', text: 'Clear', hidden: true, onClick: () => setFilters({ node: '', type: '' }) });
+  const bar = h('div', { class: 'panel-toolbar' },
+    h('label', { class: 'filter', for: 'ev-type' }, h('span', { class: 'filter-label', text: 'Type' }), typeSelect),
+    h('label', { class: 'filter', for: 'ev-node' }, h('span', { class: 'filter-label', text: 'Node' }), nodeSelect),
+    clearBtn, h('div', { class: 'toolbar-spacer' }), count);
+  const list = h('div', { class: 'panel-body' });
+  container.append(bar, list);
+
+  typeSelect.addEventListener('change', () => setFilters({ ...filters, type: typeSelect.value }));
+  nodeSelect.addEventListener('change', () => setFilters({ ...filters, node: nodeSelect.value }));
+
+  function setFilters(f, { notify = true } = {}) {
+    filters = { node: f.node || '', type: f.type || '' };
+    if (notify && onFilter) onFilter(filters);
+    syncSelects();
+    load();
+  }
+
+  function ensureOption(select, value) {
+    if (value && ![...select.options].some((o) => o.value === value)) select.appendChild(h('option', { value, text: value }));
+  }
+
+  function syncSelects() {
+    ensureOption(typeSelect, filters.type);
+    ensureOption(nodeSelect, filters.node);
+    typeSelect.value = filters.type;
+    nodeSelect.value = filters.node;
+    clearBtn.hidden = !filters.type && !filters.node;
+  }
+
+  function fillOptions(events) {
+    const types = [...new Set(events.map((e) => e.event_type).filter(Boolean))].sort();
+    const nodes = [...new Set(events.map((e) => e.node_name).filter(Boolean))].sort();
+    for (const t of types) ensureOption(typeSelect, t);
+    for (const n of nodes) ensureOption(nodeSelect, n);
+    syncSelects();
+  }
+
+  async function load() {
+    if (abort) abort.abort();
+    abort = new AbortController();
+    const signal = abort.signal;
+    clear(list).appendChild(loadingState('Loading events…'));
+    count.textContent = '';
+    try {
+      if (!all) {
+        all = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, {}, {
+          signal, max: 100000,
+          onPage: (items) => { count.textContent = `${items.length.toLocaleString('en-US')} loaded…`; },
+        });
+        if (destroyed || signal.aborted) return;
+        fillOptions(all);
+      }
+      let events = all;
+      if (filters.type || filters.node) {
+        const params = {};
+        if (filters.type) params.event_type = filters.type;
+        if (filters.node) params.node_name = filters.node;
+        events = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, params, { signal, max: 100000 });
+      }
+      if (destroyed || signal.aborted) return;
+      show(events);
+    } catch (e) {
+      if (e.name === 'AbortError' || destroyed) return;
+      clear(list).appendChild(errorState(e, () => load()));
+    }
+  }
+
+  function show(events) {
+    clear(list);
+    count.textContent = filters.type || filters.node
+      ? `${events.length.toLocaleString('en-US')} of ${all.length.toLocaleString('en-US')} events`
+      : `${events.length.toLocaleString('en-US')} events`;
+    if (!events.length) {
+      list.appendChild(all.length
+        ? emptyState('No events match', 'No event has this type and node.', h('button', { class: 'btn', type: 'button', text: 'Clear filters', onClick: () => setFilters({}) }))
+        : emptyState('No events recorded', 'This execution uploaded no telemetry events.'));
+      return;
+    }
+    const tbody = h('tbody');
+    const table = h('table', { class: 'data-table events-table' },
+      h('caption', { class: 'visually-hidden', text: 'Telemetry events in time order' }),
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col', class: 'col-time', text: 'Time' }),
+        h('th', { scope: 'col', text: 'Type' }),
+        h('th', { scope: 'col', text: 'Node' }),
+        h('th', { scope: 'col', text: 'Data' }))),
+      tbody);
+    let shown = 0;
+    const more = h('button', { class: 'btn', type: 'button' });
+    const moreWrap = h('div', { class: 'show-more' }, more);
+    const addRows = () => {
+      const end = Math.min(events.length, shown + PAGE);
+      const frag = document.createDocumentFragment();
+      for (let i = shown; i < end; i++) frag.append(...eventRows(events[i]));
+      tbody.appendChild(frag);
+      shown = end;
+      moreWrap.hidden = shown >= events.length;
+      more.textContent = `Show ${Math.min(PAGE, events.length - shown).toLocaleString('en-US')} more (${(events.length - shown).toLocaleString('en-US')} left)`;
+    };
+    more.addEventListener('click', addRows);
+    list.append(h('div', { class: 'table-scroll' }, table), moreWrap);
+    addRows();
+  }
+
+  function eventRows(e) {
+    const ts = parseTimeMs(e.timestamp);
+    const off = Number.isFinite(ts) && Number.isFinite(t0) ? ts - t0 : null;
+    const hasData = e.data !== null && e.data !== undefined && !(typeof e.data === 'object' && Object.keys(e.data).length === 0);
+    const detailRow = h('tr', { class: 'detail-row', hidden: true },
+      h('td', { colspan: '4' }, h('pre', { class: 'json', text: jsonPretty(e.data) })));
+    const toggle = hasData ? h('button', {
+      class: 'linkish mono', type: 'button', 'aria-expanded': 'false', title: 'Show the event data',
+      onClick: () => {
+        const open = detailRow.hidden;
+        detailRow.hidden = !open;
+        toggle.setAttribute('aria-expanded', String(open));
+      },
+    }, jsonPreview(e.data, 110)) : h('span', { class: 'muted', text: '—' });
+    const hue = hueOf(String(e.event_type || ''));
+    const chip = h('span', { class: 'type-chip', style: { '--hue': String(hue) }, text: e.event_type });
+    return [h('tr', { class: 'event-row', dataset: { type: e.event_type || '', node: e.node_name || '' } },
+      h('td', { class: 'col-time mono' }, h('span', { text: off === null ? '–' : `+${fmtMs(off)}` }),
+        h('span', { class: 'sub muted', text: fmtTime(e.timestamp) })),
+      h('td', {}, chip),
+      h('td', { class: 'mono' }, e.node_name ? h('button', {
+        class: 'linkish', type: 'button', title: `Only events of ${e.node_name}`, text: e.node_name,
+        onClick: () => setFilters({ ...filters, node: e.node_name }),
+      }) : h('span', { class: 'muted', text: '—' })),
+      h('td', { class: 'col-data' }, toggle)), detailRow];
+  }
+
+  syncSelects();
+  load();
+
+  return {
+    setFilters: (f) => setFilters(f, { notify: false }),
+    destroy() {
+      destroyed = true;
+      if (abort) abort.abort();
+    },
+  };
+}

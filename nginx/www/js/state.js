@@ -1,0 +1,125 @@
+// State panel: the shared-state snapshots in order, each with what changed
+// since the one before (keys added, removed, changed: old -> new).
+import { fetchAll } from './api.js';
+import { snapshotDiffs } from './statediff.js';
+import {
+  h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, parseTimeMs,
+  loadingState, emptyState, errorState,
+} from './util.js';
+
+const PAGE = 100;
+
+function valueEl(v, cls) {
+  const text = jsonPreview(v, 160);
+  const full = jsonPretty(v);
+  return h('code', { class: `val ${cls}`, title: full.length > 160 ? full.slice(0, 2000) : null, text });
+}
+
+export function renderState(container, { executionId, startedAt }) {
+  let destroyed = false;
+  const abort = new AbortController();
+  const t0 = parseTimeMs(startedAt);
+  const onlyChanges = h('input', { type: 'checkbox', id: 'state-only-changes' });
+  const count = h('span', { class: 'muted panel-count' });
+  const body = h('div', { class: 'panel-body' });
+  container.append(h('div', { class: 'panel-toolbar' },
+    h('label', { class: 'check', for: 'state-only-changes' }, onlyChanges, 'Hide snapshots without changes'),
+    h('div', { class: 'toolbar-spacer' }), count), body);
+  let snapshots = [];
+  let diffs = [];
+
+  async function load() {
+    clear(body).appendChild(loadingState('Loading state snapshots…'));
+    try {
+      snapshots = await fetchAll(`/executions/${encodeURIComponent(executionId)}/state-snapshots`, {}, { signal: abort.signal, max: 50000 });
+      if (destroyed) return;
+      diffs = snapshotDiffs(snapshots);
+      draw();
+    } catch (e) {
+      if (e.name === 'AbortError' || destroyed) return;
+      clear(body).appendChild(errorState(e, load));
+    }
+  }
+
+  function draw() {
+    clear(body);
+    count.textContent = `${snapshots.length.toLocaleString('en-US')} snapshots`;
+    if (!snapshots.length) {
+      body.appendChild(emptyState('No state snapshots', 'This execution uploaded no shared-state snapshots.'));
+      return;
+    }
+    const idx = snapshots.map((_, i) => i).filter((i) => !onlyChanges.checked || i === 0 ||
+      diffs[i].added.length + diffs[i].removed.length + diffs[i].changed.length > 0);
+    const list = h('ol', { class: 'state-list', 'aria-label': 'State snapshots in order' });
+    let shown = 0;
+    const more = h('button', { class: 'btn', type: 'button' });
+    const moreWrap = h('div', { class: 'show-more' }, more);
+    const add = () => {
+      const end = Math.min(idx.length, shown + PAGE);
+      for (let k = shown; k < end; k++) list.appendChild(card(idx[k]));
+      shown = end;
+      moreWrap.hidden = shown >= idx.length;
+      more.textContent = `Show more (${idx.length - shown} left)`;
+    };
+    more.addEventListener('click', add);
+    body.append(list, moreWrap);
+    add();
+  }
+
+  function card(i) {
+    const s = snapshots[i];
+    const d = diffs[i];
+    const ts = parseTimeMs(s.timestamp);
+    const off = Number.isFinite(ts) && Number.isFinite(t0) ? ts - t0 : null;
+    const n = d.added.length + d.removed.length + d.changed.length;
+    const chips = h('span', { class: 'diff-chips' },
+      d.added.length ? h('span', { class: 'diff-chip chip-added', text: `+${d.added.length} added` }) : null,
+      d.removed.length ? h('span', { class: 'diff-chip chip-removed', text: `−${d.removed.length} removed` }) : null,
+      d.changed.length ? h('span', { class: 'diff-chip chip-changed', text: `~${d.changed.length} changed` }) : null,
+      n === 0 ? h('span', { class: 'muted', text: 'no changes' }) : null);
+    const rows = [];
+    for (const a of d.added) {
+      rows.push(h('tr', { class: 'diff-added', dataset: { kind: 'added', path: a.path } },
+        h('td', { class: 'diff-sign', 'aria-label': 'added', text: '+' }),
+        h('td', { class: 'diff-path mono', text: a.path }),
+        h('td', {}, valueEl(a.value, 'val-new'))));
+    }
+    for (const r of d.removed) {
+      rows.push(h('tr', { class: 'diff-removed', dataset: { kind: 'removed', path: r.path } },
+        h('td', { class: 'diff-sign', 'aria-label': 'removed', text: '−' }),
+        h('td', { class: 'diff-path mono', text: r.path }),
+        h('td', {}, valueEl(r.value, 'val-old'))));
+    }
+    for (const c of d.changed) {
+      rows.push(h('tr', { class: 'diff-changed', dataset: { kind: 'changed', path: c.path } },
+        h('td', { class: 'diff-sign', 'aria-label': 'changed', text: '~' }),
+        h('td', { class: 'diff-path mono', text: c.path }),
+        h('td', {}, h('span', { class: 'diff-change' }, valueEl(c.before, 'val-old'),
+          h('span', { class: 'arrow', 'aria-label': 'becomes', text: '→' }), valueEl(c.after, 'val-new')))));
+    }
+    return h('li', { class: 'state-card', dataset: { sequence: String(s.sequence ?? i) } },
+      h('div', { class: 'state-head' },
+        h('span', { class: 'seq-pill mono', title: 'sequence', text: `#${s.sequence ?? i}` }),
+        h('span', { class: 'state-node', text: s.node_name || '—' }),
+        s.phase ? h('span', { class: 'phase-chip', text: s.phase }) : null,
+        h('span', { class: 'muted mono small', title: fmtTime(s.timestamp), text: off === null ? '' : `+${fmtMs(off)}` }),
+        h('span', { class: 'toolbar-spacer' }),
+        chips),
+      i === 0 ? h('p', { class: 'muted small state-note', text: 'Initial state: every key counts as added.' }) : null,
+      rows.length ? h('table', { class: 'diff-table' },
+        h('caption', { class: 'visually-hidden', text: `Changes in snapshot ${s.sequence ?? i}` }),
+        h('tbody', {}, rows)) : null,
+      h('details', { class: 'full-state' },
+        h('summary', { text: 'Full state' }),
+        h('pre', { class: 'json', text: jsonPretty(s.state) })));
+  }
+
+  onlyChanges.addEventListener('change', draw);
+  load();
+  return {
+    destroy() {
+      destroyed = true;
+      abort.abort();
+    },
+  };
+}
