@@ -19,7 +19,7 @@
  * which filters are present; every value travels as a $n parameter. */
 #include "executions.h"
 
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

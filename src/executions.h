@@ -70,10 +70,11 @@ enum db_status execution_timeline(struct req *r, const char *id);
 enum db_status execution_items(struct req *r, const char *id, enum exec_items_kind kind,
                                const struct exec_items_query *q);
 
-/* The key of a row as the cursor carries it, and back (pure; unit-testable).
- * exec_after_from_cursor: kind_items false for the execution list (id must
- * be a UUID), true for items (id a positive decimal bigint); snapshots
- * read c->micros as a sequence. 0, or -1 when the cursor does not fit. */
+/* Turns a decoded cursor into the position it names (pure). items: false
+ * for the execution list (the id must be a UUID), true for the item lists
+ * (a positive decimal bigint). sequence: the key is a snapshot's sequence
+ * (an int32, or INT64_MAX for none) instead of a timestamp in 0001..9999.
+ * 0, or -1 when the cursor is not one this list hands out (then 422). */
 int exec_after_from_cursor(const struct cursor *c, bool items, bool sequence, struct exec_after *out);
 
 #endif

@@ -66,7 +66,6 @@ export class Stack {
       AGORA_HTTP_PORT: String(httpPort), AGORA_WORKERS: '2',
     };
     const r = spawnSync(path.join(ROOT, 'run.sh'), ['start'], { cwd: ROOT, env, encoding: 'utf8', timeout: 900e3, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stack = fs.existsSync(path.join(varDir, 'tls', 'cert.pem')) ? null : undefined;
     if (r.status !== 0) {
       let logs = '';
       for (const name of ['nginx-error.log', 'workers.log', 'postgresql.log']) {
@@ -77,7 +76,6 @@ export class Stack {
       fs.rmSync(varDir, { recursive: true, force: true });
       throw new Error(`./run.sh start failed (${r.status}):\n${r.stdout}\n${r.stderr}${logs}`);
     }
-    void stack;
     const s = new Stack(varDir, httpsPort, { ...env, ...readEnvFile(path.join(varDir, 'env')) }, true);
     s.runOutput = r.stdout;
     return s;
