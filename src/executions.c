@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "response.h"
+#include "text.h"
 #include "uuid.h"
 
 #define FETCH_BATCH 1000
@@ -139,8 +140,10 @@ static int stream_batch(void *ctx, const PGresult *res)
             s->more = true;
             return -1;
         }
-        if ((s->count > 0 && reply_write(r, ",", 1) < 0) ||
-            reply_write(r, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0)) < 0) {
+        /* Compacted in place: the result's memory is ours until PQclear. */
+        char *row = PQgetvalue(res, i, 0);
+        size_t len = json_compact(row, row, (size_t)PQgetlength(res, i, 0));
+        if ((s->count > 0 && reply_write(r, ",", 1) < 0) || reply_write(r, row, len) < 0) {
             s->broken = true;
             return -1;
         }
@@ -333,8 +336,10 @@ enum db_status execution_get(struct req *r, const char *id)
                                 " 'shared_state_snapshots', e.shared_state_snapshots_count))::text"
                                 " FROM agora.executions e WHERE e.id = $1::uuid",
                                 id, &res);
-    if (st == DB_OK)
-        reply_json_text(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (st == DB_OK) {
+        char *row = PQgetvalue(res, 0, 0);
+        reply_json_text(r, 200, row, json_compact(row, row, (size_t)PQgetlength(res, 0, 0)));
+    }
     PQclear(res);
     return st;
 }
@@ -351,7 +356,8 @@ enum db_status execution_timeline(struct req *r, const char *id)
     struct buf head;
     buf_init(&head);
     buf_puts(&head, "{\"execution\":");
-    buf_append(&head, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    char *exec_json = PQgetvalue(res, 0, 0);
+    buf_append(&head, exec_json, json_compact(exec_json, exec_json, (size_t)PQgetlength(res, 0, 0)));
     buf_puts(&head, ",\"node_executions\":[");
 
     /* Start order, nodes that never started last: the index order of

@@ -11,4 +11,9 @@ size_t utf8_seq_len(const unsigned char *s, size_t left);
 /* 0..15 for a hex digit of either case, -1 otherwise. */
 int hex_digit_value(char c);
 
+/* Removes the whitespace outside strings from JSON text (len bytes) into
+ * dst, which may be src itself; returns the new length. PostgreSQL's JSON
+ * output has " : " and ", " between members; clients get compact JSON. */
+size_t json_compact(char *dst, const char *src, size_t len);
+
 #endif
