@@ -11,6 +11,21 @@
 #include "uuid.h"
 #include "config.h"
 
+const char JSON_WHY_NUL_KEY[] = "object keys must not contain NUL (\\u0000)";
+
+/* The value of 4 hex digits at text[at], or -1. */
+static long hex4(const char *text, size_t len, size_t at)
+{
+    long v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int d = at + k < len ? hex_digit_value(text[at + k]) : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -32,6 +47,7 @@ static const char *json_lex_problem(const char *text, size_t len)
             c == ']' || c == ',' || c == ':') {
             i++;
         } else if (c == '"') {
+            bool has_nul = false;
             for (i++;; ) {
                 if (i >= len)
                     return NULL; /* unterminated: json-c reports it */
@@ -45,10 +61,21 @@ static const char *json_lex_problem(const char *text, size_t len)
                         return NULL;
                     char e = text[i + 1];
                     if (e == 'u') {
-                        for (size_t k = 2; k < 6; k++)
-                            if (i + k >= len || !isxdigit((unsigned char)text[i + k]))
-                                return "invalid \\u escape in a string";
+                        long cp = hex4(text, len, i + 2);
+                        if (cp < 0)
+                            return "invalid \\u escape in a string";
                         i += 6;
+                        /* PostgreSQL refuses what is not a character. */
+                        if (cp >= 0xDC00 && cp <= 0xDFFF)
+                            return "unpaired UTF-16 surrogate in a \\u escape";
+                        if (cp >= 0xD800 && cp <= 0xDBFF) {
+                            long lo = i + 1 < len && text[i] == '\\' && text[i + 1] == 'u' ? hex4(text, len, i + 2) : -1;
+                            if (lo < 0xDC00 || lo > 0xDFFF)
+                                return "unpaired UTF-16 surrogate in a \\u escape";
+                            i += 6;
+                        }
+                        if (cp == 0)
+                            has_nul = true;
                     } else if (strchr("\"\\/bfnrt", e) && e != '\0') {
                         i += 2;
                     } else {
@@ -62,6 +89,15 @@ static const char *json_lex_problem(const char *text, size_t len)
                         return "invalid UTF-8";
                     i += n;
                 }
+            }
+            /* json-c cuts object keys at a NUL, so the validator could
+             * never see it there: refuse it here. */
+            if (has_nul) {
+                size_t j = i;
+                while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
+                    j++;
+                if (j < len && text[j] == ':')
+                    return JSON_WHY_NUL_KEY;
             }
         } else if (c == '-' || is_digit(c)) {
             /* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
@@ -170,6 +206,10 @@ struct json_object *json_body_object_or_reply(struct req *r)
     }
     const char *why = NULL;
     struct json_object *obj = json_parse_strict(r->body, r->body_len, r->cfg->max_depth, &why);
+    if (!obj && why == JSON_WHY_NUL_KEY) {
+        reply_error(r, E_VALIDATION, NULL, "%s", why);
+        return NULL;
+    }
     if (!obj && why) {
         reply_error(r, E_BAD_JSON, NULL, "malformed JSON: %s", why);
         return NULL;

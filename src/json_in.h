@@ -14,6 +14,10 @@
  * depth limited, nothing after the value but whitespace. Returns a new
  * reference, or NULL with a short reason in why (static text). The text
  * "null" is valid: NULL with *why NULL. */
+/* The reason json_parse_strict gives for a NUL in an object key, which
+ * json-c would silently cut: the body answers 422, like a NUL in a value. */
+extern const char JSON_WHY_NUL_KEY[];
+
 struct json_object *json_parse_strict(const char *text, size_t len, int max_depth,
                                       const char **why);
 

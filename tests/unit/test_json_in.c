@@ -482,3 +482,29 @@ Test(json_in, only_keys_strips_control_characters_from_the_echoed_name)
     json_object_put(o);
     capture_fini(&c);
 }
+
+Test(json_in, a_lone_or_reversed_surrogate_escape_is_malformed_json)
+{
+    static const char *const bad[] = {"\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\ud800x\"",
+                                      "{\"\\udfff\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *why = NULL;
+        struct json_object *o = json_parse_strict(bad[i], strlen(bad[i]), 64, &why);
+        cr_assert_null(o, "%s parsed", bad[i]);
+        cr_assert_not_null(why, "%s", bad[i]);
+    }
+    const char *ok = "\"\\ud83d\\ude00\"", *why = NULL;
+    struct json_object *o = json_parse_strict(ok, strlen(ok), 64, &why);
+    cr_assert_not_null(o, "a surrogate pair is a character: %s", why ? why : "");
+    json_object_put(o);
+}
+
+Test(json_in, a_nul_in_an_object_key_is_refused_but_not_in_a_value)
+{
+    const char *key = "{\"a\\u0000b\" : 1}", *val = "{\"a\":\"x\\u0000y\"}", *why = NULL;
+    cr_assert_null(json_parse_strict(key, strlen(key), 64, &why));
+    cr_assert_eq(why, JSON_WHY_NUL_KEY);
+    struct json_object *o = json_parse_strict(val, strlen(val), 64, &why);
+    cr_assert_not_null(o, "a NUL in a value is for the validator to name: %s", why ? why : "");
+    json_object_put(o);
+}
