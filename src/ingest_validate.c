@@ -32,8 +32,8 @@
  * Nothing is allocated; a path is formatted only when a field fails.
  *
  * Not checkable here: json-c truncates an object key at "\u0000" (it
- * strdup()s names), so a NUL in a key must be refused on the raw text,
- * before or instead of this walk. */
+ * strdup()s names), so a NUL in a key is refused on the raw text by
+ * json_parse_strict (json_in.c), before this walk. */
 #include "ingest_validate.h"
 
 #include <math.h>

@@ -15,7 +15,10 @@
 
 /* Parses s (len bytes, not necessarily NUL-terminated). 0 and *micros =
  * microseconds since 1970-01-01T00:00:00Z (fractions beyond microseconds
- * are rounded half up, as PostgreSQL does), or -1. */
+ * are rounded half up; PostgreSQL rounds half to even, so an exact half may
+ * differ by 1 us from what it stores, which is harmless: ingest stores
+ * PostgreSQL's reading of the text), or -1. Offsets are limited to +-15:59,
+ * the range PostgreSQL accepts. */
 int ts_parse(const char *s, size_t len, int64_t *micros);
 /* Writes the canonical text of micros into out. */
 void ts_format(int64_t micros, char out[TS_TEXT_LEN + 1]);
