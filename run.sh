@@ -29,6 +29,12 @@ cd "$root"
 BUILD_PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev
             libpq-dev libjwt-dev libssl-dev libcriterion-dev)
 RUN_PKGS=(postgresql nginx spawn-fcgi multiwatch openssl curl jq)
+# The viewer's browser libraries come from npm (package-lock.json): Debian's
+# node and npm, unless a node with npm is already installed.
+VIEWER_PKGS=()
+command -v npm >/dev/null 2>&1 || VIEWER_PKGS=(nodejs npm)
+# The demo execution run.sh uploads once (fixed id), opened by the sign-in link.
+DEMO_EXECUTION=5e7a1c00-de00-4000-8000-000000000001
 
 say() { printf '%s\n' "$*"; }
 warn() { printf 'run.sh: %s\n' "$*" >&2; }
@@ -179,6 +185,17 @@ build() {
     fi
     make -j2 >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "make failed (log: $log)"; }
     [[ -x agora-worker && -x agora-admin ]] || die "make did not produce agora-worker and agora-admin"
+}
+
+# The viewer's third-party files: npm ci when package-lock.json is newer than
+# what node_modules holds, then nginx/vendor.sh copies them to nginx/www/vendor.
+viewer_assets() {
+    local log=$logdir/npm.log
+    if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+        say "viewer: npm ci"
+        npm ci --no-audit --no-fund >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "npm ci failed (log: $log)"; }
+    fi
+    sh nginx/vendor.sh || die "nginx/vendor.sh failed"
 }
 
 # ---------------------------------------------------------------- secrets
@@ -454,6 +471,21 @@ wait_healthy() {
     exit 1
 }
 
+# ---------------------------------------------------------------- demo execution
+
+# demo_execution WORKFLOW TOKEN: uploads the demo execution unless it exists.
+demo_execution() {
+    local api code
+    api="https://$(probe_host):$https_port/api"
+    code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $2" \
+        "$api/executions/$DEMO_EXECUTION") || true
+    [[ $code == 404 ]] || return 0
+    code=$(node nginx/demo-execution.mjs "$1" "$DEMO_EXECUTION" |
+        curl -sk -o "$logdir/demo-ingest.json" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $2" \
+            -H 'Content-Type: application/json' --data-binary @- "$api/executions/ingest") || true
+    [[ $code == 201 ]] || warn "the demo execution was not uploaded (HTTP ${code:-none}, see $logdir/demo-ingest.json)"
+}
+
 # ---------------------------------------------------------------- commands
 
 all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null; }
@@ -465,9 +497,10 @@ cmd_start() {
         return 0
     fi
     check_settings
-    ensure_packages "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}"
+    ensure_packages "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${VIEWER_PKGS[@]}"
     mkdir -p "$var" "$logdir" "$rundir"
     build
+    viewer_assets
     pg_bin=$(pg_bindir)
 
     setup_secrets
@@ -500,6 +533,7 @@ cmd_start() {
     project=$(jq -r '.project_id // empty' <<<"$demo" 2>/dev/null) || true
     workflow=$(jq -r '.workflow_id // empty' <<<"$demo" 2>/dev/null) || true
     token=$(./agora-admin token --user "$demo_user" --ttl 86400) || die "agora-admin token failed"
+    [[ -z $workflow ]] || demo_execution "$workflow" "$token"
 
     local base="https://localhost:$https_port"
     cat <<EOF
@@ -507,7 +541,7 @@ cmd_start() {
 Agora Cloud is running.
 
   Open:          $base/
-  Signed in:     $base/#token=$token
+  Signed in:     $base/#token=$token&execution=$DEMO_EXECUTION
   Demo user:     $demo_user
   Organization:  ${org:-?}
   Project:       ${project:-?}

@@ -3,7 +3,11 @@
 #   1. make check: the Criterion unit tests
 #   2. pytest tests/integration: a real stack (PostgreSQL, workers, nginx
 #      with TLS) started by ./run.sh in a temporary AGORA_VAR
-# Exits non-zero when anything fails; the last line sums both layers up.
+#   3. node --test tests/browser: the timeline viewer in headless Chromium
+#      (Debian's chromium, playwright-core from npm) against such a stack;
+#      screenshots go to $AGORA_TEST_OUTPUT/browser or a /tmp/agora-browser-*
+#      folder (printed)
+# Exits non-zero when anything fails; the last line sums the layers up.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,7 +16,10 @@ cd "$root"
 PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev libpq-dev
       libjwt-dev libssl-dev libcriterion-dev
       postgresql nginx spawn-fcgi multiwatch openssl curl jq
-      python3-pytest valgrind)
+      python3-pytest valgrind chromium)
+# The viewer's libraries and the browser tests come from npm (package-lock.json):
+# Debian's node and npm, unless a node with npm is already installed.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 # Debian's python3 with Debian's pytest, even when a pyenv python comes first.
 PYTHON=/usr/bin/python3
 
@@ -39,6 +46,9 @@ say "build"
 [[ -x configure ]] || autoreconf -fi
 [[ -f Makefile ]] || ./configure
 make -j2
+say "viewer: npm ci, nginx/vendor.sh"
+npm ci --no-audit --no-fund
+sh nginx/vendor.sh
 
 unit_status=0
 say "unit tests (make check)"
@@ -88,7 +98,22 @@ if ((integration_status != 0 && it_failed == 0)); then
     it_failed=1  # collection error, no tests, or pytest itself failed
 fi
 
-say "unit: $unit_passed passed, $unit_failed failed; integration: $it_passed passed, $it_failed failed, $it_skipped skipped"
+browser_status=0
+browser_tap=$(mktemp /tmp/agora-browser-XXXXXX.tap)
+trap 'rm -f "$junit" "$browser_tap"' EXIT
+say "browser tests (node --test tests/browser)"
+node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$browser_tap" tests/browser/ ||
+    browser_status=$?
+# node's TAP ends with "# pass N", "# fail N", "# cancelled N", "# skipped N".
+read -r br_passed br_failed br_skipped < <(awk '
+    /^# pass / { p = $3 } /^# fail / { f = $3 } /^# cancelled / { c = $3 } /^# skipped / { s = $3 }
+    END { printf "%d %d %d\n", p, f + c, s }' "$browser_tap")
+if ((browser_status != 0 && br_failed == 0)); then
+    br_failed=1  # the runner itself failed
+fi
+
+say "unit: $unit_passed passed, $unit_failed failed; integration: $it_passed passed, $it_failed failed, $it_skipped skipped; browser: $br_passed passed, $br_failed failed, $br_skipped skipped"
 printf 'summary: %d passed, %d failed, %d skipped\n' \
-    $((unit_passed + it_passed)) $((unit_failed + it_failed)) "$it_skipped"
-((unit_status == 0 && integration_status == 0))
+    $((unit_passed + it_passed + br_passed)) $((unit_failed + it_failed + br_failed)) $((it_skipped + br_skipped))
+((unit_status == 0 && integration_status == 0 && browser_status == 0))

@@ -95,7 +95,9 @@ export async function api(path, opts = {}) {
     const e = (data && data.error) || {};
     const err = new ApiError(res.status, e.code || `http_${res.status}`,
       e.message || `The server answered ${res.status}.`, e.path, e.request_id || requestId);
-    if (res.status === 401 && !opts.quiet401) {
+    // A 401 for a token that is no longer the current one (signed out or in
+    // again meanwhile) is stale: it must not throw the new token away.
+    if (res.status === 401 && !opts.quiet401 && token === getToken()) {
       clearToken();
       if (unauthorizedHandler) unauthorizedHandler(err);
     }

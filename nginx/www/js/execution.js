@@ -4,7 +4,7 @@
 import { api, ApiError } from './api.js';
 import { executionHash, executionsHash, navigate } from './router.js';
 import {
-  h, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, jsonPretty, copyText, shortId,
+  h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, jsonPretty, copyText, shortId,
   loadingState, errorState,
 } from './util.js';
 import { getWorkflow } from './workflows.js';
@@ -135,11 +135,16 @@ export function renderExecution(outlet, id, initialParams) {
     });
     const refreshBtn = h('button', { class: 'btn', type: 'button', 'aria-label': 'Reload this execution', onClick: () => reload() },
       h('span', { class: 'icon icon-refresh', 'aria-hidden': 'true' }), 'Reload');
+    // "06:07:52.609" big, the date under it
+    const when = (iso) => {
+      const t = fmtTime(iso);
+      return [h('span', { class: 'fact-time mono', text: t.slice(11) }), h('span', { class: 'fact-date', text: t.slice(0, 10) })];
+    };
     const fact = (label, value, opts = {}) => h('div', { class: 'fact' },
       h('dt', { text: label }), h('dd', { class: opts.cls || '', title: opts.title || null }, value));
     const nodeText = [`${(counts.node_executions ?? nodeExecutions.length).toLocaleString('en-US')}`];
     const meta = exec.metadata && typeof exec.metadata === 'object' && Object.keys(exec.metadata).length ? exec.metadata : null;
-    box.append(
+    append(box, [
       h('div', { class: 'exec-title-row' },
         statusBadge(exec.status, 'badge-lg'),
         h('h1', { class: 'exec-title' }, h('span', { class: 'exec-wf-name', text: 'Execution' })),
@@ -149,8 +154,8 @@ export function renderExecution(outlet, id, initialParams) {
         exec.session_id ? h('span', {}, h('span', { class: 'muted', text: 'Session ' }),
           h('a', { class: 'mono', href: executionsHash({ session_id: exec.session_id }), title: 'All executions of this session', text: exec.session_id })) : null),
       h('dl', { class: 'exec-facts' },
-        fact('Started', fmtTime(exec.started_at), { cls: 'mono', title: `${exec.started_at} (${fmtRelative(exec.started_at)})` }),
-        fact('Completed', exec.completed_at ? fmtTime(exec.completed_at) : (exec.status === 'running' ? 'still running' : '–'), { cls: 'mono', title: exec.completed_at || null }),
+        fact('Started', when(exec.started_at), { title: `${exec.started_at} (${fmtRelative(exec.started_at)})` }),
+        fact('Completed', exec.completed_at ? when(exec.completed_at) : (exec.status === 'running' ? 'still running' : '–'), { title: exec.completed_at || null }),
         fact('Duration', fmtDuration(exec.duration_ms), { cls: 'fact-big' }),
         fact('Node runs', [nodeText[0],
           failed ? h('span', { class: 'fact-note err', text: ` · ${failed} failed` }) : null,
@@ -163,7 +168,7 @@ export function renderExecution(outlet, id, initialParams) {
         h('pre', { class: 'error-pre', text: typeof exec.error === 'string' ? exec.error : jsonPretty(exec.error) })) : null,
       meta ? h('details', { class: 'meta' },
         h('summary', { text: `Metadata (${Object.keys(meta).length})` }),
-        h('pre', { class: 'json', text: jsonPretty(meta) })) : null);
+        h('pre', { class: 'json', text: jsonPretty(meta) })) : null]);
   }
 
   function renderTabs(box, exec) {

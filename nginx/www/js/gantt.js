@@ -3,7 +3,7 @@
 // only those in view exist in the DOM, so 10,000+ rows scroll smoothly.
 // Zoom: Ctrl/⌘ + wheel, the +/- buttons or keys, or a drag on the overview;
 // pan: drag the chart, Shift + wheel, or ←/→.
-import { h, clear, fmtDuration, fmtMs, fmtTime, errorText, statusBadge, parseTimeMs, jsonPretty } from './util.js';
+import { h, append, clear, fmtDuration, fmtMs, fmtTime, errorText, statusBadge, parseTimeMs, jsonPretty } from './util.js';
 
 const ROW_H = 30;
 const OVERSCAN = 6;
@@ -222,7 +222,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
       axis.appendChild(h('div', { class: 'tick', style: { left: `${x}px` } }, h('span', { text: tickLabel(t, step) })));
       gridlines.appendChild(h('div', { class: 'gridline', style: { left: `${labelW + x}px` } }));
     }
-    rangeLabel.textContent = `${tickLabel(Math.max(0, vs), ve - vs)} – ${tickLabel(Math.min(ve, total), ve - vs)} of ${fmtDuration(total)}`;
+    rangeLabel.textContent = `${fmtDuration(Math.max(0, vs))} – ${fmtDuration(Math.min(ve, total))} of ${fmtDuration(total)}`;
     const W = overview.clientWidth || 1;
     overviewWin.style.left = `${Math.max(0, (vs / total) * W)}px`;
     overviewWin.style.width = `${Math.max(4, Math.min(W, ((Math.min(ve, total) - Math.max(vs, 0)) / total) * W))}px`;
@@ -247,6 +247,9 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
     measure();
     renderAxis();
     renderRows();
+    // the details panel is as tall as the chart, and scrolls
+    const want = `${head.offsetHeight + body.offsetHeight}px`;
+    if (detail.style.maxHeight !== want) detail.style.maxHeight = want;
   }
 
   function rowEl(r, pos) {
@@ -308,15 +311,24 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
     const cErr = style.getPropertyValue('--c-failed').trim() || '#c62828';
     const n = rows.length;
     const rh = Math.max(1, (H - 4) / n);
-    for (const failedPass of [false, true]) {
-      ctx.fillStyle = failedPass ? cErr : cOk;
-      ctx.globalAlpha = failedPass ? 1 : 0.75;
-      for (const r of rows) {
-        if (r.failed !== failedPass) continue;
-        const x = (r.offset / total) * W;
-        const w = Math.max(1, (r.span / total) * W);
-        ctx.fillRect(x, 2 + (r.index / n) * (H - 4), w, Math.min(rh, 6));
-      }
+    ctx.fillStyle = cOk;
+    ctx.globalAlpha = 0.75;
+    for (const r of rows) {
+      if (r.failed) continue;
+      const x = (r.offset / total) * W;
+      const w = Math.max(1, (r.span / total) * W);
+      ctx.fillRect(x, 2 + (r.index / n) * (H - 4), w, Math.min(rh, 6));
+    }
+    // failures stand out: their bar, and a full-height mark where they start
+    ctx.fillStyle = cErr;
+    for (const r of rows) {
+      if (!r.failed) continue;
+      const x = (r.offset / total) * W;
+      const w = Math.max(1, (r.span / total) * W);
+      ctx.globalAlpha = 0.55;
+      ctx.fillRect(x, 0, 2, H);
+      ctx.globalAlpha = 1;
+      ctx.fillRect(x, 2 + (r.index / n) * (H - 4), w, Math.max(2, Math.min(rh, 6)));
     }
     ctx.globalAlpha = 1;
   }
@@ -368,7 +380,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
       h('span', { class: 'seg-prep', style: { width: `${(r.prep / sum) * 100}%` } }),
       h('span', { class: 'seg-exec', style: { width: `${(r.exec / sum) * 100}%` } }),
       h('span', { class: 'seg-post', style: { width: `${(r.post / sum) * 100}%` } }));
-    detail.append(
+    append(detail, [
       h('div', { class: 'detail-head' },
         h('h3', { class: 'detail-title', title: r.name, text: r.name }),
         h('button', { class: 'btn btn-icon btn-ghost', type: 'button', 'aria-label': 'Close details', text: '×', onClick: () => { select(-1); body.focus(); } })),
@@ -390,7 +402,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
         fact('Retries', String(r.retries)),
         fact('Action', ne.action || '–'),
         fact('Node id', ne.node_id || '–', 'mono small')),
-      onShowEvents ? h('button', { class: 'btn', type: 'button', text: `Events of ${r.name}`, onClick: () => onShowEvents(r.name) }) : null);
+      onShowEvents ? h('button', { class: 'btn', type: 'button', text: `Events of ${r.name}`, onClick: () => onShowEvents(r.name) }) : null]);
     detail.hidden = false;
     frame.classList.add('has-detail');
   }
@@ -398,7 +410,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
   // ------------------------------------------------------------- tooltip
   function showTooltip(r, ev) {
     clear(tooltip);
-    tooltip.append(
+    append(tooltip, [
       h('div', { class: 'tt-head' }, h('strong', { text: r.name }), statusBadge(r.status)),
       h('div', { class: 'tt-grid' },
         h('span', { text: 'starts' }), h('span', { class: 'mono', text: `+${fmtMs(r.offset)}` }),
@@ -408,7 +420,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
         h('span', { class: 'phase-post', text: 'post' }), h('span', { class: 'mono', text: fmtMs(r.post) }),
         r.retries ? [h('span', { text: 'retries' }), h('span', { class: 'mono', text: String(r.retries) })] : null,
         r.ne.action ? [h('span', { text: 'action' }), h('span', { class: 'mono', text: r.ne.action })] : null),
-      r.err ? h('div', { class: 'tt-error', text: r.err.length > 300 ? `${r.err.slice(0, 299)}…` : r.err }) : null);
+      r.err ? h('div', { class: 'tt-error', text: r.err.length > 300 ? `${r.err.slice(0, 299)}…` : r.err }) : null]);
     tooltip.hidden = false;
     moveTooltip(ev);
   }

@@ -210,8 +210,13 @@ export function renderGraph(container, { workflowPromise, nodeExecutions, onNode
           color: v('--accent-fg', '#2a47b0'), 'font-weight': 600,
         } },
         { selector: 'edge.observed', style: { 'line-style': 'dotted' } },
+        { selector: 'edge:loop', style: {
+          'control-point-step-size': 64, 'loop-direction': '0deg', 'loop-sweep': '-70deg',
+          'text-margin-y': -14,
+        } },
       ],
-      layout: { name: 'dagre', rankDir: 'LR', nodeSep: 40, rankSep: 80, edgeSep: 20, padding: 24 },
+      // left to right where there is room, top to bottom in a narrow window
+      layout: { name: 'dagre', rankDir: canvasBox.clientWidth < 560 ? 'TB' : 'LR', nodeSep: 40, rankSep: 70, edgeSep: 20, padding: 24 },
     });
     cy.on('tap', 'node', (ev) => {
       if (onNodeClick) onNodeClick(ev.target.data('name'));
@@ -230,7 +235,11 @@ export function renderGraph(container, { workflowPromise, nodeExecutions, onNode
       side.appendChild(h('p', { class: 'callout callout-warn', role: 'note',
         text: `The workflow definition could not be loaded (${wfError.message}); the graph shows only what this execution ran.` }));
     }
-    const rows = [...nodes.values()].map((n) => {
+    const firstRun = new Map(); // node name -> index of its first run
+    ordered.forEach((ne, i) => { if (!firstRun.has(ne.node_name)) firstRun.set(ne.node_name, i); });
+    const sorted = [...nodes.values()].sort((a, b) => (firstRun.get(a.name) ?? 1e12) - (firstRun.get(b.name) ?? 1e12) ||
+      String(a.name).localeCompare(String(b.name)));
+    const rows = sorted.map((n) => {
       const s = statOf(n.id);
       const st = nodeStatus(s);
       return h('tr', { class: `graph-node-row`, dataset: { node: n.name, status: st } },

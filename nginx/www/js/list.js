@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { executionHash, executionsHash, navigate } from './router.js';
 import {
   h, clear, fmtDuration, fmtRelative, fmtTime, shortId, errorText, statusBadge,
-  loadingState, emptyState, errorState,
+  loadingState, emptyState, errorState, plural,
 } from './util.js';
 import { getWorkflows } from './workflows.js';
 
@@ -224,7 +224,6 @@ export function renderList(outlet, initialParams) {
       h('caption', { class: 'visually-hidden', text: 'Executions, newest first' }),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col', text: 'Status' }),
-        h('th', { scope: 'col', text: 'Workflow' }),
         h('th', { scope: 'col', text: 'Execution' }),
         h('th', { scope: 'col', class: 'col-session', text: 'Session' }),
         h('th', { scope: 'col', text: 'Started' }),
@@ -269,9 +268,13 @@ export function renderList(outlet, initialParams) {
   function row(e, maxDur, now) {
     const href = executionHash(e.id);
     const err = errorText(e.error);
-    const dur = Number(e.duration_ms);
-    const durBar = h('span', { class: 'dur-bar', 'aria-hidden': 'true' },
-      h('span', { class: `dur-fill status-bg-${e.status}`, style: { width: `${Number.isFinite(dur) ? Math.max(2, (dur / maxDur) * 100) : 0}%` } }));
+    const dur = e.duration_ms === null || e.duration_ms === undefined ? NaN : Number(e.duration_ms);
+    const durBar = Number.isFinite(dur) ? h('span', { class: 'dur-bar', 'aria-hidden': 'true' },
+      h('span', { class: `dur-fill status-bg-${e.status}`, style: { width: `${Math.max(2, (dur / maxDur) * 100)}%` } })) : null;
+    // a run still going has no duration yet: show how long it has been running
+    const elapsed = !Number.isFinite(dur) && e.status === 'running' ? now - Date.parse(e.started_at) : NaN;
+    const durText = Number.isFinite(dur) ? fmtDuration(dur)
+      : Number.isFinite(elapsed) && elapsed >= 0 ? fmtDuration(elapsed) : '–';
     const counts = h('td', { class: 'col-counts muted' }, countsText(e.counts || countsCache.get(e.id)));
     const tr = h('tr', {
       class: `exec-row row-${e.status}`, dataset: { id: e.id, status: e.status },
@@ -282,14 +285,16 @@ export function renderList(outlet, initialParams) {
       },
     },
     h('td', {}, statusBadge(e.status)),
-    h('td', { class: 'col-workflow', dataset: { workflowId: e.workflow_id }, text: workflowName(e.workflow_id) }),
-    h('td', { class: 'mono' }, h('a', { href, class: 'exec-link', 'aria-label': `Execution ${e.id}, ${e.status}` , text: shortId(e.id) })),
+    h('td', { class: 'col-exec' },
+      h('a', { href, class: 'exec-link col-workflow', dataset: { workflowId: e.workflow_id }, text: workflowName(e.workflow_id) }),
+      h('span', { class: 'sub mono exec-id', title: e.id, text: shortId(e.id) })),
     h('td', { class: 'col-session mono' }, e.session_id
       ? h('a', { href: executionsHash({ session_id: e.session_id }), class: 'session-link', title: `Show session ${e.session_id}`, text: e.session_id })
       : '–'),
     h('td', { class: 'col-started' }, h('span', { title: `${fmtTime(e.started_at)} (${e.started_at})`, text: fmtRelative(e.started_at, now) }),
       h('span', { class: 'sub muted', text: fmtTime(e.started_at) })),
-    h('td', { class: 'col-num' }, h('span', { class: 'dur-text', text: fmtDuration(e.duration_ms) }), durBar),
+    h('td', { class: 'col-num' }, h('span', { class: 'dur-text', text: durText }),
+      Number.isFinite(elapsed) ? h('span', { class: 'sub muted', text: 'so far' }) : durBar),
     counts,
     h('td', { class: 'col-error' }, err ? h('span', { class: 'error-text', title: err, text: err }) : h('span', { class: 'muted', text: '—' })));
     tr._counts = counts;
@@ -300,9 +305,9 @@ export function renderList(outlet, initialParams) {
     if (!c) return h('span', { class: 'muted', text: '…' });
     const n = (k) => Number(c[k] || 0);
     return h('span', { class: 'counts', title: `${n('node_executions')} node executions, ${n('telemetry_events')} events, ${n('telemetry_spans')} spans, ${n('shared_state_snapshots')} state snapshots` },
-      h('span', { text: `${n('node_executions').toLocaleString('en-US')} nodes` }),
+      h('span', { text: plural(n('node_executions'), 'node') }),
       h('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
-      h('span', { text: `${n('telemetry_events').toLocaleString('en-US')} events` }));
+      h('span', { text: plural(n('telemetry_events'), 'event') }));
   }
 
   // The list items carry no counts: fetch the visible rows' details, a few at a time.

@@ -1,0 +1,110 @@
+// The viewer's pure parts, run under node without a browser: the state diff,
+// the Gantt's row geometry, the span tree, the graph's path analysis, the
+// formatting helpers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
+import { prepareRows } from '../../nginx/www/js/gantt.js';
+import { buildSpanTree } from '../../nginx/www/js/spans.js';
+import { analyse } from '../../nginx/www/js/graph.js';
+import { fmtDuration, fmtMs, errorText, parseTimeMs } from '../../nginx/www/js/util.js';
+import { parseHash, buildHash } from '../../nginx/www/js/router.js';
+
+test('diffState finds keys added, removed and changed, nested ones by path', () => {
+  const d = diffState(
+    { a: 1, b: { c: 2, d: 3 }, gone: true, list: [1, 2], same: { x: [1, { y: 2 }] } },
+    { a: 2, b: { c: 2, e: 4 }, list: [1, 2, 3], added: null, same: { x: [1, { y: 2 }] } },
+  );
+  assert.deepEqual(d.added, [{ path: 'b.e', value: 4 }, { path: 'added', value: null }]);
+  assert.deepEqual(d.removed, [{ path: 'b.d', value: 3 }, { path: 'gone', value: true }]);
+  assert.deepEqual(d.changed, [{ path: 'a', before: 1, after: 2 }, { path: 'list', before: [1, 2], after: [1, 2, 3] }]);
+});
+
+test('diffState treats a type change as a change and quotes odd keys', () => {
+  assert.deepEqual(diffState({ k: { a: 1 } }, { k: [1] }).changed, [{ path: 'k', before: { a: 1 }, after: [1] }]);
+  assert.deepEqual(diffState({}, { 'a b': 1 }).added, [{ path: '["a b"]', value: 1 }]);
+  assert.equal(joinPath('x', 'a.b'), 'x["a.b"]');
+  assert.deepEqual(diffState(1, 2).changed, [{ path: '(state)', before: 1, after: 2 }]);
+  assert.deepEqual(diffState({ a: 1 }, { a: 1 }), { added: [], removed: [], changed: [] });
+});
+
+test('jsonEqual ignores key order but not array order', () => {
+  assert.ok(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }));
+  assert.ok(!jsonEqual([1, 2], [2, 1]));
+  assert.ok(!jsonEqual({ a: 1 }, { a: 1, b: undefined }));
+  assert.ok(!jsonEqual(null, {}));
+});
+
+test('snapshotDiffs compares each snapshot with the one before, the first with nothing', () => {
+  const diffs = snapshotDiffs([{ state: { a: 1 } }, { state: { a: 1, b: 2 } }, { state: { b: 3 } }]);
+  assert.deepEqual(diffs[0].added.map((x) => x.path), ['a']);
+  assert.deepEqual(diffs[1].added.map((x) => x.path), ['b']);
+  assert.deepEqual(diffs[2].removed.map((x) => x.path), ['a']);
+  assert.deepEqual(diffs[2].changed, [{ path: 'b', before: 2, after: 3 }]);
+});
+
+test('prepareRows places bars by offset_ms and falls back to timestamps', () => {
+  const exec = { started_at: '2024-11-26T12:00:00.000000Z', duration_ms: 500 };
+  const rows = prepareRows(exec, [
+    { id: 1, node_name: 'a', offset_ms: 0, prep_duration_ms: 1, exec_duration_ms: 100, post_duration_ms: 2, duration_ms: 110, status: 'success' },
+    { id: 2, node_name: 'b', started_at: '2024-11-26T12:00:00.250500Z', completed_at: '2024-11-26T12:00:00.300500Z', exec_duration_ms: 40, error: 'boom' },
+    { id: 3, node_name: 'c', offset_ms: 400, prep_duration_ms: 10, exec_duration_ms: 10, post_duration_ms: 10, duration_ms: 5, retry_count: 2 },
+  ]);
+  assert.equal(rows[0].span, 110);
+  assert.equal(rows[1].offset, 250.5);
+  assert.equal(rows[1].dur, 50);
+  assert.equal(rows[1].status, 'error');
+  assert.ok(rows[1].failed);
+  assert.equal(rows[1].err, 'boom');
+  assert.equal(rows[2].span, 30, 'phases longer than the duration widen the bar');
+  assert.equal(rows[2].retries, 2);
+});
+
+test('buildSpanTree nests by parent, keeps orphans as roots, survives cycles', () => {
+  const s = (id, parent, t) => ({ span_id: id, parent_span_id: parent, name: id, start_time: `2024-01-01T00:00:0${t}Z` });
+  const roots = buildSpanTree([s('r', null, 0), s('b', 'r', 2), s('a', 'r', 1), s('a1', 'a', 1), s('orphan', 'missing', 3), s('x', 'y', 4), s('y', 'x', 5)]);
+  assert.deepEqual(roots.map((n) => n.span.span_id), ['r', 'orphan', 'x']);
+  assert.deepEqual(roots[0].children.map((n) => n.span.span_id), ['a', 'b']);
+  assert.equal(roots[0].children[0].children[0].depth, 2);
+  const x = roots.find((n) => n.span.span_id === 'x');
+  assert.deepEqual(x.children.map((n) => n.span.span_id), ['y']);
+  assert.deepEqual(x.children[0].children, []);
+});
+
+test('analyse counts runs per node and the transitions taken, by action', () => {
+  const ne = (name, at, action, status = 'success') => ({ node_id: `id-${name}`, node_name: name, offset_ms: at, action, status, duration_ms: 5 });
+  const { stats, transitions, ordered } = analyse([ne('b', 10, 'retry', 'error'), ne('a', 0, 'default'), ne('b', 20, 'ok'), ne('c', 30, null)]);
+  assert.deepEqual(ordered.map((n) => n.node_name), ['a', 'b', 'b', 'c']);
+  assert.equal(stats.get('id-b').runs, 2);
+  assert.equal(stats.get('id-b').errors, 1);
+  assert.equal(stats.get('id-b').last, 'success');
+  assert.deepEqual(transitions.map((t) => `${t.from}>${t.to}:${t.action}`), ['id-a>id-b:default', 'id-b>id-b:retry', 'id-b>id-c:ok']);
+});
+
+test('durations read well and exact figures keep their decimals', () => {
+  assert.equal(fmtDuration(0), '0 ms');
+  assert.equal(fmtDuration(0.25), '0.25 ms');
+  assert.equal(fmtDuration(12.34), '12.3 ms');
+  assert.equal(fmtDuration(980), '980 ms');
+  assert.equal(fmtDuration(1234), '1.23 s');
+  assert.equal(fmtDuration(43300), '43.3 s');
+  assert.equal(fmtDuration(125000), '2 min 5 s');
+  assert.equal(fmtDuration(3 * 3600e3 + 60e3), '3 h 1 min');
+  assert.equal(fmtDuration(null), '–');
+  assert.equal(fmtMs(1234.5678), '1,234.568 ms');
+  assert.equal(errorText({ type: 'ValueError', message: 'bad' }), 'ValueError: bad');
+  assert.equal(errorText('x'), 'x');
+  assert.equal(errorText(null), '');
+  assert.ok(Math.abs(parseTimeMs('2024-11-26T12:00:00.123456Z') - parseTimeMs('2024-11-26T12:00:00Z') - 123.456) < 1e-3);
+});
+
+test('routes round-trip through the address bar', () => {
+  const h = buildHash(['executions', 'abc'], { tab: 'state', node: '42', empty: '' });
+  assert.equal(h, '#/executions/abc?tab=state&node=42');
+  const r = parseHash(h);
+  assert.deepEqual(r.path, ['executions', 'abc']);
+  assert.equal(r.params.get('tab'), 'state');
+  const s = parseHash('#token=xyz&execution=e1');
+  assert.ok(s.signIn);
+  assert.equal(s.params.get('execution'), 'e1');
+});
