@@ -48,6 +48,12 @@
     "agora.rfc3339(" e ".started_at), 'completed_at', agora.rfc3339(" e ".completed_at), "          \
     "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata"
 #define EXEC_JSON(e) EXEC_FIELDS(e) ")::text"
+/* The same with its per-table counts: the detail, and list items (so a list
+ * page needs no request per row to show them). */
+#define EXEC_JSON_COUNTS(e)                                                                         \
+    EXEC_FIELDS(e) ", 'counts', json_build_object('node_executions', " e ".node_executions_count, "  \
+    "'telemetry_spans', " e ".telemetry_spans_count, 'telemetry_events', " e                        \
+    ".telemetry_events_count, 'shared_state_snapshots', " e ".shared_state_snapshots_count))::text"
 
 /* Microseconds since the epoch, exactly (extract gives numeric). */
 #define MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
@@ -258,7 +264,7 @@ static void list_conditions(struct sql *s, const struct exec_list_query *q)
     }
 }
 
-#define LIST_COLUMNS EXEC_JSON("e") ", " MICROS("e.started_at") ", e.id::text"
+#define LIST_COLUMNS EXEC_JSON_COUNTS("e") ", " MICROS("e.started_at") ", e.id::text"
 #define NEWEST_FIRST " ORDER BY e.started_at DESC, e.id DESC LIMIT $%d"
 
 enum db_status executions_list(struct req *r, const struct exec_list_query *q)
@@ -329,12 +335,7 @@ enum db_status execution_get(struct req *r, const char *id)
 {
     PGresult *res = NULL;
     enum db_status st = one_row(r->db,
-                                "SELECT " EXEC_FIELDS("e") ", 'counts', json_build_object("
-                                "'node_executions', e.node_executions_count,"
-                                " 'telemetry_spans', e.telemetry_spans_count,"
-                                " 'telemetry_events', e.telemetry_events_count,"
-                                " 'shared_state_snapshots', e.shared_state_snapshots_count))::text"
-                                " FROM agora.executions e WHERE e.id = $1::uuid",
+                                "SELECT " EXEC_JSON_COUNTS("e") " FROM agora.executions e WHERE e.id = $1::uuid",
                                 id, &res);
     if (st == DB_OK) {
         char *row = PQgetvalue(res, 0, 0);

@@ -261,8 +261,10 @@ def test_the_list_shows_each_execution_with_every_field(stack, world):
     body = ok(get(stack, world.ta, "/api/executions", limit=3))
     assert set(body) == {"items", "next_cursor"}
     for it in body["items"]:
-        assert set(it) == EXECUTION_KEYS
+        assert set(it) == EXECUTION_KEYS | {"counts"}
     first = body["items"][0]  # the rich execution is the newest of A
+    assert first.pop("counts") == {"node_executions": 4, "telemetry_spans": 5, "telemetry_events": 7,
+                                   "shared_state_snapshots": 6}
     assert first == {
         "id": world.rich, "workflow_id": world.wA1, "project_id": world.pA1,
         "session_id": "rich-session", "status": "error",
