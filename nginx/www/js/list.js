@@ -19,7 +19,6 @@ const PAGE_SIZES = ['25', '50', '100', '200'];
 // Cursors of the pages seen, per filter set, so "Newer" can step back.
 const cursorTrail = new Map();
 // Counts fetched for rows whose list item has none, by execution id.
-const countsCache = new Map();
 
 function paramsObject(params) {
   const o = {};
@@ -254,8 +253,6 @@ export function renderList(outlet, initialParams) {
       h('span', { class: 'muted pager-info', text: `Page ${pageNo} · ${items.length} shown` }),
       sizeSelect,
       h('div', { class: 'pager-buttons' }, newer, older)));
-
-    fillCounts(items, tbody, signal);
   }
 
   function stripPaging(o) {
@@ -275,7 +272,7 @@ export function renderList(outlet, initialParams) {
     const elapsed = !Number.isFinite(dur) && e.status === 'running' ? now - Date.parse(e.started_at) : NaN;
     const durText = Number.isFinite(dur) ? fmtDuration(dur)
       : Number.isFinite(elapsed) && elapsed >= 0 ? fmtDuration(elapsed) : '–';
-    const counts = h('td', { class: 'col-counts muted' }, countsText(e.counts || countsCache.get(e.id)));
+    const counts = h('td', { class: 'col-counts muted' }, countsText(e.counts));
     const tr = h('tr', {
       class: `exec-row row-${e.status}`, dataset: { id: e.id, status: e.status },
       onClick: (ev) => {
@@ -297,7 +294,6 @@ export function renderList(outlet, initialParams) {
       Number.isFinite(elapsed) ? h('span', { class: 'sub muted', text: 'so far' }) : durBar),
     counts,
     h('td', { class: 'col-error' }, err ? h('span', { class: 'error-text', title: err, text: err }) : h('span', { class: 'muted', text: '—' })));
-    tr._counts = counts;
     return tr;
   }
 
@@ -308,26 +304,6 @@ export function renderList(outlet, initialParams) {
       h('span', { text: plural(n('node_executions'), 'node') }),
       h('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
       h('span', { text: plural(n('telemetry_events'), 'event') }));
-  }
-
-  // The list items carry no counts: fetch the visible rows' details, a few at a time.
-  async function fillCounts(items, tbody, signal) {
-    const rows = [...tbody.children];
-    const todo = items.map((e, i) => [e, rows[i]]).filter(([e]) => !e.counts && !countsCache.has(e.id));
-    let next = 0;
-    const worker = async () => {
-      while (next < todo.length && !signal.aborted && !destroyed) {
-        const [e, tr] = todo[next++];
-        try {
-          const d = await api(`/executions/${encodeURIComponent(e.id)}`, { signal });
-          countsCache.set(e.id, d.counts || {});
-          if (!signal.aborted) clear(tr._counts).appendChild(countsText(d.counts || {}));
-        } catch {
-          if (!signal.aborted) clear(tr._counts).appendChild(h('span', { class: 'muted', text: '—' }));
-        }
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
   }
 
   syncForm();
