@@ -25,10 +25,13 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-/* SIGTERM (what fcgi/agora-workers has multiwatch send) and SIGUSR1 (its
- * default) both mean "finish and go". No SA_RESTART: a signal must break
- * the blocking accept() so an idle
- * worker exits at once (FCGI_FAIL_ACCEPT_ON_INTR below). */
+/* SIGTERM, SIGINT, SIGQUIT and SIGUSR1 all mean "finish and go". SIGQUIT
+ * too because Debian 12's multiwatch (1.0.0-rc1+really1.0.0) sends the
+ * index of the -s name in its table instead of the signal: `-s TERM`, what
+ * fcgi/agora-workers asks for, arrives as SIGQUIT, whose default action
+ * would kill the worker in the middle of a request (and skip its exit
+ * path). No SA_RESTART: a signal must break the blocking accept() so an
+ * idle worker exits at once (FCGI_FAIL_ACCEPT_ON_INTR below). */
 static int install_signals(void)
 {
     struct sigaction sa;
@@ -36,7 +39,7 @@ static int install_signals(void)
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-        sigaction(SIGUSR1, &sa, NULL) < 0)
+        sigaction(SIGQUIT, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
         return -1;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);

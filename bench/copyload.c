@@ -1,0 +1,286 @@
+/* copyload: the benchmark's ceiling. Loads the rows of one ingest payload
+ * with COPY, one transaction per payload, from CLIENTS connections at once
+ * for SECONDS, and prints one JSON line with the totals:
+ *
+ *   copyload CONNINFO TEMPLATE CLIENTS SECONDS
+ *
+ * TEMPLATE (bench/gen.py copy) holds one section per table: a line
+ * "@@COPY <statement> FROM STDIN" and that table's rows in COPY text
+ * format. Every occurrence of the placeholder execution id is replaced, per
+ * transaction, by a fresh one, so each transaction writes a new execution
+ * with its items: BEGIN; COPY executions; COPY node_executions; COPY
+ * telemetry_spans; COPY telemetry_events; COPY shared_state_snapshots;
+ * COMMIT. Durability is whatever the server has (synchronous_commit is not
+ * touched).
+ *
+ * Each client is a process with its own connection; they start together
+ * and stop issuing transactions at the deadline. Output: transactions,
+ * rows, elapsed seconds (start to the last commit), errors, p50/p99
+ * transaction latency in ms. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#define PLACEHOLDER "ffffffff-ffff-4fff-bfff-ffffffffffff"
+#define MAX_SECTIONS 16
+#define MAX_CLIENTS 256
+
+struct section {
+    char *stmt;     /* COPY ... FROM STDIN */
+    char *data;     /* rows, with the placeholder */
+    size_t len;
+    size_t *at;     /* placeholder offsets in data */
+    size_t nat;
+    long rows;
+};
+
+static struct section sections[MAX_SECTIONS];
+static int nsections;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "copyload: %s\n", what);
+    exit(1);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die("cannot open the template");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
+        die("cannot read the template");
+    p[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+static void parse_template(char *text)
+{
+    char *p = text;
+    while (*p) {
+        if (strncmp(p, "@@", 2) != 0)
+            die("template: expected an @@COPY line");
+        if (nsections == MAX_SECTIONS)
+            die("template: too many sections");
+        struct section *s = &sections[nsections++];
+        char *eol = strchr(p, '\n');
+        if (!eol)
+            die("template: unterminated @@COPY line");
+        *eol = '\0';
+        s->stmt = p + 2;
+        char *data = eol + 1, *end = strstr(data, "\n@@");
+        end = end ? end + 1 : data + strlen(data);
+        s->len = (size_t)(end - data);
+        s->data = malloc(s->len + 1);
+        memcpy(s->data, data, s->len);
+        s->data[s->len] = '\0';
+        for (size_t i = 0; i < s->len; i++)
+            if (s->data[i] == '\n')
+                s->rows++;
+        s->at = malloc(sizeof *s->at * (s->len / 36 + 1));
+        for (char *q = s->data; (q = strstr(q, PLACEHOLDER)); q += 36)
+            s->at[s->nat++] = (size_t)(q - s->data);
+        p = end;
+    }
+}
+
+static int ok(PGresult *res, ExecStatusType want)
+{
+    int good = res && PQresultStatus(res) == want;
+    if (!good)
+        fprintf(stderr, "copyload: %s", res ? PQresultErrorMessage(res) : "no result\n");
+    PQclear(res);
+    return good;
+}
+
+/* One payload's transaction with execution id `id`. 0 or -1. */
+static int load_one(PGconn *c, const char *id)
+{
+    if (!ok(PQexec(c, "BEGIN"), PGRES_COMMAND_OK))
+        return -1;
+    for (int i = 0; i < nsections; i++) {
+        struct section *s = &sections[i];
+        for (size_t k = 0; k < s->nat; k++)
+            memcpy(s->data + s->at[k], id, 36);
+        if (!ok(PQexec(c, s->stmt), PGRES_COPY_IN))
+            goto fail;
+        if (PQputCopyData(c, s->data, (int)s->len) != 1 || PQputCopyEnd(c, NULL) != 1)
+            goto fail;
+        if (!ok(PQgetResult(c), PGRES_COMMAND_OK))
+            goto fail;
+        PGresult *extra;
+        while ((extra = PQgetResult(c)))
+            PQclear(extra);
+    }
+    if (!ok(PQexec(c, "COMMIT"), PGRES_COMMAND_OK))
+        return -1;
+    return 0;
+fail:
+    PQclear(PQexec(c, "ROLLBACK"));
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* What a client reports through its pipe: a header, then latencies. */
+struct report {
+    long tx, errors;
+    double first_start, last_end;
+    long nlat;
+};
+
+static void client(int idx, const char *conninfo, double start, double deadline, int fd)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    struct report rep = {0};
+    size_t cap = 1024;
+    double *lat = malloc(cap * sizeof *lat);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "copyload: connect: %s", PQerrorMessage(c));
+        rep.errors = 1;
+    } else {
+        double t = now_s();
+        if (start > t)
+            usleep((useconds_t)((start - t) * 1e6));
+        rep.first_start = now_s();
+        unsigned long n = 0;
+        uint32_t tag = (uint32_t)getpid() ^ (uint32_t)time(NULL) << 8;
+        while (now_s() < deadline) {
+            char id[40];
+            snprintf(id, sizeof id, "%08x-%04x-4%03x-8%03x-%012lx", tag, idx & 0xffff,
+                     (unsigned)(n >> 12) & 0xfff, (unsigned)n & 0xfff, (unsigned long)n);
+            n++;
+            double t0 = now_s();
+            if (load_one(c, id) < 0) {
+                rep.errors++;
+                if (PQstatus(c) != CONNECTION_OK)
+                    break;
+                continue;
+            }
+            double t1 = now_s();
+            if ((size_t)rep.nlat == cap)
+                lat = realloc(lat, (cap *= 2) * sizeof *lat);
+            lat[rep.nlat++] = (t1 - t0) * 1000.0;
+            rep.tx++;
+            rep.last_end = t1;
+        }
+    }
+    PQfinish(c);
+    if (write(fd, &rep, sizeof rep) != sizeof rep ||
+        (rep.nlat && write(fd, lat, (size_t)rep.nlat * sizeof *lat) != (ssize_t)(rep.nlat * sizeof *lat)))
+        _exit(1);
+    _exit(0);
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: copyload CONNINFO TEMPLATE CLIENTS SECONDS\n");
+        return 2;
+    }
+    int clients = atoi(argv[3]);
+    double seconds = atof(argv[4]);
+    if (clients < 1 || clients > MAX_CLIENTS || seconds <= 0)
+        die("CLIENTS must be 1..256 and SECONDS positive");
+    size_t len;
+    parse_template(slurp(argv[2], &len));
+    long rows = 0;
+    for (int i = 0; i < nsections; i++)
+        rows += sections[i].rows;
+
+    /* Connections are made before the start time, so connecting is not
+     * measured. */
+    double start = now_s() + 0.5 + clients * 0.02, deadline = start + seconds;
+    int fds[MAX_CLIENTS];
+    pid_t pids[MAX_CLIENTS];
+    for (int i = 0; i < clients; i++) {
+        int p[2];
+        if (pipe(p) < 0)
+            die("pipe");
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid == 0) {
+            close(p[0]);
+            client(i, argv[1], start, deadline, p[1]);
+        }
+        close(p[1]);
+        fds[i] = p[0];
+        pids[i] = pid;
+    }
+    long tx = 0, errors = 0, nlat = 0;
+    double last = start;
+    double *all = NULL;
+    for (int i = 0; i < clients; i++) {
+        struct report rep;
+        if (read_all(fds[i], &rep, sizeof rep) < 0) {
+            errors++;
+            continue;
+        }
+        all = realloc(all, (size_t)(nlat + rep.nlat + 1) * sizeof *all);
+        if (rep.nlat && read_all(fds[i], all + nlat, (size_t)rep.nlat * sizeof *all) < 0)
+            die("short read from a client");
+        nlat += rep.nlat;
+        tx += rep.tx;
+        errors += rep.errors;
+        if (rep.last_end > last)
+            last = rep.last_end;
+        close(fds[i]);
+    }
+    for (int i = 0; i < clients; i++)
+        waitpid(pids[i], NULL, 0);
+    double p50 = 0, p99 = 0;
+    if (nlat) {
+        qsort(all, (size_t)nlat, sizeof *all, cmp_double);
+        p50 = all[(size_t)((nlat - 1) * 0.50)];
+        p99 = all[(size_t)((nlat - 1) * 0.99)];
+    }
+    double elapsed = last - start;
+    if (elapsed <= 0)
+        elapsed = seconds;
+    printf("{\"clients\":%d,\"transactions\":%ld,\"rows_per_tx\":%ld,\"rows\":%ld,\"elapsed_s\":%.3f,"
+           "\"tx_per_s\":%.2f,\"rows_per_s\":%.1f,\"errors\":%ld,\"p50_ms\":%.2f,\"p99_ms\":%.2f}\n",
+           clients, tx, rows, tx * rows, elapsed, tx / elapsed, (double)(tx * rows) / elapsed, errors, p50,
+           p99);
+    free(all);
+    return errors && !tx ? 1 : 0;
+}

@@ -1,0 +1,122 @@
+# bench/lib.sh: what bench/run.sh and bench/profile.sh share. Sourced, with
+# root, bench and keep set by the caller.
+#
+# bench_tools [PKG...]   installs (apt, as root) wrk, python3, gcc, jq, curl,
+#                        libpq-dev and any extra packages when missing
+# bench_stack_start      a fresh stack under /tmp/agora-bench-XXXXXX on free
+#                        ports (./run.sh start), stopped and removed on exit
+#                        unless keep=1; sets bv, res, pay, base, token, org,
+#                        project, workflow; builds copyload; writes payloads
+
+say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+bench_tools() {
+    local need=() p
+    command -v wrk >/dev/null || need+=(wrk)
+    command -v python3 >/dev/null || need+=(python3)
+    command -v gcc >/dev/null || need+=(gcc)
+    command -v jq >/dev/null || need+=(jq)
+    command -v curl >/dev/null || need+=(curl)
+    [[ -f /usr/include/postgresql/libpq-fe.h ]] || need+=(libpq-dev)
+    for p in "$@"; do
+        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || need+=("$p")
+    done
+    ((${#need[@]})) || return 0
+    [[ $(id -u) -eq 0 ]] || die "missing: ${need[*]}; as root: apt-get install -y ${need[*]}"
+    say "installing: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; } ||
+        die "apt-get install ${need[*]} failed"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+psql_super() { "$AGORA_PG_BINDIR/psql" -XAtq -v ON_ERROR_STOP=1 -d "$AGORA_ADMIN_DATABASE_URL" "$@"; }
+
+stack_up=0
+bench_cleanup() {
+    local rc=$?
+    if ((stack_up && !keep)); then
+        say "stopping the stack"
+        "$root/run.sh" stop >"$res/run-stop.log" 2>&1 || printf 'bench: ./run.sh stop failed (%s)\n' "$res/run-stop.log" >&2
+        rm -rf "$AGORA_VAR"
+    fi
+    if ((stack_up && keep)); then
+        say "stack left running: AGORA_VAR=$AGORA_VAR ./run.sh stop"
+    fi
+    say "raw results: $res"
+    exit "$rc"
+}
+
+bench_stack_start() {
+    bv=$(mktemp -d /tmp/agora-bench-XXXXXX)
+    chmod 755 "$bv"  # the postgres OS user (when we are root) must reach var/pg
+    res=$bv/results
+    pay=$bv/payloads
+    mkdir -p "$res" "$pay" "$bv/static"
+    export AGORA_VAR=$bv/var
+    AGORA_HTTPS_PORT=$(free_port)
+    AGORA_HTTP_PORT=$(free_port)
+    while [[ $AGORA_HTTP_PORT == "$AGORA_HTTPS_PORT" ]]; do AGORA_HTTP_PORT=$(free_port); done
+    export AGORA_HTTPS_PORT AGORA_HTTP_PORT
+    export AGORA_PG_PORT=$((55000 + RANDOM % 5000))  # names the unix socket only
+    export AGORA_WORKERS=${AGORA_WORKERS:-$(nproc)}
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+
+    load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+    say "load average $load_start; AGORA_VAR=$AGORA_VAR, https port $AGORA_HTTPS_PORT, $AGORA_WORKERS workers"
+    say "starting the stack (./run.sh start)"
+    stack_up=1
+    "$root/run.sh" start >"$res/run-start.log" 2>&1 || { tail -n 30 "$res/run-start.log" >&2; die "./run.sh start failed"; }
+    # shellcheck source=/dev/null
+    . "$AGORA_VAR/env"
+    base=https://127.0.0.1:$AGORA_HTTPS_PORT
+
+    local user demo
+    user=$(<"$AGORA_VAR/secrets/demo_user")
+    token=$("$root/agora-admin" token --user "$user" --ttl 86400)
+    demo=$("$root/agora-admin" demo --user "$user")
+    org=$(jq -r .organization_id <<<"$demo")
+    project=$(jq -r .project_id <<<"$demo")
+    workflow=$(jq -r .workflow_id <<<"$demo")
+
+    gcc -O2 -o "$bv/copyload" "$bench/copyload.c" -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" -lpq ||
+        die "could not build bench/copyload.c"
+    python3 "$bench/gen.py" payloads "$pay" "$workflow"
+}
+
+# wrk_run NAME CONNECTIONS SECONDS URL [lua args...]: one wrk run, its
+# summary in results/NAME.json.
+wrk_run() {
+    local name=$1 c=$2 secs=$3 url=$4 t
+    shift 4
+    t=$((c < 2 ? c : 2))
+    WRK_OUT=$res/$name.json wrk -t"$t" -c"$c" -d"${secs}s" --timeout 60s -s "$bench/wrk.lua" "$url" -- "$@" \
+        >"$res/$name.wrk.txt" 2>&1 || die "wrk $name failed: $(tail -n 5 "$res/$name.wrk.txt")"
+    [[ -s $res/$name.json ]] || die "wrk $name wrote no summary"
+}
+
+# bodies SIZE: the four payload variants of SIZE, as wrk.lua's body= list.
+bodies() { local s=$1; printf '%s' "$pay/$s-0.json,$pay/$s-1.json,$pay/$s-2.json,$pay/$s-3.json"; }
+
+count_executions() { psql_super -c "SELECT count(*) FROM agora.executions"; }
+
+# ingest_once FILE: POSTs one payload; prints the answer.
+ingest_once() {
+    curl -sS --cacert "$AGORA_TLS_CERT" --max-time 60 -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' --data-binary @"$1" "$base/api/executions/ingest"
+}
+
+# worker_pids: the agora-worker processes (multiwatch's children).
+worker_pids() {
+    local parent stat pid rest ppid
+    parent=$(tr -dc '0-9' <"$AGORA_WORKERS_PIDFILE")
+    for stat in /proc/[0-9]*/stat; do
+        { read -r pid rest <"$stat"; } 2>/dev/null || continue
+        rest=${rest##*) }
+        read -r _ ppid _ <<<"$rest"
+        [[ $ppid == "$parent" ]] && printf '%s\n' "$pid"
+    done | sort -n
+}

@@ -1,0 +1,79 @@
+-- wrk script for the Agora Cloud benchmark (bench/run.sh).
+--
+--   WRK_OUT=FILE wrk ... -s bench/wrk.lua URL -- [token=T] [body=F1,F2,...] [cap=N]
+--
+-- Without body: GET URL's path (with its query). With body: POST each file
+-- in turn as application/json (round robin per connection thread).
+-- token: sent as "Authorization: Bearer T". cap: each thread stops after N
+-- responses (wrk -d is then only the upper bound; see run.sh).
+-- At the end, one JSON line with the totals is written to $WRK_OUT (or stdout):
+-- requests, duration, errors by kind, latency percentiles in ms.
+
+local reqs = {}
+local n = 0
+local cap = 0
+local got = 0
+
+local function parse_args(args)
+   local opts = {}
+   for _, a in ipairs(args) do
+      local k, v = a:match("^(%w+)=(.*)$")
+      if k then opts[k] = v end
+   end
+   return opts
+end
+
+function init(args)
+   local opts = parse_args(args)
+   local headers = {}
+   if opts.token and opts.token ~= "" then
+      headers["Authorization"] = "Bearer " .. opts.token
+   end
+   cap = tonumber(opts.cap or "0") or 0
+   if cap == 0 then
+      -- wrk hands each response to Lua only when this function exists
+      response = nil
+   end
+   if opts.body and opts.body ~= "" then
+      headers["Content-Type"] = "application/json"
+      for f in opts.body:gmatch("[^,]+") do
+         local h = assert(io.open(f, "rb"))
+         local text = h:read("*a")
+         h:close()
+         table.insert(reqs, wrk.format("POST", nil, headers, text))
+      end
+   else
+      table.insert(reqs, wrk.format("GET", nil, headers, nil))
+   end
+end
+
+function request()
+   n = n + 1
+   return reqs[(n - 1) % #reqs + 1]
+end
+
+function response(status, headers, body)
+   got = got + 1
+   if cap > 0 and got >= cap then
+      wrk.thread:stop()
+   end
+end
+
+function done(summary, latency, requests)
+   local out = io.stdout
+   -- done() runs in wrk's main script, which init() never saw: the
+   -- output file comes from the environment
+   local path = os.getenv("WRK_OUT")
+   if path and path ~= "" then
+      out = assert(io.open(path, "w"))
+   end
+   local e = summary.errors
+   out:write(string.format(
+      '{"requests":%d,"duration_s":%.3f,"bytes":%d,"errors_connect":%d,"errors_read":%d,' ..
+      '"errors_write":%d,"errors_status":%d,"errors_timeout":%d,"p50_ms":%.3f,"p90_ms":%.3f,' ..
+      '"p99_ms":%.3f,"max_ms":%.3f,"mean_ms":%.3f}\n',
+      summary.requests, summary.duration / 1e6, summary.bytes, e.connect, e.read, e.write,
+      e.status, e.timeout, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+      latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000))
+   if out ~= io.stdout then out:close() end
+end

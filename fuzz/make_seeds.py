@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz harnesses into OUT/<target>/.
+
+    fuzz/make_seeds.py OUT [JSONTestSuite/test_parsing dir]
+
+Seeds come from the project's tests and from nst/JSONTestSuite (shared
+test data): every test_parsing file for the ingest harness, payloads that
+pass and that fail each field rule, the timestamp unit tests' literals,
+cursors in the server's own encoding, every route with ids and queries, and
+Authorization headers carrying real HS256 tokens (signed with the harness's
+fixed secret) and well-formed API keys. Nothing is fetched."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+SECRET = b"fuzz-secret-0123456789abcdef-0123456789abcdef"  # fuzz_auth.c
+NOW = 1700000000                                         # fuzz_auth.c
+UID = "5e7a1c00-de00-4000-8000-000000000001"
+WF = "0b8f7e3c-1d2a-4c5b-9e6f-7a8b9c0d1e2f"
+
+
+def write(out, target, name, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def payloads():
+    ts = "2024-11-26T12:00:00"
+    full = {
+        "workflow_id": WF, "session_id": "test-123", "execution_id": UID, "status": "success",
+        "started_at": ts, "completed_at": "2024-11-26T12:00:05Z", "duration_ms": 5000,
+        "error": None, "metadata": {"k": [1, 2.5, "x", None, True]},
+        "node_executions": [{"node_id": UID, "node_name": "processor", "node_type": "AuditedNode",
+                             "status": "success", "started_at": ts, "completed_at": ts,
+                             "prep_duration_ms": 1, "exec_duration_ms": 100.5, "post_duration_ms": 2,
+                             "retry_count": 0, "action": "default", "error": {"type": "E"}}],
+        "telemetry_events": [{"event_type": "node_start", "timestamp": "2024-11-26T12:00:00.001",
+                              "node_name": "processor", "data": {}}],
+        "telemetry_spans": [{"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
+                             "parent_span_id": None, "name": "processor.exec", "kind": "internal",
+                             "start_time": ts, "end_time": ts, "duration_ms": 100, "status": "ok",
+                             "attributes": {"retries": 0}, "node_name": "processor"}],
+        "shared_state_snapshots": [{"sequence": 0, "timestamp": ts, "node_name": "processor",
+                                    "phase": "after", "state": {"result": "processed"}}],
+    }
+    yield "full", full
+    yield "minimal", {"workflow_id": WF, "session_id": "s", "status": "running", "started_at": ts}
+    bad = [
+        ("status", "done"), ("started_at", "yesterday"), ("duration_ms", -1), ("duration_ms", 1e16),
+        ("session_id", ""), ("session_id", "a\u0001b"), ("metadata", []), ("error", 5),
+        ("node_executions", {}), ("telemetry_events", [1]), ("workflow_id", "not-a-uuid"),
+    ]
+    for i, (k, v) in enumerate(bad):
+        p = dict(full)
+        p[k] = v
+        yield f"bad-{i}-{k}", p
+    p = json.loads(json.dumps(full))
+    p["node_executions"][0]["retry_count"] = 2 ** 31
+    yield "bad-retry", p
+    p = json.loads(json.dumps(full))
+    p["telemetry_spans"][0]["span_id"] = "xyz"
+    yield "bad-span", p
+    p = json.loads(json.dumps(full))
+    del p["shared_state_snapshots"][0]["state"]
+    yield "bad-state", p
+
+
+def ingest(out, suite):
+    n = 0
+    if suite and os.path.isdir(suite):
+        for name in sorted(os.listdir(suite)):
+            with open(os.path.join(suite, name), "rb") as f:
+                write(out, "ingest", "jts-" + name, f.read())
+            n += 1
+    for name, p in payloads():
+        write(out, "ingest", name + ".json", json.dumps(p))
+    # Raw texts the JSON encoder would never write.
+    raw = [
+        '{"workflow_id":"%s","session_id":"s\\u0000","status":"running","started_at":"2024-01-01T00:00:00Z"}' % WF,
+        '{"a\\u0000b":1}', '{"x":1e-400}', '{"x":1e400}', '{"x":123456789012345678901234567890}',
+        '{"x":"\\ud83d\\ude00"}', '{"x":"\\udc00"}', '{"a":1,"a":2}', '[' * 70 + ']' * 70,
+        '{"metadata":' + '{"a":' * 63 + '1' + '}' * 64,
+    ]
+    for i, t in enumerate(raw):
+        write(out, "ingest", f"raw-{i}.json", t)
+    return n
+
+
+def timestamps(out):
+    with open(os.path.join(ROOT, "tests", "unit", "test_timestamp.c"), encoding="utf-8") as f:
+        lits = set(re.findall(r'"([0-9][^"\\]{3,40})"', f.read()))
+    lits |= {"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "2024-02-30T00:00:00Z",
+             "2024-11-26T12:00:60Z", "2024-11-26T12:00:00+16:00", "2024-11-26T12:00:00.9999999Z",
+             "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59.9999995Z"}
+    for i, t in enumerate(sorted(lits)):
+        write(out, "timestamp", f"ts-{i}", t)
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def cursors(out):
+    texts = ["1:0:0", "1:1732622400000000:" + UID, "1:-9223372036854775808:" + UID,
+             "1:9223372036854775807:123", "1:-1:42", "2:0:0", "1:00:1", "1:-0:1", "1:5:"]
+    for i, t in enumerate(texts):
+        write(out, "cursor", f"c-{i}", b64url(t.encode()))
+    write(out, "cursor", "pad", b64url(b"1:0:0") + "==")
+
+
+def router(out):
+    paths = ["/api/health", "/api/executions/ingest", "/api/executions", f"/api/executions/{UID}",
+             f"/api/executions/{UID.upper()}/timeline", f"/api/executions/{UID}/telemetry-spans",
+             f"/api/executions/{UID}/telemetry-events", f"/api/executions/{UID}/state-snapshots",
+             "/api/workflows", f"/api/workflows/{UID}", "/api/organizations",
+             f"/api/organizations/{UID}/members", "/api/projects", f"/api/projects/{UID}/api-keys",
+             f"/api/api-keys/{UID}", "/api/%2e%2e/executions", "/api//executions", "/api/executions/",
+             "/api/executions/%00", "/api/executions/..;/x", "//api/health", "api/health", "/"]
+    queries = ["", "?limit=10", "?limit=abc&cursor=MTowOjA", f"?workflow_id={UID}&status=running",
+               "?since=2024-11-26T12%3A00%3A00Z&until=2024-11-27T00:00:00Z", "?a=b", "?limit=1&limit=2",
+               "?event_type=node%20start&node_name=p+q", "?cursor=%", "?cursor=%zz", "?x=%00", "?&&limit=",
+               "?" + "&".join(f"limit{i}=1" for i in range(20))]
+    i = 0
+    for m in range(3):
+        for p in paths:
+            for q in queries[: 4 if m else len(queries)]:
+                write(out, "router", f"r-{i}", bytes([m, i % 3]) + (p + q).encode())
+                i += 1
+
+
+def jwt(claims, header=None, key=SECRET):
+    header = header or {"alg": "HS256", "typ": "JWT"}
+    h = b64url(json.dumps(header, separators=(",", ":")).encode())
+    c = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    sig = hmac.new(key, f"{h}.{c}".encode(), hashlib.sha256).digest()
+    return f"{h}.{c}.{b64url(sig)}"
+
+
+def auth(out):
+    good = {"sub": UID, "exp": NOW + 3600, "iat": NOW, "aud": "authenticated",
+            "iss": "https://issuer.example/auth/v1"}
+    claim_sets = [good, {**good, "exp": NOW - 3600}, {**good, "nbf": NOW + 3600}, {**good, "sub": "x"},
+                  {**good, "aud": ["a", "authenticated"]}, {**good, "exp": "soon"},
+                  {k: v for k, v in good.items() if k != "exp"}, {**good, "sub": UID.upper()},
+                  {**good, "exp": 2 ** 63 - 1}, {**good, "iat": -(2 ** 63)}]
+    i = 0
+    for cs in claim_sets:
+        for mode in (0, 2):
+            write(out, "auth", f"h-{i}", bytes([mode]) + ("Bearer " + jwt(cs)).encode())
+            i += 1
+        for mode in (1, 3):
+            write(out, "auth", f"c-{i}", bytes([mode]) + json.dumps(cs).encode())
+            i += 1
+    extra = ["Bearer " + jwt(good, {"alg": "none"}), "Bearer " + jwt(good, {"alg": "HS512"}),
+             "Bearer " + jwt(good, key=b"wrong"), "bearer   " + jwt(good) + "  ", "Basic dXNlcjpwYXNz",
+             "Bearer agk_" + "0" * 32 + "a" * 64, "Bearer agk_" + "0" * 32 + "A" * 64, "Bearer agk_short",
+             "Bearer a.b.c", "Bearer ..", "Bearer", "Bearer  ", "Bearer x y"]
+    for t in extra:
+        write(out, "auth", f"x-{i}", bytes([0]) + t.encode())
+        i += 1
+
+
+def main():
+    out = sys.argv[1]
+    suite = sys.argv[2] if len(sys.argv) > 2 else None
+    n = ingest(out, suite)
+    timestamps(out)
+    cursors(out)
+    router(out)
+    auth(out)
+    counts = {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))}
+    print("seeds:", ", ".join(f"{t} {c}" for t, c in counts.items()),
+          f"({n} JSONTestSuite files)" if n else "(JSONTestSuite not found)")
+
+
+if __name__ == "__main__":
+    main()
