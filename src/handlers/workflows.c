@@ -1,8 +1,8 @@
 /* Workflows: POST /api/workflows (create a graph in a project),
  * GET /api/workflows (keyset-paged list) and GET /api/workflows/{id} (one
  * workflow with its nodes and edges). Open to users and to API keys: a key
- * creates and reads workflows of its own project. The checks and the SQL
- * are in workflows.c. */
+ * creates and reads workflows of its own project. The checks are in
+ * workflow_input.c, the SQL in workflows.c. */
 #include "handlers/handlers.h"
 
 #include "errors.h"
