@@ -35,6 +35,56 @@ def lines(path):
     return out
 
 
+def segments(res, prefix):
+    """The runs NAME-1.json, NAME-2.json, ... of one alternating phase."""
+    out = []
+    k = 1
+    while True:
+        x = load(os.path.join(res, f"{prefix}-{k}.json"))
+        if x is None:
+            return out
+        out.append(x)
+        k += 1
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if xs else None
+
+
+def merged_wrk(res, prefix):
+    """wrk segments as one run: counts and durations added; p50 the median
+    of the segments' p50s, p99 the largest of their p99s."""
+    seg = segments(res, prefix) or ([load(os.path.join(res, prefix + ".json"))] if load(os.path.join(res, prefix + ".json")) else [])
+    if not seg:
+        return None
+    out = {k: sum(x.get(k, 0) for x in seg) for k in ("requests", "duration_s", "bytes", "errors_connect",
+                                                      "errors_read", "errors_write", "errors_status",
+                                                      "errors_timeout")}
+    out["p50_ms"] = median([x["p50_ms"] for x in seg])
+    out["p99_ms"] = max(x["p99_ms"] for x in seg)
+    out["segments"] = len(seg)
+    return out
+
+
+def merged_copy(res, prefix):
+    seg = segments(res, prefix) or ([load(os.path.join(res, prefix + ".json"))] if load(os.path.join(res, prefix + ".json")) else [])
+    if not seg:
+        return None
+    tx = sum(x["transactions"] for x in seg)
+    rows = sum(x["rows"] for x in seg)
+    el = sum(x["elapsed_s"] for x in seg)
+    return {"tx_per_s": tx / el, "rows_per_s": rows / el, "p50_ms": median([x["p50_ms"] for x in seg]),
+            "p99_ms": max(x["p99_ms"] for x in seg), "errors": sum(x["errors"] for x in seg)}
+
+
+def merged_cpu(res, prefix):
+    seg = segments(res, prefix) or ([load(os.path.join(res, prefix + ".json"))] if load(os.path.join(res, prefix + ".json")) else [])
+    if not seg:
+        return None
+    return {k: sum(x[k] for x in seg) for k in ("stored", "postgres", "workers", "nginx", "client")}
+
+
 def fmt(v, digits=0):
     if v is None:
         return "n/a"
@@ -87,7 +137,8 @@ def main(argv):
 
     # ---------------------------------------------------------------- ingest
     w("**Ingest through nginx + TLS + FastCGI vs the COPY ceiling** (same rows, same tables and "
-      "indexes, one transaction per payload; rows = 1 execution + its items)\n")
+      "indexes, one transaction per payload; rows = 1 execution + its items; ingest and COPY "
+      "alternate in short segments, added up; p50 is the segments' median, p99 their largest)\n")
     w("| size (rows, body) | conc. | ingest req/s | ingest rows/s | p50 ms | p99 ms | errors "
       "| COPY tx/s | COPY rows/s | COPY p50 ms | COPY p99 ms | ingest / COPY |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -97,8 +148,8 @@ def main(argv):
         info = sizes.get(s, {})
         rows = info.get("rows", 0)
         for c in (1, 8, 32):
-            iw = load(os.path.join(res, f"ingest-{s}-{c}.json"))
-            cp = load(os.path.join(res, f"copy-{s}-{c}.json"))
+            iw = merged_wrk(res, f"ingest-{s}-{c}")
+            cp = merged_copy(res, f"copy-{s}-{c}")
             if not iw:
                 continue
             r = ok_rps(iw)
@@ -117,24 +168,27 @@ def main(argv):
     cpu_rows = []
     for s in ("S", "M", "L"):
         for c in (1, 8, 32):
-            a = load(os.path.join(res, f"cpu-ingest-{s}-{c}.json"))
-            b = load(os.path.join(res, f"cpu-copy-{s}-{c}.json"))
+            a = merged_cpu(res, f"cpu-ingest-{s}-{c}")
+            b = merged_cpu(res, f"cpu-copy-{s}-{c}")
             if a and b and a.get("stored") and b.get("stored"):
                 cpu_rows.append((s, c, a, b))
     if cpu_rows:
         w("**Where the CPU goes**: CPU milliseconds per stored payload (user + system, from /proc; "
           "PostgreSQL counts every server process, the ended ones included)\n")
         w("| size | conc. | ingest: nginx | workers | PostgreSQL | wrk | server total "
-          "| COPY: PostgreSQL | copyload | ingest server / COPY server |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| COPY: PostgreSQL | copyload | ingest server / COPY server | ingest / COPY as CPU predicts |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for s, c, a, b in cpu_rows:
             n, k = a["stored"], b["stored"]
             srv = (a["nginx"] + a["workers"] + a["postgres"]) * 1000 / n
             copy_srv = b["postgres"] * 1000 / k
             w(f"| {s} | {c} | {a['nginx'] * 1000 / n:.2f} | {a['workers'] * 1000 / n:.2f} | "
               f"{a['postgres'] * 1000 / n:.2f} | {a['client'] * 1000 / n:.2f} | {srv:.2f} | "
-              f"{copy_srv:.2f} | {b['client'] * 1000 / k:.2f} | {srv / copy_srv:.2f}x |")
-        w("")
+              f"{copy_srv:.2f} | {b['client'] * 1000 / k:.2f} | {srv / copy_srv:.2f}x | "
+              f"{(copy_srv + b['client'] * 1000 / k) / (srv + a['client'] * 1000 / n):.0%} |")
+        w("\nThe last column is the ratio the cores alone allow (both sides' CPU per payload, clients "
+          "included): the throughput ratio above falls below it where the ingest side leaves the cores "
+          "idle (waits, too few workers) or the machine's other load takes them.\n")
 
     # ---------------------------------------------------------------- reads
     rsz = {x["label"]: x for x in lines(os.path.join(res, "reads-sizes.jsonl"))}
@@ -142,10 +196,13 @@ def main(argv):
     small = rsz.get("small", {}).get("executions")
     big = rsz.get("big", {}).get("executions")
     w(f"**Reads** (concurrency 1, through nginx + TLS; at {fmt(small)} and at {fmt(big)} stored "
-      f"executions; the deep page starts 90% down the list)\n")
+      f"executions; the deep page starts 90% down the list. PostgreSQL's own time per request comes "
+      f"from its statement log; the shared buffers a request touches (pg_stat_database) are the "
+      f"load-proof measure of the work an index-backed read does)\n")
     w(f"| read | items | p50 ms @{fmt(small)} | p99 ms @{fmt(small)} | p50 ms @{fmt(big)} | "
-      f"p99 ms @{fmt(big)} | p50 ratio | p99 ratio |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+      f"p99 ms @{fmt(big)} | p50 ratio | p99 ratio | PostgreSQL p50 ms @{fmt(small)} / @{fmt(big)} | "
+      f"PostgreSQL ratio | buffers per read @{fmt(small)} / @{fmt(big)} |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     names = {"list_first": "list, first page (limit 50)",
              "list_deep": "list, deep page (keyset cursor)",
              "timeline": "timeline of a 200-node execution",
@@ -158,9 +215,16 @@ def main(argv):
             continue
         r50 = b["p50_ms"] / a["p50_ms"] if a["p50_ms"] else None
         r99 = b["p99_ms"] / a["p99_ms"] if a["p99_ms"] else None
-        read_ratios[key] = (r50, r99, errors(a) + errors(b))
+        pa = load(os.path.join(res, f"pg-read-small-{key}.json"), {})
+        pb = load(os.path.join(res, f"pg-read-big-{key}.json"), {})
+        rpg = pb["p50_ms"] / pa["p50_ms"] if pa.get("p50_ms") and pb.get("p50_ms") else None
+        rbuf = (pb["buffers_per_request"] / pa["buffers_per_request"]
+                if pa.get("buffers_per_request") and pb.get("buffers_per_request") else None)
+        read_ratios[key] = (r50, r99, errors(a) + errors(b), rpg, rbuf)
         w(f"| {title} | {checks.get(('big', key), '?')} | {fmt(a['p50_ms'], 2)} | {fmt(a['p99_ms'], 2)} | "
-          f"{fmt(b['p50_ms'], 2)} | {fmt(b['p99_ms'], 2)} | {fmt(r50, 2)}x | {fmt(r99, 2)}x |")
+          f"{fmt(b['p50_ms'], 2)} | {fmt(b['p99_ms'], 2)} | {fmt(r50, 2)}x | {fmt(r99, 2)}x | "
+          f"{fmt(pa.get('p50_ms'), 2)} / {fmt(pb.get('p50_ms'), 2)} | {fmt(rpg, 2)}x | "
+          f"{fmt(pa.get('buffers_per_request'))} / {fmt(pb.get('buffers_per_request'))} |")
     w("")
 
     # ---------------------------------------------------------------- health
@@ -237,9 +301,14 @@ def main(argv):
         worst50 = max(r[0] for r in read_ratios.values() if r[0] is not None)
         worst99 = max(r[1] for r in read_ratios.values() if r[1] is not None)
         rerr = sum(r[2] for r in read_ratios.values())
-        w(f"- reads at {fmt(big)} vs {fmt(small)}: worst p50 ratio {worst50:.2f}x, worst p99 ratio "
-          f"{worst99:.2f}x{', ' + str(rerr) + ' errors' if rerr else ''}: {mark(worst50 <= 1.5 and not rerr)} "
-          f"(judged on p50; p99 of a 1-client run of a few seconds is a handful of samples)")
+        pgs = [r[3] for r in read_ratios.values() if r[3] is not None]
+        worstpg = max(pgs) if pgs else None
+        w(f"- reads at {fmt(big)} vs {fmt(small)}, over HTTP: worst p50 ratio {worst50:.2f}x (worst p99 "
+          f"ratio {worst99:.2f}x){', ' + str(rerr) + ' errors' if rerr else ''}: "
+          f"{mark(worst50 <= 1.5 and not rerr)}; in PostgreSQL: worst p50 ratio "
+          f"{fmt(worstpg, 2)}x: {mark(worstpg is not None and worstpg <= 1.5)}; buffers touched per read: "
+          f"worst ratio {fmt(max([r[4] for r in read_ratios.values() if r[4] is not None], default=None), 2)}x "
+          f"(the load average moved from {m.get('load_start', '?')} to {m.get('load_end', '?')} during the run)")
     if rss_ok is not None:
         w(f"- worker RSS < 16 MiB and flat over the {fmt(count)} S ingests: {mark(rss_ok)}; "
           f"after the M and L payloads: {worst_end:.1f} MiB: {mark(worst_end < 16)}")

@@ -18,9 +18,10 @@
 #   1. GET /api/health vs a static file of the same size from the same nginx
 #   2. worker RSS before, during and after 10,000 S ingests (concurrency 8)
 #   3. reads at 10,000 stored executions
-#   4. ingest S/M/L at concurrency 1, 8, 32 through nginx+TLS (wrk), each
-#      followed by the ceiling: the same rows with COPY (bench/copyload.c),
-#      one transaction per payload, same tables, same server
+#   4. ingest S/M/L at concurrency 1, 8, 32 through nginx+TLS (wrk),
+#      alternating with the ceiling: the same rows with COPY
+#      (bench/copyload.c), one transaction per payload, same tables, same
+#      server; 3 x 5 s of each, so a change in the machine's load hits both
 #   5. bulk load to 1,000,000 executions, reads again
 #   6. worker RSS at the end (after the L ingests)
 set -euo pipefail
@@ -43,9 +44,9 @@ for a in "$@"; do
 done
 
 if [[ $mode == full ]]; then
-    HEALTH_S=10 RSS_N=10000 READ_S=5 INGEST_S=15 COPY_S=15 SMALL=10000 BIG=1000000
+    HEALTH_S=10 RSS_N=10000 READ_S=5 READ_N=100 SEGS=3 SEG_S=5 SMALL=10000 BIG=1000000
 else
-    HEALTH_S=3 RSS_N=1000 READ_S=2 INGEST_S=3 COPY_S=3 SMALL=10000 BIG=100000
+    HEALTH_S=3 RSS_N=1000 READ_S=2 READ_N=30 SEGS=2 SEG_S=2 SMALL=10000 BIG=100000
 fi
 CONCS=(1 8 32)
 SIZES=(S M L)
@@ -79,9 +80,10 @@ cp "$pay/sizes.json" "$res/sizes.json"
 
 # ---------------------------------------------------------------- helpers
 
-copy_run() {  # copy_run SIZE CLIENTS
-    "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-$1.txt" "$2" "$COPY_S" >"$res/copy-$1-$2.json" \
-        2>"$res/copy-$1-$2.err" || die "copyload $1 $2 failed: $(tail -n 3 "$res/copy-$1-$2.err")"
+copy_run() {  # copy_run SIZE CLIENTS SEGMENT
+    local name=copy-$1-$2-$3
+    "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-$1.txt" "$2" "$SEG_S" >"$res/$name.json" \
+        2>"$res/$name.err" || die "copyload $1 $2 failed: $(tail -n 3 "$res/$name.err")"
 }
 
 # with_cpu NAME COMMAND...: runs COMMAND and writes results/cpu-NAME.json:
@@ -216,7 +218,42 @@ reads() {
         got=$(curl -sS --cacert "$AGORA_TLS_CERT" -H "Authorization: Bearer $token" "$url" | jq "${expect[$name]}")
         printf '{"label":"%s","read":"%s","items":%s}\n' "$label" "$name" "${got:-null}" >>"$res/reads-check.jsonl"
         wrk_run "read-$label-$name" 1 "$READ_S" "$url" token="$token"
+        pg_time "read-$label-$name" "$url"
     done
+}
+
+# blocks: shared buffers PostgreSQL has touched in the database so far (hit +
+# read). Backends publish their counts at most once a second, when they
+# finish a transaction: after a pause, a few health checks make every worker
+# publish what it did.
+blocks() {
+    local i
+    sleep 1.2
+    for i in 1 2 3 4 5 6; do curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" "$base/api/health"; done
+    sleep 0.3
+    psql_super -c "SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()"
+}
+
+# pg_time NAME URL: PostgreSQL's own time for READ_N requests to URL (its
+# statement log, bench/pgtime.py), free of the HTTP latency's noise, and the
+# shared buffers each request touched (pg_stat_database), which no noise
+# changes: an index-backed read touches as many at 1,000,000 executions as
+# at 10,000.
+pg_time() {
+    local mark i b0 b1
+    b0=$(blocks)
+    mark=$(wc -l <"$AGORA_VAR/log/postgresql.log")
+    psql_super -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "ALTER SYSTEM SET log_parameter_max_length = 0" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.5
+    for ((i = 0; i < READ_N; i++)); do
+        curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" -H "Authorization: Bearer $token" "$2"
+    done
+    psql_super -c "ALTER SYSTEM RESET log_min_duration_statement" -c "ALTER SYSTEM RESET log_parameter_max_length" \
+        -c "SELECT pg_reload_conf()" >/dev/null
+    b1=$(blocks)
+    python3 "$bench/pgtime.py" "$AGORA_VAR/log/postgresql.log" "$mark" |
+        jq --argjson b $(((b1 - b0) / READ_N)) '. + {buffers_per_request: $b}' >"$res/pg-$1.json"
 }
 
 say "3. reads at $SMALL executions (concurrency 1, ${READ_S}s each)"
@@ -224,14 +261,15 @@ reads small "$SMALL"
 
 # ---------------------------------------------------------------- 4. ingest vs COPY
 
-say "4. ingest vs COPY: S M L x concurrency ${CONCS[*]} (${INGEST_S}s + ${COPY_S}s each)"
+say "4. ingest vs COPY: S M L x concurrency ${CONCS[*]}"
 for s in "${SIZES[@]}"; do
     for c in "${CONCS[@]}"; do
-        say "   $s at concurrency $c: ingest"
-        with_cpu "ingest-$s-$c" wrk_run "ingest-$s-$c" "$c" "$INGEST_S" "$base/api/executions/ingest" \
-            token="$token" body="$(bodies "$s")"
-        say "   $s at concurrency $c: COPY"
-        with_cpu "copy-$s-$c" copy_run "$s" "$c"
+        say "   $s at concurrency $c: ingest and COPY, alternating ${SEGS} x (${SEG_S}s + ${SEG_S}s)"
+        for ((k = 1; k <= SEGS; k++)); do
+            with_cpu "ingest-$s-$c-$k" wrk_run "ingest-$s-$c-$k" "$c" "$SEG_S" "$base/api/executions/ingest" \
+                token="$token" body="$(bodies "$s")"
+            with_cpu "copy-$s-$c-$k" copy_run "$s" "$c" "$k"
+        done
     done
 done
 

@@ -388,16 +388,23 @@ static size_t skip_ws(const char *s, size_t i, size_t len)
 }
 
 /* s[i] is the opening quote of a string: the index after its closing one.
- * *escaped tells whether it holds a backslash escape. */
+ * *escaped tells whether it holds a backslash escape. A quote ends the
+ * string unless an odd run of backslashes precedes it; memchr finds the
+ * candidates, so the scan costs little more than the bytes' reading. */
 static size_t skip_string(const char *s, size_t i, size_t len, bool *escaped)
 {
-    for (i++; i < len; i++) {
-        if (s[i] == '\\') {
+    for (i++; i < len;) {
+        const char *q = memchr(s + i, '"', len - i);
+        if (!q)
+            return len;
+        size_t j = (size_t)(q - s), k = j;
+        if (memchr(s + i, '\\', j - i))
             *escaped = true;
-            i++;
-        } else if (s[i] == '"') {
-            return i + 1;
-        }
+        while (k > i && s[k - 1] == '\\')
+            k--;
+        if ((j - k) % 2 == 0)
+            return j + 1;
+        i = j + 1;
     }
     return len;
 }
