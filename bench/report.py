@@ -162,6 +162,11 @@ def main(argv):
               f"{fmt(cp and cp['tx_per_s'], 1)} | {fmt(cp and cp['rows_per_s'])} | "
               f"{fmt(cp and cp['p50_ms'], 1)} | {fmt(cp and cp['p99_ms'], 1)} | "
               f"{'n/a' if ratio is None else f'{ratio:.0%}'} |")
+    ng = load(os.path.join(res, "nginx.json"), {})
+    if ng:
+        w(f"\nnginx: {ng.get('upstream_5xx', '?')} answers with a 5xx from upstream; "
+          f"{ng.get('bodies_buffered_to_disk', '?')} request bodies written to a temporary file "
+          f"(bodies over `client_body_buffer_size`, 1 MiB: the L payloads).")
     w("")
 
     # ---------------------------------------------------------------- CPU

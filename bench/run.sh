@@ -289,7 +289,9 @@ psql_super -c "SELECT json_build_object('database_bytes', pg_database_size('agor
     'shared_state_snapshots', (SELECT count(*) FROM agora.shared_state_snapshots))" >"$res/db-end.json"
 jq --arg l "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {load_end: $l}' "$res/machine.json" >"$res/machine.json.tmp" &&
     mv "$res/machine.json.tmp" "$res/machine.json"
-grep -h '"upstream_status":"5' "$AGORA_VAR/log/nginx-access.log" | wc -l | jq -R '{upstream_5xx: tonumber}' >"$res/nginx-5xx.json" || true
+jq -n --argjson u "$(grep -c '"upstream_status":"5' "$AGORA_VAR/log/nginx-access.log" || true)" \
+    --argjson b "$(grep -c 'client request body is buffered to a temporary file' "$AGORA_VAR/log/nginx-error.log" || true)" \
+    '{upstream_5xx: $u, bodies_buffered_to_disk: $b}' >"$res/nginx.json"
 
 say "report"
 if ((append)); then
