@@ -77,6 +77,10 @@ bench_stack_start() {
     local user demo
     user=$(<"$AGORA_VAR/secrets/demo_user")
     token=$("$root/agora-admin" token --user "$user" --ttl 86400)
+    # Never on a command line, where any local user could read it: wrk.lua
+    # reads the environment (auth=1), curl a header file (-H @file).
+    export WRK_TOKEN=$token
+    (umask 077 && printf 'Authorization: Bearer %s\n' "$token" >"$bv/auth-header")
     demo=$("$root/agora-admin" demo --user "$user")
     org=$(jq -r .organization_id <<<"$demo")
     project=$(jq -r .project_id <<<"$demo")
@@ -105,7 +109,7 @@ count_executions() { psql_super -c "SELECT count(*) FROM agora.executions"; }
 
 # ingest_once FILE: POSTs one payload; prints the answer.
 ingest_once() {
-    curl -sS --cacert "$AGORA_TLS_CERT" --max-time 60 -H "Authorization: Bearer $token" \
+    curl -sS --cacert "$AGORA_TLS_CERT" --max-time 60 -H @"$bv/auth-header" \
         -H 'Content-Type: application/json' --data-binary @"$1" "$base/api/executions/ingest"
 }
 

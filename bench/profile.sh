@@ -72,7 +72,7 @@ say "perf: ingest of $size at concurrency $conc for ${secs}s"
 perf record -q -g -F 999 -p "$(stack_pids)" -o "$res/perf-ingest.data" -- sleep "$((secs + 1))" >/dev/null 2>&1 &
 perf_pid=$!
 sleep 0.5
-wrk_run "profile-$size-$conc" "$conc" "$secs" "$base/api/executions/ingest" token="$token" body="$(bodies "$size")"
+wrk_run "profile-$size-$conc" "$conc" "$secs" "$base/api/executions/ingest" auth=1 body="$(bodies "$size")"
 wait "$perf_pid" || true
 perf_report "$res/perf-ingest.data" "perf record -g -p <this stack's postgres, agora-worker, nginx processes>: ingest of $size payloads, concurrency $conc, ${secs}s: $(jq -c . "$res/profile-$size-$conc.json")" \
     >"$res/perf-ingest.txt"

@@ -7,6 +7,7 @@
 #   options: --no-append    print the table, leave BENCHMARKS.md alone
 #            --keep         leave the stack running afterwards (stop it with
 #                           AGORA_VAR=<dir>/var ./run.sh stop)
+#   AGORA_WORKERS=N bench/run.sh   N FastCGI workers instead of one per core
 #
 # It starts its own stack with ./run.sh under a fresh AGORA_VAR in /tmp, on
 # free ports (PostgreSQL, workers, nginx with TLS; the machine's other
@@ -38,7 +39,7 @@ for a in "$@"; do
         --quick) mode=quick ;;
         --no-append) append=0 ;;
         --keep) keep=1 ;;
-        -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'bench/run.sh: unknown option %s (try --help)\n' "$a" >&2; exit 2 ;;
     esac
 done
@@ -150,7 +151,7 @@ for i in 1 2 3 4; do
     # Each of wrk's 2 threads stops after step/2 answers; wrk then sleeps
     # out its -d, so once its threads are gone it is told to report (SIGINT).
     WRK_OUT=$res/rss-ingest-$i.json wrk -t2 -c8 -d600s --timeout 60s -s "$bench/wrk.lua" \
-        "$base/api/executions/ingest" -- token="$token" body="$(bodies S)" cap=$((step / 2)) \
+        "$base/api/executions/ingest" -- auth=1 body="$(bodies S)" cap=$((step / 2)) \
         >"$res/rss-ingest-$i.wrk.txt" 2>&1 &
     wpid=$!
     sleep 1
@@ -215,9 +216,9 @@ reads() {
     for name in list_first list_deep timeline events; do
         url=${urls[$name]}
         local got
-        got=$(curl -sS --cacert "$AGORA_TLS_CERT" -H "Authorization: Bearer $token" "$url" | jq "${expect[$name]}")
+        got=$(curl -sS --cacert "$AGORA_TLS_CERT" -H @"$bv/auth-header" "$url" | jq "${expect[$name]}")
         printf '{"label":"%s","read":"%s","items":%s}\n' "$label" "$name" "${got:-null}" >>"$res/reads-check.jsonl"
-        wrk_run "read-$label-$name" 1 "$READ_S" "$url" token="$token"
+        wrk_run "read-$label-$name" 1 "$READ_S" "$url" auth=1
         pg_time "read-$label-$name" "$url"
     done
 }
@@ -247,7 +248,7 @@ pg_time() {
         -c "SELECT pg_reload_conf()" >/dev/null
     sleep 0.5
     for ((i = 0; i < READ_N; i++)); do
-        curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" -H "Authorization: Bearer $token" "$2"
+        curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" -H @"$bv/auth-header" "$2"
     done
     psql_super -c "ALTER SYSTEM RESET log_min_duration_statement" -c "ALTER SYSTEM RESET log_parameter_max_length" \
         -c "SELECT pg_reload_conf()" >/dev/null
@@ -267,7 +268,7 @@ for s in "${SIZES[@]}"; do
         say "   $s at concurrency $c: ingest and COPY, alternating ${SEGS} x (${SEG_S}s + ${SEG_S}s)"
         for ((k = 1; k <= SEGS; k++)); do
             with_cpu "ingest-$s-$c-$k" wrk_run "ingest-$s-$c-$k" "$c" "$SEG_S" "$base/api/executions/ingest" \
-                token="$token" body="$(bodies "$s")"
+                auth=1 body="$(bodies "$s")"
             with_cpu "copy-$s-$c-$k" copy_run "$s" "$c" "$k"
         done
     done

@@ -1,10 +1,10 @@
 -- wrk script for the Agora Cloud benchmark (bench/run.sh).
 --
---   WRK_OUT=FILE wrk ... -s bench/wrk.lua URL -- [token=T] [body=F1,F2,...] [cap=N]
+--   WRK_OUT=FILE WRK_TOKEN=T wrk ... -s bench/wrk.lua URL -- [auth=1] [body=F1,F2,...] [cap=N]
 --
 -- Without body: GET URL's path (with its query). With body: POST each file
 -- in turn as application/json (round robin per connection thread).
--- token: sent as "Authorization: Bearer T". cap: each thread stops after N
+-- auth=1: sends "Authorization: Bearer $WRK_TOKEN". cap: each thread stops after N
 -- responses (wrk -d is then only the upper bound; see run.sh).
 -- At the end, one JSON line with the totals is written to $WRK_OUT (or stdout):
 -- requests, duration, errors by kind, latency percentiles in ms.
@@ -26,8 +26,12 @@ end
 function init(args)
    local opts = parse_args(args)
    local headers = {}
-   if opts.token and opts.token ~= "" then
-      headers["Authorization"] = "Bearer " .. opts.token
+   -- The token comes from the environment, not the command line, where
+   -- any local user could read it (ps).
+   local token = os.getenv("WRK_TOKEN")
+   if opts.auth == "1" then
+      assert(token and token ~= "", "auth=1 needs WRK_TOKEN in the environment")
+      headers["Authorization"] = "Bearer " .. token
    end
    cap = tonumber(opts.cap or "0") or 0
    if cap == 0 then
