@@ -6,6 +6,7 @@
  * set for row-level security. */
 #include "db.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static PGconn *connect_to(const char *url, long connect_timeout_s, long statemen
 void db_init(struct db *db, const struct config *cfg)
 {
     memset(db, 0, sizeof *db);
+    stmt_cache_init(&db->stmts);
     db->cfg = cfg;
     if (cfg->database_url)
         db->conn = connect_to(cfg->database_url, cfg->connect_timeout_s, cfg->statement_timeout_ms);
@@ -59,6 +61,7 @@ void db_init(struct db *db, const struct config *cfg)
 int db_open_url(struct db *db, const char *url, long connect_timeout_s)
 {
     memset(db, 0, sizeof *db);
+    stmt_cache_init(&db->stmts);
     db->conn = connect_to(url, connect_timeout_s, 0);
     return db->conn ? 0 : -1;
 }
@@ -68,13 +71,14 @@ void db_close(struct db *db)
     PQfinish(db->conn);
     db->conn = NULL;
     db->in_tx = false;
+    /* Prepared statements live and die with the connection. */
+    stmt_cache_clear(&db->stmts);
+    db->stmts_stale = false;
 }
 
 static enum db_status reconnect(struct db *db)
 {
-    PQfinish(db->conn);
-    db->conn = NULL;
-    db->in_tx = false;
+    db_close(db);
     if (!db->cfg || !db->cfg->database_url)
         return DB_UNAVAILABLE;
     db->conn = connect_to(db->cfg->database_url, db->cfg->connect_timeout_s, db->cfg->statement_timeout_ms);
@@ -83,7 +87,7 @@ static enum db_status reconnect(struct db *db)
 
 enum db_status db_ensure(struct db *db)
 {
-    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK && !(db->stmts_stale && !db->in_tx))
         return DB_OK;
     return reconnect(db);
 }
@@ -124,19 +128,59 @@ static enum db_status classify(struct db *db, PGresult *res)
     return st;
 }
 
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    return rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK;
+}
+
+/* Runs sql by name, preparing it first on this connection's first use
+ * (one extra round trip, once). Returns the statement's result, or the
+ * failed PREPARE's. */
+static PGresult *run_prepared(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+    char name[STMT_CACHE_NAME_LEN];
+    int slot = stmt_cache_find(&db->stmts, sql);
+    if (slot < 0) {
+        slot = stmt_cache_next(&db->stmts);
+        if (slot < 0)
+            return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        stmt_cache_name(slot, name);
+        PGresult *prep = PQprepare(db->conn, name, sql, nparams, NULL);
+        if (!result_ok(prep))
+            return prep;
+        PQclear(prep);
+        /* Out of memory for the copy: the server holds a statement under
+         * a name the table would hand out again, so start over on a new
+         * connection after this request. */
+        if (stmt_cache_add(&db->stmts, sql) != slot)
+            db->stmts_stale = true;
+    } else {
+        stmt_cache_name(slot, name);
+    }
+    return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+}
+
 enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *const *params, PGresult **out)
 {
     if (out)
         *out = NULL;
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
         return DB_UNAVAILABLE;
-    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+    PGresult *res = stmt_cache_wanted(sql) ? run_prepared(db, sql, nparams, params)
+                                           : PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (!result_ok(res)) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        /* 26000: a prepared statement is gone (someone ran DEALLOCATE);
+         * 0A000: "cached plan must not change result type" after a
+         * migration. Either way the names are no longer to be trusted. */
+        if (state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0))
+            db->stmts_stale = true;
         enum db_status st = classify(db, res);
         PQclear(res);
         return st;
     }
+    clock_gettime(CLOCK_MONOTONIC, &db->last_ok);
     if (out)
         *out = res;
     else
@@ -185,8 +229,29 @@ static enum db_status exec_simple(struct db *db, const char *sql)
     return db_exec(db, sql, 0, NULL, NULL);
 }
 
+/* True when a statement worked less than DB_PING_FRESH_MS ago and nothing
+ * has arrived on the idle connection since. A server that stops or
+ * restarts sends its backends' clients an error and closes their sockets,
+ * which then turn readable; so does anything else unasked for. Either way
+ * the caller falls back to a real round trip. */
+static bool recently_alive(struct db *db)
+{
+    struct timespec now;
+    if (!db->conn || db->in_tx || PQstatus(db->conn) != CONNECTION_OK || db->last_ok.tv_sec == 0 ||
+        clock_gettime(CLOCK_MONOTONIC, &now) < 0)
+        return false;
+    long long ms = (long long)(now.tv_sec - db->last_ok.tv_sec) * 1000 +
+                   (now.tv_nsec - db->last_ok.tv_nsec) / 1000000;
+    if (ms < 0 || ms >= DB_PING_FRESH_MS)
+        return false;
+    struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+    return poll(&p, 1, 0) == 0;
+}
+
 enum db_status db_ping(struct db *db)
 {
+    if (recently_alive(db))
+        return DB_OK;
     enum db_status st = db_ensure(db);
     if (st != DB_OK)
         return st;

@@ -6,9 +6,11 @@
 #define AGORA_DB_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <libpq-fe.h>
 
 #include "request.h"
+#include "stmt_cache.h"
 
 struct config;
 
@@ -27,6 +29,9 @@ struct db {
     PGconn *conn;      /* owned; NULL until the first successful connect */
     const struct config *cfg;
     bool in_tx;
+    struct stmt_cache stmts;   /* what conn has prepared (db_exec) */
+    bool stmts_stale;          /* the server lost or refused one: reconnect */
+    struct timespec last_ok;   /* CLOCK_MONOTONIC of the last statement that worked */
 };
 
 /* Remembers cfg and tries to connect once; failure is not fatal (the next
@@ -39,7 +44,10 @@ void db_close(struct db *db);
 
 /* Makes sure the connection is up, reconnecting when it is not. */
 enum db_status db_ensure(struct db *db);
-/* SELECT 1 on a healthy connection (health checks). */
+/* Is the database reachable? SELECT 1, unless a statement worked less
+ * than DB_PING_FRESH_MS ago and the connection is still open (the server
+ * has not closed it: checked without a round trip). Health checks. */
+#define DB_PING_FRESH_MS 1000
 enum db_status db_ping(struct db *db);
 
 /* BEGIN, then sets agora.user_id / agora.project_id / agora.org_id /
@@ -52,7 +60,11 @@ enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
 
 /* Runs one statement with text parameters ($1..$n; NULL entries are SQL
- * NULL) and text results. On DB_OK, *out (if out is not NULL) is a result
+ * NULL) and text results. SELECT/INSERT/UPDATE/DELETE/WITH texts are
+ * prepared once per connection and executed by name afterwards
+ * (stmt_cache.h): texts come from a small constant set (SQL only with
+ * parameters); past STMT_CACHE_SLOTS distinct texts, the rest run
+ * unprepared. On DB_OK, *out (if out is not NULL) is a result
  * the caller PQclear()s; on failure *out is NULL and the error is logged. */
 enum db_status db_exec(struct db *db, const char *sql, int nparams,
                        const char *const *params, PGresult **out);

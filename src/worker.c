@@ -3,6 +3,7 @@
  * that die. Each worker serves one request at a time over one persistent
  * database connection. SIGTERM lets the request in hand finish, then exits. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,22 @@ static int install_signals(void)
         return -1;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Free heap above this after a request goes back to the kernel. */
+#define IDLE_HEAP_KEEP (4u << 20)
+
+/* glibc keeps freed memory for reuse, and a large request (a 1 MiB body,
+ * thousands of rows) leaves it fragmented, so the top-of-heap trim never
+ * fires: the worker's RSS would stay at the largest request's peak.
+ * malloc_trim(0) also hands back whole free pages inside the heap. Only
+ * when there is much to give back, so small requests pay nothing but the
+ * mallinfo2() walk. */
+static void release_idle_memory(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks > IDLE_HEAP_KEEP)
+        malloc_trim(0);
 }
 
 int main(void)
@@ -93,6 +110,7 @@ int main(void)
         router_dispatch(agora_routes, agora_routes_count, &r);
         req_release(&r);
         FCGX_Finish_r(&fr);
+        release_idle_memory();
     }
     FCGX_Free(&fr, 1);
     db_close(&db);
