@@ -14,4 +14,8 @@
  * path, which routes to 404. */
 void fcgi_fill_request(struct req *r, FCGX_Request *fr, char *path_store, size_t pathlen);
 
+/* Ends the request (FCGX_Finish_r), closing the connection at once when
+ * its whole input has been read. */
+void fcgi_finish(FCGX_Request *fr);
+
 #endif

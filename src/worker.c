@@ -109,7 +109,7 @@ int main(void)
         r.db = &db;
         router_dispatch(agora_routes, agora_routes_count, &r);
         req_release(&r);
-        FCGX_Finish_r(&fr);
+        fcgi_finish(&fr);
         release_idle_memory();
     }
     FCGX_Free(&fr, 1);
