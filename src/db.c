@@ -278,10 +278,9 @@ enum db_status db_begin_as(struct db *db, const struct identity *who)
         return st;
     db->in_tx = true;
     const char *params[4] = {who->user_id, who->project_id, who->org_id, who->key_id};
-    st = db_exec(db,
-                 "SELECT set_config('agora.user_id', $1, true), set_config('agora.project_id', $2, true),"
-                 " set_config('agora.org_id', $3, true), set_config('agora.key_id', $4, true)",
-                 4, params, NULL);
+    /* Sets the identity and looks up the caller's organizations once for
+     * the whole transaction (sql/005). */
+    st = db_exec(db, "SELECT agora.begin_request($1, $2, $3, $4)", 4, params, NULL);
     if (st != DB_OK)
         db_rollback(db);
     return st;

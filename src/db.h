@@ -50,9 +50,10 @@ enum db_status db_ensure(struct db *db);
 #define DB_PING_FRESH_MS 1000
 enum db_status db_ping(struct db *db);
 
-/* BEGIN, then sets agora.user_id / agora.project_id / agora.org_id /
- * agora.key_id with set_config(..., true), i.e. SET LOCAL, which the
- * row-level security policies read. A connection found broken is reset
+/* BEGIN, then agora.begin_request(): sets agora.user_id /
+ * agora.project_id / agora.org_id / agora.key_id with set_config(...,
+ * true), i.e. SET LOCAL, which the row-level security policies read, and
+ * the caller's organizations by role, looked up once per transaction. A connection found broken is reset
  * once and the BEGIN retried, so a database restart costs no request. */
 enum db_status db_begin_as(struct db *db, const struct identity *who);
 enum db_status db_commit(struct db *db);

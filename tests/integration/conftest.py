@@ -192,17 +192,24 @@ class Stack:
         returns psql's unaligned, tuples-only output."""
         return self.psql(self.env["AGORA_ADMIN_DATABASE_URL"], sql)
 
-    def psql_app(self, sql, user_id=None, project_id=None, org_id=None, key_id=None):
+    def psql_app(self, sql, user_id=None, project_id=None, org_id=None, key_id=None, live=False):
         """Runs sql as agora_app (the workers' role) in one transaction whose
-        identity settings are the given ids, exactly as a request would.
-        Raises CalledProcessError on any SQL error."""
+        identity settings are the given ids, set exactly as a request sets
+        them (agora.begin_request, which also looks up the caller's
+        organizations once). live=True sets only the identity settings with
+        set_config, so the policies look memberships up on every statement
+        (sql/005's fallback). Raises CalledProcessError on any SQL error."""
         ids = {"user_id": user_id, "project_id": project_id, "org_id": org_id, "key_id": key_id}
         for name, value in ids.items():
             if value is not None and not UUID_RE.match(str(value)):
                 raise ValueError(f"{name} must be a UUID, not {value!r}")
-        sets = ", ".join(
-            f"set_config('agora.{name}', '{value or ''}', true)" for name, value in ids.items()
-        )
+        if live:
+            sets = ", ".join(
+                f"set_config('agora.{name}', '{value or ''}', true)" for name, value in ids.items()
+            )
+        else:
+            sets = "agora.begin_request(" + ", ".join(
+                f"'{value}'" if value else "NULL" for value in ids.values()) + ")"
         script = f"BEGIN;\n\\o /dev/null\nSELECT {sets};\n\\o\n{sql.rstrip().rstrip(';')};\nCOMMIT;\n"
         return self.psql(self.env["AGORA_DATABASE_URL"], script)
 

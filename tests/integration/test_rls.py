@@ -531,3 +531,61 @@ def test_admin_cannot_make_or_unmake_owners(stack, tenants):
             f" VALUES ('{a['org']}', '{new_id()}', 'admin')"
         ),
     )
+
+
+# --- The caller's organizations, looked up once per transaction (sql/005) ---
+
+ORG_FUNCS = "SELECT agora.read_orgs()::text, agora.write_orgs()::text, agora.admin_orgs()::text, agora.org_role('{org}')"
+
+
+@pytest.mark.parametrize("who", ["owner", "admin", "viewer"])
+def test_cached_organizations_equal_the_live_lookup(stack, tenants, who):
+    _, b = tenants
+    sql = ORG_FUNCS.format(org=b["org"])
+    cached = last_line(as_user(stack, b[who], sql))
+    live = last_line(stack.psql_app(sql, user_id=b[who], live=True))
+    assert cached == live
+    read, write, admin, role = cached.split("|")
+    assert read == "{%s}" % b["org"] and role == who
+    assert (write == read) == (who != "viewer")
+    assert (admin == read) == (who in ("owner", "admin"))
+
+
+def test_begin_request_fills_the_lists_and_the_policies_use_them(stack, tenants):
+    _, b = tenants
+    out = as_user(
+        stack,
+        b["viewer"],
+        "SELECT current_setting('agora.read_orgs'), current_setting('agora.write_orgs'),"
+        " current_setting('agora.owner_orgs')",
+    )
+    assert last_line(out) == "{%s}|{}|{}" % b["org"]
+    # A list set by hand is what the policies read: proof that the lookup
+    # really is skipped (and that a worker naming organizations is trusted
+    # exactly as one naming users always was).
+    out = stack.psql_app(
+        f"SELECT set_config('agora.read_orgs', '{{}}', true);"
+        f" SELECT count(*) FROM agora.projects WHERE organization_id = '{b['org']}'",
+        user_id=b["viewer"],
+    )
+    assert last_line(out) == "0"
+
+
+def test_a_membership_change_counts_within_the_same_transaction(stack, tenants):
+    _, b = tenants
+    user = new_id()
+    # The owner adds a member, who is visible at once; then the owner steps
+    # down to viewer in the same transaction and loses write access at once.
+    out = as_user(
+        stack,
+        b["owner"],
+        "INSERT INTO agora.memberships (organization_id, user_id, role)"
+        f" VALUES ('{b['org']}', '{user}', 'member');"
+        f" SELECT count(*) FROM agora.memberships WHERE user_id = '{user}';"
+        f" UPDATE agora.memberships SET role = 'viewer' WHERE organization_id = '{b['org']}'"
+        f" AND user_id = '{b['owner']}';"
+        f" SELECT agora.org_role('{b['org']}'), agora.write_orgs()::text;"
+        " ROLLBACK",
+    )
+    lines = [l for l in out.splitlines() if l.strip()]
+    assert lines[-2:] == ["1", "viewer|{}"], lines
