@@ -15,8 +15,9 @@ the route table, so the document cannot drift from the code:
   credentials, an API key on a user-only route, unknown ids, a malformed or
   non-JSON body, a body that is not an object, an unknown query parameter,
   a method the path does not take) and a representative set of the others
-  (roles, duplicates, a finished live run, an oversized body); each answer
-  must be documented for that operation and match its schema.
+  (roles, duplicates, a finished live run, idempotency misuse, an oversized
+  body, the database going away); each answer must be documented for that
+  operation and match its schema.
 
 Schemas are checked with jsonschema's Draft 2020-12 validator, $refs resolved
 within the document."""
@@ -515,6 +516,25 @@ def test_metrics_when_present_is_prometheus_text(stack):
     check_answer("GET", path, op, r)
     assert r.status == 200, r
     assert r.headers["Content-Type"].startswith("text/plain")
+
+
+def test_a_database_outage_answers_503_as_documented(stack, world):
+    """Last in this file: PostgreSQL goes away under the workers and comes
+    back; meanwhile health, a user's read and an API key's read answer the
+    documented 503."""
+    health = DOC["paths"]["/api/health"]["get"]
+    listing = DOC["paths"]["/api/executions"]["get"]
+    stack.pg_stop()
+    try:
+        r = stack.request("GET", "/api/health", timeout=30)
+        assert r.status == 503 and check_answer("GET", "/api/health", health, r)["error"]["code"] == "unavailable"
+        for token in (world.token, world.key):
+            r = stack.request("GET", "/api/executions", token=token, timeout=30)
+            assert r.status == 503, r
+            check_answer("GET", "/api/executions", listing, r)
+    finally:
+        stack.pg_start()
+        assert stack.wait_healthy(60).status == 200
 
 
 @pytest.fixture
