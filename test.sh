@@ -7,6 +7,8 @@
 #      (Debian's chromium, playwright-core from npm) against such a stack;
 #      screenshots go to $AGORA_TEST_OUTPUT/browser or a /tmp/agora-browser-*
 #      folder (printed)
+#   4. redocly lint nginx/www/openapi.yaml (the API description; offline,
+#      no telemetry)
 # Exits non-zero when anything fails; the last line sums the layers up.
 #
 # Options (RELIABILITY.md has the figures and the reasons):
@@ -38,7 +40,7 @@ for arg in "$@"; do
         --memcheck) memcheck=1 ;;
         --fuzz) fuzz_seconds=30 ;;
         --fuzz=*) fuzz_seconds=${arg#--fuzz=} ;;
-        -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'test.sh: unknown option %s (see ./test.sh --help)\n' "$arg" >&2; exit 2 ;;
     esac
 done
@@ -47,7 +49,7 @@ done
 PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev libpq-dev
       libjwt-dev libssl-dev libcriterion-dev
       postgresql nginx spawn-fcgi multiwatch openssl curl jq
-      python3-pytest valgrind chromium)
+      python3-pytest python3-yaml python3-jsonschema valgrind chromium)
 # The viewer's libraries and the browser tests come from npm (package-lock.json):
 # Debian's node and npm, unless a node with npm is already installed.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
@@ -123,6 +125,16 @@ if [[ $mode == normal ]]; then
     npm ci --no-audit --no-fund
 fi
 sh nginx/vendor.sh
+
+# The OpenAPI description, with the linter package-lock.json pins. It runs
+# from node_modules alone: no telemetry, no update check, no network.
+lint_status=0 lint_passed=0 lint_failed=0
+if [[ $mode == normal ]]; then
+    say "OpenAPI lint (redocly lint nginx/www/openapi.yaml)"
+    REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+        npx --no-install redocly lint nginx/www/openapi.yaml || lint_status=$?
+    if ((lint_status == 0)); then lint_passed=1; else lint_failed=1; fi
+fi
 
 unit_status=0
 say "unit tests (make check)"
@@ -238,15 +250,15 @@ if ((memcheck)); then
     fi
 fi
 
-say "unit: $unit_passed passed, $unit_failed failed; integration: $it_passed passed, $it_failed failed, $it_skipped skipped; browser: $br_passed passed, $br_failed failed, $br_skipped skipped${reports:+; sanitizers: $san_passed passed, $san_failed failed}$( ((fuzz_seconds > 0)) && printf '; fuzz: %d passed, %d failed' "$fz_passed" "$fz_failed")$( ((memcheck)) && printf '; memcheck: %d passed, %d failed' "$mc_passed" "$mc_failed")"
+say "lint: $lint_passed passed, $lint_failed failed; unit: $unit_passed passed, $unit_failed failed; integration: $it_passed passed, $it_failed failed, $it_skipped skipped; browser: $br_passed passed, $br_failed failed, $br_skipped skipped${reports:+; sanitizers: $san_passed passed, $san_failed failed}$( ((fuzz_seconds > 0)) && printf '; fuzz: %d passed, %d failed' "$fz_passed" "$fz_failed")$( ((memcheck)) && printf '; memcheck: %d passed, %d failed' "$mc_passed" "$mc_failed")"
 ok=0
-((unit_status == 0 && integration_status == 0 && browser_status == 0 && san_status == 0 && fuzz_status == 0 &&
+((lint_status == 0 && unit_status == 0 && integration_status == 0 && browser_status == 0 && san_status == 0 && fuzz_status == 0 &&
   mc_status == 0)) || ok=1
 if [[ $mode == sanitize && $ok == 0 ]]; then
     cd /
     rm -rf "$root"
 fi
 printf 'summary: %d passed, %d failed, %d skipped\n' \
-    $((unit_passed + it_passed + br_passed + san_passed + fz_passed + mc_passed)) \
-    $((unit_failed + it_failed + br_failed + san_failed + fz_failed + mc_failed)) $((it_skipped + br_skipped))
+    $((lint_passed + unit_passed + it_passed + br_passed + san_passed + fz_passed + mc_passed)) \
+    $((lint_failed + unit_failed + it_failed + br_failed + san_failed + fz_failed + mc_failed)) $((it_skipped + br_skipped))
 exit "$ok"

@@ -1,6 +1,7 @@
 #!/bin/sh
-# nginx/vendor.sh: copies the viewer's third-party browser files from
-# node_modules (installed by `npm ci` from package-lock.json) into
+# nginx/vendor.sh: copies the third-party browser files of the viewer and of
+# the API docs at /docs/ (Swagger UI) from node_modules (installed by
+# `npm ci` from package-lock.json) into
 # nginx/www/vendor/, which nginx serves and git ignores. run.sh and test.sh
 # call it; run it by hand after `npm ci` when serving nginx/www otherwise.
 set -eu
@@ -18,6 +19,11 @@ cytoscape-dagre/LICENSE                                  LICENSE.cytoscape-dagre
 @fontsource-variable/inter/files/inter-latin-wght-normal.woff2      fonts/inter-latin-wght-normal.woff2
 @fontsource-variable/inter/files/inter-latin-ext-wght-normal.woff2  fonts/inter-latin-ext-wght-normal.woff2
 @fontsource-variable/inter/LICENSE                       fonts/LICENSE.inter
+swagger-ui-dist/swagger-ui-bundle.js                     swagger-ui-bundle.js
+swagger-ui-dist/swagger-ui.css                           swagger-ui.css
+swagger-ui-dist/LICENSE                                  LICENSE.swagger-ui
+swagger-ui-dist/NOTICE                                   LICENSE.swagger-ui-NOTICE
+swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt         LICENSE.swagger-ui-bundle.txt
 '
 
 missing=
@@ -40,7 +46,7 @@ done
 # Where each file came from, with the versions package-lock.json pinned.
 {
     echo "Copied by nginx/vendor.sh from node_modules; do not edit or commit."
-    for pkg in cytoscape cytoscape-dagre @fontsource-variable/inter; do
+    for pkg in cytoscape cytoscape-dagre @fontsource-variable/inter swagger-ui-dist; do
         printf '%s %s\n' "$pkg" "$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$nm/$pkg/package.json" | head -n 1)"
     done
 } >"$tmp/README"

@@ -32,7 +32,8 @@ def test_configure_prefix_and_make_install_destdir(tmp_path):
     sql = sorted(p.name for p in (base / "share/agora-cloud/sql").iterdir())
     assert sql == sorted(n for n in os.listdir(os.path.join(ROOT, "sql")) if n.endswith(".sql"))
     for rel in ("share/agora-cloud/nginx/agora.conf.in", "share/agora-cloud/nginx/www/index.html",
-                "share/agora-cloud/nginx/errors/unavailable.json"):
+                "share/agora-cloud/nginx/errors/unavailable.json", "share/agora-cloud/nginx/www/openapi.yaml",
+                "share/agora-cloud/nginx/www/docs/index.html", "share/agora-cloud/nginx/www/docs/init.js"):
         assert (base / rel).is_file(), rel
     assert sorted(os.listdir(dest)) == ["opt"]
     # The installed admin looks for its migrations under the prefix.
