@@ -1,46 +1,7 @@
-/* The shared metrics block: one file, mapped MAP_SHARED by every worker,
- * one slot per worker, summed on scrape (see metrics.h for the why).
- *
- * File format, version 1 (METRICS_FILE_VERSION). Native byte order and
- * alignment: the file is shared by the processes of one machine only.
- *
- *   offset 0    header, 64 bytes (struct metrics_header):
- *                 0  magic "AGORAMTR" (8 bytes, no NUL)
- *                 8  version (u32) = 1
- *                12  header_size (u32) = 64
- *                16  file_size (u64) = 64 + 128 * 12096 = 1548352
- *                24  slot_size (u32) = 12096
- *                28  nslots (u32) = 128
- *                32  layout (u64): FNV-1a of every label the slots are
- *                    indexed by (routes "METHOD pattern", statuses, bucket
- *                    bounds, tables, error kinds), so a binary with another
- *                    route table never misreads the counts
- *                40  nroutes (u32): routes in that table
- *                44  reserved, zero
- *   offset 64   nslots slots of slot_size bytes (struct metrics_slot):
- *                 0  pid (i32), 0 when free
- *                 8  starttime (u64): the process's start time in clock
- *                    ticks (/proc/PID/stat field 22), so a recycled pid is
- *                    not taken for the worker that held the slot
- *                16  claims (u64): processes that have held the slot
- *                24  in_flight (u64), then the counters (u64 each):
- *                    requests[48 routes][16 statuses],
- *                    latency[48 routes][13 buckets + +Inf],
- *                    latency_sum_us[48 routes], ingested[5 tables],
- *                    db_errors[8 kinds]
- *
- * Every later version keeps magic, version, header_size, file_size,
- * slot_size and nslots where they are, and pid and starttime at the start
- * of a slot: that is how a worker of any version tells whether a file of
- * another layout is still in use before starting it afresh.
- *
- * Concurrency: opening (create, check, claim a slot) happens under an
- * exclusive flock(2) on the file; afterwards each process writes only its
- * own slot with relaxed atomic adds and stores, and a scrape reads every
- * slot with relaxed atomic loads. A scrape may see one request's counters
- * half-updated (its status counted, its latency not yet): Prometheus
- * tolerates that, and _count is derived from the buckets so a histogram is
- * always consistent with itself. */
+/* The shared metrics block: making and checking the file, claiming a slot
+ * per worker, and the recording calls that write this worker's slot. The
+ * file format is in metrics_file.h; summing and rendering in
+ * metrics_text.c. See metrics.h for the why. */
 #include "metrics.h"
 
 #include <errno.h>
@@ -55,73 +16,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define METRICS_FILE_MAGIC "AGORAMTR"
-#define METRICS_FILE_VERSION 1
-#define NSTATUS 16 /* 15 known statuses, then "other" */
+#include "metrics_file.h"
 
-enum metrics_table { MT_EXECUTIONS, MT_NODE_EXECUTIONS, MT_TELEMETRY_SPANS, MT_TELEMETRY_EVENTS,
-                     MT_SHARED_STATE_SNAPSHOTS, MT_COUNT };
-
-enum metrics_db_kind { MDB_CONNECT_FAILED, MDB_CONNECTION_LOST, MDB_TIMEOUT, MDB_CONFLICT, MDB_NOT_FOUND,
-                       MDB_FORBIDDEN, MDB_INVALID, MDB_STATEMENT_FAILED, MDB_COUNT };
-
-static const int status_codes[NSTATUS - 1] = {200, 201, 204, 400, 401, 403, 404, 405,
-                                              409, 413, 415, 422, 500, 502, 503};
-static const uint64_t bucket_us[METRICS_BUCKETS] = {1000, 2500, 5000, 10000, 25000, 50000, 100000,
-                                                    250000, 500000, 1000000, 2500000, 5000000, 10000000};
-static const char *const bucket_le[METRICS_BUCKETS + 1] = {"0.001", "0.0025", "0.005", "0.01", "0.025",
-                                                           "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
-                                                           "10", "+Inf"};
-static const char *const table_names[MT_COUNT] = {"executions", "node_executions", "telemetry_spans",
-                                                  "telemetry_events", "shared_state_snapshots"};
-static const char *const db_kind_names[MDB_COUNT] = {"connect_failed", "connection_lost", "timeout",
-                                                     "conflict", "not_found", "forbidden", "invalid",
-                                                     "statement_failed"};
-
-struct metrics_header {
-    char magic[8];
-    uint32_t version;
-    uint32_t header_size;
-    uint64_t file_size;
-    uint32_t slot_size;
-    uint32_t nslots;
-    uint64_t layout;
-    uint32_t nroutes;
-    uint32_t reserved[5];
-};
-
-struct metrics_slot {
-    int32_t pid;
-    uint32_t reserved;
-    uint64_t starttime;
-    uint64_t claims;
-    uint64_t in_flight;
-    uint64_t requests[METRICS_MAX_ROUTES][NSTATUS];
-    uint64_t latency[METRICS_MAX_ROUTES][METRICS_BUCKETS + 1];
-    uint64_t latency_sum_us[METRICS_MAX_ROUTES];
-    uint64_t ingested[MT_COUNT];
-    uint64_t db_errors[MDB_COUNT];
-} __attribute__((aligned(64)));
-
-_Static_assert(sizeof(struct metrics_header) == 64, "the header is 64 bytes");
-_Static_assert(sizeof(struct metrics_slot) == 12096, "a slot is 12096 bytes (update the format comment)");
-
-#define HEADER_SIZE sizeof(struct metrics_header)
-#define SLOT_SIZE sizeof(struct metrics_slot)
-#define FILE_SIZE (HEADER_SIZE + METRICS_SLOTS * SLOT_SIZE)
-
-struct metrics_block {
-    unsigned char *map;         /* FILE_SIZE bytes, MAP_SHARED */
-    struct metrics_header *hdr;
-    struct metrics_slot *slots; /* METRICS_SLOTS of them */
-    struct metrics_slot *mine;  /* the slot this process writes */
-    size_t nroutes;
-};
+const int metrics_status_codes[METRICS_NSTATUS - 1] = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                      409, 413, 415, 422, 500, 502, 503};
+const uint64_t metrics_bucket_us[METRICS_BUCKETS] = {1000, 2500, 5000, 10000, 25000, 50000, 100000,
+                                                     250000, 500000, 1000000, 2500000, 5000000, 10000000};
+const char *const metrics_bucket_le[METRICS_BUCKETS + 1] = {"0.001", "0.0025", "0.005", "0.01", "0.025",
+                                                            "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+                                                            "10", "+Inf"};
+const char *const metrics_table_names[MT_COUNT] = {"executions", "node_executions", "telemetry_spans",
+                                                   "telemetry_events", "shared_state_snapshots"};
+const char *const metrics_db_kind_names[MDB_COUNT] = {"connect_failed", "connection_lost", "timeout",
+                                                      "conflict", "not_found", "forbidden", "invalid",
+                                                      "statement_failed"};
 
 /* The block the recording calls write to; NULL when none. */
 static struct metrics_block *installed;
 
-static uint64_t load(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static void add(uint64_t *p, uint64_t v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
 
 /* ---------------------------------------------------------------- processes */
@@ -163,8 +75,7 @@ static bool proc_starttime(pid_t pid, uint64_t *out, bool *running)
     return true;
 }
 
-/* Whether the process that claimed a slot (pid, its start time) lives. */
-static bool holder_alive(int32_t pid, uint64_t starttime)
+bool metrics_holder_alive(int32_t pid, uint64_t starttime)
 {
     if (pid <= 0)
         return false;
@@ -191,23 +102,23 @@ static uint64_t layout_hash(const struct route *routes, size_t nroutes)
 {
     uint64_t h = 14695981039346656037ULL;
     char num[64];
-    snprintf(num, sizeof num, "routes %d statuses %d buckets %d", METRICS_MAX_ROUTES, NSTATUS,
+    snprintf(num, sizeof num, "routes %d statuses %d buckets %d", METRICS_MAX_ROUTES, METRICS_NSTATUS,
              METRICS_BUCKETS);
     fnv(&h, num);
     for (size_t i = 0; i < nroutes; i++) {
         fnv(&h, routes[i].method);
         fnv(&h, routes[i].pattern);
     }
-    for (int i = 0; i < NSTATUS - 1; i++) {
-        snprintf(num, sizeof num, "%d", status_codes[i]);
+    for (int i = 0; i < METRICS_NSTATUS - 1; i++) {
+        snprintf(num, sizeof num, "%d", metrics_status_codes[i]);
         fnv(&h, num);
     }
     for (int i = 0; i <= METRICS_BUCKETS; i++)
-        fnv(&h, bucket_le[i]);
+        fnv(&h, metrics_bucket_le[i]);
     for (int i = 0; i < MT_COUNT; i++)
-        fnv(&h, table_names[i]);
+        fnv(&h, metrics_table_names[i]);
     for (int i = 0; i < MDB_COUNT; i++)
-        fnv(&h, db_kind_names[i]);
+        fnv(&h, metrics_db_kind_names[i]);
     return h;
 }
 
@@ -228,7 +139,7 @@ static bool all_zero(const void *p, size_t n)
  * process? Reads only the fields every version keeps in place. */
 static int32_t live_holder_in_other_layout(int fd, const struct metrics_header *h, off_t size)
 {
-    if (h->header_size < HEADER_SIZE || h->slot_size < 16 || h->nslots > 1u << 20 ||
+    if (h->header_size < METRICS_HEADER_SIZE || h->slot_size < 16 || h->nslots > 1u << 20 ||
         (uint64_t)h->header_size + (uint64_t)h->slot_size * h->nslots > (uint64_t)size)
         return 0; /* no slots we can read: nobody can be using it sensibly */
     for (uint32_t i = 0; i < h->nslots; i++) {
@@ -236,7 +147,7 @@ static int32_t live_holder_in_other_layout(int fd, const struct metrics_header *
         off_t at = (off_t)h->header_size + (off_t)i * h->slot_size;
         if (pread(fd, &s, sizeof s, at) != (ssize_t)sizeof s)
             return 0;
-        if (holder_alive(s.pid, s.starttime))
+        if (metrics_holder_alive(s.pid, s.starttime))
             return s.pid;
     }
     return 0;
@@ -255,14 +166,14 @@ static enum check check_file(int fd, off_t size, uint64_t layout, size_t nroutes
     }
     /* A creator that died between sizing the file and writing the magic
      * (written last) left it exactly this size and all zero up front. */
-    if ((uint64_t)size == FILE_SIZE && all_zero(&h, sizeof h))
+    if ((uint64_t)size == METRICS_FILE_SIZE && all_zero(&h, sizeof h))
         return FILE_FRESH;
-    if (size < (off_t)HEADER_SIZE || memcmp(h.magic, METRICS_FILE_MAGIC, 8) != 0) {
+    if (size < (off_t)METRICS_HEADER_SIZE || memcmp(h.magic, METRICS_FILE_MAGIC, 8) != 0) {
         snprintf(err, errlen, "%s is not an Agora metrics file (no magic); not touching it", path);
         return FILE_REFUSED;
     }
-    if (h.version == METRICS_FILE_VERSION && h.header_size == HEADER_SIZE && h.file_size == FILE_SIZE &&
-        (uint64_t)size == FILE_SIZE && h.slot_size == SLOT_SIZE && h.nslots == METRICS_SLOTS &&
+    if (h.version == METRICS_FILE_VERSION && h.header_size == METRICS_HEADER_SIZE && h.file_size == METRICS_FILE_SIZE &&
+        (uint64_t)size == METRICS_FILE_SIZE && h.slot_size == METRICS_SLOT_SIZE && h.nslots == METRICS_SLOTS &&
         h.layout == layout && h.nroutes == nroutes)
         return FILE_OURS;
     int32_t holder = live_holder_in_other_layout(fd, &h, size);
@@ -289,7 +200,7 @@ static struct metrics_slot *claim_slot(struct metrics_block *m)
     for (int i = 0; i < METRICS_SLOTS; i++) {
         struct metrics_slot *s = &m->slots[i];
         int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
-        if (pid != 0 && holder_alive(pid, load(&s->starttime)))
+        if (pid != 0 && metrics_holder_alive(pid, metrics_load(&s->starttime)))
             continue;
         __atomic_store_n(&s->in_flight, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&s->starttime, start, __ATOMIC_RELAXED);
@@ -331,11 +242,11 @@ struct metrics_block *metrics_block_open(const char *path, const struct route *r
     if (c == FILE_REFUSED)
         goto fail;
     /* Starting afresh: size 0 then full size, so every byte reads zero. */
-    if (c == FILE_FRESH && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)FILE_SIZE) < 0)) {
+    if (c == FILE_FRESH && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)METRICS_FILE_SIZE) < 0)) {
         snprintf(err, errlen, "cannot size %s: %s", path, strerror(errno));
         goto fail;
     }
-    map = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    map = mmap(NULL, METRICS_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
         goto fail;
@@ -343,14 +254,14 @@ struct metrics_block *metrics_block_open(const char *path, const struct route *r
     m = xcalloc(1, sizeof *m);
     m->map = map;
     m->hdr = map;
-    m->slots = (struct metrics_slot *)(m->map + HEADER_SIZE);
+    m->slots = (struct metrics_slot *)(m->map + METRICS_HEADER_SIZE);
     m->nroutes = nroutes;
     if (c == FILE_FRESH) {
         struct metrics_header *h = m->hdr;
         h->version = METRICS_FILE_VERSION;
-        h->header_size = HEADER_SIZE;
-        h->file_size = FILE_SIZE;
-        h->slot_size = SLOT_SIZE;
+        h->header_size = METRICS_HEADER_SIZE;
+        h->file_size = METRICS_FILE_SIZE;
+        h->slot_size = METRICS_SLOT_SIZE;
         h->nslots = METRICS_SLOTS;
         h->layout = layout;
         h->nroutes = (uint32_t)nroutes;
@@ -367,7 +278,7 @@ struct metrics_block *metrics_block_open(const char *path, const struct route *r
     return m;
 fail:
     if (map != MAP_FAILED)
-        munmap(map, FILE_SIZE);
+        munmap(map, METRICS_FILE_SIZE);
     free(m);
     if (fd >= 0)
         close(fd); /* releases the lock too */
@@ -382,7 +293,7 @@ void metrics_block_close(struct metrics_block *m)
         installed = NULL;
     __atomic_store_n(&m->mine->in_flight, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&m->mine->pid, 0, __ATOMIC_RELEASE);
-    munmap(m->map, FILE_SIZE);
+    munmap(m->map, METRICS_FILE_SIZE);
     free(m);
 }
 
@@ -406,17 +317,17 @@ struct metrics_block *metrics_installed(void)
 int metrics_bucket_index(uint64_t duration_us)
 {
     for (int i = 0; i < METRICS_BUCKETS; i++)
-        if (duration_us <= bucket_us[i])
+        if (duration_us <= metrics_bucket_us[i])
             return i;
     return METRICS_BUCKETS;
 }
 
 static int status_index(int status)
 {
-    for (int i = 0; i < NSTATUS - 1; i++)
-        if (status_codes[i] == status)
+    for (int i = 0; i < METRICS_NSTATUS - 1; i++)
+        if (metrics_status_codes[i] == status)
             return i;
-    return NSTATUS - 1;
+    return METRICS_NSTATUS - 1;
 }
 
 void metrics_request_begin(void)
@@ -435,7 +346,7 @@ void metrics_request_end(int route_index, int status, uint64_t duration_us)
     add(&s->latency[ri][metrics_bucket_index(duration_us)], 1);
     add(&s->latency_sum_us[ri], duration_us);
     /* Only this process writes its slot: load and store cannot race. */
-    uint64_t n = load(&s->in_flight);
+    uint64_t n = metrics_load(&s->in_flight);
     if (n > 0)
         __atomic_store_n(&s->in_flight, n - 1, __ATOMIC_RELAXED);
 }
@@ -477,142 +388,3 @@ void metrics_db_connect_failed(void)
         add(&installed->mine->db_errors[MDB_CONNECT_FAILED], 1);
 }
 
-/* ---------------------------------------------------------------- rendering */
-
-struct totals {
-    uint64_t requests[METRICS_MAX_ROUTES][NSTATUS];
-    uint64_t latency[METRICS_MAX_ROUTES][METRICS_BUCKETS + 1];
-    uint64_t latency_sum_us[METRICS_MAX_ROUTES];
-    uint64_t ingested[MT_COUNT];
-    uint64_t db_errors[MDB_COUNT];
-    uint64_t in_flight, claims, workers;
-};
-
-static void sum_slots(const struct metrics_block *m, struct totals *t)
-{
-    for (int i = 0; i < METRICS_SLOTS; i++) {
-        const struct metrics_slot *s = &m->slots[i];
-        for (int r = 0; r < METRICS_MAX_ROUTES; r++) {
-            for (int k = 0; k < NSTATUS; k++)
-                t->requests[r][k] += load(&s->requests[r][k]);
-            for (int b = 0; b <= METRICS_BUCKETS; b++)
-                t->latency[r][b] += load(&s->latency[r][b]);
-            t->latency_sum_us[r] += load(&s->latency_sum_us[r]);
-        }
-        for (int k = 0; k < MT_COUNT; k++)
-            t->ingested[k] += load(&s->ingested[k]);
-        for (int k = 0; k < MDB_COUNT; k++)
-            t->db_errors[k] += load(&s->db_errors[k]);
-        t->claims += load(&s->claims);
-        /* A dead worker's counts stay; its gauge does not. */
-        int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
-        if (pid != 0 && holder_alive(pid, load(&s->starttime))) {
-            t->workers++;
-            t->in_flight += load(&s->in_flight);
-        }
-    }
-}
-
-/* A label value in the exposition format: \ " and newline escaped. */
-static void label_value(struct buf *out, const char *s)
-{
-    buf_putc(out, '"');
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\': buf_puts(out, "\\\\"); break;
-        case '"': buf_puts(out, "\\\""); break;
-        case '\n': buf_puts(out, "\\n"); break;
-        default: buf_putc(out, *s);
-        }
-    }
-    buf_putc(out, '"');
-}
-
-/* route="...",method="..." of route index r. */
-static void route_labels(struct buf *out, const struct route *routes, int r)
-{
-    buf_puts(out, "route=");
-    label_value(out, r == METRICS_UNMATCHED ? "unmatched" : routes[r].pattern);
-    buf_puts(out, ",method=");
-    label_value(out, r == METRICS_UNMATCHED ? "other" : routes[r].method);
-}
-
-static void family(struct buf *out, const char *name, const char *type, const char *help)
-{
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void render_requests(struct buf *out, const struct totals *t, const struct route *routes, size_t nroutes)
-{
-    family(out, "agora_http_requests_total", "counter",
-           "Requests answered by the workers, by route pattern (\"unmatched\": no route), method and status.");
-    for (int r = 0; r < METRICS_MAX_ROUTES; r++) {
-        if (r != METRICS_UNMATCHED && (size_t)r >= nroutes)
-            continue;
-        for (int k = 0; k < NSTATUS; k++) {
-            if (!t->requests[r][k])
-                continue;
-            buf_puts(out, "agora_http_requests_total{");
-            route_labels(out, routes, r);
-            if (k < NSTATUS - 1)
-                buf_printf(out, ",status=\"%d\"} %" PRIu64 "\n", status_codes[k], t->requests[r][k]);
-            else
-                buf_printf(out, ",status=\"other\"} %" PRIu64 "\n", t->requests[r][k]);
-        }
-    }
-}
-
-static void render_latency(struct buf *out, const struct totals *t, const struct route *routes, size_t nroutes)
-{
-    const char *name = "agora_http_request_duration_seconds";
-    family(out, name, "histogram",
-           "Time from accepting a request to handing its last byte to nginx, by route pattern and method.");
-    for (int r = 0; r < METRICS_MAX_ROUTES; r++) {
-        if (r != METRICS_UNMATCHED && (size_t)r >= nroutes)
-            continue;
-        uint64_t cum = 0;
-        for (int b = 0; b <= METRICS_BUCKETS; b++)
-            cum += t->latency[r][b];
-        if (!cum)
-            continue;
-        cum = 0;
-        for (int b = 0; b <= METRICS_BUCKETS; b++) {
-            cum += t->latency[r][b];
-            buf_printf(out, "%s_bucket{", name);
-            route_labels(out, routes, r);
-            buf_printf(out, ",le=\"%s\"} %" PRIu64 "\n", bucket_le[b], cum);
-        }
-        uint64_t us = t->latency_sum_us[r];
-        buf_printf(out, "%s_sum{", name);
-        route_labels(out, routes, r);
-        buf_printf(out, "} %" PRIu64 ".%06" PRIu64 "\n", us / 1000000, us % 1000000);
-        buf_printf(out, "%s_count{", name);
-        route_labels(out, routes, r);
-        buf_printf(out, "} %" PRIu64 "\n", cum);
-    }
-}
-
-void metrics_render(const struct metrics_block *m, const struct route *routes, size_t nroutes, struct buf *out)
-{
-    struct totals *t = xcalloc(1, sizeof *t);
-    sum_slots(m, t);
-    if (nroutes > m->nroutes)
-        nroutes = m->nroutes;
-    render_requests(out, t, routes, nroutes);
-    render_latency(out, t, routes, nroutes);
-    family(out, "agora_http_requests_in_flight", "gauge", "Requests being served now, over all live workers.");
-    buf_printf(out, "agora_http_requests_in_flight %" PRIu64 "\n", t->in_flight);
-    family(out, "agora_ingested_rows_total", "counter", "Rows committed by ingests, by table.");
-    for (int k = 0; k < MT_COUNT; k++)
-        buf_printf(out, "agora_ingested_rows_total{table=\"%s\"} %" PRIu64 "\n", table_names[k], t->ingested[k]);
-    family(out, "agora_db_errors_total", "counter",
-           "Failed database connections and statements, by kind.");
-    for (int k = 0; k < MDB_COUNT; k++)
-        buf_printf(out, "agora_db_errors_total{kind=\"%s\"} %" PRIu64 "\n", db_kind_names[k], t->db_errors[k]);
-    family(out, "agora_workers", "gauge", "Live worker processes holding a metrics slot.");
-    buf_printf(out, "agora_workers %" PRIu64 "\n", t->workers);
-    family(out, "agora_worker_starts_total", "counter",
-           "Worker processes started since the metrics file was made; beyond agora_workers, restarts.");
-    buf_printf(out, "agora_worker_starts_total %" PRIu64 "\n", t->claims);
-    free(t);
-}
