@@ -381,6 +381,7 @@ write_env() {
             AGORA_WORKER_BIN "$(q "$root/agora-worker")" \
             AGORA_WORKERS_PIDFILE "$(q "$workers_pidfile")" \
             AGORA_WORKERS_LOG "$(q "$logdir/workers.log")" \
+            AGORA_METRICS_FILE "$(q "$rundir/metrics")" \
             AGORA_TLS_CERT "$(q "$var/tls/cert.pem")" \
             AGORA_PG_BINDIR "$(q "$pg_bin")" \
             AGORA_PG_DATA "$(q "$pg_real/data")"
@@ -390,7 +391,7 @@ write_env() {
             printf 'export AGORA_JWT_SECRET_FILE=%s\n' "$(q "$secrets/jwt_secret")"
         fi
         for name in AGORA_JWT_ALG AGORA_JWT_AUDIENCE AGORA_JWT_ISSUER AGORA_JWT_PUBLIC_KEY_FILE \
-                    AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS; do
+                    AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG; do
             if [[ -n ${!name:-} ]]; then
                 printf 'export %s=%s\n' "$name" "$(q "${!name}")"
             fi

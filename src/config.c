@@ -170,6 +170,32 @@ static int load_jwt(struct config *cfg, config_getter get, void *ctx, char *err,
     return 0;
 }
 
+/* Where the shared metrics block lives (metrics.c) and whether each
+ * request is logged (access_log.c). */
+static int load_observability(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
+{
+    const char *file = get("AGORA_METRICS_FILE", ctx);
+    const char *var = get("AGORA_VAR", ctx);
+    if (file && *file) {
+        cfg->metrics_file = xstrdup(file);
+    } else if (var && *var) {
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "%s/run/metrics", var);
+        cfg->metrics_file = buf_steal(&b);
+    }
+    const char *log = get("AGORA_ACCESS_LOG", ctx);
+    if (!log || !*log || strcmp(log, "on") == 0) {
+        cfg->access_log = true;
+    } else if (strcmp(log, "off") == 0) {
+        cfg->access_log = false;
+    } else {
+        snprintf(err, errlen, "AGORA_ACCESS_LOG: must be on or off");
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -187,7 +213,7 @@ int config_load(struct config *cfg, config_getter get, void *ctx, char *err, siz
     }
     const char *url = get("AGORA_DATABASE_URL", ctx);
     cfg->database_url = dup_or_null(url);
-    if (load_jwt(cfg, get, ctx, err, errlen) < 0)
+    if (load_jwt(cfg, get, ctx, err, errlen) < 0 || load_observability(cfg, get, ctx, err, errlen) < 0)
         goto fail;
     return 0;
 fail:
@@ -205,5 +231,6 @@ void config_free(struct config *cfg)
     }
     free(cfg->jwt_audience);
     free(cfg->jwt_issuer);
+    free(cfg->metrics_file);
     memset(cfg, 0, sizeof *cfg);
 }

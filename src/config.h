@@ -4,6 +4,7 @@
 #ifndef AGORA_CONFIG_H
 #define AGORA_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
@@ -22,6 +23,8 @@ struct config {
     size_t max_string_bytes;   /* AGORA_MAX_STRING_BYTES */
     long statement_timeout_ms; /* AGORA_STATEMENT_TIMEOUT_MS */
     long connect_timeout_s;    /* AGORA_DB_CONNECT_TIMEOUT_SECONDS */
+    char *metrics_file;        /* AGORA_METRICS_FILE, else $AGORA_VAR/run/metrics; NULL: no metrics */
+    bool access_log;           /* AGORA_ACCESS_LOG: on (default) or off */
 };
 
 /* Looks a variable up; returns NULL when unset. getenv fits; tests pass

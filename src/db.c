@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "config.h"
 #include "errors.h"
+#include "metrics.h"
 #include "response.h"
 
 static void log_conn_failure(PGconn *conn, const char *what)
@@ -42,6 +43,7 @@ static PGconn *connect_to(const char *url, long connect_timeout_s, long statemen
     const char *const vals[] = {url, timeout, "agora-worker", options, "1", "10", "5", "3", NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        metrics_db_connect_failed();
         log_conn_failure(conn, "connect failed");
         PQfinish(conn);
         return NULL;
@@ -177,6 +179,7 @@ enum db_status db_exec(struct db *db, const char *sql, int nparams, const char *
         if (state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0))
             db->stmts_stale = true;
         enum db_status st = classify(db, res);
+        metrics_db_failure(st);
         PQclear(res);
         return st;
     }

@@ -12,6 +12,7 @@
 
 struct config;
 struct db;
+struct route;
 
 #define REQ_MAX_PATH_PARAMS 4
 
@@ -57,6 +58,7 @@ struct req {
     struct db *db;               /* the worker's connection (borrowed) */
 
     /* Filled by the router. */
+    const struct route *route;   /* the matched route, NULL when none (404/405) */
     const char *params[REQ_MAX_PATH_PARAMS]; /* {id} values, NUL-terminated */
     char param_store[REQ_MAX_PATH_PARAMS][UUID_STR_LEN + 1];
     int nparams;
@@ -67,6 +69,7 @@ struct req {
     /* Response state. */
     int status;                  /* 0 until a reply has started */
     bool headers_sent;
+    size_t bytes_out;            /* body bytes written (access log) */
     struct buf extra_headers;    /* "Name: value\r\n" lines added by handlers */
 };
 

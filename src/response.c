@@ -76,6 +76,7 @@ int reply_write(struct req *r, const char *data, size_t len)
 {
     if (!r->headers_sent || len == 0)
         return r->headers_sent ? 0 : -1;
+    r->bytes_out += len;
     return r->sink.write(r->sink.ctx, data, len);
 }
 

@@ -178,6 +178,7 @@ void router_dispatch(const struct route *table, size_t n, struct req *r)
         reply_error(r, E_METHOD, NULL, "%s is not allowed here; allowed: %s", r->method, allow);
         return;
     case ROUTE_FOUND:
+        r->route = rt;
         break;
     }
     if (authenticate_or_reply(r, rt) < 0 || body_or_reply(r, rt) < 0)

@@ -6,6 +6,8 @@
 
 const struct route agora_routes[] = {
     {"GET", "/api/health", handle_health, AUTH_NONE, BODY_NONE},
+    /* No token: nginx serves it to 127.0.0.1 and ::1 only (agora.conf.in). */
+    {"GET", "/api/metrics", handle_metrics, AUTH_NONE, BODY_NONE},
 
     {"POST", "/api/executions/ingest", handle_ingest, AUTH_ANY, BODY_JSON},
     {"GET", "/api/executions", handle_executions_list, AUTH_ANY, BODY_NONE},

@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
+#include "access_log.h"
 #include "config.h"
 #include "db.h"
 #include "fcgi_io.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 #include "routes.h"
@@ -62,6 +65,29 @@ static void release_idle_memory(void)
         malloc_trim(0);
 }
 
+static uint64_t elapsed_us(const struct timespec *from)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long us = (now.tv_sec - from->tv_sec) * 1000000LL + (now.tv_nsec - from->tv_nsec) / 1000;
+    return us > 0 ? (uint64_t)us : 0;
+}
+
+/* The shared metrics block, or NULL: a worker without one still serves,
+ * and its /api/metrics answers 503. */
+static struct metrics_block *open_metrics(const struct config *cfg)
+{
+    char err[512];
+    if (!cfg->metrics_file) {
+        fprintf(stderr, "agora-worker: metrics off: set AGORA_METRICS_FILE (or AGORA_VAR)\n");
+        return NULL;
+    }
+    struct metrics_block *m = metrics_block_open(cfg->metrics_file, agora_routes, agora_routes_count, err, sizeof err);
+    if (!m)
+        fprintf(stderr, "agora-worker: metrics unavailable: %s\n", err);
+    return m;
+}
+
 int main(void)
 {
     struct config cfg;
@@ -89,6 +115,8 @@ int main(void)
 
     /* A database that is down now is not fatal: requests answer 503 until
      * it is back. */
+    struct metrics_block *metrics = open_metrics(&cfg);
+    metrics_install(metrics);
     struct db db;
     db_init(&db, &cfg);
 
@@ -102,18 +130,28 @@ int main(void)
             fprintf(stderr, "agora-worker: accept failed: %s\n", strerror(errno));
             break;
         }
+        struct timespec wall, t0;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        metrics_request_begin();
         struct req r;
         req_init(&r);
         fcgi_fill_request(&r, &fr, path, sizeof path);
         r.cfg = &cfg;
         r.db = &db;
         router_dispatch(agora_routes, agora_routes_count, &r);
+        uint64_t us = elapsed_us(&t0);
+        metrics_request_end(r.route ? (int)(r.route - agora_routes) : -1, r.status, us);
+        if (cfg.access_log)
+            access_log_request(&r, &wall, us);
         req_release(&r);
         fcgi_finish(&fr);
         release_idle_memory();
     }
     FCGX_Free(&fr, 1);
     db_close(&db);
+    metrics_install(NULL);
+    metrics_block_close(metrics);
     config_free(&cfg);
     return 0;
 }

@@ -15,6 +15,7 @@
 void reply_tx_result(struct req *r, enum db_status st, int status, struct json_object *out);
 
 void handle_health(struct req *r);
+void handle_metrics(struct req *r);               /* handlers/metrics.c */
 
 void handle_ingest(struct req *r);                /* handlers/ingest.c */
 void handle_executions_list(struct req *r);       /* handlers/executions.c */

@@ -12,6 +12,7 @@
 #include "ingest.h"
 #include "ingest_validate.h"
 #include "json_in.h"
+#include "metrics.h"
 #include "response.h"
 
 /* The payload's string member key (validated present), or NULL. Borrowed. */
@@ -82,6 +83,8 @@ void handle_ingest(struct req *r)
         reply_ingest_error(r, st, &res);
         goto done;
     }
+    if (!res.replayed)
+        metrics_ingested(res.http_status == 201, sum.counts);
     if (res.replayed)
         reply_header(r, "Idempotent-Replayed", "true");
     reply_json(r, res.http_status, ingest_answer(&res));

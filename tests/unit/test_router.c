@@ -600,14 +600,17 @@ Test(router, no_two_real_routes_share_method_and_pattern)
                       "%s %s appears twice", agora_routes[i].method, agora_routes[i].pattern);
 }
 
-Test(router, only_get_api_health_is_public_in_the_real_table)
+/* GET /api/metrics needs no token either: nginx serves it to localhost
+ * only (nginx/agora.conf.in, tests/integration/test_metrics.py). */
+Test(router, only_health_and_metrics_are_public_in_the_real_table)
 {
     bool health = false;
     for (size_t i = 0; i < agora_routes_count; i++) {
         const struct route *rt = &agora_routes[i];
-        if (strcmp(rt->method, "GET") == 0 && strcmp(rt->pattern, "/api/health") == 0) {
-            health = true;
-            cr_assert_eq(rt->auth, AUTH_NONE, "GET /api/health must be public");
+        if (strcmp(rt->method, "GET") == 0 &&
+            (strcmp(rt->pattern, "/api/health") == 0 || strcmp(rt->pattern, "/api/metrics") == 0)) {
+            health = health || strcmp(rt->pattern, "/api/health") == 0;
+            cr_assert_eq(rt->auth, AUTH_NONE, "GET %s must be public", rt->pattern);
         } else {
             cr_assert_neq(rt->auth, AUTH_NONE, "%s %s must need auth", rt->method, rt->pattern);
         }
