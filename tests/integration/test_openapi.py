@@ -2,8 +2,7 @@
 the route table, so the document cannot drift from the code:
 
 - every route of src/routes.c is documented, and every documented operation
-  is a route (except those marked x-agora-optional, which another part of
-  the server may not have yet); who may call it (security) and whether it
+  is a route; who may call it (security) and whether it
   takes a body agree with the route table's AUTH_* and BODY_* columns;
 - every example in the document matches its own schema;
 - every documented example request is sent to the stack, as a user and, where
@@ -122,9 +121,8 @@ def test_the_document_is_openapi_3_1_and_its_schemas_are_valid_json_schemas():
 def test_every_route_is_documented_and_every_operation_is_a_route():
     table = {(m, p) for m, p, _, _ in ROUTES}
     documented = {(m, p) for m, p, _ in OPS}
-    optional = {(m, p) for m, p, op in OPS if op.get("x-agora-optional")}
     assert table - documented == set(), "routes of src/routes.c missing from openapi.yaml"
-    assert documented - optional - table == set(), "operations in openapi.yaml that are no route"
+    assert documented - table == set(), "operations in openapi.yaml that are no route"
 
 
 @pytest.mark.parametrize("method,path,auth,body", ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
@@ -304,7 +302,7 @@ def run_examples(stack, method, path, op, as_key):
     return sent
 
 
-REAL_OPS = [(m, p, op) for m, p, op in OPS if not op.get("x-agora-optional")]
+REAL_OPS = OPS
 REAL_IDS = [f"{m} {p}" for m, p, _ in REAL_OPS]
 
 
@@ -411,8 +409,6 @@ def test_an_unknown_query_parameter_answers_as_documented(stack, world, method, 
 @pytest.mark.parametrize("path", list(DOC["paths"]))
 def test_a_method_a_path_does_not_take_answers_405_with_the_documented_methods(stack, world, path):
     documented = {m.upper() for m in DOC["paths"][path] if m in METHODS}
-    if any(DOC["paths"][path][m.lower()].get("x-agora-optional") for m in documented):
-        pytest.skip("an optional route: maybe not served by this build")
     url = path.replace("{id}", str(uuid.uuid4()))
     r = stack.request("PUT", url, token=world.token)
     assert r.status == 405, r
@@ -506,13 +502,11 @@ def test_paging_follows_next_cursor_as_documented(stack, world):
     assert seen == sorted(seen) and len(seen) == 5
 
 
-def test_metrics_when_present_is_prometheus_text(stack):
+def test_metrics_is_prometheus_text(stack):
     path = "/api/metrics"
     op = DOC["paths"][path]["get"]
-    assert op.get("x-agora-optional") and security_of(op) == []
+    assert security_of(op) == []
     r = stack.request("GET", path)
-    if r.status == 404 and (r.json() or {}).get("error", {}).get("code") == "not_found":
-        pytest.skip("GET /api/metrics is not served by this build")
     check_answer("GET", path, op, r)
     assert r.status == 200, r
     assert r.headers["Content-Type"].startswith("text/plain")
