@@ -72,7 +72,7 @@ static void store_num(struct config *cfg, const struct num_setting *s, long long
 
 /* Reads a whole small file (a secret or a PEM key). Returns 0 or -1 with
  * errno set (fread's own, so a directory says so); *out is NUL-terminated
- * and owned by the caller. */
+ * and owned by the caller. What was read of a file refused is wiped. */
 static int read_small_file(const char *path, unsigned char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -87,6 +87,7 @@ static int read_small_file(const char *path, unsigned char **out, size_t *len)
         buf_append(&b, chunk, n);
         if (b.len > MAX_KEY_FILE_BYTES) {
             fclose(f);
+            explicit_bzero(b.data, b.len);
             buf_free(&b);
             errno = EFBIG;
             return -1;
@@ -96,7 +97,6 @@ static int read_small_file(const char *path, unsigned char **out, size_t *len)
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        /* Part of a secret may be in the buffer: wipe it. */
         explicit_bzero(b.data, b.len);
         buf_free(&b);
         errno = saved;
