@@ -70,6 +70,15 @@ static void store_num(struct config *cfg, const struct num_setting *s, long long
     }
 }
 
+/* Frees b after overwriting what it holds (b.data is NULL when nothing was
+ * read). */
+static void wipe_buf(struct buf *b)
+{
+    if (b->data)
+        explicit_bzero(b->data, b->len);
+    buf_free(b);
+}
+
 /* Reads a whole small file (a secret or a PEM key). Returns 0 or -1 with
  * errno set (fread's own, so a directory says so); *out is NUL-terminated
  * and owned by the caller. What was read of a file refused is wiped. */
@@ -87,8 +96,7 @@ static int read_small_file(const char *path, unsigned char **out, size_t *len)
         buf_append(&b, chunk, n);
         if (b.len > MAX_KEY_FILE_BYTES) {
             fclose(f);
-            explicit_bzero(b.data, b.len);
-            buf_free(&b);
+            wipe_buf(&b);
             errno = EFBIG;
             return -1;
         }
@@ -97,8 +105,7 @@ static int read_small_file(const char *path, unsigned char **out, size_t *len)
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        explicit_bzero(b.data, b.len);
-        buf_free(&b);
+        wipe_buf(&b);
         errno = saved;
         return -1;
     }
