@@ -49,7 +49,8 @@ done
 PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev libpq-dev
       libjwt-dev libssl-dev libcriterion-dev
       postgresql nginx spawn-fcgi multiwatch openssl curl jq
-      python3-pytest python3-yaml python3-jsonschema python3-prometheus-client valgrind chromium)
+      python3-pytest python3-yaml python3-jsonschema python3-prometheus-client valgrind chromium
+      systemd)  # systemd-analyze verify and systemd-sysusers check the installed units (test_install)
 # The viewer's libraries and the browser tests come from npm (package-lock.json):
 # Debian's node and npm, unless a node with npm is already installed.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

@@ -31,7 +31,8 @@ static int usage(FILE *f)
           "  create-project --org UUID --name NAME --as UUID\n"
           "  create-api-key --project UUID --as UUID [--name NAME]\n"
           "  demo --user UUID                          create (once) the demo organization, project, workflow\n"
-          "Tenancy commands connect with AGORA_DATABASE_URL and print JSON.\n",
+          "Tenancy commands connect with AGORA_DATABASE_URL and print JSON. Each *_DATABASE_URL\n"
+          "and AGORA_JWT_SECRET may instead be read from the file its *_FILE variable names.\n",
           f);
     return f == stderr ? 2 : 0;
 }
@@ -97,17 +98,46 @@ static int need_uuid(const char *flag, const char *v)
     return 0;
 }
 
+/* A connection string from NAME or NAME_FILE (config_secret). Returns 1
+ * with *url (the caller's, to free_url), 0 when neither is set, -1 after
+ * saying why the setting is unusable. */
+static int url_setting(const char *name, char **url)
+{
+    unsigned char *v;
+    size_t len;
+    char err[512];
+    int found = config_secret(name, config_getenv, NULL, true, &v, &len, err, sizeof err);
+    if (found < 0)
+        fprintf(stderr, "agora-admin: %s\n", err);
+    *url = (char *)v;
+    return found;
+}
+
+/* The URL may hold a password: wipe it. */
+static void free_url(char *url)
+{
+    if (url) {
+        explicit_bzero(url, strlen(url));
+        free(url);
+    }
+}
+
 static int cmd_migrate(const struct opts *o)
 {
-    const char *url = getenv("AGORA_ADMIN_DATABASE_URL");
-    if (!url || !*url)
-        url = getenv("AGORA_DATABASE_URL");
-    if (!url || !*url) {
-        fprintf(stderr, "agora-admin: AGORA_ADMIN_DATABASE_URL is not set\n");
+    char *url;
+    int found = url_setting("AGORA_ADMIN_DATABASE_URL", &url);
+    if (found == 0)
+        found = url_setting("AGORA_DATABASE_URL", &url);
+    if (found < 0)
+        return 1;
+    if (found == 0) {
+        fprintf(stderr, "agora-admin: AGORA_ADMIN_DATABASE_URL is not set (nor AGORA_ADMIN_DATABASE_URL_FILE)\n");
         return 1;
     }
     struct db db;
-    if (db_open_url(&db, url, 10) < 0)
+    int rc = db_open_url(&db, url, 10);
+    free_url(url);
+    if (rc < 0)
         return 1;
     int n = migrate_run(db.conn, o->dir ? o->dir : AGORA_SQLDIR, stderr);
     db_close(&db);
@@ -183,26 +213,31 @@ done:
 /* Opens the application connection and a transaction as user_id. */
 static int open_as(struct db *db, struct config *cfg, const char *user_id, struct identity *who)
 {
-    const char *url = getenv("AGORA_DATABASE_URL");
-    if (!url || !*url) {
-        fprintf(stderr, "agora-admin: AGORA_DATABASE_URL is not set\n");
-        return -1;
-    }
+    char *url;
     memset(cfg, 0, sizeof *cfg);
-    cfg->database_url = (char *)url;
+    int found = url_setting("AGORA_DATABASE_URL", &url);
+    if (found == 0)
+        fprintf(stderr, "agora-admin: AGORA_DATABASE_URL is not set (nor AGORA_DATABASE_URL_FILE)\n");
+    if (found <= 0)
+        return -1;
+    cfg->database_url = url;
     cfg->connect_timeout_s = 10;
     cfg->statement_timeout_ms = 60000;
     db_init(db, cfg);
     if (!db->conn)
-        return -1;
+        goto fail;
     memset(who, 0, sizeof *who);
     who->kind = CALLER_USER;
     uuid_lower(user_id, who->user_id);
     if (db_begin_as(db, who) != DB_OK) {
         db_close(db);
-        return -1;
+        goto fail;
     }
     return 0;
+fail:
+    free_url(cfg->database_url);
+    cfg->database_url = NULL;
+    return -1;
 }
 
 static const char *status_text(enum db_status st)
@@ -220,21 +255,24 @@ static const char *status_text(enum db_status st)
     return "database error";
 }
 
-/* Commits and prints out, or reports st. Takes out. */
-static int finish(struct db *db, enum db_status st, struct json_object *out)
+/* Commits and prints out, or reports st; then closes what open_as opened.
+ * Takes out. */
+static int finish(struct db *db, struct config *cfg, enum db_status st, struct json_object *out)
 {
+    int rc = 0;
     if (st == DB_OK)
         st = db_commit(db);
     if (st != DB_OK) {
         fprintf(stderr, "agora-admin: %s\n", status_text(st));
-        json_object_put(out);
-        db_close(db);
-        return 1;
+        rc = 1;
+    } else {
+        puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
     }
-    puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
     json_object_put(out);
     db_close(db);
-    return 0;
+    free_url(cfg->database_url);
+    cfg->database_url = NULL;
+    return rc;
 }
 
 static int cmd_create_org(const struct opts *o)
@@ -248,7 +286,7 @@ static int cmd_create_org(const struct opts *o)
     if (open_as(&db, &cfg, o->owner, &who) < 0)
         return 1;
     enum db_status st = tenancy_create_org(&db, &who, o->name, &out);
-    return finish(&db, st, out);
+    return finish(&db, &cfg, st, out);
 }
 
 static int cmd_create_project(const struct opts *o)
@@ -264,7 +302,7 @@ static int cmd_create_project(const struct opts *o)
     char org[UUID_STR_LEN + 1];
     uuid_lower(o->org, org);
     enum db_status st = tenancy_create_project(&db, &who, org, o->name, &out);
-    return finish(&db, st, out);
+    return finish(&db, &cfg, st, out);
 }
 
 static int cmd_create_api_key(const struct opts *o)
@@ -280,7 +318,7 @@ static int cmd_create_api_key(const struct opts *o)
     char project[UUID_STR_LEN + 1];
     uuid_lower(o->project, project);
     enum db_status st = tenancy_create_api_key(&db, &who, project, o->name, &out);
-    return finish(&db, st, out);
+    return finish(&db, &cfg, st, out);
 }
 
 /* Returns the first column of the first row of a one-parameter-set query,
@@ -371,7 +409,7 @@ static int cmd_demo(const struct opts *o)
         json_object_object_add(out, "project_id", json_object_new_string(project));
         json_object_object_add(out, "workflow_id", json_object_new_string(wf));
     }
-    return finish(&db, st, out);
+    return finish(&db, &cfg, st, out);
 }
 
 int main(int argc, char **argv)

@@ -1,11 +1,14 @@
 /* Reading the worker's settings from the environment, once, at start. The
  * numeric settings are a table (name, default, range, where to store), so
  * adding one is one line; every value is parsed strictly and range-checked,
- * and a bad one names itself in the error. */
+ * and a bad one names itself in the error. Secrets (the database URL, the
+ * JWT secret) may instead come from a file named by NAME_FILE, which is how
+ * systemd credentials and container secrets arrive (config_secret). */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,8 +70,18 @@ static void store_num(struct config *cfg, const struct num_setting *s, long long
     }
 }
 
+/* Frees b after overwriting what it holds (b.data is NULL when nothing was
+ * read). */
+static void wipe_buf(struct buf *b)
+{
+    if (b->data)
+        explicit_bzero(b->data, b->len);
+    buf_free(b);
+}
+
 /* Reads a whole small file (a secret or a PEM key). Returns 0 or -1 with
- * errno set; *out is NUL-terminated and owned by the caller. */
+ * errno set (fread's own, so a directory says so); *out is NUL-terminated
+ * and owned by the caller. What was read of a file refused is wiped. */
 static int read_small_file(const char *path, unsigned char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -78,20 +91,22 @@ static int read_small_file(const char *path, unsigned char **out, size_t *len)
     buf_init(&b);
     char chunk[4096];
     size_t n;
+    errno = 0;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         buf_append(&b, chunk, n);
         if (b.len > MAX_KEY_FILE_BYTES) {
             fclose(f);
-            buf_free(&b);
+            wipe_buf(&b);
             errno = EFBIG;
             return -1;
         }
     }
+    int saved = errno ? errno : EIO;
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        buf_free(&b);
-        errno = EIO;
+        wipe_buf(&b);
+        errno = saved;
         return -1;
     }
     *len = b.len;
@@ -99,11 +114,69 @@ static int read_small_file(const char *path, unsigned char **out, size_t *len)
     return 0;
 }
 
-/* A secret file usually ends with a newline that is not part of it. */
-static void trim_trailing_newlines(unsigned char *s, size_t *len)
+/* A secret file usually ends with one newline that is not part of it
+ * (echo, editors, `kubectl create secret --from-file`): drop one "\n" or
+ * "\r\n", nothing more. */
+static void trim_one_newline(unsigned char *s, size_t *len)
 {
-    while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+    if (*len > 0 && s[*len - 1] == '\n')
         s[--*len] = '\0';
+    if (*len > 0 && s[*len - 1] == '\r')
+        s[--*len] = '\0';
+}
+
+static void free_secret(unsigned char *s, size_t len)
+{
+    if (s) {
+        explicit_bzero(s, len);
+        free(s);
+    }
+}
+
+int config_secret(const char *name, config_getter get, void *ctx, bool text, unsigned char **out, size_t *len,
+                  char *err, size_t errlen)
+{
+    char file_var[128];
+    *out = NULL;
+    *len = 0;
+    if ((size_t)snprintf(file_var, sizeof file_var, "%s_FILE", name) >= sizeof file_var) {
+        snprintf(err, errlen, "%s: name too long", name);
+        return -1;
+    }
+    const char *value = get(name, ctx);
+    const char *file = get(file_var, ctx);
+    if (value && *value && file && *file) {
+        snprintf(err, errlen, "%s and %s: set only one", name, file_var);
+        return -1;
+    }
+    if (value && *value) {
+        *len = strlen(value);
+        *out = (unsigned char *)xstrdup(value);
+        return 1;
+    }
+    if (!file || !*file)
+        return 0;
+    unsigned char *data = NULL;
+    size_t n = 0;
+    if (read_small_file(file, &data, &n) < 0) {
+        snprintf(err, errlen, "%s: cannot read %s: %s", file_var, file, strerror(errno));
+        return -1;
+    }
+    trim_one_newline(data, &n);
+    if (n == 0) {
+        snprintf(err, errlen, "%s: %s is empty", file_var, file);
+        free_secret(data, n);
+        return -1;
+    }
+    /* A NUL would silently cut a connection string short. */
+    if (text && memchr(data, '\0', n)) {
+        snprintf(err, errlen, "%s: %s holds a NUL byte", file_var, file);
+        free_secret(data, n);
+        return -1;
+    }
+    *out = data;
+    *len = n;
+    return 1;
 }
 
 static char *dup_or_null(const char *s)
@@ -126,22 +199,11 @@ static int load_jwt(struct config *cfg, config_getter get, void *ctx, char *err,
     }
 
     if (cfg->jwt_alg == PIN_HS256) {
-        const char *secret = get("AGORA_JWT_SECRET", ctx);
-        const char *file = get("AGORA_JWT_SECRET_FILE", ctx);
-        if (secret && *secret && file && *file) {
-            snprintf(err, errlen, "AGORA_JWT_SECRET and AGORA_JWT_SECRET_FILE: set only one");
+        int found = config_secret("AGORA_JWT_SECRET", get, ctx, false, &cfg->jwt_key, &cfg->jwt_key_len, err,
+                                  errlen);
+        if (found < 0)
             return -1;
-        }
-        if (secret && *secret) {
-            cfg->jwt_key = (unsigned char *)xstrdup(secret);
-            cfg->jwt_key_len = strlen(secret);
-        } else if (file && *file) {
-            if (read_small_file(file, &cfg->jwt_key, &cfg->jwt_key_len) < 0) {
-                snprintf(err, errlen, "AGORA_JWT_SECRET_FILE: cannot read %s: %s", file, strerror(errno));
-                return -1;
-            }
-            trim_trailing_newlines(cfg->jwt_key, &cfg->jwt_key_len);
-        } else {
+        if (found == 0) {
             snprintf(err, errlen, "AGORA_JWT_SECRET: required for HS256 (or AGORA_JWT_SECRET_FILE)");
             return -1;
         }
@@ -211,8 +273,11 @@ int config_load(struct config *cfg, config_getter get, void *ctx, char *err, siz
         }
         store_num(cfg, s, v);
     }
-    const char *url = get("AGORA_DATABASE_URL", ctx);
-    cfg->database_url = dup_or_null(url);
+    unsigned char *url;
+    size_t url_len;
+    if (config_secret("AGORA_DATABASE_URL", get, ctx, true, &url, &url_len, err, errlen) < 0)
+        goto fail;
+    cfg->database_url = (char *)url;
     if (load_jwt(cfg, get, ctx, err, errlen) < 0 || load_observability(cfg, get, ctx, err, errlen) < 0)
         goto fail;
     return 0;
@@ -223,12 +288,10 @@ fail:
 
 void config_free(struct config *cfg)
 {
-    free(cfg->database_url);
-    if (cfg->jwt_key) {
-        /* Do not leave the secret lying in freed memory. */
-        explicit_bzero(cfg->jwt_key, cfg->jwt_key_len);
-        free(cfg->jwt_key);
-    }
+    /* Do not leave secrets (the URL may hold a password) in freed memory. */
+    if (cfg->database_url)
+        free_secret((unsigned char *)cfg->database_url, strlen(cfg->database_url));
+    free_secret(cfg->jwt_key, cfg->jwt_key_len);
     free(cfg->jwt_audience);
     free(cfg->jwt_issuer);
     free(cfg->metrics_file);

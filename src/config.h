@@ -10,7 +10,7 @@
 enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
 
 struct config {
-    char *database_url;        /* AGORA_DATABASE_URL; NULL when unset (the worker refuses to start) */
+    char *database_url;        /* AGORA_DATABASE_URL[_FILE]; NULL when unset (the worker refuses to start) */
     enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
     unsigned char *jwt_key;    /* HS256: the secret; RS256/ES256: PEM public key */
     size_t jwt_key_len;
@@ -32,11 +32,22 @@ struct config {
 typedef const char *(*config_getter)(const char *name, void *ctx);
 
 /* Fills cfg from get(). Returns 0, or -1 with a one-line message naming the
- * variable in err. Secrets are read from AGORA_JWT_SECRET or
- * AGORA_JWT_SECRET_FILE, public keys from AGORA_JWT_PUBLIC_KEY_FILE; their
- * values never appear in err. On failure cfg holds nothing to free. */
+ * variable in err. The secrets, AGORA_DATABASE_URL and AGORA_JWT_SECRET, are
+ * read through config_secret (so each may be a _FILE); public keys from
+ * AGORA_JWT_PUBLIC_KEY_FILE; no value ever appears in err. On failure cfg
+ * holds nothing to free. */
 int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen);
 void config_free(struct config *cfg);
+
+/* A secret setting: NAME itself, or the content of the file NAME_FILE
+ * names (systemd's LoadCredential=, Docker and Kubernetes secrets), with one
+ * trailing newline ("\n" or "\r\n") dropped. Both set, an unreadable or
+ * empty file, or (when text) a file holding a NUL byte is an error naming
+ * the variable and the file but never the value. Returns 1 with *out (NUL-
+ * terminated, *len bytes, the caller's to free) when set, 0 with *out NULL
+ * when neither is set, -1 with a one-line message in err. */
+int config_secret(const char *name, config_getter get, void *ctx, bool text, unsigned char **out, size_t *len,
+                  char *err, size_t errlen);
 /* getenv(3) as a config_getter. */
 const char *config_getenv(const char *name, void *ctx);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -412,4 +413,184 @@ Test(config, a_bad_numeric_value_is_not_echoed_in_the_message)
     env_set(&e, "AGORA_JWT_LEEWAY_SECONDS", SECRET);
     char err[256];
     assert_fails_naming(&e, "AGORA_JWT_LEEWAY_SECONDS", SECRET, err, sizeof err);
+}
+
+/* ------------------------------------------------------------ NAME_FILE */
+
+#define DB_URL "postgresql://agora_app:pw-5d2c9e7b1a@db.internal:5432/agora?sslmode=verify-full"
+
+Test(config, database_url_file_is_read_with_its_trailing_newline_dropped)
+{
+    const char *path = temp_file(DB_URL "\n", strlen(DB_URL) + 1);
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    struct config cfg;
+    assert_loads(&e, &cfg);
+    cr_assert_str_eq(cfg.database_url, DB_URL);
+    config_free(&cfg);
+}
+
+Test(config, database_url_file_without_a_newline_is_taken_whole)
+{
+    const char *path = temp_file(DB_URL, strlen(DB_URL));
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    struct config cfg;
+    assert_loads(&e, &cfg);
+    cr_assert_str_eq(cfg.database_url, DB_URL);
+    config_free(&cfg);
+}
+
+Test(config, only_one_trailing_newline_is_dropped)
+{
+    const char *path = temp_file(SECRET "\n\n", strlen(SECRET) + 2);
+    struct env e = {0};
+    env_set(&e, "AGORA_JWT_SECRET_FILE", path);
+    struct config cfg;
+    assert_loads(&e, &cfg);
+    cr_assert_eq(cfg.jwt_key_len, strlen(SECRET) + 1, "the second newline is part of the secret");
+    cr_assert_eq(memcmp(cfg.jwt_key, SECRET "\n", strlen(SECRET) + 1), 0);
+    config_free(&cfg);
+}
+
+Test(config, an_empty_database_url_leaves_the_file_in_charge)
+{
+    const char *path = temp_file(DB_URL "\n", strlen(DB_URL) + 1);
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL", "");
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    struct config cfg;
+    assert_loads(&e, &cfg);
+    cr_assert_str_eq(cfg.database_url, DB_URL);
+    config_free(&cfg);
+}
+
+Test(config, database_url_and_its_file_together_are_refused_without_showing_either)
+{
+    const char *path = temp_file("postgresql://other:pw-file-only@h/db\n", 37);
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL", DB_URL);
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    char err[256];
+    assert_fails_naming(&e, "AGORA_DATABASE_URL", DB_URL, err, sizeof err);
+    cr_assert_not_null(strstr(err, "AGORA_DATABASE_URL_FILE"), "both variables are named: %s", err);
+    cr_assert_null(strstr(err, "pw-file-only"), "the file's content is not shown: %s", err);
+}
+
+Test(config, a_missing_database_url_file_is_refused_naming_the_variable_and_the_file)
+{
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", "/nonexistent/agora/database_url");
+    char err[256];
+    assert_fails_naming(&e, "AGORA_DATABASE_URL_FILE", SECRET, err, sizeof err);
+    cr_assert_not_null(strstr(err, "/nonexistent/agora/database_url"), "the file is named: %s", err);
+    cr_assert_not_null(strstr(err, "No such file"), "the reason is given: %s", err);
+}
+
+Test(config, a_directory_as_database_url_file_is_refused_with_the_reason)
+{
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", "/tmp");
+    char err[256];
+    assert_fails_naming(&e, "AGORA_DATABASE_URL_FILE", NULL, err, sizeof err);
+    cr_assert_not_null(strstr(err, "/tmp"), "the file is named: %s", err);
+    cr_assert_not_null(strstr(err, "Is a directory"), "the reason is given: %s", err);
+}
+
+Test(config, an_unreadable_secret_file_is_refused_naming_it)
+{
+    /* root reads a mode-000 file anyway: the check only means something
+     * for another user. */
+    if (geteuid() == 0)
+        cr_skip_test("running as root: file modes do not stop reads");
+    const char *path = temp_file(DB_URL "\n", strlen(DB_URL) + 1);
+    cr_assert_eq(chmod(path, 0), 0);
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    char err[256];
+    assert_fails_naming(&e, "AGORA_DATABASE_URL_FILE", DB_URL, err, sizeof err);
+    cr_assert_not_null(strstr(err, "Permission denied"), "the reason is given: %s", err);
+}
+
+Test(config, an_empty_or_newline_only_database_url_file_is_refused)
+{
+    static const char *const bodies[] = {"", "\n", "\r\n"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        const char *path = temp_file(bodies[i], strlen(bodies[i]));
+        struct env e = base_env();
+        env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+        char err[256];
+        assert_fails_naming(&e, "AGORA_DATABASE_URL_FILE", NULL, err, sizeof err);
+        cr_assert_not_null(strstr(err, "empty"), "says why: %s", err);
+        remove_temp();
+    }
+}
+
+Test(config, a_database_url_file_holding_a_nul_byte_is_refused_without_showing_it)
+{
+    static const char body[] = "postgresql:///agora\0pw-after-nul\n";
+    const char *path = temp_file(body, sizeof body - 1);
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    char err[256];
+    assert_fails_naming(&e, "AGORA_DATABASE_URL_FILE", "postgresql:///agora", err, sizeof err);
+    cr_assert_null(strstr(err, "pw-after-nul"), "%s", err);
+}
+
+Test(config, a_binary_jwt_secret_file_may_hold_nul_bytes)
+{
+    unsigned char key[40];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (unsigned char)(i * 37);  /* key[0] is 0 */
+    const char *path = temp_file((const char *)key, sizeof key);
+    struct env e = {0};
+    env_set(&e, "AGORA_JWT_SECRET_FILE", path);
+    struct config cfg;
+    assert_loads(&e, &cfg);
+    cr_assert_eq(cfg.jwt_key_len, sizeof key);
+    cr_assert_eq(memcmp(cfg.jwt_key, key, sizeof key), 0);
+    config_free(&cfg);
+}
+
+Test(config, a_secret_file_over_64_kib_is_refused)
+{
+    size_t n = 64 * 1024 + 2;
+    char *big = malloc(n);
+    cr_assert_not_null(big);
+    memset(big, 'k', n);
+    const char *path = temp_file(big, n);
+    free(big);
+    struct env e = base_env();
+    env_set(&e, "AGORA_DATABASE_URL_FILE", path);
+    char err[256];
+    assert_fails_naming(&e, "AGORA_DATABASE_URL_FILE", NULL, err, sizeof err);
+    cr_assert_not_null(strstr(err, "too large"), "says why: %s", err);
+}
+
+Test(config, config_secret_reports_neither_set_as_zero)
+{
+    struct env e = {0};
+    static unsigned char sentinel[] = "sentinel";
+    unsigned char *v = sentinel;
+    size_t len = 99;
+    char err[64] = "";
+    cr_assert_eq(config_secret("AGORA_ADMIN_DATABASE_URL", env_get, &e, true, &v, &len, err, sizeof err), 0);
+    cr_assert_null(v);
+    cr_assert_eq(len, 0);
+    cr_assert_str_empty(err);
+}
+
+Test(config, config_secret_reads_any_named_setting_from_its_file)
+{
+    const char *path = temp_file(DB_URL "\r\n", strlen(DB_URL) + 2);
+    struct env e = {0};
+    env_set(&e, "AGORA_ADMIN_DATABASE_URL_FILE", path);
+    unsigned char *v = NULL;
+    size_t len = 0;
+    char err[256] = "";
+    cr_assert_eq(config_secret("AGORA_ADMIN_DATABASE_URL", env_get, &e, true, &v, &len, err, sizeof err), 1, "%s",
+                 err);
+    cr_assert_str_eq((const char *)v, DB_URL);
+    cr_assert_eq(len, strlen(DB_URL));
+    free(v);
 }
