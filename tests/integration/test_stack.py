@@ -37,6 +37,9 @@ def assert_json_error(resp, status, code):
     assert doc is not None, resp
     assert doc["error"]["code"] == code, doc
     assert isinstance(doc["error"].get("message"), str) and doc["error"]["message"], doc
+    # Every error body names the request, whoever answered (a worker, or
+    # nginx itself), with the id of the X-Request-ID header.
+    assert doc["error"].get("request_id") == resp.headers.get("X-Request-ID"), (doc, resp.headers)
 
 
 def tls_handshake(stack, version):
@@ -150,6 +153,7 @@ def test_body_over_the_limit_is_refused_before_it_is_read(stack):
         assert resp.status == 413
         assert resp.getheader("Content-Type", "").startswith("application/json")
         assert json.loads(body)["error"]["code"] == "payload_too_large"
+        assert json.loads(body)["error"]["request_id"] == resp.getheader("X-Request-ID")
         for name, value in SECURITY_HEADERS.items():
             assert resp.getheader(name) == value, name
     finally:
@@ -191,3 +195,43 @@ def test_stopped_workers_answer_json_503_then_recover(stack):
     resp = stack.wait_healthy()
     assert resp is not None and resp.status == 200, resp
     assert len(stack.workers_pids()) == 2
+
+
+def raw_request(stack, method, path, headers=(), body=None):
+    """One HTTP/1.1 request with exactly the given headers; (status,
+    X-Request-ID, parsed JSON body)."""
+    conn = http.client.HTTPSConnection("127.0.0.1", stack.https_port, timeout=10,
+                                       context=stack.ssl_context())
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        raw = resp.read()
+        assert resp.getheader("Content-Type", "").startswith("application/json"), (resp.status, raw)
+        return resp.status, resp.getheader("X-Request-ID"), json.loads(raw)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("case", ["405 static", "414 uri", "400 transfer-encoding", "413 body"])
+def test_errors_nginx_answers_itself_carry_the_request_id(stack, case):
+    if case == "405 static":
+        got = raw_request(stack, "POST", "/index.html", [("Content-Length", "0")])
+        want = (405, "method_not_allowed")
+    elif case == "414 uri":
+        got = raw_request(stack, "GET", "/api/executions?x=" + "a" * 20000)
+        want = (414, "uri_too_long")
+    elif case == "400 transfer-encoding":
+        got = raw_request(stack, "POST", "/api/executions/ingest", [("Transfer-Encoding", "gzip")])
+        want = (400, "bad_request")
+    else:
+        limit = int(stack.env.get("AGORA_MAX_BODY_BYTES", "16777216"))
+        got = raw_request(stack, "POST", "/api/executions/ingest",
+                          [("Content-Type", "application/json"), ("Content-Length", str(limit + 1))], b"{")
+        want = (413, "payload_too_large")
+    status, header_id, doc = got
+    assert (status, doc["error"]["code"]) == want, got
+    assert re.fullmatch(r"[0-9a-f]{32}", header_id or ""), got
+    assert doc["error"]["request_id"] == header_id, got
