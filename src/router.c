@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "errors.h"
+#include "query.h"
 #include "response.h"
 #include "uuid.h"
 
@@ -165,6 +166,20 @@ static int authenticate_or_reply(struct req *r, const struct route *rt)
     return 0;
 }
 
+/* A route that reads no query still refuses one, so a misspelt filter or
+ * a parameter meant for another route is never silently ignored. */
+static int no_query_or_reply(struct req *r, const struct route *rt)
+{
+    static const char *const none[] = {NULL};
+    struct query q;
+    if (rt->query == QUERY_OWN || !r->query || !r->query[0])
+        return 0;
+    if (query_parse_or_reply(r, none, &q) < 0)
+        return -1;
+    query_free(&q);
+    return 0;
+}
+
 void router_dispatch(const struct route *table, size_t n, struct req *r)
 {
     const struct route *rt = NULL;
@@ -181,7 +196,7 @@ void router_dispatch(const struct route *table, size_t n, struct req *r)
         r->route = rt;
         break;
     }
-    if (authenticate_or_reply(r, rt) < 0 || body_or_reply(r, rt) < 0)
+    if (authenticate_or_reply(r, rt) < 0 || body_or_reply(r, rt) < 0 || no_query_or_reply(r, rt) < 0)
         return;
     /* Every authenticated handler runs in the caller's transaction, so row
      * level security applies to all it does. The handler commits what it

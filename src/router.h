@@ -1,5 +1,6 @@
 /* The router: the route table is data ({method, pattern, handler, auth}); the
- * dispatcher answers 404, 405 (with Allow), 401, 403, 413 and 415 before
+ * dispatcher answers 404, 405 (with Allow), 401, 403, 413, 415 and 422
+ * (a query parameter on a route that takes none) before
  * any handler runs, so a handler only sees requests it can serve. */
 #ifndef AGORA_ROUTER_H
 #define AGORA_ROUTER_H
@@ -23,12 +24,18 @@ enum body_need {
     BODY_JSON_OPT,  /* application/json when a body is present */
 };
 
+enum query_need {
+    QUERY_NONE,     /* any query parameter answers 422 naming it */
+    QUERY_OWN,      /* the handler parses its own (query.h whitelist) */
+};
+
 struct route {
     const char *method;
     const char *pattern;   /* literal segments and {id}, which matches a UUID */
     handler_fn handler;
     enum auth_need auth;
     enum body_need body;
+    enum query_need query;
 };
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

@@ -130,22 +130,9 @@ done:
     query_free(&q);
 }
 
-/* The routes below take no parameters but their path's id; any query
- * parameter is refused like elsewhere. */
-static int no_params_or_reply(struct req *r)
-{
-    static const char *const none[] = {NULL};
-    struct query q;
-    if (query_parse_or_reply(r, none, &q) < 0)
-        return -1;
-    query_free(&q);
-    return 0;
-}
-
+/* The router has refused any query parameter (QUERY_NONE). */
 void handle_execution_get(struct req *r)
 {
-    if (no_params_or_reply(r) < 0)
-        return;
     enum db_status st = execution_get(r, r->params[0]);
     if (st != DB_OK)
         db_reply_error(r, st);
@@ -153,8 +140,6 @@ void handle_execution_get(struct req *r)
 
 void handle_execution_timeline(struct req *r)
 {
-    if (no_params_or_reply(r) < 0)
-        return;
     enum db_status st = execution_timeline(r, r->params[0]);
     if (st != DB_OK)
         db_reply_error(r, st);

@@ -46,12 +46,15 @@ def parse_routes():
     """(METHOD, path, auth, body) for each line of the route table."""
     with open(ROUTES_FILE, encoding="utf-8") as f:
         text = f.read()
-    rows = re.findall(r'\{\s*"([A-Z]+)",\s*"(/[^"]*)",\s*\w+,\s*(AUTH_\w+),\s*(BODY_\w+)\s*\}', text)
+    rows = re.findall(r'\{\s*"([A-Z]+)",\s*"(/[^"]*)",\s*\w+,\s*(AUTH_\w+),\s*(BODY_\w+),\s*(QUERY_\w+)\s*\}',
+                      text)
     assert rows, "no route found in src/routes.c: has the table's shape changed?"
     return rows
 
 
-ROUTES = parse_routes()
+ROUTES = [row[:4] for row in parse_routes()]
+# (METHOD, path) -> the route table's QUERY_* column
+ROUTE_QUERY = {(m, p): q for m, p, _, _, q in parse_routes()}
 
 
 def operations():
@@ -395,15 +398,22 @@ def test_bad_bodies_answer_400_415_and_422(stack, world, method, path, op):
 
 
 @pytest.mark.parametrize("method,path,op", REAL_OPS, ids=REAL_IDS)
+def test_query_parameters_are_documented_exactly_where_the_route_takes_them(method, path, op):
+    params = op.get("parameters", []) + DOC["paths"][path].get("parameters", [])
+    documented = any(deref(p).get("in") == "query" for p in params)
+    assert documented == (ROUTE_QUERY[(method, path)] == "QUERY_OWN"), (method, path)
+
+
+@pytest.mark.parametrize("method,path,op", REAL_OPS, ids=REAL_IDS)
 def test_an_unknown_query_parameter_answers_as_documented(stack, world, method, path, op):
-    """Routes that read their query refuse unknown parameters with 422 naming
-    them; either way, the answer is one the document gives."""
+    """Every route refuses a query parameter it does not take with 422 naming
+    it (README), and the answer is one the document gives."""
     url, headers, body = first_example(world, path, op)
     url += ("&" if "?" in url else "?") + "bogus=1"
     r = send(stack, method, url, token=world.token, body=body, headers=headers)
     err = check_answer(method, path, op, r)
-    if r.status == 422:
-        assert err["error"]["path"] == "bogus"
+    assert r.status == 422, (method, path, r.status)
+    assert err["error"]["path"] == "bogus"
 
 
 @pytest.mark.parametrize("path", list(DOC["paths"]))

@@ -56,6 +56,7 @@ HANDLER(h_put)
 HANDLER(h_delete)
 HANDLER(h_part)
 HANDLER(h_private)
+HANDLER(h_search)
 
 static void h_silent(struct req *r)
 {
@@ -63,15 +64,16 @@ static void h_silent(struct req *r)
 }
 
 static const struct route table[] = {
-    {"GET", "/api/things", h_list, AUTH_NONE, BODY_NONE},
-    {"POST", "/api/things", h_create, AUTH_NONE, BODY_JSON},
-    {"GET", "/api/things/{id}", h_get, AUTH_NONE, BODY_NONE},
-    {"PUT", "/api/things/{id}", h_put, AUTH_NONE, BODY_JSON_OPT},
-    {"DELETE", "/api/things/{id}", h_delete, AUTH_NONE, BODY_NONE},
-    {"GET", "/api/things/{id}/parts/{id}", h_part, AUTH_NONE, BODY_NONE},
-    {"GET", "/api/silent", h_silent, AUTH_NONE, BODY_NONE},
-    {"GET", "/api/private", h_private, AUTH_ANY, BODY_NONE},
-    {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON},
+    {"GET", "/api/things", h_list, AUTH_NONE, BODY_NONE, QUERY_NONE},
+    {"POST", "/api/things", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE},
+    {"GET", "/api/things/{id}", h_get, AUTH_NONE, BODY_NONE, QUERY_NONE},
+    {"PUT", "/api/things/{id}", h_put, AUTH_NONE, BODY_JSON_OPT, QUERY_NONE},
+    {"DELETE", "/api/things/{id}", h_delete, AUTH_NONE, BODY_NONE, QUERY_NONE},
+    {"GET", "/api/things/{id}/parts/{id}", h_part, AUTH_NONE, BODY_NONE, QUERY_NONE},
+    {"GET", "/api/silent", h_silent, AUTH_NONE, BODY_NONE, QUERY_NONE},
+    {"GET", "/api/private", h_private, AUTH_ANY, BODY_NONE, QUERY_NONE},
+    {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON, QUERY_NONE},
+    {"GET", "/api/search", h_search, AUTH_NONE, BODY_NONE, QUERY_OWN},
 };
 #define TABLE_LEN (sizeof table / sizeof table[0])
 
@@ -679,5 +681,40 @@ Test(router, the_real_table_answers_405_and_404_like_the_test_table)
     capture_init(&c, "GET", "/api/health/");
     router_dispatch(agora_routes, agora_routes_count, &c.req);
     assert_error(&c, 404, "not_found");
+    capture_fini(&c);
+}
+
+/* ---- query parameters ---------------------------------------------------- */
+
+Test(router, a_route_without_query_parameters_refuses_one_naming_it)
+{
+    struct capture c;
+    capture_init(&c, "GET", "/api/things");
+    c.req.query = "limit=5";
+    dispatch(&c);
+    assert_error_path(&c, 422, "validation_failed", "limit");
+    assert_handler_not_run(&c);
+    capture_fini(&c);
+}
+
+Test(router, an_empty_query_is_no_parameter)
+{
+    struct capture c;
+    capture_init(&c, "GET", "/api/things");
+    c.req.query = "";
+    dispatch(&c);
+    assert_status(&c, 200);
+    assert_handler_ran(&c, "h_list");
+    capture_fini(&c);
+}
+
+Test(router, a_route_that_parses_its_own_query_gets_it)
+{
+    struct capture c;
+    capture_init(&c, "GET", "/api/search");
+    c.req.query = "anything=1&else=2";
+    dispatch(&c);
+    assert_status(&c, 200);
+    assert_handler_ran(&c, "h_search");
     capture_fini(&c);
 }
