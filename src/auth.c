@@ -357,6 +357,36 @@ static int reject_api_key(struct req *r, const char *why, const char *key_id)
     return reply_unauthorized(r, "invalid API key");
 }
 
+/* Seconds between two updates of one key's last_used_at by one worker;
+ * agora.api_key_touch() itself writes at most once a minute per key. */
+#define TOUCH_INTERVAL_S 60
+
+/* Records that the key was used (api_keys.last_used_at), outside the
+ * request's transaction so a failed request counts too, and at most once
+ * a minute per key and worker, so a busy key costs one round trip a
+ * minute, not one per request. A failure is logged and otherwise ignored:
+ * it must not fail the request. */
+static void touch_api_key(struct db *db, const char *key_id)
+{
+    time_t now = time(NULL);
+    size_t slot = 0;
+    for (size_t i = 0; i < DB_TOUCHED_KEYS; i++) {
+        if (strcmp(db->touched[i].key_id, key_id) == 0) {
+            if (now - db->touched[i].at < TOUCH_INTERVAL_S && now >= db->touched[i].at)
+                return;
+            slot = i;
+            break;
+        }
+        if (db->touched[i].at < db->touched[slot].at)
+            slot = i;  /* the oldest entry makes room */
+    }
+    const char *params[1] = {key_id};
+    if (db_exec(db, "SELECT agora.api_key_touch($1)", 1, params, NULL) != DB_OK)
+        return;
+    snprintf(db->touched[slot].key_id, sizeof db->touched[slot].key_id, "%s", key_id);
+    db->touched[slot].at = now;
+}
+
 /* Looks the key up (outside any transaction: api_key_lookup is a SECURITY
  * DEFINER function because the caller's identity is not known yet) and
  * fills r->who. 0, or -1 after replying. */
@@ -429,6 +459,7 @@ static int identify_api_key(struct req *r, const char *tok, size_t len)
     uuid_lower(parts.id, r->who.key_id);
     uuid_lower(project, r->who.project_id);
     uuid_lower(org, r->who.org_id);
+    touch_api_key(r->db, r->who.key_id);
     rc = 0;
 
 out:

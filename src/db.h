@@ -11,6 +11,7 @@
 
 #include "request.h"
 #include "stmt_cache.h"
+#include "uuid.h"
 
 struct config;
 
@@ -25,6 +26,9 @@ enum db_status {
     DB_ERROR,        /* anything else: 500, details logged, not shown */
 };
 
+/* How many API keys a worker remembers having marked used. */
+#define DB_TOUCHED_KEYS 16
+
 struct db {
     PGconn *conn;      /* owned; NULL until the first successful connect */
     const struct config *cfg;
@@ -32,6 +36,11 @@ struct db {
     struct stmt_cache stmts;   /* what conn has prepared (db_exec) */
     bool stmts_stale;          /* the server lost or refused one: reconnect */
     struct timespec last_ok;   /* CLOCK_MONOTONIC of the last statement that worked */
+    /* API keys whose last_used_at this worker updated lately (auth.c). */
+    struct {
+        char key_id[UUID_STR_LEN + 1];
+        time_t at;
+    } touched[DB_TOUCHED_KEYS];
 };
 
 /* Remembers cfg and tries to connect once; failure is not fatal (the next

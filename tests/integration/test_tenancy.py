@@ -235,3 +235,31 @@ def test_routing_errors_are_json(stack):
     assert (r.status, r.json()["error"].get("path")) == (422, "organization_id")
     r = stack.request("GET", "/api/projects?colour=red", token=tok)
     assert (r.status, r.json()["error"].get("path")) == (422, "colour")
+
+
+def test_an_api_key_records_when_it_was_last_used(stack):
+    import datetime
+    tok = stack.token(stack.new_user())
+    org = make_org(stack, tok)
+    proj = make_project(stack, tok, org["id"])
+    key = stack.request("POST", f"/api/projects/{proj['id']}/api-keys", token=tok).json()
+
+    def last_used():
+        r = stack.request("GET", f"/api/projects/{proj['id']}/api-keys", token=tok)
+        assert r.status == 200, r.body
+        (item,) = [k for k in r.json()["items"] if k["id"] == key["id"]]
+        return item["last_used_at"]
+
+    assert last_used() is None
+    before = datetime.datetime.now(datetime.timezone.utc)
+    # Even a request that fails after authentication counts as a use.
+    assert stack.request("GET", "/api/executions?status=nope", token=key["key"]).status == 422
+    used = last_used()
+    assert used is not None
+    at = datetime.datetime.fromisoformat(used.replace("Z", "+00:00"))
+    assert before - datetime.timedelta(seconds=5) <= at <= datetime.datetime.now(datetime.timezone.utc)
+    # A wrong secret for the same key id is no use of the key.
+    stack.psql_admin(f"UPDATE agora.api_keys SET last_used_at = NULL WHERE id = '{key['id']}'")
+    forged = key["key"][:-1] + ("0" if key["key"][-1] != "0" else "1")
+    assert stack.request("GET", "/api/projects", token=forged).status == 401
+    assert last_used() is None
