@@ -12,7 +12,9 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 #include "migrate.h"
+#include "routes.h"
 #include "tenancy.h"
 #include "token.h"
 #include "uuid.h"
@@ -31,6 +33,9 @@ static int usage(FILE *f)
           "  create-project --org UUID --name NAME --as UUID\n"
           "  create-api-key --project UUID --as UUID [--name NAME]\n"
           "  demo --user UUID                          create (once) the demo organization, project, workflow\n"
+          "  metrics [--file FILE]                     print this host's worker metrics, Prometheus text\n"
+          "                                            (AGORA_METRICS_FILE; e.g. for node_exporter's textfile\n"
+          "                                            collector when workers run on several hosts)\n"
           "Tenancy commands connect with AGORA_DATABASE_URL and print JSON. Each *_DATABASE_URL\n"
           "and AGORA_JWT_SECRET may instead be read from the file its *_FILE variable names.\n",
           f);
@@ -38,7 +43,7 @@ static int usage(FILE *f)
 }
 
 struct opts {
-    const char *dir, *user, *aud, *iss, *key_file, *name, *owner, *org, *project, *as;
+    const char *dir, *user, *aud, *iss, *key_file, *name, *owner, *org, *project, *as, *file;
     long long ttl;
 };
 
@@ -51,6 +56,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"name", required_argument, NULL, 'n'},    {"owner", required_argument, NULL, 'o'},
         {"org", required_argument, NULL, 'g'},     {"project", required_argument, NULL, 'p'},
         {"as", required_argument, NULL, 's'},      {"help", no_argument, NULL, 'h'},
+        {"file", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -69,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'g': o->org = optarg; break;
         case 'p': o->project = optarg; break;
         case 's': o->as = optarg; break;
+        case 'f': o->file = optarg; break;
         case 't': {
             char *end;
             o->ttl = strtoll(optarg, &end, 10);
@@ -145,6 +152,30 @@ static int cmd_migrate(const struct opts *o)
         return 1;
     fprintf(stderr, "agora-admin: %d migration(s) applied\n", n);
     return 0;
+}
+
+/* The metrics of this host's workers, as GET /api/metrics would answer
+ * them from here: read-only, the workers' file is left as it is. */
+static int cmd_metrics(const struct opts *o)
+{
+    const char *path = o->file ? o->file : getenv("AGORA_METRICS_FILE");
+    char err[512];
+    if (!path || !*path) {
+        fprintf(stderr, "agora-admin: name the metrics file with --file or AGORA_METRICS_FILE\n");
+        return 2;
+    }
+    struct metrics_block *m = metrics_block_read(path, agora_routes, agora_routes_count, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "agora-admin: %s\n", err);
+        return 1;
+    }
+    struct buf out;
+    buf_init(&out);
+    metrics_render(m, agora_routes, agora_routes_count, &out);
+    metrics_block_close(m);
+    int rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
+    buf_free(&out);
+    return rc;
 }
 
 static int read_file(const char *path, unsigned char **out, size_t *len)
@@ -432,6 +463,8 @@ int main(int argc, char **argv)
         return cmd_create_project(&o);
     if (strcmp(cmd, "create-api-key") == 0)
         return cmd_create_api_key(&o);
+    if (strcmp(cmd, "metrics") == 0)
+        return cmd_metrics(&o);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(&o);
     fprintf(stderr, "agora-admin: unknown command %s\n", cmd);

@@ -154,7 +154,7 @@ static int32_t live_holder_in_other_layout(int fd, const struct metrics_header *
 }
 
 static enum check check_file(int fd, off_t size, uint64_t layout, size_t nroutes, const char *path,
-                             char *err, size_t errlen)
+                             bool reader, char *err, size_t errlen)
 {
     struct metrics_header h;
     if (size == 0)
@@ -184,7 +184,9 @@ static enum check check_file(int fd, off_t size, uint64_t layout, size_t nroutes
                  path, h.version, holder);
         return FILE_REFUSED;
     }
-    fprintf(stderr, "agora-worker: metrics: %s had another layout and no live user: starting it afresh\n", path);
+    if (!reader)
+        fprintf(stderr, "agora-worker: metrics: %s had another layout and no live user: starting it afresh\n",
+                path);
     return FILE_FRESH;
 }
 
@@ -238,7 +240,7 @@ struct metrics_block *metrics_block_open(const char *path, const struct route *r
         snprintf(err, errlen, "%s is not a regular file", path);
         goto fail;
     }
-    enum check c = check_file(fd, st.st_size, layout, nroutes, path, err, errlen);
+    enum check c = check_file(fd, st.st_size, layout, nroutes, path, false, err, errlen);
     if (c == FILE_REFUSED)
         goto fail;
     /* Starting afresh: size 0 then full size, so every byte reads zero. */
@@ -285,14 +287,54 @@ fail:
     return NULL;
 }
 
+struct metrics_block *metrics_block_read(const char *path, const struct route *routes, size_t nroutes,
+                                         char *err, size_t errlen)
+{
+    struct stat st;
+    err[0] = '\0';
+    void *map = MAP_FAILED;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
+        goto fail;
+    }
+    if (nroutes > METRICS_UNMATCHED ||
+        check_file(fd, st.st_size, layout_hash(routes, nroutes), nroutes, path, true, err, errlen) != FILE_OURS) {
+        if (!err[0])
+            snprintf(err, errlen, "%s holds no metrics of this version of the workers", path);
+        goto fail;
+    }
+    map = mmap(NULL, METRICS_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    close(fd);
+    struct metrics_block *m = xcalloc(1, sizeof *m);
+    m->map = map;
+    m->hdr = map;
+    m->slots = (struct metrics_slot *)(m->map + METRICS_HEADER_SIZE);
+    m->nroutes = nroutes;
+    return m; /* m->mine stays NULL: a reader holds no slot */
+fail:
+    close(fd);
+    return NULL;
+}
+
 void metrics_block_close(struct metrics_block *m)
 {
     if (!m)
         return;
     if (installed == m)
         installed = NULL;
-    __atomic_store_n(&m->mine->in_flight, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&m->mine->pid, 0, __ATOMIC_RELEASE);
+    if (m->mine) {
+        __atomic_store_n(&m->mine->in_flight, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->mine->pid, 0, __ATOMIC_RELEASE);
+    }
     munmap(m->map, METRICS_FILE_SIZE);
     free(m);
 }

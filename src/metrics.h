@@ -47,6 +47,12 @@ struct metrics_block;
  * reason in err. */
 struct metrics_block *metrics_block_open(const char *path, const struct route *routes, size_t nroutes,
                                          char *err, size_t errlen);
+/* Maps an existing metrics file of this route table read-only, holding no
+ * slot, for rendering only (agora-admin metrics). NULL with a reason in err
+ * when it is missing, not ours or of another layout. The file is never
+ * changed. */
+struct metrics_block *metrics_block_read(const char *path, const struct route *routes, size_t nroutes,
+                                         char *err, size_t errlen);
 /* Gives the slot back (its counts stay in the file) and unmaps. NULL is a
  * no-op. */
 void metrics_block_close(struct metrics_block *m);

@@ -319,3 +319,28 @@ def test_metrics_answer_503_when_the_block_cannot_be_set_up(stack):
         assert r.returncode == 0, r.stdout + r.stderr
         assert stack.wait_healthy().status == 200
     assert stack.request("GET", "/api/metrics").status == 200
+
+
+def test_agora_admin_prints_the_same_metrics_read_only(stack):
+    """`agora-admin metrics` (for hosts scraped without nginx, e.g. through
+    node_exporter's textfile collector) renders the workers' file as the
+    route does, and leaves it unchanged."""
+    path = stack.env["AGORA_METRICS_FILE"]
+    before = open(path, "rb").read()
+    out = stack.admin("metrics", check=True).stdout
+    out = out.decode() if isinstance(out, bytes) else out
+    assert open(path, "rb").read() == before, "agora-admin changed the metrics file"
+    samples, _ = parse_strict(out)
+    # The scrape counts itself once it is answered, so compare without the
+    # metrics route and the in-flight gauge (the scrape is in flight).
+    ours = {(n, tuple(sorted(l))): v for (n, l), v in samples.items()}
+    theirs = scrape(stack)
+
+    def comparable(d):
+        return {k: v for k, v in d.items() if ("route", "/api/metrics") not in k[1]
+                and k[0] != "agora_http_requests_in_flight"}
+
+    assert comparable(ours) == comparable(theirs)
+    bad = stack.admin("metrics", "--file", os.path.join(stack.var, "env"))
+    assert bad.returncode == 1 and "not an Agora metrics file" in (
+        bad.stderr.decode() if isinstance(bad.stderr, bytes) else bad.stderr)
