@@ -1,8 +1,10 @@
 /* Unit tests for ingest_validate.c. A valid payload (the contract's, every
- * field filled) is altered one field at a time: each alteration must be
- * refused with -1 and the exact path of the field, or, for the acceptable
- * ones, still pass. Then the summary it fills, which bad field comes
- * first, the limits (max_items, max_string_bytes, depth) and buffer
+ * field filled) is altered one field at a time (with json-c, then written
+ * back to text, which is what the validator reads): each alteration must be
+ * refused as INGEST_INVALID with the exact path of the field, or, for the
+ * acceptable ones, still pass. Then the summary it fills (session_id and
+ * started_at included), which bad field comes first, repeated keys, syntax
+ * before schema, the limits (max_items, max_string_bytes, depth) and buffer
  * sizes. Limits are kept small (16-byte strings, 3 items) so the cases
  * stay short. */
 #include <criterion/criterion.h>
@@ -10,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "ingest_validate.h"
 
@@ -130,20 +134,33 @@ static void mutate(struct json_object *root, const char *target, const char *val
 }
 
 struct result {
-    int rc;
+    int rc;                      /* 0 valid, -1 not */
+    enum ingest_verdict verdict;
     char path[128];
     char msg[256];
     struct ingest_summary sum;
+    char session_id[64];         /* ingest_session_id() of a valid body */
 };
 
-static struct result run_cfg(const struct config *cfg, struct json_object *payload)
+static struct result run_text_cfg(const struct config *cfg, const char *text, size_t len)
 {
     struct result r;
     memset(&r, 0, sizeof r);
     strcpy(r.path, "(untouched)");
     strcpy(r.msg, "(untouched)");
-    r.rc = ingest_validate(cfg, payload, &r.sum, r.path, sizeof r.path, r.msg, sizeof r.msg);
+    r.verdict = ingest_validate(cfg, text, len, &r.sum, r.path, sizeof r.path, r.msg, sizeof r.msg);
+    r.rc = r.verdict == INGEST_VALID ? 0 : -1;
+    if (r.verdict == INGEST_VALID && r.sum.session_id_len < sizeof r.session_id)
+        ingest_session_id(text, &r.sum, r.session_id);
     return r;
+}
+
+/* Writes payload as JSON text (null for NULL), then validates the text. */
+static struct result run_cfg(const struct config *cfg, struct json_object *payload)
+{
+    const char *text = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
+    cr_assert_not_null(text);
+    return run_text_cfg(cfg, text, strlen(text));
 }
 
 static struct result run(struct json_object *payload)
@@ -154,15 +171,14 @@ static struct result run(struct json_object *payload)
 
 static struct result run_text(const char *text)
 {
-    struct json_object *o = parse(text);
-    struct result r = run(o);
-    json_object_put(o);
-    return r;
+    struct config cfg = small_cfg();
+    return run_text_cfg(&cfg, text, strlen(text));
 }
 
 static void assert_refused_at(const struct result *r, const char *path, const char *what)
 {
     cr_assert_eq(r->rc, -1, "%s: should be refused (path \"%s\")", what, path);
+    cr_assert_eq(r->verdict, INGEST_INVALID, "%s: should be a 422, not bad JSON (%s)", what, r->msg);
     cr_assert_str_eq(r->path, path, "%s: wrong path (message: %s)", what, r->msg);
     size_t n = strlen(path);
     cr_assert(strncmp(r->msg, path, n) == 0 && r->msg[n] == ' ' && r->msg[n + 1] != '\0',
@@ -726,7 +742,7 @@ ParameterizedTest(struct status_case *tc, ingest_validate, summary_status_is_sta
     cr_assert_eq(r.rc, 0);
     cr_assert_str_eq(r.sum.status, tc->status);
     cr_assert_eq(r.sum.terminal, tc->terminal, "%s", tc->status);
-    /* Static: still readable after the tree is gone. */
+    /* Static: still readable after the text is gone. */
     json_object_put(o);
     cr_assert_str_eq(r.sum.status, tc->status);
 }
@@ -836,7 +852,7 @@ Test(ingest_validate, a_hundred_thousand_items_pass_under_the_default_limit)
     json_object_put(o);
 }
 
-Test(ingest_validate, a_blob_nested_beyond_the_depth_limit_is_refused)
+Test(ingest_validate, a_blob_nested_beyond_the_depth_limit_is_bad_json)
 {
     struct config cfg = small_cfg();
     struct json_object *o = parse(full_payload);
@@ -849,7 +865,9 @@ Test(ingest_validate, a_blob_nested_beyond_the_depth_limit_is_refused)
     json_object_object_add(json_object_array_get_idx(json_object_object_get(o, "telemetry_events"), 0), "data",
                            deep);
     struct result r = run_cfg(&cfg, o);
-    assert_refused_at(&r, "telemetry_events[0].data", "200 levels");
+    cr_assert_eq(r.verdict, INGEST_BAD_JSON, "200 levels: %s", r.msg);
+    cr_assert_str_eq(r.msg, "malformed JSON: JSON nested too deeply");
+    cr_assert_str_eq(r.path, "");
     json_object_put(o);
 }
 
@@ -860,9 +878,10 @@ Test(ingest_validate, path_and_message_are_cut_to_their_buffers)
     mutate(o, "telemetry_events[0].timestamp", "\"bad\"");
     struct ingest_summary sum;
     char path[9], msg[12];
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     memset(path, 'X', sizeof path);
     memset(msg, 'X', sizeof msg);
-    cr_assert_eq(ingest_validate(&cfg, o, &sum, path, 8, msg, 11), -1);
+    cr_assert_eq(ingest_validate(&cfg, text, strlen(text), &sum, path, 8, msg, 11), INGEST_INVALID);
     cr_assert_str_eq(path, "telemet");
     cr_assert_eq(path[8], 'X');
     cr_assert_eq(strlen(msg), 10);

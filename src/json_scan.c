@@ -1,0 +1,679 @@
+/* The one-pass JSON scanner (json_scan.h): lexing, json-c's grammar and
+ * depth rule, a value skipper that checks blobs, and json-c's readings of
+ * numbers and strings, all on the text in place.
+ *
+ * Speed matters here: an ingest body is mostly string bytes inside blobs.
+ * Strings are scanned eight bytes at a time for the only bytes that need a
+ * look (quote, backslash, control characters, non-ASCII), so ASCII runs
+ * cost a few instructions per word; non-ASCII goes through utf8_seq_len. */
+#include "json_scan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+const char JSON_WHY_NUL_KEY[] = "object keys must not contain NUL (\\u0000)";
+
+static const char WHY_END[] = "unexpected end of data";
+static const char WHY_CHAR[] = "unexpected character";
+static const char WHY_DEPTH[] = "JSON nested too deeply";
+
+/* ---- lexing (the rules of the former pre-check, reasons included) ----- */
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && is_ws(*p))
+        p++;
+    return p;
+}
+
+/* The value of the 4 hex digits at p, or -1. */
+static long hex4(const char *p, const char *end)
+{
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = end - p > k ? hex_digit_value(p[k]) : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+/* A mask whose lowest set bit marks the first of the 8 bytes in x that is
+ * a quote, a backslash, below 0x20 or above 0x7f (higher bits may be
+ * spurious: only the lowest is used). */
+static inline uint64_t string_stops(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x) | x) & HIGHS;
+}
+#define FAST_STRINGS 1
+#endif
+
+/* Lexes the string whose opening quote is at p. 0: *next is after it;
+ * 1: the text ends inside it (json-c's to report); -1: a lexical problem
+ * in *why. */
+static int lex_string(const char *p, const char *end, struct jstr *out, const char **next, const char **why)
+{
+    const char *start = ++p;
+    bool escaped = false, has_nul = false;
+    for (;;) {
+#ifdef FAST_STRINGS
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t m = string_stops(x);
+            if (m) {
+                p += __builtin_ctzll(m) >> 3;
+                break;
+            }
+            p += 8;
+        }
+#endif
+        if (p >= end)
+            return 1;
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"')
+            break;
+        if (ch == '\\') {
+            if (end - p < 2)
+                return 1;
+            char e = p[1];
+            escaped = true;
+            if (e == 'u') {
+                long cp = hex4(p + 2, end);
+                if (cp < 0) {
+                    *why = "invalid \\u escape in a string";
+                    return -1;
+                }
+                p += 6;
+                /* PostgreSQL refuses what is not a character. */
+                if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    *why = "unpaired UTF-16 surrogate in a \\u escape";
+                    return -1;
+                }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    long lo = end - p > 1 && p[0] == '\\' && p[1] == 'u' ? hex4(p + 2, end) : -1;
+                    if (lo < 0xDC00 || lo > 0xDFFF) {
+                        *why = "unpaired UTF-16 surrogate in a \\u escape";
+                        return -1;
+                    }
+                    p += 6;
+                }
+                if (cp == 0)
+                    has_nul = true;
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+                       e == 't') {
+                p += 2;
+            } else {
+                *why = "invalid escape in a string";
+                return -1;
+            }
+        } else if (ch < 0x20) {
+            *why = "control character in a string (escape it)";
+            return -1;
+        } else if (ch >= 0x80) {
+            size_t n = utf8_seq_len((const unsigned char *)p, (size_t)(end - p));
+            if (n == 0) {
+                *why = "invalid UTF-8";
+                return -1;
+            }
+            p += n;
+        } else {
+            p++;
+        }
+    }
+    out->raw = start;
+    out->len = (size_t)(p - start);
+    out->escaped = escaped;
+    out->has_nul = has_nul;
+    *next = p + 1;
+    /* json-c cut object keys at a NUL, so a validator could never see it
+     * there: refused on the text, wherever the string stands. */
+    if (has_nul) {
+        const char *q = skip_ws(*next, end);
+        if (q < end && *q == ':') {
+            *why = JSON_WHY_NUL_KEY;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?, not followed by
+ * what would continue a word or a number. */
+static int lex_number(const char *p, const char *end, struct jnum *out, const char **next, const char **why)
+{
+    const char *start = p;
+    bool is_double = false;
+    if (*p == '-')
+        p++;
+    if (p < end && *p == '0') {
+        p++;
+    } else if (p < end && is_digit(*p)) {
+        while (p < end && is_digit(*p))
+            p++;
+    } else {
+        goto malformed;
+    }
+    if (p < end && *p == '.') {
+        is_double = true;
+        if (++p >= end || !is_digit(*p))
+            goto malformed;
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        is_double = true;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !is_digit(*p))
+            goto malformed;
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    if (p < end && (is_alpha(*p) || is_digit(*p) || *p == '.' || *p == '+' || *p == '-'))
+        goto malformed;
+    out->raw = start;
+    out->len = (size_t)(p - start);
+    out->is_double = is_double;
+    *next = p;
+    return 0;
+malformed:
+    *why = "malformed number";
+    return -1;
+}
+
+/* A run of letters: true, false or null. */
+static int lex_word(const char *p, const char *end, const char **next, const char **why)
+{
+    const char *start = p;
+    while (p < end && is_alpha(*p))
+        p++;
+    size_t n = (size_t)(p - start);
+    if ((n == 4 && (memcmp(start, "true", 4) == 0 || memcmp(start, "null", 4) == 0)) ||
+        (n == 5 && memcmp(start, "false", 5) == 0)) {
+        *next = p;
+        return 0;
+    }
+    *why = "unexpected word (only true, false and null are literals)";
+    return -1;
+}
+
+/* The first lexical problem from p on, token by token, or NULL. */
+static const char *lex_rest(const char *p, const char *end)
+{
+    const char *why = NULL;
+    while (p < end) {
+        char c = *p;
+        if (is_ws(c) || c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':') {
+            p++;
+        } else if (c == '"') {
+            struct jstr s;
+            int rc = lex_string(p, end, &s, &p, &why);
+            if (rc != 0)
+                return rc < 0 ? why : NULL; /* unterminated: json-c's to report */
+        } else if (c == '-' || is_digit(c)) {
+            struct jnum n;
+            if (lex_number(p, end, &n, &p, &why) < 0)
+                return why;
+        } else if (is_alpha(c)) {
+            if (lex_word(p, end, &p, &why) < 0)
+                return why;
+        } else if ((unsigned char)c >= 0x80) {
+            return utf8_seq_len((const unsigned char *)p, (size_t)(end - p)) ? WHY_CHAR : "invalid UTF-8";
+        } else {
+            return WHY_CHAR;
+        }
+    }
+    return NULL;
+}
+
+const char *js_lex_problem(const char *text, size_t len)
+{
+    return lex_rest(text, text + len);
+}
+
+/* ---- the scanner ------------------------------------------------------- */
+
+static int stop_lexical(struct jscan *s, const char *why)
+{
+    s->stop = JS_LEXICAL;
+    s->why = why;
+    return -1;
+}
+
+static int stop_syntax(struct jscan *s, const char *why)
+{
+    s->stop = JS_SYNTAX;
+    s->why = why;
+    return -1;
+}
+
+void js_init(struct jscan *s, const char *text, size_t len, int max_depth)
+{
+    s->p = text;
+    s->end = text + len;
+    s->max_depth = max_depth;
+    s->stop = JS_RUNNING;
+    s->why = NULL;
+}
+
+enum jtype js_peek(struct jscan *s)
+{
+    s->p = skip_ws(s->p, s->end);
+    if (s->p >= s->end)
+        return JT_NONE;
+    switch (*s->p) {
+    case '"':
+        return JT_STRING;
+    case '{':
+        return JT_OBJECT;
+    case '[':
+        return JT_ARRAY;
+    case 't':
+    case 'f':
+        return JT_BOOL;
+    case 'n':
+        return JT_NULL;
+    case '-':
+        return JT_NUMBER;
+    default:
+        return is_digit(*s->p) ? JT_NUMBER : JT_NONE;
+    }
+}
+
+int js_string(struct jscan *s, struct jstr *out)
+{
+    const char *why = NULL;
+    int rc = lex_string(s->p, s->end, out, &s->p, &why);
+    if (rc < 0)
+        return stop_lexical(s, why);
+    if (rc > 0) {
+        s->p = s->end;
+        return stop_syntax(s, WHY_END);
+    }
+    return 0;
+}
+
+int js_number(struct jscan *s, struct jnum *out)
+{
+    const char *why = NULL;
+    if (lex_number(s->p, s->end, out, &s->p, &why) < 0)
+        return stop_lexical(s, why);
+    return 0;
+}
+
+int js_literal(struct jscan *s)
+{
+    const char *why = NULL;
+    if (lex_word(s->p, s->end, &s->p, &why) < 0)
+        return stop_lexical(s, why);
+    return 0;
+}
+
+void js_enter(struct jscan *s, struct jcont *c, int level)
+{
+    c->level = level;
+    c->close = *s->p == '{' ? '}' : ']';
+    c->first = true;
+    s->p++;
+}
+
+/* json-c's order of checks and words for each, so a broken body gets the
+ * reason it got before. */
+int js_next(struct jscan *s, struct jcont *c, struct jstr *key)
+{
+    bool object = c->close == '}';
+    s->p = skip_ws(s->p, s->end);
+    if (s->p >= s->end)
+        return stop_syntax(s, WHY_END);
+    if (*s->p == c->close) {
+        s->p++;
+        return 0;
+    }
+    if (c->first) {
+        c->first = false;
+        if (object && *s->p != '"')
+            return stop_syntax(s, "quoted object property name expected");
+    } else {
+        if (*s->p != ',')
+            return stop_syntax(s, object ? "object value separator ',' expected"
+                                         : "array value separator ',' expected");
+        s->p = skip_ws(s->p + 1, s->end);
+        if (s->p >= s->end)
+            return stop_syntax(s, WHY_END);
+        if (object && *s->p != '"')
+            return stop_syntax(s, *s->p == '}' ? WHY_CHAR : "quoted object property name expected");
+    }
+    if (object) {
+        if (js_string(s, key) < 0)
+            return -1;
+        s->p = skip_ws(s->p, s->end);
+        if (s->p >= s->end)
+            return stop_syntax(s, WHY_END);
+        if (*s->p != ':')
+            return stop_syntax(s, "object property name separator ':' expected");
+        s->p = skip_ws(s->p + 1, s->end);
+        if (s->p >= s->end)
+            return stop_syntax(s, WHY_END);
+    }
+    if (c->level >= s->max_depth)
+        return stop_syntax(s, WHY_DEPTH);
+    return 1;
+}
+
+int js_skip(struct jscan *s, int level, enum jblob *blob)
+{
+    switch (js_peek(s)) {
+    case JT_STRING: {
+        struct jstr str;
+        if (js_string(s, &str) < 0)
+            return -1;
+        if (blob && str.has_nul && *blob == JB_OK)
+            *blob = JB_NUL;
+        return 0;
+    }
+    case JT_NUMBER: {
+        struct jnum n;
+        if (js_number(s, &n) < 0)
+            return -1;
+        if (blob && n.is_double && *blob == JB_OK && !jnum_fits_double(&n))
+            *blob = JB_RANGE;
+        return 0;
+    }
+    case JT_NULL:
+    case JT_BOOL:
+        return js_literal(s);
+    case JT_ARRAY:
+    case JT_OBJECT: {
+        struct jcont c;
+        struct jstr key;
+        int rc;
+        js_enter(s, &c, level);
+        while ((rc = js_next(s, &c, &key)) > 0)
+            if (js_skip(s, level + 1, blob) < 0)
+                return -1;
+        return rc;
+    }
+    case JT_NONE:
+        break;
+    }
+    return stop_syntax(s, s->p < s->end ? WHY_CHAR : WHY_END);
+}
+
+int js_finish(struct jscan *s)
+{
+    s->p = skip_ws(s->p, s->end);
+    if (s->p < s->end)
+        return stop_syntax(s, WHY_CHAR);
+    return 0;
+}
+
+void js_settle(struct jscan *s)
+{
+    if (s->stop != JS_SYNTAX)
+        return;
+    const char *why = lex_rest(s->p, s->end);
+    if (why) {
+        s->stop = JS_LEXICAL;
+        s->why = why;
+    }
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+/* A number's decimal anatomy: value = 0.d1d2... x 10^e10, d1 the first
+ * non-zero digit (none: the literal is a zero). */
+struct anatomy {
+    bool negative;
+    const char *int_start, *int_end;   /* integer digits */
+    const char *frac_start, *frac_end; /* fraction digits (empty when none) */
+    bool zero;
+    int64_t e10;
+};
+
+#define EXP_CAP INT64_C(1000000000000)
+
+static void anatomy_of(const struct jnum *n, struct anatomy *a)
+{
+    const char *p = n->raw, *end = n->raw + n->len;
+    int64_t exp = 0;
+    a->negative = *p == '-';
+    if (a->negative)
+        p++;
+    a->int_start = p;
+    while (p < end && is_digit(*p))
+        p++;
+    a->int_end = p;
+    a->frac_start = a->frac_end = p;
+    if (p < end && *p == '.') {
+        a->frac_start = ++p;
+        while (p < end && is_digit(*p))
+            p++;
+        a->frac_end = p;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool neg = *++p == '-';
+        if (*p == '+' || *p == '-')
+            p++;
+        for (; p < end; p++)
+            if (exp < EXP_CAP)
+                exp = exp * 10 + (*p - '0');
+        if (neg)
+            exp = -exp;
+    }
+    a->zero = false;
+    for (const char *q = a->int_start; q < a->int_end; q++)
+        if (*q != '0') {
+            a->e10 = (int64_t)(a->int_end - q) + exp;
+            return;
+        }
+    for (const char *q = a->frac_start; q < a->frac_end; q++)
+        if (*q != '0') {
+            a->e10 = -(int64_t)(q - a->frac_start) + exp;
+            return;
+        }
+    a->zero = true;
+    a->e10 = 0;
+}
+
+/* Significant digits kept for strtod: more than the 767 a double's
+ * rounding can depend on; a trailing 1 stands for any non-zero digit cut
+ * off, so the rounding direction is kept and the result stays exact. */
+#define KEEP_DIGITS 780
+
+double jnum_double(const struct jnum *n)
+{
+    char buf[KEEP_DIGITS + 32];
+    if (n->len < 64) {
+        memcpy(buf, n->raw, n->len);
+        buf[n->len] = '\0';
+        return strtod(buf, NULL);
+    }
+    struct anatomy a;
+    anatomy_of(n, &a);
+    if (a.zero)
+        return a.negative ? -0.0 : 0.0;
+    size_t o = 0, kept = 0;
+    bool started = false, cut = false;
+    if (a.negative)
+        buf[o++] = '-';
+    buf[o++] = '0';
+    buf[o++] = '.';
+    const char *parts[2][2] = {{a.int_start, a.int_end}, {a.frac_start, a.frac_end}};
+    for (int k = 0; k < 2; k++) {
+        for (const char *q = parts[k][0]; q < parts[k][1]; q++) {
+            if (!started && *q == '0')
+                continue;
+            started = true;
+            if (kept < KEEP_DIGITS) {
+                buf[o++] = *q;
+                kept++;
+            } else if (*q != '0') {
+                cut = true;
+            }
+        }
+    }
+    if (cut)
+        buf[o++] = '1';
+    int64_t e = a.e10 > 99999 ? 99999 : a.e10 < -99999 ? -99999 : a.e10;
+    snprintf(buf + o, sizeof buf - o, "e%lld", (long long)e);
+    return strtod(buf, NULL);
+}
+
+bool jnum_fits_double(const struct jnum *n)
+{
+    if (!n->is_double)
+        return true; /* json-c clamps integers to 64 bits, all in range */
+    struct anatomy a;
+    anatomy_of(n, &a);
+    if (a.zero)
+        return true;
+    /* The value lies in [10^(e10-1), 10^e10). */
+    if (a.e10 >= -320 && a.e10 <= 308)
+        return true;
+    if (a.e10 > 309 || a.e10 < -324)
+        return false;
+    double d = jnum_double(n); /* near the edges: what strtod makes of it */
+    return isfinite(d) && d != 0.0;
+}
+
+int64_t jnum_int64(const struct jnum *n)
+{
+    const char *p = n->raw, *end = n->raw + n->len;
+    bool neg = *p == '-';
+    uint64_t v = 0;
+    bool over = false;
+    if (neg)
+        p++;
+    for (; p < end && is_digit(*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            over = true;
+            break;
+        }
+        v = v * 10 + d;
+    }
+    if (neg)
+        return over || v >= (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    return over || v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+void jstr_iter_init(struct jstr_iter *it, const struct jstr *s)
+{
+    it->p = s->raw;
+    it->end = s->raw + s->len;
+}
+
+static size_t utf8_encode(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+size_t jstr_iter_next(struct jstr_iter *it, uint32_t *cp, char utf8[4])
+{
+    if (it->p >= it->end)
+        return 0;
+    unsigned char c = (unsigned char)*it->p;
+    if (c != '\\') {
+        size_t n = c < 0x80 ? 1 : utf8_seq_len((const unsigned char *)it->p, (size_t)(it->end - it->p));
+        if (n == 0) /* not from the lexer: take the byte as it is */
+            n = 1;
+        memcpy(utf8, it->p, n);
+        *cp = n == 1 ? c : n == 2 ? c & 0x1Fu : n == 3 ? c & 0x0Fu : c & 0x07u;
+        for (size_t k = 1; k < n; k++)
+            *cp = (*cp << 6) | ((unsigned char)it->p[k] & 0x3Fu);
+        it->p += n;
+        return n;
+    }
+    char e = it->end - it->p > 1 ? it->p[1] : '\\';
+    long v = 0;
+    it->p += 2;
+    switch (e) {
+    case 'b': v = '\b'; break;
+    case 'f': v = '\f'; break;
+    case 'n': v = '\n'; break;
+    case 'r': v = '\r'; break;
+    case 't': v = '\t'; break;
+    case 'u':
+        v = hex4(it->p, it->end);
+        it->p += 4;
+        if (v >= 0xD800 && v <= 0xDBFF) {
+            long lo = hex4(it->p + 2, it->end);
+            it->p += 6;
+            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (v < 0) /* not from the lexer */
+            v = 0xFFFD;
+        break;
+    default: v = (unsigned char)e; break; /* " \ / */
+    }
+    if (it->p > it->end)
+        it->p = it->end;
+    *cp = (uint32_t)v;
+    return utf8_encode(*cp, utf8);
+}
+
+size_t jstr_unescape(const struct jstr *s, char *dst, size_t cap)
+{
+    if (!s->escaped) {
+        memcpy(dst, s->raw, s->len < cap ? s->len : cap);
+        return s->len;
+    }
+    struct jstr_iter it;
+    uint32_t cp;
+    char u[4];
+    size_t n, total = 0;
+    jstr_iter_init(&it, s);
+    while ((n = jstr_iter_next(&it, &cp, u)) > 0) {
+        for (size_t k = 0; k < n; k++, total++)
+            if (total < cap)
+                dst[total] = u[k];
+    }
+    return total;
+}
