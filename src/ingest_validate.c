@@ -775,8 +775,8 @@ enum ingest_verdict ingest_validate(const struct config *cfg, const char *text, 
         path[0] = '\0';
     if (msglen)
         msg[0] = '\0';
-    if (len > (size_t)INT32_MAX) {
-        snprintf(msg, msglen, "malformed JSON: %s", "body too large to parse");
+    if (len == 0 || len > (size_t)INT32_MAX) {
+        snprintf(msg, msglen, "malformed JSON: %s", len ? "body too large to parse" : "unexpected end of JSON");
         return INGEST_BAD_JSON;
     }
     js_init(&v.s, text, len, cfg->max_depth);

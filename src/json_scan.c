@@ -280,6 +280,7 @@ void js_init(struct jscan *s, const char *text, size_t len, int max_depth)
     s->max_depth = max_depth;
     s->stop = JS_RUNNING;
     s->why = NULL;
+    s->num_end = NULL;
 }
 
 enum jtype js_peek(struct jscan *s)
@@ -324,6 +325,7 @@ int js_number(struct jscan *s, struct jnum *out)
     const char *why = NULL;
     if (lex_number(s->p, s->end, out, &s->p, &why) < 0)
         return stop_lexical(s, why);
+    s->num_end = s->p;
     return 0;
 }
 
@@ -360,9 +362,13 @@ int js_next(struct jscan *s, struct jcont *c, struct jstr *key)
         if (object && *s->p != '"')
             return stop_syntax(s, "quoted object property name expected");
     } else {
-        if (*s->p != ',')
+        if (*s->p != ',') {
+            /* json-c ends a number only at whitespace , ] or }. */
+            if (s->p == s->num_end && *s->p && strchr("\"{[:", *s->p))
+                return stop_syntax(s, "number expected");
             return stop_syntax(s, object ? "object value separator ',' expected"
                                          : "array value separator ',' expected");
+        }
         s->p = skip_ws(s->p + 1, s->end);
         if (s->p >= s->end)
             return stop_syntax(s, WHY_END);

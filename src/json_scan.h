@@ -39,7 +39,9 @@ struct jscan {
     const char *end;
     int max_depth;
     enum js_stop stop;
-    const char *why; /* static text, when stopped */
+    const char *why;     /* static text, when stopped */
+    const char *num_end; /* just after the last number (json-c words a
+                            separator missing right there differently) */
 };
 
 /* A value's type, from its first byte. */
