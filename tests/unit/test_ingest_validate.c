@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "ingest_validate.h"
+#include "json_scan.h"
 
 #define W_ID "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 #define E_ID "3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d"
@@ -912,4 +913,178 @@ Test(ingest_validate, a_string_with_a_nul_in_the_middle_is_refused_even_when_its
     struct result r = run(o);
     assert_refused_at(&r, "session_id", "embedded NUL");
     json_object_put(o);
+}
+
+/* ---- the text itself ---------------------------------------------------- */
+
+#define HEAD "\"workflow_id\": \"" W_ID "\", \"session_id\": \"s\", \"status\": \"running\"," \
+             " \"started_at\": \"2024-11-26T12:00:00Z\""
+
+static void assert_bad_json(const struct result *r, const char *reason, const char *what)
+{
+    cr_assert_eq(r->verdict, INGEST_BAD_JSON, "%s: should be bad JSON (got %s: %s)", what, r->path, r->msg);
+    cr_assert_str_eq(r->path, "", "%s", what);
+    if (reason) {
+        char want[256];
+        snprintf(want, sizeof want, "malformed JSON: %s", reason);
+        cr_assert_str_eq(r->msg, want, "%s", what);
+    }
+}
+
+Test(ingest_validate, broken_json_is_bad_json_even_after_a_field_broke_the_schema)
+{
+    struct result r = run_text("{\"status\": \"bogus\", \"session_id\": 5");
+    assert_bad_json(&r, "unexpected end of data", "cut short");
+    r = run_text("{\"status\": \"bogus\", " HEAD "} x");
+    assert_bad_json(&r, "unexpected word (only true, false and null are literals)", "trailing word");
+    r = run_text("{\"status\": \"bogus\", " HEAD "} {}");
+    assert_bad_json(&r, "unexpected character", "a second value");
+    r = run_text("{\"status\": \"bogus\", " HEAD ", \"metadata\": {\"x\": \"\xff\"}}");
+    assert_bad_json(&r, "invalid UTF-8", "invalid UTF-8 after the bad field");
+    r = run_text("{" HEAD ", \"telemetry_events\": [{}, {}, {}, {}, 5,]}");
+    assert_bad_json(&r, "unexpected character", "too many items, then a trailing comma");
+    r = run_text("[1, 2,");
+    assert_bad_json(&r, "unexpected end of data", "a broken array is not \"not an object\"");
+    r = run_text("   ");
+    assert_bad_json(&r, "unexpected end of data", "only whitespace");
+    struct config cfg = small_cfg();
+    r = run_text_cfg(&cfg, "", 0);
+    assert_bad_json(&r, "unexpected end of JSON", "empty");
+    r = run_text("{" HEAD ", \"duration_ms\": 1\"x\"}");
+    assert_bad_json(&r, "number expected", "a number running into a string");
+}
+
+Test(ingest_validate, a_nul_in_any_key_is_refused_for_the_whole_body_without_a_path)
+{
+    static const char *const bodies[] = {
+        "{" HEAD ", \"x\\u0000\": 1}", "{" HEAD ", \"metadata\": {\"deep\": [{\"a\\u0000b\": 1}]}}",
+        "{\"st\\u0000atus\": \"running\"}",
+        /* the former pre-check ran over the text first: it wins over broken JSON after it */
+        "{" HEAD ", \"metadata\": {\"a\\u0000\": 1}, ]",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct result r = run_text(bodies[i]);
+        cr_assert_eq(r.verdict, INGEST_INVALID, "%s: %s", bodies[i], r.msg);
+        cr_assert_str_eq(r.path, "");
+        cr_assert_str_eq(r.msg, JSON_WHY_NUL_KEY);
+    }
+}
+
+Test(ingest_validate, the_body_is_read_only_within_its_length)
+{
+    const char text[] = "{" HEAD "}garbage";
+    struct config cfg = small_cfg();
+    struct result r = run_text_cfg(&cfg, text, strlen(text) - 7);
+    cr_assert_eq(r.verdict, INGEST_VALID, "%s", r.msg);
+    r = run_text_cfg(&cfg, text, strlen(text) - 8);
+    assert_bad_json(&r, "unexpected end of data", "one byte short");
+}
+
+Test(ingest_validate, session_id_and_started_at_come_out_unescaped)
+{
+    struct result r = run_text("{\"workflow_id\": \"" W_ID "\", \"session_id\": \"t\\u00e9st\\/\\\"1\\\"\","
+                               " \"status\": \"running\", \"started_at\": \"2024-11-26T12:00:00\\u005a\"}");
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    cr_assert_eq(r.sum.session_id_len, 9);
+    cr_assert_str_eq(r.session_id, "t\xc3\xa9st/\"1\"");
+    cr_assert_str_eq(r.sum.started_at, "2024-11-26T12:00:00Z");
+    r = run_text("{" HEAD "}");
+    cr_assert_str_eq(r.session_id, "s");
+    cr_assert_str_eq(r.sum.started_at, "2024-11-26T12:00:00Z");
+}
+
+/* ---- repeated keys: the last one wins ---------------------------------- */
+
+Test(ingest_validate, a_repeated_field_is_validated_and_summarised_by_its_last_value)
+{
+    struct result r = run_text("{" HEAD ", \"status\": \"success\", \"session_id\": \"last\","
+                               " \"execution_id\": \"" E_ID "\", \"execution_id\": null,"
+                               " \"node_executions\": [{\"node_name\": \"a\", \"node_id\": \"" N_ID "\"},"
+                               "  {\"node_name\": \"b\"}], \"node_executions\": [],"
+                               " \"telemetry_events\": [5], \"telemetry_events\": [{\"event_type\": \"e\","
+                               "  \"timestamp\": \"2024-11-26T12:00:00Z\", \"timestamp\": \"2024-11-26T13:00:00Z\"}]}");
+    cr_assert_eq(r.rc, 0, "%s: %s", r.path, r.msg);
+    cr_assert_str_eq(r.sum.status, "success");
+    cr_assert(r.sum.terminal);
+    cr_assert_str_eq(r.session_id, "last");
+    cr_assert_str_eq(r.sum.execution_id, "");
+    cr_assert_eq(r.sum.counts[IT_NODE_EXECUTIONS], 0);
+    cr_assert_not(r.sum.any_node_id);
+    cr_assert_not(r.sum.any_node_by_name);
+    cr_assert_eq(r.sum.counts[IT_TELEMETRY_EVENTS], 1);
+
+    /* An invalid earlier value is not validated... */
+    r = run_text("{\"status\": \"bogus\", \"retry\": 1, " HEAD "}");
+    cr_assert_eq(r.rc, 0, "%s: %s", r.path, r.msg);
+    r = run_text("{\"session_id\": null, " HEAD "}");
+    cr_assert_eq(r.rc, 0, "null then a value: %s", r.msg);
+    /* ...an invalid last one is, at the place the field first appeared. */
+    r = run_text("{\"status\": \"running\", \"started_at\": \"bad\", \"workflow_id\": \"" W_ID "\","
+                 " \"session_id\": \"s\", \"status\": \"bogus\"}");
+    assert_refused_at(&r, "status", "status first appeared before started_at");
+    r = run_text("{" HEAD ", \"session_id\": null}");
+    assert_refused_at(&r, "session_id", "a value then null");
+    cr_assert_str_eq(r.msg, "session_id is required and must not be null");
+    r = run_text("{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"retry_count\": 1, \"retry_count\": -1}]}");
+    assert_refused_at(&r, "node_executions[0].retry_count", "in an item");
+}
+
+/* json-c kept only the last value of a repeated key, so it never looked at
+ * a NUL or a huge number in a shadowed value of a blob or unknown field;
+ * PostgreSQL still parses those. Now they are refused, with a path. */
+Test(ingest_validate, a_shadowed_value_in_a_blob_or_unknown_field_is_still_checked)
+{
+    struct result r = run_text("{" HEAD ", \"extra\": \"\\u0000\", \"extra\": 1}");
+    assert_refused_at(&r, "extra", "shadowed unknown field");
+    r = run_text("{" HEAD ", \"metadata\": {\"a\": 1e400, \"a\": 1}}");
+    assert_refused_at(&r, "metadata", "shadowed member of a blob");
+    cr_assert_str_eq(r.msg, "metadata holds a number out of range");
+    /* A schema field's shadowed value is not: the last one wins. */
+    r = run_text("{" HEAD ", \"metadata\": {\"a\": \"\\u0000\"}, \"metadata\": {}}");
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+}
+
+/* ---- limits on the text ------------------------------------------------- */
+
+Test(ingest_validate, blob_depth_counts_from_the_body_as_in_json_c)
+{
+    char text[1024];
+    struct config cfg = small_cfg();
+    cfg.max_depth = 10;
+    /* body 1, metadata 2, then 8 more levels: the innermost value at 10. */
+    snprintf(text, sizeof text, "{" HEAD ", \"metadata\": {\"a\": [[[[[[[1]]]]]]]}}");
+    struct result r = run_text_cfg(&cfg, text, strlen(text));
+    cr_assert_eq(r.rc, 0, "10 levels: %s", r.msg);
+    snprintf(text, sizeof text, "{" HEAD ", \"metadata\": {\"a\": [[[[[[[[1]]]]]]]]}}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_bad_json(&r, "JSON nested too deeply", "11 levels");
+    /* Items: body 1, array 2, item 3, field 4. */
+    cfg.max_depth = 3;
+    snprintf(text, sizeof text, "{" HEAD ", \"node_executions\": [{}]}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_refused_at(&r, "node_executions[0].node_name", "an item at the limit");
+    snprintf(text, sizeof text, "{" HEAD ", \"node_executions\": [{\"node_name\": \"a\"}]}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_bad_json(&r, "JSON nested too deeply", "an item's field beyond it");
+}
+
+Test(ingest_validate, a_megabyte_string_blob_passes_and_a_nul_at_its_end_does_not)
+{
+    size_t n = 1000000;
+    char *text = malloc(n + 256);
+    cr_assert_not_null(text);
+    int o = sprintf(text, "{" HEAD ", \"error\": \"");
+    /* Mostly ASCII, with a two-byte character every 100 bytes. */
+    for (size_t i = 0; i < n; i += 100) {
+        memset(text + o + i, 'a' + (int)(i % 26), 98);
+        memcpy(text + o + i + 98, "\xc3\xa9", 2);
+    }
+    strcpy(text + o + n, "\"}");
+    struct config cfg = small_cfg();
+    struct result r = run_text_cfg(&cfg, text, strlen(text));
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    strcpy(text + o + n, "\\u0000\"}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_refused_at(&r, "error", "NUL after a megabyte");
+    free(text);
 }
