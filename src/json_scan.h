@@ -15,7 +15,10 @@
  *   refused when its first byte is seen.
  * A scan therefore stops on a lexical problem at once; on a grammar
  * problem it stops too, and js_settle() lexes the rest of the text for a
- * lexical problem that would have been reported instead. */
+ * lexical problem that would have been reported instead.
+ *
+ * json_scan.c has the scanner, json_value.c the readings of single
+ * tokens (jnum_*, jstr_*). */
 #ifndef AGORA_JSON_SCAN_H
 #define AGORA_JSON_SCAN_H
 
