@@ -36,6 +36,7 @@ enum note { N_NONE, N_WORKFLOW_ID, N_EXECUTION_ID, N_STATUS, N_NODE_ID, N_SESSIO
 
 struct field {
     const char *name;
+    unsigned char len; /* strlen(name) */
     unsigned char kind;
     unsigned char required;
     unsigned char arg;  /* K_ENUM: enum choice list; K_TABLE: enum ingest_table */

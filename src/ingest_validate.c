@@ -97,7 +97,7 @@ static void set_err(const struct vctx *v, struct verr *e, enum rule rule, unsign
 
 static struct jstr name_of(const struct field *f)
 {
-    struct jstr k = {f->name, strlen(f->name), false, false};
+    struct jstr k = {f->name, f->len, false, false};
     return k;
 }
 
@@ -405,7 +405,7 @@ static const struct field *find_field(const struct field *fields, const struct j
     if (n == 0)
         return NULL;
     for (const struct field *f = fields; f->name; f++)
-        if (f->name[0] == k[0] && strncmp(f->name, k, n) == 0 && f->name[n] == '\0')
+        if (f->len == n && f->name[0] == k[0] && memcmp(f->name, k, n) == 0)
             return f;
     return NULL;
 }
