@@ -160,6 +160,7 @@ static void rule_text(const struct config *cfg, const struct verr *e, char *out,
 {
     const char *kind = kind_text((enum jtype)e->arg);
     switch ((enum rule)e->rule) {
+    case R_NONE: snprintf(out, cap, "is fine"); break; /* not reported */
     case R_BODY_NOT_OBJECT: snprintf(out, cap, "the body must be a JSON object"); break;
     case R_NOT_STRING: snprintf(out, cap, "must be a string, not %s", kind); break;
     case R_EMPTY: snprintf(out, cap, "must not be empty"); break;

@@ -54,6 +54,7 @@ extern const struct field *const item_fields[IT_COUNT];
 
 /* What a failure broke; ingest_schema.c words it. */
 enum rule {
+    R_NONE,          /* no failure */
     R_BODY_NOT_OBJECT,
     R_NOT_STRING,    /* arg: the value's jtype */
     R_EMPTY,

@@ -109,7 +109,6 @@ static enum mverdict fail_field(const struct vctx *v, struct verr *e, const stru
     return M_BAD;
 }
 
-
 /* ---- values ------------------------------------------------------------ */
 
 /* A short string's value in buf, NUL-terminated: its length, or SIZE_MAX
@@ -126,11 +125,11 @@ static size_t small_value(const struct jstr *s, char *buf, size_t cap)
 }
 
 /* A name or identifier: 1..max_string_bytes bytes without NUL or control
- * characters. R_BODY_NOT_OBJECT stands for "fine"; *len is its length. */
+ * characters. R_NONE when it is one; *len is its length. */
 static enum rule name_rule(const struct vctx *v, const struct jstr *s, size_t *len)
 {
     size_t max = v->cfg->max_string_bytes, n = 0;
-    enum rule bad = R_BODY_NOT_OBJECT;
+    enum rule bad = R_NONE;
     if (!s->escaped) {
         /* The lexer let no NUL or C0 control through raw; DEL it does. */
         n = s->len;
@@ -144,7 +143,7 @@ static enum rule name_rule(const struct vctx *v, const struct jstr *s, size_t *l
         jstr_iter_init(&it, s);
         while (n <= max && (k = jstr_iter_next(&it, &cp, u)) > 0) {
             n += k;
-            if (bad == R_BODY_NOT_OBJECT && (cp < 0x20 || cp == 0x7f))
+            if (bad == R_NONE && (cp < 0x20 || cp == 0x7f))
                 bad = cp == 0 ? R_NUL : R_CONTROL;
         }
     }
@@ -271,6 +270,9 @@ static enum mverdict check_number(struct vctx *v, const struct field *f, enum jt
     return M_OK;
 }
 
+_Static_assert(INGEST_TIME_MAX + 1 <= HEX_ID_MAX + 2 && UUID_STR_LEN + 2 <= HEX_ID_MAX + 2,
+               "check_string's buffer holds every short value");
+
 /* The string kinds: UUID, name, enum, timestamp, hex id. */
 static enum mverdict check_string(struct vctx *v, const struct field *f, enum jtype type, int level,
                                   struct verr *e)
@@ -302,7 +304,7 @@ static enum mverdict check_string(struct vctx *v, const struct field *f, enum jt
         return M_OK;
     case K_NAME: {
         enum rule r = name_rule(v, &s, &n);
-        if (r != R_BODY_NOT_OBJECT)
+        if (r != R_NONE)
             return fail_field(v, e, f, r, 0);
         if (f->note == N_SESSION_ID) {
             v->out->session_id_len = n;
