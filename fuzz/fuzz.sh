@@ -8,7 +8,8 @@
 #                                       (default 2); all targets when none is named
 #   fuzz/fuzz.sh list                   the targets
 #
-# Targets: ingest (json_parse_strict + ingest_validate), timestamp (ts_parse),
+# Targets: ingest (ingest_validate), ingest_diff (ingest_validate against the
+# former json-c pipeline kept in tests/reference/), timestamp (ts_parse),
 # router (router_match on agora_routes + query_parse_or_reply), cursor
 # (cursor_decode), auth (auth_bearer_token + auth_verify_jwt + apikey_parse).
 #
@@ -30,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 out=${AGORA_FUZZ_DIR:-$here/build}
 suite=${AGORA_JSONTESTSUITE:-$root/../shared/testdata/JSONTestSuite/test_parsing}
-TARGETS=(ingest timestamp router cursor auth)
+TARGETS=(ingest ingest_diff timestamp router cursor auth)
 PKGS=(clang libclang-rt-14-dev libjson-c-dev libpq-dev libjwt-dev libssl-dev pkg-config python3)
 
 say() { printf 'fuzz: %s\n' "$*"; }
@@ -39,7 +40,7 @@ die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 # Per-target options: the longest input worth trying and the dictionary.
 max_len() {
     case $1 in
-        ingest) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;;
+        ingest | ingest_diff) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;;
     esac
 }
 
@@ -66,7 +67,7 @@ build() {
            -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
            -Wall -Wextra -Wno-unused-parameter)
     newest_h=$(find "$root/src" "$here" -name '*.h' -printf '%T@\n' | sort -n | tail -n 1)
-    for src in "$root"/src/*.c "$root"/src/handlers/*.c; do
+    for src in "$root"/src/*.c "$root"/src/handlers/*.c "$root"/tests/reference/*.c; do
         case ${src##*/} in worker.c | admin.c | fcgi_io.c) continue ;; esac
         obj=$out/obj/$(basename "$(dirname "$src")")_$(basename "${src%.c}").o
         objs+=("$obj")
@@ -96,7 +97,7 @@ seeds() {
 run_one() {
     local t=$1 secs=$2 dict=() rc=0 log=$out/logs/$1.log
     mkdir -p "$out/corpus/$t" "$out/artifacts/$t" "$out/logs"
-    [[ -f $here/$t.dict ]] && dict=(-dict="$here/$t.dict")
+    [[ -f $here/${t%_diff}.dict ]] && dict=(-dict="$here/${t%_diff}.dict")
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         "$out/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \

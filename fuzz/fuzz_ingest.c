@@ -1,18 +1,19 @@
-/* libFuzzer harness: whole ingest bodies through the worker's own path,
- * json_parse_strict (the lexical pre-check, then json-c in strict mode with
- * the depth limit) and ingest_validate (every field rule of CONTRACT.md 4),
- * with the default limits. Properties checked besides the sanitizers':
- * a parse failure always has a reason; a validation failure always has a
- * message, and its path is valid UTF-8 without control characters (it goes
- * into the JSON error body verbatim). */
+/* libFuzzer harness: whole ingest bodies through the worker's own check,
+ * ingest_validate (one pass over the text: syntax, UTF-8, depth, and every
+ * field rule of CONTRACT.md 4), with the default limits. Properties checked
+ * besides the sanitizers': every refusal has a message, and its path is
+ * valid UTF-8 without control characters (it goes into the JSON error body
+ * verbatim); a bad-JSON refusal names no path; after a success the summary
+ * holds what the handler relies on, and the session_id it copies out has
+ * the length it announced and no NUL. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 #include "ingest_validate.h"
-#include "json_in.h"
 #include "text.h"
+#include "timestamp.h"
 
 static struct config cfg;
 
@@ -40,30 +41,27 @@ static void check_text(const char *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = fuzz_copy(data, size);
-    const char *why = NULL;
-    struct json_object *obj = json_parse_strict(text, size, cfg.max_depth, &why);
-    if (!obj && !why) {
-        /* Only the literal null parses to NULL without a reason. */
-        size_t i = 0;
-        while (i < size && strchr(" \t\r\n", text[i]))
-            i++;
-        if (size - i < 4 || memcmp(text + i, "null", 4) != 0)
+    struct ingest_summary sum;
+    char path[256], msg[256];
+    int64_t us;
+    enum ingest_verdict v = ingest_validate(&cfg, text, size, &sum, path, sizeof path, msg, sizeof msg);
+    if (v != INGEST_VALID) {
+        if (!msg[0] || (v == INGEST_BAD_JSON && path[0]))
             abort();
+        check_text(path);
+    } else {
+        if (!sum.status || strlen(sum.workflow_id) != 36 || sum.session_id_len == 0 ||
+            sum.session_id_len > cfg.max_string_bytes ||
+            ts_parse(sum.started_at, strlen(sum.started_at), &us) < 0)
+            abort();
+        char *sid = malloc(sum.session_id_len + 1);
+        if (!sid)
+            abort();
+        ingest_session_id(text, &sum, sid);
+        if (strlen(sid) != sum.session_id_len)
+            abort();
+        free(sid);
     }
-    if (obj || !why) {
-        struct ingest_summary sum;
-        char path[256], msg[256];
-        if (ingest_validate(&cfg, obj, &sum, path, sizeof path, msg, sizeof msg) < 0) {
-            if (!msg[0])
-                abort();
-            check_text(path);
-        } else {
-            /* What the handler relies on after a success. */
-            if (!sum.status || strlen(sum.workflow_id) != 36)
-                abort();
-        }
-    }
-    json_object_put(obj);
     free(text);
     return 0;
 }

@@ -74,15 +74,15 @@ def payloads():
     yield "bad-state", p
 
 
-def ingest(out, suite):
+def ingest(out, suite, target="ingest"):
     n = 0
     if suite and os.path.isdir(suite):
         for name in sorted(os.listdir(suite)):
             with open(os.path.join(suite, name), "rb") as f:
-                write(out, "ingest", "jts-" + name, f.read())
+                write(out, target, "jts-" + name, f.read())
             n += 1
     for name, p in payloads():
-        write(out, "ingest", name + ".json", json.dumps(p))
+        write(out, target, name + ".json", json.dumps(p))
     # Raw texts the JSON encoder would never write.
     raw = [
         '{"workflow_id":"%s","session_id":"s\\u0000","status":"running","started_at":"2024-01-01T00:00:00Z"}' % WF,
@@ -91,7 +91,7 @@ def ingest(out, suite):
         '{"metadata":' + '{"a":' * 63 + '1' + '}' * 64,
     ]
     for i, t in enumerate(raw):
-        write(out, "ingest", f"raw-{i}.json", t)
+        write(out, target, f"raw-{i}.json", t)
     return n
 
 
@@ -173,6 +173,7 @@ def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
     n = ingest(out, suite)
+    ingest(out, suite, "ingest_diff")
     timestamps(out)
     cursors(out)
     router(out)

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #include "db.h"
 #include "ingest_validate.h"
 #include "request.h"

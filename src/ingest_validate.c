@@ -1,12 +1,15 @@
 /* Validation of the ingest payload (CONTRACT.md section 4), in one pass over
- * the json-c tree, before anything touches the database.
+ * the body's text, before anything touches the database. No tree is built:
+ * json_scan.c lexes and checks the grammar, and this file reads only the
+ * tokens the schema needs, so an ingest costs about one look at each byte.
  *
  * The schema is data: one field table per kind of object (the body and each
- * of the four item kinds). Each object is checked member by member in the
- * order of the document (json-c keeps insertion order), then for required
- * members that never appeared, so "the first bad field" is the first one a
- * reader meets going down the body, and a missing field is reported after
- * the fields that are present. Items are checked in index order.
+ * of the four item kinds). Each object's members are checked in the order of
+ * the document, then for required members that never appeared, so "the
+ * first bad field" is the first one a reader meets going down the body, and
+ * a missing field is reported after the fields that are present. Items are
+ * checked in index order; an array over max_items is reported as such,
+ * whatever its items hold.
  *
  * Rules, beyond the contract's types and enums:
  * - Identifiers and names (session_id, node_name, node_type, event_type,
@@ -21,544 +24,525 @@
  * - Durations: a JSON number (integer or fraction), 0..1e15 ms; booleans
  *   and numeric strings are refused. retry_count, sequence: a JSON integer
  *   (1.0 or 1e2 are refused) in 0..2147483647 (PostgreSQL integer).
+ *   Integers beyond 64 bits read as the nearest 64-bit one (json-c did).
  * - Numbers anywhere (blobs and unknown fields included) must fit a double:
- *   PostgreSQL fails on 1e-400 in a double column and on 1e131072 in jsonb,
- *   which json-c reads as 0 and inf.
+ *   PostgreSQL fails on 1e-400 in a double column and on 1e131072 in jsonb.
  * - completed_at before started_at (or end_time before start_time) is
  *   accepted: clocks skew, and telemetry is kept as sent.
- * - Unknown fields are ignored, but still walked for NUL and numbers out
+ * - Unknown fields are ignored, but still checked for NUL and numbers out
  *   of range, since PostgreSQL parses the whole body as jsonb.
+ * - A NUL in an object key, at any depth, is refused for the whole body
+ *   (422 without a path): see JSON_WHY_NUL_KEY.
  *
- * Nothing is allocated; a path is formatted only when a field fails.
+ * Repeated keys: the last one wins, as in PostgreSQL's jsonb, which stores
+ * the body, and json-c, which this replaces. A schema field's earlier
+ * values are not validated and do not count for "required"; the field
+ * stands at the place of its first occurrence when bad fields are ordered
+ * (json-c kept that order). Inside blobs and unknown fields every value is
+ * checked, shadowed or not: PostgreSQL still parses the shadowed ones.
  *
- * Not checkable here: json-c truncates an object key at "\u0000" (it
- * strdup()s names), so a NUL in a key is refused on the raw text by
- * json_parse_strict (json_in.c), before this walk. */
+ * Failures are recorded compactly (a rule, the field, the item) and the
+ * path and message of the one reported are formatted once, at the end.
+ * Nothing is allocated. */
 #include "ingest_validate.h"
 
-#include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ingest_schema.h"
+#include "json_scan.h"
 #include "text.h"
 #include "timestamp.h"
 
-const char *const ingest_table_names[IT_COUNT] = {
-    "node_executions",
-    "telemetry_spans",
-    "telemetry_events",
-    "shared_state_snapshots",
+/* The members of one object seen so far, by field: where the field first
+ * appeared (its rank among the members) and how its last value fared. */
+struct level {
+    uint32_t seen;    /* appeared */
+    uint32_t present; /* last value not null */
+    uint32_t bad;     /* last value failed: err[] says how */
+    uint32_t members;
+    uint32_t ord[MAX_FIELDS];
+    struct verr err[MAX_FIELDS];
+    bool unknown_bad; /* an unknown member failed: the first one */
+    uint32_t unknown_ord;
+    struct verr unknown_err;
 };
 
-#define DURATION_MAX_MS 1e15
-#define HEX_ID_MAX 64
-#define KEY_IN_PATH_MAX 64
-
-enum kind {
-    K_UUID,     /* a UUID string */
-    K_NAME,     /* an identifier or name: see the rules above */
-    K_ENUM,     /* one of a fixed list of strings */
-    K_TIME,     /* an RFC 3339 timestamp string (timestamp.h) */
-    K_DURATION, /* a number, 0..DURATION_MAX_MS */
-    K_COUNT,    /* an integer, 0..INT32_MAX */
-    K_HEX,      /* 1..HEX_ID_MAX hex digits */
-    K_OBJECT,   /* a blob that must be an object */
-    K_ANY,      /* a blob of any JSON type */
-    K_ERROR,    /* a blob that is a string or an object */
-    K_TABLE,    /* body only: an array of items of one table */
-};
-
-/* What the summary takes from a field once it has passed. */
-enum note { N_NONE, N_WORKFLOW_ID, N_EXECUTION_ID, N_STATUS, N_NODE_ID };
-
-struct field {
-    const char *name;
-    unsigned char kind;
-    unsigned char required;
-    unsigned char arg;  /* K_ENUM: enum choice list; K_TABLE: enum ingest_table */
-    unsigned char note; /* enum note */
-};
-
-enum choice_list { C_EXECUTION_STATUS, C_NODE_STATUS, C_SPAN_STATUS };
-
-static const char *const execution_statuses[] = {"running", "success", "error", "cancelled", NULL};
-static const char *const node_statuses[] = {"success", "error", "skipped", "running", NULL};
-static const char *const span_statuses[] = {"ok", "error", "unset", NULL};
-static const char *const *const choice_lists[] = {
-    [C_EXECUTION_STATUS] = execution_statuses,
-    [C_NODE_STATUS] = node_statuses,
-    [C_SPAN_STATUS] = span_statuses,
-};
-/* For messages, in the same order. */
-static const char *const choice_texts[] = {
-    [C_EXECUTION_STATUS] = "running, success, error, cancelled",
-    [C_NODE_STATUS] = "success, error, skipped, running",
-    [C_SPAN_STATUS] = "ok, error, unset",
-};
-
-#define REQ 1
-#define OPT 0
-
-static const struct field body_fields[] = {
-    {"workflow_id", K_UUID, REQ, 0, N_WORKFLOW_ID},
-    {"session_id", K_NAME, REQ, 0, N_NONE},
-    {"execution_id", K_UUID, OPT, 0, N_EXECUTION_ID},
-    {"status", K_ENUM, REQ, C_EXECUTION_STATUS, N_STATUS},
-    {"started_at", K_TIME, REQ, 0, N_NONE},
-    {"completed_at", K_TIME, OPT, 0, N_NONE},
-    {"duration_ms", K_DURATION, OPT, 0, N_NONE},
-    {"error", K_ERROR, OPT, 0, N_NONE},
-    {"metadata", K_OBJECT, OPT, 0, N_NONE},
-    {"node_executions", K_TABLE, OPT, IT_NODE_EXECUTIONS, N_NONE},
-    {"telemetry_events", K_TABLE, OPT, IT_TELEMETRY_EVENTS, N_NONE},
-    {"telemetry_spans", K_TABLE, OPT, IT_TELEMETRY_SPANS, N_NONE},
-    {"shared_state_snapshots", K_TABLE, OPT, IT_SHARED_STATE_SNAPSHOTS, N_NONE},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct field node_execution_fields[] = {
-    {"node_id", K_UUID, OPT, 0, N_NODE_ID},
-    {"node_name", K_NAME, REQ, 0, N_NONE},
-    {"node_type", K_NAME, OPT, 0, N_NONE},
-    {"status", K_ENUM, OPT, C_NODE_STATUS, N_NONE},
-    {"started_at", K_TIME, OPT, 0, N_NONE},
-    {"completed_at", K_TIME, OPT, 0, N_NONE},
-    {"prep_duration_ms", K_DURATION, OPT, 0, N_NONE},
-    {"exec_duration_ms", K_DURATION, OPT, 0, N_NONE},
-    {"post_duration_ms", K_DURATION, OPT, 0, N_NONE},
-    {"retry_count", K_COUNT, OPT, 0, N_NONE},
-    {"action", K_NAME, OPT, 0, N_NONE},
-    {"error", K_ERROR, OPT, 0, N_NONE},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct field span_fields[] = {
-    {"trace_id", K_HEX, OPT, 0, N_NONE},
-    {"span_id", K_HEX, REQ, 0, N_NONE},
-    {"parent_span_id", K_HEX, OPT, 0, N_NONE},
-    {"name", K_NAME, REQ, 0, N_NONE},
-    {"kind", K_NAME, OPT, 0, N_NONE},
-    {"start_time", K_TIME, REQ, 0, N_NONE},
-    {"end_time", K_TIME, OPT, 0, N_NONE},
-    {"duration_ms", K_DURATION, OPT, 0, N_NONE},
-    {"status", K_ENUM, OPT, C_SPAN_STATUS, N_NONE},
-    {"attributes", K_OBJECT, OPT, 0, N_NONE},
-    {"node_name", K_NAME, OPT, 0, N_NONE},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct field event_fields[] = {
-    {"event_type", K_NAME, REQ, 0, N_NONE},
-    {"timestamp", K_TIME, REQ, 0, N_NONE},
-    {"node_name", K_NAME, OPT, 0, N_NONE},
-    {"data", K_ANY, OPT, 0, N_NONE},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct field snapshot_fields[] = {
-    {"sequence", K_COUNT, OPT, 0, N_NONE},
-    {"timestamp", K_TIME, OPT, 0, N_NONE},
-    {"node_name", K_NAME, OPT, 0, N_NONE},
-    {"phase", K_NAME, OPT, 0, N_NONE},
-    {"state", K_OBJECT, REQ, 0, N_NONE},
-    {NULL, 0, 0, 0, 0},
-};
-
-static const struct field *const item_fields[IT_COUNT] = {
-    [IT_NODE_EXECUTIONS] = node_execution_fields,
-    [IT_TELEMETRY_SPANS] = span_fields,
-    [IT_TELEMETRY_EVENTS] = event_fields,
-    [IT_SHARED_STATE_SNAPSHOTS] = snapshot_fields,
-};
-
-/* The walk's state. table/index say where we are, so a path is formatted
- * only when something fails. */
 struct vctx {
     const struct config *cfg;
+    struct jscan s;
+    const char *text;
     struct ingest_summary *out;
-    char *path;
-    size_t pathlen;
-    char *msg;
-    size_t msglen;
-    const char *table; /* NULL at the top level */
+    int table;        /* the array being walked, -1 at the top level */
     size_t index;
-    bool node_has_id;  /* the current node execution named a node_id */
+    bool node_has_id; /* the current node execution named a node_id */
+    struct level body, item;
 };
 
-/* Copies key into dst without control characters, at most
- * KEY_IN_PATH_MAX bytes of whole UTF-8 characters. */
-static void clean_key(char *dst, size_t dstlen, const char *key)
-{
-    size_t o = 0, lim = dstlen - 1 < KEY_IN_PATH_MAX ? dstlen - 1 : KEY_IN_PATH_MAX;
-    const unsigned char *p = (const unsigned char *)key;
-    while (*p) {
-        size_t n = utf8_seq_len(p, strnlen((const char *)p, 4));
-        if (n == 0 || *p < 0x20 || *p == 0x7f) {
-            p++;
-            continue;
-        }
-        if (o + n > lim)
-            break;
-        memcpy(dst + o, p, n);
-        o += n;
-        p += n;
-    }
-    dst[o] = '\0';
-}
+/* What check_member made of one member's value. */
+enum mverdict { M_STOP = -1, M_OK, M_BAD, M_NULL };
 
-/* Fills path and msg for a failure at member key of the current object
- * (key NULL: the current item itself, or the body at the top level), with
- * the message "<path> <rule>". Returns -1. */
-__attribute__((format(printf, 3, 4))) static int fail(struct vctx *v, const char *key, const char *fmt, ...)
+static void set_err(const struct vctx *v, struct verr *e, enum rule rule, unsigned arg, const struct jstr *key)
 {
-    char k[KEY_IN_PATH_MAX + 1] = "";
+    e->rule = (unsigned char)rule;
+    e->arg = (unsigned char)arg;
+    e->table = (signed char)v->table;
+    e->index = v->index;
     if (key)
-        clean_key(k, sizeof k, key);
-    if (v->table && key)
-        snprintf(v->path, v->pathlen, "%s[%zu].%s", v->table, v->index, k);
-    else if (v->table)
-        snprintf(v->path, v->pathlen, "%s[%zu]", v->table, v->index);
+        e->key = *key;
     else
-        snprintf(v->path, v->pathlen, "%s", k);
-
-    if (v->msglen == 0)
-        return -1;
-    int n = 0;
-    if (key || v->table)
-        n = snprintf(v->msg, v->msglen, "%s ", v->pathlen ? v->path : "");
-    if (n < 0 || (size_t)n >= v->msglen)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->msg + n, v->msglen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
+        memset(&e->key, 0, sizeof e->key);
 }
 
-/* "a string", "a number", ... for messages about the wrong type. */
-static const char *json_kind(struct json_object *val)
+static struct jstr name_of(const struct field *f)
 {
-    switch (json_object_get_type(val)) {
-    case json_type_null:
-        return "null";
-    case json_type_boolean:
-        return "a boolean";
-    case json_type_int:
-    case json_type_double:
-        return "a number";
-    case json_type_string:
-        return "a string";
-    case json_type_array:
-        return "an array";
-    case json_type_object:
-        return "an object";
-    }
-    return "something else";
+    struct jstr k = {f->name, f->len, false, false};
+    return k;
 }
 
-/* True when a JSON number fits a double, as PostgreSQL needs for double
- * precision columns and for jsonb's numeric. json-c reads an overflowing
- * literal as inf and an underflowing one as 0; it keeps the literal as the
- * object's userdata (json_object_new_double_s), which tells a real zero
- * ("0.0", "0e5") from an underflow ("1e-400"). Integers: json-c clamps
- * them to 64 bits, and every 64-bit value fits a double's range. */
-static bool number_in_range(struct json_object *val)
+static enum mverdict fail_field(const struct vctx *v, struct verr *e, const struct field *f, enum rule rule,
+                                unsigned arg)
 {
-    if (!json_object_is_type(val, json_type_double))
-        return true;
-    double d = json_object_get_double(val);
-    if (!isfinite(d))
-        return false;
-    if (d != 0.0)
-        return true;
-    const char *lit = json_object_get_userdata(val);
-    for (const char *p = lit; p && *p && *p != 'e' && *p != 'E'; p++)
-        if (*p >= '1' && *p <= '9')
-            return false;
-    return true;
+    struct jstr k = name_of(f);
+    set_err(v, e, rule, arg, &k);
+    return M_BAD;
 }
 
-/* Checks a blob (any JSON value) for NUL in strings and numbers out of a
- * double's range, at any depth. Failures name key, the blob's field. The
- * parser already limited the depth; the guard only keeps a tree built by
- * other code from running the stack out. */
-static int check_blob(struct vctx *v, const char *key, struct json_object *val, int depth)
+/* ---- values ------------------------------------------------------------ */
+
+/* A short string's value in buf, NUL-terminated: its length, or SIZE_MAX
+ * when it has more than cap - 1 bytes. */
+static size_t small_value(const struct jstr *s, char *buf, size_t cap)
 {
-    if (depth > v->cfg->max_depth + 1)
-        return fail(v, key, "is nested too deeply");
-    switch (json_object_get_type(val)) {
-    case json_type_string:
-        if (strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val))
-            return fail(v, key, "must not contain NUL characters (\\u0000)");
-        return 0;
-    case json_type_double:
-        if (!number_in_range(val))
-            return fail(v, key, "holds a number out of range");
-        return 0;
-    case json_type_array: {
-        size_t n = json_object_array_length(val);
-        for (size_t i = 0; i < n; i++)
-            if (check_blob(v, key, json_object_array_get_idx(val, i), depth + 1) < 0)
-                return -1;
-        return 0;
-    }
-    case json_type_object: {
-        json_object_object_foreach(val, member, inner) {
-            (void)member; /* NUL in a name cannot be seen here: see the top */
-            if (check_blob(v, key, inner, depth + 1) < 0)
-                return -1;
-        }
-        return 0;
-    }
-    default:
-        return 0;
-    }
+    if (s->len > 6 * cap) /* an escape takes at most 6 bytes per byte it makes */
+        return SIZE_MAX;
+    size_t n = jstr_unescape(s, buf, cap - 1);
+    if (n > cap - 1)
+        return SIZE_MAX;
+    buf[n] = '\0';
+    return n;
 }
 
-/* A name or identifier: a string of 1..max_string_bytes bytes without NUL
- * or control characters. */
-static int check_name(struct vctx *v, const char *key, struct json_object *val)
+/* A name or identifier: 1..max_string_bytes bytes without NUL or control
+ * characters. R_NONE when it is one; *len is its length. */
+static enum rule name_rule(const struct vctx *v, const struct jstr *s, size_t *len)
 {
-    if (!json_object_is_type(val, json_type_string))
-        return fail(v, key, "must be a string, not %s", json_kind(val));
-    const unsigned char *s = (const unsigned char *)json_object_get_string(val);
-    size_t len = (size_t)json_object_get_string_len(val);
-    if (len == 0)
-        return fail(v, key, "must not be empty");
-    if (len > v->cfg->max_string_bytes)
-        return fail(v, key, "must be at most %zu bytes long", v->cfg->max_string_bytes);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == 0)
-            return fail(v, key, "must not contain NUL characters (\\u0000)");
-        if (s[i] < 0x20 || s[i] == 0x7f)
-            return fail(v, key, "must not contain control characters");
-    }
-    return 0;
-}
-
-static int check_duration(struct vctx *v, const char *key, struct json_object *val)
-{
-    double d;
-    if (json_object_is_type(val, json_type_int)) {
-        int64_t i = json_object_get_int64(val); /* a uint64 above INT64_MAX reads INT64_MAX */
-        if (i < 0)
-            return fail(v, key, "must not be negative");
-        d = (double)i;
-    } else if (json_object_is_type(val, json_type_double)) {
-        if (!number_in_range(val))
-            return fail(v, key, "must be at most %.0f", DURATION_MAX_MS);
-        d = json_object_get_double(val);
-        if (d < 0)
-            return fail(v, key, "must not be negative");
+    size_t max = v->cfg->max_string_bytes, n = 0;
+    enum rule bad = R_NONE;
+    if (!s->escaped) {
+        /* The lexer let no NUL or C0 control through raw; DEL it does. */
+        n = s->len;
+        if (n > 0 && n <= max && memchr(s->raw, 0x7f, n))
+            bad = R_CONTROL;
     } else {
-        return fail(v, key, "must be a number of milliseconds, not %s", json_kind(val));
-    }
-    if (d > DURATION_MAX_MS)
-        return fail(v, key, "must be at most %.0f", DURATION_MAX_MS);
-    return 0;
-}
-
-static int check_count(struct vctx *v, const char *key, struct json_object *val)
-{
-    if (!json_object_is_type(val, json_type_int))
-        return fail(v, key, "must be an integer, not %s",
-                    json_object_is_type(val, json_type_double) ? "a fraction" : json_kind(val));
-    int64_t i = json_object_get_int64(val);
-    if (i < 0)
-        return fail(v, key, "must not be negative");
-    if (i > INT32_MAX)
-        return fail(v, key, "must be at most %d", INT32_MAX);
-    return 0;
-}
-
-static int check_hex(struct vctx *v, const char *key, struct json_object *val)
-{
-    if (json_object_is_type(val, json_type_string)) {
-        const char *s = json_object_get_string(val);
-        size_t len = (size_t)json_object_get_string_len(val);
-        bool ok = len >= 1 && len <= HEX_ID_MAX;
-        for (size_t i = 0; ok && i < len; i++) {
-            char c = s[i];
-            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        }
-        if (ok)
-            return 0;
-    }
-    return fail(v, key, "must be a string of 1 to %d hexadecimal digits", HEX_ID_MAX);
-}
-
-static int check_enum(struct vctx *v, const char *key, struct json_object *val, unsigned list,
-                      const char **match)
-{
-    if (json_object_is_type(val, json_type_string)) {
-        const char *s = json_object_get_string(val);
-        size_t len = (size_t)json_object_get_string_len(val);
-        for (const char *const *c = choice_lists[list]; *c; c++) {
-            if (strlen(*c) == len && memcmp(*c, s, len) == 0) {
-                *match = *c;
-                return 0;
-            }
+        struct jstr_iter it;
+        uint32_t cp;
+        char u[4];
+        size_t k;
+        jstr_iter_init(&it, s);
+        while (n <= max && (k = jstr_iter_next(&it, &cp, u)) > 0) {
+            n += k;
+            if (bad == R_NONE && (cp < 0x20 || cp == 0x7f))
+                bad = cp == 0 ? R_NUL : R_CONTROL;
         }
     }
-    return fail(v, key, "must be one of: %s", choice_texts[list]);
+    *len = n;
+    if (n == 0)
+        return R_EMPTY;
+    if (n > max)
+        return R_TOO_LONG;
+    return bad;
 }
 
-static int check_items(struct vctx *v, const struct field *f, struct json_object *val);
+static int walk_object(struct vctx *v, struct level *lv, const struct field *fields, int level,
+                       struct verr *res);
 
-/* Checks one present, non-null member against its field, and notes what
- * the summary needs. */
-static int check_field(struct vctx *v, const struct field *f, struct json_object *val)
-{
-    const char *key = f->name;
-    const char *match = NULL;
-    switch ((enum kind)f->kind) {
-    case K_UUID:
-        if (!json_object_is_type(val, json_type_string) ||
-            !uuid_valid_n(json_object_get_string(val), (size_t)json_object_get_string_len(val)))
-            return fail(v, key, "must be a UUID (8-4-4-4-12 hexadecimal digits)");
-        break;
-    case K_NAME:
-        if (check_name(v, key, val) < 0)
-            return -1;
-        break;
-    case K_ENUM:
-        if (check_enum(v, key, val, f->arg, &match) < 0)
-            return -1;
-        break;
-    case K_TIME: {
-        int64_t us;
-        if (!json_object_is_type(val, json_type_string) ||
-            ts_parse(json_object_get_string(val), (size_t)json_object_get_string_len(val), &us) < 0)
-            return fail(v, key, "must be an RFC 3339 timestamp");
-        break;
-    }
-    case K_DURATION:
-        if (check_duration(v, key, val) < 0)
-            return -1;
-        break;
-    case K_COUNT:
-        if (check_count(v, key, val) < 0)
-            return -1;
-        break;
-    case K_HEX:
-        if (check_hex(v, key, val) < 0)
-            return -1;
-        break;
-    case K_OBJECT:
-        if (!json_object_is_type(val, json_type_object))
-            return fail(v, key, "must be an object, not %s", json_kind(val));
-        if (check_blob(v, key, val, 1) < 0)
-            return -1;
-        break;
-    case K_ANY:
-        if (check_blob(v, key, val, 1) < 0)
-            return -1;
-        break;
-    case K_ERROR:
-        if (!json_object_is_type(val, json_type_string) && !json_object_is_type(val, json_type_object))
-            return fail(v, key, "must be a string or an object, not %s", json_kind(val));
-        if (check_blob(v, key, val, 1) < 0)
-            return -1;
-        break;
-    case K_TABLE:
-        return check_items(v, f, val);
-    }
-
-    switch ((enum note)f->note) {
-    case N_WORKFLOW_ID:
-        uuid_lower(json_object_get_string(val), v->out->workflow_id);
-        break;
-    case N_EXECUTION_ID:
-        uuid_lower(json_object_get_string(val), v->out->execution_id);
-        break;
-    case N_STATUS:
-        v->out->status = match;
-        v->out->terminal = strcmp(match, "running") != 0;
-        break;
-    case N_NODE_ID:
-        v->node_has_id = true;
-        break;
-    case N_NONE:
-        break;
-    }
-    return 0;
-}
-
-/* Checks obj's members in document order against fields, then that every
- * required field was there. null stands for absent; a required field that
- * is null is missing. Members not in fields are only walked as blobs. */
-static int check_object(struct vctx *v, const struct field *fields, struct json_object *obj)
-{
-    uint32_t seen = 0;
-    json_object_object_foreach(obj, key, val) {
-        const struct field *f = fields;
-        while (f->name && (f->name[0] != key[0] || strcmp(f->name, key) != 0))
-            f++;
-        if (!f->name) {
-            if (check_blob(v, key, val, 1) < 0)
-                return -1;
-            continue;
-        }
-        if (json_object_is_type(val, json_type_null)) {
-            if (f->required)
-                return fail(v, key, "is required and must not be null");
-            continue;
-        }
-        seen |= UINT32_C(1) << (f - fields);
-        if (check_field(v, f, val) < 0)
-            return -1;
-    }
-    for (const struct field *f = fields; f->name; f++)
-        if (f->required && !(seen & UINT32_C(1) << (f - fields)))
-            return fail(v, f->name, "is required");
-    return 0;
-}
-
-/* An array of items of one table: at most max_items, each an object. */
-static int check_items(struct vctx *v, const struct field *f, struct json_object *arr)
+/* A table: an array of at most max_items objects, each valid. */
+static enum mverdict check_items(struct vctx *v, const struct field *f, enum jtype type, int level,
+                                 struct verr *e)
 {
     enum ingest_table t = (enum ingest_table)f->arg;
-    if (!json_object_is_type(arr, json_type_array))
-        return fail(v, f->name, "must be an array, not %s", json_kind(arr));
-    size_t n = json_object_array_length(arr);
-    if (v->cfg->max_items >= 0 && n > (size_t)v->cfg->max_items)
-        return fail(v, f->name, "must have at most %ld items", v->cfg->max_items);
-
-    v->table = ingest_table_names[t];
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *item = json_object_array_get_idx(arr, i);
-        v->index = i;
-        if (!json_object_is_type(item, json_type_object))
-            return fail(v, NULL, "must be an object, not %s", json_kind(item));
-        v->node_has_id = false;
-        if (check_object(v, item_fields[t], item) < 0)
-            return -1;
-        if (t == IT_NODE_EXECUTIONS) {
-            if (v->node_has_id)
-                v->out->any_node_id = true;
+    if (type != JT_ARRAY) {
+        if (js_skip(&v->s, level, NULL) < 0)
+            return M_STOP;
+        return fail_field(v, e, f, R_ARRAY_TYPE, type);
+    }
+    struct jcont c;
+    struct jstr unused;
+    struct verr first;
+    bool have_err = false, any_id = false, any_name = false;
+    long max = v->cfg->max_items;
+    size_t n = 0;
+    int rc;
+    js_enter(&v->s, &c, level);
+    v->table = (int)t;
+    while ((rc = js_next(&v->s, &c, &unused)) > 0) {
+        enum jtype it = js_peek(&v->s);
+        v->index = n++;
+        if (have_err || (max >= 0 && n > (size_t)max)) {
+            /* Its verdict cannot change the answer: only the syntax counts. */
+            if (js_skip(&v->s, level + 1, NULL) < 0)
+                break;
+        } else if (it != JT_OBJECT) {
+            if (js_skip(&v->s, level + 1, NULL) < 0)
+                break;
+            set_err(v, &first, R_ITEM_TYPE, it, NULL);
+            have_err = true;
+        } else {
+            v->node_has_id = false;
+            int r = walk_object(v, &v->item, item_fields[t], level + 1, &first);
+            if (r < 0)
+                break;
+            if (r > 0)
+                have_err = true;
+            else if (v->node_has_id)
+                any_id = true;
             else
-                v->out->any_node_by_name = true;
+                any_name = true;
         }
     }
-    v->table = NULL;
+    v->table = -1;
+    if (rc != 0)
+        return M_STOP;
+    if (max >= 0 && n > (size_t)max)
+        return fail_field(v, e, f, R_TOO_MANY, 0);
+    if (have_err) {
+        *e = first;
+        return M_BAD;
+    }
     v->out->counts[t] = n;
+    if (t == IT_NODE_EXECUTIONS) {
+        v->out->any_node_id = any_id;
+        v->out->any_node_by_name = any_name;
+    }
+    return M_OK;
+}
+
+/* A blob: any value (type, when not JT_NONE, already checked), without NUL
+ * in strings and with numbers that fit a double. */
+static enum mverdict check_blob(struct vctx *v, const struct field *f, int level, struct verr *e)
+{
+    enum jblob blob = JB_OK;
+    if (js_skip(&v->s, level, &blob) < 0)
+        return M_STOP;
+    if (blob != JB_OK)
+        return fail_field(v, e, f, blob == JB_NUL ? R_NUL : R_RANGE, 0);
+    return M_OK;
+}
+
+static enum mverdict check_number(struct vctx *v, const struct field *f, enum jtype type, int level,
+                                  struct verr *e)
+{
+    struct jnum num;
+    if (type != JT_NUMBER) {
+        if (js_skip(&v->s, level, NULL) < 0)
+            return M_STOP;
+        return fail_field(v, e, f, f->kind == K_DURATION ? R_DURATION_TYPE : R_INT_TYPE, type);
+    }
+    if (js_number(&v->s, &num) < 0)
+        return M_STOP;
+    if (f->kind == K_COUNT) {
+        if (num.is_double)
+            return fail_field(v, e, f, R_INT_TYPE, JT_NUMBER);
+        int64_t i = jnum_int64(&num);
+        if (i < 0)
+            return fail_field(v, e, f, R_NEGATIVE, 0);
+        if (i > INT32_MAX)
+            return fail_field(v, e, f, R_INT_MAX, 0);
+        return M_OK;
+    }
+    double d;
+    if (!num.is_double) {
+        int64_t i = jnum_int64(&num);
+        if (i < 0)
+            return fail_field(v, e, f, R_NEGATIVE, 0);
+        d = (double)i;
+    } else {
+        if (!jnum_fits_double(&num))
+            return fail_field(v, e, f, R_DURATION_MAX, 0);
+        d = jnum_double(&num);
+        if (d < 0)
+            return fail_field(v, e, f, R_NEGATIVE, 0);
+    }
+    if (d > DURATION_MAX_MS)
+        return fail_field(v, e, f, R_DURATION_MAX, 0);
+    return M_OK;
+}
+
+_Static_assert(INGEST_TIME_MAX + 1 <= HEX_ID_MAX + 2 && UUID_STR_LEN + 2 <= HEX_ID_MAX + 2,
+               "check_string's buffer holds every short value");
+
+/* The string kinds: UUID, name, enum, timestamp, hex id. */
+static enum mverdict check_string(struct vctx *v, const struct field *f, enum jtype type, int level,
+                                  struct verr *e)
+{
+    static const enum rule wrong[] = {[K_UUID] = R_UUID, [K_NAME] = R_NOT_STRING, [K_ENUM] = R_ENUM,
+                                      [K_TIME] = R_TIME, [K_HEX] = R_HEX};
+    unsigned arg = f->kind == K_NAME ? type : f->kind == K_ENUM ? f->arg : 0;
+    struct jstr s;
+    char buf[HEX_ID_MAX + 2];
+    size_t n;
+    if (type != JT_STRING) {
+        if (js_skip(&v->s, level, NULL) < 0)
+            return M_STOP;
+        return fail_field(v, e, f, wrong[f->kind], arg);
+    }
+    if (js_string(&v->s, &s) < 0)
+        return M_STOP;
+    switch ((enum kind)f->kind) {
+    case K_UUID:
+        n = small_value(&s, buf, UUID_STR_LEN + 2);
+        if (n != UUID_STR_LEN || !uuid_valid_n(buf, n))
+            return fail_field(v, e, f, R_UUID, 0);
+        if (f->note == N_WORKFLOW_ID)
+            uuid_lower(buf, v->out->workflow_id);
+        else if (f->note == N_EXECUTION_ID)
+            uuid_lower(buf, v->out->execution_id);
+        else if (f->note == N_NODE_ID)
+            v->node_has_id = true;
+        return M_OK;
+    case K_NAME: {
+        enum rule r = name_rule(v, &s, &n);
+        if (r != R_NONE)
+            return fail_field(v, e, f, r, 0);
+        if (f->note == N_SESSION_ID) {
+            v->out->session_id_len = n;
+            v->out->session_id_at = (size_t)(s.raw - v->text);
+            v->out->session_id_raw_len = s.len;
+        }
+        return M_OK;
+    }
+    case K_ENUM:
+        n = small_value(&s, buf, 16);
+        for (const char *const *c = choice_lists[f->arg]; n != SIZE_MAX && *c; c++) {
+            if (strcmp(*c, buf) == 0 && strlen(*c) == n) {
+                if (f->note == N_STATUS) {
+                    v->out->status = *c;
+                    v->out->terminal = strcmp(*c, "running") != 0;
+                }
+                return M_OK;
+            }
+        }
+        return fail_field(v, e, f, R_ENUM, f->arg);
+    case K_TIME: {
+        int64_t us;
+        n = small_value(&s, buf, INGEST_TIME_MAX + 1);
+        if (n == SIZE_MAX || ts_parse(buf, n, &us) < 0)
+            return fail_field(v, e, f, R_TIME, 0);
+        if (f->note == N_STARTED_AT)
+            memcpy(v->out->started_at, buf, n + 1);
+        return M_OK;
+    }
+    case K_HEX:
+        n = small_value(&s, buf, HEX_ID_MAX + 1);
+        if (n == SIZE_MAX || n == 0)
+            return fail_field(v, e, f, R_HEX, 0);
+        for (size_t i = 0; i < n; i++)
+            if (hex_digit_value(buf[i]) < 0)
+                return fail_field(v, e, f, R_HEX, 0);
+        return M_OK;
+    default:
+        return M_STOP; /* not a string kind: not reached */
+    }
+}
+
+/* Checks one member's value (at s->p, of the given level) against f. */
+static enum mverdict check_member(struct vctx *v, const struct field *f, int level, struct verr *e)
+{
+    enum jtype type = js_peek(&v->s);
+    if (type == JT_NULL) {
+        if (js_literal(&v->s) < 0)
+            return M_STOP;
+        if (f->note == N_EXECUTION_ID)
+            v->out->execution_id[0] = '\0';
+        else if (f->note == N_NODE_ID)
+            v->node_has_id = false;
+        if (f->kind == K_TABLE) {
+            v->out->counts[f->arg] = 0;
+            if (f->arg == IT_NODE_EXECUTIONS)
+                v->out->any_node_id = v->out->any_node_by_name = false;
+        }
+        if (f->required)
+            fail_field(v, e, f, R_NULL_REQUIRED, 0);
+        return M_NULL;
+    }
+    switch ((enum kind)f->kind) {
+    case K_UUID:
+    case K_NAME:
+    case K_ENUM:
+    case K_TIME:
+    case K_HEX:
+        return check_string(v, f, type, level, e);
+    case K_DURATION:
+    case K_COUNT:
+        return check_number(v, f, type, level, e);
+    case K_OBJECT:
+    case K_ERROR:
+        if (type != JT_OBJECT && (f->kind == K_OBJECT || type != JT_STRING)) {
+            if (js_skip(&v->s, level, NULL) < 0)
+                return M_STOP;
+            return fail_field(v, e, f, f->kind == K_OBJECT ? R_OBJECT_TYPE : R_ERROR_TYPE, type);
+        }
+        return check_blob(v, f, level, e);
+    case K_ANY:
+        return check_blob(v, f, level, e);
+    case K_TABLE:
+        return check_items(v, f, type, level, e);
+    }
+    return M_STOP;
+}
+
+/* The field named key (escapes decoded), or NULL. */
+static const struct field *find_field(const struct field *fields, const struct jstr *key)
+{
+    char buf[32];
+    const char *k = key->raw;
+    size_t n = key->len;
+    if (key->escaped) {
+        if ((n = small_value(key, buf, sizeof buf)) == SIZE_MAX)
+            return NULL;
+        k = buf;
+    }
+    if (n == 0)
+        return NULL;
+    for (const struct field *f = fields; f->name; f++)
+        if (f->len == n && f->name[0] == k[0] && memcmp(f->name, k, n) == 0)
+            return f;
+    return NULL;
+}
+
+/* The object's verdict once it closed: its first bad member (by where the
+ * member first appeared), else its first missing required field. */
+static int object_verdict(const struct vctx *v, const struct level *lv, const struct field *fields,
+                          struct verr *res)
+{
+    const struct verr *best = NULL;
+    uint32_t best_ord = UINT32_MAX;
+    for (uint32_t m = lv->bad; m; m &= m - 1) {
+        unsigned fi = (unsigned)__builtin_ctz(m);
+        if (lv->ord[fi] < best_ord) {
+            best_ord = lv->ord[fi];
+            best = &lv->err[fi];
+        }
+    }
+    if (lv->unknown_bad && lv->unknown_ord < best_ord)
+        best = &lv->unknown_err;
+    if (best) {
+        *res = *best;
+        return 1;
+    }
+    for (const struct field *f = fields; f->name; f++) {
+        if (f->required && !(lv->present & UINT32_C(1) << (f - fields))) {
+            struct jstr k = name_of(f);
+            set_err(v, res, R_MISSING, 0, &k);
+            return 1;
+        }
+    }
     return 0;
 }
 
-int ingest_validate(const struct config *cfg, struct json_object *payload, struct ingest_summary *out,
-                    char *path, size_t pathlen, char *msg, size_t msglen)
+/* Walks the object at s->p, a value of the given level, against fields.
+ * 0 when it is valid, 1 when not (*res says why), -1 when the scan
+ * stopped. */
+static int walk_object(struct vctx *v, struct level *lv, const struct field *fields, int level,
+                       struct verr *res)
 {
-    struct vctx v = {
-        .cfg = cfg, .out = out, .path = path, .pathlen = pathlen, .msg = msg, .msglen = msglen,
-    };
+    struct jcont c;
+    struct jstr key;
+    int rc;
+    lv->seen = lv->present = lv->bad = lv->members = 0;
+    lv->unknown_bad = false;
+    js_enter(&v->s, &c, level);
+    while ((rc = js_next(&v->s, &c, &key)) > 0) {
+        uint32_t ord = lv->members++;
+        const struct field *f = find_field(fields, &key);
+        if (!f) {
+            enum jblob blob = JB_OK;
+            if (js_skip(&v->s, level + 1, &blob) < 0)
+                return -1;
+            if (blob != JB_OK && !lv->unknown_bad) {
+                lv->unknown_bad = true;
+                lv->unknown_ord = ord;
+                set_err(v, &lv->unknown_err, blob == JB_NUL ? R_NUL : R_RANGE, 0, &key);
+            }
+            continue;
+        }
+        unsigned fi = (unsigned)(f - fields);
+        uint32_t bit = UINT32_C(1) << fi;
+        if (!(lv->seen & bit)) {
+            lv->seen |= bit;
+            lv->ord[fi] = ord;
+        }
+        switch (check_member(v, f, level + 1, &lv->err[fi])) {
+        case M_STOP:
+            return -1;
+        case M_OK:
+            lv->present |= bit;
+            lv->bad &= ~bit;
+            break;
+        case M_BAD:
+            lv->present |= bit;
+            lv->bad |= bit;
+            break;
+        case M_NULL:
+            lv->present &= ~bit;
+            if (f->required)
+                lv->bad |= bit;
+            else
+                lv->bad &= ~bit;
+            break;
+        }
+    }
+    if (rc < 0)
+        return -1;
+    return object_verdict(v, lv, fields, res);
+}
+
+enum ingest_verdict ingest_validate(const struct config *cfg, const char *text, size_t len,
+                                    struct ingest_summary *out, char *path, size_t pathlen, char *msg,
+                                    size_t msglen)
+{
+    struct vctx v = {.cfg = cfg, .text = text, .out = out, .table = -1};
+    struct verr res;
+    int r;
     memset(out, 0, sizeof *out);
     if (pathlen)
         path[0] = '\0';
     if (msglen)
         msg[0] = '\0';
-    if (!json_object_is_type(payload, json_type_object)) /* NULL is json null */
-        return fail(&v, NULL, "the body must be a JSON object");
-    return check_object(&v, body_fields, payload);
+    if (len == 0 || len > (size_t)INT32_MAX) {
+        snprintf(msg, msglen, "malformed JSON: %s", len ? "body too large to parse" : "unexpected end of JSON");
+        return INGEST_BAD_JSON;
+    }
+    js_init(&v.s, text, len, cfg->max_depth);
+    if (js_peek(&v.s) == JT_OBJECT) {
+        r = walk_object(&v, &v.body, body_fields, 1, &res);
+    } else {
+        r = js_skip(&v.s, 1, NULL) < 0 ? -1 : 1;
+        set_err(&v, &res, R_BODY_NOT_OBJECT, 0, NULL);
+    }
+    if (r >= 0 && js_finish(&v.s) < 0)
+        r = -1;
+    if (r < 0) {
+        js_settle(&v.s);
+        if (v.s.why == JSON_WHY_NUL_KEY) {
+            snprintf(msg, msglen, "%s", v.s.why);
+            return INGEST_INVALID;
+        }
+        snprintf(msg, msglen, "malformed JSON: %s", v.s.why);
+        return INGEST_BAD_JSON;
+    }
+    if (r > 0) {
+        ingest_format_failure(cfg, &res, path, pathlen, msg, msglen);
+        return INGEST_INVALID;
+    }
+    return INGEST_VALID;
+}
+
+void ingest_session_id(const char *text, const struct ingest_summary *sum, char *dst)
+{
+    struct jstr s = {text + sum->session_id_at, sum->session_id_raw_len, true, false};
+    size_t n = jstr_unescape(&s, dst, sum->session_id_len);
+    dst[n < sum->session_id_len ? n : sum->session_id_len] = '\0';
 }

@@ -8,16 +8,15 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 
+#include "json_scan.h"
 #include "request.h"
 
 /* Parses text (len bytes) as one JSON value: strict mode, UTF-8 validated,
  * depth limited, nothing after the value but whitespace. Returns a new
  * reference, or NULL with a short reason in why (static text). The text
- * "null" is valid: NULL with *why NULL. */
-/* The reason json_parse_strict gives for a NUL in an object key, which
- * json-c would silently cut: the body answers 422, like a NUL in a value. */
-extern const char JSON_WHY_NUL_KEY[];
-
+ * "null" is valid: NULL with *why NULL. A NUL in an object key, which
+ * json-c would silently cut, gives JSON_WHY_NUL_KEY (json_scan.h): the body
+ * answers 422, like a NUL in a value. */
 struct json_object *json_parse_strict(const char *text, size_t len, int max_depth,
                                       const char **why);
 

@@ -1,8 +1,10 @@
 /* Unit tests for ingest_validate.c. A valid payload (the contract's, every
- * field filled) is altered one field at a time: each alteration must be
- * refused with -1 and the exact path of the field, or, for the acceptable
- * ones, still pass. Then the summary it fills, which bad field comes
- * first, the limits (max_items, max_string_bytes, depth) and buffer
+ * field filled) is altered one field at a time (with json-c, then written
+ * back to text, which is what the validator reads): each alteration must be
+ * refused as INGEST_INVALID with the exact path of the field, or, for the
+ * acceptable ones, still pass. Then the summary it fills (session_id and
+ * started_at included), which bad field comes first, repeated keys, syntax
+ * before schema, the limits (max_items, max_string_bytes, depth) and buffer
  * sizes. Limits are kept small (16-byte strings, 3 items) so the cases
  * stay short. */
 #include <criterion/criterion.h>
@@ -11,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "ingest_validate.h"
+#include "json_scan.h"
 
 #define W_ID "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 #define E_ID "3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d"
@@ -130,20 +135,33 @@ static void mutate(struct json_object *root, const char *target, const char *val
 }
 
 struct result {
-    int rc;
+    int rc;                      /* 0 valid, -1 not */
+    enum ingest_verdict verdict;
     char path[128];
     char msg[256];
     struct ingest_summary sum;
+    char session_id[64];         /* ingest_session_id() of a valid body */
 };
 
-static struct result run_cfg(const struct config *cfg, struct json_object *payload)
+static struct result run_text_cfg(const struct config *cfg, const char *text, size_t len)
 {
     struct result r;
     memset(&r, 0, sizeof r);
     strcpy(r.path, "(untouched)");
     strcpy(r.msg, "(untouched)");
-    r.rc = ingest_validate(cfg, payload, &r.sum, r.path, sizeof r.path, r.msg, sizeof r.msg);
+    r.verdict = ingest_validate(cfg, text, len, &r.sum, r.path, sizeof r.path, r.msg, sizeof r.msg);
+    r.rc = r.verdict == INGEST_VALID ? 0 : -1;
+    if (r.verdict == INGEST_VALID && r.sum.session_id_len < sizeof r.session_id)
+        ingest_session_id(text, &r.sum, r.session_id);
     return r;
+}
+
+/* Writes payload as JSON text (null for NULL), then validates the text. */
+static struct result run_cfg(const struct config *cfg, struct json_object *payload)
+{
+    const char *text = json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
+    cr_assert_not_null(text);
+    return run_text_cfg(cfg, text, strlen(text));
 }
 
 static struct result run(struct json_object *payload)
@@ -154,15 +172,14 @@ static struct result run(struct json_object *payload)
 
 static struct result run_text(const char *text)
 {
-    struct json_object *o = parse(text);
-    struct result r = run(o);
-    json_object_put(o);
-    return r;
+    struct config cfg = small_cfg();
+    return run_text_cfg(&cfg, text, strlen(text));
 }
 
 static void assert_refused_at(const struct result *r, const char *path, const char *what)
 {
     cr_assert_eq(r->rc, -1, "%s: should be refused (path \"%s\")", what, path);
+    cr_assert_eq(r->verdict, INGEST_INVALID, "%s: should be a 422, not bad JSON (%s)", what, r->msg);
     cr_assert_str_eq(r->path, path, "%s: wrong path (message: %s)", what, r->msg);
     size_t n = strlen(path);
     cr_assert(strncmp(r->msg, path, n) == 0 && r->msg[n] == ' ' && r->msg[n + 1] != '\0',
@@ -726,7 +743,7 @@ ParameterizedTest(struct status_case *tc, ingest_validate, summary_status_is_sta
     cr_assert_eq(r.rc, 0);
     cr_assert_str_eq(r.sum.status, tc->status);
     cr_assert_eq(r.sum.terminal, tc->terminal, "%s", tc->status);
-    /* Static: still readable after the tree is gone. */
+    /* Static: still readable after the text is gone. */
     json_object_put(o);
     cr_assert_str_eq(r.sum.status, tc->status);
 }
@@ -836,7 +853,7 @@ Test(ingest_validate, a_hundred_thousand_items_pass_under_the_default_limit)
     json_object_put(o);
 }
 
-Test(ingest_validate, a_blob_nested_beyond_the_depth_limit_is_refused)
+Test(ingest_validate, a_blob_nested_beyond_the_depth_limit_is_bad_json)
 {
     struct config cfg = small_cfg();
     struct json_object *o = parse(full_payload);
@@ -849,7 +866,9 @@ Test(ingest_validate, a_blob_nested_beyond_the_depth_limit_is_refused)
     json_object_object_add(json_object_array_get_idx(json_object_object_get(o, "telemetry_events"), 0), "data",
                            deep);
     struct result r = run_cfg(&cfg, o);
-    assert_refused_at(&r, "telemetry_events[0].data", "200 levels");
+    cr_assert_eq(r.verdict, INGEST_BAD_JSON, "200 levels: %s", r.msg);
+    cr_assert_str_eq(r.msg, "malformed JSON: JSON nested too deeply");
+    cr_assert_str_eq(r.path, "");
     json_object_put(o);
 }
 
@@ -860,9 +879,10 @@ Test(ingest_validate, path_and_message_are_cut_to_their_buffers)
     mutate(o, "telemetry_events[0].timestamp", "\"bad\"");
     struct ingest_summary sum;
     char path[9], msg[12];
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     memset(path, 'X', sizeof path);
     memset(msg, 'X', sizeof msg);
-    cr_assert_eq(ingest_validate(&cfg, o, &sum, path, 8, msg, 11), -1);
+    cr_assert_eq(ingest_validate(&cfg, text, strlen(text), &sum, path, 8, msg, 11), INGEST_INVALID);
     cr_assert_str_eq(path, "telemet");
     cr_assert_eq(path[8], 'X');
     cr_assert_eq(strlen(msg), 10);
@@ -893,4 +913,178 @@ Test(ingest_validate, a_string_with_a_nul_in_the_middle_is_refused_even_when_its
     struct result r = run(o);
     assert_refused_at(&r, "session_id", "embedded NUL");
     json_object_put(o);
+}
+
+/* ---- the text itself ---------------------------------------------------- */
+
+#define HEAD "\"workflow_id\": \"" W_ID "\", \"session_id\": \"s\", \"status\": \"running\"," \
+             " \"started_at\": \"2024-11-26T12:00:00Z\""
+
+static void assert_bad_json(const struct result *r, const char *reason, const char *what)
+{
+    cr_assert_eq(r->verdict, INGEST_BAD_JSON, "%s: should be bad JSON (got %s: %s)", what, r->path, r->msg);
+    cr_assert_str_eq(r->path, "", "%s", what);
+    if (reason) {
+        char want[256];
+        snprintf(want, sizeof want, "malformed JSON: %s", reason);
+        cr_assert_str_eq(r->msg, want, "%s", what);
+    }
+}
+
+Test(ingest_validate, broken_json_is_bad_json_even_after_a_field_broke_the_schema)
+{
+    struct result r = run_text("{\"status\": \"bogus\", \"session_id\": 5");
+    assert_bad_json(&r, "unexpected end of data", "cut short");
+    r = run_text("{\"status\": \"bogus\", " HEAD "} x");
+    assert_bad_json(&r, "unexpected word (only true, false and null are literals)", "trailing word");
+    r = run_text("{\"status\": \"bogus\", " HEAD "} {}");
+    assert_bad_json(&r, "unexpected character", "a second value");
+    r = run_text("{\"status\": \"bogus\", " HEAD ", \"metadata\": {\"x\": \"\xff\"}}");
+    assert_bad_json(&r, "invalid UTF-8", "invalid UTF-8 after the bad field");
+    r = run_text("{" HEAD ", \"telemetry_events\": [{}, {}, {}, {}, 5,]}");
+    assert_bad_json(&r, "unexpected character", "too many items, then a trailing comma");
+    r = run_text("[1, 2,");
+    assert_bad_json(&r, "unexpected end of data", "a broken array is not \"not an object\"");
+    r = run_text("   ");
+    assert_bad_json(&r, "unexpected end of data", "only whitespace");
+    struct config cfg = small_cfg();
+    r = run_text_cfg(&cfg, "", 0);
+    assert_bad_json(&r, "unexpected end of JSON", "empty");
+    r = run_text("{" HEAD ", \"duration_ms\": 1\"x\"}");
+    assert_bad_json(&r, "number expected", "a number running into a string");
+}
+
+Test(ingest_validate, a_nul_in_any_key_is_refused_for_the_whole_body_without_a_path)
+{
+    static const char *const bodies[] = {
+        "{" HEAD ", \"x\\u0000\": 1}", "{" HEAD ", \"metadata\": {\"deep\": [{\"a\\u0000b\": 1}]}}",
+        "{\"st\\u0000atus\": \"running\"}",
+        /* the former pre-check ran over the text first: it wins over broken JSON after it */
+        "{" HEAD ", \"metadata\": {\"a\\u0000\": 1}, ]",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct result r = run_text(bodies[i]);
+        cr_assert_eq(r.verdict, INGEST_INVALID, "%s: %s", bodies[i], r.msg);
+        cr_assert_str_eq(r.path, "");
+        cr_assert_str_eq(r.msg, JSON_WHY_NUL_KEY);
+    }
+}
+
+Test(ingest_validate, the_body_is_read_only_within_its_length)
+{
+    const char text[] = "{" HEAD "}garbage";
+    struct config cfg = small_cfg();
+    struct result r = run_text_cfg(&cfg, text, strlen(text) - 7);
+    cr_assert_eq(r.verdict, INGEST_VALID, "%s", r.msg);
+    r = run_text_cfg(&cfg, text, strlen(text) - 8);
+    assert_bad_json(&r, "unexpected end of data", "one byte short");
+}
+
+Test(ingest_validate, session_id_and_started_at_come_out_unescaped)
+{
+    struct result r = run_text("{\"workflow_id\": \"" W_ID "\", \"session_id\": \"t\\u00e9st\\/\\\"1\\\"\","
+                               " \"status\": \"running\", \"started_at\": \"2024-11-26T12:00:00\\u005a\"}");
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    cr_assert_eq(r.sum.session_id_len, 9);
+    cr_assert_str_eq(r.session_id, "t\xc3\xa9st/\"1\"");
+    cr_assert_str_eq(r.sum.started_at, "2024-11-26T12:00:00Z");
+    r = run_text("{" HEAD "}");
+    cr_assert_str_eq(r.session_id, "s");
+    cr_assert_str_eq(r.sum.started_at, "2024-11-26T12:00:00Z");
+}
+
+/* ---- repeated keys: the last one wins ---------------------------------- */
+
+Test(ingest_validate, a_repeated_field_is_validated_and_summarised_by_its_last_value)
+{
+    struct result r = run_text("{" HEAD ", \"status\": \"success\", \"session_id\": \"last\","
+                               " \"execution_id\": \"" E_ID "\", \"execution_id\": null,"
+                               " \"node_executions\": [{\"node_name\": \"a\", \"node_id\": \"" N_ID "\"},"
+                               "  {\"node_name\": \"b\"}], \"node_executions\": [],"
+                               " \"telemetry_events\": [5], \"telemetry_events\": [{\"event_type\": \"e\","
+                               "  \"timestamp\": \"2024-11-26T12:00:00Z\", \"timestamp\": \"2024-11-26T13:00:00Z\"}]}");
+    cr_assert_eq(r.rc, 0, "%s: %s", r.path, r.msg);
+    cr_assert_str_eq(r.sum.status, "success");
+    cr_assert(r.sum.terminal);
+    cr_assert_str_eq(r.session_id, "last");
+    cr_assert_str_eq(r.sum.execution_id, "");
+    cr_assert_eq(r.sum.counts[IT_NODE_EXECUTIONS], 0);
+    cr_assert_not(r.sum.any_node_id);
+    cr_assert_not(r.sum.any_node_by_name);
+    cr_assert_eq(r.sum.counts[IT_TELEMETRY_EVENTS], 1);
+
+    /* An invalid earlier value is not validated... */
+    r = run_text("{\"status\": \"bogus\", \"retry\": 1, " HEAD "}");
+    cr_assert_eq(r.rc, 0, "%s: %s", r.path, r.msg);
+    r = run_text("{\"session_id\": null, " HEAD "}");
+    cr_assert_eq(r.rc, 0, "null then a value: %s", r.msg);
+    /* ...an invalid last one is, at the place the field first appeared. */
+    r = run_text("{\"status\": \"running\", \"started_at\": \"bad\", \"workflow_id\": \"" W_ID "\","
+                 " \"session_id\": \"s\", \"status\": \"bogus\"}");
+    assert_refused_at(&r, "status", "status first appeared before started_at");
+    r = run_text("{" HEAD ", \"session_id\": null}");
+    assert_refused_at(&r, "session_id", "a value then null");
+    cr_assert_str_eq(r.msg, "session_id is required and must not be null");
+    r = run_text("{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"retry_count\": 1, \"retry_count\": -1}]}");
+    assert_refused_at(&r, "node_executions[0].retry_count", "in an item");
+}
+
+/* json-c kept only the last value of a repeated key, so it never looked at
+ * a NUL or a huge number in a shadowed value of a blob or unknown field;
+ * PostgreSQL still parses those. Now they are refused, with a path. */
+Test(ingest_validate, a_shadowed_value_in_a_blob_or_unknown_field_is_still_checked)
+{
+    struct result r = run_text("{" HEAD ", \"extra\": \"\\u0000\", \"extra\": 1}");
+    assert_refused_at(&r, "extra", "shadowed unknown field");
+    r = run_text("{" HEAD ", \"metadata\": {\"a\": 1e400, \"a\": 1}}");
+    assert_refused_at(&r, "metadata", "shadowed member of a blob");
+    cr_assert_str_eq(r.msg, "metadata holds a number out of range");
+    /* A schema field's shadowed value is not: the last one wins. */
+    r = run_text("{" HEAD ", \"metadata\": {\"a\": \"\\u0000\"}, \"metadata\": {}}");
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+}
+
+/* ---- limits on the text ------------------------------------------------- */
+
+Test(ingest_validate, blob_depth_counts_from_the_body_as_in_json_c)
+{
+    char text[1024];
+    struct config cfg = small_cfg();
+    cfg.max_depth = 10;
+    /* body 1, metadata 2, then 8 more levels: the innermost value at 10. */
+    snprintf(text, sizeof text, "{" HEAD ", \"metadata\": {\"a\": [[[[[[[1]]]]]]]}}");
+    struct result r = run_text_cfg(&cfg, text, strlen(text));
+    cr_assert_eq(r.rc, 0, "10 levels: %s", r.msg);
+    snprintf(text, sizeof text, "{" HEAD ", \"metadata\": {\"a\": [[[[[[[[1]]]]]]]]}}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_bad_json(&r, "JSON nested too deeply", "11 levels");
+    /* Items: body 1, array 2, item 3, field 4. */
+    cfg.max_depth = 3;
+    snprintf(text, sizeof text, "{" HEAD ", \"node_executions\": [{}]}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_refused_at(&r, "node_executions[0].node_name", "an item at the limit");
+    snprintf(text, sizeof text, "{" HEAD ", \"node_executions\": [{\"node_name\": \"a\"}]}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_bad_json(&r, "JSON nested too deeply", "an item's field beyond it");
+}
+
+Test(ingest_validate, a_megabyte_string_blob_passes_and_a_nul_at_its_end_does_not)
+{
+    size_t n = 1000000;
+    char *text = malloc(n + 256);
+    cr_assert_not_null(text);
+    int o = sprintf(text, "{" HEAD ", \"error\": \"");
+    /* Mostly ASCII, with a two-byte character every 100 bytes. */
+    for (size_t i = 0; i < n; i += 100) {
+        memset(text + o + i, 'a' + (int)(i % 26), 98);
+        memcpy(text + o + i + 98, "\xc3\xa9", 2);
+    }
+    strcpy(text + o + n, "\"}");
+    struct config cfg = small_cfg();
+    struct result r = run_text_cfg(&cfg, text, strlen(text));
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    strcpy(text + o + n, "\\u0000\"}");
+    r = run_text_cfg(&cfg, text, strlen(text));
+    assert_refused_at(&r, "error", "NUL after a megabyte");
+    free(text);
 }

@@ -1,0 +1,318 @@
+/* Unit tests for json_scan.c: which texts are JSON and the reason given
+ * for those that are not (lexical problems first, then json-c's words),
+ * the depth rule, the pull interface's keys and values, string unescaping
+ * (escapes in keys and values, surrogate pairs), the eight-byte string
+ * scan at every alignment, and numbers at the edges of a double. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_scan.h"
+
+/* Scans text (len bytes; 0: strlen) as one whole JSON value, as
+ * ingest_validate does for a body that is not an object. NULL when it is
+ * JSON, else the reason. */
+static const char *scan(const char *text, size_t len, int max_depth)
+{
+    struct jscan s;
+    if (!len)
+        len = strlen(text);
+    /* A copy of exactly len bytes, so nothing can read past the end. */
+    char *copy = malloc(len ? len : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, text, len);
+    js_init(&s, copy, len, max_depth);
+    if (js_skip(&s, 1, NULL) == 0)
+        js_finish(&s);
+    js_settle(&s);
+    free(copy);
+    return s.stop == JS_RUNNING ? NULL : s.why;
+}
+
+TestSuite(json_scan);
+
+/* Parameters hold no pointers: Criterion runs each case in a re-executed
+ * process, where addresses of string literals may differ (ASLR). */
+struct scan_case {
+    char text[80];
+    size_t len;     /* 0: strlen(text) */
+    char why[64];   /* "" when it is JSON */
+};
+
+ParameterizedTestParameters(json_scan, each_text_is_judged_with_the_former_parsers_reason)
+{
+    static struct scan_case cases[] = {
+        /* JSON */
+        {"{}", 0, ""}, {" [ ] ", 0, ""}, {"0", 0, ""}, {"-0.0e-0", 0, ""}, {"\"\"", 0, ""},
+        {"null", 0, ""}, {"{\"a\":[true,false,null,{}],\"b\":-1.5E+3}", 0, ""},
+        {"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\ud83d\\ude00\"", 0, ""},
+        {"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", 0, ""}, {"{\"\":0}", 0, ""},
+        {"{\"a\\u0000\":1}x", 0, "object keys must not contain NUL (\\u0000)"},
+        /* lexical problems */
+        {"\"a\\x\"", 0, "invalid escape in a string"},
+        {"\"\\u12\"", 0, "invalid \\u escape in a string"},
+        {"\"\\u12", 0, "invalid \\u escape in a string"},
+        {"\"\\udc00\"", 0, "unpaired UTF-16 surrogate in a \\u escape"},
+        {"\"\\ud800\"", 0, "unpaired UTF-16 surrogate in a \\u escape"},
+        {"\"\\ud800\\u0041\"", 0, "unpaired UTF-16 surrogate in a \\u escape"},
+        {"\"\\ude00\\ud83d\"", 0, "unpaired UTF-16 surrogate in a \\u escape"},
+        {"\"\\ud800", 0, "unpaired UTF-16 surrogate in a \\u escape"},
+        {"\"a\tb\"", 0, "control character in a string (escape it)"},
+        {"\"a\0b\"", 5, "control character in a string (escape it)"},
+        {"\"\xff\"", 0, "invalid UTF-8"}, {"\"\xc0\xaf\"", 0, "invalid UTF-8"},
+        {"\"\xed\xa0\x80\"", 0, "invalid UTF-8"}, {"\"\xf4\x90\x80\x80\"", 0, "invalid UTF-8"},
+        {"\"\xe2\x82\"", 0, "invalid UTF-8"}, {"\xff", 0, "invalid UTF-8"},
+        {"\xc3\xa9", 0, "unexpected character"}, {"\xef\xbb\xbf{}", 0, "unexpected character"},
+        {"01", 0, "malformed number"}, {"1.", 0, "malformed number"}, {"-", 0, "malformed number"},
+        {".5", 0, "unexpected character"}, {"+1", 0, "unexpected character"}, {"1e", 0, "malformed number"},
+        {"1e+", 0, "malformed number"}, {"0x1", 0, "malformed number"}, {"1-2", 0, "malformed number"},
+        {"[1true]", 0, "malformed number"}, {"-Infinity", 0, "malformed number"},
+        {"tru", 0, "unexpected word (only true, false and null are literals)"},
+        {"nulll", 0, "unexpected word (only true, false and null are literals)"},
+        {"NaN", 0, "unexpected word (only true, false and null are literals)"},
+        {"{'a':1}", 0, "unexpected character"}, {"{\"a\":1}//", 0, "unexpected character"},
+        {"{}\0", 3, "unexpected character"}, {"{}\v", 0, "unexpected character"},
+        {"[\"a\\u0000\" : 1]", 0, "object keys must not contain NUL (\\u0000)"},
+        /* a lexical problem wins over an earlier grammar problem */
+        {"[1 2 \"\xff\"]", 0, "invalid UTF-8"}, {"{]\"\\q\"", 0, "invalid escape in a string"},
+        {"{1:2,\"\\u0000\":3}", 0, "object keys must not contain NUL (\\u0000)"},
+        /* grammar, in json-c's words */
+        {"", 0, "unexpected end of data"}, {"  ", 0, "unexpected end of data"},
+        {"[", 0, "unexpected end of data"}, {"[1,", 0, "unexpected end of data"},
+        {"{\"a\"", 0, "unexpected end of data"}, {"{\"a\":", 0, "unexpected end of data"},
+        {"\"abc", 0, "unexpected end of data"}, {"[\"a\\", 0, "unexpected end of data"},
+        {"[1 2]", 0, "array value separator ',' expected"}, {"[1}", 0, "array value separator ',' expected"},
+        {"[1:2]", 0, "number expected"}, {"[1\"a\"]", 0, "number expected"}, {"{\"a\":1[}", 0, "number expected"},
+        {"[1 :2]", 0, "array value separator ',' expected"}, {"[true:2]", 0, "array value separator ',' expected"},
+        {"{\"a\":1 \"b\":2}", 0, "object value separator ',' expected"},
+        {"{\"a\":1]", 0, "object value separator ',' expected"},
+        {"{\"a\" 1}", 0, "object property name separator ':' expected"},
+        {"{,}", 0, "quoted object property name expected"}, {"{]", 0, "quoted object property name expected"},
+        {"{\"a\":1,1}", 0, "quoted object property name expected"}, {"{\"a\":1,}", 0, "unexpected character"},
+        {"[1,]", 0, "unexpected character"}, {"[,]", 0, "unexpected character"}, {"]", 0, "unexpected character"},
+        {"{\"a\"::1}", 0, "unexpected character"}, {"{} {}", 0, "unexpected character"},
+        {"1 2", 0, "unexpected character"}, {"\"a\"]", 0, "unexpected character"},
+    };
+    return cr_make_param_array(struct scan_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct scan_case *tc, json_scan, each_text_is_judged_with_the_former_parsers_reason)
+{
+    const char *why = scan(tc->text, tc->len, 64);
+    if (!tc->why[0])
+        cr_assert_null(why, "%s: refused: %s", tc->text, why);
+    else
+        cr_assert(why && strcmp(why, tc->why) == 0, "%s: want \"%s\", got \"%s\"", tc->text, tc->why,
+                  why ? why : "(JSON)");
+}
+
+Test(json_scan, the_lexical_pre_check_alone_finds_only_lexical_problems)
+{
+    cr_assert_null(js_lex_problem("[1 2 }}", 7), "grammar is not its business");
+    cr_assert_null(js_lex_problem("\"abc", 4), "an unterminated string is json-c's to report");
+    cr_assert_str_eq(js_lex_problem("[1, tru]", 8), "unexpected word (only true, false and null are literals)");
+    cr_assert_eq(js_lex_problem("{\"a\\u0000\" :1}", 14), JSON_WHY_NUL_KEY);
+    cr_assert_null(js_lex_problem("[\"a\\u0000\", 1]", 14), "a NUL in a value is not a NUL key");
+}
+
+/* n nested arrays around inner, into out. */
+static const char *nested(char *out, int n, const char *inner)
+{
+    size_t o = 0;
+    for (int i = 0; i < n; i++)
+        out[o++] = '[';
+    o += (size_t)sprintf(out + o, "%s", inner);
+    for (int i = 0; i < n; i++)
+        out[o++] = ']';
+    out[o] = '\0';
+    return out;
+}
+
+Test(json_scan, every_value_counts_one_level_as_in_json_c)
+{
+    char t[300];
+    cr_assert_null(scan(nested(t, 64, ""), 0, 64), "64 levels of arrays");
+    cr_assert_str_eq(scan(nested(t, 65, ""), 0, 64), "JSON nested too deeply");
+    cr_assert_null(scan(nested(t, 63, "1"), 0, 64), "a scalar at level 64");
+    cr_assert_str_eq(scan(nested(t, 64, "1"), 0, 64), "JSON nested too deeply", "a scalar at level 65");
+    cr_assert_null(scan("{\"a\":{\"b\":1}}", 0, 3));
+    cr_assert_str_eq(scan("{\"a\":{\"b\":1}}", 0, 2), "JSON nested too deeply");
+    cr_assert_null(scan("{\"a\":{}}", 0, 2), "an empty object at the limit");
+    /* Refused at the deeper value's first byte, whatever it is... */
+    cr_assert_str_eq(scan("[[,", 0, 2), "JSON nested too deeply");
+    cr_assert_str_eq(scan("[{\"a\":}", 0, 2), "JSON nested too deeply");
+    /* ...but the end of the text comes first, and whitespace is skipped. */
+    cr_assert_str_eq(scan("[[ ", 0, 2), "unexpected end of data");
+    cr_assert_null(scan("[[ ]]", 0, 2));
+    /* Deep input is walked without recursion beyond the limit. */
+    static char deep[200001];
+    memset(deep, '[', 100000);
+    memset(deep + 100000, ']', 100000);
+    cr_assert_str_eq(scan(deep, 200000, 64), "JSON nested too deeply");
+}
+
+Test(json_scan, keys_and_values_come_out_in_document_order_unescaped)
+{
+    const char *text = " {\"pl\\u0061in\" : \"v\\u00e9\\ud83d\\ude00\\n\" , \"n\":[1, -2.5e3]} ";
+    struct jscan s;
+    struct jcont c, a;
+    struct jstr key, val;
+    struct jnum num;
+    char buf[64];
+    js_init(&s, text, strlen(text), 64);
+    cr_assert_eq(js_peek(&s), JT_OBJECT);
+    js_enter(&s, &c, 1);
+
+    cr_assert_eq(js_next(&s, &c, &key), 1);
+    cr_assert(key.escaped);
+    size_t n = jstr_unescape(&key, buf, sizeof buf);
+    cr_assert_eq(n, 5);
+    cr_assert(memcmp(buf, "plain", 5) == 0);
+    cr_assert_eq(js_peek(&s), JT_STRING);
+    cr_assert_eq(js_string(&s, &val), 0);
+    n = jstr_unescape(&val, buf, sizeof buf);
+    cr_assert_eq(n, 8, "v, e-acute (2), U+1F600 (4), newline");
+    cr_assert(memcmp(buf, "v\xc3\xa9\xf0\x9f\x98\x80\n", 8) == 0);
+    cr_assert_eq(jstr_unescape(&val, buf, 3), 8, "the full length even when cut");
+
+    cr_assert_eq(js_next(&s, &c, &key), 1);
+    cr_assert_not(key.escaped);
+    cr_assert_eq(key.len, 1);
+    cr_assert_eq(js_peek(&s), JT_ARRAY);
+    js_enter(&s, &a, 2);
+    cr_assert_eq(js_next(&s, &a, &key), 1);
+    cr_assert_eq(js_number(&s, &num), 0);
+    cr_assert_not(num.is_double);
+    cr_assert_eq(jnum_int64(&num), 1);
+    cr_assert_eq(js_next(&s, &a, &key), 1);
+    cr_assert_eq(js_number(&s, &num), 0);
+    cr_assert(num.is_double);
+    cr_assert_eq(jnum_double(&num), -2500.0);
+    cr_assert_eq(js_next(&s, &a, &key), 0);
+    cr_assert_eq(js_next(&s, &c, &key), 0);
+    cr_assert_eq(js_finish(&s), 0);
+    cr_assert_eq(s.stop, JS_RUNNING);
+}
+
+Test(json_scan, the_iterator_gives_code_points_of_escapes_and_raw_utf8)
+{
+    const char raw[] = "a\\t\\u0000\\u00e9\xc3\xa9\\ud83d\\ude00\xf0\x9f\x98\x80\\/";
+    struct jstr s = {raw, sizeof raw - 1, true, true};
+    struct jstr_iter it;
+    uint32_t cp, want[] = {'a', '\t', 0, 0xe9, 0xe9, 0x1f600, 0x1f600, '/'};
+    size_t lens[] = {1, 1, 1, 2, 2, 4, 4, 1};
+    char u[4];
+    jstr_iter_init(&it, &s);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cr_assert_eq(jstr_iter_next(&it, &cp, u), lens[i], "character %zu", i);
+        cr_assert_eq(cp, want[i], "character %zu: U+%04X", i, cp);
+    }
+    cr_assert_eq(jstr_iter_next(&it, &cp, u), 0);
+}
+
+Test(json_scan, strings_are_checked_at_every_offset_of_the_eight_byte_scan)
+{
+    static const char *const bad[] = {"\x01", "\x1f", "\x80", "\xff", "\xc3", "\xed\xa0\x80"};
+    static const char *const good[] = {"\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\n", "\\u00e9"};
+    char text[64];
+    for (int k = 0; k < 20; k++) {
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            snprintf(text, sizeof text, "\"%.*s%sxyzxyzxyz\"", k, "abcdefghijklmnopqrstuvwxyz", bad[b]);
+            cr_assert_not_null(scan(text, 0, 64), "offset %d: 0x%02x accepted", k, (unsigned char)bad[b][0]);
+        }
+        for (size_t g = 0; g < sizeof good / sizeof good[0]; g++) {
+            snprintf(text, sizeof text, "\"%.*s%sxyzxyzxyz\"", k, "abcdefghijklmnopqrstuvwxyz", good[g]);
+            cr_assert_null(scan(text, 0, 64), "offset %d: %s refused", k, good[g]);
+        }
+        /* The closing quote at offset k, then nothing: the length is k. */
+        snprintf(text, sizeof text, "\"%.*s\"", k, "abcdefghijklmnopqrstuvwxyz");
+        struct jscan s;
+        struct jstr str;
+        js_init(&s, text, strlen(text), 64);
+        cr_assert_eq(js_string(&s, &str), 0);
+        cr_assert_eq(str.len, (size_t)k);
+        cr_assert_eq(s.p, text + k + 2);
+        /* Cut before the closing quote: the end, not a problem of the text. */
+        cr_assert_str_eq(scan(text, strlen(text) - 1, 64), "unexpected end of data");
+    }
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+static struct jnum number(const char *text)
+{
+    struct jscan s;
+    struct jnum n;
+    js_init(&s, text, strlen(text), 64);
+    cr_assert_eq(js_number(&s, &n), 0, "%s: %s", text, s.why);
+    cr_assert_eq(n.len, strlen(text));
+    return n;
+}
+
+/* What json-c made of a double literal: strtod on the whole text. */
+static void assert_like_strtod(const char *text)
+{
+    struct jnum n = number(text);
+    double want = strtod(text, NULL), got = jnum_double(&n);
+    cr_assert(memcmp(&want, &got, sizeof want) == 0, "%.60s...: strtod %.17g, got %.17g", text, want, got);
+    bool nonzero_digit = strpbrk(text, "123456789") && strcspn(text, "123456789") < strcspn(text, "eE");
+    bool fits = isfinite(want) && (want != 0.0 || !nonzero_digit);
+    cr_assert_eq(jnum_fits_double(&n), fits, "%.60s...: fits should be %d", text, fits);
+}
+
+Test(json_scan, doubles_read_as_strtod_reads_them_at_the_edges)
+{
+    static const char *const lits[] = {
+        "0.0", "-0.0", "0e999999999999999999", "1.5", "-2.5e3", "1e308", "1e309", "-1e309",
+        "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308",
+        "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587"
+        "2070e208",
+        "179769313486231580793728971405301e275", "4.9406564584124654e-324", "2.4703282292062328e-324",
+        "2.4703282292062327e-324", "2.4703282292062327208828439643411068618252990130716238221279284125033775"
+        "363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515"
+        "570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769"
+        "269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499"
+        "977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516"
+        "661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879"
+        "636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186"
+        "948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324",
+        "1e-320", "1e-400", "-1e-400", "0.00000000000000000000000000000000000000000000000000000000000000001e-300",
+        "100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000e215",
+        "1e-999999999999999999999", "123.456e-2",
+    };
+    for (size_t i = 0; i < sizeof lits / sizeof lits[0]; i++)
+        assert_like_strtod(lits[i]);
+    /* A thousand-digit literal just below the overflow midpoint. */
+    char big[1200];
+    int o = sprintf(big, "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649"
+                         "0179775872070");
+    memset(big + o, '0', 900);
+    sprintf(big + o + 900, "e208");
+    assert_like_strtod(big);
+}
+
+Test(json_scan, integers_clamp_to_64_bits_as_in_json_c)
+{
+    struct jnum n = number("9223372036854775807");
+    cr_assert_eq(jnum_int64(&n), INT64_MAX);
+    n = number("9223372036854775808");
+    cr_assert_eq(jnum_int64(&n), INT64_MAX);
+    n = number("123456789012345678901234567890");
+    cr_assert_eq(jnum_int64(&n), INT64_MAX);
+    n = number("-9223372036854775808");
+    cr_assert_eq(jnum_int64(&n), INT64_MIN);
+    n = number("-9223372036854775809");
+    cr_assert_eq(jnum_int64(&n), INT64_MIN);
+    n = number("-0");
+    cr_assert_eq(jnum_int64(&n), 0);
+    cr_assert(jnum_fits_double(&n), "every integer fits");
+    n = number("1" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+               "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+               "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+               "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000");
+    cr_assert(jnum_fits_double(&n), "json-c read a long integer as a clamped 64-bit one");
+}
