@@ -279,6 +279,16 @@ def test_counters_stay_monotonic_when_a_worker_is_killed(stack):
     os.kill(victim, signal.SIGKILL)
     assert wait_for(lambda: victim not in stack.workers_pids() and len(stack.workers_pids()) == len(pids))
 
+    # The replacement is a process before it has claimed its slot: wait
+    # until a scrape shows it started and holding a slot.
+    def replaced():
+        r = stack.request("GET", "/api/metrics")
+        got, _ = parse_strict(r.body.decode())
+        return (got[("agora_worker_starts_total", ())] >= starts + 1
+                and got[("agora_workers", ())] == len(pids))
+
+    assert wait_for(replaced)
+
     # Several scrapes, so each worker (the new one too) answers some.
     for _ in range(6):
         r = stack.request("GET", "/api/metrics")
