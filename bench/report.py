@@ -166,7 +166,7 @@ def main(argv):
     if ng:
         w(f"\nnginx: {ng.get('upstream_5xx', '?')} answers with a 5xx from upstream; "
           f"{ng.get('bodies_buffered_to_disk', '?')} request bodies written to a temporary file "
-          f"(bodies over `client_body_buffer_size`, 1 MiB: the L payloads).")
+          f"(bodies over `client_body_buffer_size`, 2 MiB since commit f82ea1f, 1 MiB before).")
     w("")
 
     # ---------------------------------------------------------------- CPU
@@ -240,8 +240,9 @@ def main(argv):
     hratio = None
     if h and st:
         hratio = ok_rps(h) / ok_rps(st) if ok_rps(st) else None
-        w("**FastCGI hop**: GET /api/health (a worker, which also runs `SELECT 1`) vs nginx serving "
-          "a static file with the same body, same server block and TLS (concurrency 8)\n")
+        w("**FastCGI hop**: GET /api/health (a worker; it runs `SELECT 1` unless a statement worked "
+          "under a second ago) vs nginx serving a static file with the same body, same server block "
+          "and TLS (concurrency 8; each URL warmed up for 2 s first)\n")
         w("| URL | response bytes (headers + body) | req/s | p50 ms | p99 ms | errors |")
         w("|---|---:|---:|---:|---:|---:|")
         for name, x, path in (("/api/health", h, "/api/health"),

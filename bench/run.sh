@@ -135,6 +135,11 @@ for what in api/health _bench/static.json api/_bench_no_such_route; do
     curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" -w '{"path":"/'"$what"'","header_bytes":%{size_header},"body_bytes":%{size_download}}\n' \
         "$base/$what" >>"$res/health-sizes.jsonl"
 done
+# Warm-up, not recorded: the stack has just started (and nginx reloaded),
+# so whichever URL came first would also pay for that.
+for what in api/health _bench/static.json api/_bench_no_such_route; do
+    wrk -t2 -c8 -d2s "$base/$what" >/dev/null 2>&1
+done
 wrk_run health 8 "$HEALTH_S" "$base/api/health"
 wrk_run static 8 "$HEALTH_S" "$base/_bench/static.json"
 # The FastCGI hop alone: the router's 404, answered by a worker without
