@@ -24,12 +24,18 @@
  *      statement of its own so that step 5's snapshot sees nodes another
  *      ingest committed meanwhile;
  *   5. all items of the four tables, in one statement of data-modifying
- *      CTEs, which also updates the execution-level fields and adds the item
- *      counts to the execution row, returning the cumulative counts;
- *   6. with an Idempotency-Key, the answer stored under the key.
+ *      CTEs, returning how many rows each inserted;
+ *   6. for an append to a live run only: the execution-level fields and
+ *      the item counts added to the execution row (a new execution was
+ *      inserted whole in step 3, with its final fields and counts, so its
+ *      row is written once: an update would leave two versions of it for
+ *      every item's foreign-key check to walk, which profiling showed);
+ *   7. with an Idempotency-Key, the answer stored under the key.
  *
- * The body goes to PostgreSQL as text, cast to jsonb once per statement
- * that reads it (steps 4 and 5), and PostgreSQL unpacks the items with
+ * The body goes to PostgreSQL as text, cast to jsonb by the statement
+ * that stores the items (step 5); the others get only the top-level
+ * members they read, cut from the text (json_slice.c), so PostgreSQL
+ * parses each byte once. PostgreSQL unpacks the items with
  * jsonb_to_recordset: its parser keeps numbers exact, and its timestamp
  * parser reads what the validator accepted (sessions run in UTC, so
  * offset-less timestamps are UTC). A table sent as null counts as absent
@@ -53,6 +59,7 @@
 
 #include "apikey.h"
 #include "buf.h"
+#include "json_slice.h"
 
 /* Step 1. org_role is NULL for an API key (it has no membership; RLS
  * already limited it to its own project) and for nobody else who can see
@@ -86,11 +93,17 @@ static const char SQL_IDEM_STORE[] =
 /* Step 3. ON CONFLICT DO NOTHING without a target covers every unique index
  * and never raises 23505, which would abort the transaction: no row back
  * means the id exists, visible to us or not. $7 is text the validator
- * proved a timestamp. Item counts start at 0 and step 5 adds to them. */
+ * proved a timestamp; $8 the body's execution-level members (exec_fields);
+ * $9..$12 the payload's item counts, which step 5 then inserts. */
 static const char SQL_EXECUTION_INSERT[] =
     "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
-    " started_at)"
-    " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7::timestamptz)"
+    " started_at, completed_at, duration_ms, error, metadata, node_executions_count,"
+    " telemetry_spans_count, telemetry_events_count, shared_state_snapshots_count)"
+    " SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7::timestamptz,"
+    "  (b.j->>'completed_at')::timestamptz, (b.j->>'duration_ms')::double precision,"
+    "  NULLIF(b.j->'error', 'null'::jsonb), NULLIF(b.j->'metadata', 'null'::jsonb),"
+    "  $9::integer, $10::integer, $11::integer, $12::integer"
+    " FROM (SELECT $8::jsonb AS j) b"
     " ON CONFLICT DO NOTHING RETURNING id";
 
 /* The existing execution of a live run, locked until commit so appends to
@@ -182,19 +195,26 @@ static const char SQL_ITEMS[] =
     "       WITH ORDINALITY AS x(sequence, \"timestamp\", node_name, phase, state, ord)"
     "  ORDER BY x.ord"
     "  RETURNING 1)"
-    " UPDATE agora.executions e SET"
-    "  node_executions_count = e.node_executions_count + (SELECT count(*) FROM ne),"
-    "  telemetry_spans_count = e.telemetry_spans_count + (SELECT count(*) FROM sp),"
-    "  telemetry_events_count = e.telemetry_events_count + (SELECT count(*) FROM ev),"
-    "  shared_state_snapshots_count = e.shared_state_snapshots_count + (SELECT count(*) FROM ss),"
-    "  status = b.j->>'status',"
+    " SELECT (SELECT count(*) FROM ne), (SELECT count(*) FROM sp), (SELECT count(*) FROM ev),"
+    "  (SELECT count(*) FROM ss)";
+
+/* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
+ * returned, $7 the body's execution-level members (exec_fields). Fields
+ * the payload leaves out or sends as null keep their value. */
+static const char SQL_EXECUTION_APPEND[] =
+    "UPDATE agora.executions e SET"
+    "  node_executions_count = e.node_executions_count + $3::integer,"
+    "  telemetry_spans_count = e.telemetry_spans_count + $4::integer,"
+    "  telemetry_events_count = e.telemetry_events_count + $5::integer,"
+    "  shared_state_snapshots_count = e.shared_state_snapshots_count + $6::integer,"
+    "  status = $2,"
     "  completed_at = COALESCE((b.j->>'completed_at')::timestamptz, e.completed_at),"
     "  duration_ms = COALESCE((b.j->>'duration_ms')::double precision, e.duration_ms),"
     "  error = COALESCE(NULLIF(b.j->'error', 'null'::jsonb), e.error),"
     "  metadata = COALESCE(NULLIF(b.j->'metadata', 'null'::jsonb), e.metadata),"
     "  updated_at = now()"
-    " FROM b"
-    " WHERE e.id = $4::uuid"
+    " FROM (SELECT $7::jsonb AS j) b"
+    " WHERE e.id = $1::uuid"
     " RETURNING e.status, e.node_executions_count, e.telemetry_spans_count,"
     "  e.telemetry_events_count, e.shared_state_snapshots_count";
 
@@ -301,15 +321,36 @@ static enum db_status claim_key(struct db *db, const struct target *t, const str
     return st;
 }
 
-/* Inserts the execution out->execution_id. *inserted false: the id exists
- * already (visible or not). */
+/* What steps 3 and 6 write besides the items: the body's execution-level
+ * members as a small JSON object ($8 / $7), and the payload's item counts
+ * as text. */
+struct exec_fields {
+    struct buf json;
+    char counts[IT_COUNT][24];
+};
+
+static void exec_fields_init(struct exec_fields *f, const struct ingest_input *in)
+{
+    static const char *const members[] = {"completed_at", "duration_ms", "error", "metadata", NULL};
+    buf_init(&f->json);
+    if (json_slice_members(in->body, in->body_len, members, &f->json) < 0)
+        buf_append(&f->json, in->body, in->body_len); /* a top-level name with escapes */
+    buf_putc(&f->json, '\0');
+    for (int i = 0; i < IT_COUNT; i++)
+        snprintf(f->counts[i], sizeof f->counts[i], "%zu", in->sum->counts[i]);
+}
+
+/* Inserts the execution out->execution_id, whole: final fields and this
+ * payload's counts. *inserted false: the id exists already (visible or
+ * not). */
 static enum db_status insert_execution(struct db *db, const struct target *t, const struct ingest_input *in,
-                                       bool *inserted, struct ingest_result *out)
+                                       const struct exec_fields *f, bool *inserted, struct ingest_result *out)
 {
     PGresult *res = NULL;
-    const char *params[7] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
-                             in->session_id, in->sum->status, in->started_at};
-    enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 7, params, &res);
+    const char *params[12] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
+                              in->session_id, in->sum->status, in->started_at, f->json.data,
+                              f->counts[0], f->counts[1], f->counts[2], f->counts[3]};
+    enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 12, params, &res);
 
     *inserted = st == DB_OK && PQntuples(res) == 1;
     PQclear(res);
@@ -342,7 +383,7 @@ static enum db_status lock_execution(struct db *db, const struct ingest_input *i
 /* Step 3. On DB_OK out->execution_id is the execution to write to and
  * out->http_status says whether it is new (201) or an append (200). */
 static enum db_status open_execution(struct db *db, const struct target *t, const struct ingest_input *in,
-                                     struct ingest_result *out)
+                                     const struct exec_fields *f, struct ingest_result *out)
 {
     bool inserted = false, found = false;
     enum db_status st;
@@ -351,7 +392,7 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
         if (uuid_v4(out->execution_id) < 0)
             return DB_ERROR;
         out->http_status = 201;
-        st = insert_execution(db, t, in, &inserted, out);
+        st = insert_execution(db, t, in, f, &inserted, out);
         /* A fresh random id already taken: a broken random source. */
         return st == DB_OK && !inserted ? DB_ERROR : st;
     }
@@ -362,7 +403,7 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
         out->http_status = 200;
         return st;
     }
-    if ((st = insert_execution(db, t, in, &inserted, out)) != DB_OK)
+    if ((st = insert_execution(db, t, in, f, &inserted, out)) != DB_OK)
         return st;
     if (inserted) {
         out->http_status = 201;
@@ -378,95 +419,6 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
     return DB_OK;
 }
 
-/* ------------------------------------------------------------------ body slicing */
-
-static size_t skip_ws(const char *s, size_t i, size_t len)
-{
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-/* s[i] is the opening quote of a string: the index after its closing one.
- * *escaped tells whether it holds a backslash escape. A quote ends the
- * string unless an odd run of backslashes precedes it; memchr finds the
- * candidates, so the scan costs little more than the bytes' reading. */
-static size_t skip_string(const char *s, size_t i, size_t len, bool *escaped)
-{
-    for (i++; i < len;) {
-        const char *q = memchr(s + i, '"', len - i);
-        if (!q)
-            return len;
-        size_t j = (size_t)(q - s), k = j;
-        if (memchr(s + i, '\\', j - i))
-            *escaped = true;
-        while (k > i && s[k - 1] == '\\')
-            k--;
-        if ((j - k) % 2 == 0)
-            return j + 1;
-        i = j + 1;
-    }
-    return len;
-}
-
-/* The index after the JSON value that starts at s[i]. */
-static size_t skip_value(const char *s, size_t i, size_t len)
-{
-    bool escaped = false;
-    if (i < len && s[i] == '"')
-        return skip_string(s, i, len, &escaped);
-    if (i < len && (s[i] == '{' || s[i] == '[')) {
-        size_t depth = 0;
-        for (; i < len; i++) {
-            if (s[i] == '"') {
-                i = skip_string(s, i, len, &escaped) - 1;
-            } else if (s[i] == '{' || s[i] == '[') {
-                depth++;
-            } else if ((s[i] == '}' || s[i] == ']') && --depth == 0) {
-                return i + 1;
-            }
-        }
-        return len;
-    }
-    while (i < len && !strchr(",}] \t\n\r", s[i]))
-        i++;
-    return i;
-}
-
-/* Finds the value of the body's top-level member `key` in the raw text,
- * which the handler has already parsed as valid JSON, so tracking strings
- * and nesting is enough. A repeated key counts as its last occurrence, as
- * for json-c (the validator) and jsonb. -1 when the key is absent or when
- * any top-level key is spelled with a backslash escape, which this scan
- * does not decode: the caller then falls back to the whole body. */
-static int top_level_member(const char *s, size_t len, const char *key, size_t *start, size_t *end)
-{
-    size_t klen = strlen(key), i = skip_ws(s, 0, len);
-    bool found = false;
-    if (i >= len || s[i] != '{')
-        return -1;
-    i = skip_ws(s, i + 1, len);
-    while (i < len && s[i] == '"') {
-        bool escaped = false;
-        size_t k0 = i + 1, k1 = skip_string(s, i, len, &escaped);
-        if (escaped || k1 >= len)
-            return -1;
-        i = skip_ws(s, k1, len);
-        if (i >= len || s[i] != ':')
-            return -1;
-        size_t v0 = skip_ws(s, i + 1, len), v1 = skip_value(s, v0, len);
-        if (k1 - 1 - k0 == klen && memcmp(s + k0, key, klen) == 0) {
-            *start = v0;
-            *end = v1;
-            found = true;
-        }
-        i = skip_ws(s, v1, len);
-        if (i < len && s[i] == ',')
-            i = skip_ws(s, i + 1, len);
-    }
-    return found ? 0 : -1;
-}
-
 /* Step 4. It reads only node_executions, so it is sent only that member
  * ({"node_executions": [...]}, cut from the body's text) rather than the
  * whole body: PostgreSQL would otherwise parse every span, event and
@@ -475,15 +427,12 @@ static int top_level_member(const char *s, size_t len, const char *key, size_t *
 static enum db_status prepare_nodes(struct db *db, const struct target *t, const struct ingest_input *in,
                                     struct ingest_result *out)
 {
+    static const char *const members[] = {"node_executions", NULL};
     PGresult *res = NULL;
     struct buf nodes;
-    size_t from, to;
     buf_init(&nodes);
-    if (top_level_member(in->body, in->body_len, "node_executions", &from, &to) == 0) {
-        buf_puts(&nodes, "{\"node_executions\":");
-        buf_append(&nodes, in->body + from, to - from);
-        buf_putc(&nodes, '}');
-    }
+    if (json_slice_members(in->body, in->body_len, members, &nodes) == 0)
+        buf_putc(&nodes, '\0');
     const char *params[4] = {nodes.len ? nodes.data : in->body, t->org, t->project, in->sum->workflow_id};
     enum db_status st = db_exec(db, SQL_NODES, 4, params, &res);
     buf_free(&nodes);
@@ -501,7 +450,7 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
     return st;
 }
 
-/* Step 5. */
+/* Step 5. out->counts: the rows inserted into each table. */
 static enum db_status store_items(struct db *db, const struct target *t, const struct ingest_input *in,
                                   struct ingest_result *out)
 {
@@ -511,10 +460,38 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
 
     if (st != DB_OK)
         return st;
+    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT) {
+        PQclear(res);
+        return DB_ERROR;
+    }
+    for (int i = 0; i < IT_COUNT; i++) {
+        out->counts[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+        /* Step 3 recorded these counts for a new execution. */
+        if (out->counts[i] != (long long)in->sum->counts[i]) {
+            fprintf(stderr, "agora: ingest: %s: %lld rows stored, %zu sent\n", ingest_table_names[i],
+                    out->counts[i], in->sum->counts[i]);
+            st = DB_ERROR;
+        }
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 6, for an append: out->status and cumulative counts. */
+static enum db_status append_execution(struct db *db, const struct ingest_input *in, const struct exec_fields *f,
+                                       struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[7] = {out->execution_id, in->sum->status, f->counts[0], f->counts[1],
+                             f->counts[2], f->counts[3], f->json.data};
+    enum db_status st = db_exec(db, SQL_EXECUTION_APPEND, 7, params, &res);
+
+    if (st != DB_OK)
+        return st;
     if (PQntuples(res) != 1) {
-        /* Step 3 inserted or locked this row: the policies disagree with
-         * this code, a bug rather than a client mistake. */
-        fprintf(stderr, "agora: ingest: execution %s vanished before its items were stored\n",
+        /* Step 3 locked this row: the policies disagree with this code, a
+         * bug rather than a client mistake. */
+        fprintf(stderr, "agora: ingest: execution %s vanished before its items were counted\n",
                 out->execution_id);
         st = DB_ERROR;
     } else {
@@ -526,7 +503,7 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
     return st;
 }
 
-/* Step 6: the answer, as the replay will send it. */
+/* Step 7: the answer, as the replay will send it. */
 static enum db_status store_answer(struct db *db, const struct ingest_input *in, struct ingest_result *out)
 {
     struct json_object *answer = ingest_answer(out);
@@ -568,14 +545,22 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
         if ((st = claim_key(db, &t, in, hash_hex, &owned, out)) != DB_OK || !owned)
             return st;
     }
-    if ((st = open_execution(db, &t, in, out)) != DB_OK)
-        return st;
+    struct exec_fields f;
+    exec_fields_init(&f, in);
+    if ((st = open_execution(db, &t, in, &f, out)) != DB_OK)
+        goto done;
     if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, out)) != DB_OK)
-        return st;
+        goto done;
     if ((st = store_items(db, &t, in, out)) != DB_OK)
-        return st;
+        goto done;
+    if (out->http_status == 201)
+        snprintf(out->status, sizeof out->status, "%s", in->sum->status);
+    else if ((st = append_execution(db, in, &f, out)) != DB_OK)
+        goto done;
     if (in->idem_key)
         st = store_answer(db, in, out);
+done:
+    buf_free(&f.json);
     return st;
 }
 

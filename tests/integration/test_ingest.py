@@ -278,6 +278,33 @@ def test_a_payload_with_every_field_is_stored_as_sent(tenant):
                   for s in body["shared_state_snapshots"]]
 
 
+@pytest.mark.parametrize("spelling", ["plain", "escaped names", "repeated members"])
+def test_execution_fields_reach_the_row_however_the_body_spells_them(tenant, spelling):
+    """The statements get only the top-level members they read, cut from
+    the body's text; a name spelled with escapes (which the cut does not
+    decode) falls back to the whole body, and of repeated members the last
+    counts, as jsonb reads them."""
+    wf, _ = tenant.workflow(["load"])
+    fields = {"completed_at": "2024-11-26T11:00:09Z", "duration_ms": 12.5,
+              "error": {"type": "E"}, "metadata": {"m": [1, 2]}}
+    body = {"workflow_id": wf, "session_id": "s", "status": "error", "started_at": "2024-11-26T11:00:00Z",
+            **fields, "node_executions": [{"node_name": "load", "status": "success"}]}
+    text = json.dumps(body)
+    if spelling == "escaped names":
+        text = (text.replace('"completed_at"', '"\\u0063ompleted_at"')
+                    .replace('"node_executions"', '"\\u006eode_executions"'))
+    elif spelling == "repeated members":
+        text = ('{"metadata": {"first": true}, "error": "first", "duration_ms": 1, "node_executions": [],'
+                + text[1:])
+    r = tenant.ingest(text.encode())
+    assert r.status == 201, r.body
+    assert r.json()["counts"] == counts(1, 0, 0, 0)
+    ex = tenant.execution(r.json()["execution_id"])
+    assert ex["completed_at"] == "2024-11-26T11:00:09.000000Z"
+    assert (ex["duration_ms"], ex["error"], ex["metadata"]) == (12.5, fields["error"], fields["metadata"])
+    assert ex["counts"]["node_executions"] == 1
+
+
 def test_tables_sent_empty_or_null_store_no_items(tenant):
     wf, _ = tenant.workflow()
     r = tenant.ingest(base(wf, node_executions=[], telemetry_events=None, telemetry_spans=[],
