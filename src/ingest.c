@@ -93,7 +93,7 @@ static const char SQL_IDEM_STORE[] =
 /* Step 3. ON CONFLICT DO NOTHING without a target covers every unique index
  * and never raises 23505, which would abort the transaction: no row back
  * means the id exists, visible to us or not. $7 is text the validator
- * proved a timestamp; $8 the body's execution-level members (exec_fields);
+ * proved a timestamp; $8 the body's execution-level members (body_parts);
  * $9..$12 the payload's item counts, which step 5 then inserts. */
 static const char SQL_EXECUTION_INSERT[] =
     "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
@@ -199,7 +199,7 @@ static const char SQL_ITEMS[] =
     "  (SELECT count(*) FROM ss)";
 
 /* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
- * returned, $7 the body's execution-level members (exec_fields). Fields
+ * returned, $7 the body's execution-level members (body_parts). Fields
  * the payload leaves out or sends as null keep their value. */
 static const char SQL_EXECUTION_APPEND[] =
     "UPDATE agora.executions e SET"
@@ -321,34 +321,52 @@ static enum db_status claim_key(struct db *db, const struct target *t, const str
     return st;
 }
 
-/* What steps 3 and 6 write besides the items: the body's execution-level
- * members as a small JSON object ($8 / $7), and the payload's item counts
- * as text. */
-struct exec_fields {
-    struct buf json;
+/* The parts of the body the statements other than step 5 read, cut from
+ * its text in one pass (json_slice.c): the execution-level members as a
+ * small JSON object (steps 3 and 6), {"node_executions": [...]} (step 4),
+ * and the payload's item counts as text. A body whose top-level names use
+ * escapes is sent whole instead. */
+struct body_parts {
+    struct buf fields;
+    struct buf nodes;
     char counts[IT_COUNT][24];
 };
 
-static void exec_fields_init(struct exec_fields *f, const struct ingest_input *in)
+static void body_parts_init(struct body_parts *p, const struct ingest_input *in)
 {
-    static const char *const members[] = {"completed_at", "duration_ms", "error", "metadata", NULL};
-    buf_init(&f->json);
-    if (json_slice_members(in->body, in->body_len, members, &f->json) < 0)
-        buf_append(&f->json, in->body, in->body_len); /* a top-level name with escapes */
-    buf_putc(&f->json, '\0');
+    static const char *const members[] = {"node_executions", "completed_at", "duration_ms", "error",
+                                          "metadata", NULL};
+    struct json_span spans[JSON_SLICE_MAX_KEYS];
+    buf_init(&p->fields);
+    buf_init(&p->nodes);
+    if (json_slice_find(in->body, in->body_len, members, spans) == 0) {
+        json_slice_object(in->body, members + 1, spans + 1, 4, &p->fields);
+        json_slice_object(in->body, members, spans, 1, &p->nodes);
+    } else {
+        buf_append(&p->fields, in->body, in->body_len);
+        buf_append(&p->nodes, in->body, in->body_len);
+    }
+    buf_putc(&p->fields, '\0');
+    buf_putc(&p->nodes, '\0');
     for (int i = 0; i < IT_COUNT; i++)
-        snprintf(f->counts[i], sizeof f->counts[i], "%zu", in->sum->counts[i]);
+        snprintf(p->counts[i], sizeof p->counts[i], "%zu", in->sum->counts[i]);
+}
+
+static void body_parts_free(struct body_parts *p)
+{
+    buf_free(&p->fields);
+    buf_free(&p->nodes);
 }
 
 /* Inserts the execution out->execution_id, whole: final fields and this
  * payload's counts. *inserted false: the id exists already (visible or
  * not). */
 static enum db_status insert_execution(struct db *db, const struct target *t, const struct ingest_input *in,
-                                       const struct exec_fields *f, bool *inserted, struct ingest_result *out)
+                                       const struct body_parts *f, bool *inserted, struct ingest_result *out)
 {
     PGresult *res = NULL;
     const char *params[12] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
-                              in->session_id, in->sum->status, in->started_at, f->json.data,
+                              in->session_id, in->sum->status, in->started_at, f->fields.data,
                               f->counts[0], f->counts[1], f->counts[2], f->counts[3]};
     enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 12, params, &res);
 
@@ -383,7 +401,7 @@ static enum db_status lock_execution(struct db *db, const struct ingest_input *i
 /* Step 3. On DB_OK out->execution_id is the execution to write to and
  * out->http_status says whether it is new (201) or an append (200). */
 static enum db_status open_execution(struct db *db, const struct target *t, const struct ingest_input *in,
-                                     const struct exec_fields *f, struct ingest_result *out)
+                                     const struct body_parts *f, struct ingest_result *out)
 {
     bool inserted = false, found = false;
     enum db_status st;
@@ -425,17 +443,11 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
  * snapshot a second time, which profiling showed to be about one sixth of
  * PostgreSQL's work for an ingest. */
 static enum db_status prepare_nodes(struct db *db, const struct target *t, const struct ingest_input *in,
-                                    struct ingest_result *out)
+                                    const struct body_parts *f, struct ingest_result *out)
 {
-    static const char *const members[] = {"node_executions", NULL};
     PGresult *res = NULL;
-    struct buf nodes;
-    buf_init(&nodes);
-    if (json_slice_members(in->body, in->body_len, members, &nodes) == 0)
-        buf_putc(&nodes, '\0');
-    const char *params[4] = {nodes.len ? nodes.data : in->body, t->org, t->project, in->sum->workflow_id};
+    const char *params[4] = {f->nodes.data, t->org, t->project, in->sum->workflow_id};
     enum db_status st = db_exec(db, SQL_NODES, 4, params, &res);
-    buf_free(&nodes);
 
     if (st != DB_OK)
         return st;
@@ -478,12 +490,12 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
 }
 
 /* Step 6, for an append: out->status and cumulative counts. */
-static enum db_status append_execution(struct db *db, const struct ingest_input *in, const struct exec_fields *f,
+static enum db_status append_execution(struct db *db, const struct ingest_input *in, const struct body_parts *f,
                                        struct ingest_result *out)
 {
     PGresult *res = NULL;
     const char *params[7] = {out->execution_id, in->sum->status, f->counts[0], f->counts[1],
-                             f->counts[2], f->counts[3], f->json.data};
+                             f->counts[2], f->counts[3], f->fields.data};
     enum db_status st = db_exec(db, SQL_EXECUTION_APPEND, 7, params, &res);
 
     if (st != DB_OK)
@@ -545,11 +557,11 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
         if ((st = claim_key(db, &t, in, hash_hex, &owned, out)) != DB_OK || !owned)
             return st;
     }
-    struct exec_fields f;
-    exec_fields_init(&f, in);
+    struct body_parts f;
+    body_parts_init(&f, in);
     if ((st = open_execution(db, &t, in, &f, out)) != DB_OK)
         goto done;
-    if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, out)) != DB_OK)
+    if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, &f, out)) != DB_OK)
         goto done;
     if ((st = store_items(db, &t, in, out)) != DB_OK)
         goto done;
@@ -560,7 +572,7 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     if (in->idem_key)
         st = store_answer(db, in, out);
 done:
-    buf_free(&f.json);
+    body_parts_free(&f);
     return st;
 }
 

@@ -6,8 +6,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define SLICE_MAX_KEYS 16
-
 static size_t skip_ws(const char *s, size_t i, size_t len)
 {
     while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
@@ -60,13 +58,13 @@ static size_t skip_value(const char *s, size_t i, size_t len)
     return i;
 }
 
-int json_slice_members(const char *s, size_t len, const char *const *keys, struct buf *out)
+int json_slice_find(const char *s, size_t len, const char *const *keys, struct json_span *spans)
 {
-    size_t from[SLICE_MAX_KEYS], to[SLICE_MAX_KEYS], nkeys = 0;
-    bool found[SLICE_MAX_KEYS] = {false};
-    while (keys[nkeys] && nkeys < SLICE_MAX_KEYS)
+    size_t nkeys = 0;
+    while (keys[nkeys] && nkeys < JSON_SLICE_MAX_KEYS) {
+        spans[nkeys].found = 0;
         nkeys++;
-
+    }
     size_t i = skip_ws(s, 0, len);
     if (i >= len || s[i] != '{')
         return -1;
@@ -82,24 +80,41 @@ int json_slice_members(const char *s, size_t len, const char *const *keys, struc
         size_t v0 = skip_ws(s, i + 1, len), v1 = skip_value(s, v0, len);
         for (size_t k = 0; k < nkeys; k++) {
             if (strlen(keys[k]) == k1 - 1 - k0 && memcmp(s + k0, keys[k], k1 - 1 - k0) == 0) {
-                from[k] = v0;
-                to[k] = v1;
-                found[k] = true;
+                spans[k].from = v0;
+                spans[k].to = v1;
+                spans[k].found = 1;
             }
         }
         i = skip_ws(s, v1, len);
         if (i < len && s[i] == ',')
             i = skip_ws(s, i + 1, len);
     }
-    buf_putc(out, '{');
+    return 0;
+}
+
+void json_slice_object(const char *s, const char *const *keys, const struct json_span *spans, size_t n,
+                       struct buf *out)
+{
     bool first = true;
-    for (size_t k = 0; k < nkeys; k++) {
-        if (!found[k])
+    buf_putc(out, '{');
+    for (size_t k = 0; k < n; k++) {
+        if (!spans[k].found)
             continue;
         buf_printf(out, "%s\"%s\":", first ? "" : ",", keys[k]);
-        buf_append(out, s + from[k], to[k] - from[k]);
+        buf_append(out, s + spans[k].from, spans[k].to - spans[k].from);
         first = false;
     }
     buf_putc(out, '}');
+}
+
+int json_slice_members(const char *s, size_t len, const char *const *keys, struct buf *out)
+{
+    struct json_span spans[JSON_SLICE_MAX_KEYS];
+    size_t n = 0;
+    if (json_slice_find(s, len, keys, spans) < 0)
+        return -1;
+    while (keys[n] && n < JSON_SLICE_MAX_KEYS)
+        n++;
+    json_slice_object(s, keys, spans, n, out);
     return 0;
 }

@@ -11,13 +11,27 @@
 
 #include "buf.h"
 
-/* Appends to out the object {"k": v, ...} of the top-level members of the
- * object text s (len bytes) whose names are among keys (NULL-terminated
- * list, at most 16), each value copied verbatim; absent members are left
- * out. A repeated member counts as its last occurrence, as for jsonb.
- * Returns 0, or -1 (out unchanged) when s is not an object or spells a
- * top-level name with a backslash escape, which this scan does not decode:
- * the caller then sends the whole text instead. */
+/* Where a top-level member's value lies in the text: s[from..to). */
+struct json_span {
+    size_t from, to;
+    int found;
+};
+
+/* One pass over the object text s (len bytes): for each name of keys
+ * (NULL-terminated, at most JSON_SLICE_MAX_KEYS), the span of its value,
+ * or found 0 when absent. A repeated member counts as its last
+ * occurrence, as for jsonb. Returns 0, or -1 when s is not an object or
+ * spells a top-level name with a backslash escape, which this scan does
+ * not decode: the caller then sends the whole text instead. */
+#define JSON_SLICE_MAX_KEYS 16
+int json_slice_find(const char *s, size_t len, const char *const *keys, struct json_span *spans);
+
+/* Appends to out the object {"k": v, ...} of the found members among the
+ * first n of keys/spans, each value copied verbatim, in that order. */
+void json_slice_object(const char *s, const char *const *keys, const struct json_span *spans, size_t n,
+                       struct buf *out);
+
+/* Both at once: 0 with the object appended, or -1 with out unchanged. */
 int json_slice_members(const char *s, size_t len, const char *const *keys, struct buf *out);
 
 #endif
