@@ -60,6 +60,7 @@
 #include "apikey.h"
 #include "buf.h"
 #include "json_slice.h"
+#include "pg_json.h"
 
 /* Step 1. org_role is NULL for an API key (it has no membership; RLS
  * already limited it to its own project) and for nobody else who can see
@@ -576,23 +577,15 @@ done:
     return st;
 }
 
-/* json-c returns NULL only when it cannot allocate: abort (buf.h). */
-static struct json_object *must(struct json_object *o)
-{
-    if (!o)
-        agora_oom();
-    return o;
-}
-
 struct json_object *ingest_answer(const struct ingest_result *res)
 {
-    struct json_object *o = must(json_object_new_object());
-    struct json_object *counts = must(json_object_new_object());
+    struct json_object *o = json_must(json_object_new_object());
+    struct json_object *counts = json_must(json_object_new_object());
 
-    json_object_object_add(o, "execution_id", must(json_object_new_string(res->execution_id)));
-    json_object_object_add(o, "status", must(json_object_new_string(res->status)));
+    json_object_object_add(o, "execution_id", json_must(json_object_new_string(res->execution_id)));
+    json_object_object_add(o, "status", json_must(json_object_new_string(res->status)));
     for (int i = 0; i < IT_COUNT; i++)
-        json_object_object_add(counts, ingest_table_names[i], must(json_object_new_int64(res->counts[i])));
+        json_object_object_add(counts, ingest_table_names[i], json_must(json_object_new_int64(res->counts[i])));
     json_object_object_add(o, "counts", counts);
     return o;
 }

@@ -22,6 +22,7 @@
 
 #include "apikey.h"
 #include "buf.h"
+#include "pg_json.h"
 #include "uuid.h"
 
 /* RFC 3339 UTC with microseconds, as the contract prints timestamps. */
@@ -29,40 +30,15 @@
 
 #define ROLE_MAX 16
 
-/* json-c returns NULL only when it cannot allocate; the project's policy for
- * that is to abort (buf.h). */
-static struct json_object *must(struct json_object *o)
-{
-    if (!o)
-        agora_oom();
-    return o;
-}
-
-/* Row row of res as an object keyed by column name; SQL NULL is JSON null.
- * Returns a new reference. */
-static struct json_object *row_object(const PGresult *res, int row)
-{
-    struct json_object *o = must(json_object_new_object());
-    int n = PQnfields(res);
-
-    for (int c = 0; c < n; c++) {
-        struct json_object *v = NULL;
-        if (!PQgetisnull(res, row, c))
-            v = must(json_object_new_string(PQgetvalue(res, row, c)));
-        json_object_object_add(o, PQfname(res, c), v);
-    }
-    return o;
-}
-
 /* {"items":[row...]} for every row of res. Returns a new reference. */
 static struct json_object *items_object(const PGresult *res)
 {
     int n = PQntuples(res);
-    struct json_object *items = must(json_object_new_array_ext(n > 0 ? n : 1));
-    struct json_object *o = must(json_object_new_object());
+    struct json_object *items = json_must(json_object_new_array_ext(n > 0 ? n : 1));
+    struct json_object *o = json_must(json_object_new_object());
 
     for (int i = 0; i < n; i++)
-        json_object_array_add(items, row_object(res, i));
+        json_object_array_add(items, pg_row_object(res, i));
     json_object_object_add(o, "items", items);
     return o;
 }
@@ -77,7 +53,7 @@ static enum db_status one_row(struct db *db, const char *sql, int n, const char 
 
     if (st == DB_OK) {
         if (PQntuples(res) == 1)
-            *out = row_object(res, 0);
+            *out = pg_row_object(res, 0);
         else
             st = DB_NOT_FOUND;
     }
@@ -341,7 +317,7 @@ enum db_status tenancy_create_api_key(struct db *db, const struct identity *who,
                  " RETURNING id, project_id, organization_id, name, " TS("created_at") " AS created_at",
                  6, params, out);
     if (st == DB_OK)
-        json_object_object_add(*out, "key", must(json_object_new_string(key)));
+        json_object_object_add(*out, "key", json_must(json_object_new_string(key)));
     explicit_bzero(key, sizeof key);
     return st == DB_NOT_FOUND ? DB_ERROR : st;
 }

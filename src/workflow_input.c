@@ -12,21 +12,13 @@
 
 #include "buf.h"
 #include "errors.h"
+#include "pg_json.h"
 
 /* The earliest and latest microsecond PostgreSQL's timestamptz takes in
  * this API (years 0001..9999): a forged cursor outside them is a 422, not
  * a database range error. */
 #define CURSOR_MICROS_MIN (-62135596800000000LL)
 #define CURSOR_MICROS_MAX 253402300799999999LL
-
-/* json-c returns NULL only when it cannot allocate; the project's policy for
- * that is to abort (buf.h). */
-static struct json_object *must(struct json_object *o)
-{
-    if (!o)
-        agora_oom();
-    return o;
-}
 
 /* Where a check reports the first bad field. */
 struct problem {
@@ -143,7 +135,7 @@ static int check_nodes(struct problem *pr, struct json_object *nodes, struct jso
                      (long long)json_object_get_int64(seen));
             return bad(pr, what, "nodes[%zu].name", i);
         }
-        json_object_object_add(names, s, must(json_object_new_int64((int64_t)i)));
+        json_object_object_add(names, s, json_must(json_object_new_int64((int64_t)i)));
         if ((v = member(node, "type")) && (why = string_problem(v, TEXT_LABEL, WORKFLOW_LABEL_MAX, &s, &len)))
             return bad(pr, why, "nodes[%zu].type", i);
     }
@@ -225,7 +217,7 @@ int workflow_input_parse(struct json_object *body, struct workflow_input *in, ch
     edges = member(body, "edges");
     if (nodes && !json_object_is_type(nodes, json_type_array))
         return bad(&pr, "must be an array", "nodes");
-    names = must(json_object_new_object());
+    names = json_must(json_object_new_object());
     if (nodes && check_nodes(&pr, nodes, names) < 0)
         goto out;
     if (edges && !json_object_is_type(edges, json_type_array)) {

@@ -25,48 +25,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "pg_json.h"
 #include "timestamp.h"
-
-/* PostgreSQL type oids (pg_type.dat) of the columns turned into numbers. */
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-
-/* json-c returns NULL only when it cannot allocate; the project's policy for
- * that is to abort (buf.h). */
-static struct json_object *must(struct json_object *o)
-{
-    if (!o)
-        agora_oom();
-    return o;
-}
-
-/* Row row of res as an object keyed by column name; columns whose name
- * starts with '_' are left out (bookkeeping such as cursor positions).
- * SQL NULL is JSON null, integers are numbers, the rest strings. Returns a
- * new reference. */
-static struct json_object *row_object(const PGresult *res, int row)
-{
-    struct json_object *o = must(json_object_new_object());
-    int n = PQnfields(res);
-
-    for (int c = 0; c < n; c++) {
-        const char *name = PQfname(res, c);
-        struct json_object *v = NULL;
-        if (name[0] == '_')
-            continue;
-        if (!PQgetisnull(res, row, c)) {
-            const char *text = PQgetvalue(res, row, c);
-            Oid type = PQftype(res, c);
-            if (type == OID_INT8 || type == OID_INT4 || type == OID_INT2)
-                v = must(json_object_new_int64(strtoll(text, NULL, 10)));
-            else
-                v = must(json_object_new_string(text));
-        }
-        json_object_object_add(o, name, v);
-    }
-    return o;
-}
 
 /* Every row of res as an array. Returns a new reference. */
 static struct json_object *rows_array(const PGresult *res, int limit)
@@ -74,9 +34,9 @@ static struct json_object *rows_array(const PGresult *res, int limit)
     int n = PQntuples(res);
     if (limit >= 0 && n > limit)
         n = limit;
-    struct json_object *a = must(json_object_new_array_ext(n > 0 ? n : 1));
+    struct json_object *a = json_must(json_object_new_array_ext(n > 0 ? n : 1));
     for (int i = 0; i < n; i++)
-        json_object_array_add(a, row_object(res, i));
+        json_object_array_add(a, pg_row_object(res, i));
     return a;
 }
 
@@ -151,7 +111,7 @@ static enum db_status read_workflow(struct db *db, const char *id, struct json_o
         st = DB_NOT_FOUND;
         goto out;
     }
-    wf = row_object(res, 0);
+    wf = pg_row_object(res, 0);
     /* Nodes made together share created_at (the transaction's time), so
      * those of the create come by name, and nodes ingest added later after
      * them. */
@@ -310,7 +270,7 @@ enum db_status workflows_list(struct db *db, const struct identity *who, const s
 
     st = db_exec(db, sql.data, n, params, &res);
     if (st == DB_OK) {
-        struct json_object *o = must(json_object_new_object()), *next = NULL;
+        struct json_object *o = json_must(json_object_new_object()), *next = NULL;
         json_object_object_add(o, "items", rows_array(res, p->limit));
         if (PQntuples(res) > p->limit) {
             struct cursor c;
@@ -319,7 +279,7 @@ enum db_status workflows_list(struct db *db, const struct identity *who, const s
             c.micros = strtoll(PQgetvalue(res, last, PQfnumber(res, "_micros")), NULL, 10);
             snprintf(c.id, sizeof c.id, "%s", PQgetvalue(res, last, PQfnumber(res, "id")));
             cursor_encode(&c, text);
-            next = must(json_object_new_string(text));
+            next = json_must(json_object_new_string(text));
         }
         json_object_object_add(o, "next_cursor", next);
         *out = o;

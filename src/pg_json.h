@@ -1,0 +1,22 @@
+/* Building JSON answers with json-c from PostgreSQL results: the one place
+ * that decides how a result's columns become JSON members, and json-c's
+ * out-of-memory policy. */
+#ifndef AGORA_PG_JSON_H
+#define AGORA_PG_JSON_H
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+/* o, or abort when it is NULL: json-c's constructors return NULL only when
+ * they cannot allocate, and the project's policy for that is to abort
+ * (buf.h, agora_oom). */
+struct json_object *json_must(struct json_object *o);
+
+/* Row row of res as an object keyed by column name. Columns whose name
+ * starts with '_' are left out (bookkeeping such as cursor positions); SQL
+ * NULL is JSON null, smallint/integer/bigint are numbers, the rest strings
+ * (timestamps arrive already formatted by agora.rfc3339). Returns a new
+ * reference. */
+struct json_object *pg_row_object(const PGresult *res, int row);
+
+#endif
