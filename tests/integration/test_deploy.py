@@ -175,6 +175,14 @@ class WorkerGroup:
             for word in shlex.split(line):
                 k, v = word.split("=", 1)
                 env[k] = expand(v, env, specifiers)
+        # RuntimeDirectory=: systemd makes /run/NAME for the service; here
+        # it is made under log_dir, and settings naming /run point there.
+        run_root = os.path.join(log_dir, f"run-{port}")
+        for line in unit_lines("agora-worker@.service", "RuntimeDirectory"):
+            os.makedirs(os.path.join(run_root, expand(line, env, specifiers)), exist_ok=True)
+        for k, v in list(env.items()):
+            if v.startswith("/run/"):
+                env[k] = os.path.join(run_root, v[len("/run/"):])
         env.update(extra or {})
         (exec_start,) = unit_lines("agora-worker@.service", "ExecStart")
         exec_start = exec_start.replace("@bindir@", ROOT)
@@ -284,8 +292,9 @@ http {{
         self.ctx = ssl.create_default_context(cafile=stack.ca)
         self.ctx.check_hostname = False  # the certificate names localhost and 127.0.0.1
 
-    def get(self, path, token=None):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=20, context=self.ctx)
+    def get(self, path, token=None, source=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=20, context=self.ctx,
+                                           source_address=(source, 0) if source else None)
         try:
             conn.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
             resp = conn.getresponse()
@@ -329,6 +338,16 @@ def test_two_tcp_worker_groups_behind_the_upstream_example(stack, creds, tmp_pat
         status, body = nginx.get("/api/organizations", token=token)
         assert status == 200, body
         assert json.loads(body) == {"items": []}
+
+        # Metrics: each group has its own block (the unit's file under its
+        # RuntimeDirectory); nginx answers them to this host only.
+        status, body = nginx.get("/api/metrics")
+        assert status == 200 and b"agora_workers 1" in body, body
+        status, body = nginx.get("/api/metrics", source="127.0.0.2")
+        assert status == 403 and json.loads(body)["error"]["code"] == "forbidden", body
+        assert nginx.get("/api/health", source="127.0.0.2")[0] == 200
+        for g in groups:
+            assert "metrics unavailable" not in g.log() and "metrics off" not in g.log(), g.log()
 
         # One group stops: nginx goes to the other, clients see nothing.
         groups[0].stop()
