@@ -45,19 +45,6 @@ static const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* The value of the 4 hex digits at p, or -1. */
-static long hex4(const char *p, const char *end)
-{
-    long v = 0;
-    for (int k = 0; k < 4; k++) {
-        int d = end - p > k ? hex_digit_value(p[k]) : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 /* Advances p over the bytes that need no look (not a quote, a backslash,
@@ -130,7 +117,7 @@ static int lex_string(const char *p, const char *end, struct jstr *out, const ch
             char e = p[1];
             escaped = true;
             if (e == 'u') {
-                long cp = hex4(p + 2, end);
+                long cp = hex4_value(p + 2, end);
                 if (cp < 0) {
                     *why = "invalid \\u escape in a string";
                     return -1;
@@ -142,7 +129,7 @@ static int lex_string(const char *p, const char *end, struct jstr *out, const ch
                     return -1;
                 }
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    long lo = end - p > 1 && p[0] == '\\' && p[1] == 'u' ? hex4(p + 2, end) : -1;
+                    long lo = end - p > 1 && p[0] == '\\' && p[1] == 'u' ? hex4_value(p + 2, end) : -1;
                     if (lo < 0xDC00 || lo > 0xDFFF) {
                         *why = "unpaired UTF-16 surrogate in a \\u escape";
                         return -1;

@@ -17,19 +17,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* The value of the 4 hex digits at p, or -1. */
-static long hex4(const char *p, const char *end)
-{
-    long v = 0;
-    for (int k = 0; k < 4; k++) {
-        int d = end - p > k ? hex_digit_value(p[k]) : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
 /* ---- numbers ----------------------------------------------------------- */
 
 /* A number's decimal anatomy: value = 0.d1d2... x 10^e10, d1 the first
@@ -227,10 +214,10 @@ size_t jstr_iter_next(struct jstr_iter *it, uint32_t *cp, char utf8[4])
     case 'r': v = '\r'; break;
     case 't': v = '\t'; break;
     case 'u':
-        v = hex4(it->p, it->end);
+        v = hex4_value(it->p, it->end);
         it->p += 4;
         if (v >= 0xD800 && v <= 0xDBFF) {
-            long lo = hex4(it->p + 2, it->end);
+            long lo = hex4_value(it->p + 2, it->end);
             it->p += 6;
             v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
         }

@@ -68,3 +68,15 @@ size_t json_compact(char *dst, const char *src, size_t len)
     }
     return o;
 }
+
+long hex4_value(const char *p, const char *end)
+{
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = end - p > k ? hex_digit_value(p[k]) : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}

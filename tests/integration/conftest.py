@@ -40,6 +40,16 @@ def new_user():
     return str(uuid.uuid4())
 
 
+def wait_for(pred, timeout=15.0, step=0.05):
+    """Polls pred until it is true (True) or timeout seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

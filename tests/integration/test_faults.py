@@ -22,20 +22,13 @@ import uuid
 
 import pytest
 
+from conftest import wait_for
+
 ROUTE = "/api/executions/ingest"
 
 
 def sql_text(value):
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def wait_for(pred, timeout=15.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 class Tenant:

@@ -13,10 +13,11 @@ import os
 import re
 import signal
 import subprocess
-import time
 import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import wait_for
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 INGEST = "/api/executions/ingest"
@@ -123,15 +124,6 @@ def counters(samples, types):
         if types.get(name) == "counter" or types.get(base) == "histogram":
             out[(name, labels)] = v
     return out
-
-
-def wait_for(pred, timeout=15.0, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def tenant(stack):

@@ -5,14 +5,7 @@ import os
 import signal
 import time
 
-
-def wait_for(pred, timeout=15.0, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
+from conftest import wait_for
 
 
 def test_database_restart_is_healed_without_restarting_workers(stack):
