@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "not canonical: %s decodes, but encodes back as %s\n", text, out);
             abort();
         }
-        if (cursor_decode(out, &again) != 0 || again.micros != c.micros || strcmp(again.id, c.id) != 0)
+        if (cursor_decode(out, &again) != 0 || again.micros != c.micros || again.scope != c.scope || strcmp(again.id, c.id) != 0)
             abort();
     }
     free(text);

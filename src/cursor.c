@@ -1,18 +1,25 @@
 /* Opaque keyset cursors. The text is base64url without padding (RFC 4648
- * section 5) of "1:<micros>:<id>": a version, the sort key as a decimal
- * int64 (negative before 1970), and the row's id, 1..40 characters of
- * [0-9a-f-] (a lowercase UUID or a decimal bigint). Decoding accepts only
- * what cursor_encode writes: the canonical base64url (unused bits zero),
- * version 1, a canonical decimal (no '+', no leading zeros, no "-0", no
+ * section 5) of "2:<scope>:<micros>:<id>": a version, the list's scope as
+ * eight lowercase hex digits, the sort key as a decimal int64 (negative
+ * before 1970), and the row's id, 1..40 characters of [0-9a-f-] (a
+ * lowercase UUID or a decimal bigint). Decoding accepts only what
+ * cursor_encode writes: the canonical base64url (unused bits zero),
+ * version 2, a canonical decimal (no '+', no leading zeros, no "-0", no
  * spaces, no overflow) and the exact structure. Anything else is -1, which
- * a handler answers with 422, before any SQL sees it. */
+ * a handler answers with 422, before any SQL sees it. Version 1 cursors
+ * (unscoped) are refused: a client holding one starts its list again. */
 #include "cursor.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-/* "1:" + "-9223372036854775808" + ":" + id: the longest raw cursor. */
-#define RAW_MAX (2 + 20 + 1 + CURSOR_ID_MAX)
+/* "2:" + scope + ":" + "-9223372036854775808" + ":" + id: the longest
+ * raw cursor; its base64url text fits CURSOR_TEXT_MAX. */
+#define SCOPE_HEX 8
+#define RAW_MAX (2 + SCOPE_HEX + 1 + 20 + 1 + CURSOR_ID_MAX)
+_Static_assert((RAW_MAX * 4 + 2) / 3 <= CURSOR_TEXT_MAX, "CURSOR_TEXT_MAX holds the longest cursor");
+
+static const char hex_lower[] = "0123456789abcdef";
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -29,6 +36,30 @@ static int b64url_value(char c)
     if (c == '_')
         return 63;
     return -1;
+}
+
+/* FNV-1a, 32 bits: a scope only needs to tell lists apart, not to resist
+ * a forger (see cursor.h). Each field is followed by a separator byte that
+ * no field holds, and an absent value has its own marker. */
+static uint32_t fnv1a(uint32_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= UINT32_C(16777619);
+    }
+    return h;
+}
+
+uint32_t cursor_scope_begin(const char *list)
+{
+    return fnv1a(UINT32_C(2166136261), list, strlen(list) + 1);
+}
+
+uint32_t cursor_scope_add(uint32_t scope, const char *name, const char *value)
+{
+    static const char absent = '\x01';
+    scope = fnv1a(scope, name, strlen(name) + 1);
+    return value ? fnv1a(scope, value, strlen(value) + 1) : fnv1a(scope, &absent, 1);
 }
 
 static bool id_char(char c)
@@ -60,7 +91,10 @@ void cursor_encode(const struct cursor *c, char out[CURSOR_TEXT_MAX + 1])
 {
     unsigned char raw[RAW_MAX];
     char *p = (char *)raw;
-    *p++ = '1';
+    *p++ = '2';
+    *p++ = ':';
+    for (int shift = 28; shift >= 0; shift -= 4)
+        *p++ = hex_lower[c->scope >> shift & 15];
     *p++ = ':';
     p = put_i64(p, c->micros);
     *p++ = ':';
@@ -133,9 +167,16 @@ int cursor_decode(const char *text, struct cursor *c)
         return -1;
     const char *s = (const char *)raw, *end = s + got;
 
-    if (end - s < 2 || s[0] != '1' || s[1] != ':')
+    if (end - s < 2 + SCOPE_HEX + 1 || s[0] != '2' || s[1] != ':' || s[2 + SCOPE_HEX] != ':')
         return -1;
-    s += 2;
+    uint32_t scope = 0;
+    for (int k = 0; k < SCOPE_HEX; k++) {
+        const char *d = s[2 + k] ? memchr(hex_lower, s[2 + k], sizeof hex_lower - 1) : NULL;
+        if (!d)
+            return -1;
+        scope = scope << 4 | (uint32_t)(d - hex_lower);
+    }
+    s += 2 + SCOPE_HEX + 1;
 
     /* -?(0|[1-9][0-9]*), accumulated negatively so INT64_MIN fits. */
     bool neg = s < end && *s == '-';
@@ -168,6 +209,7 @@ int cursor_decode(const char *text, struct cursor *c)
         if (!id_char(s[k]))
             return -1;
 
+    c->scope = scope;
     c->micros = acc;
     memcpy(c->id, s, idlen);
     c->id[idlen] = '\0';

@@ -310,7 +310,7 @@ enum db_status executions_list(struct req *r, const struct exec_list_query *q)
         int lim = limit_param(&s, q->limit);
         buf_printf(&s.text, NEWEST_FIRST ") e" NEWEST_FIRST, lim, lim);
     }
-    struct stream st = {.head = "{\"items\":[", .limit = q->limit, .paged = true};
+    struct stream st = {.head = "{\"items\":[", .limit = q->limit, .paged = true, .last.scope = q->scope};
     return stream_answer(r, &s, &st);
 }
 
@@ -474,7 +474,7 @@ enum db_status execution_items(struct req *r, const char *id, enum exec_items_ki
     enum db_status st = require_execution(r->db, id);
     if (st != DB_OK)
         return st;
-    struct stream out = {.head = "{\"items\":[", .limit = q->limit, .paged = true};
+    struct stream out = {.head = "{\"items\":[", .limit = q->limit, .paged = true, .last.scope = q->scope};
     if (kind == EXEC_SNAPSHOTS && q->after.set && !q->after.seq_null)
         return snapshots_after_seq(r, id, q, &out);
     struct sql s = {0};

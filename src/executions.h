@@ -47,6 +47,7 @@ struct exec_list_query {
     const char *workflow_id, *project_id, *status, *session_id;
     const char *since, *until;  /* since inclusive, until exclusive */
     int limit;                  /* 1..EXEC_LIST_LIMIT_MAX */
+    uint32_t scope;             /* the list's cursor scope, see cursor.h */
     struct exec_after after;
 };
 
@@ -54,6 +55,7 @@ struct exec_list_query {
 struct exec_items_query {
     const char *event_type, *node_name;  /* events only; NULL when absent */
     int limit;                           /* 0 or 1..EXEC_ITEMS_LIMIT_MAX */
+    uint32_t scope;                      /* the list's cursor scope, see cursor.h */
     struct exec_after after;
 };
 

@@ -265,6 +265,12 @@ static int parse_limit(const char *s, int *out)
     return 0;
 }
 
+/* The project filter is the one thing that changes the list's rows. */
+uint32_t workflow_list_scope(const char *project_id)
+{
+    return cursor_scope_add(cursor_scope_begin("workflows"), "project_id", project_id);
+}
+
 int workflow_list_params_parse(const char *project_id, const char *limit, const char *cursor,
                                struct workflow_list_params *p, char *path, size_t pathlen, char *msg,
                                size_t msglen)
@@ -281,10 +287,11 @@ int workflow_list_params_parse(const char *project_id, const char *limit, const 
     }
     if (limit && parse_limit(limit, &p->limit) < 0)
         return bad(&pr, "must be an integer from 1 to 200", "limit");
+    p->scope = workflow_list_scope(project_id ? p->project_id : NULL);
     if (cursor) {
-        if (cursor_decode(cursor, &p->after) < 0 || !uuid_valid(p->after.id) ||
+        if (cursor_decode(cursor, &p->after) < 0 || p->after.scope != p->scope || !uuid_valid(p->after.id) ||
             p->after.micros < CURSOR_MICROS_MIN || p->after.micros > CURSOR_MICROS_MAX)
-            return bad(&pr, "is not a cursor from this list", "cursor");
+            return bad(&pr, CURSOR_MISMATCH, "cursor");
         char id[UUID_STR_LEN + 1];
         uuid_lower(p->after.id, id);
         snprintf(p->after.id, sizeof p->after.id, "%s", id);

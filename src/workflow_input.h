@@ -52,14 +52,18 @@ void workflow_input_free(struct workflow_input *in);
 struct workflow_list_params {
     char project_id[UUID_STR_LEN + 1]; /* lowercased; "" when not filtered */
     int limit;                         /* 1..200 */
+    uint32_t scope;                    /* the list's cursor scope, see cursor.h */
     bool has_cursor;
     struct cursor after;               /* valid when has_cursor; id is a UUID */
 };
 
+/* The workflow list's cursor scope (cursor.h); project_id is the
+ * lowercase filter or NULL. */
+uint32_t workflow_list_scope(const char *project_id);
 /* Reads the list's query values (each NULL when absent): project_id a
  * UUID, limit a decimal 1..200 (default 50), cursor one this server made
- * for this list. 0, or -1 with path (the parameter's name) and a message.
- * Pure. */
+ * for this list under the same project filter. 0, or -1 with path (the
+ * parameter's name) and a message. Pure. */
 int workflow_list_params_parse(const char *project_id, const char *limit, const char *cursor,
                                struct workflow_list_params *p, char *path, size_t pathlen, char *msg,
                                size_t msglen);

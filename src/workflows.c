@@ -273,7 +273,7 @@ enum db_status workflows_list(struct db *db, const struct identity *who, const s
         struct json_object *o = json_must(json_object_new_object()), *next = NULL;
         json_object_object_add(o, "items", rows_array(res, p->limit));
         if (PQntuples(res) > p->limit) {
-            struct cursor c;
+            struct cursor c = {.scope = p->scope};
             char text[CURSOR_TEXT_MAX + 1];
             int last = p->limit - 1;
             c.micros = strtoll(PQgetvalue(res, last, PQfnumber(res, "_micros")), NULL, 10);

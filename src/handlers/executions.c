@@ -81,7 +81,8 @@ static int text_or_reply(struct req *r, const struct query *q, const char *name,
     return 0;
 }
 
-static int cursor_or_reply(struct req *r, const struct query *q, bool items, bool sequence,
+/* The cursor, which must belong to this list under these filters (scope). */
+static int cursor_or_reply(struct req *r, const struct query *q, uint32_t scope, bool items, bool sequence,
                            struct exec_after *out)
 {
     const char *v = query_get(q, "cursor");
@@ -89,9 +90,38 @@ static int cursor_or_reply(struct req *r, const struct query *q, bool items, boo
     memset(out, 0, sizeof *out);
     if (!v)
         return 0;
-    if (cursor_decode(v, &c) < 0 || exec_after_from_cursor(&c, items, sequence, out) < 0)
-        return reply_error(r, E_VALIDATION, "cursor", "cursor is not a next_cursor of this list");
+    if (cursor_decode(v, &c) < 0 || c.scope != scope || exec_after_from_cursor(&c, items, sequence, out) < 0)
+        return reply_error(r, E_VALIDATION, "cursor", "cursor " CURSOR_MISMATCH);
     return 0;
+}
+
+/* The execution list's scope: every filter that changes which rows it
+ * holds, in canonical form (limit only changes the page size). */
+static uint32_t list_scope(const struct exec_list_query *lq)
+{
+    uint32_t h = cursor_scope_begin("executions");
+    h = cursor_scope_add(h, "workflow_id", lq->workflow_id);
+    h = cursor_scope_add(h, "project_id", lq->project_id);
+    h = cursor_scope_add(h, "status", lq->status);
+    h = cursor_scope_add(h, "session_id", lq->session_id);
+    h = cursor_scope_add(h, "since", lq->since);
+    return cursor_scope_add(h, "until", lq->until);
+}
+
+/* An item list's scope: its kind, its execution and the events' filters. */
+static uint32_t items_scope(const char *execution_id, enum exec_items_kind kind, const struct exec_items_query *iq)
+{
+    static const char *const kinds[] = {[EXEC_SPANS] = "spans", [EXEC_EVENTS] = "events",
+                                        [EXEC_SNAPSHOTS] = "snapshots"};
+    char id[UUID_STR_LEN + 1];
+    uint32_t h = cursor_scope_begin(kinds[kind]);
+    if (uuid_valid(execution_id)) {
+        uuid_lower(execution_id, id);
+        execution_id = id;
+    }
+    h = cursor_scope_add(h, "execution", execution_id);
+    h = cursor_scope_add(h, "event_type", iq->event_type);
+    return cursor_scope_add(h, "node_name", iq->node_name);
 }
 
 static const char *const statuses[] = {"running", "success", "error", "cancelled", NULL};
@@ -120,8 +150,10 @@ void handle_executions_list(struct req *r)
         uuid_or_reply(r, &q, "project_id", proj, &lq.project_id) < 0 ||
         status_or_reply(r, &q, &lq.status) < 0 || text_or_reply(r, &q, "session_id", &lq.session_id) < 0 ||
         ts_or_reply(r, &q, "since", since, &lq.since) < 0 || ts_or_reply(r, &q, "until", until, &lq.until) < 0 ||
-        limit_or_reply(r, &q, EXEC_LIST_LIMIT_DEFAULT, EXEC_LIST_LIMIT_MAX, &lq.limit) < 0 ||
-        cursor_or_reply(r, &q, false, false, &lq.after) < 0)
+        limit_or_reply(r, &q, EXEC_LIST_LIMIT_DEFAULT, EXEC_LIST_LIMIT_MAX, &lq.limit) < 0)
+        goto done;
+    lq.scope = list_scope(&lq);
+    if (cursor_or_reply(r, &q, lq.scope, false, false, &lq.after) < 0)
         goto done;
     enum db_status st = executions_list(r, &lq);
     if (st != DB_OK)
@@ -157,8 +189,10 @@ static void items(struct req *r, enum exec_items_kind kind)
         return;
     if (text_or_reply(r, &q, "event_type", &iq.event_type) < 0 ||
         text_or_reply(r, &q, "node_name", &iq.node_name) < 0 ||
-        limit_or_reply(r, &q, 0, EXEC_ITEMS_LIMIT_MAX, &iq.limit) < 0 ||
-        cursor_or_reply(r, &q, true, kind == EXEC_SNAPSHOTS, &iq.after) < 0)
+        limit_or_reply(r, &q, 0, EXEC_ITEMS_LIMIT_MAX, &iq.limit) < 0)
+        goto done;
+    iq.scope = items_scope(r->params[0], kind, &iq);
+    if (cursor_or_reply(r, &q, iq.scope, true, kind == EXEC_SNAPSHOTS, &iq.after) < 0)
         goto done;
     enum db_status st = execution_items(r, r->params[0], kind, &iq);
     if (st != DB_OK)

@@ -374,6 +374,45 @@ def test_a_cursor_of_an_item_list_is_refused_by_the_execution_list(stack, world)
     assert_error(r, 422, "validation_failed", "cursor")
 
 
+def test_a_cursor_belongs_to_its_list_and_its_filters(stack, world):
+    """A next_cursor pages only the list, and the filters, it came from:
+    anything else is a 422 naming cursor, never a page from a position that
+    means nothing there. limit may change between pages."""
+    def refused(path, cursor, **params):
+        r = get(stack, world.ta, path, cursor=cursor, **params)
+        assert_error(r, 422, "validation_failed", "cursor")
+        assert "not a next_cursor of this list with these filters" in r.json()["error"]["message"]
+
+    workflows = ok(get(stack, world.ta, "/api/workflows", limit=1))
+    assert workflows["next_cursor"]
+    refused("/api/executions", workflows["next_cursor"])
+    refused("/api/workflows", workflows["next_cursor"], project_id=world.pA1)
+
+    success = ok(get(stack, world.ta, "/api/executions", limit=2, status="success"))
+    refused("/api/executions", success["next_cursor"], status="running")
+    refused("/api/executions", success["next_cursor"])
+    refused("/api/executions", success["next_cursor"], status="success", session_id="sess-1")
+    refused("/api/workflows", success["next_cursor"])
+    nxt = ok(get(stack, world.ta, "/api/executions", limit=5, status="success", cursor=success["next_cursor"]))
+    assert len(nxt["items"]) == 5 and all(e["status"] == "success" for e in nxt["items"])
+
+    rich = f"/api/executions/{world.rich}"
+    spans = ok(get(stack, world.ta, rich + "/telemetry-spans", limit=1))
+    refused(rich + "/telemetry-events", spans["next_cursor"])
+    refused(rich + "/state-snapshots", spans["next_cursor"])
+    other = next(r["id"] for r in world.rows if r["org"] == world.orgA and r["id"] != world.rich)
+    refused(f"/api/executions/{other}/telemetry-spans", spans["next_cursor"])
+    # The execution id is compared in its canonical (lowercase) form.
+    rest = ok(get(stack, world.ta, rich.upper().replace("/API/EXECUTIONS/", "/api/executions/") + "/telemetry-spans",
+                  cursor=spans["next_cursor"]))
+    assert len(rest["items"]) == 4
+
+    starts = ok(get(stack, world.ta, rich + "/telemetry-events", limit=1, event_type="node_start"))
+    refused(rich + "/telemetry-events", starts["next_cursor"])
+    refused(rich + "/telemetry-events", starts["next_cursor"], event_type="retry")
+    ok(get(stack, world.ta, rich + "/telemetry-events", event_type="node_start", cursor=starts["next_cursor"]))
+
+
 def test_paging_under_concurrent_inserts_neither_repeats_nor_skips(stack):
     user = stack.new_user()
     d = demo(stack, user)

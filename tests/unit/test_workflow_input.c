@@ -768,13 +768,20 @@ static void assert_list_refused(const struct list_result *r, const char *path, c
     cr_assert_str_eq(r->msg, msg, "%s", what);
 }
 
-static void encode(int64_t micros, const char *id, char out[CURSOR_TEXT_MAX + 1])
+/* A cursor of the workflow list filtered by project (NULL: unfiltered). */
+static void encode_for(const char *project, int64_t micros, const char *id, char out[CURSOR_TEXT_MAX + 1])
 {
     struct cursor c;
     memset(&c, 0, sizeof c);
+    c.scope = workflow_list_scope(project);
     c.micros = micros;
     snprintf(c.id, sizeof c.id, "%s", id);
     cursor_encode(&c, out);
+}
+
+static void encode(int64_t micros, const char *id, char out[CURSOR_TEXT_MAX + 1])
+{
+    encode_for(NULL, micros, id, out);
 }
 
 Test(workflow_input, no_list_parameters_mean_the_first_page_of_fifty)
@@ -886,7 +893,7 @@ ParameterizedTest(struct cursor_case *tc, workflow_input, a_cursor_position_must
         cr_assert(r.p.has_cursor);
         cr_assert_eq(r.p.after.micros, tc->micros);
     } else {
-        assert_list_refused(&r, "cursor", "cursor is not a cursor from this list", tc->id);
+        assert_list_refused(&r, "cursor", "cursor is not a next_cursor of this list with these filters", tc->id);
     }
 }
 
@@ -902,7 +909,7 @@ ParameterizedTestParameters(workflow_input, a_cursor_that_does_not_decode_is_ref
 ParameterizedTest(struct value_case *tc, workflow_input, a_cursor_that_does_not_decode_is_refused)
 {
     struct list_result r = list(ABSENT, ABSENT, tc->value);
-    assert_list_refused(&r, "cursor", "cursor is not a cursor from this list", tc->value);
+    assert_list_refused(&r, "cursor", "cursor is not a next_cursor of this list with these filters", tc->value);
 }
 
 Test(workflow_input, list_parameters_are_checked_project_then_limit_then_cursor)
@@ -912,13 +919,30 @@ Test(workflow_input, list_parameters_are_checked_project_then_limit_then_cursor)
     r = list(P_ID, "0", "x");
     assert_list_refused(&r, "limit", "limit must be an integer from 1 to 200", "limit and cursor bad");
     r = list(P_ID, "10", "x");
-    assert_list_refused(&r, "cursor", "cursor is not a cursor from this list", "cursor bad");
+    assert_list_refused(&r, "cursor", "cursor is not a next_cursor of this list with these filters", "cursor bad");
+}
+
+Test(workflow_input, a_cursor_is_refused_under_another_project_filter)
+{
+    char text[CURSOR_TEXT_MAX + 1];
+    encode_for(P_ID, 0, W_ID, text);
+    struct list_result r = list(ABSENT, ABSENT, text);
+    assert_list_refused(&r, "cursor", "cursor is not a next_cursor of this list with these filters",
+                        "a project's cursor on the unfiltered list");
+    encode(0, W_ID, text);
+    r = list(P_ID, ABSENT, text);
+    assert_list_refused(&r, "cursor", "cursor is not a next_cursor of this list with these filters",
+                        "the unfiltered list's cursor on a project");
+    encode_for("00000000-0000-4000-8000-000000000000", 0, W_ID, text);
+    r = list(P_ID, ABSENT, text);
+    assert_list_refused(&r, "cursor", "cursor is not a next_cursor of this list with these filters",
+                        "another project's cursor");
 }
 
 Test(workflow_input, all_list_parameters_together_are_read)
 {
     char text[CURSOR_TEXT_MAX + 1];
-    encode(-1, W_ID, text);
+    encode_for(P_ID, -1, W_ID, text);
     struct list_result r = list(P_ID, "10", text);
     cr_assert_eq(r.rc, 0, "%s", r.msg);
     cr_assert_str_eq(r.p.project_id, P_ID);
