@@ -28,7 +28,7 @@ cd "$root"
 
 BUILD_PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev
             libpq-dev libjwt-dev libssl-dev libcriterion-dev)
-RUN_PKGS=(postgresql nginx spawn-fcgi multiwatch openssl curl jq)
+RUN_PKGS=(postgresql nginx spawn-fcgi openssl curl jq)
 # The viewer's browser libraries come from npm (package-lock.json): Debian's
 # node and npm, unless a node with npm is already installed.
 VIEWER_PKGS=()
@@ -131,7 +131,18 @@ pid_from() {
 pg_data_dir() { printf '%s/pg/data' "$var"; }
 pg_pid() { pid_from "$(pg_data_dir)/postmaster.pid" postgres; }
 nginx_pid() { pid_from "$nginx_pidfile" nginx; }
-workers_pid() { pid_from "$workers_pidfile" multiwatch; }
+workers_pid() { pid_from "$workers_pidfile" agora-supervise; }
+
+# children_count PID: how many processes PID is the parent of.
+children_count() {
+    local stat rest n=0
+    for stat in /proc/[0-9]*/stat; do
+        { read -r _ rest <"$stat"; } 2>/dev/null || continue
+        rest=${rest##*) }
+        [[ ${rest#* } == "$1 "* ]] && n=$((n + 1))
+    done
+    printf '%d' "$n"
+}
 
 # Waits up to 10 s for PID to go, then SIGKILLs it.
 stop_pid() {
@@ -184,7 +195,8 @@ build() {
         ./configure >>"$log" 2>&1 || { tail -n 30 "$log" >&2; die "configure failed (log: $log)"; }
     fi
     make -j2 >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "make failed (log: $log)"; }
-    [[ -x agora-worker && -x agora-admin ]] || die "make did not produce agora-worker and agora-admin"
+    [[ -x agora-worker && -x agora-admin && -x agora-supervise ]] ||
+        die "make did not produce agora-worker, agora-admin and agora-supervise"
 }
 
 # The viewer's third-party files: npm ci when package-lock.json is newer than
@@ -518,7 +530,7 @@ cmd_start() {
 
     make_cert
     if pid=$(workers_pid); then
-        say "workers: already running (multiwatch pid $pid)"
+        say "workers: already running (supervisor pid $pid)"
     else
         fcgi/agora-workers start
     fi
@@ -592,7 +604,7 @@ cmd_status() {
         say "postgres: stopped"; rc=3
     fi
     if pid=$(workers_pid); then
-        say "workers:  running (multiwatch pid $pid, socket $sock)"
+        say "workers:  running (supervisor pid $pid, $(children_count "$pid") of $(saved AGORA_WORKERS "$workers") workers, socket $sock)"
     else
         say "workers:  stopped"; rc=3
     fi

@@ -12,6 +12,7 @@ Fixture ``stack`` gives the tests:
       as agora_app inside one transaction carrying that identity (RLS)
   pg_stop() / pg_start()                           PostgreSQL under the workers
   workers_pids()                                   the running agora-worker pids
+  supervisor_pid()                                 their supervisor's (agora-supervise)
   admin(*args)                                     ./agora-admin with the env
   new_user()                                       a fresh user id (uuid4)
 """
@@ -243,12 +244,18 @@ class Stack:
         """Starts PostgreSQL again and waits until it accepts connections."""
         self._pg_ctl("-w", "-t", "60", "start")
 
-    def workers_pids(self):
-        """Pids of the agora-worker processes (multiwatch's children)."""
+    def supervisor_pid(self):
+        """The pid in var/run/workers.pid (agora-supervise), or None."""
         try:
             with open(os.path.join(self.var, "run", "workers.pid")) as f:
-                parent = f.read().strip()
-        except FileNotFoundError:
+                return int(f.read().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def workers_pids(self):
+        """Pids of the agora-worker processes (the supervisor's children)."""
+        parent = self.supervisor_pid()
+        if parent is None:
             return []
         pids = []
         for entry in os.listdir("/proc"):
@@ -260,7 +267,7 @@ class Stack:
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2:].split()
-            if fields[1] == parent:
+            if fields[1] == str(parent):
                 pids.append(int(entry))
         return sorted(pids)
 
