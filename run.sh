@@ -8,7 +8,8 @@
 #
 # All state lives under AGORA_VAR (default ./var; layout in docs/DESIGN.md).
 # Settings (environment; defaults in brackets): AGORA_VAR, AGORA_HTTPS_PORT
-# [8443], AGORA_HTTP_PORT [8080], AGORA_LISTEN [127.0.0.1], AGORA_WORKERS
+# [8443], AGORA_HTTP_PORT [8080], AGORA_LISTEN [127.0.0.1], AGORA_SERVER_NAME
+# [localhost, the name in URLs and the HTTP redirect], AGORA_WORKERS
 # [nproc], AGORA_PG_PORT [54329, names the unix socket only],
 # AGORA_MAX_BODY_BYTES [16777216], AGORA_JWT_SECRET [var/secrets/jwt_secret,
 # made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER.
@@ -54,6 +55,7 @@ https_port=${AGORA_HTTPS_PORT:-8443}
 http_port=${AGORA_HTTP_PORT:-8080}
 pg_port=${AGORA_PG_PORT:-54329}
 listen=${AGORA_LISTEN:-127.0.0.1}
+server_name=${AGORA_SERVER_NAME:-localhost}
 workers=${AGORA_WORKERS:-$(nproc)}
 max_body=${AGORA_MAX_BODY_BYTES:-16777216}
 
@@ -80,6 +82,8 @@ check_settings() {
     [[ $max_body =~ ^[1-9][0-9]*$ ]] || die "AGORA_MAX_BODY_BYTES must be a positive integer, not '$max_body'"
     [[ $listen =~ ^([0-9.]+|\[[0-9a-fA-F:.]+\]|\*|localhost)$ ]] ||
         die "AGORA_LISTEN must be an IPv4 address, [IPv6] address or *, not '$listen'"
+    [[ ${#server_name} -le 253 && $server_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+        die "AGORA_SERVER_NAME must be a host name or IPv4 address, not '$server_name'"
 }
 
 # Where to reach nginx from here, for the health check.
@@ -380,7 +384,8 @@ write_env() {
         printf '# Source it:  . %s/env\n' "$var"
         printf 'export %s=%s\n' \
             AGORA_VAR "$(q "$var")" \
-            AGORA_URL "$(q "https://localhost:$https_port")" \
+            AGORA_URL "$(q "https://$server_name:$https_port")" \
+            AGORA_SERVER_NAME "$(q "$server_name")" \
             AGORA_HTTPS_PORT "$https_port" \
             AGORA_HTTP_PORT "$http_port" \
             AGORA_LISTEN "$(q "$listen")" \
@@ -414,16 +419,26 @@ write_env() {
 
 # ---------------------------------------------------------------- TLS, nginx
 
+# The development certificate names localhost, 127.0.0.1 and
+# AGORA_SERVER_NAME; made again when it expires within a day or does not
+# name the server.
 make_cert() {
-    local dir=$var/tls
+    local dir=$var/tls san=DNS:localhost,IP:127.0.0.1 check=(-checkhost "$server_name")
+    if [[ $server_name =~ ^[0-9.]+$ ]]; then
+        check=(-checkip "$server_name")
+        [[ $server_name == 127.0.0.1 ]] || san+=",IP:$server_name"
+    elif [[ $server_name != localhost ]]; then
+        san+=",DNS:$server_name"
+    fi
     mkdir -p "$dir"
     if [[ -s $dir/cert.pem && -s $dir/key.pem ]] &&
-        openssl x509 -checkend 86400 -noout -in "$dir/cert.pem" >/dev/null 2>&1; then
+        openssl x509 -checkend 86400 -noout -in "$dir/cert.pem" >/dev/null 2>&1 &&
+        openssl x509 -noout "${check[@]}" -in "$dir/cert.pem" 2>/dev/null | grep -q 'does match'; then
         return 0
     fi
-    say "tls: development certificate for localhost (var/tls/cert.pem)"
-    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    say "tls: development certificate for $server_name (var/tls/cert.pem)"
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=$server_name" \
+        -addext "subjectAltName=$san" \
         -keyout "$dir/key.pem" -out "$dir/cert.pem" >>"$logdir/tls.log" 2>&1) ||
         die "openssl could not make the certificate (log: $logdir/tls.log)"
     chmod 644 "$dir/cert.pem"
@@ -443,6 +458,7 @@ render_nginx_conf() {
         -e "s|@ERRORS@|$(sed_esc "$root/nginx/errors")|g" \
         -e "s|@SOCK@|$(sed_esc "$sock")|g" \
         -e "s|@LISTEN@|$(sed_esc "$listen")|g" \
+        -e "s|@SERVER_NAME@|$server_name|g" \
         -e "s|@HTTPS_PORT@|$https_port|g" \
         -e "s|@HTTP_PORT@|$http_port|g" \
         -e "s|@MAX_BODY@|$max_body|g" \
@@ -462,7 +478,7 @@ start_nginx() {
         return 0
     fi
     out=$(nginx_cmd -t -q 2>&1) || { printf '%s\n' "$out" >&2; die "nginx rejected $nginx_conf"; }
-    say "nginx: starting (https://localhost:$https_port/, http $http_port redirects)"
+    say "nginx: starting (https://$server_name:$https_port/, http $http_port redirects)"
     nginx_cmd || { tail -n 20 "$logdir/nginx-error.log" >&2; die "nginx did not start"; }
 }
 
@@ -506,7 +522,7 @@ all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/n
 cmd_start() {
     local pid demo demo_user token org project workflow
     if all_running; then
-        say "Agora Cloud is already running at https://localhost:$(saved AGORA_HTTPS_PORT "$https_port")/ (./run.sh status; ./run.sh stop)."
+        say "Agora Cloud is already running at $(saved AGORA_URL "https://$server_name:$https_port")/ (./run.sh status; ./run.sh stop)."
         return 0
     fi
     check_settings
@@ -548,7 +564,7 @@ cmd_start() {
     token=$(./agora-admin token --user "$demo_user" --ttl 86400) || die "agora-admin token failed"
     [[ -z $workflow ]] || demo_execution "$workflow" "$token"
 
-    local base="https://localhost:$https_port"
+    local base="https://$server_name:$https_port"
     cat <<EOF
 
 Agora Cloud is running.
@@ -611,7 +627,7 @@ cmd_status() {
     if pid=$(nginx_pid); then
         code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 3 \
             "https://$(probe_host):$https_port/api/health" 2>/dev/null) || true
-        say "nginx:    running (pid $pid, https://localhost:$https_port/, /api/health: ${code:-no answer})"
+        say "nginx:    running (pid $pid, $(saved AGORA_URL "https://$server_name:$https_port")/, /api/health: ${code:-no answer})"
     else
         say "nginx:    stopped"; rc=3
     fi

@@ -322,6 +322,22 @@ http {{
             self.proc.wait(timeout=10)
 
 
+def test_the_upstream_example_redirects_to_its_server_name_not_the_host_header(stack, tmp_path):
+    nginx = Nginx(stack, str(tmp_path), [free_port(), free_port()])
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", nginx.http_port, timeout=5)
+        try:
+            conn.request("GET", "/api/health?x=1", headers={"Host": "evil.example"})
+            resp = conn.getresponse()
+            resp.read()
+        finally:
+            conn.close()
+        assert resp.status == 301
+        assert resp.getheader("Location") == "https://agora.example.org/api/health?x=1"
+    finally:
+        nginx.stop()
+
+
 def test_two_tcp_worker_groups_behind_the_upstream_example(stack, creds, tmp_path):
     ports = [free_port(), free_port()]
     while ports[1] == ports[0]:

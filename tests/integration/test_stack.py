@@ -100,6 +100,23 @@ def test_plain_http_redirects_to_https(stack):
         conn.close()
 
 
+def test_plain_http_redirects_to_the_configured_name_whatever_the_host_header(stack):
+    """The redirect's target is AGORA_SERVER_NAME (localhost here), not the
+    Host header: `Host: evil.example` once answered with
+    https://evil.example:PORT/, an open redirect."""
+    for host in ("evil.example", "evil.example:443", "localhost.evil.example"):
+        conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=5)
+        try:
+            conn.request("GET", "/docs/?a=1", headers={"Host": host})
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 301, (host, resp.status)
+            assert resp.getheader("Location") == f"https://localhost:{stack.https_port}/docs/?a=1", host
+        finally:
+            conn.close()
+    assert stack.env["AGORA_SERVER_NAME"] == "localhost"  # the default, in var/env
+
+
 def test_static_page_is_served_with_security_headers(stack):
     resp = stack.request("GET", "/")
     assert resp.status == 200, resp
