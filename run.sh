@@ -12,12 +12,19 @@
 # [localhost, the name in URLs and the HTTP redirect], AGORA_WORKERS
 # [nproc], AGORA_PG_PORT [54329, names the unix socket only],
 # AGORA_MAX_BODY_BYTES [16777216], AGORA_JWT_SECRET [var/secrets/jwt_secret,
-# made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER.
+# made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER,
+# AGORA_JWT_PUBLIC_KEY_FILE and AGORA_JWT_PRIVATE_KEY_FILE (RS256/ES256: the
+# private key signs the demo token; without it none is printed).
 #
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` OS user, which owns var/pg. When that user cannot reach var/
 # (a repository under /root, say), the cluster lives in
 # /var/tmp/agora-pg-<hash of AGORA_VAR> and var/pg is a symlink to it.
+# As root, the FastCGI workers run as the system user `agora` (made when
+# missing) and nginx's workers as `www-data`; only nginx's master stays root
+# (ports, certificate key). When those users cannot reach the repository or
+# var/ (a repository under /root again), run.sh says so and runs them as
+# root as before.
 #
 # Secrets are never printed, never passed on a command line; the only one
 # shown is the demo user's development token at the end.
@@ -68,6 +75,7 @@ nginx_pidfile=$rundir/nginx.pid
 workers_pidfile=$rundir/workers.pid
 sock=$rundir/agora.sock
 pgpass=$secrets/pgpass
+pgpass_app=$secrets/pgpass_app
 
 check_settings() {
     local name value
@@ -82,6 +90,11 @@ check_settings() {
     [[ $max_body =~ ^[1-9][0-9]*$ ]] || die "AGORA_MAX_BODY_BYTES must be a positive integer, not '$max_body'"
     [[ $listen =~ ^([0-9.]+|\[[0-9a-fA-F:.]+\]|\*|localhost)$ ]] ||
         die "AGORA_LISTEN must be an IPv4 address, [IPv6] address or *, not '$listen'"
+    if [[ -n ${AGORA_JWT_PRIVATE_KEY_FILE:-} ]]; then
+        AGORA_JWT_PRIVATE_KEY_FILE=$(cd "$caller_pwd" && realpath -m -- "$AGORA_JWT_PRIVATE_KEY_FILE")
+        [[ -f $AGORA_JWT_PRIVATE_KEY_FILE && -r $AGORA_JWT_PRIVATE_KEY_FILE ]] ||
+            die "AGORA_JWT_PRIVATE_KEY_FILE: cannot read $AGORA_JWT_PRIVATE_KEY_FILE"
+    fi
     [[ ${#server_name} -le 253 && $server_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
         die "AGORA_SERVER_NAME must be a host name or IPv4 address, not '$server_name'"
 }
@@ -214,6 +227,38 @@ viewer_assets() {
     sh nginx/vendor.sh || die "nginx/vendor.sh failed"
 }
 
+# ---------------------------------------------------------------- users
+
+# Who runs the FastCGI workers and nginx's workers: set by setup_users as
+# root, empty otherwise (the invoking user runs everything).
+worker_user=
+nginx_user=
+
+# runs_as USER TEST-ARGS...: test(1) as USER.
+runs_as() { (cd / && runuser -u "$1" -- test "${@:2}") 2>/dev/null; }
+
+setup_users() {
+    local group_opt=(--user-group)
+    is_root || return 0
+    if ! id -u agora >/dev/null 2>&1; then
+        say "users: creating the system user agora (runs the FastCGI workers)"
+        getent group agora >/dev/null && group_opt=(-g agora)
+        useradd --system "${group_opt[@]}" --home-dir / --no-create-home --shell /usr/sbin/nologin \
+            --comment "Agora Cloud workers" agora || die "useradd agora failed"
+    fi
+    id -u www-data >/dev/null 2>&1 || die "there is no user www-data (Debian's nginx runs as it)"
+    # var/ and the directories the workers' sockets live in: traversable.
+    chmod 755 "$var" "$rundir" "$logdir" "$var/nginx"
+    if ! runs_as agora -x "$root/agora-worker" -a -x "$root/agora-supervise" -a -x "$rundir" ||
+        ! runs_as www-data -r "$root/nginx/www/index.html" -a -r "$root/nginx/errors/unavailable.json" \
+            -a -x "$rundir"; then
+        warn "the users agora and www-data cannot reach $root or $var: the FastCGI workers and nginx's workers run as root (put the repository and AGORA_VAR where other users can traverse, e.g. under /srv, to run them unprivileged)"
+        return 0
+    fi
+    worker_user=agora
+    nginx_user=www-data
+}
+
 # ---------------------------------------------------------------- secrets
 
 # make_secret NAME COMMAND...: var/secrets/NAME from COMMAND's output, once.
@@ -226,6 +271,10 @@ make_secret() {
     (umask 077 && printf '%s' "$value" >"$file.tmp") && mv "$file.tmp" "$file"
 }
 
+# With a worker user, it reads (and only it): the directory (0710, group
+# agora), jwt_secret (0640, group agora) and pgpass_app (its own, 0600:
+# libpq wants no group access). pgpass, with the superuser's password,
+# stays root's.
 setup_secrets() {
     mkdir -p "$secrets"
     chmod 700 "$secrets"
@@ -237,10 +286,22 @@ setup_secrets() {
     else
         make_secret jwt_secret openssl rand -hex 32
     fi
-    # Both cluster passwords for libpq; any socket, port and database.
+    # Passwords for libpq, any socket, port and database: both in pgpass
+    # (run.sh, agora-admin), the app's alone in pgpass_app (the workers).
     (umask 077 && printf '*:*:*:agora_super:%s\n*:*:*:agora_app:%s\n' \
         "$(<"$secrets/pg_super_password")" "$(<"$secrets/pg_app_password")" >"$pgpass.tmp")
     mv "$pgpass.tmp" "$pgpass"
+    (umask 077 && printf '*:*:*:agora_app:%s\n' "$(<"$secrets/pg_app_password")" >"$pgpass_app.tmp")
+    mv "$pgpass_app.tmp" "$pgpass_app"
+    if [[ -n $worker_user ]]; then
+        chown "$worker_user:" "$pgpass_app"
+        chgrp "$worker_user" "$secrets"
+        chmod 710 "$secrets"
+        if [[ -f $secrets/jwt_secret ]]; then
+            chgrp "$worker_user" "$secrets/jwt_secret"
+            chmod 640 "$secrets/jwt_secret"
+        fi
+    fi
 }
 
 # ---------------------------------------------------------------- postgres
@@ -273,7 +334,7 @@ setup_pg_dir() {
     if [[ ! -e $link ]]; then
         if ! is_root; then
             mkdir -m 700 "$link"
-        elif runuser -u postgres -- test -x "$var" 2>/dev/null; then
+        elif runs_as postgres -x "$var"; then
             mkdir -m 700 "$link"
             chown postgres:postgres "$link"
         else
@@ -292,19 +353,30 @@ setup_pg_dir() {
     fi
     pg_real=$(readlink -f "$link")
     mkdir -p "$pg_real/sock"
-    chmod 700 "$pg_real/sock"
     own_pg "$pg_real/sock"
+    # The workers' user reaches the socket through the group of the two
+    # directories above it (0710); the data directory stays 0700.
+    if [[ -n $worker_user ]]; then
+        chgrp "$worker_user" "$pg_real" "$pg_real/sock"
+        chmod 710 "$pg_real" "$pg_real/sock"
+    else
+        chmod 700 "$pg_real" "$pg_real/sock"
+    fi
 }
 
 # The settings run.sh owns, rewritten on every start (port may change).
+# With a worker user the socket is 0777: the directory (0710, group agora)
+# is what keeps other users out (the postgres user may not give the socket
+# a group it is not in), and every role needs its password anyway.
 write_pg_conf() {
-    local data=$pg_real/data conf
+    local data=$pg_real/data conf perms=0700
+    [[ -z $worker_user ]] || perms=0777
     conf=$(printf '%s\n' \
         "# Written by run.sh on every start; edit run.sh, not this file." \
         "listen_addresses = ''" \
         "port = $pg_port" \
         "unix_socket_directories = '$pg_real/sock'" \
-        "unix_socket_permissions = 0700")
+        "unix_socket_permissions = $perms")
     printf '%s\n' "$conf" >"$data/agora.conf"
     own_pg "$data/agora.conf"
     grep -qx "include_if_exists = 'agora.conf'" "$data/postgresql.conf" ||
@@ -347,7 +419,7 @@ start_postgres() {
 }
 
 super_url() { printf 'host=%s port=%s dbname=%s user=agora_super passfile=%s' "$var/pg/sock" "$pg_port" "$1" "$pgpass"; }
-app_url() { printf 'host=%s port=%s dbname=agora user=agora_app passfile=%s' "$var/pg/sock" "$pg_port" "$pgpass"; }
+app_url() { printf 'host=%s port=%s dbname=agora user=agora_app passfile=%s' "$var/pg/sock" "$pg_port" "$pgpass_app"; }
 
 psql_super() { "$pg_bin/psql" -XAtq -v ON_ERROR_STOP=1 -d "$(super_url "$1")"; }
 
@@ -407,6 +479,9 @@ write_env() {
         else
             printf 'export AGORA_JWT_SECRET_FILE=%s\n' "$(q "$secrets/jwt_secret")"
         fi
+        if [[ -n $worker_user ]]; then
+            printf 'export %s=%s\n' AGORA_WORKERS_USER "$worker_user" AGORA_SOCKET_GROUP "$nginx_user"
+        fi
         for name in AGORA_JWT_ALG AGORA_JWT_AUDIENCE AGORA_JWT_ISSUER AGORA_JWT_PUBLIC_KEY_FILE \
                     AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG; do
             if [[ -n ${!name:-} ]]; then
@@ -449,7 +524,11 @@ sed_esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
 render_nginx_conf() {
     local user_line='# (not root: nginx runs as the invoking user)'
-    is_root && user_line='user root;'
+    if [[ -n $nginx_user ]]; then
+        user_line="user $nginx_user;"
+    elif is_root; then
+        user_line='user root;'
+    fi
     mkdir -p "$var/nginx"/{client_body,fastcgi,proxy,uwsgi,scgi}
     sed -e "s|@USER@|$(sed_esc "$user_line")|g" \
         -e "s|@VAR@|$(sed_esc "$var")|g" \
@@ -515,6 +594,23 @@ demo_execution() {
     [[ $code == 201 ]] || warn "the demo execution was not uploaded (HTTP ${code:-none}, see $logdir/demo-ingest.json)"
 }
 
+# ---------------------------------------------------------------- demo token
+
+# demo_token USER: prints a 24-hour token for USER. HS256 signs with the
+# secret; RS256 and ES256 with AGORA_JWT_PRIVATE_KEY_FILE (and the audience
+# and issuer the workers require). Returns 1, printing nothing, when there
+# is no private key to sign with; 2 when agora-admin fails.
+demo_token() {
+    local args=(token --user "$1" --ttl 86400)
+    if [[ ${AGORA_JWT_ALG:-HS256} != HS256 ]]; then
+        [[ -n ${AGORA_JWT_PRIVATE_KEY_FILE:-} ]] || return 1
+        args+=(--private-key "$AGORA_JWT_PRIVATE_KEY_FILE")
+        [[ -z ${AGORA_JWT_AUDIENCE:-} ]] || args+=(--aud "$AGORA_JWT_AUDIENCE")
+        [[ -z ${AGORA_JWT_ISSUER:-} ]] || args+=(--iss "$AGORA_JWT_ISSUER")
+    fi
+    ./agora-admin "${args[@]}" || return 2
+}
+
 # ---------------------------------------------------------------- commands
 
 all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null; }
@@ -527,9 +623,10 @@ cmd_start() {
     fi
     check_settings
     ensure_packages "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${VIEWER_PKGS[@]}"
-    mkdir -p "$var" "$logdir" "$rundir"
+    mkdir -p "$var" "$logdir" "$rundir" "$var/nginx"
     build
     viewer_assets
+    setup_users
     pg_bin=$(pg_bindir)
 
     setup_secrets
@@ -561,10 +658,34 @@ cmd_start() {
     org=$(jq -r '.organization_id // empty' <<<"$demo" 2>/dev/null) || true
     project=$(jq -r '.project_id // empty' <<<"$demo" 2>/dev/null) || true
     workflow=$(jq -r '.workflow_id // empty' <<<"$demo" 2>/dev/null) || true
-    token=$(./agora-admin token --user "$demo_user" --ttl 86400) || die "agora-admin token failed"
+    local base="https://$server_name:$https_port" rc
+    token=$(demo_token "$demo_user") && rc=0 || rc=$?
+    ((rc != 2)) || die "agora-admin token failed"
+    if ((rc == 1)); then
+        cat <<EOF
+
+Agora Cloud is running.
+
+  Open:          $base/
+  Demo user:     $demo_user
+  Organization:  ${org:-?}
+  Project:       ${project:-?}
+  Workflow:      ${workflow:-?}
+
+  No demo token: AGORA_JWT_ALG=$AGORA_JWT_ALG tokens are signed with a private
+  key and run.sh was given none. Set AGORA_JWT_PRIVATE_KEY_FILE to the PEM
+  private key that goes with AGORA_JWT_PUBLIC_KEY_FILE to have one printed,
+  or sign one:  ./agora-admin token --user $demo_user --private-key FILE
+
+  Try it (the development certificate is $var/tls/cert.pem):
+    curl --cacert $var/tls/cert.pem $base/api/health
+
+  Settings: . $var/env     Logs: $logdir/     Stop: ./run.sh stop
+EOF
+        return 0
+    fi
     [[ -z $workflow ]] || demo_execution "$workflow" "$token"
 
-    local base="https://$server_name:$https_port"
     cat <<EOF
 
 Agora Cloud is running.

@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from conftest import wait_for
+from conftest import children_of, wait_for
 
 ROUTE = "/api/executions/ingest"
 
@@ -228,17 +228,7 @@ def nginx_reload(stack):
 def nginx_workers(stack):
     with open(os.path.join(stack.var, "run", "nginx.pid")) as f:
         master = f.read().strip()
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if stat[stat.rindex(")") + 2:].split()[1] == master:
-                kids.append(int(entry))
-    return master, set(kids)
+    return master, set(children_of(master))
 
 
 def test_nginx_reload_under_load_fails_no_request(stack, tenant):
