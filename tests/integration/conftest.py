@@ -73,6 +73,19 @@ def readable_by(user, path):
                           timeout=10).returncode == 0
 
 
+def plain_http_get(port, path, host):
+    """GET path from 127.0.0.1:port over plain HTTP with that Host header;
+    returns (status, Location header or None)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Location")
+    finally:
+        conn.close()
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,6 @@ stack of its own (a second cluster, workers and nginx on free ports):
   that key, that the workers accept, and uploads the demo execution with it;
 - AGORA_SERVER_NAME: the HTTP redirect and the printed URLs use it.
 """
-import http.client
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ import tempfile
 
 import pytest
 
-from conftest import new_stack, readable_by, remove_stack, start_stack
+from conftest import new_stack, plain_http_get, readable_by, remove_stack, start_stack
 
 DEMO_EXECUTION = "5e7a1c00-de00-4000-8000-000000000001"  # run.sh's
 
@@ -81,15 +80,8 @@ def test_the_configured_server_name_is_the_redirect_target_and_in_the_urls(rs256
         start_stack(rs256)
     assert rs256.env["AGORA_SERVER_NAME"] == "agora.test"
     assert rs256.env["AGORA_URL"] == f"https://agora.test:{rs256.https_port}"
-    conn = http.client.HTTPConnection("127.0.0.1", rs256.http_port, timeout=5)
-    try:
-        conn.request("GET", "/api/health", headers={"Host": "evil.example"})
-        resp = conn.getresponse()
-        resp.read()
-    finally:
-        conn.close()
-    assert resp.status == 301
-    assert resp.getheader("Location") == f"https://agora.test:{rs256.https_port}/api/health"
+    assert plain_http_get(rs256.http_port, "/api/health", "evil.example") == (
+        301, f"https://agora.test:{rs256.https_port}/api/health")
     # The development certificate names it too.
     r = subprocess.run(["openssl", "x509", "-noout", "-checkhost", "agora.test", "-in", rs256.ca],
                        capture_output=True, text=True, timeout=30)

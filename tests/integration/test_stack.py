@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import children_of, readable_by
+from conftest import children_of, plain_http_get, readable_by
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -95,15 +95,8 @@ def test_http2_is_offered(stack):
 
 
 def test_plain_http_redirects_to_https(stack):
-    conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=5)
-    try:
-        conn.request("GET", "/api/health?x=1", headers={"Host": "localhost"})
-        resp = conn.getresponse()
-        resp.read()
-        assert resp.status == 301
-        assert resp.getheader("Location") == f"https://localhost:{stack.https_port}/api/health?x=1"
-    finally:
-        conn.close()
+    assert plain_http_get(stack.http_port, "/api/health?x=1", "localhost") == (
+        301, f"https://localhost:{stack.https_port}/api/health?x=1")
 
 
 def test_plain_http_redirects_to_the_configured_name_whatever_the_host_header(stack):
@@ -111,15 +104,8 @@ def test_plain_http_redirects_to_the_configured_name_whatever_the_host_header(st
     Host header: `Host: evil.example` once answered with
     https://evil.example:PORT/, an open redirect."""
     for host in ("evil.example", "evil.example:443", "localhost.evil.example"):
-        conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=5)
-        try:
-            conn.request("GET", "/docs/?a=1", headers={"Host": host})
-            resp = conn.getresponse()
-            resp.read()
-            assert resp.status == 301, (host, resp.status)
-            assert resp.getheader("Location") == f"https://localhost:{stack.https_port}/docs/?a=1", host
-        finally:
-            conn.close()
+        assert plain_http_get(stack.http_port, "/docs/?a=1", host) == (
+            301, f"https://localhost:{stack.https_port}/docs/?a=1"), host
     assert stack.env["AGORA_SERVER_NAME"] == "localhost"  # the default, in var/env
 
 
