@@ -8,15 +8,23 @@
 #
 # All state lives under AGORA_VAR (default ./var; layout in docs/DESIGN.md).
 # Settings (environment; defaults in brackets): AGORA_VAR, AGORA_HTTPS_PORT
-# [8443], AGORA_HTTP_PORT [8080], AGORA_LISTEN [127.0.0.1], AGORA_WORKERS
+# [8443], AGORA_HTTP_PORT [8080], AGORA_LISTEN [127.0.0.1], AGORA_SERVER_NAME
+# [localhost, the name in URLs and the HTTP redirect], AGORA_WORKERS
 # [nproc], AGORA_PG_PORT [54329, names the unix socket only],
 # AGORA_MAX_BODY_BYTES [16777216], AGORA_JWT_SECRET [var/secrets/jwt_secret,
-# made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER.
+# made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER,
+# AGORA_JWT_PUBLIC_KEY_FILE and AGORA_JWT_PRIVATE_KEY_FILE (RS256/ES256: the
+# private key signs the demo token; without it none is printed).
 #
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` OS user, which owns var/pg. When that user cannot reach var/
 # (a repository under /root, say), the cluster lives in
 # /var/tmp/agora-pg-<hash of AGORA_VAR> and var/pg is a symlink to it.
+# As root, the FastCGI workers run as the system user `agora` (made when
+# missing) and nginx's workers as `www-data`; only nginx's master stays root
+# (ports, certificate key). When those users cannot reach the repository or
+# var/ (a repository under /root again), run.sh says so and runs them as
+# root as before.
 #
 # Secrets are never printed, never passed on a command line; the only one
 # shown is the demo user's development token at the end.
@@ -28,7 +36,7 @@ cd "$root"
 
 BUILD_PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev
             libpq-dev libjwt-dev libssl-dev libcriterion-dev)
-RUN_PKGS=(postgresql nginx spawn-fcgi multiwatch openssl curl jq)
+RUN_PKGS=(postgresql nginx spawn-fcgi openssl curl jq)
 # The viewer's browser libraries come from npm (package-lock.json): Debian's
 # node and npm, unless a node with npm is already installed.
 VIEWER_PKGS=()
@@ -54,6 +62,7 @@ https_port=${AGORA_HTTPS_PORT:-8443}
 http_port=${AGORA_HTTP_PORT:-8080}
 pg_port=${AGORA_PG_PORT:-54329}
 listen=${AGORA_LISTEN:-127.0.0.1}
+server_name=${AGORA_SERVER_NAME:-localhost}
 workers=${AGORA_WORKERS:-$(nproc)}
 max_body=${AGORA_MAX_BODY_BYTES:-16777216}
 
@@ -66,6 +75,7 @@ nginx_pidfile=$rundir/nginx.pid
 workers_pidfile=$rundir/workers.pid
 sock=$rundir/agora.sock
 pgpass=$secrets/pgpass
+pgpass_app=$secrets/pgpass_app
 
 check_settings() {
     local name value
@@ -80,6 +90,13 @@ check_settings() {
     [[ $max_body =~ ^[1-9][0-9]*$ ]] || die "AGORA_MAX_BODY_BYTES must be a positive integer, not '$max_body'"
     [[ $listen =~ ^([0-9.]+|\[[0-9a-fA-F:.]+\]|\*|localhost)$ ]] ||
         die "AGORA_LISTEN must be an IPv4 address, [IPv6] address or *, not '$listen'"
+    if [[ -n ${AGORA_JWT_PRIVATE_KEY_FILE:-} ]]; then
+        AGORA_JWT_PRIVATE_KEY_FILE=$(cd "$caller_pwd" && realpath -m -- "$AGORA_JWT_PRIVATE_KEY_FILE")
+        [[ -f $AGORA_JWT_PRIVATE_KEY_FILE && -r $AGORA_JWT_PRIVATE_KEY_FILE ]] ||
+            die "AGORA_JWT_PRIVATE_KEY_FILE: cannot read $AGORA_JWT_PRIVATE_KEY_FILE"
+    fi
+    [[ ${#server_name} -le 253 && $server_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
+        die "AGORA_SERVER_NAME must be a host name or IPv4 address, not '$server_name'"
 }
 
 # Where to reach nginx from here, for the health check.
@@ -131,7 +148,18 @@ pid_from() {
 pg_data_dir() { printf '%s/pg/data' "$var"; }
 pg_pid() { pid_from "$(pg_data_dir)/postmaster.pid" postgres; }
 nginx_pid() { pid_from "$nginx_pidfile" nginx; }
-workers_pid() { pid_from "$workers_pidfile" multiwatch; }
+workers_pid() { pid_from "$workers_pidfile" agora-supervise; }
+
+# children_count PID: how many processes PID is the parent of.
+children_count() {
+    local stat rest n=0
+    for stat in /proc/[0-9]*/stat; do
+        { read -r _ rest <"$stat"; } 2>/dev/null || continue
+        rest=${rest##*) }
+        [[ ${rest#* } == "$1 "* ]] && n=$((n + 1))
+    done
+    printf '%d' "$n"
+}
 
 # Waits up to 10 s for PID to go, then SIGKILLs it.
 stop_pid() {
@@ -184,7 +212,8 @@ build() {
         ./configure >>"$log" 2>&1 || { tail -n 30 "$log" >&2; die "configure failed (log: $log)"; }
     fi
     make -j2 >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "make failed (log: $log)"; }
-    [[ -x agora-worker && -x agora-admin ]] || die "make did not produce agora-worker and agora-admin"
+    [[ -x agora-worker && -x agora-admin && -x agora-supervise ]] ||
+        die "make did not produce agora-worker, agora-admin and agora-supervise"
 }
 
 # The viewer's third-party files: npm ci when package-lock.json is newer than
@@ -196,6 +225,38 @@ viewer_assets() {
         npm ci --no-audit --no-fund >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "npm ci failed (log: $log)"; }
     fi
     sh nginx/vendor.sh || die "nginx/vendor.sh failed"
+}
+
+# ---------------------------------------------------------------- users
+
+# Who runs the FastCGI workers and nginx's workers: set by setup_users as
+# root, empty otherwise (the invoking user runs everything).
+worker_user=
+nginx_user=
+
+# runs_as USER TEST-ARGS...: test(1) as USER.
+runs_as() { (cd / && runuser -u "$1" -- test "${@:2}") 2>/dev/null; }
+
+setup_users() {
+    local group_opt=(--user-group)
+    is_root || return 0
+    if ! id -u agora >/dev/null 2>&1; then
+        say "users: creating the system user agora (runs the FastCGI workers)"
+        getent group agora >/dev/null && group_opt=(-g agora)
+        useradd --system "${group_opt[@]}" --home-dir / --no-create-home --shell /usr/sbin/nologin \
+            --comment "Agora Cloud workers" agora || die "useradd agora failed"
+    fi
+    id -u www-data >/dev/null 2>&1 || die "there is no user www-data (Debian's nginx runs as it)"
+    # var/ and the directories the workers' sockets live in: traversable.
+    chmod 755 "$var" "$rundir" "$logdir" "$var/nginx"
+    if ! runs_as agora -x "$root/agora-worker" -a -x "$root/agora-supervise" -a -x "$rundir" ||
+        ! runs_as www-data -r "$root/nginx/www/index.html" -a -r "$root/nginx/errors/unavailable.json" \
+            -a -x "$rundir"; then
+        warn "the users agora and www-data cannot reach $root or $var: the FastCGI workers and nginx's workers run as root (put the repository and AGORA_VAR where other users can traverse, e.g. under /srv, to run them unprivileged)"
+        return 0
+    fi
+    worker_user=agora
+    nginx_user=www-data
 }
 
 # ---------------------------------------------------------------- secrets
@@ -210,6 +271,10 @@ make_secret() {
     (umask 077 && printf '%s' "$value" >"$file.tmp") && mv "$file.tmp" "$file"
 }
 
+# With a worker user, it reads (and only it): the directory (0710, group
+# agora), jwt_secret (0640, group agora) and pgpass_app (its own, 0600:
+# libpq wants no group access). pgpass, with the superuser's password,
+# stays root's.
 setup_secrets() {
     mkdir -p "$secrets"
     chmod 700 "$secrets"
@@ -221,10 +286,22 @@ setup_secrets() {
     else
         make_secret jwt_secret openssl rand -hex 32
     fi
-    # Both cluster passwords for libpq; any socket, port and database.
+    # Passwords for libpq, any socket, port and database: both in pgpass
+    # (run.sh, agora-admin), the app's alone in pgpass_app (the workers).
     (umask 077 && printf '*:*:*:agora_super:%s\n*:*:*:agora_app:%s\n' \
         "$(<"$secrets/pg_super_password")" "$(<"$secrets/pg_app_password")" >"$pgpass.tmp")
     mv "$pgpass.tmp" "$pgpass"
+    (umask 077 && printf '*:*:*:agora_app:%s\n' "$(<"$secrets/pg_app_password")" >"$pgpass_app.tmp")
+    mv "$pgpass_app.tmp" "$pgpass_app"
+    if [[ -n $worker_user ]]; then
+        chown "$worker_user:" "$pgpass_app"
+        chgrp "$worker_user" "$secrets"
+        chmod 710 "$secrets"
+        if [[ -f $secrets/jwt_secret ]]; then
+            chgrp "$worker_user" "$secrets/jwt_secret"
+            chmod 640 "$secrets/jwt_secret"
+        fi
+    fi
 }
 
 # ---------------------------------------------------------------- postgres
@@ -257,7 +334,7 @@ setup_pg_dir() {
     if [[ ! -e $link ]]; then
         if ! is_root; then
             mkdir -m 700 "$link"
-        elif runuser -u postgres -- test -x "$var" 2>/dev/null; then
+        elif runs_as postgres -x "$var"; then
             mkdir -m 700 "$link"
             chown postgres:postgres "$link"
         else
@@ -276,19 +353,30 @@ setup_pg_dir() {
     fi
     pg_real=$(readlink -f "$link")
     mkdir -p "$pg_real/sock"
-    chmod 700 "$pg_real/sock"
     own_pg "$pg_real/sock"
+    # The workers' user reaches the socket through the group of the two
+    # directories above it (0710); the data directory stays 0700.
+    if [[ -n $worker_user ]]; then
+        chgrp "$worker_user" "$pg_real" "$pg_real/sock"
+        chmod 710 "$pg_real" "$pg_real/sock"
+    else
+        chmod 700 "$pg_real" "$pg_real/sock"
+    fi
 }
 
 # The settings run.sh owns, rewritten on every start (port may change).
+# With a worker user the socket is 0777: the directory (0710, group agora)
+# is what keeps other users out (the postgres user may not give the socket
+# a group it is not in), and every role needs its password anyway.
 write_pg_conf() {
-    local data=$pg_real/data conf
+    local data=$pg_real/data conf perms=0700
+    [[ -z $worker_user ]] || perms=0777
     conf=$(printf '%s\n' \
         "# Written by run.sh on every start; edit run.sh, not this file." \
         "listen_addresses = ''" \
         "port = $pg_port" \
         "unix_socket_directories = '$pg_real/sock'" \
-        "unix_socket_permissions = 0700")
+        "unix_socket_permissions = $perms")
     printf '%s\n' "$conf" >"$data/agora.conf"
     own_pg "$data/agora.conf"
     grep -qx "include_if_exists = 'agora.conf'" "$data/postgresql.conf" ||
@@ -331,7 +419,7 @@ start_postgres() {
 }
 
 super_url() { printf 'host=%s port=%s dbname=%s user=agora_super passfile=%s' "$var/pg/sock" "$pg_port" "$1" "$pgpass"; }
-app_url() { printf 'host=%s port=%s dbname=agora user=agora_app passfile=%s' "$var/pg/sock" "$pg_port" "$pgpass"; }
+app_url() { printf 'host=%s port=%s dbname=agora user=agora_app passfile=%s' "$var/pg/sock" "$pg_port" "$pgpass_app"; }
 
 psql_super() { "$pg_bin/psql" -XAtq -v ON_ERROR_STOP=1 -d "$(super_url "$1")"; }
 
@@ -368,7 +456,8 @@ write_env() {
         printf '# Source it:  . %s/env\n' "$var"
         printf 'export %s=%s\n' \
             AGORA_VAR "$(q "$var")" \
-            AGORA_URL "$(q "https://localhost:$https_port")" \
+            AGORA_URL "$(q "https://$server_name:$https_port")" \
+            AGORA_SERVER_NAME "$(q "$server_name")" \
             AGORA_HTTPS_PORT "$https_port" \
             AGORA_HTTP_PORT "$http_port" \
             AGORA_LISTEN "$(q "$listen")" \
@@ -390,6 +479,9 @@ write_env() {
         else
             printf 'export AGORA_JWT_SECRET_FILE=%s\n' "$(q "$secrets/jwt_secret")"
         fi
+        if [[ -n $worker_user ]]; then
+            printf 'export %s=%s\n' AGORA_WORKERS_USER "$worker_user" AGORA_SOCKET_GROUP "$nginx_user"
+        fi
         for name in AGORA_JWT_ALG AGORA_JWT_AUDIENCE AGORA_JWT_ISSUER AGORA_JWT_PUBLIC_KEY_FILE \
                     AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG; do
             if [[ -n ${!name:-} ]]; then
@@ -402,16 +494,26 @@ write_env() {
 
 # ---------------------------------------------------------------- TLS, nginx
 
+# The development certificate names localhost, 127.0.0.1 and
+# AGORA_SERVER_NAME; made again when it expires within a day or does not
+# name the server.
 make_cert() {
-    local dir=$var/tls
+    local dir=$var/tls san=DNS:localhost,IP:127.0.0.1 check=(-checkhost "$server_name")
+    if [[ $server_name =~ ^[0-9.]+$ ]]; then
+        check=(-checkip "$server_name")
+        [[ $server_name == 127.0.0.1 ]] || san+=",IP:$server_name"
+    elif [[ $server_name != localhost ]]; then
+        san+=",DNS:$server_name"
+    fi
     mkdir -p "$dir"
     if [[ -s $dir/cert.pem && -s $dir/key.pem ]] &&
-        openssl x509 -checkend 86400 -noout -in "$dir/cert.pem" >/dev/null 2>&1; then
+        openssl x509 -checkend 86400 -noout -in "$dir/cert.pem" >/dev/null 2>&1 &&
+        openssl x509 -noout "${check[@]}" -in "$dir/cert.pem" 2>/dev/null | grep -q 'does match'; then
         return 0
     fi
-    say "tls: development certificate for localhost (var/tls/cert.pem)"
-    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    say "tls: development certificate for $server_name (var/tls/cert.pem)"
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=$server_name" \
+        -addext "subjectAltName=$san" \
         -keyout "$dir/key.pem" -out "$dir/cert.pem" >>"$logdir/tls.log" 2>&1) ||
         die "openssl could not make the certificate (log: $logdir/tls.log)"
     chmod 644 "$dir/cert.pem"
@@ -422,7 +524,11 @@ sed_esc() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
 
 render_nginx_conf() {
     local user_line='# (not root: nginx runs as the invoking user)'
-    is_root && user_line='user root;'
+    if [[ -n $nginx_user ]]; then
+        user_line="user $nginx_user;"
+    elif is_root; then
+        user_line='user root;'
+    fi
     mkdir -p "$var/nginx"/{client_body,fastcgi,proxy,uwsgi,scgi}
     sed -e "s|@USER@|$(sed_esc "$user_line")|g" \
         -e "s|@VAR@|$(sed_esc "$var")|g" \
@@ -431,6 +537,7 @@ render_nginx_conf() {
         -e "s|@ERRORS@|$(sed_esc "$root/nginx/errors")|g" \
         -e "s|@SOCK@|$(sed_esc "$sock")|g" \
         -e "s|@LISTEN@|$(sed_esc "$listen")|g" \
+        -e "s|@SERVER_NAME@|$server_name|g" \
         -e "s|@HTTPS_PORT@|$https_port|g" \
         -e "s|@HTTP_PORT@|$http_port|g" \
         -e "s|@MAX_BODY@|$max_body|g" \
@@ -450,7 +557,7 @@ start_nginx() {
         return 0
     fi
     out=$(nginx_cmd -t -q 2>&1) || { printf '%s\n' "$out" >&2; die "nginx rejected $nginx_conf"; }
-    say "nginx: starting (https://localhost:$https_port/, http $http_port redirects)"
+    say "nginx: starting (https://$server_name:$https_port/, http $http_port redirects)"
     nginx_cmd || { tail -n 20 "$logdir/nginx-error.log" >&2; die "nginx did not start"; }
 }
 
@@ -487,6 +594,23 @@ demo_execution() {
     [[ $code == 201 ]] || warn "the demo execution was not uploaded (HTTP ${code:-none}, see $logdir/demo-ingest.json)"
 }
 
+# ---------------------------------------------------------------- demo token
+
+# demo_token USER: prints a 24-hour token for USER. HS256 signs with the
+# secret; RS256 and ES256 with AGORA_JWT_PRIVATE_KEY_FILE (and the audience
+# and issuer the workers require). Returns 1, printing nothing, when there
+# is no private key to sign with; 2 when agora-admin fails.
+demo_token() {
+    local args=(token --user "$1" --ttl 86400)
+    if [[ ${AGORA_JWT_ALG:-HS256} != HS256 ]]; then
+        [[ -n ${AGORA_JWT_PRIVATE_KEY_FILE:-} ]] || return 1
+        args+=(--private-key "$AGORA_JWT_PRIVATE_KEY_FILE")
+        [[ -z ${AGORA_JWT_AUDIENCE:-} ]] || args+=(--aud "$AGORA_JWT_AUDIENCE")
+        [[ -z ${AGORA_JWT_ISSUER:-} ]] || args+=(--iss "$AGORA_JWT_ISSUER")
+    fi
+    ./agora-admin "${args[@]}" || return 2
+}
+
 # ---------------------------------------------------------------- commands
 
 all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null; }
@@ -494,14 +618,15 @@ all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/n
 cmd_start() {
     local pid demo demo_user token org project workflow
     if all_running; then
-        say "Agora Cloud is already running at https://localhost:$(saved AGORA_HTTPS_PORT "$https_port")/ (./run.sh status; ./run.sh stop)."
+        say "Agora Cloud is already running at $(saved AGORA_URL "https://$server_name:$https_port")/ (./run.sh status; ./run.sh stop)."
         return 0
     fi
     check_settings
     ensure_packages "${BUILD_PKGS[@]}" "${RUN_PKGS[@]}" "${VIEWER_PKGS[@]}"
-    mkdir -p "$var" "$logdir" "$rundir"
+    mkdir -p "$var" "$logdir" "$rundir" "$var/nginx"
     build
     viewer_assets
+    setup_users
     pg_bin=$(pg_bindir)
 
     setup_secrets
@@ -518,7 +643,7 @@ cmd_start() {
 
     make_cert
     if pid=$(workers_pid); then
-        say "workers: already running (multiwatch pid $pid)"
+        say "workers: already running (supervisor pid $pid)"
     else
         fcgi/agora-workers start
     fi
@@ -533,10 +658,34 @@ cmd_start() {
     org=$(jq -r '.organization_id // empty' <<<"$demo" 2>/dev/null) || true
     project=$(jq -r '.project_id // empty' <<<"$demo" 2>/dev/null) || true
     workflow=$(jq -r '.workflow_id // empty' <<<"$demo" 2>/dev/null) || true
-    token=$(./agora-admin token --user "$demo_user" --ttl 86400) || die "agora-admin token failed"
+    local base="https://$server_name:$https_port" rc
+    token=$(demo_token "$demo_user") && rc=0 || rc=$?
+    ((rc != 2)) || die "agora-admin token failed"
+    if ((rc == 1)); then
+        cat <<EOF
+
+Agora Cloud is running.
+
+  Open:          $base/
+  Demo user:     $demo_user
+  Organization:  ${org:-?}
+  Project:       ${project:-?}
+  Workflow:      ${workflow:-?}
+
+  No demo token: AGORA_JWT_ALG=$AGORA_JWT_ALG tokens are signed with a private
+  key and run.sh was given none. Set AGORA_JWT_PRIVATE_KEY_FILE to the PEM
+  private key that goes with AGORA_JWT_PUBLIC_KEY_FILE to have one printed,
+  or sign one:  ./agora-admin token --user $demo_user --private-key FILE
+
+  Try it (the development certificate is $var/tls/cert.pem):
+    curl --cacert $var/tls/cert.pem $base/api/health
+
+  Settings: . $var/env     Logs: $logdir/     Stop: ./run.sh stop
+EOF
+        return 0
+    fi
     [[ -z $workflow ]] || demo_execution "$workflow" "$token"
 
-    local base="https://localhost:$https_port"
     cat <<EOF
 
 Agora Cloud is running.
@@ -592,14 +741,14 @@ cmd_status() {
         say "postgres: stopped"; rc=3
     fi
     if pid=$(workers_pid); then
-        say "workers:  running (multiwatch pid $pid, socket $sock)"
+        say "workers:  running (supervisor pid $pid, $(children_count "$pid") of $(saved AGORA_WORKERS "$workers") workers, socket $sock)"
     else
         say "workers:  stopped"; rc=3
     fi
     if pid=$(nginx_pid); then
         code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 3 \
             "https://$(probe_host):$https_port/api/health" 2>/dev/null) || true
-        say "nginx:    running (pid $pid, https://localhost:$https_port/, /api/health: ${code:-no answer})"
+        say "nginx:    running (pid $pid, $(saved AGORA_URL "https://$server_name:$https_port")/, /api/health: ${code:-no answer})"
     else
         say "nginx:    stopped"; rc=3
     fi

@@ -48,7 +48,7 @@ done
 
 PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev libpq-dev
       libjwt-dev libssl-dev libcriterion-dev
-      postgresql nginx spawn-fcgi multiwatch openssl curl jq
+      postgresql nginx spawn-fcgi openssl curl jq
       python3-pytest python3-yaml python3-jsonschema python3-prometheus-client valgrind chromium
       systemd)  # systemd-analyze verify and systemd-sysusers check the installed units (test_install)
 # The viewer's libraries and the browser tests come from npm (package-lock.json):

@@ -113,7 +113,7 @@ ingest_once() {
         -H 'Content-Type: application/json' --data-binary @"$1" "$base/api/executions/ingest"
 }
 
-# worker_pids: the agora-worker processes (multiwatch's children).
+# worker_pids: the agora-worker processes (agora-supervise's children).
 worker_pids() {
     local parent stat pid rest ppid
     parent=$(tr -dc '0-9' <"$AGORA_WORKERS_PIDFILE")

@@ -1,6 +1,6 @@
 /* Growable byte buffer and the project's allocation wrappers. Out of memory
  * aborts: a worker that cannot allocate is in no state to answer, and
- * multiwatch starts a fresh one (README, "Out of memory"). */
+ * agora-supervise starts a fresh one (README, "Out of memory"). */
 #include "buf.h"
 
 #include <stdio.h>

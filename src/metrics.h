@@ -1,4 +1,4 @@
-/* Prometheus metrics shared by all worker processes. multiwatch forks N
+/* Prometheus metrics shared by all worker processes. agora-supervise forks N
  * workers and nginx hands a scrape to any one of them, so the counters live
  * in one file mapped MAP_SHARED by every worker (AGORA_METRICS_FILE): each
  * worker claims a slot at start and writes only that slot, with relaxed

@@ -1,6 +1,6 @@
-/* agora-worker: one FastCGI worker process. spawn-fcgi hands it the
- * listening socket as fd 0 and multiwatch forks N of them and restarts any
- * that die. Each worker serves one request at a time over one persistent
+/* agora-worker: one FastCGI worker process. spawn-fcgi hands the
+ * listening socket as fd 0 to agora-supervise (src/supervise.c), which forks
+ * N of them and starts again any that dies. Each worker serves one request at a time over one persistent
  * database connection. SIGTERM lets the request in hand finish, then exits. */
 #include <errno.h>
 #include <malloc.h>
@@ -29,12 +29,11 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-/* SIGTERM, SIGINT, SIGQUIT and SIGUSR1 all mean "finish and go". SIGQUIT
- * too because Debian 12's multiwatch (1.0.0-rc1+really1.0.0) sends the
- * index of the -s name in its table instead of the signal: `-s TERM`, what
- * fcgi/agora-workers asks for, arrives as SIGQUIT, whose default action
- * would kill the worker in the middle of a request (and skip its exit
- * path). No SA_RESTART: a signal must break the blocking accept() so an
+/* SIGTERM, SIGINT, SIGQUIT and SIGUSR1 all mean "finish and go".
+ * agora-supervise sends SIGTERM; SIGQUIT stays a stop too because Debian
+ * 12's multiwatch (1.0.0-rc1+really1.0.0), which supervised the workers
+ * before, sent it for `-s TERM`, and its default action would kill the
+ * worker in the middle of a request (and skip its exit path). No SA_RESTART: a signal must break the blocking accept() so an
  * idle worker exits at once (FCGI_FAIL_ACCEPT_ON_INTR below). */
 static int install_signals(void)
 {

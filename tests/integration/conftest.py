@@ -12,6 +12,7 @@ Fixture ``stack`` gives the tests:
       as agora_app inside one transaction carrying that identity (RLS)
   pg_stop() / pg_start()                           PostgreSQL under the workers
   workers_pids()                                   the running agora-worker pids
+  supervisor_pid()                                 their supervisor's (agora-supervise)
   admin(*args)                                     ./agora-admin with the env
   new_user()                                       a fresh user id (uuid4)
 """
@@ -48,6 +49,41 @@ def wait_for(pred, timeout=15.0, step=0.05):
             return True
         time.sleep(step)
     return False
+
+
+def children_of(parent):
+    """Sorted pids of the processes whose parent is pid parent."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2:].split()[1] == str(parent):
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def readable_by(user, path):
+    """True when OS user user (we are root) can read the file at path."""
+    return subprocess.run(["runuser", "-u", user, "--", "cat", path], cwd="/", capture_output=True,
+                          timeout=10).returncode == 0
+
+
+def plain_http_get(port, path, host):
+    """GET path from 127.0.0.1:port over plain HTTP with that Host header;
+    returns (status, Location header or None)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Location")
+    finally:
+        conn.close()
 
 
 def free_port():
@@ -243,26 +279,18 @@ class Stack:
         """Starts PostgreSQL again and waits until it accepts connections."""
         self._pg_ctl("-w", "-t", "60", "start")
 
-    def workers_pids(self):
-        """Pids of the agora-worker processes (multiwatch's children)."""
+    def supervisor_pid(self):
+        """The pid in var/run/workers.pid (agora-supervise), or None."""
         try:
             with open(os.path.join(self.var, "run", "workers.pid")) as f:
-                parent = f.read().strip()
-        except FileNotFoundError:
-            return []
-        pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[1] == parent:
-                pids.append(int(entry))
-        return sorted(pids)
+                return int(f.read().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def workers_pids(self):
+        """Pids of the agora-worker processes (the supervisor's children)."""
+        parent = self.supervisor_pid()
+        return children_of(parent) if parent is not None else []
 
     def workers(self, action):
         """fcgi/agora-workers start|stop with the stack's environment."""
@@ -293,10 +321,11 @@ class Stack:
         )
 
 
-@pytest.fixture(scope="session")
-def stack():
+def new_stack(**settings):
+    """A Stack, not started, on a fresh AGORA_VAR and free ports, with two
+    workers; settings (AGORA_* names) are added to its environment."""
     var = tempfile.mkdtemp(prefix="agora-it-", dir="/tmp")
-    os.chmod(var, 0o755)  # the postgres OS user (when we are root) must traverse it
+    os.chmod(var, 0o755)  # the postgres, agora and www-data users (when we are root) traverse it
     https_port = free_port()
     http_port = free_port()
     while http_port == https_port:
@@ -307,22 +336,41 @@ def stack():
         "AGORA_HTTPS_PORT": str(https_port),
         "AGORA_HTTP_PORT": str(http_port),
         "AGORA_WORKERS": "2",
+        **settings,
     })
+    return s
+
+
+def start_stack(s):
+    """./run.sh start; fails the test with run.sh's output and the logs'
+    last lines when it does not exit 0. Returns the CompletedProcess."""
+    r = s.run_sh("start")
+    if r.returncode != 0:
+        logs = ""
+        for name in ("nginx-error.log", "workers.log", "postgresql.log"):
+            path = os.path.join(s.var, "log", name)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    logs += f"\n==> {name} <==\n" + "".join(f.readlines()[-20:])
+        pytest.fail(f"./run.sh start failed ({r.returncode}):\n{r.stdout}\n{r.stderr}{logs}",
+                    pytrace=False)
+    s.load_env()
+    return r
+
+
+def remove_stack(s):
+    """./run.sh stop, then the stack's AGORA_VAR goes."""
     try:
-        r = s.run_sh("start")
-        if r.returncode != 0:
-            logs = ""
-            for name in ("nginx-error.log", "workers.log", "postgresql.log"):
-                path = os.path.join(var, "log", name)
-                if os.path.exists(path):
-                    with open(path, errors="replace") as f:
-                        logs += f"\n==> {name} <==\n" + "".join(f.readlines()[-20:])
-            pytest.fail(f"./run.sh start failed ({r.returncode}):\n{r.stdout}\n{r.stderr}{logs}",
-                        pytrace=False)
-        s.load_env()
+        s.run_sh("stop", timeout=120)
+    finally:
+        shutil.rmtree(s.var, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    s = new_stack()
+    try:
+        start_stack(s)
         yield s
     finally:
-        try:
-            s.run_sh("stop", timeout=120)
-        finally:
-            shutil.rmtree(var, ignore_errors=True)
+        remove_stack(s)

@@ -8,7 +8,7 @@ machine against the test stack's PostgreSQL:
   file but never the secret;
 - several worker groups on TCP ports, each started with the very command line
   of systemd/agora-worker@.service (spawn-fcgi -n -a ADDR -p PORT ->
-  multiwatch -> agora-worker), behind an nginx running the shipped
+  agora-supervise -> agora-worker), behind an nginx running the shipped
   nginx/agora-upstream.conf.example (its upstream block pointed at them):
   requests reach both groups, one group stopping is invisible to clients,
   both stopping answers the JSON 503;
@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, plain_http_get
 
 SECRET_RE = re.compile(r"password=(\S+)")
 
@@ -195,7 +195,7 @@ class WorkerGroup:
 
     def stop(self):
         """SIGTERM to the main process only (the unit's KillMode=mixed):
-        multiwatch passes it on to its workers."""
+        the supervisor passes it on to its workers."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -203,7 +203,7 @@ class WorkerGroup:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
-        # Workers that outlived multiwatch would still hold the port.
+        # Workers that outlived the supervisor would still hold the port.
         try:
             os.killpg(self.proc.pid, 0)
             time.sleep(1)
@@ -227,14 +227,20 @@ def wait_port(port, host="127.0.0.1", timeout=15):
     raise AssertionError(f"nothing listens on {host}:{port}")
 
 
-def test_the_worker_unit_runs_spawn_fcgi_with_multiwatch_on_a_tcp_port():
+def test_the_worker_unit_runs_spawn_fcgi_with_the_supervisor_on_a_tcp_port():
     (exec_start,) = unit_lines("agora-worker@.service", "ExecStart")
     argv = shlex.split(exec_start)
-    assert argv[:2] == ["/usr/bin/spawn-fcgi", "-n"], "no fork: multiwatch becomes the main process"
+    assert argv[:2] == ["/usr/bin/spawn-fcgi", "-n"], "no fork: the supervisor becomes the main process"
     assert argv[argv.index("-a") + 1] == "${AGORA_FCGI_ADDR}" and argv[argv.index("-p") + 1] == "%i"
-    assert "/usr/bin/multiwatch" in argv and argv[-1] == "@bindir@/agora-worker"
-    for path in ("/usr/bin/spawn-fcgi", "/usr/bin/multiwatch"):
-        assert os.access(path, os.X_OK), path
+    sup = argv.index("@bindir@/agora-supervise")
+    assert argv[sup + 1:] == ["-n", "${AGORA_WORKERS}", "--", "@bindir@/agora-worker"], argv
+    assert os.access("/usr/bin/spawn-fcgi", os.X_OK)
+    for unit in ("agora-worker.service", "agora-worker@.service"):
+        with open(os.path.join(ROOT, "systemd", unit + ".in")) as f:
+            text = f.read()
+        # Restarted whatever way the supervisor ends, and never given up on.
+        assert re.search(r"^Restart=always$", text, re.M), unit
+        assert re.search(r"^StartLimitIntervalSec=0$", text, re.M), unit
 
 
 class Nginx:
@@ -316,6 +322,15 @@ http {{
             self.proc.wait(timeout=10)
 
 
+def test_the_upstream_example_redirects_to_its_server_name_not_the_host_header(stack, tmp_path):
+    nginx = Nginx(stack, str(tmp_path), [free_port(), free_port()])
+    try:
+        assert plain_http_get(nginx.http_port, "/api/health?x=1", "evil.example") == (
+            301, "https://agora.example.org/api/health?x=1")
+    finally:
+        nginx.stop()
+
+
 def test_two_tcp_worker_groups_behind_the_upstream_example(stack, creds, tmp_path):
     ports = [free_port(), free_port()]
     while ports[1] == ports[0]:
@@ -351,6 +366,7 @@ def test_two_tcp_worker_groups_behind_the_upstream_example(stack, creds, tmp_pat
 
         # One group stops: nginx goes to the other, clients see nothing.
         groups[0].stop()
+        assert groups[0].proc.returncode == 0, groups[0].log()  # the supervisor's clean stop
         for _ in range(6):
             status, body = nginx.get("/api/health")
             assert status == 200, body

@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from conftest import wait_for
+from conftest import children_of, wait_for
 
 ROUTE = "/api/executions/ingest"
 
@@ -228,17 +228,7 @@ def nginx_reload(stack):
 def nginx_workers(stack):
     with open(os.path.join(stack.var, "run", "nginx.pid")) as f:
         master = f.read().strip()
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if stat[stat.rindex(")") + 2:].split()[1] == master:
-                kids.append(int(entry))
-    return master, set(kids)
+    return master, set(children_of(master))
 
 
 def test_nginx_reload_under_load_fails_no_request(stack, tenant):
@@ -328,14 +318,15 @@ def test_statement_timeout_is_a_clean_503_and_writes_nothing(stack, tenant):
         "latin-1").split("\0") for p in stack.workers_pids())
 
 
-# ------------------------------------------------------------------ stop through multiwatch
+# ------------------------------------------------------------------ stop through the supervisor
 
 def test_stopping_the_workers_lets_the_request_in_hand_finish(stack, tenant):
-    """fcgi/agora-workers stop (what ./run.sh stop does) signals multiwatch,
-    which signals the workers: Debian 12's multiwatch sends SIGQUIT for
-    `-s TERM`, and a worker must take that as "finish and go" too, not die
-    with the request in hand (test_resilience.py signals the workers
-    directly, which never showed this)."""
+    """fcgi/agora-workers stop (what ./run.sh stop does) signals the
+    supervisor, which signals the workers (SIGTERM; Debian 12's multiwatch,
+    used before, sent SIGQUIT for `-s TERM`, which a worker takes as
+    "finish and go" too): none may die with the request in hand
+    (test_resilience.py signals the workers directly, which never showed
+    this)."""
     assert stack.request("GET", "/api/organizations", token=tenant.tok).status == 200
     lock = TableLock(stack, "organizations")
     stopper = None

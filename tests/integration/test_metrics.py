@@ -4,7 +4,7 @@ python3-prometheus-client), counters summed over every worker that moved by
 exactly what the test did (requests by route pattern and status, ingested
 rows by table, histogram counts), refused to a client that is not
 127.0.0.1 or ::1 (a real connection from 127.0.0.2), still monotonic after
-a worker is killed and restarted by multiwatch, and a 503 JSON error when
+a worker is killed and restarted by agora-supervise, and a 503 JSON error when
 the workers cannot set the shared block up."""
 import http.client
 import json

@@ -1,16 +1,22 @@
-"""nginx in front of the workers: TLS versions, the HTTP redirect, security
-headers, the static page, and the JSON errors nginx answers itself (413
-before the body is read, 503 when the workers are down)."""
+"""nginx in front of the workers: TLS versions, the HTTP redirect (to the
+configured name, whatever the Host header), security headers, the static
+page, the JSON errors nginx answers itself (413 before the body is read, 503
+when the workers are down), and, as root, who runs what."""
 
+import grp
 import http.client
 import json
 import os
+import pwd
 import re
 import socket
 import ssl
+import stat
 import time
 
 import pytest
+
+from conftest import children_of, plain_http_get, readable_by
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -89,15 +95,65 @@ def test_http2_is_offered(stack):
 
 
 def test_plain_http_redirects_to_https(stack):
-    conn = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=5)
-    try:
-        conn.request("GET", "/api/health?x=1", headers={"Host": "localhost"})
-        resp = conn.getresponse()
-        resp.read()
-        assert resp.status == 301
-        assert resp.getheader("Location") == f"https://localhost:{stack.https_port}/api/health?x=1"
-    finally:
-        conn.close()
+    assert plain_http_get(stack.http_port, "/api/health?x=1", "localhost") == (
+        301, f"https://localhost:{stack.https_port}/api/health?x=1")
+
+
+def test_plain_http_redirects_to_the_configured_name_whatever_the_host_header(stack):
+    """The redirect's target is AGORA_SERVER_NAME (localhost here), not the
+    Host header: `Host: evil.example` once answered with
+    https://evil.example:PORT/, an open redirect."""
+    for host in ("evil.example", "evil.example:443", "localhost.evil.example"):
+        assert plain_http_get(stack.http_port, "/docs/?a=1", host) == (
+            301, f"https://localhost:{stack.https_port}/docs/?a=1"), host
+    assert stack.env["AGORA_SERVER_NAME"] == "localhost"  # the default, in var/env
+
+
+def uids(pid):
+    """Real, effective, saved and filesystem uid of process pid."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    raise AssertionError(f"no Uid line for {pid}")
+
+
+def test_as_root_nothing_that_serves_requests_runs_as_root(stack):
+    """./run.sh as root: the supervisor and the FastCGI workers run as agora,
+    nginx's workers as www-data (its master, which binds the ports and
+    reads the key, stays root), and each reads only the secrets it needs.
+    Before, all of them ran as root."""
+    if os.geteuid() != 0:
+        pytest.skip("run.sh changes users only when run as root")
+    agora, www = pwd.getpwnam("agora").pw_uid, pwd.getpwnam("www-data").pw_uid
+    with open(os.path.join(stack.var, "run", "nginx.pid")) as f:
+        nginx_workers = children_of(int(f.read()))
+    fcgi = [stack.supervisor_pid(), *stack.workers_pids()]
+    assert len(fcgi) == 3 and nginx_workers
+    assert {pid: uids(pid) for pid in fcgi} == {pid: [agora] * 4 for pid in fcgi}
+    assert {pid: uids(pid) for pid in nginx_workers} == {pid: [www] * 4 for pid in nginx_workers}
+
+    # nginx reaches the socket through its group; nobody else can.
+    st = os.stat(stack.env["AGORA_SOCKET"])
+    assert (st.st_uid, grp.getgrgid(st.st_gid).gr_name, stat.S_IMODE(st.st_mode)) == (agora, "www-data", 0o660)
+    secrets = os.path.join(stack.var, "secrets")
+    for name in ("jwt_secret", "pgpass_app"):
+        assert readable_by("agora", os.path.join(secrets, name)), name
+    for name in ("pgpass", "pg_super_password", "pg_app_password", "demo_user"):
+        assert not readable_by("agora", os.path.join(secrets, name)), name
+    for name in os.listdir(secrets):
+        assert not readable_by("www-data", os.path.join(secrets, name)), name
+        assert not readable_by("nobody", os.path.join(secrets, name)), name
+    # The app role's password file holds nothing else.
+    with open(os.path.join(secrets, "pgpass_app")) as f:
+        assert [line.split(":")[3] for line in f.read().splitlines()] == ["agora_app"]
+
+    # And they serve as before: a token (the secret), the database (the
+    # password file, the socket), the metrics file.
+    tok = stack.token(stack.new_user())
+    assert stack.request("GET", "/api/organizations", token=tok).status == 200
+    assert stack.request("GET", "/api/metrics").status == 200
+    assert stack.request("GET", "/").status == 200
 
 
 def test_static_page_is_served_with_security_headers(stack):
