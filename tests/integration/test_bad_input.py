@@ -27,6 +27,8 @@ import uuid
 
 import pytest
 
+from conftest import wait_for
+
 ROUTE = "/api/executions/ingest"
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SUITE = os.environ.get("AGORA_JSONTESTSUITE") or os.path.join(
@@ -539,10 +541,26 @@ def test_no_worker_died_and_nothing_answered_5xx(stack, guard):
     """Last in this module: the same workers as at its start, and not one
     5xx in nginx's access log since then."""
     assert stack.workers_pids() == guard["pids"]
-    time.sleep(0.5)  # nginx logs a request after answering it
-    with open(guard["log"], "rb") as f:
-        f.seek(guard["offset"])
-        lines = [json.loads(line) for line in f.read().decode("utf-8").splitlines() if line.strip()]
+    # nginx logs a request after answering it, so the last answers' lines
+    # may not be there yet. It writes each line (unbuffered: agora.conf's
+    # access_log has no buffer=) as soon as the answer's last byte is sent,
+    # not waiting on the client. Every request of this module has been
+    # answered; a marker request sent now is waited for, and once its line
+    # is in, theirs are too: only then is the log searched for a 5xx.
+    marker = f"agora-log-marker-{uuid.uuid4().hex}"
+    resp = stack.request("GET", "/api/health", headers={"User-Agent": marker})
+    assert resp.status == 200, resp
+
+    def logged():
+        with open(guard["log"], "rb") as f:
+            f.seek(guard["offset"])
+            text = f.read().decode("utf-8")
+        # Whole lines only: the marker's line may be half written.
+        return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines() if line.strip()]
+
+    assert wait_for(lambda: any(e["user_agent"] == marker for e in logged())), \
+        f"the marker request's line never reached {guard['log']}"
+    lines = logged()
     assert len(lines) > 100, len(lines)
     bad = [(e["status"], e["method"], e["path"][:80]) for e in lines if e["status"] >= 500]
     assert not bad, bad[:10]

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import children_of, plain_http_get, readable_by
+from conftest import children_of, plain_http_get, readable_by, wait_for
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -219,19 +219,27 @@ def test_body_over_the_limit_is_refused_before_it_is_read(stack):
 def test_access_log_holds_no_credentials(stack):
     secret_q = "querysecret0123456789"
     secret_h = "headersecret0123456789"
-    stack.request("GET", f"/api/health?token={secret_q}", headers={"Authorization": f"Bearer {secret_h}"})
-    stack.request("GET", f"/?api_key={secret_q}")
     log_path = os.path.join(stack.var, "log", "nginx-access.log")
-    deadline = time.monotonic() + 5
-    while True:
+    since = os.path.getsize(log_path)
+    sent = {}  # request id -> the path the log must show
+    for path, headers, logged_path in (
+            (f"/api/health?token={secret_q}", {"Authorization": f"Bearer {secret_h}"}, "/api/health"),
+            (f"/?api_key={secret_q}", {}, "/")):
+        r = stack.request("GET", path, headers=headers)  # whatever it answers, it is logged
+        sent[r.headers["X-Request-Id"]] = logged_path
+
+    def logged():
         with open(log_path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-        if any('"path":"/api/health"' in line for line in lines) or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    text = "\n".join(lines)
-    assert lines, "empty access log"
-    json.loads(lines[-1])  # JSON lines
+            f.seek(since)
+            text = f.read()
+        return text[:text.rfind("\n") + 1]  # whole lines only
+
+    # The two requests' own lines must be in before the log is searched for
+    # what must not be there (a line not yet written holds no secret).
+    assert wait_for(lambda: all(f'"request_id":"{rid}"' in logged() for rid in sent)), logged()
+    text = logged()
+    entries = {e["request_id"]: e for e in map(json.loads, text.splitlines())}  # JSON lines
+    assert {rid: entries[rid]["path"] for rid in sent} == sent
     assert secret_q not in text
     assert secret_h not in text
 
