@@ -314,8 +314,10 @@ def test_statement_timeout_is_a_clean_503_and_writes_nothing(stack, tenant):
     finally:
         restart_workers(stack, {})
     # The workers run with the stack's own settings again.
+    pids = stack.workers_pids()
+    assert pids, "no workers after the restart"
     assert all("AGORA_STATEMENT_TIMEOUT_MS=1000" not in open(f"/proc/{p}/environ", "rb").read().decode(
-        "latin-1").split("\0") for p in stack.workers_pids())
+        "latin-1").split("\0") for p in pids)
 
 
 # ------------------------------------------------------------------ stop through the supervisor
