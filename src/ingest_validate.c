@@ -25,8 +25,11 @@
  *   and numeric strings are refused. retry_count, sequence: a JSON integer
  *   (1.0 or 1e2 are refused) in 0..2147483647 (PostgreSQL integer).
  *   Integers beyond 64 bits read as the nearest 64-bit one (json-c did).
- * - Numbers anywhere (blobs and unknown fields included) must fit a double:
- *   PostgreSQL fails on 1e-400 in a double column and on 1e131072 in jsonb.
+ * - Numbers anywhere (number fields, blobs and unknown fields) must fit a
+ *   double, however they are spelled (jnum_fits_double): 1e309 and 1
+ *   followed by 309 zeros alike "hold a number out of range", checked
+ *   before a number field's own rules. PostgreSQL fails on 1e-400 in a
+ *   double column and on 1e131072 in jsonb.
  * - completed_at before started_at (or end_time before start_time) is
  *   accepted: clocks skew, and telemetry is kept as sent.
  * - Unknown fields are ignored, but still checked for NUL and numbers out
@@ -242,6 +245,8 @@ static enum mverdict check_number(struct vctx *v, const struct field *f, enum jt
     }
     if (js_number(&v->s, &num) < 0)
         return M_STOP;
+    if (jnum_may_overflow(&num) && !jnum_fits_double(&num))
+        return fail_field(v, e, f, R_RANGE, 0);
     if (f->kind == K_COUNT) {
         if (num.is_double)
             return fail_field(v, e, f, R_INT_TYPE, JT_NUMBER);
@@ -259,8 +264,6 @@ static enum mverdict check_number(struct vctx *v, const struct field *f, enum jt
             return fail_field(v, e, f, R_NEGATIVE, 0);
         d = (double)i;
     } else {
-        if (!jnum_fits_double(&num))
-            return fail_field(v, e, f, R_DURATION_MAX, 0);
         d = jnum_double(&num);
         if (d < 0)
             return fail_field(v, e, f, R_NEGATIVE, 0);

@@ -120,8 +120,8 @@ double jnum_double(const struct jnum *n)
 
 bool jnum_fits_double(const struct jnum *n)
 {
-    if (!n->is_double)
-        return true; /* json-c clamps integers to 64 bits, all in range */
+    if (!jnum_may_overflow(n))
+        return true;
     struct anatomy a;
     anatomy_of(n, &a);
     if (a.zero)

@@ -317,6 +317,31 @@ def test_numbers_beyond_64_bits(stack, tenant):
     assert tenant.stored(ex, "metadata->>'neg'") == "-" + big
 
 
+def test_a_number_beyond_a_double_is_refused_alike_in_any_spelling(stack, tenant):
+    """One range rule: 1e309 and 1 followed by 309 zeros are both refused,
+    with the same message, in a number field, a blob and an unknown field;
+    1 followed by 308 zeros (1e308) is stored as sent."""
+    head = tenant.head()
+    before = tenant.executions()
+    places = [
+        ('{%s,"duration_ms":%%s}' % head, "duration_ms"),
+        ('{%s,"metadata":{"n":%%s}}' % head, "metadata"),
+        ('{%s,"telemetry_events":[{"event_type":"e","timestamp":"2024-11-26T12:00:00","data":[%%s]}]}' % head,
+         "telemetry_events[0].data"),
+        ('{%s,"from_a_newer_client":{"n":%%s}}' % head, "from_a_newer_client"),
+    ]
+    for spelling in ("1e309", "1" + "0" * 309, "-1" + "0" * 400):
+        for template, path in places:
+            err = assert_json_error(tenant.ingest(template % spelling), 422, "validation_failed")
+            assert err.get("path") == path, (spelling[:8], err)
+            assert err["message"] == path + " holds a number out of range", err
+    assert tenant.executions() == before
+    fits = "1" + "0" * 308
+    r = tenant.ingest('{%s,"metadata":{"n":%s}}' % (head, fits))
+    assert r.status == 201, r.body
+    assert tenant.stored(r.json()["execution_id"], "metadata->>'n'") == fits
+
+
 def test_deep_nesting_is_400_not_a_stack_overflow(stack, tenant):
     head = tenant.head()
     for raw in ("{" + head + ',"metadata":{"x":' + "[" * 10000 + "]" * 10000 + "}}",

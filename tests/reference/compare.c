@@ -7,7 +7,10 @@
  * the one-pass validator checks blobs and unknown fields in every value,
  * shadowed ones included (json-c kept only the last), so it may refuse
  * what the old one passed, or name another field first; then only this
- * holds: the same syntax verdict, and nothing valid that was not before. */
+ * holds: the same syntax verdict, and nothing valid that was not before.
+ * The same holds, repeated keys or not, for a body with an integer literal
+ * beyond a double (309 digits or more): json-c clamped it to 64 bits, the
+ * one-pass validator refuses it as out of range. */
 #include "compare.h"
 
 #include <stdio.h>
@@ -63,6 +66,33 @@ static size_t text_members(const char *text, size_t len)
     return n;
 }
 
+bool ref_has_huge_integer(const char *text, size_t len)
+{
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c >= '0' && c <= '9' && (i == 0 || !strchr("0123456789.eE+-", text[i - 1]) ||
+                                             text[i - 1] == '-')) {
+            size_t j = i;
+            while (j < len && text[j] >= '0' && text[j] <= '9')
+                j++;
+            if (j - i > 308 && (j == len || !strchr(".eE", text[j])))
+                return true;
+            i = j - 1;
+        }
+    }
+    return false;
+}
+
 bool ref_has_repeated_keys(const char *text, size_t len, int max_depth)
 {
     const char *why = NULL;
@@ -89,13 +119,14 @@ static int compare(const struct config *cfg, const char *text, size_t len, bool 
     enum ingest_verdict nv = ingest_validate(cfg, text, len, &ns, npath, sizeof npath, nmsg, sizeof nmsg);
     report[0] = '\0';
 
-    if (!exact && ov != INGEST_BAD_JSON && ref_has_repeated_keys(text, len, cfg->max_depth)) {
+    if (ov != INGEST_BAD_JSON &&
+        ((!exact && ref_has_repeated_keys(text, len, cfg->max_depth)) || ref_has_huge_integer(text, len))) {
         if (nv == INGEST_BAD_JSON)
-            return differ(report, cap, "repeated keys: verdict", verdict_name(ov), verdict_name(nv));
+            return differ(report, cap, "weak comparison: verdict", verdict_name(ov), verdict_name(nv));
         if (nv == INGEST_VALID && ov != INGEST_VALID)
-            return differ(report, cap, "repeated keys: verdict", omsg, verdict_name(nv));
+            return differ(report, cap, "weak comparison: verdict", omsg, verdict_name(nv));
         if (nv == INGEST_INVALID && !nmsg[0])
-            return differ(report, cap, "repeated keys: message", omsg, nmsg);
+            return differ(report, cap, "weak comparison: message", omsg, nmsg);
         return 0;
     }
     if (ov != nv)

@@ -16,5 +16,8 @@ int ref_compare(const struct config *cfg, const char *text, size_t len, bool exa
 /* True when text is JSON (for the former parser) with a key repeated in
  * some object. */
 bool ref_has_repeated_keys(const char *text, size_t len, int max_depth);
+/* True when text holds, outside strings, an integer literal (no fraction,
+ * no exponent) of more than 308 digits. */
+bool ref_has_huge_integer(const char *text, size_t len);
 
 #endif

@@ -2,7 +2,10 @@
  * before src/ingest_validate.c read the text in one pass (a walk of the
  * json-c tree), kept unchanged but for its name so the differential tests
  * (tests/unit/test_ingest_diff.c, fuzz/fuzz_ingest_diff.c) can hold the new
- * one to its verdicts.
+ * one to its verdicts. Rules changed since are followed here too: a number
+ * field out of a double's range "holds a number out of range" (before its
+ * own rules). What json-c cannot show, an integer literal beyond a double
+ * (json-c clamps it to 64 bits), compare.c allows for.
  *
  * Validation of the ingest payload (CONTRACT.md section 4), in one pass over
  * the json-c tree, before anything touches the database.
@@ -356,7 +359,7 @@ static int check_duration(struct vctx *v, const char *key, struct json_object *v
         d = (double)i;
     } else if (json_object_is_type(val, json_type_double)) {
         if (!number_in_range(val))
-            return fail(v, key, "must be at most %.0f", DURATION_MAX_MS);
+            return fail(v, key, "holds a number out of range");
         d = json_object_get_double(val);
         if (d < 0)
             return fail(v, key, "must not be negative");
@@ -370,6 +373,8 @@ static int check_duration(struct vctx *v, const char *key, struct json_object *v
 
 static int check_count(struct vctx *v, const char *key, struct json_object *val)
 {
+    if (!number_in_range(val))
+        return fail(v, key, "holds a number out of range");
     if (!json_object_is_type(val, json_type_int))
         return fail(v, key, "must be an integer, not %s",
                     json_object_is_type(val, json_type_double) ? "a fraction" : json_kind(val));

@@ -1044,6 +1044,71 @@ Test(ingest_validate, a_shadowed_value_in_a_blob_or_unknown_field_is_still_check
     cr_assert_eq(r.rc, 0, "%s", r.msg);
 }
 
+/* One range rule for every number whatever its spelling: 1e309 and 1
+ * followed by 309 zeros are both refused, with the same message, in number
+ * fields (before their own rules), blobs and unknown fields. The integer
+ * spelling used to pass everywhere but number fields. */
+/* tmpl with its one '@' replaced by value, into out. */
+static void fill(char *out, size_t cap, const char *tmpl, const char *value)
+{
+    const char *at = strchr(tmpl, '@');
+    cr_assert_not_null(at);
+    int n = snprintf(out, cap, "%.*s%s%s", (int)(at - tmpl), tmpl, value, at + 1);
+    cr_assert(n > 0 && (size_t)n < cap);
+}
+
+Test(ingest_validate, a_number_beyond_a_double_is_refused_alike_in_every_spelling_and_place)
+{
+    static const char *const places[][2] = {
+        {"{" HEAD ", \"duration_ms\": @}", "duration_ms"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"exec_duration_ms\": @}]}",
+         "node_executions[0].exec_duration_ms"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"retry_count\": @}]}",
+         "node_executions[0].retry_count"},
+        {"{" HEAD ", \"shared_state_snapshots\": [{\"sequence\": @, \"state\": {}}]}",
+         "shared_state_snapshots[0].sequence"},
+        {"{" HEAD ", \"metadata\": {\"n\": [1, @]}}", "metadata"},
+        {"{" HEAD ", \"error\": {\"code\": @}}", "error"},
+        {"{" HEAD ", \"telemetry_events\": [{\"event_type\": \"e\", \"timestamp\": \"2024-11-26T12:00:00Z\","
+         " \"data\": @}]}", "telemetry_events[0].data"},
+        {"{" HEAD ", \"telemetry_spans\": [{\"span_id\": \"ab\", \"name\": \"s\","
+         " \"start_time\": \"2024-11-26T12:00:00Z\", \"attributes\": {\"x\": @}}]}",
+         "telemetry_spans[0].attributes"},
+        {"{" HEAD ", \"shared_state_snapshots\": [{\"state\": {\"x\": {\"y\": @}}}]}",
+         "shared_state_snapshots[0].state"},
+        {"{" HEAD ", \"extra\": @}", "extra"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"extra\": [@]}]}",
+         "node_executions[0].extra"},
+    };
+    char ones[312], big[312], neg[312], fits[312];
+    memset(ones, '0', sizeof ones);
+    ones[0] = '1';
+    memcpy(big, ones, 310);
+    big[310] = '\0'; /* 1 and 309 zeros */
+    neg[0] = '-';
+    memcpy(neg + 1, ones, 310);
+    neg[311] = '\0';
+    memcpy(fits, ones, 309);
+    fits[309] = '\0'; /* 1 and 308 zeros */
+    const char *const refused[] = {"1e309", "-1E+309", "1e-400", "10e308", big, neg};
+    char text[1024], msg[160];
+    for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+        snprintf(msg, sizeof msg, "%s holds a number out of range", places[p][1]);
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            fill(text, sizeof text, places[p][0], refused[i]);
+            struct result r = run_text(text);
+            assert_refused_at(&r, places[p][1], text);
+            cr_assert_str_eq(r.msg, msg, "%.60s... in %s", refused[i], places[p][1]);
+        }
+    }
+    /* 1e308 spelled out fits: a blob and an unknown field keep it. */
+    for (size_t p = 4; p < sizeof places / sizeof places[0]; p++) {
+        fill(text, sizeof text, places[p][0], fits);
+        struct result r = run_text(text);
+        cr_assert_eq(r.rc, 0, "1 and 308 zeros in %s: %s", places[p][1], r.msg);
+    }
+}
+
 /* ---- limits on the text ------------------------------------------------- */
 
 Test(ingest_validate, blob_depth_counts_from_the_body_as_in_json_c)
