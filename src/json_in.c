@@ -120,9 +120,9 @@ int json_string_or_reply(struct req *r, struct json_object *obj, const char *key
         return reply_error(r, E_VALIDATION, key, "%s is longer than %zu bytes", key, maxlen);
     if (strlen(s) != len)
         return reply_error(r, E_VALIDATION, key, "%s must not contain NUL characters", key);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return reply_error(r, E_VALIDATION, key, "%s must not contain control characters", key);
+    enum name_char c = name_text_class(s, len);
+    if (c != NAME_CHAR_OK)
+        return reply_error(r, E_VALIDATION, key, "%s %s", key, name_char_rule(c));
     *out = s;
     return 0;
 }

@@ -26,9 +26,10 @@ struct json_object *json_body_object_or_reply(struct req *r);
 
 enum jfield { JF_OPTIONAL = 0, JF_REQUIRED = 1 };
 
-/* Reads obj[key] as a string of 1..maxlen bytes without NUL or control
- * characters. *out is borrowed from obj (NULL when optional and absent or
- * null). 0 on success, -1 when it replied 422 with path = key. */
+/* Reads obj[key] as a name: a string of 1..maxlen bytes without NUL,
+ * control or format characters (text.h, name_char_class). *out is
+ * borrowed from obj (NULL when optional and absent or null). 0 on
+ * success, -1 when it replied 422 with path = key. */
 int json_string_or_reply(struct req *r, struct json_object *obj, const char *key,
                          enum jfield need, size_t maxlen, const char **out);
 /* Reads obj[key] as a canonical UUID string; *out as for json_string. */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "errors.h"
 #include "pg_json.h"
+#include "text.h"
 
 /* The earliest and latest microsecond PostgreSQL's timestamptz takes in
  * this API (years 0001..9999): a forged cursor outside them is a 422, not
@@ -51,7 +52,7 @@ _Static_assert(WORKFLOW_NAME_MAX == 200 && WORKFLOW_LABEL_MAX == 200 && WORKFLOW
                "update the messages that name the limits");
 
 enum text_rule {
-    TEXT_LABEL, /* 1..max bytes, no control characters: names, type, action */
+    TEXT_LABEL, /* 1..max bytes, no control or format characters: names, type, action */
     TEXT_PROSE, /* 0..max bytes, no NUL: the description */
 };
 
@@ -70,10 +71,11 @@ static const char *string_problem(struct json_object *v, enum text_rule rule, si
         return rule == TEXT_PROSE ? "is longer than 10000 bytes" : "is longer than 200 bytes";
     if (strlen(*s) != *len)
         return "must not contain NUL characters";
-    if (rule == TEXT_LABEL)
-        for (size_t i = 0; i < *len; i++)
-            if ((unsigned char)(*s)[i] < 0x20 || (*s)[i] == 0x7f)
-                return "must not contain control characters";
+    if (rule == TEXT_LABEL) {
+        enum name_char c = name_text_class(*s, *len);
+        if (c != NAME_CHAR_OK)
+            return name_char_rule(c);
+    }
     return NULL;
 }
 

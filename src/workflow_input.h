@@ -39,9 +39,10 @@ struct workflow_input {
  * it), or -1 with path (e.g. "nodes[3].name", "edges[0].to"; "" when the
  * body itself is at fault) and a message. Unknown members are refused
  * (path names them), so a typo such as "acton" is not silently dropped.
- * Names (1..200 bytes) may hold no control characters; type and action
- * (1..200 bytes) neither; the description (0..10,000 bytes) may hold line
- * breaks and tabs, never NUL. Node names are unique within the body; edge
+ * Names (1..200 bytes) may hold no control or format characters (text.h,
+ * name_char_class); type and action (1..200 bytes) neither; the
+ * description (0..10,000 bytes) is free text: line breaks, tabs and format
+ * characters, never NUL. Node names are unique within the body; edge
  * ends name nodes of the body. Pure. */
 int workflow_input_parse(struct json_object *body, struct workflow_input *in, char *path,
                          size_t pathlen, char *msg, size_t msglen);

@@ -355,6 +355,69 @@ def test_deep_nesting_is_400_not_a_stack_overflow(stack, tenant):
     assert r.status == 201, r.body
 
 
+# ------------------------------------------------------------------ spoofable names
+
+FORMAT_RULE = "must not contain invisible format characters"
+SPOOFS = [("\u202egnp.exe", FORMAT_RULE),          # shown as "exe.png"
+          ("run\u200b1", FORMAT_RULE),              # looks like "run1"
+          ("\ufeffname", FORMAT_RULE),
+          ("a\u2066b\u2069", FORMAT_RULE),
+          ("tag\U000e0041", FORMAT_RULE),
+          ("a\u0085b", "must not contain control characters")]  # C1 (NEL)
+
+
+def test_names_and_identifiers_refuse_format_and_c1_control_characters(stack, tenant):
+    """Every identifier of the tenancy, workflow and ingest bodies answers 422
+    naming the field and the reason, sent escaped or as raw UTF-8; free
+    text (a description, an error, blobs) keeps such characters."""
+    tok, org, project, wf = tenant.tok, tenant.org, tenant.project, tenant.wf
+    node_body = lambda v: {"project_id": project, "name": "wf-spoof", "nodes": [{"name": v}]}
+    cases = [
+        ("/api/organizations", lambda v: {"name": v}, "name"),
+        ("/api/projects", lambda v: {"organization_id": org, "name": v}, "name"),
+        (f"/api/projects/{project}/api-keys", lambda v: {"name": v}, "name"),
+        ("/api/workflows", lambda v: {"project_id": project, "name": v}, "name"),
+        ("/api/workflows", node_body, "nodes[0].name"),
+        ("/api/workflows", lambda v: {"project_id": project, "name": "wf-spoof",
+                                      "nodes": [{"name": "a", "type": v}]}, "nodes[0].type"),
+        ("/api/workflows", lambda v: {"project_id": project, "name": "wf-spoof", "nodes": [{"name": "a"}],
+                                      "edges": [{"from": "a", "to": "a", "action": v}]}, "edges[0].action"),
+    ]
+    ingest = [
+        ('{"workflow_id":"%s","session_id":%%s,"status":"running","started_at":"2024-11-26T12:00:00"}' % wf,
+         "session_id"),
+        ('{%s,"node_executions":[{"node_name":%%s}]}' % tenant.head(), "node_executions[0].node_name"),
+        ('{%s,"telemetry_events":[{"event_type":%%s,"timestamp":"2024-11-26T12:00:00"}]}' % tenant.head(),
+         "telemetry_events[0].event_type"),
+        ('{%s,"telemetry_spans":[{"span_id":"ab","name":%%s,"start_time":"2024-11-26T12:00:00"}]}'
+         % tenant.head(), "telemetry_spans[0].name"),
+        ('{%s,"shared_state_snapshots":[{"phase":%%s,"state":{}}]}' % tenant.head(),
+         "shared_state_snapshots[0].phase"),
+    ]
+    before = tenant.executions()
+    for value, rule in SPOOFS:
+        for ascii_only in (True, False):
+            for path, body, field in cases:
+                raw = json.dumps(body(value), ensure_ascii=ascii_only).encode("utf-8")
+                r = stack.request("POST", path, token=tok, body=raw, headers={"Content-Type": "application/json"})
+                err = assert_json_error(r, 422, "validation_failed")
+                assert err.get("path") == field, (path, value, err)
+                assert err["message"].startswith(field + " " + rule), err
+            for template, field in ingest:
+                err = assert_json_error(tenant.ingest(template % json.dumps(value, ensure_ascii=ascii_only)),
+                                        422, "validation_failed")
+                assert err.get("path") == field and err["message"].startswith(field + " " + rule), err
+    assert tenant.executions() == before
+    # Free text keeps them.
+    r = stack.request("POST", "/api/workflows", token=tok,
+                      body={"project_id": project, "name": "wf-free-text", "description": "\u202egnp.exe \u200b"})
+    assert r.status == 201, r.body
+    assert r.json()["description"] == "\u202egnp.exe \u200b"
+    r = tenant.ingest('{%s,"error":"\\u202egnp.exe\\u0085","metadata":{"k":"\\u200b"}}' % tenant.head())
+    assert r.status == 201, r.body
+    assert tenant.stored(r.json()["execution_id"], "error #>> '{}'") == "\u202egnp.exe\u0085"
+
+
 # ------------------------------------------------------------------ URLs, headers
 
 def test_long_urls(stack, tenant):
