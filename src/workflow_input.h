@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "cursor.h"
+#include "json_in.h"
 #include "uuid.h"
 
 #define WORKFLOW_NAME_MAX 200          /* bytes: workflow, node names */
@@ -21,6 +22,10 @@
 #define WORKFLOW_EDGES_MAX 10000
 #define WORKFLOW_LIST_DEFAULT 50
 #define WORKFLOW_LIST_MAX 200
+
+/* What workflow_input_parse reads of a create body (json_in.h): parse the
+ * body with this shape so that nothing else is built. */
+extern const struct json_shape workflow_body_shape;
 
 /* A create body that passed workflow_input_parse. */
 struct workflow_input {

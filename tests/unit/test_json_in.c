@@ -196,7 +196,7 @@ static struct json_object *body_object(struct capture *c, const char *body, size
         c->req.body[len] = '\0';
         c->req.body_len = len;
     }
-    return json_body_object_or_reply(&c->req);
+    return json_body_object_or_reply(&c->req, NULL);
 }
 
 Test(json_in, body_object_returns_the_parsed_object_without_replying)
