@@ -166,15 +166,22 @@ Test(json_tree, numbers_and_strings_are_read_as_json_c_read_them)
 struct verdict {
     int rc;
     char path[160], msg[256];
+    char graph[512]; /* on success: the nodes and edges that would be stored */
 };
 
 static struct verdict check_workflow(struct json_object *body)
 {
     struct verdict v;
     struct workflow_input in;
+    v.graph[0] = '\0';
     v.rc = workflow_input_parse(body, &in, v.path, sizeof v.path, v.msg, sizeof v.msg);
-    if (v.rc == 0)
+    if (v.rc == 0) {
+        char *nodes = plain(in.nodes), *edges = plain(in.edges);
+        snprintf(v.graph, sizeof v.graph, "%s %s", nodes, edges);
+        free(nodes);
+        free(edges);
         workflow_input_free(&in);
+    }
     return v;
 }
 
@@ -185,11 +192,12 @@ static void compare_shaped(struct tally *t, const char *text, size_t len, const 
     struct json_object *full = json_parse_strict(text, len, 64, &fwhy);
     struct json_object *shaped = json_parse_shaped(text, len, 64, &workflow_body_shape, &swhy);
     bool same = (full == NULL) == (shaped == NULL) && fwhy == swhy;
-    struct verdict a = {0, "", ""}, b = {0, "", ""};
+    struct verdict a = {0, "", "", ""}, b = {0, "", "", ""};
     if (same && full) {
         a = check_workflow(full);
         b = check_workflow(shaped);
-        same = a.rc == b.rc && strcmp(a.path, b.path) == 0 && strcmp(a.msg, b.msg) == 0;
+        same = a.rc == b.rc && strcmp(a.path, b.path) == 0 && strcmp(a.msg, b.msg) == 0 &&
+               strcmp(a.graph, b.graph) == 0;
     }
     t->bodies++;
     if (!same && t->disagreements++ < 5)
