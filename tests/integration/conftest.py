@@ -14,6 +14,9 @@ Fixture ``stack`` gives the tests:
   workers_pids()                                   the running agora-worker pids
   admin(*args)                                     ./agora-admin with the env
   new_user()                                       a fresh user id (uuid4)
+
+Module helpers (from conftest import ...): wait_for, free_port,
+proc_status_kib and reset_peak_rss (a worker's memory and its peak).
 """
 
 import http.client
@@ -48,6 +51,33 @@ def wait_for(pred, timeout=15.0, step=0.05):
             return True
         time.sleep(step)
     return False
+
+
+def proc_status_kib(pid, field):
+    """A field of /proc/PID/status in KiB (VmRSS, VmHWM, ...)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def reset_peak_rss(pids):
+    """Resets VmHWM of the workers (clear_refs 5) and returns their current
+    RSS, or None when it cannot be measured: no permission, or a build with
+    AddressSanitizer, whose quarantine keeps freed memory resident."""
+    try:
+        before = {}
+        for pid in pids:
+            with open(f"/proc/{pid}/maps") as f:
+                if "libasan" in f.read():
+                    return None
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+            before[pid] = proc_status_kib(pid, "VmRSS")
+        return before or None
+    except OSError:
+        return None
 
 
 def free_port():

@@ -27,6 +27,8 @@ import uuid
 
 import pytest
 
+from conftest import proc_status_kib, reset_peak_rss
+
 ROUTE = "/api/executions/ingest"
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SUITE = os.environ.get("AGORA_JSONTESTSUITE") or os.path.join(
@@ -357,14 +359,6 @@ def test_deep_nesting_is_400_not_a_stack_overflow(stack, tenant):
 
 # ------------------------------------------------------------------ memory
 
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
-
-
 def test_a_body_of_empty_objects_costs_a_worker_little_memory(stack, tenant):
     """A body is parsed into no more than its checks read: megabytes of
     `{}` in an unknown member, in nodes or in edges cost a worker about the
@@ -374,12 +368,8 @@ def test_a_body_of_empty_objects_costs_a_worker_little_memory(stack, tenant):
     The peak RSS (VmHWM, reset before each request) of the workers is
     measured."""
     pids = stack.workers_pids()
-    try:
-        for pid in pids:
-            with open(f"/proc/{pid}/clear_refs", "w") as f:
-                f.write("5")
-    except OSError as e:
-        pytest.skip(f"cannot reset the workers' peak RSS: {e}")
+    if reset_peak_rss(pids) is None:
+        pytest.skip("the workers' peak RSS cannot be measured (permission, or AddressSanitizer)")
     key = stack.request("POST", f"/api/projects/{tenant.project}/api-keys", token=tenant.tok).json()["key"]
     org, project = tenant.org, tenant.project
 
@@ -388,13 +378,10 @@ def test_a_body_of_empty_objects_costs_a_worker_little_memory(stack, tenant):
         return (template % ("[" + ",".join(["{}"] * n) + "]")).encode()
 
     def send(path, raw, token=None):
-        for pid in pids:
-            with open(f"/proc/{pid}/clear_refs", "w") as f:
-                f.write("5")
-        idle = max(status_kib(pid, "VmRSS") for pid in pids)
+        idle = max(reset_peak_rss(pids).values())
         r = stack.request("POST", path, token=token or tenant.tok, body=raw,
                           headers={"Content-Type": "application/json"}, timeout=120)
-        peak = max(status_kib(pid, "VmHWM") for pid in pids)
+        peak = max(proc_status_kib(pid, "VmHWM") for pid in pids)
         return r, (peak - idle) / 1024
 
     tenancy = [
