@@ -3,11 +3,12 @@
  * Without a shape it must build what json-c in strict mode built, with the
  * same reasons for what is not JSON: compared with the former parser
  * (tests/reference/, json-c behind the lexical pre-check) on every
- * JSONTestSuite file and every single-byte change of a body. With a shape, the checks of the tenancy and workflow bodies must
- * answer exactly as on the whole tree, while the tree stays small whatever
- * the body holds: a megabyte of empty objects in an unknown member, in a
- * member that wants a string, in nodes, thousands of unknown members. And
- * a number out of a double's range, built or skipped, refuses the body. */
+ * JSONTestSuite file and every single-byte change of a body. With a shape,
+ * the workflow checks must answer exactly as on the whole tree, while the
+ * tree stays small whatever the body holds: a megabyte of empty objects in
+ * an unknown member, in a member that wants a string, in nodes, thousands
+ * of unknown members. And a number out of a double's range, built or
+ * skipped, refuses the body. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

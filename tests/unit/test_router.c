@@ -406,8 +406,8 @@ Test(router, tenancy_routes_cap_their_bodies_and_workflows_keep_the_configured_l
 {
     for (size_t i = 0; i < agora_routes_count; i++) {
         const struct route *rt = &agora_routes[i];
-        bool tenancy = strcmp(rt->method, "POST") == 0 &&
-                       (strncmp(rt->pattern, "/api/organizations", 18) == 0 || strncmp(rt->pattern, "/api/projects", 13) == 0);
+        bool tenancy = strcmp(rt->method, "POST") == 0 && (strncmp(rt->pattern, "/api/organizations", 18) == 0 ||
+                                                           strncmp(rt->pattern, "/api/projects", 13) == 0);
         if (tenancy)
             cr_assert_eq(rt->max_body, 64 * 1024, "%s %s", rt->method, rt->pattern);
         else

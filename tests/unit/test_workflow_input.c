@@ -349,7 +349,8 @@ static void check_bad(const struct bad_case *tc)
 #define EMPTY "must not be empty"
 #define HAS_NUL "must not contain NUL characters"
 #define HAS_CONTROL "must not contain control characters"
-#define HAS_FORMAT "must not contain invisible format characters (Unicode Cf, such as bidi overrides and zero-width spaces)"
+#define HAS_FORMAT                                                                                          \
+    "must not contain invisible format characters (Unicode Cf, such as bidi overrides and zero-width spaces)"
 #define REQUIRED "is required"
 #define UNKNOWN "is not a known field"
 #define NOT_A_UUID "must be a UUID"
