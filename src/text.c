@@ -119,23 +119,16 @@ enum name_char name_char_class(uint32_t cp)
     return NAME_CHAR_OK;
 }
 
-enum name_char name_text_class(const char *s, size_t len)
+enum name_char name_text_class_slow(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     while (p < end) {
-        /* Eight bytes at a time while all are printable ASCII: none below
-         * 0x20 (x - 0x20 borrows into the top bit of such a byte only) and
-         * none from 0x7F up (x + 1 or x itself has the top bit set). */
-        uint64_t x;
-        if (end - p >= 8) {
-            memcpy(&x, p, 8);
-            if (!((((x - ones * 0x20) & ~x) | (x + ones) | x) & highs)) {
-                p += 8;
-                continue;
-            }
+        if (*p >= 0x20 && *p < 0x7f) {
+            p++;
+            continue;
         }
-        size_t n = *p < 0x80 ? 1 : utf8_seq_len(p, (size_t)(end - p));
+        if (*p < 0x80)
+            return NAME_CHAR_CONTROL;
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
         if (n == 0) /* not from a validated text: a byte that is no character */
             return NAME_CHAR_CONTROL;
         enum name_char c = name_char_class(utf8_decode(p, n));

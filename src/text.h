@@ -34,8 +34,33 @@ long hex4_value(const char *p, const char *end);
 enum name_char { NAME_CHAR_OK, NAME_CHAR_CONTROL, NAME_CHAR_FORMAT };
 enum name_char name_char_class(uint32_t cp);
 /* The class of the first character of s (len bytes of well-formed UTF-8)
- * that a name may not hold, or NAME_CHAR_OK. */
-enum name_char name_text_class(const char *s, size_t len);
+ * that a name may not hold, or NAME_CHAR_OK. Inline, as every name of an
+ * ingest body goes through it: printable ASCII, the common case, is
+ * checked eight bytes at a time (the last eight, overlapping, settle the
+ * tail); the rest goes to name_text_class_slow, from the first chunk that
+ * is not all printable ASCII. */
+enum name_char name_text_class_slow(const unsigned char *p, const unsigned char *end);
+
+/* True when the 8 bytes at p are all printable ASCII: none below 0x20
+ * (x - 0x20 borrows into the top bit of such a byte only) and none from
+ * 0x7F up (x + 1 or x itself has the top bit set). */
+static inline int text_printable8(const unsigned char *p)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t x;
+    __builtin_memcpy(&x, p, 8);
+    return !((((x - ones * 0x20) & ~x) | (x + ones) | x) & highs);
+}
+
+static inline enum name_char name_text_class(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (end - p >= 8 && text_printable8(p))
+        p += 8;
+    if (p == end || (end - p < 8 && len >= 8 && text_printable8(end - 8)))
+        return NAME_CHAR_OK;
+    return name_text_class_slow(p, end);
+}
 /* What to say about a refused class: "must not contain ..." (static). */
 const char *name_char_rule(enum name_char c);
 
