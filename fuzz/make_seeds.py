@@ -95,6 +95,22 @@ def ingest(out, suite, target="ingest"):
     return n
 
 
+def json_tree(out, suite):
+    """The JSON texts of the ingest seeds, and workflow and tenancy bodies."""
+    ingest(out, suite, "json_tree")
+    nodes = [{"name": "fetch", "type": "HttpNode"}, {"name": "parse"}, {"name": "st\u00f6re", "type": None}]
+    edges = [{"from": "fetch", "to": "parse", "action": "default"}, {"from": "parse", "to": "st\u00f6re"}]
+    bodies = [
+        {"project_id": UID, "name": "pipeline", "description": "a\nb", "nodes": nodes, "edges": edges},
+        {"project_id": UID, "name": "w", "junk": [{}, {}, [1e400]], "nodes": [{}, {"name": [{}]}]},
+        {"project_id": UID, "name": "w", "nodes": [{"name": "a", "x": 1, "y": 2}], "edges": [[], {"to": "a"}]},
+        {"name": "Acme", "extra": {"a": [1]}}, {"organization_id": UID, "name": "web"},
+        {"user_id": UID, "role": "viewer"},
+    ]
+    for i, b in enumerate(bodies):
+        write(out, "json_tree", f"body-{i}.json", json.dumps(b))
+
+
 def timestamps(out):
     with open(os.path.join(ROOT, "tests", "unit", "test_timestamp.c"), encoding="utf-8") as f:
         lits = set(re.findall(r'"([0-9][^"\\]{3,40})"', f.read()))
@@ -175,6 +191,7 @@ def main():
     suite = sys.argv[2] if len(sys.argv) > 2 else None
     n = ingest(out, suite)
     ingest(out, suite, "ingest_diff")
+    json_tree(out, suite)
     timestamps(out)
     cursors(out)
     router(out)

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "routes.h"
+#include "text.h"
 #include "tenancy.h"
 #include "token.h"
 #include "uuid.h"
@@ -100,6 +101,18 @@ static int need_uuid(const char *flag, const char *v)
 {
     if (!v || !uuid_valid(v)) {
         fprintf(stderr, "agora-admin: %s UUID is required\n", flag);
+        return -1;
+    }
+    return 0;
+}
+
+/* --name, when given, follows the API's rule for names (text.h): not
+ * empty, no control or format characters. 0, or -1 after saying why. */
+static int check_name(const char *v)
+{
+    enum name_char c = v ? name_text_class(v, strlen(v)) : NAME_CHAR_OK;
+    if (v && (!*v || c != NAME_CHAR_OK)) {
+        fprintf(stderr, "agora-admin: --name %s\n", *v ? name_char_rule(c) : "must not be empty");
         return -1;
     }
     return 0;
@@ -314,6 +327,8 @@ static int cmd_create_org(const struct opts *o)
     struct json_object *out = NULL;
     if (need_uuid("--owner", o->owner) < 0 || !o->name)
         return usage(stderr);
+    if (check_name(o->name) < 0)
+        return 2;
     if (open_as(&db, &cfg, o->owner, &who) < 0)
         return 1;
     enum db_status st = tenancy_create_org(&db, &who, o->name, &out);
@@ -328,6 +343,8 @@ static int cmd_create_project(const struct opts *o)
     struct json_object *out = NULL;
     if (need_uuid("--org", o->org) < 0 || need_uuid("--as", o->as) < 0 || !o->name)
         return usage(stderr);
+    if (check_name(o->name) < 0)
+        return 2;
     if (open_as(&db, &cfg, o->as, &who) < 0)
         return 1;
     char org[UUID_STR_LEN + 1];
@@ -344,6 +361,8 @@ static int cmd_create_api_key(const struct opts *o)
     struct json_object *out = NULL;
     if (need_uuid("--project", o->project) < 0 || need_uuid("--as", o->as) < 0)
         return usage(stderr);
+    if (check_name(o->name) < 0)
+        return 2;
     if (open_as(&db, &cfg, o->as, &who) < 0)
         return 1;
     char project[UUID_STR_LEN + 1];

@@ -44,13 +44,19 @@ void sanitize_text(char *dst, size_t dstlen, const char *src)
         return;
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)src;
-    /* Whole characters only: control characters and bytes that are not
-     * well-formed UTF-8 are dropped (the text goes into JSON, which must be
-     * UTF-8), and a character that does not fit ends the copy. */
+    /* Whole characters only: bytes that are not well-formed UTF-8 are
+     * dropped (the text goes into JSON, which must be UTF-8), and so are
+     * the characters a name may not hold (control and invisible format
+     * characters, text.h), which could hide or reorder the text around
+     * them; a character that does not fit ends the copy. */
     while (*p) {
         size_t n = utf8_seq_len(p, strnlen((const char *)p, 4));
-        if (n == 0 || *p < 0x20 || *p == 0x7f) {
+        if (n == 0) {
             p++;
+            continue;
+        }
+        if (name_char_class(utf8_decode(p, n)) != NAME_CHAR_OK) {
+            p += n;
             continue;
         }
         if (o + n >= dstlen)

@@ -30,7 +30,8 @@ const char *api_error_code(enum api_error e);
 int reply_error(struct req *r, enum api_error e, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Copies src into dst (dstlen bytes), dropping control characters and
+/* Copies src into dst (dstlen bytes), dropping control and format
+ * characters (text.h, name_char_class) and bytes that are not UTF-8, and
  * cutting at a UTF-8 character boundary. */
 void sanitize_text(char *dst, size_t dstlen, const char *src);
 

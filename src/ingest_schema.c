@@ -136,7 +136,7 @@ static const char *kind_text(enum jtype t)
     return "something else";
 }
 
-/* Copies key into dst without control characters, at most
+/* Copies key into dst without control or format characters, at most
  * KEY_IN_PATH_MAX bytes of whole UTF-8 characters. */
 static void clean_key(char *dst, size_t dstlen, const struct jstr *key)
 {
@@ -146,7 +146,7 @@ static void clean_key(char *dst, size_t dstlen, const struct jstr *key)
     char u[4];
     jstr_iter_init(&it, key);
     while ((n = jstr_iter_next(&it, &cp, u)) > 0) {
-        if (cp < 0x20 || cp == 0x7f)
+        if (name_char_class(cp) != NAME_CHAR_OK)
             continue;
         if (o + n > lim)
             break;
@@ -166,7 +166,8 @@ static void rule_text(const struct config *cfg, const struct verr *e, char *out,
     case R_EMPTY: snprintf(out, cap, "must not be empty"); break;
     case R_TOO_LONG: snprintf(out, cap, "must be at most %zu bytes long", cfg->max_string_bytes); break;
     case R_NUL: snprintf(out, cap, "must not contain NUL characters (\\u0000)"); break;
-    case R_CONTROL: snprintf(out, cap, "must not contain control characters"); break;
+    case R_CONTROL: snprintf(out, cap, "%s", name_char_rule(NAME_CHAR_CONTROL)); break;
+    case R_FORMAT: snprintf(out, cap, "%s", name_char_rule(NAME_CHAR_FORMAT)); break;
     case R_UUID: snprintf(out, cap, "must be a UUID (8-4-4-4-12 hexadecimal digits)"); break;
     case R_ENUM: snprintf(out, cap, "must be one of: %s", choice_texts[e->arg]); break;
     case R_TIME: snprintf(out, cap, "must be an RFC 3339 timestamp"); break;

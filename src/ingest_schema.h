@@ -61,6 +61,7 @@ enum rule {
     R_TOO_LONG,
     R_NUL,
     R_CONTROL,
+    R_FORMAT,
     R_UUID,
     R_ENUM,          /* arg: enum choice_list */
     R_TIME,

@@ -14,8 +14,10 @@
  * Rules, beyond the contract's types and enums:
  * - Identifiers and names (session_id, node_name, node_type, event_type,
  *   span name, kind, action, phase): 1..max_string_bytes bytes, no NUL, no
- *   control characters (C0 or DEL). An optional one that is present must
- *   not be empty either: absence is spelled null or by leaving it out.
+ *   control characters (C0, DEL, C1) and no format characters (Unicode Cf:
+ *   bidi overrides, zero-width characters; text.h has the one rule). An
+ *   optional one that is present must not be empty either: absence is
+ *   spelled null or by leaving it out.
  * - Blobs (data, state, attributes, metadata, error): no size limit, but no
  *   NUL in any string at any depth (PostgreSQL's jsonb refuses \u0000); the
  *   path names the blob field. A string `error` may hold control
@@ -25,8 +27,11 @@
  *   and numeric strings are refused. retry_count, sequence: a JSON integer
  *   (1.0 or 1e2 are refused) in 0..2147483647 (PostgreSQL integer).
  *   Integers beyond 64 bits read as the nearest 64-bit one (json-c did).
- * - Numbers anywhere (blobs and unknown fields included) must fit a double:
- *   PostgreSQL fails on 1e-400 in a double column and on 1e131072 in jsonb.
+ * - Numbers anywhere (number fields, blobs and unknown fields) must fit a
+ *   double, however they are spelled (jnum_fits_double): 1e309 and 1
+ *   followed by 309 zeros alike "hold a number out of range", checked
+ *   before a number field's own rules. PostgreSQL fails on 1e-400 in a
+ *   double column and on 1e131072 in jsonb.
  * - completed_at before started_at (or end_time before start_time) is
  *   accepted: clocks skew, and telemetry is kept as sent.
  * - Unknown fields are ignored, but still checked for NUL and numbers out
@@ -124,17 +129,25 @@ static size_t small_value(const struct jstr *s, char *buf, size_t cap)
     return n;
 }
 
-/* A name or identifier: 1..max_string_bytes bytes without NUL or control
- * characters. R_NONE when it is one; *len is its length. */
+/* The rule a refused character class breaks. */
+static enum rule name_char_failure(enum name_char c)
+{
+    return c == NAME_CHAR_CONTROL ? R_CONTROL : c == NAME_CHAR_FORMAT ? R_FORMAT : R_NONE;
+}
+
+/* A name or identifier: 1..max_string_bytes bytes without NUL, control or
+ * format characters (text.h, name_char_class). R_NONE when it is one;
+ * *len is its length. */
 static enum rule name_rule(const struct vctx *v, const struct jstr *s, size_t *len)
 {
     size_t max = v->cfg->max_string_bytes, n = 0;
     enum rule bad = R_NONE;
     if (!s->escaped) {
-        /* The lexer let no NUL or C0 control through raw; DEL it does. */
+        /* Raw bytes, lexically valid UTF-8 (the lexer let no NUL or C0
+         * control through raw; DEL, C1 and format characters it does). */
         n = s->len;
-        if (n > 0 && n <= max && memchr(s->raw, 0x7f, n))
-            bad = R_CONTROL;
+        if (n > 0 && n <= max)
+            bad = name_char_failure(name_text_class(s->raw, n));
     } else {
         struct jstr_iter it;
         uint32_t cp;
@@ -143,8 +156,8 @@ static enum rule name_rule(const struct vctx *v, const struct jstr *s, size_t *l
         jstr_iter_init(&it, s);
         while (n <= max && (k = jstr_iter_next(&it, &cp, u)) > 0) {
             n += k;
-            if (bad == R_NONE && (cp < 0x20 || cp == 0x7f))
-                bad = cp == 0 ? R_NUL : R_CONTROL;
+            if (bad == R_NONE)
+                bad = cp == 0 ? R_NUL : name_char_failure(name_char_class(cp));
         }
     }
     *len = n;
@@ -242,6 +255,8 @@ static enum mverdict check_number(struct vctx *v, const struct field *f, enum jt
     }
     if (js_number(&v->s, &num) < 0)
         return M_STOP;
+    if (jnum_may_overflow(&num) && !jnum_fits_double(&num))
+        return fail_field(v, e, f, R_RANGE, 0);
     if (f->kind == K_COUNT) {
         if (num.is_double)
             return fail_field(v, e, f, R_INT_TYPE, JT_NUMBER);
@@ -259,8 +274,6 @@ static enum mverdict check_number(struct vctx *v, const struct field *f, enum jt
             return fail_field(v, e, f, R_NEGATIVE, 0);
         d = (double)i;
     } else {
-        if (!jnum_fits_double(&num))
-            return fail_field(v, e, f, R_DURATION_MAX, 0);
         d = jnum_double(&num);
         if (d < 0)
             return fail_field(v, e, f, R_NEGATIVE, 0);

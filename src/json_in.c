@@ -1,5 +1,6 @@
-/* Strict JSON input: parsing request bodies and typed field access that
- * answers the client on the first bad field. */
+/* Strict JSON input: request bodies as json-c objects (parsed by
+ * json_tree.c) and typed field access that answers the client on the
+ * first bad field. */
 #include "json_in.h"
 
 #include <stdio.h>
@@ -11,68 +12,20 @@
 #include "uuid.h"
 #include "config.h"
 
-struct json_object *json_parse_strict(const char *text, size_t len, int max_depth, const char **why)
-{
-    *why = NULL;
-    if (len > (size_t)INT32_MAX) {
-        *why = "body too large to parse";
-        return NULL;
-    }
-    if ((*why = js_lex_problem(text, len)) != NULL)
-        return NULL;
-    struct json_tokener *tok = json_tokener_new_ex(max_depth);
-    if (!tok) {
-        *why = "parser unavailable";
-        return NULL;
-    }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    if (!obj && jerr == json_tokener_continue && len > 0) {
-        /* A bare number or literal at the very end may continue in a next
-         * chunk as far as json-c knows: a NUL byte tells it the text ended. */
-        obj = json_tokener_parse_ex(tok, "", 1);
-        jerr = json_tokener_get_error(tok);
-        end = len;
-    }
-    /* json-c returns NULL for the literal null, with success. */
-    if (!obj && jerr != json_tokener_success) {
-        if (jerr == json_tokener_continue)
-            *why = "unexpected end of JSON";
-        else if (jerr == json_tokener_error_depth)
-            *why = "JSON nested too deeply";
-        else if (jerr == json_tokener_error_parse_utf8_string)
-            *why = "invalid UTF-8";
-        else
-            *why = json_tokener_error_desc(jerr);
-        goto fail;
-    }
-    /* Anything but whitespace after the value is an error. */
-    for (size_t i = end; i < len; i++) {
-        char c = text[i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            *why = "unexpected data after the JSON value";
-            json_object_put(obj);
-            obj = NULL;
-            goto fail;
-        }
-    }
-fail:
-    json_tokener_free(tok);
-    return obj;
-}
-
-struct json_object *json_body_object_or_reply(struct req *r)
+struct json_object *json_body_object_or_reply(struct req *r, const struct json_shape *shape)
 {
     if (!r->body || r->body_len == 0) {
         reply_error(r, E_BAD_JSON, NULL, "a JSON body is required");
         return NULL;
     }
     const char *why = NULL;
-    struct json_object *obj = json_parse_strict(r->body, r->body_len, r->cfg->max_depth, &why);
-    if (!obj && why == JSON_WHY_NUL_KEY) {
+    struct json_object *obj = json_parse_shaped(r->body, r->body_len, r->cfg->max_depth, shape, &why);
+    if (!obj && (why == JSON_WHY_NUL_KEY || why == JSON_WHY_RANGE)) {
         reply_error(r, E_VALIDATION, NULL, "%s", why);
+        return NULL;
+    }
+    if (!obj && why == JSON_WHY_NO_MEMORY) {
+        reply_error(r, E_UNAVAILABLE, NULL, "%s now: the server is short of memory, try again later", why);
         return NULL;
     }
     if (!obj && why) {
@@ -120,9 +73,9 @@ int json_string_or_reply(struct req *r, struct json_object *obj, const char *key
         return reply_error(r, E_VALIDATION, key, "%s is longer than %zu bytes", key, maxlen);
     if (strlen(s) != len)
         return reply_error(r, E_VALIDATION, key, "%s must not contain NUL characters", key);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return reply_error(r, E_VALIDATION, key, "%s must not contain control characters", key);
+    enum name_char c = name_text_class(s, len);
+    if (c != NAME_CHAR_OK)
+        return reply_error(r, E_VALIDATION, key, "%s %s", key, name_char_rule(c));
     *out = s;
     return 0;
 }

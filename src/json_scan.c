@@ -421,7 +421,7 @@ int js_skip(struct jscan *s, int level, enum jblob *blob)
         struct jnum n;
         if (js_number(s, &n) < 0)
             return -1;
-        if (blob && n.is_double && *blob == JB_OK && !jnum_fits_double(&n))
+        if (blob && *blob == JB_OK && jnum_may_overflow(&n) && !jnum_fits_double(&n))
             *blob = JB_RANGE;
         return 0;
     }

@@ -98,7 +98,8 @@ int js_next(struct jscan *s, struct jcont *c, struct jstr *key);
 
 /* Skips the value at s->p (after js_peek), of the given level. With blob
  * non-NULL, notes in it (when still JB_OK) the first string holding a NUL
- * or number that does not fit a double. 0, or -1 when the scan stopped. */
+ * or number that does not fit a double (jnum_fits_double). 0, or -1 when
+ * the scan stopped. */
 int js_skip(struct jscan *s, int level, enum jblob *blob);
 
 /* After the top value: only whitespace may follow. 0 or -1. */
@@ -112,10 +113,21 @@ void js_settle(struct jscan *s);
 /* The first lexical problem in text (see the top), or NULL. */
 const char *js_lex_problem(const char *text, size_t len);
 
-/* json-c's reading of a number: does it fit a double (not inf, and not 0
- * from a literal with a non-zero digit); its double (strtod's, correctly
- * rounded whatever the length); its integer clamped to 64 bits. */
+/* The one range rule for numbers, whatever their spelling: a number fits
+ * when strtod reads it as a finite double that is not 0 unless the
+ * literal is a zero (so 1e309, -1e400, 1e-400 and 1 followed by 309 zeros
+ * do not fit, 1.7976931348623157e308 and 4.9e-324 do). Durations go to
+ * double precision columns, which need it, and the same rule holds for
+ * every number of a body, blobs and unknown fields included. */
 bool jnum_fits_double(const struct jnum *n);
+/* False when n surely fits: an integer of at most 308 digits (below
+ * 1e308), the common case, decided without a call. */
+static inline bool jnum_may_overflow(const struct jnum *n)
+{
+    return n->is_double || n->len > 308;
+}
+/* Its double (strtod's, correctly rounded whatever the length); its
+ * integer clamped to 64 bits, as json-c read it. */
 double jnum_double(const struct jnum *n);
 int64_t jnum_int64(const struct jnum *n);
 

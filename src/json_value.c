@@ -120,8 +120,8 @@ double jnum_double(const struct jnum *n)
 
 bool jnum_fits_double(const struct jnum *n)
 {
-    if (!n->is_double)
-        return true; /* json-c clamps integers to 64 bits, all in range */
+    if (!jnum_may_overflow(n))
+        return true;
     struct anatomy a;
     anatomy_of(n, &a);
     if (a.zero)
@@ -198,9 +198,7 @@ size_t jstr_iter_next(struct jstr_iter *it, uint32_t *cp, char utf8[4])
         if (n == 0) /* not from the lexer: take the byte as it is */
             n = 1;
         memcpy(utf8, it->p, n);
-        *cp = n == 1 ? c : n == 2 ? c & 0x1Fu : n == 3 ? c & 0x0Fu : c & 0x07u;
-        for (size_t k = 1; k < n; k++)
-            *cp = (*cp << 6) | ((unsigned char)it->p[k] & 0x3Fu);
+        *cp = utf8_decode((const unsigned char *)it->p, n);
         it->p += n;
         return n;
     }

@@ -150,8 +150,9 @@ static int body_or_reply(struct req *r, const struct route *rt)
         return reply_error(r, E_MEDIA_TYPE, NULL, "this route takes no body");
     if (!r->content_type || !is_json_media_type(r->content_type))
         return reply_error(r, E_MEDIA_TYPE, NULL, "the body must be application/json");
-    if ((unsigned long long)len > r->cfg->max_body_bytes)
-        return reply_error(r, E_TOO_LARGE, NULL, "the body is larger than %zu bytes", r->cfg->max_body_bytes);
+    size_t max = rt->max_body && rt->max_body < r->cfg->max_body_bytes ? rt->max_body : r->cfg->max_body_bytes;
+    if ((unsigned long long)len > max)
+        return reply_error(r, E_TOO_LARGE, NULL, "the body is larger than %zu bytes", max);
     return read_body_or_reply(r, (size_t)len);
 }
 

@@ -1,5 +1,6 @@
 /* The router: the route table is data ({method, pattern, handler, auth}); the
- * dispatcher answers 404, 405 (with Allow), 401, 403, 413, 415 and 422
+ * dispatcher answers 404, 405 (with Allow), 401, 403, 413 (beyond the
+ * route's body limit, from the headers alone), 415 and 422
  * (a query parameter on a route that takes none) before
  * any handler runs, so a handler only sees requests it can serve. */
 #ifndef AGORA_ROUTER_H
@@ -36,6 +37,7 @@ struct route {
     enum auth_need auth;
     enum body_need body;
     enum query_need query;
+    size_t max_body;       /* bytes; 0: AGORA_MAX_BODY_BYTES, else the smaller of the two */
 };
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

@@ -1,8 +1,10 @@
 /* Byte-level text checks shared by the JSON reader, the error writer, the
- * query parser and the API-key parser. */
+ * query parser and the API-key parser, and the rule for the characters of
+ * names. */
 #include "text.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 size_t utf8_seq_len(const unsigned char *s, size_t left)
 {
@@ -79,4 +81,74 @@ long hex4_value(const char *p, const char *end)
         v = v * 16 + d;
     }
     return v;
+}
+
+uint32_t utf8_decode(const unsigned char *s, size_t n)
+{
+    uint32_t cp = n == 1 ? s[0] : n == 2 ? s[0] & 0x1Fu : n == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+    for (size_t k = 1; k < n; k++)
+        cp = (cp << 6) | (s[k] & 0x3Fu);
+    return cp;
+}
+
+/* Unicode 15.0's format characters (general category Cf), as ranges in
+ * order (UnicodeData.txt). */
+static const uint32_t format_ranges[][2] = {
+    {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
+    {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
+    {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
+    {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+    {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F},
+};
+
+enum name_char name_char_class(uint32_t cp)
+{
+    if (cp < 0xA0)
+        return cp < 0x20 || cp >= 0x7F ? NAME_CHAR_CONTROL : NAME_CHAR_OK;
+    size_t lo = 0, hi = sizeof format_ranges / sizeof format_ranges[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < format_ranges[mid][0])
+            hi = mid;
+        else if (cp > format_ranges[mid][1])
+            lo = mid + 1;
+        else
+            return NAME_CHAR_FORMAT;
+    }
+    return NAME_CHAR_OK;
+}
+
+enum name_char name_text_class_slow(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end) {
+        if (*p >= 0x20 && *p < 0x7f) {
+            p++;
+            continue;
+        }
+        if (*p < 0x80)
+            return NAME_CHAR_CONTROL;
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
+        if (n == 0) /* not from a validated text: a byte that is no character */
+            return NAME_CHAR_CONTROL;
+        enum name_char c = name_char_class(utf8_decode(p, n));
+        if (c != NAME_CHAR_OK)
+            return c;
+        p += n;
+    }
+    return NAME_CHAR_OK;
+}
+
+const char *name_char_rule(enum name_char c)
+{
+    switch (c) {
+    case NAME_CHAR_CONTROL:
+        return "must not contain control characters";
+    case NAME_CHAR_FORMAT:
+        return "must not contain invisible format characters (Unicode Cf, such as bidi overrides and "
+               "zero-width spaces)";
+    case NAME_CHAR_OK:
+        break;
+    }
+    return "is fine";
 }

@@ -13,12 +13,25 @@
 #include "buf.h"
 #include "errors.h"
 #include "pg_json.h"
+#include "text.h"
 
 /* The earliest and latest microsecond PostgreSQL's timestamptz takes in
  * this API (years 0001..9999): a forged cursor outside them is a 422, not
  * a database range error. */
 #define CURSOR_MICROS_MIN (-62135596800000000LL)
 #define CURSOR_MICROS_MAX 253402300799999999LL
+
+/* The members of the body, of a node and of an edge. */
+static const char *const body_keys[] = {"project_id", "name", "description", "nodes", "edges", NULL};
+static const char *const node_keys[] = {"name", "type", NULL};
+static const char *const edge_keys[] = {"from", "to", "action", NULL};
+
+static const struct json_shape node_shape = JSON_FLAT_SHAPE(node_keys);
+static const struct json_shape edge_shape = JSON_FLAT_SHAPE(edge_keys);
+static const struct json_shape nodes_shape = {JSHAPE_ARRAY, NULL, NULL, &node_shape, WORKFLOW_NODES_MAX};
+static const struct json_shape edges_shape = {JSHAPE_ARRAY, NULL, NULL, &edge_shape, WORKFLOW_EDGES_MAX};
+static const struct json_shape *const body_shapes[] = {NULL, NULL, NULL, &nodes_shape, &edges_shape};
+const struct json_shape workflow_body_shape = {JSHAPE_OBJECT, body_keys, body_shapes, NULL, 0};
 
 /* Where a check reports the first bad field. */
 struct problem {
@@ -51,7 +64,7 @@ _Static_assert(WORKFLOW_NAME_MAX == 200 && WORKFLOW_LABEL_MAX == 200 && WORKFLOW
                "update the messages that name the limits");
 
 enum text_rule {
-    TEXT_LABEL, /* 1..max bytes, no control characters: names, type, action */
+    TEXT_LABEL, /* 1..max bytes, no control or format characters: names, type, action */
     TEXT_PROSE, /* 0..max bytes, no NUL: the description */
 };
 
@@ -70,10 +83,11 @@ static const char *string_problem(struct json_object *v, enum text_rule rule, si
         return rule == TEXT_PROSE ? "is longer than 10000 bytes" : "is longer than 200 bytes";
     if (strlen(*s) != *len)
         return "must not contain NUL characters";
-    if (rule == TEXT_LABEL)
-        for (size_t i = 0; i < *len; i++)
-            if ((unsigned char)(*s)[i] < 0x20 || (*s)[i] == 0x7f)
-                return "must not contain control characters";
+    if (rule == TEXT_LABEL) {
+        enum name_char c = name_text_class(*s, *len);
+        if (c != NAME_CHAR_OK)
+            return name_char_rule(c);
+    }
     return NULL;
 }
 
@@ -109,7 +123,6 @@ static int only_keys(struct problem *pr, struct json_object *obj, const char *co
  * lookup table for duplicates and edge ends). */
 static int check_nodes(struct problem *pr, struct json_object *nodes, struct json_object *names)
 {
-    static const char *const keys[] = {"name", "type", NULL};
     size_t n = json_object_array_length(nodes);
 
     if (n > WORKFLOW_NODES_MAX)
@@ -123,7 +136,7 @@ static int check_nodes(struct problem *pr, struct json_object *nodes, struct jso
         if (!json_object_is_type(node, json_type_object))
             return bad(pr, "must be an object", "nodes[%zu]", i);
         snprintf(prefix, sizeof prefix, "nodes[%zu].", i);
-        if (only_keys(pr, node, keys, prefix) < 0)
+        if (only_keys(pr, node, node_keys, prefix) < 0)
             return -1;
         if (!(v = member(node, "name")))
             return bad(pr, "is required", "nodes[%zu].name", i);
@@ -145,7 +158,6 @@ static int check_nodes(struct problem *pr, struct json_object *nodes, struct jso
 /* Checks the edges array against the node names. */
 static int check_edges(struct problem *pr, struct json_object *edges, struct json_object *names)
 {
-    static const char *const keys[] = {"from", "to", "action", NULL};
     static const char *const ends[] = {"from", "to"};
     size_t n = json_object_array_length(edges);
 
@@ -160,7 +172,7 @@ static int check_edges(struct problem *pr, struct json_object *edges, struct jso
         if (!json_object_is_type(edge, json_type_object))
             return bad(pr, "must be an object", "edges[%zu]", i);
         snprintf(prefix, sizeof prefix, "edges[%zu].", i);
-        if (only_keys(pr, edge, keys, prefix) < 0)
+        if (only_keys(pr, edge, edge_keys, prefix) < 0)
             return -1;
         for (size_t k = 0; k < 2; k++) {
             if (!(v = member(edge, ends[k])))
@@ -180,7 +192,6 @@ static int check_edges(struct problem *pr, struct json_object *edges, struct jso
 int workflow_input_parse(struct json_object *body, struct workflow_input *in, char *path, size_t pathlen,
                          char *msg, size_t msglen)
 {
-    static const char *const keys[] = {"project_id", "name", "description", "nodes", "edges", NULL};
     struct problem pr = {path, pathlen, msg, msglen};
     struct json_object *v, *nodes, *edges, *names = NULL;
     const char *s, *why;
@@ -191,7 +202,7 @@ int workflow_input_parse(struct json_object *body, struct workflow_input *in, ch
     path[0] = msg[0] = '\0';
     if (!json_object_is_type(body, json_type_object))
         return bad(&pr, "the body must be a JSON object", "%s", "");
-    if (only_keys(&pr, body, keys, "") < 0)
+    if (only_keys(&pr, body, body_keys, "") < 0)
         return -1;
 
     if (!(v = member(body, "project_id")))

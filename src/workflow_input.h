@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "cursor.h"
+#include "json_in.h"
 #include "uuid.h"
 
 #define WORKFLOW_NAME_MAX 200          /* bytes: workflow, node names */
@@ -21,6 +22,10 @@
 #define WORKFLOW_EDGES_MAX 10000
 #define WORKFLOW_LIST_DEFAULT 50
 #define WORKFLOW_LIST_MAX 200
+
+/* What workflow_input_parse reads of a create body (json_in.h): parse the
+ * body with this shape so that nothing else is built. */
+extern const struct json_shape workflow_body_shape;
 
 /* A create body that passed workflow_input_parse. */
 struct workflow_input {
@@ -39,9 +44,10 @@ struct workflow_input {
  * it), or -1 with path (e.g. "nodes[3].name", "edges[0].to"; "" when the
  * body itself is at fault) and a message. Unknown members are refused
  * (path names them), so a typo such as "acton" is not silently dropped.
- * Names (1..200 bytes) may hold no control characters; type and action
- * (1..200 bytes) neither; the description (0..10,000 bytes) may hold line
- * breaks and tabs, never NUL. Node names are unique within the body; edge
+ * Names (1..200 bytes) may hold no control or format characters (text.h,
+ * name_char_class); type and action (1..200 bytes) neither; the
+ * description (0..10,000 bytes) is free text: line breaks, tabs and format
+ * characters, never NUL. Node names are unique within the body; edge
  * ends name nodes of the body. Pure. */
 int workflow_input_parse(struct json_object *body, struct workflow_input *in, char *path,
                          size_t pathlen, char *msg, size_t msglen);

@@ -14,7 +14,8 @@ static const char *const roles[] = {"owner", "admin", "member", "viewer", NULL};
 void handle_orgs_create(struct req *r)
 {
     static const char *const keys[] = {"name", NULL};
-    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    static const struct json_shape shape = JSON_FLAT_SHAPE(keys);
+    struct json_object *body = json_body_object_or_reply(r, &shape), *out = NULL;
     const char *name;
     if (!body)
         return;
@@ -37,7 +38,8 @@ void handle_orgs_list(struct req *r)
 void handle_members_add(struct req *r)
 {
     static const char *const keys[] = {"user_id", "role", NULL};
-    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    static const struct json_shape shape = JSON_FLAT_SHAPE(keys);
+    struct json_object *body = json_body_object_or_reply(r, &shape), *out = NULL;
     const char *user_id, *role;
     if (!body)
         return;

@@ -15,7 +15,8 @@
 void handle_projects_create(struct req *r)
 {
     static const char *const keys[] = {"organization_id", "name", NULL};
-    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    static const struct json_shape shape = JSON_FLAT_SHAPE(keys);
+    struct json_object *body = json_body_object_or_reply(r, &shape), *out = NULL;
     const char *org_id, *name;
     if (!body)
         return;
@@ -56,11 +57,12 @@ done:
 void handle_api_keys_create(struct req *r)
 {
     static const char *const keys[] = {"name", NULL};
+    static const struct json_shape shape = JSON_FLAT_SHAPE(keys);
     struct json_object *body = NULL, *out = NULL;
     const char *name = NULL;
     /* The body is optional here: without one the key is unnamed. */
     if (r->body_len > 0) {
-        if (!(body = json_body_object_or_reply(r)))
+        if (!(body = json_body_object_or_reply(r, &shape)))
             return;
         if (json_only_keys_or_reply(r, body, keys) < 0 ||
             json_string_or_reply(r, body, "name", JF_OPTIONAL, NAME_MAX_BYTES, &name) < 0)

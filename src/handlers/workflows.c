@@ -12,7 +12,7 @@
 
 void handle_workflows_create(struct req *r)
 {
-    struct json_object *body = json_body_object_or_reply(r), *out = NULL;
+    struct json_object *body = json_body_object_or_reply(r, &workflow_body_shape), *out = NULL;
     struct workflow_input in;
     char path[160], msg[256];
     if (!body)

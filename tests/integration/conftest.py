@@ -15,6 +15,9 @@ Fixture ``stack`` gives the tests:
   supervisor_pid()                                 their supervisor's (agora-supervise)
   admin(*args)                                     ./agora-admin with the env
   new_user()                                       a fresh user id (uuid4)
+
+Module helpers (from conftest import ...): wait_for, free_port,
+proc_status_kib and reset_peak_rss (a worker's memory and its peak).
 """
 
 import http.client
@@ -84,6 +87,33 @@ def plain_http_get(port, path, host):
         return resp.status, resp.getheader("Location")
     finally:
         conn.close()
+
+
+def proc_status_kib(pid, field):
+    """A field of /proc/PID/status in KiB (VmRSS, VmHWM, ...)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def reset_peak_rss(pids):
+    """Resets VmHWM of the workers (clear_refs 5) and returns their current
+    RSS, or None in a build with AddressSanitizer, whose quarantine keeps
+    freed memory resident. Anything else that stops the measurement (no
+    worker, no permission: the tests run as the workers' user or as root)
+    raises, rather than leave the memory check out unnoticed."""
+    assert pids, "no worker to measure"
+    before = {}
+    for pid in pids:
+        with open(f"/proc/{pid}/maps") as f:
+            if "libasan" in f.read():
+                return None
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        before[pid] = proc_status_kib(pid, "VmRSS")
+    return before
 
 
 def free_port():

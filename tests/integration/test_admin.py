@@ -43,6 +43,22 @@ def test_admin_creates_org_project_and_key_that_work_through_the_api(stack):
     assert r.returncode != 0
 
 
+def test_admin_names_follow_the_apis_rule(stack):
+    """A name with a bidi override, a zero-width space or a C1 control is
+    refused before anything is written, as the API refuses it."""
+    user = stack.new_user()
+    org = json.loads(stack.admin("create-org", "--name", "Mine", "--owner", user, check=True).stdout)
+    for name in ("\u202egnp.exe", "run\u200b1", "a\u0085b", ""):
+        for args in (("create-org", "--name", name, "--owner", user),
+                     ("create-project", "--org", org["id"], "--name", name, "--as", user),
+                     ("create-api-key", "--project", org["id"], "--as", user, "--name", name)):
+            r = stack.admin(*args)
+            assert r.returncode == 2, (args, r.stdout, r.stderr)
+            assert "--name must not" in r.stderr, r.stderr
+    assert stack.psql_admin(
+        f"SELECT count(*) FROM agora.organizations WHERE created_by = '{user}'").strip() == "1"
+
+
 def test_demo_is_idempotent(stack):
     user = stack.new_user()
     first = stack.admin("demo", "--user", user)

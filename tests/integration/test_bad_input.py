@@ -27,7 +27,7 @@ import uuid
 
 import pytest
 
-from conftest import wait_for
+from conftest import proc_status_kib, reset_peak_rss, wait_for
 
 ROUTE = "/api/executions/ingest"
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -321,6 +321,31 @@ def test_numbers_beyond_64_bits(stack, tenant):
     assert tenant.stored(ex, "metadata->>'neg'") == "-" + big
 
 
+def test_a_number_beyond_a_double_is_refused_alike_in_any_spelling(stack, tenant):
+    """One range rule: 1e309 and 1 followed by 309 zeros are both refused,
+    with the same message, in a number field, a blob and an unknown field;
+    1 followed by 308 zeros (1e308) is stored as sent."""
+    head = tenant.head()
+    before = tenant.executions()
+    places = [
+        ('{%s,"duration_ms":%%s}' % head, "duration_ms"),
+        ('{%s,"metadata":{"n":%%s}}' % head, "metadata"),
+        ('{%s,"telemetry_events":[{"event_type":"e","timestamp":"2024-11-26T12:00:00","data":[%%s]}]}' % head,
+         "telemetry_events[0].data"),
+        ('{%s,"from_a_newer_client":{"n":%%s}}' % head, "from_a_newer_client"),
+    ]
+    for spelling in ("1e309", "1" + "0" * 309, "-1" + "0" * 400):
+        for template, path in places:
+            err = assert_json_error(tenant.ingest(template % spelling), 422, "validation_failed")
+            assert err.get("path") == path, (spelling[:8], err)
+            assert err["message"] == path + " holds a number out of range", err
+    assert tenant.executions() == before
+    fits = "1" + "0" * 308
+    r = tenant.ingest('{%s,"metadata":{"n":%s}}' % (head, fits))
+    assert r.status == 201, r.body
+    assert tenant.stored(r.json()["execution_id"], "metadata->>'n'") == fits
+
+
 def test_deep_nesting_is_400_not_a_stack_overflow(stack, tenant):
     head = tenant.head()
     for raw in ("{" + head + ',"metadata":{"x":' + "[" * 10000 + "]" * 10000 + "}}",
@@ -332,6 +357,131 @@ def test_deep_nesting_is_400_not_a_stack_overflow(stack, tenant):
     # Within the limit (64 levels): stored.
     r = tenant.ingest("{" + head + ',"metadata":' + '{"a":' * 30 + "1" + "}" * 30 + "}")
     assert r.status == 201, r.body
+
+
+# ------------------------------------------------------------------ memory
+
+def test_a_body_of_empty_objects_costs_a_worker_little_memory(stack, tenant):
+    """A body is parsed into no more than its checks read: megabytes of
+    `{}` in an unknown member, in nodes or in edges cost a worker about the
+    body's size, not hundreds of bytes per `{}` (json-c's tree cost 274 MB
+    for 1 MiB and 2.1 GB for 8 MiB). The tenancy bodies are capped at
+    64 KiB from the headers alone. Each answer is the checks' usual one.
+    The peak RSS (VmHWM, reset before each request) of the workers is
+    measured."""
+    pids = stack.workers_pids()
+    if reset_peak_rss(pids) is None:
+        pytest.skip("the workers' peak RSS cannot be measured (permission, or AddressSanitizer)")
+    key = stack.request("POST", f"/api/projects/{tenant.project}/api-keys", token=tenant.tok).json()["key"]
+    org, project = tenant.org, tenant.project
+
+    def empties(template, size):
+        n = max(1, (size - len(template)) // 3)
+        return (template % ("[" + ",".join(["{}"] * n) + "]")).encode()
+
+    def send(path, raw, token=None):
+        idle = max(reset_peak_rss(pids).values())
+        r = stack.request("POST", path, token=token or tenant.tok, body=raw,
+                          headers={"Content-Type": "application/json"}, timeout=120)
+        peak = max(proc_status_kib(pid, "VmHWM") for pid in pids)
+        return r, (peak - idle) / 1024
+
+    tenancy = [
+        ("/api/organizations", '{"name":"x","junk":%s}'),
+        (f"/api/organizations/{org}/members", '{"user_id":"%s","role":"viewer","junk":%%s}' % stack.new_user()),
+        ("/api/projects", '{"organization_id":"%s","name":"q","junk":%%s}' % org),
+        (f"/api/projects/{project}/api-keys", '{"name":"k","junk":%s}'),
+    ]
+    for path, template in tenancy:
+        raw = empties(template, 60 * 1024)
+        r, grew = send(path, raw)
+        err = assert_json_error(r, 422, "validation_failed")
+        assert err.get("path") == "junk", (path, err)
+        assert grew < 4, (path, f"{grew:.1f} MiB for a {len(raw)}-byte body")
+        for mib in (1, 8):
+            r, grew = send(path, empties(template, mib << 20))
+            err = assert_json_error(r, 413, "payload_too_large")
+            assert "65536 bytes" in err["message"], err
+            assert grew < 2, (path, f"{grew:.1f} MiB for a {mib} MiB body that was never read")
+    workflows = [
+        ('{"project_id":"%s","name":"w","junk":%%s}' % project, "junk"),
+        ('{"project_id":"%s","name":"w","nodes":%%s}' % project, "nodes"),
+        ('{"project_id":"%s","name":"w","nodes":[{"name":"a"}],"edges":%%s}' % project, "edges"),
+        ('{"project_id":"%s","name":%%s}' % project, "name"),
+    ]
+    for mib in (1, 8):
+        for template, field in workflows:
+            for token in (tenant.tok, key):
+                raw = empties(template, mib << 20)
+                r, grew = send("/api/workflows", raw, token)
+                err = assert_json_error(r, 422, "validation_failed")
+                assert err.get("path") == field, (template, err)
+                bound = 2 * len(raw) / 2**20 + 8
+                assert grew < bound, (template, f"{grew:.1f} MiB for a {mib} MiB body (bound {bound:.0f})")
+    assert stack.workers_pids() == pids
+
+
+# ------------------------------------------------------------------ spoofable names
+
+FORMAT_RULE = "must not contain invisible format characters"
+SPOOFS = [("\u202egnp.exe", FORMAT_RULE),          # shown as "exe.png"
+          ("run\u200b1", FORMAT_RULE),              # looks like "run1"
+          ("\ufeffname", FORMAT_RULE),
+          ("a\u2066b\u2069", FORMAT_RULE),
+          ("tag\U000e0041", FORMAT_RULE),
+          ("a\u0085b", "must not contain control characters")]  # C1 (NEL)
+
+
+def test_names_and_identifiers_refuse_format_and_c1_control_characters(stack, tenant):
+    """Every identifier of the tenancy, workflow and ingest bodies answers 422
+    naming the field and the reason, sent escaped or as raw UTF-8; free
+    text (a description, an error, blobs) keeps such characters."""
+    tok, org, project, wf = tenant.tok, tenant.org, tenant.project, tenant.wf
+    node_body = lambda v: {"project_id": project, "name": "wf-spoof", "nodes": [{"name": v}]}
+    cases = [
+        ("/api/organizations", lambda v: {"name": v}, "name"),
+        ("/api/projects", lambda v: {"organization_id": org, "name": v}, "name"),
+        (f"/api/projects/{project}/api-keys", lambda v: {"name": v}, "name"),
+        ("/api/workflows", lambda v: {"project_id": project, "name": v}, "name"),
+        ("/api/workflows", node_body, "nodes[0].name"),
+        ("/api/workflows", lambda v: {"project_id": project, "name": "wf-spoof",
+                                      "nodes": [{"name": "a", "type": v}]}, "nodes[0].type"),
+        ("/api/workflows", lambda v: {"project_id": project, "name": "wf-spoof", "nodes": [{"name": "a"}],
+                                      "edges": [{"from": "a", "to": "a", "action": v}]}, "edges[0].action"),
+    ]
+    ingest = [
+        ('{"workflow_id":"%s","session_id":%%s,"status":"running","started_at":"2024-11-26T12:00:00"}' % wf,
+         "session_id"),
+        ('{%s,"node_executions":[{"node_name":%%s}]}' % tenant.head(), "node_executions[0].node_name"),
+        ('{%s,"telemetry_events":[{"event_type":%%s,"timestamp":"2024-11-26T12:00:00"}]}' % tenant.head(),
+         "telemetry_events[0].event_type"),
+        ('{%s,"telemetry_spans":[{"span_id":"ab","name":%%s,"start_time":"2024-11-26T12:00:00"}]}'
+         % tenant.head(), "telemetry_spans[0].name"),
+        ('{%s,"shared_state_snapshots":[{"phase":%%s,"state":{}}]}' % tenant.head(),
+         "shared_state_snapshots[0].phase"),
+    ]
+    before = tenant.executions()
+    for value, rule in SPOOFS:
+        for ascii_only in (True, False):
+            for path, body, field in cases:
+                raw = json.dumps(body(value), ensure_ascii=ascii_only).encode("utf-8")
+                r = stack.request("POST", path, token=tok, body=raw, headers={"Content-Type": "application/json"})
+                err = assert_json_error(r, 422, "validation_failed")
+                assert err.get("path") == field, (path, value, err)
+                assert err["message"].startswith(field + " " + rule), err
+            for template, field in ingest:
+                err = assert_json_error(tenant.ingest(template % json.dumps(value, ensure_ascii=ascii_only)),
+                                        422, "validation_failed")
+                assert err.get("path") == field and err["message"].startswith(field + " " + rule), err
+    assert tenant.executions() == before
+    # Free text keeps them.
+    r = stack.request("POST", "/api/workflows", token=tok,
+                      body={"project_id": project, "name": "wf-free-text", "description": "\u202egnp.exe \u200b"})
+    assert r.status == 201, r.body
+    assert r.json()["description"] == "\u202egnp.exe \u200b"
+    r = tenant.ingest('{%s,"error":"\\u202egnp\\u0085.exe","metadata":{"k":"\\u200b"}}' % tenant.head())
+    assert r.status == 201, r.body
+    assert tenant.stored(r.json()["execution_id"], "error #>> '{}'") == "\u202egnp\u0085.exe"
 
 
 # ------------------------------------------------------------------ URLs, headers

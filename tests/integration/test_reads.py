@@ -28,6 +28,8 @@ import uuid
 
 import pytest
 
+from conftest import proc_status_kib, reset_peak_rss
+
 N_EXEC = 3000
 STATUSES = ["running", "success", "error", "cancelled"]
 EXECUTION_KEYS = {"id", "workflow_id", "project_id", "session_id", "status", "started_at",
@@ -602,32 +604,6 @@ def test_reads_need_a_token(stack, world):
 
 
 # ---------------------------------------------------------------- large executions
-
-def proc_status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def reset_peak_rss(pids):
-    """Resets VmHWM of the workers (clear_refs 5) and returns their current
-    RSS, or None in a build with AddressSanitizer, whose quarantine keeps
-    freed memory resident. Anything else that stops the measurement (no
-    worker, no permission: the tests run as the workers' user or as root)
-    raises, rather than leave the memory check out unnoticed."""
-    assert pids, "no worker to measure"
-    before = {}
-    for pid in pids:
-        with open(f"/proc/{pid}/maps") as f:
-            if "libasan" in f.read():
-                return None
-        with open(f"/proc/{pid}/clear_refs", "w") as f:
-            f.write("5")
-        before[pid] = proc_status_kib(pid, "VmRSS")
-    return before
-
 
 def test_an_execution_with_100000_events_is_streamed_in_full(stack):
     user = stack.new_user()

@@ -2,7 +2,12 @@
  * before src/ingest_validate.c read the text in one pass (a walk of the
  * json-c tree), kept unchanged but for its name so the differential tests
  * (tests/unit/test_ingest_diff.c, fuzz/fuzz_ingest_diff.c) can hold the new
- * one to its verdicts.
+ * one to its verdicts. Rules changed since are followed here too: a number
+ * field out of a double's range "holds a number out of range" (before its
+ * own rules); names refuse C1 controls and format characters as well, and
+ * paths drop them from keys (text.h's rule). What json-c cannot show, an
+ * integer literal beyond a double (json-c clamps it to 64 bits), compare.c
+ * allows for.
  *
  * Validation of the ingest payload (CONTRACT.md section 4), in one pass over
  * the json-c tree, before anything touches the database.
@@ -195,7 +200,7 @@ struct vctx {
     bool node_has_id;  /* the current node execution named a node_id */
 };
 
-/* Copies key into dst without control characters, at most
+/* Copies key into dst without control or format characters, at most
  * KEY_IN_PATH_MAX bytes of whole UTF-8 characters. */
 static void clean_key(char *dst, size_t dstlen, const char *key)
 {
@@ -203,8 +208,12 @@ static void clean_key(char *dst, size_t dstlen, const char *key)
     const unsigned char *p = (const unsigned char *)key;
     while (*p) {
         size_t n = utf8_seq_len(p, strnlen((const char *)p, 4));
-        if (n == 0 || *p < 0x20 || *p == 0x7f) {
+        if (n == 0) {
             p++;
+            continue;
+        }
+        if (name_char_class(utf8_decode(p, n)) != NAME_CHAR_OK) {
+            p += n;
             continue;
         }
         if (o + n > lim)
@@ -337,11 +346,14 @@ static int check_name(struct vctx *v, const char *key, struct json_object *val)
         return fail(v, key, "must not be empty");
     if (len > v->cfg->max_string_bytes)
         return fail(v, key, "must be at most %zu bytes long", v->cfg->max_string_bytes);
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         if (s[i] == 0)
             return fail(v, key, "must not contain NUL characters (\\u0000)");
-        if (s[i] < 0x20 || s[i] == 0x7f)
-            return fail(v, key, "must not contain control characters");
+        size_t n = s[i] < 0x80 ? 1 : utf8_seq_len(s + i, len - i);
+        enum name_char c = name_char_class(utf8_decode(s + i, n ? n : 1));
+        if (c != NAME_CHAR_OK)
+            return fail(v, key, "%s", name_char_rule(c));
+        i += n ? n : 1;
     }
     return 0;
 }
@@ -356,7 +368,7 @@ static int check_duration(struct vctx *v, const char *key, struct json_object *v
         d = (double)i;
     } else if (json_object_is_type(val, json_type_double)) {
         if (!number_in_range(val))
-            return fail(v, key, "must be at most %.0f", DURATION_MAX_MS);
+            return fail(v, key, "holds a number out of range");
         d = json_object_get_double(val);
         if (d < 0)
             return fail(v, key, "must not be negative");
@@ -370,6 +382,8 @@ static int check_duration(struct vctx *v, const char *key, struct json_object *v
 
 static int check_count(struct vctx *v, const char *key, struct json_object *val)
 {
+    if (!number_in_range(val))
+        return fail(v, key, "holds a number out of range");
     if (!json_object_is_type(val, json_type_int))
         return fail(v, key, "must be an integer, not %s",
                     json_object_is_type(val, json_type_double) ? "a fraction" : json_kind(val));

@@ -127,8 +127,9 @@ Test(access_log, a_long_client_string_is_cut)
     free(line);
 }
 
-static const struct route org_route = {"POST", "/api/organizations/{id}/members", NULL, AUTH_USER, BODY_JSON, QUERY_NONE};
-static const struct route ingest_route = {"POST", "/api/executions/ingest", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE};
+static const struct route org_route = {"POST", "/api/organizations/{id}/members", NULL, AUTH_USER, BODY_JSON,
+                                       QUERY_NONE, 0};
+static const struct route ingest_route = {"POST", "/api/executions/ingest", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE, 0};
 
 static void fake_request(struct req *r, const struct route *rt)
 {

@@ -7,7 +7,6 @@
  * blobs or unknown fields). Each test counts disagreements, prints the
  * first ones with the body, and asserts there were none. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,81 +104,43 @@ Test(ingest_diff, the_base_payload_is_valid_for_both)
                  report);
 }
 
+/* Each file under both configurations; and what the integration test
+ * pins: n_ is bad JSON, y_ is not. */
+static void suite_file(void *ctx, const char *name, const char *body, size_t len)
+{
+    check(ctx, body, len, false, name);
+    if (len > 0 && (name[0] == 'n' || name[0] == 'y')) {
+        struct config cfg = default_cfg();
+        struct ingest_summary sum;
+        char path[128], msg[256];
+        enum ingest_verdict v = ingest_validate(&cfg, body, len, &sum, path, sizeof path, msg, sizeof msg);
+        if (name[0] == 'n')
+            cr_expect_eq(v, INGEST_BAD_JSON, "%s: should be bad JSON, got %s", name, msg);
+        else
+            cr_expect_neq(v, INGEST_BAD_JSON, "%s: valid JSON refused: %s", name, msg);
+    }
+}
+
 Test(ingest_diff, every_jsontestsuite_file_gets_the_same_verdict)
 {
-    const char *dir = getenv("AGORA_JSONTESTSUITE");
-    if (!dir)
-        dir = "../shared/testdata/JSONTestSuite/test_parsing";
-    DIR *d = opendir(dir);
-    if (!d)
-        cr_skip_test("JSONTestSuite not found at %s (set AGORA_JSONTESTSUITE)", dir);
     struct tally t = {0, 0};
-    size_t files = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
-            continue;
-        char file[1024];
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(file, "rb");
-        cr_assert_not_null(f, "%s", file);
-        static char body[1 << 20];
-        size_t len = fread(body, 1, sizeof body, f);
-        fclose(f);
-        files++;
-        check(&t, body, len, false, e->d_name);
-        /* What the integration test pins: n_ is bad JSON, y_ is not. */
-        if (len > 0 && (e->d_name[0] == 'n' || e->d_name[0] == 'y')) {
-            struct config cfg = default_cfg();
-            struct ingest_summary sum;
-            char path[128], msg[256];
-            enum ingest_verdict v = ingest_validate(&cfg, body, len, &sum, path, sizeof path, msg, sizeof msg);
-            if (e->d_name[0] == 'n')
-                cr_expect_eq(v, INGEST_BAD_JSON, "%s: should be bad JSON, got %s", e->d_name, msg);
-            else
-                cr_expect_neq(v, INGEST_BAD_JSON, "%s: valid JSON refused: %s", e->d_name, msg);
-        }
-    }
-    closedir(d);
-    cr_assert_gt(files, 300, "only %zu files in %s", files, dir);
+    long files = ref_each_suite_file(suite_file, &t);
+    if (files < 0)
+        cr_skip_test("JSONTestSuite not found (set AGORA_JSONTESTSUITE)");
+    cr_assert_gt(files, 300, "only %ld files", files);
     assert_agreed(&t, 600);
+}
+
+static void changed(void *ctx, const char *what, const char *body, size_t len)
+{
+    check(ctx, body, len, false, what);
 }
 
 Test(ingest_diff, every_single_byte_change_of_a_valid_payload_gets_the_same_verdict)
 {
     static const char replacements[] = "\"\\{}[],: \t\n0159-+.eEnutfalsx\x00\x01\x7f\x80\xc3\xa9\xed\xff";
-    size_t len = strlen(full_payload);
-    char *body = malloc(len + 2);
     struct tally t = {0, 0};
-    cr_assert_not_null(body);
-    for (size_t i = 0; i <= len; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "cut at %zu", i);
-        check(&t, full_payload, i, false, what);
-        if (i == len)
-            break;
-        /* deleted */
-        memcpy(body, full_payload, i);
-        memcpy(body + i, full_payload + i + 1, len - i - 1);
-        snprintf(what, sizeof what, "byte %zu deleted", i);
-        check(&t, body, len - 1, false, what);
-        /* doubled */
-        memcpy(body, full_payload, i + 1);
-        memcpy(body + i + 1, full_payload + i, len - i);
-        snprintf(what, sizeof what, "byte %zu doubled", i);
-        check(&t, body, len + 1, false, what);
-        /* replaced */
-        memcpy(body, full_payload, len);
-        for (size_t r = 0; r < sizeof replacements - 1; r++) {
-            if (replacements[r] == full_payload[i])
-                continue;
-            body[i] = replacements[r];
-            snprintf(what, sizeof what, "byte %zu = 0x%02x", i, (unsigned char)replacements[r]);
-            check(&t, body, len, false, what);
-        }
-    }
-    free(body);
+    ref_each_byte_change(full_payload, strlen(full_payload), replacements, sizeof replacements - 1, changed, &t);
     assert_agreed(&t, 50000);
 }
 

@@ -1044,6 +1044,144 @@ Test(ingest_validate, a_shadowed_value_in_a_blob_or_unknown_field_is_still_check
     cr_assert_eq(r.rc, 0, "%s", r.msg);
 }
 
+/* One range rule for every number whatever its spelling: 1e309 and 1
+ * followed by 309 zeros are both refused, with the same message, in number
+ * fields (before their own rules), blobs and unknown fields. The integer
+ * spelling used to pass everywhere but number fields. */
+/* tmpl with its one '@' replaced by value, into out. */
+static void fill(char *out, size_t cap, const char *tmpl, const char *value)
+{
+    const char *at = strchr(tmpl, '@');
+    cr_assert_not_null(at);
+    int n = snprintf(out, cap, "%.*s%s%s", (int)(at - tmpl), tmpl, value, at + 1);
+    cr_assert(n > 0 && (size_t)n < cap);
+}
+
+Test(ingest_validate, a_number_beyond_a_double_is_refused_alike_in_every_spelling_and_place)
+{
+    static const char *const places[][2] = {
+        {"{" HEAD ", \"duration_ms\": @}", "duration_ms"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"exec_duration_ms\": @}]}",
+         "node_executions[0].exec_duration_ms"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"retry_count\": @}]}",
+         "node_executions[0].retry_count"},
+        {"{" HEAD ", \"shared_state_snapshots\": [{\"sequence\": @, \"state\": {}}]}",
+         "shared_state_snapshots[0].sequence"},
+        {"{" HEAD ", \"metadata\": {\"n\": [1, @]}}", "metadata"},
+        {"{" HEAD ", \"error\": {\"code\": @}}", "error"},
+        {"{" HEAD ", \"telemetry_events\": [{\"event_type\": \"e\", \"timestamp\": \"2024-11-26T12:00:00Z\","
+         " \"data\": @}]}", "telemetry_events[0].data"},
+        {"{" HEAD ", \"telemetry_spans\": [{\"span_id\": \"ab\", \"name\": \"s\","
+         " \"start_time\": \"2024-11-26T12:00:00Z\", \"attributes\": {\"x\": @}}]}",
+         "telemetry_spans[0].attributes"},
+        {"{" HEAD ", \"shared_state_snapshots\": [{\"state\": {\"x\": {\"y\": @}}}]}",
+         "shared_state_snapshots[0].state"},
+        {"{" HEAD ", \"extra\": @}", "extra"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"extra\": [@]}]}",
+         "node_executions[0].extra"},
+    };
+    char ones[312], big[312], neg[312], fits[312];
+    memset(ones, '0', sizeof ones);
+    ones[0] = '1';
+    memcpy(big, ones, 310);
+    big[310] = '\0'; /* 1 and 309 zeros */
+    neg[0] = '-';
+    memcpy(neg + 1, ones, 310);
+    neg[311] = '\0';
+    memcpy(fits, ones, 309);
+    fits[309] = '\0'; /* 1 and 308 zeros */
+    const char *const refused[] = {"1e309", "-1E+309", "1e-400", "10e308", big, neg};
+    char text[1024], msg[160];
+    for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+        snprintf(msg, sizeof msg, "%s holds a number out of range", places[p][1]);
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            fill(text, sizeof text, places[p][0], refused[i]);
+            struct result r = run_text(text);
+            assert_refused_at(&r, places[p][1], text);
+            cr_assert_str_eq(r.msg, msg, "%.60s... in %s", refused[i], places[p][1]);
+        }
+    }
+    /* 1e308 spelled out fits: a blob and an unknown field keep it. */
+    for (size_t p = 4; p < sizeof places / sizeof places[0]; p++) {
+        fill(text, sizeof text, places[p][0], fits);
+        struct result r = run_text(text);
+        cr_assert_eq(r.rc, 0, "1 and 308 zeros in %s: %s", places[p][1], r.msg);
+    }
+}
+
+/* Names and identifiers refuse control characters (C0, DEL, C1) and format
+ * characters (Unicode Cf: bidi overrides, zero-width characters), raw or
+ * escaped, wherever they stand in the string; free text (a string error,
+ * blobs) keeps them. */
+Test(ingest_validate, names_refuse_c1_controls_and_format_characters_raw_or_escaped)
+{
+    static const char *const places[][2] = {
+        {"{\"workflow_id\": \"" W_ID "\", \"session_id\": \"@\", \"status\": \"running\","
+         " \"started_at\": \"2024-11-26T12:00:00Z\"}", "session_id"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"@\"}]}", "node_executions[0].node_name"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"node_type\": \"@\"}]}",
+         "node_executions[0].node_type"},
+        {"{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"action\": \"@\"}]}",
+         "node_executions[0].action"},
+        {"{" HEAD ", \"telemetry_events\": [{\"event_type\": \"@\", \"timestamp\": \"2024-11-26T12:00:00Z\"}]}",
+         "telemetry_events[0].event_type"},
+        {"{" HEAD ", \"telemetry_events\": [{\"event_type\": \"e\", \"timestamp\": \"2024-11-26T12:00:00Z\","
+         " \"node_name\": \"@\"}]}", "telemetry_events[0].node_name"},
+        {"{" HEAD ", \"telemetry_spans\": [{\"span_id\": \"ab\", \"name\": \"@\","
+         " \"start_time\": \"2024-11-26T12:00:00Z\"}]}", "telemetry_spans[0].name"},
+        {"{" HEAD ", \"telemetry_spans\": [{\"span_id\": \"ab\", \"name\": \"s\", \"kind\": \"@\","
+         " \"start_time\": \"2024-11-26T12:00:00Z\"}]}", "telemetry_spans[0].kind"},
+        {"{" HEAD ", \"telemetry_spans\": [{\"span_id\": \"ab\", \"name\": \"s\", \"node_name\": \"@\","
+         " \"start_time\": \"2024-11-26T12:00:00Z\"}]}", "telemetry_spans[0].node_name"},
+        {"{" HEAD ", \"shared_state_snapshots\": [{\"node_name\": \"@\", \"state\": {}}]}",
+         "shared_state_snapshots[0].node_name"},
+        {"{" HEAD ", \"shared_state_snapshots\": [{\"phase\": \"@\", \"state\": {}}]}",
+         "shared_state_snapshots[0].phase"},
+    };
+    static const char *const formats[] = {
+        "\xe2\x80\xae" "gnp.exe", "\\u202egnp.exe", "ab\xe2\x80\x8b", "ab\\u200b", "\xef\xbb\xbf" "a", "a\\ufeff",
+        "a\xc2\xad" "b", "x\\u2066y\\u2069", "\xf3\xa0\x80\x81", "\\udb40\\udc01", "a\xd8\x80", "\\u061c",
+    };
+    static const char *const controls[] = {"a\xc2\x85", "a\\u0085", "\xc2\x80", "\\u009f", "a\x7f", "\\u007f"};
+    static const char *const fine[] = {"caf\xc3\xa9", "a\\u00a0b", "\xe2\x80\x90", "\\u2065", "\xf0\x9f\x98\x80"};
+    char text[1024], msg[256];
+    for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+        for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+            fill(text, sizeof text, places[p][0], formats[i]);
+            struct result r = run_text(text);
+            assert_refused_at(&r, places[p][1], text);
+            snprintf(msg, sizeof msg, "%s must not contain invisible format characters (Unicode Cf, such as "
+                     "bidi overrides and zero-width spaces)", places[p][1]);
+            cr_assert_str_eq(r.msg, msg, "%s", text);
+        }
+        for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++) {
+            fill(text, sizeof text, places[p][0], controls[i]);
+            struct result r = run_text(text);
+            assert_refused_at(&r, places[p][1], text);
+            snprintf(msg, sizeof msg, "%s must not contain control characters", places[p][1]);
+            cr_assert_str_eq(r.msg, msg, "%s", text);
+        }
+        for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+            fill(text, sizeof text, places[p][0], fine[i]);
+            struct result r = run_text(text);
+            cr_assert_eq(r.rc, 0, "%s: %s", text, r.msg);
+        }
+    }
+    /* Free text keeps them. */
+    struct result r = run_text("{" HEAD ", \"error\": \"\\u202egnp.exe\\u200b\xc2\x85\","
+                               " \"metadata\": {\"\\u202ekey\": \"\xe2\x80\xae\"},"
+                               " \"telemetry_events\": [{\"event_type\": \"e\", \"timestamp\": \"2024-11-26T12:00:00Z\","
+                               " \"data\": \"\\u200b\"}], \"extra\": \"\\u202e\"}");
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+}
+
+/* A key echoed in a path loses the characters a name may not hold. */
+Test(ingest_validate, a_key_in_a_path_loses_control_and_format_characters)
+{
+    struct result r = run_text("{" HEAD ", \"ex\\u202etra\xc2\x85\": \"\\u0000\"}");
+    assert_refused_at(&r, "extra", "a key with a bidi override and a C1 control");
+}
+
 /* ---- limits on the text ------------------------------------------------- */
 
 Test(ingest_validate, blob_depth_counts_from_the_body_as_in_json_c)

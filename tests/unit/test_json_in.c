@@ -196,7 +196,7 @@ static struct json_object *body_object(struct capture *c, const char *body, size
         c->req.body[len] = '\0';
         c->req.body_len = len;
     }
-    return json_body_object_or_reply(&c->req);
+    return json_body_object_or_reply(&c->req, NULL);
 }
 
 Test(json_in, body_object_returns_the_parsed_object_without_replying)
@@ -290,6 +290,11 @@ ParameterizedTestParameters(json_in, string_or_reply_accepts_or_answers_422_with
         {"{\"name\":\"a\\u0001b\"}", JF_REQUIRED, 10, -1, "", "control character"},
         {"{\"name\":\"a\\nb\"}", JF_REQUIRED, 10, -1, "", "newline"},
         {"{\"name\":\"a\\u007fb\"}", JF_REQUIRED, 10, -1, "", "DEL"},
+        {"{\"name\":\"a\\u0085b\"}", JF_REQUIRED, 10, -1, "", "C1 control"},
+        {"{\"name\":\"\\u202egnp.exe\"}", JF_REQUIRED, 20, -1, "", "bidi override"},
+        {"{\"name\":\"a\\u200bb\"}", JF_REQUIRED, 10, -1, "", "zero-width space"},
+        {"{\"name\":\"\\ufeffab\"}", JF_REQUIRED, 10, -1, "", "byte order mark"},
+        {"{\"name\":\"a\\u00a0b\"}", JF_REQUIRED, 10, 0, "a\xc2\xa0" "b", "NBSP is a character"},
     };
     return cr_make_param_array(struct string_case, cases, sizeof cases / sizeof cases[0]);
 }
@@ -315,6 +320,25 @@ ParameterizedTest(struct string_case *tc, json_in, string_or_reply_accepts_or_an
     }
     json_object_put(o);
     capture_fini(&c);
+}
+
+Test(json_in, string_or_reply_names_the_field_and_the_reason_for_a_refused_character)
+{
+    static const char *const cases[][2] = {
+        {"{\"name\":\"\\u202egnp.exe\"}", "name must not contain invisible format characters"},
+        {"{\"name\":\"a\\u0085\"}", "name must not contain control characters"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct capture c;
+        capture_init(&c, "POST", "/api/x");
+        struct json_object *o = fixture(cases[i][0]);
+        const char *out;
+        cr_assert_eq(json_string_or_reply(&c.req, o, "name", JF_REQUIRED, 200, &out), -1);
+        assert_error_path(&c, 422, "validation_failed", "name");
+        cr_assert(strstr(capture_dump(&c), cases[i][1]), "%s", capture_dump(&c));
+        json_object_put(o);
+        capture_fini(&c);
+    }
 }
 
 /* ---- json_uuid_or_reply ------------------------------------------------ */

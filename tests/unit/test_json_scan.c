@@ -309,10 +309,87 @@ Test(json_scan, integers_clamp_to_64_bits_as_in_json_c)
     cr_assert_eq(jnum_int64(&n), INT64_MIN);
     n = number("-0");
     cr_assert_eq(jnum_int64(&n), 0);
-    cr_assert(jnum_fits_double(&n), "every integer fits");
-    n = number("1" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-               "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-               "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-               "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000");
-    cr_assert(jnum_fits_double(&n), "json-c read a long integer as a clamped 64-bit one");
+    cr_assert(jnum_fits_double(&n), "a 64-bit integer fits");
+}
+
+/* One range rule whatever the spelling: what strtod reads as a finite
+ * double (not 0 from a non-zero literal) fits, the rest does not. An
+ * integer of 309 digits or more used to pass (json-c clamped it to 64
+ * bits) while 1e309 did not. */
+struct range_case {
+    char lead[16];   /* text before the zeros */
+    int zeros;       /* how many '0' follow */
+    char tail[16];   /* text after them */
+    bool fits;
+};
+
+ParameterizedTestParameters(json_scan, a_number_fits_a_double_whatever_its_spelling)
+{
+    static struct range_case cases[] = {
+        {"1", 308, "", true},         /* 1e308 as an integer */
+        {"-1", 308, "", true},
+        {"1", 309, "", false},        /* 1e309 as an integer */
+        {"-1", 309, "", false},
+        {"1", 400, "", false},
+        {"1e309", 0, "", false},
+        {"1E+309", 0, "", false},
+        {"-1e309", 0, "", false},
+        {"10e308", 0, "", false},
+        {"0.1e310", 0, "", false},
+        {"1", 309, ".0", false},      /* the same with a fraction */
+        {"1", 309, "e-1", true},      /* 1e308 */
+        {"1", 308, ".5", true},
+        {"0.", 400, "1", false},      /* 1e-401: underflow */
+        {"0.", 300, "1", true},
+        {"1e-400", 0, "", false},
+        {"0", 0, "", true},
+        {"-0", 0, "", true},
+        {"0.", 400, "", true},        /* a zero is a zero */
+        {"0e", 0, "99999", true},
+    };
+    return cr_make_param_array(struct range_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct range_case *tc, json_scan, a_number_fits_a_double_whatever_its_spelling)
+{
+    char text[512];
+    int o = snprintf(text, sizeof text, "%s", tc->lead);
+    memset(text + o, '0', (size_t)tc->zeros);
+    snprintf(text + o + tc->zeros, sizeof text - (size_t)(o + tc->zeros), "%s", tc->tail);
+    struct jnum n = number(text);
+    cr_assert_eq(jnum_fits_double(&n), tc->fits, "%s%s (%d zeros)%s: fits should be %d", tc->lead,
+                 tc->zeros ? "0..." : "", tc->zeros, tc->tail, tc->fits);
+    /* In a blob, js_skip notes it the same way. */
+    struct jscan s;
+    enum jblob blob = JB_OK;
+    js_init(&s, text, strlen(text), 64);
+    cr_assert_eq(js_skip(&s, 1, &blob), 0);
+    cr_assert_eq(blob, tc->fits ? JB_OK : JB_RANGE, "js_skip on %.40s...", text);
+}
+
+Test(json_scan, the_largest_double_spelled_as_an_integer_fits_and_the_overflow_midpoint_does_not)
+{
+    /* DBL_MAX = (2^53 - 1) * 2^971, and 2^1024 - 2^970, halfway to the
+     * next power of two, which strtod rounds (to even) up to infinity. */
+    static const char dbl_max[] =
+        "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878"
+        "171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075"
+        "868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026"
+        "184124858368";
+    static const char midpoint[] =
+        "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207"
+        "096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764"
+        "475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177"
+        "904174497792";
+    struct jnum n = number(dbl_max);
+    cr_assert(jnum_fits_double(&n));
+    cr_assert_eq(jnum_double(&n), DBL_MAX);
+    n = number(midpoint);
+    cr_assert_not(jnum_fits_double(&n));
+    char below[sizeof midpoint];
+    memcpy(below, midpoint, sizeof midpoint);
+    below[sizeof midpoint - 2] = '1'; /* ...791: just under the midpoint */
+    n = number(below);
+    cr_assert(jnum_fits_double(&n));
+    cr_assert_eq(jnum_double(&n), DBL_MAX);
 }

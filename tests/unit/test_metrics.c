@@ -18,8 +18,8 @@
 #include "routes.h"
 
 static const struct route table[] = {
-    {"GET", "/api/a", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE},
-    {"POST", "/api/b/{id}", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE},
+    {"GET", "/api/a", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"POST", "/api/b/{id}", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
 };
 static const size_t ntable = sizeof table / sizeof table[0];
 
@@ -303,7 +303,7 @@ Test(metrics, durations_land_in_the_first_bucket_that_holds_them)
 Test(metrics, label_values_are_escaped)
 {
     static const struct route odd[] = {
-        {"GET", "/api/q\"uote\\back\nline", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE},
+        {"GET", "/api/q\"uote\\back\nline", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
     };
     struct metrics_block *m = open_or_fail(odd, 1);
     metrics_install(m);
@@ -383,7 +383,7 @@ Test(metrics, a_file_that_is_not_ours_is_refused_and_left_alone)
 Test(metrics, a_file_of_another_layout_is_refused_while_in_use_and_renewed_after)
 {
     static const struct route other[] = {
-        {"GET", "/api/other", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE},
+        {"GET", "/api/other", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
     };
     struct metrics_block *m = open_or_fail(table, ntable); /* held by this live process */
     metrics_install(m);

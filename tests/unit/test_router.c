@@ -64,16 +64,17 @@ static void h_silent(struct req *r)
 }
 
 static const struct route table[] = {
-    {"GET", "/api/things", h_list, AUTH_NONE, BODY_NONE, QUERY_NONE},
-    {"POST", "/api/things", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE},
-    {"GET", "/api/things/{id}", h_get, AUTH_NONE, BODY_NONE, QUERY_NONE},
-    {"PUT", "/api/things/{id}", h_put, AUTH_NONE, BODY_JSON_OPT, QUERY_NONE},
-    {"DELETE", "/api/things/{id}", h_delete, AUTH_NONE, BODY_NONE, QUERY_NONE},
-    {"GET", "/api/things/{id}/parts/{id}", h_part, AUTH_NONE, BODY_NONE, QUERY_NONE},
-    {"GET", "/api/silent", h_silent, AUTH_NONE, BODY_NONE, QUERY_NONE},
-    {"GET", "/api/private", h_private, AUTH_ANY, BODY_NONE, QUERY_NONE},
-    {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON, QUERY_NONE},
-    {"GET", "/api/search", h_search, AUTH_NONE, BODY_NONE, QUERY_OWN},
+    {"GET", "/api/things", h_list, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"POST", "/api/things", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 0},
+    {"GET", "/api/things/{id}", h_get, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"PUT", "/api/things/{id}", h_put, AUTH_NONE, BODY_JSON_OPT, QUERY_NONE, 0},
+    {"DELETE", "/api/things/{id}", h_delete, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/things/{id}/parts/{id}", h_part, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/silent", h_silent, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/private", h_private, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON, QUERY_NONE, 0},
+    {"GET", "/api/search", h_search, AUTH_NONE, BODY_NONE, QUERY_OWN, 0},
+    {"POST", "/api/small", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 100},
 };
 #define TABLE_LEN (sizeof table / sizeof table[0])
 
@@ -357,6 +358,61 @@ Test(router, a_body_over_the_limit_is_413_and_never_read)
     assert_handler_not_run(&c);
     cr_assert_eq(c.src_reads, 0, "the source was read %d times", c.src_reads);
     capture_fini(&c);
+}
+
+/* A route's own limit, smaller than the configured one, is checked the
+ * same way; the configured one still holds when it is smaller. */
+Test(router, a_body_over_the_routes_own_limit_is_413_and_never_read)
+{
+    static char body[101];
+    memset(body, ' ', sizeof body);
+    body[0] = '{';
+    body[99] = '}';
+    for (int len = 100; len <= 101; len++) {
+        struct capture c;
+        char cl[8];
+        reset_seen();
+        capture_init(&c, "POST", "/api/small");
+        capture_source(&c, body, (size_t)len);
+        c.req.content_type = "application/json";
+        snprintf(cl, sizeof cl, "%d", len);
+        c.req.content_length = cl;
+        dispatch(&c);
+        if (len == 100) {
+            assert_handler_ran(&c, "h_create");
+        } else {
+            assert_error(&c, 413, "payload_too_large");
+            cr_assert(strstr(capture_error_field(&c, "message"), "100 bytes"), "%s", capture_dump(&c));
+            assert_handler_not_run(&c);
+            cr_assert_eq(c.src_reads, 0);
+        }
+        capture_fini(&c);
+    }
+    struct capture c;
+    reset_seen();
+    capture_init(&c, "POST", "/api/small");
+    c.cfg.max_body_bytes = 50;
+    capture_source(&c, body, 51);
+    c.req.content_type = "application/json";
+    c.req.content_length = "51";
+    dispatch(&c);
+    assert_error(&c, 413, "payload_too_large");
+    cr_assert(strstr(capture_error_field(&c, "message"), "50 bytes"), "%s", capture_dump(&c));
+    capture_fini(&c);
+}
+
+/* The tenancy bodies are small; a workflow's may be megabytes. */
+Test(router, tenancy_routes_cap_their_bodies_and_workflows_keep_the_configured_limit)
+{
+    for (size_t i = 0; i < agora_routes_count; i++) {
+        const struct route *rt = &agora_routes[i];
+        bool tenancy = strcmp(rt->method, "POST") == 0 && (strncmp(rt->pattern, "/api/organizations", 18) == 0 ||
+                                                           strncmp(rt->pattern, "/api/projects", 13) == 0);
+        if (tenancy)
+            cr_assert_eq(rt->max_body, 64 * 1024, "%s %s", rt->method, rt->pattern);
+        else
+            cr_assert_eq(rt->max_body, 0, "%s %s", rt->method, rt->pattern);
+    }
 }
 
 Test(router, a_declared_length_over_the_default_16_mib_is_413_without_reading)

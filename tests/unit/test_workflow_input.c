@@ -36,7 +36,7 @@ struct bad_case {
     char target[48]; /* what to change in full_body: "key", "arr[i]", "arr[i].key" */
     char value[160]; /* its new JSON text, or ABSENT to remove it */
     char path[48];   /* the path the check must report */
-    char rule[64];   /* the message after the path */
+    char rule[128];  /* the message after the path */
 };
 #define BAD(t, v, r) {t, v, t, r}
 #define BAD_AT(t, v, p, r) {t, v, p, r}
@@ -272,9 +272,13 @@ ParameterizedTestParameters(workflow_input, acceptable_variations_pass)
         {"nodes[0].type", ABSENT}, {"edges[0].action", "null"}, {"edges[0].action", ABSENT},
         /* the description is prose: empty, line breaks, tabs, other controls */
         {"description", "\"\""}, {"description", "\"a\\r\\nb\\tc\""}, {"description", "\"bell \\u0007\""},
+        /* ...and format characters: it is free text, not a name */
+        {"description", "\"\\u202egnp.exe \\u200b \\u0085\""},
         /* any UTF-8 in labels */
         {"name", "\"caf\\u00e9 \\u51e6\\u7406 \\ud83d\\ude00\""}, {"nodes[3].name", "\"n\\u00f6de\""},
         {"nodes[0].type", "\"T\\u00ffpe\""}, {"edges[0].action", "\"\\u00e9\""},
+        /* next to the refused ones: NBSP, the non-breaking hyphen, U+2065 (unassigned) */
+        {"name", "\"a\\u00a0b\\u2011c\\u2065\""},
         /* spaces and punctuation are not control characters */
         {"name", "\" leading and trailing \""}, {"nodes[3].name", "\"a.b/c:d-e_f\""},
         /* names are compared byte for byte: case makes another name */
@@ -345,6 +349,8 @@ static void check_bad(const struct bad_case *tc)
 #define EMPTY "must not be empty"
 #define HAS_NUL "must not contain NUL characters"
 #define HAS_CONTROL "must not contain control characters"
+#define HAS_FORMAT                                                                                          \
+    "must not contain invisible format characters (Unicode Cf, such as bidi overrides and zero-width spaces)"
 #define REQUIRED "is required"
 #define UNKNOWN "is not a known field"
 #define NOT_A_UUID "must be a UUID"
@@ -369,7 +375,11 @@ ParameterizedTestParameters(workflow_input, every_bad_top_level_field_is_refused
         BAD("name", "\"\\u0000\"", HAS_NUL), BAD("name", "\"a\\nb\"", HAS_CONTROL),
         BAD("name", "\"a\\tb\"", HAS_CONTROL), BAD("name", "\"\\r\"", HAS_CONTROL),
         BAD("name", "\"a\\u0001\"", HAS_CONTROL), BAD("name", "\"a\\u001f\"", HAS_CONTROL),
-        BAD("name", "\"a\\u007f\"", HAS_CONTROL),
+        BAD("name", "\"a\\u007f\"", HAS_CONTROL), BAD("name", "\"a\\u0085\"", HAS_CONTROL),
+        BAD("name", "\"\\u0080\"", HAS_CONTROL), BAD("name", "\"a\\u009f\"", HAS_CONTROL),
+        BAD("name", "\"\\u202egnp.exe\"", HAS_FORMAT), BAD("name", "\"pipe\\u200bline\"", HAS_FORMAT),
+        BAD("name", "\"\\ufeffpipeline\"", HAS_FORMAT), BAD("name", "\"a\\u00ad\"", HAS_FORMAT),
+        BAD("name", "\"a\\u2066b\\u2069\"", HAS_FORMAT), BAD("name", "\"a\\udb40\\udc01\"", HAS_FORMAT),
 
         BAD("description", "5", NOT_A_STRING), BAD("description", "false", NOT_A_STRING),
         BAD("description", "[]", NOT_A_STRING), BAD("description", "{\"text\": \"x\"}", NOT_A_STRING),
@@ -403,10 +413,12 @@ ParameterizedTestParameters(workflow_input, every_bad_node_is_refused_at_its_pat
         BAD("nodes[3].name", "5", NOT_A_STRING), BAD("nodes[3].name", "[\"audit\"]", NOT_A_STRING),
         BAD("nodes[3].name", "\"\"", EMPTY), BAD("nodes[3].name", "\"a\\u0000\"", HAS_NUL),
         BAD("nodes[3].name", "\"a\\nb\"", HAS_CONTROL), BAD("nodes[3].name", "\"\\u007f\"", HAS_CONTROL),
+        BAD("nodes[3].name", "\"a\\u0085\"", HAS_CONTROL), BAD("nodes[3].name", "\"\\u202eaudit\"", HAS_FORMAT),
+        BAD("nodes[3].name", "\"au\\u200ddit\"", HAS_FORMAT),
 
         BAD("nodes[0].type", "5", NOT_A_STRING), BAD("nodes[0].type", "{}", NOT_A_STRING),
         BAD("nodes[0].type", "\"\"", EMPTY), BAD("nodes[0].type", "\"T\\u0000\"", HAS_NUL),
-        BAD("nodes[0].type", "\"T\\t\"", HAS_CONTROL),
+        BAD("nodes[0].type", "\"T\\t\"", HAS_CONTROL), BAD("nodes[0].type", "\"T\\u200e\"", HAS_FORMAT),
 
         BAD("nodes[2].extra", "1", UNKNOWN), BAD("nodes[2].id", "\"" W_ID "\"", UNKNOWN),
         BAD("nodes[2].Name", "\"store\"", UNKNOWN), BAD("nodes[2].from", "\"fetch\"", UNKNOWN),
@@ -439,6 +451,7 @@ ParameterizedTestParameters(workflow_input, every_bad_edge_is_refused_at_its_pat
         BAD("edges[0].from", "5", NOT_A_STRING), BAD("edges[0].to", "{\"name\": \"parse\"}", NOT_A_STRING),
         BAD("edges[0].from", "\"\"", EMPTY), BAD("edges[0].to", "\"\"", EMPTY),
         BAD("edges[0].from", "\"fetch\\u0000\"", HAS_NUL), BAD("edges[0].to", "\"par\\nse\"", HAS_CONTROL),
+        BAD("edges[0].from", "\"fetch\\u200b\"", HAS_FORMAT), BAD("edges[0].to", "\"\\u2067parse\"", HAS_FORMAT),
 
         /* edge ends name nodes of this body, byte for byte */
         BAD("edges[0].from", "\"nowhere\"", "names no node of this workflow"),
@@ -449,7 +462,8 @@ ParameterizedTestParameters(workflow_input, every_bad_edge_is_refused_at_its_pat
 
         BAD("edges[0].action", "5", NOT_A_STRING), BAD("edges[0].action", "[]", NOT_A_STRING),
         BAD("edges[0].action", "\"\"", EMPTY), BAD("edges[0].action", "\"a\\u0000\"", HAS_NUL),
-        BAD("edges[0].action", "\"a\\u001b\"", HAS_CONTROL),
+        BAD("edges[0].action", "\"a\\u001b\"", HAS_CONTROL), BAD("edges[0].action", "\"a\\u009b\"", HAS_CONTROL),
+        BAD("edges[0].action", "\"\\u202edefault\"", HAS_FORMAT),
 
         BAD("edges[1].acton", "\"default\"", UNKNOWN), BAD("edges[1].name", "\"e\"", UNKNOWN),
         BAD("edges[1].type", "\"t\"", UNKNOWN), BAD("edges[1].id", "1", UNKNOWN),
