@@ -3,6 +3,11 @@
  * once per connection. */
 #include "ingest_sql.h"
 
+/* The advisory lock class of node creation (pg_advisory_xact_lock(int,
+ * int); the second key is the workflow's): "node" in ASCII. The two-key
+ * lock space is apart from the migrator's one-key lock (migrate.c). */
+#define SQL_NODE_LOCK_CLASS "1852793957"
+
 /* Step 1. org_role is NULL for an API key (it has no membership; RLS
  * already limited it to its own project) and for nobody else who can see
  * the workflow. */
@@ -53,12 +58,23 @@ const char SQL_EXECUTION_INSERT[] =
 const char SQL_EXECUTION_LOCK[] =
     "SELECT workflow_id, status FROM agora.executions WHERE id = $1 FOR UPDATE";
 
-/* Step 4: $1 body, $2 organization, $3 project, $4 workflow. Returns the
- * 0-based index of the first node execution whose node_id is not a node of
- * the workflow (NULL when none; then nothing is created either, and the
- * caller rolls back) and how many nodes it created. Nodes are created in
- * name order, so two ingests creating the same nodes lock them in the same
- * order and cannot deadlock; a node's type is the first one given for it. */
+/* Step 4: $1 body, $2 organization, $3 project, $4 workflow, $5 the node
+ * limit (WORKFLOW_NODES_MAX). Returns:
+ *   - the 0-based index of the first node execution whose node_id is not a
+ *     node of the workflow (NULL when none; otherwise nothing is created
+ *     and the caller rolls back);
+ *   - how many nodes it created;
+ *   - when the payload names nodes (without node_id) that the workflow
+ *     lacks, how many nodes the workflow would have with them, as this
+ *     statement sees it (NULL otherwise). Past $5 nothing is created and
+ *     the caller refuses the ingest.
+ * Nodes are created in name order, so two ingests creating the same nodes
+ * lock them in the same order and cannot deadlock; a node's type is the
+ * first one given for it. Before counting, an ingest that would create
+ * nodes takes the workflow's transaction-level advisory lock (class
+ * 'node'), so node creation in one workflow runs one transaction at a
+ * time: this statement's snapshot may predate a creator that committed
+ * while it waited, which SQL_NODE_COUNT then sees. */
 const char SQL_NODES[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " bad AS ("
@@ -67,17 +83,37 @@ const char SQL_NODES[] =
     "  WHERE jsonb_typeof(x.e->'node_id') = 'string'"
     "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
     "                    WHERE n.workflow_id = $4::uuid AND n.id = (x.e->>'node_id')::uuid)),"
-    " made AS ("
-    "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
-    "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
+    " wanted AS MATERIALIZED ("
+    "  SELECT DISTINCT ON (x.node_name) x.node_name, x.node_type"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
     "                     AS (node_id text, node_name text, node_type text))"
     "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
     "  WHERE x.node_id IS NULL AND (SELECT idx FROM bad) IS NULL"
-    "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
+    "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
+    "                    WHERE n.workflow_id = $4::uuid AND n.name = x.node_name)"
+    "  ORDER BY x.node_name, x.node_type IS NULL, x.ord),"
+    " locked AS MATERIALIZED ("
+    "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"
+    "  WHERE EXISTS (SELECT 1 FROM wanted)),"
+    " room AS MATERIALIZED ("
+    "  SELECT (SELECT count(*) FROM agora.workflow_nodes n WHERE n.workflow_id = $4::uuid)"
+    "         + (SELECT count(*) FROM wanted) AS total"
+    "  FROM locked),"
+    " made AS ("
+    "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, w.node_name, w.node_type"
+    "  FROM wanted w"
+    "  WHERE (SELECT total FROM room) <= $5::bigint"
+    "  ORDER BY w.node_name"
     "  ON CONFLICT (workflow_id, name) DO NOTHING"
     "  RETURNING 1)"
-    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made)";
+    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made), (SELECT total FROM room)";
+
+/* Step 4, when it created nodes: $1 workflow. The workflow's nodes, in a
+ * snapshot taken after step 4's lock was granted, so it counts what every
+ * earlier creator committed. */
+const char SQL_NODE_COUNT[] =
+    "SELECT count(*) FROM agora.workflow_nodes WHERE workflow_id = $1::uuid";
 
 /* Step 5: $1 body, $2 organization, $3 project, $4 execution, $5 workflow.
  * Items keep the payload's order (ORDER BY ord), so their identity keys do
