@@ -23,10 +23,9 @@
  *      creating the same node makes this one wait, then skip it). It is a
  *      statement of its own so that step 5's snapshot sees nodes another
  *      ingest committed meanwhile. Nodes that would take the workflow past
- *      WORKFLOW_NODES_MAX are refused (422), and creation is serialized
- *      per workflow (an advisory lock) so concurrent ingests cannot pass
- *      the limit together: an ingest that created nodes counts them once
- *      more, in one more statement;
+ *      WORKFLOW_NODES_MAX are refused (422): an ingest that created nodes
+ *      takes the workflow's advisory lock and counts its nodes in one more
+ *      statement, so concurrent ingests cannot pass the limit together;
  *   5. all items of the four tables, in one statement of data-modifying
  *      CTEs, returning how many rows each inserted;
  *   6. for an append to a live run only: the execution-level fields and
@@ -297,8 +296,8 @@ static enum db_status fail_node_limit(struct ingest_result *out)
     return fail(out, DB_INVALID, "node_executions", NODE_LIMIT_MESSAGE);
 }
 
-/* Step 4, when it created nodes: the workflow's node count again, now that
- * step 4 holds the workflow's node lock (see SQL_NODES). */
+/* Step 4, when it created nodes: the workflow's node count, now that step
+ * 4 holds the workflow's node lock (see SQL_NODES). */
 static enum db_status recount_nodes(struct db *db, const struct ingest_input *in, struct ingest_result *out)
 {
     PGresult *res = NULL;
@@ -319,10 +318,10 @@ static enum db_status recount_nodes(struct db *db, const struct ingest_input *in
  * ({"node_executions": [...]}, cut from the body's text) rather than the
  * whole body: PostgreSQL would otherwise parse every span, event and
  * snapshot a second time, which profiling showed to be about one sixth of
- * PostgreSQL's work for an ingest. Nodes it would create past
- * WORKFLOW_NODES_MAX are refused (422), as POST /api/workflows refuses
- * them: here or, when another ingest created nodes meanwhile, in the
- * recount that follows a creation (one more statement, only then). */
+ * PostgreSQL's work for an ingest. Nodes past WORKFLOW_NODES_MAX are
+ * refused (422), as POST /api/workflows refuses them: more new names than
+ * that in the payload at once without creating any, otherwise by the count
+ * that follows a creation (one more statement, only then). */
 static enum db_status prepare_nodes(struct db *db, const struct target *t, const struct ingest_input *in,
                                     const struct body_parts *f, struct ingest_result *out)
 {
@@ -340,7 +339,7 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
         snprintf(out->path, sizeof out->path, "node_executions[%s].node_id", PQgetvalue(res, 0, 0));
         out->message = "node_id is not a node of this workflow";
         st = DB_INVALID;
-    } else if (!PQgetisnull(res, 0, 2) && strtoll(PQgetvalue(res, 0, 2), NULL, 10) > WORKFLOW_NODES_MAX) {
+    } else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
         st = fail_node_limit(out);
     } else {
         created = strtoll(PQgetvalue(res, 0, 1), NULL, 10) > 0;

@@ -64,17 +64,23 @@ const char SQL_EXECUTION_LOCK[] =
  *     node of the workflow (NULL when none; otherwise nothing is created
  *     and the caller rolls back);
  *   - how many nodes it created;
- *   - when the payload names nodes (without node_id) that the workflow
- *     lacks, how many nodes the workflow would have with them, as this
- *     statement sees it (NULL otherwise). Past $5 nothing is created and
- *     the caller refuses the ingest.
+ *   - whether the names fit: false when the node executions without
+ *     node_id carry more distinct names than $5 and than the workflow has
+ *     nodes (so some are new, and every one of them is a node afterwards).
+ *     Then nothing is created and the caller refuses the ingest; the
+ *     workflow's nodes are counted only for such a payload.
  * Nodes are created in name order, so two ingests creating the same nodes
  * lock them in the same order and cannot deadlock; a node's type is the
- * first one given for it. Before counting, an ingest that would create
- * nodes takes the workflow's transaction-level advisory lock (class
- * 'node'), so node creation in one workflow runs one transaction at a
- * time: this statement's snapshot may predate a creator that committed
- * while it waited, which SQL_NODE_COUNT then sees. */
+ * first one given for it. Existing names are skipped by the unique index
+ * (ON CONFLICT), never by a join the planner could get wrong on stale
+ * statistics. Once its nodes are in (count(*) reads all of made), an ingest
+ * that created any takes the workflow's transaction-level advisory lock
+ * (class 'node'), then counts the workflow's nodes in a new statement
+ * (SQL_NODE_COUNT): every creator counts while holding the lock and keeps
+ * it until it ends, so each count sees every earlier creator's nodes and
+ * concurrent ingests cannot pass the limit together. Waiting for the lock
+ * while holding uncommitted nodes cannot deadlock: the holder has finished
+ * creating nodes and waits for no other ingest. */
 const char SQL_NODES[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " bad AS ("
@@ -83,35 +89,33 @@ const char SQL_NODES[] =
     "  WHERE jsonb_typeof(x.e->'node_id') = 'string'"
     "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
     "                    WHERE n.workflow_id = $4::uuid AND n.id = (x.e->>'node_id')::uuid)),"
-    " wanted AS MATERIALIZED ("
-    "  SELECT DISTINCT ON (x.node_name) x.node_name, x.node_type"
+    " named AS MATERIALIZED ("
+    "  SELECT x.node_name, x.node_type, x.ord"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
     "                     AS (node_id text, node_name text, node_type text))"
     "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
-    "  WHERE x.node_id IS NULL AND (SELECT idx FROM bad) IS NULL"
-    "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
-    "                    WHERE n.workflow_id = $4::uuid AND n.name = x.node_name)"
-    "  ORDER BY x.node_name, x.node_type IS NULL, x.ord),"
-    " locked AS MATERIALIZED ("
-    "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"
-    "  WHERE EXISTS (SELECT 1 FROM wanted)),"
-    " room AS MATERIALIZED ("
-    "  SELECT (SELECT count(*) FROM agora.workflow_nodes n WHERE n.workflow_id = $4::uuid)"
-    "         + (SELECT count(*) FROM wanted) AS total"
-    "  FROM locked),"
+    "  WHERE x.node_id IS NULL),"
+    " names AS (SELECT count(DISTINCT node_name) AS n FROM named),"
+    " fits AS ("
+    "  SELECT (SELECT n FROM names) <= $5::bigint"
+    "   OR (SELECT n FROM names) <= (SELECT count(*) FROM agora.workflow_nodes n"
+    "                                WHERE n.workflow_id = $4::uuid) AS ok),"
     " made AS ("
     "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
-    "  SELECT $2::uuid, $3::uuid, $4::uuid, w.node_name, w.node_type"
-    "  FROM wanted w"
-    "  WHERE (SELECT total FROM room) <= $5::bigint"
-    "  ORDER BY w.node_name"
+    "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
+    "  FROM named x"
+    "  WHERE (SELECT idx FROM bad) IS NULL AND (SELECT ok FROM fits)"
+    "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
     "  ON CONFLICT (workflow_id, name) DO NOTHING"
-    "  RETURNING 1)"
-    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made), (SELECT total FROM room)";
+    "  RETURNING 1),"
+    " locked AS ("
+    "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"
+    "  WHERE (SELECT count(*) FROM made) > 0)"
+    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made), (SELECT ok FROM fits),"
+    "  (SELECT count(*) FROM locked)";
 
 /* Step 4, when it created nodes: $1 workflow. The workflow's nodes, in a
- * snapshot taken after step 4's lock was granted, so it counts what every
- * earlier creator committed. */
+ * snapshot taken after step 4 was granted the workflow's node lock. */
 const char SQL_NODE_COUNT[] =
     "SELECT count(*) FROM agora.workflow_nodes WHERE workflow_id = $1::uuid";
 

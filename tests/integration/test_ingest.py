@@ -509,6 +509,21 @@ def test_ingests_reach_the_node_limit_exactly_and_one_past_it_is_refused(tenant)
     assert r.status == 201, r.body
 
 
+def test_a_workflow_already_past_the_node_limit_takes_its_own_names_and_no_new_one(tenant):
+    """A workflow grown past the limit before it was enforced (here by SQL)
+    keeps working for the nodes it has, even named all at once."""
+    wf, _ = tenant.workflow()
+    tenant.stack.psql_admin(
+        "INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name)"
+        f" SELECT {sql_text(tenant.org)}, {sql_text(tenant.project)}, {sql_text(wf)}, 'n-' || lpad(g::text, 5, '0')"
+        f" FROM generate_series(0, {NODES_MAX + 4}) g")
+    r = tenant.ingest(base(wf, node_executions=names(NODES_MAX + 5)))
+    assert r.status == 201, r.body
+    r = tenant.ingest(base(wf, node_executions=names(3) + [{"node_name": "new"}]))
+    assert_node_limit_refused(r)
+    assert len(tenant.nodes(wf)) == NODES_MAX + 5
+
+
 def test_two_concurrent_ingests_cannot_together_pass_the_node_limit(tenant):
     """Each alone fits (600 new nodes); both would make 1,200. Node creation
     is serialized per workflow, so exactly one of them is stored."""
