@@ -22,7 +22,10 @@
  *      that the workflow lacks (ON CONFLICT DO NOTHING: a concurrent ingest
  *      creating the same node makes this one wait, then skip it). It is a
  *      statement of its own so that step 5's snapshot sees nodes another
- *      ingest committed meanwhile;
+ *      ingest committed meanwhile. Nodes that would take the workflow past
+ *      WORKFLOW_NODES_MAX are refused (422): an ingest that created nodes
+ *      takes the workflow's advisory lock and counts its nodes in one more
+ *      statement, so concurrent ingests cannot pass the limit together;
  *   5. all items of the four tables, in one statement of data-modifying
  *      CTEs, returning how many rows each inserted;
  *   6. for an append to a live run only: the execution-level fields and
@@ -64,6 +67,7 @@
 #include "ingest_sql.h"
 #include "json_slice.h"
 #include "pg_json.h"
+#include "workflow_limits.h"
 
 /* Seconds between two purges by one worker. */
 #define PURGE_INTERVAL_S 600
@@ -282,17 +286,50 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
     return DB_OK;
 }
 
+/* Why an ingest that would grow the workflow past the limit is refused. */
+static const char NODE_LIMIT_MESSAGE[] =
+    "creating the nodes these node executions name would give the workflow more than "
+    WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX) " nodes, the limit per workflow";
+
+static enum db_status fail_node_limit(struct ingest_result *out)
+{
+    return fail(out, DB_INVALID, "node_executions", NODE_LIMIT_MESSAGE);
+}
+
+/* Step 4, when it created nodes: the workflow's node count, now that step
+ * 4 holds the workflow's node lock (see SQL_NODES). */
+static enum db_status recount_nodes(struct db *db, const struct ingest_input *in, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {in->sum->workflow_id};
+    enum db_status st = db_exec(db, SQL_NODE_COUNT, 1, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1)
+        st = DB_ERROR;
+    else if (strtoll(PQgetvalue(res, 0, 0), NULL, 10) > WORKFLOW_NODES_MAX)
+        st = fail_node_limit(out);
+    PQclear(res);
+    return st;
+}
+
 /* Step 4. It reads only node_executions, so it is sent only that member
  * ({"node_executions": [...]}, cut from the body's text) rather than the
  * whole body: PostgreSQL would otherwise parse every span, event and
  * snapshot a second time, which profiling showed to be about one sixth of
- * PostgreSQL's work for an ingest. */
+ * PostgreSQL's work for an ingest. Nodes past WORKFLOW_NODES_MAX are
+ * refused (422), as POST /api/workflows refuses them: more new names than
+ * that in the payload at once without creating any, otherwise by the count
+ * that follows a creation (one more statement, only then). */
 static enum db_status prepare_nodes(struct db *db, const struct target *t, const struct ingest_input *in,
                                     const struct body_parts *f, struct ingest_result *out)
 {
     PGresult *res = NULL;
-    const char *params[4] = {f->nodes.data, t->org, t->project, in->sum->workflow_id};
-    enum db_status st = db_exec(db, SQL_NODES, 4, params, &res);
+    static const char limit[] = WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX);
+    const char *params[5] = {f->nodes.data, t->org, t->project, in->sum->workflow_id, limit};
+    enum db_status st = db_exec(db, SQL_NODES, 5, params, &res);
+    bool created = false;
 
     if (st != DB_OK)
         return st;
@@ -302,9 +339,13 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
         snprintf(out->path, sizeof out->path, "node_executions[%s].node_id", PQgetvalue(res, 0, 0));
         out->message = "node_id is not a node of this workflow";
         st = DB_INVALID;
+    } else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+        st = fail_node_limit(out);
+    } else {
+        created = strtoll(PQgetvalue(res, 0, 1), NULL, 10) > 0;
     }
     PQclear(res);
-    return st;
+    return st == DB_OK && created ? recount_nodes(db, in, out) : st;
 }
 
 /* Step 5. out->counts: the rows inserted into each table. */

@@ -51,7 +51,8 @@ bool ingest_idempotency_key_valid(const char *key);
 /* Stores in's payload in the caller's open transaction; the caller commits
  * on DB_OK and rolls back otherwise (then nothing was written). Failures:
  * DB_NOT_FOUND (workflow invisible; execution_id of another tenant),
- * DB_FORBIDDEN (a viewer), DB_INVALID (node_id not of the workflow, an
+ * DB_FORBIDDEN (a viewer), DB_INVALID (node_id not of the workflow, node
+ * names that would grow the workflow past WORKFLOW_NODES_MAX, an
  * execution of another workflow, an Idempotency-Key reused with another
  * body, a value PostgreSQL refuses), DB_CONFLICT (the execution is closed;
  * the key's first request has no answer yet), or the connection's errors. */

@@ -3,6 +3,11 @@
  * once per connection. */
 #include "ingest_sql.h"
 
+/* The advisory lock class of node creation (pg_advisory_xact_lock(int,
+ * int); the second key is the workflow's): "node" in ASCII. The two-key
+ * lock space is apart from the migrator's one-key lock (migrate.c). */
+#define SQL_NODE_LOCK_CLASS "1852793957"
+
 /* Step 1. org_role is NULL for an API key (it has no membership; RLS
  * already limited it to its own project) and for nobody else who can see
  * the workflow. */
@@ -53,12 +58,29 @@ const char SQL_EXECUTION_INSERT[] =
 const char SQL_EXECUTION_LOCK[] =
     "SELECT workflow_id, status FROM agora.executions WHERE id = $1 FOR UPDATE";
 
-/* Step 4: $1 body, $2 organization, $3 project, $4 workflow. Returns the
- * 0-based index of the first node execution whose node_id is not a node of
- * the workflow (NULL when none; then nothing is created either, and the
- * caller rolls back) and how many nodes it created. Nodes are created in
- * name order, so two ingests creating the same nodes lock them in the same
- * order and cannot deadlock; a node's type is the first one given for it. */
+/* Step 4: $1 body, $2 organization, $3 project, $4 workflow, $5 the node
+ * limit (WORKFLOW_NODES_MAX). Returns:
+ *   - the 0-based index of the first node execution whose node_id is not a
+ *     node of the workflow (NULL when none; otherwise nothing is created
+ *     and the caller rolls back);
+ *   - how many nodes it created;
+ *   - whether the names fit: false when the node executions without
+ *     node_id carry more distinct names than $5 and than the workflow has
+ *     nodes (so some are new, and every one of them is a node afterwards).
+ *     Then nothing is created and the caller refuses the ingest; the
+ *     workflow's nodes are counted only for such a payload.
+ * Nodes are created in name order, so two ingests creating the same nodes
+ * lock them in the same order and cannot deadlock; a node's type is the
+ * first one given for it. Existing names are skipped by the unique index
+ * (ON CONFLICT), never by a join the planner could get wrong on stale
+ * statistics. Once its nodes are in (count(*) reads all of made), an ingest
+ * that created any takes the workflow's transaction-level advisory lock
+ * (class 'node'), then counts the workflow's nodes in a new statement
+ * (SQL_NODE_COUNT): every creator counts while holding the lock and keeps
+ * it until it ends, so each count sees every earlier creator's nodes and
+ * concurrent ingests cannot pass the limit together. Waiting for the lock
+ * while holding uncommitted nodes cannot deadlock: the holder has finished
+ * creating nodes and waits for no other ingest. */
 const char SQL_NODES[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " bad AS ("
@@ -67,17 +89,35 @@ const char SQL_NODES[] =
     "  WHERE jsonb_typeof(x.e->'node_id') = 'string'"
     "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
     "                    WHERE n.workflow_id = $4::uuid AND n.id = (x.e->>'node_id')::uuid)),"
-    " made AS ("
-    "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
-    "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
+    " named AS MATERIALIZED ("
+    "  SELECT x.node_name, x.node_type, x.ord"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
     "                     AS (node_id text, node_name text, node_type text))"
     "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
-    "  WHERE x.node_id IS NULL AND (SELECT idx FROM bad) IS NULL"
+    "  WHERE x.node_id IS NULL),"
+    " names AS (SELECT count(DISTINCT node_name) AS n FROM named),"
+    " fits AS ("
+    "  SELECT (SELECT n FROM names) <= $5::bigint"
+    "   OR (SELECT n FROM names) <= (SELECT count(*) FROM agora.workflow_nodes n"
+    "                                WHERE n.workflow_id = $4::uuid) AS ok),"
+    " made AS ("
+    "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
+    "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
+    "  FROM named x"
+    "  WHERE (SELECT idx FROM bad) IS NULL AND (SELECT ok FROM fits)"
     "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
     "  ON CONFLICT (workflow_id, name) DO NOTHING"
-    "  RETURNING 1)"
-    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made)";
+    "  RETURNING 1),"
+    " locked AS ("
+    "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"
+    "  WHERE (SELECT count(*) FROM made) > 0)"
+    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made), (SELECT ok FROM fits),"
+    "  (SELECT count(*) FROM locked)";
+
+/* Step 4, when it created nodes: $1 workflow. The workflow's nodes, in a
+ * snapshot taken after step 4 was granted the workflow's node lock. */
+const char SQL_NODE_COUNT[] =
+    "SELECT count(*) FROM agora.workflow_nodes WHERE workflow_id = $1::uuid";
 
 /* Step 5: $1 body, $2 organization, $3 project, $4 execution, $5 workflow.
  * Items keep the payload's order (ORDER BY ord), so their identity keys do

@@ -9,6 +9,7 @@ extern const char SQL_IDEM_STORE[];
 extern const char SQL_EXECUTION_INSERT[];
 extern const char SQL_EXECUTION_LOCK[];
 extern const char SQL_NODES[];
+extern const char SQL_NODE_COUNT[];
 extern const char SQL_ITEMS[];
 extern const char SQL_EXECUTION_APPEND[];
 extern const char SQL_PURGE[];

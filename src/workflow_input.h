@@ -14,11 +14,11 @@
 #include "cursor.h"
 #include "json_in.h"
 #include "uuid.h"
+#include "workflow_limits.h" /* WORKFLOW_NODES_MAX */
 
 #define WORKFLOW_NAME_MAX 200          /* bytes: workflow, node names */
 #define WORKFLOW_LABEL_MAX 200         /* bytes: node type, edge action */
 #define WORKFLOW_DESCRIPTION_MAX 10000 /* bytes */
-#define WORKFLOW_NODES_MAX 1000
 #define WORKFLOW_EDGES_MAX 10000
 #define WORKFLOW_LIST_DEFAULT 50
 #define WORKFLOW_LIST_MAX 200

@@ -163,3 +163,65 @@ export function smallExecution({ workflowId, base, sessionId, status = 'success'
     telemetry_events: [{ event_type: 'workflow_start', timestamp: iso(base), data: {} }],
   };
 }
+
+/**
+ * Text that would read otherwise than it is: a right-to-left override
+ * (U+202E) makes "\u202Egnp.exe" look like "exe.png"; zero-width and isolate
+ * characters hide or reorder too. Everywhere a client's text reaches the
+ * viewer. The spoofed node has phase durations but no completed_at: its
+ * duration is its phases' sum, 315 ms.
+ */
+export const SPOOF = '\u202Egnp.exe';
+export const SPOOF_SHOWN = '\\u202Egnp.exe';
+
+export function spoofWorkflow(projectId) {
+  return { project_id: projectId, name: `spoof-${SPOOF}`, nodes: [{ name: 'plain' }, { name: SPOOF }], edges: [{ from: 'plain', to: SPOOF }] };
+}
+
+export function spoofExecution({ workflowId, base, sessionId }) {
+  return {
+    workflow_id: workflowId, session_id: sessionId, status: 'error',
+    started_at: iso(base), completed_at: iso(base + 400), duration_ms: 400,
+    error: `Refused ${SPOOF} at \u2066step\u2069`,
+    node_executions: [
+      { node_name: 'plain', status: 'success', started_at: iso(base), completed_at: iso(base + 50),
+        exec_duration_ms: 48, action: `re\u202Etry` },
+      { node_name: SPOOF, node_type: 'Audited\u200BNode', status: 'error',
+        prep_duration_ms: 5, exec_duration_ms: 300, post_duration_ms: 10,
+        error: `Refused ${SPOOF} at \u2066step\u2069` },
+    ],
+    telemetry_events: [
+      { event_type: SPOOF, timestamp: iso(base + 60), node_name: SPOOF, data: { file: SPOOF, zw: 'ad\u200Bmin' } },
+    ],
+    telemetry_spans: [
+      { trace_id: hex(0x5f00f, 32), span_id: hex(0x5f00f, 16), name: SPOOF, kind: 'internal',
+        start_time: iso(base + 60), end_time: iso(base + 375), duration_ms: 315, status: 'error',
+        attributes: { path: SPOOF }, node_name: SPOOF },
+    ],
+    shared_state_snapshots: [
+      { sequence: 0, timestamp: iso(base + 55), node_name: 'plain', phase: 'after', state: { file: 'report.pdf' } },
+      { sequence: 1, timestamp: iso(base + 380), node_name: SPOOF, phase: 'after', state: { file: SPOOF, [`${SPOOF}key`]: 1 } },
+    ],
+  };
+}
+
+/**
+ * A workflow of n nodes (node_00000 -> node_00001 -> ...), the most a
+ * workflow may have at n = 1,000, and a run through the first `ran` of them.
+ */
+export function chainWorkflow(projectId, n, name) {
+  const nodes = Array.from({ length: n }, (_, i) => ({ name: `node_${String(i).padStart(5, '0')}` }));
+  const edges = nodes.slice(1).map((nd, i) => ({ from: nodes[i].name, to: nd.name }));
+  return { project_id: projectId, name, nodes, edges };
+}
+
+export function chainExecution({ workflowId, base, ran, sessionId }) {
+  return {
+    workflow_id: workflowId, session_id: sessionId, status: 'success',
+    started_at: iso(base), completed_at: iso(base + ran * 10), duration_ms: ran * 10,
+    node_executions: Array.from({ length: ran }, (_, i) => ({
+      node_name: `node_${String(i).padStart(5, '0')}`, status: 'success',
+      started_at: iso(base + i * 10), completed_at: iso(base + i * 10 + 8), exec_duration_ms: 8, action: 'default',
+    })),
+  };
+}

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
 import { prepareRows } from '../../nginx/www/js/gantt.js';
 import { buildSpanTree } from '../../nginx/www/js/spans.js';
-import { analyse } from '../../nginx/www/js/graph.js';
-import { fmtDuration, fmtMs, errorText, parseTimeMs } from '../../nginx/www/js/util.js';
+import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
+import { fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape } from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
 
 test('diffState finds keys added, removed and changed, nested ones by path', () => {
@@ -79,6 +79,51 @@ test('analyse counts runs per node and the transitions taken, by action', () => 
   assert.equal(stats.get('id-b').errors, 1);
   assert.equal(stats.get('id-b').last, 'success');
   assert.deepEqual(transitions.map((t) => `${t.from}>${t.to}:${t.action}`), ['id-a>id-b:default', 'id-b>id-b:retry', 'id-b>id-c:ok']);
+});
+
+test('one duration rule: a node execution without completed_at lasts its phases, in the Gantt and the graph', () => {
+  // What the timeline answers for a node sent with phase durations only.
+  const phasesOnly = { id: 1, node_name: 'summarize', node_id: 'id-s', status: 'success', offset_ms: null, duration_ms: null,
+    started_at: null, completed_at: null, prep_duration_ms: 5, exec_duration_ms: 300, post_duration_ms: 10 };
+  const timed = { id: 2, node_name: 'summarize', node_id: 'id-s', status: 'success', offset_ms: 400, duration_ms: 120,
+    started_at: '2024-11-26T12:00:00.4Z', completed_at: '2024-11-26T12:00:00.52Z', prep_duration_ms: 1, exec_duration_ms: 100, post_duration_ms: 2 };
+  assert.deepEqual(nodeTiming(phasesOnly), { prep: 5, exec: 300, post: 10, dur: null, span: 315, ms: 315 });
+  assert.equal(nodeTiming(timed).ms, 120, 'a recorded duration wins over the phases');
+  assert.equal(nodeTiming({ started_at: '2024-11-26T12:00:00Z', completed_at: '2024-11-26T12:00:00.25Z', exec_duration_ms: 400 }).ms, 250);
+  assert.equal(nodeTiming({ started_at: '2024-11-26T12:00:00Z', completed_at: '2024-11-26T12:00:00.25Z', exec_duration_ms: 400 }).span, 400);
+  assert.deepEqual(nodeTiming({}), { prep: 0, exec: 0, post: 0, dur: null, span: 0, ms: 0 });
+  // The Gantt and the graph's side table show the same figure.
+  const [row] = prepareRows({ started_at: '2024-11-26T12:00:00Z' }, [phasesOnly]);
+  assert.equal(row.ms, 315);
+  assert.equal(fmtDuration(row.ms), '315 ms');
+  const { stats } = analyse([phasesOnly]);
+  assert.equal(stats.get('id-s').totalMs, 315);
+  assert.equal(analyse([phasesOnly, timed]).stats.get('id-s').totalMs, 435);
+});
+
+test('hidden characters (format and control characters) are shown as their escapes', () => {
+  assert.equal(visibleText('\u202egnp.exe'), '\\u202Egnp.exe');
+  assert.equal(visibleText('ad\u200bmin\ufeff'), 'ad\\u200Bmin\\uFEFF');
+  assert.equal(visibleText('\u2066a\u2069 \u200e\u200f \u061c'), '\\u2066a\\u2069 \\u200E\\u200F \\u061C');
+  assert.equal(visibleText('tag\u{E0041}'), 'tag\\u{E0041}');
+  assert.equal(visibleText('bell\u0007 c1\u0085'), 'bell\\u0007 c1\\u0085');
+  assert.equal(charEscape('\u202e'), '\\u202E');
+  // Ordinary text, line breaks and tabs, right-to-left letters and emoji stay as they are.
+  for (const plain of ['exe.png', 'line 1\nline 2\tx', 'שלום', 'café ✓', '👩\u200d💻 ok', '❤\ufe0f\u200d🔥']) {
+    assert.equal(visibleText(plain), plain);
+  }
+  // ... but a joiner that joins no emoji is shown.
+  assert.equal(visibleText('x\u200dy'), 'x\\u200Dy');
+  assert.equal(visibleText(null), '');
+});
+
+test('a big workflow is drawn in part: the nodes the run took, at most GRAPH_DRAW_MAX', () => {
+  const ids = (n, p = 'n') => Array.from({ length: n }, (_, i) => `${p}${i}`);
+  assert.equal(GRAPH_DRAW_MAX, 300);
+  assert.deepEqual(nodesToDraw(ids(300), ids(2)), { ids: ids(300), mode: 'all' });
+  assert.deepEqual(nodesToDraw(ids(1000), ['n7', 'n3']), { ids: ['n7', 'n3'], mode: 'ran' });
+  assert.deepEqual(nodesToDraw(ids(20000), ids(20000)), { ids: ids(300), mode: 'first-ran' });
+  assert.deepEqual(nodesToDraw(ids(5), [], 3), { ids: [], mode: 'ran' });
 });
 
 test('durations read well and exact figures keep their decimals', () => {

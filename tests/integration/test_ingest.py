@@ -448,6 +448,100 @@ def test_an_ingest_waits_for_a_node_being_created_elsewhere(tenant, end):
     assert out.strip() == node_id
 
 
+# ------------------------------------------------------------------ the node limit
+
+NODES_MAX = 1000  # WORKFLOW_NODES_MAX (src/workflow_limits.h): POST /api/workflows refuses 1,001 too
+
+
+def names(n, prefix="n"):
+    return [{"node_name": f"{prefix}-{i:05d}"} for i in range(n)]
+
+
+def assert_node_limit_refused(r):
+    assert r.status == 422, r.body
+    e = err(r)
+    assert e["code"] == "validation_failed"
+    assert e["path"] == "node_executions"
+    assert f"more than {NODES_MAX} nodes" in e["message"], e["message"]
+
+
+def test_an_ingest_naming_more_new_nodes_than_the_limit_is_refused_and_writes_nothing(tenant):
+    wf, _ = tenant.workflow()
+    body = base(wf, node_executions=names(NODES_MAX + 1), telemetry_events=events(3))
+    r = tenant.ingest(body, key="too-many-nodes")
+    assert_node_limit_refused(r)
+    assert tenant.rows() == dict.fromkeys(TABLES, 0)
+    assert tenant.nodes(wf) == {}
+    # One name fewer fits; the refused key claimed nothing.
+    body["node_executions"].pop()
+    r = tenant.ingest(body, key="too-many-nodes")
+    assert r.status == 201, r.body
+    assert len(tenant.nodes(wf)) == NODES_MAX
+
+
+def test_ingests_reach_the_node_limit_exactly_and_one_past_it_is_refused(tenant):
+    wf, existing = tenant.workflow(["existing"])
+    execution_id = str(uuid.uuid4())
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running",
+                           node_executions=names(600) + [{"node_name": "existing"}]))
+    assert r.status == 201, r.body
+    # An append to the live run: 399 more new nodes (and some known ones) make 1,000.
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running",
+                           node_executions=names(600) + names(399, "m")))
+    assert r.status == 200, r.body
+    assert len(tenant.nodes(wf)) == NODES_MAX
+    rows = tenant.rows()
+    ex = tenant.execution(execution_id)
+
+    # One new name more, in an append or a new execution: refused, nothing written.
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running",
+                           node_executions=[{"node_name": "existing"}, {"node_name": "one-too-many"}],
+                           telemetry_events=events(2)))
+    assert_node_limit_refused(r)
+    r = tenant.ingest(base(wf, node_executions=[{"node_name": "one-too-many"}]))
+    assert_node_limit_refused(r)
+    assert tenant.rows() == rows and tenant.execution(execution_id) == ex
+    assert len(tenant.nodes(wf)) == NODES_MAX and "one-too-many" not in tenant.nodes(wf)
+
+    # Known names, by name or by id, still go in.
+    r = tenant.ingest(base(wf, node_executions=[{"node_name": "m-00000"},
+                                                {"node_id": existing["existing"], "node_name": "existing"}]))
+    assert r.status == 201, r.body
+
+
+def test_a_workflow_already_past_the_node_limit_takes_its_own_names_and_no_new_one(tenant):
+    """A workflow grown past the limit before it was enforced (here by SQL)
+    keeps working for the nodes it has, even named all at once."""
+    wf, _ = tenant.workflow()
+    tenant.stack.psql_admin(
+        "INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name)"
+        f" SELECT {sql_text(tenant.org)}, {sql_text(tenant.project)}, {sql_text(wf)}, 'n-' || lpad(g::text, 5, '0')"
+        f" FROM generate_series(0, {NODES_MAX + 4}) g")
+    r = tenant.ingest(base(wf, node_executions=names(NODES_MAX + 5)))
+    assert r.status == 201, r.body
+    r = tenant.ingest(base(wf, node_executions=names(3) + [{"node_name": "new"}]))
+    assert_node_limit_refused(r)
+    assert len(tenant.nodes(wf)) == NODES_MAX + 5
+
+
+def test_two_concurrent_ingests_cannot_together_pass_the_node_limit(tenant):
+    """Each alone fits (600 new nodes); both would make 1,200. Node creation
+    is serialized per workflow, so exactly one of them is stored."""
+    for _ in range(2):
+        wf, _ = tenant.workflow()
+
+        def go(i):
+            return tenant.ingest(base(wf, session_id=f"s{i}", node_executions=names(600, f"r{i}"),
+                                      telemetry_events=events(3000)))
+
+        results = run_together(2, go)
+        for r in results:
+            assert not isinstance(r, Exception), r
+        assert sorted(r.status for r in results) == [201, 422], results
+        assert_node_limit_refused(next(r for r in results if r.status == 422))
+        assert len(tenant.nodes(wf)) == 600
+
+
 # ------------------------------------------------------------------ idempotency
 
 def test_a_retry_with_the_same_key_replays_the_answer_and_writes_nothing(tenant):

@@ -3,7 +3,7 @@
 import { fetchAll } from './api.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, hueOf, parseTimeMs,
-  loadingState, emptyState, errorState,
+  loadingState, emptyState, errorState, userText, pagedRows,
 } from './util.js';
 
 const PAGE = 300;
@@ -106,21 +106,8 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
         h('th', { scope: 'col', text: 'Node' }),
         h('th', { scope: 'col', text: 'Data' }))),
       tbody);
-    let shown = 0;
-    const more = h('button', { class: 'btn', type: 'button' });
-    const moreWrap = h('div', { class: 'show-more' }, more);
-    const addRows = () => {
-      const end = Math.min(events.length, shown + PAGE);
-      const frag = document.createDocumentFragment();
-      for (let i = shown; i < end; i++) frag.append(...eventRows(events[i]));
-      tbody.appendChild(frag);
-      shown = end;
-      moreWrap.hidden = shown >= events.length;
-      more.textContent = `Show ${Math.min(PAGE, events.length - shown).toLocaleString('en-US')} more (${(events.length - shown).toLocaleString('en-US')} left)`;
-    };
-    more.addEventListener('click', addRows);
+    const moreWrap = pagedRows(tbody, events, eventRows, { page: PAGE });
     list.append(h('div', { class: 'table-scroll' }, table), moreWrap);
-    addRows();
   }
 
   function eventRows(e) {
@@ -128,7 +115,7 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
     const off = Number.isFinite(ts) && Number.isFinite(t0) ? ts - t0 : null;
     const hasData = e.data !== null && e.data !== undefined && !(typeof e.data === 'object' && Object.keys(e.data).length === 0);
     const detailRow = h('tr', { class: 'detail-row', hidden: true },
-      h('td', { colspan: '4' }, h('pre', { class: 'json', text: jsonPretty(e.data) })));
+      h('td', { colspan: '4' }, h('pre', { class: 'json' }, userText(jsonPretty(e.data)))));
     const toggle = hasData ? h('button', {
       class: 'linkish mono', type: 'button', 'aria-expanded': 'false', title: 'Show the event data',
       onClick: () => {
@@ -136,17 +123,17 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
         detailRow.hidden = !open;
         toggle.setAttribute('aria-expanded', String(open));
       },
-    }, jsonPreview(e.data, 110)) : h('span', { class: 'muted', text: '—' });
+    }, userText(jsonPreview(e.data, 110))) : h('span', { class: 'muted', text: '—' });
     const hue = hueOf(String(e.event_type || ''));
-    const chip = h('span', { class: 'type-chip', style: { '--hue': String(hue) }, text: e.event_type });
+    const chip = h('span', { class: 'type-chip', style: { '--hue': String(hue) } }, userText(e.event_type));
     return [h('tr', { class: 'event-row', dataset: { type: e.event_type || '', node: e.node_name || '' } },
       h('td', { class: 'col-time mono' }, h('span', { text: off === null ? '–' : `+${fmtMs(off)}` }),
         h('span', { class: 'sub muted', text: fmtTime(e.timestamp) })),
       h('td', {}, chip),
       h('td', { class: 'mono' }, e.node_name ? h('button', {
-        class: 'linkish', type: 'button', title: `Only events of ${e.node_name}`, text: e.node_name,
+        class: 'linkish', type: 'button', title: `Only events of ${e.node_name}`,
         onClick: () => setFilters({ ...filters, node: e.node_name }),
-      }) : h('span', { class: 'muted', text: '—' })),
+      }, userText(e.node_name)) : h('span', { class: 'muted', text: '—' })),
       h('td', { class: 'col-data' }, toggle)), detailRow];
   }
 

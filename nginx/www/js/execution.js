@@ -5,7 +5,7 @@ import { api, ApiError } from './api.js';
 import { executionHash, executionsHash, navigate } from './router.js';
 import {
   h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, jsonPretty, copyText, shortId,
-  loadingState, errorState,
+  loadingState, errorState, userText, visibleText,
 } from './util.js';
 import { getWorkflow } from './workflows.js';
 import { createGantt } from './gantt.js';
@@ -96,10 +96,10 @@ export function renderExecution(outlet, id, initialParams) {
     workflowPromise.then((wf) => {
       if (destroyed || !wf) return;
       const name = wf.name || shortId(wf.id);
-      crumbName.textContent = name;
+      clear(crumbName).appendChild(userText(name));
       const title = headerBox.querySelector('.exec-wf-name');
-      if (title) title.textContent = name;
-      document.title = `${name} · ${shortId(id)} · Agora Cloud`;
+      if (title) clear(title).appendChild(userText(name));
+      document.title = `${visibleText(name)} · ${shortId(id)} · Agora Cloud`;
     }).catch(() => {});
 
     gantt = createGantt({
@@ -152,7 +152,7 @@ export function renderExecution(outlet, id, initialParams) {
       h('div', { class: 'exec-ids' },
         h('span', {}, h('span', { class: 'muted', text: 'Execution ' }), h('code', { class: 'mono', text: exec.id || id })),
         exec.session_id ? h('span', {}, h('span', { class: 'muted', text: 'Session ' }),
-          h('a', { class: 'mono', href: executionsHash({ session_id: exec.session_id }), title: 'All executions of this session', text: exec.session_id })) : null),
+          h('a', { class: 'mono', href: executionsHash({ session_id: exec.session_id }), title: 'All executions of this session' }, userText(exec.session_id))) : null),
       h('dl', { class: 'exec-facts' },
         fact('Started', when(exec.started_at), { title: `${exec.started_at} (${fmtRelative(exec.started_at)})` }),
         fact('Completed', exec.completed_at ? when(exec.completed_at) : (exec.status === 'running' ? 'still running' : '–'), { title: exec.completed_at || null }),
@@ -165,10 +165,10 @@ export function renderExecution(outlet, id, initialParams) {
         fact('Snapshots', String((counts.shared_state_snapshots ?? '–').toLocaleString('en-US')), { cls: 'fact-big' })),
       err ? h('div', { class: 'callout callout-error exec-error', role: 'note' },
         h('strong', { text: 'Execution error' }),
-        h('pre', { class: 'error-pre', text: typeof exec.error === 'string' ? exec.error : jsonPretty(exec.error) })) : null,
+        h('pre', { class: 'error-pre' }, userText(typeof exec.error === 'string' ? exec.error : jsonPretty(exec.error)))) : null,
       meta ? h('details', { class: 'meta' },
         h('summary', { text: `Metadata (${Object.keys(meta).length})` }),
-        h('pre', { class: 'json', text: jsonPretty(meta) })) : null]);
+        h('pre', { class: 'json' }, userText(jsonPretty(meta)))) : null]);
   }
 
   function renderTabs(box, exec) {

@@ -3,19 +3,19 @@
 // only those in view exist in the DOM, so 10,000+ rows scroll smoothly.
 // Zoom: Ctrl/⌘ + wheel, the +/- buttons or keys, or a drag on the overview;
 // pan: drag the chart, Shift + wheel, or ←/→.
-import { h, append, clear, fmtDuration, fmtMs, fmtTime, errorText, statusBadge, parseTimeMs, jsonPretty } from './util.js';
+import {
+  h, append, clear, fmtDuration, fmtMs, fmtTime, errorText, statusBadge, parseTimeMs, jsonPretty,
+  numOrNull as num, nodeTiming, userText,
+} from './util.js';
 
 const ROW_H = 30;
 const OVERSCAN = 6;
 const PAD = 10; // px of air at both ends of the track
 
-function num(v) {
-  if (v === null || v === undefined || v === '') return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** Rows from the timeline's node executions, with derived offsets and spans. */
+/**
+ * Rows from the timeline's node executions, with derived offsets and spans
+ * (nodeTiming: prep, exec, post, dur, span, and ms, the duration shown).
+ */
 export function prepareRows(execution, nodeExecutions) {
   const t0 = parseTimeMs(execution && execution.started_at);
   return nodeExecutions.map((ne, index) => {
@@ -24,21 +24,11 @@ export function prepareRows(execution, nodeExecutions) {
       const ts = parseTimeMs(ne.started_at);
       offset = Number.isFinite(ts) && Number.isFinite(t0) ? ts - t0 : 0;
     }
-    const prep = Math.max(0, num(ne.prep_duration_ms) ?? 0);
-    const exec = Math.max(0, num(ne.exec_duration_ms) ?? 0);
-    const post = Math.max(0, num(ne.post_duration_ms) ?? 0);
-    let dur = num(ne.duration_ms);
-    if (dur === null) {
-      const a = parseTimeMs(ne.started_at);
-      const b = parseTimeMs(ne.completed_at);
-      dur = Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
-    }
-    const phases = prep + exec + post;
-    const span = Math.max(dur ?? 0, phases);
+    const timing = nodeTiming(ne);
     const err = errorText(ne.error);
     const status = ne.status || (err ? 'error' : 'success');
     return {
-      index, ne, offset, prep, exec, post, dur, span, end: offset + span,
+      index, ne, offset, ...timing, end: offset + timing.span,
       status, failed: status === 'error' || !!err, err,
       retries: Math.max(0, num(ne.retry_count) ?? 0),
       name: String(ne.node_name ?? '(unnamed)'),
@@ -69,7 +59,7 @@ function tickLabel(t, step) {
 }
 
 function rowLabel(r) {
-  const bits = [`${r.name}`, r.status, `starts at ${fmtMs(r.offset)}`, `duration ${fmtMs(r.dur ?? r.span)}`,
+  const bits = [`${r.name}`, r.status, `starts at ${fmtMs(r.offset)}`, `duration ${fmtMs(r.ms)}`,
     `prep ${fmtMs(r.prep)}, exec ${fmtMs(r.exec)}, post ${fmtMs(r.post)}`];
   if (r.retries) bits.push(`${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}`);
   if (r.ne.action) bits.push(`action ${r.ne.action}`);
@@ -273,17 +263,17 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
       bar.appendChild(h('div', { class: `seg seg-${name}`, dataset: { phase: name, ms: String(ms) }, style: { left: `${sx}px`, width: `${Math.max(0, sw)}px` } }));
       t += ms * k;
     }
-    const annotBits = [h('span', { class: 'annot-dur', text: fmtDuration(r.dur ?? r.span) })];
-    if (r.ne.action) annotBits.push(h('span', { class: 'action-chip', title: `Action: ${r.ne.action}`, text: `→ ${r.ne.action}` }));
-    if (r.err) annotBits.push(h('span', { class: 'annot-error', text: r.err.length > 90 ? `${r.err.slice(0, 89)}…` : r.err }));
+    const annotBits = [h('span', { class: 'annot-dur', text: fmtDuration(r.ms) })];
+    if (r.ne.action) annotBits.push(h('span', { class: 'action-chip', title: `Action: ${r.ne.action}` }, '→ ', userText(r.ne.action)));
+    if (r.err) annotBits.push(h('span', { class: 'annot-error' }, userText(r.err.length > 90 ? `${r.err.slice(0, 89)}…` : r.err)));
     const estW = 16 + annotBits.reduce((s, b) => s + b.textContent.length * 6.6 + 10, 0);
     const after = trackW - right - PAD >= Math.min(estW, 220) || left < estW;
     const annot = h('div', { class: `gantt-annot ${after ? 'annot-after' : 'annot-before'}`, style: after ? { left: `${right + 6}px` } : { right: `${trackW - left + 6}px` } }, annotBits);
 
     const label = h('div', { class: 'gantt-label', role: 'gridcell' },
       h('span', { class: `status-icon status-${r.status}`, 'aria-hidden': 'true', text: r.failed ? '✕' : r.status === 'running' ? '◌' : r.status === 'skipped' ? '–' : '✓' }),
-      h('span', { class: 'node-name', title: r.name, text: r.name }),
-      r.ne.node_type ? h('span', { class: 'node-type', text: r.ne.node_type }) : null,
+      h('span', { class: 'node-name', title: r.name }, userText(r.name)),
+      r.ne.node_type ? h('span', { class: 'node-type' }, userText(r.ne.node_type)) : null,
       r.retries ? h('span', { class: 'retry-badge', title: `${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}`, text: `↻ ${r.retries}` }) : null);
     const track = h('div', { class: 'gantt-track', role: 'gridcell' }, bar, annot);
     return h('div', {
@@ -382,27 +372,27 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
       h('span', { class: 'seg-post', style: { width: `${(r.post / sum) * 100}%` } }));
     append(detail, [
       h('div', { class: 'detail-head' },
-        h('h3', { class: 'detail-title', title: r.name, text: r.name }),
+        h('h3', { class: 'detail-title', title: r.name }, userText(r.name)),
         h('button', { class: 'btn btn-icon btn-ghost', type: 'button', 'aria-label': 'Close details', text: '×', onClick: () => { select(-1); body.focus(); } })),
       h('div', { class: 'detail-status' }, statusBadge(r.status),
         r.retries ? h('span', { class: 'retry-badge', text: `↻ ${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}` }) : null,
-        ne.action ? h('span', { class: 'action-chip', text: `→ ${ne.action}` }) : null),
+        ne.action ? h('span', { class: 'action-chip' }, '→ ', userText(ne.action)) : null),
       r.err ? h('div', { class: 'callout callout-error', role: 'note' },
-        h('strong', { text: 'Error' }), h('pre', { class: 'error-pre', text: typeof ne.error === 'string' ? ne.error : jsonPretty(ne.error) })) : null,
+        h('strong', { text: 'Error' }), h('pre', { class: 'error-pre' }, userText(typeof ne.error === 'string' ? ne.error : jsonPretty(ne.error)))) : null,
       phaseBar,
       h('dl', { class: 'facts facts-compact' },
-        fact('Duration', fmtMs(r.dur ?? r.span), 'mono'),
+        fact('Duration', fmtMs(r.ms), 'mono'),
         fact('prep', fmtMs(r.prep), 'mono phase-prep'),
         fact('exec', fmtMs(r.exec), 'mono phase-exec'),
         fact('post', fmtMs(r.post), 'mono phase-post'),
         fact('Starts at', `+${fmtMs(r.offset)}`, 'mono'),
         fact('Started', fmtTime(ne.started_at), 'mono'),
         fact('Completed', fmtTime(ne.completed_at), 'mono'),
-        fact('Type', ne.node_type || '–'),
+        fact('Type', ne.node_type ? userText(ne.node_type) : '–'),
         fact('Retries', String(r.retries)),
-        fact('Action', ne.action || '–'),
+        fact('Action', ne.action ? userText(ne.action) : '–'),
         fact('Node id', ne.node_id || '–', 'mono small')),
-      onShowEvents ? h('button', { class: 'btn', type: 'button', text: `Events of ${r.name}`, onClick: () => onShowEvents(r.name) }) : null]);
+      onShowEvents ? h('button', { class: 'btn', type: 'button', onClick: () => onShowEvents(r.name) }, 'Events of ', userText(r.name)) : null]);
     detail.hidden = false;
     frame.classList.add('has-detail');
   }
@@ -411,16 +401,16 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
   function showTooltip(r, ev) {
     clear(tooltip);
     append(tooltip, [
-      h('div', { class: 'tt-head' }, h('strong', { text: r.name }), statusBadge(r.status)),
+      h('div', { class: 'tt-head' }, h('strong', {}, userText(r.name)), statusBadge(r.status)),
       h('div', { class: 'tt-grid' },
         h('span', { text: 'starts' }), h('span', { class: 'mono', text: `+${fmtMs(r.offset)}` }),
-        h('span', { text: 'duration' }), h('span', { class: 'mono', text: fmtMs(r.dur ?? r.span) }),
+        h('span', { text: 'duration' }), h('span', { class: 'mono', text: fmtMs(r.ms) }),
         h('span', { class: 'phase-prep', text: 'prep' }), h('span', { class: 'mono', text: fmtMs(r.prep) }),
         h('span', { class: 'phase-exec', text: 'exec' }), h('span', { class: 'mono', text: fmtMs(r.exec) }),
         h('span', { class: 'phase-post', text: 'post' }), h('span', { class: 'mono', text: fmtMs(r.post) }),
         r.retries ? [h('span', { text: 'retries' }), h('span', { class: 'mono', text: String(r.retries) })] : null,
-        r.ne.action ? [h('span', { text: 'action' }), h('span', { class: 'mono', text: r.ne.action })] : null),
-      r.err ? h('div', { class: 'tt-error', text: r.err.length > 300 ? `${r.err.slice(0, 299)}…` : r.err }) : null]);
+        r.ne.action ? [h('span', { text: 'action' }), h('span', { class: 'mono' }, userText(r.ne.action))] : null),
+      r.err ? h('div', { class: 'tt-error' }, userText(r.err.length > 300 ? `${r.err.slice(0, 299)}…` : r.err)) : null]);
     tooltip.hidden = false;
     moveTooltip(ev);
   }

@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { executionHash, executionsHash, navigate } from './router.js';
 import {
   h, clear, fmtDuration, fmtRelative, fmtTime, shortId, errorText, statusBadge,
-  loadingState, emptyState, errorState, plural,
+  loadingState, emptyState, errorState, plural, userText,
 } from './util.js';
 import { getWorkflows } from './workflows.js';
 
@@ -155,7 +155,7 @@ export function renderList(outlet, initialParams) {
     // names arrived after the rows: fill them in
     for (const cell of results.querySelectorAll('[data-workflow-id]')) {
       const w = workflows.get(cell.dataset.workflowId);
-      if (w) cell.textContent = w.name;
+      if (w) clear(cell).appendChild(userText(w.name));
     }
   }).catch(() => { /* the list still works with ids */ });
 
@@ -283,17 +283,17 @@ export function renderList(outlet, initialParams) {
     },
     h('td', {}, statusBadge(e.status)),
     h('td', { class: 'col-exec' },
-      h('a', { href, class: 'exec-link col-workflow', dataset: { workflowId: e.workflow_id }, text: workflowName(e.workflow_id) }),
+      h('a', { href, class: 'exec-link col-workflow', dataset: { workflowId: e.workflow_id } }, userText(workflowName(e.workflow_id))),
       h('span', { class: 'sub mono exec-id', title: e.id, text: shortId(e.id) })),
     h('td', { class: 'col-session mono' }, e.session_id
-      ? h('a', { href: executionsHash({ session_id: e.session_id }), class: 'session-link', title: `Show session ${e.session_id}`, text: e.session_id })
+      ? h('a', { href: executionsHash({ session_id: e.session_id }), class: 'session-link', title: `Show session ${e.session_id}` }, userText(e.session_id))
       : '–'),
     h('td', { class: 'col-started' }, h('span', { title: `${fmtTime(e.started_at)} (${e.started_at})`, text: fmtRelative(e.started_at, now) }),
       h('span', { class: 'sub muted', text: fmtTime(e.started_at) })),
     h('td', { class: 'col-num' }, h('span', { class: 'dur-text', text: durText }),
       Number.isFinite(elapsed) ? h('span', { class: 'sub muted', text: 'so far' }) : durBar),
     counts,
-    h('td', { class: 'col-error' }, err ? h('span', { class: 'error-text', title: err, text: err }) : h('span', { class: 'muted', text: '—' })));
+    h('td', { class: 'col-error' }, err ? h('span', { class: 'error-text', title: err }, userText(err)) : h('span', { class: 'muted', text: '—' })));
     return tr;
   }
 

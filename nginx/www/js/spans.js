@@ -4,7 +4,7 @@
 import { fetchAll } from './api.js';
 import {
   h, clear, fmtDuration, fmtMs, fmtTime, jsonPretty, parseTimeMs, hueOf,
-  loadingState, emptyState, errorState,
+  loadingState, emptyState, errorState, userText,
 } from './util.js';
 
 const LIMIT = 1000;
@@ -132,12 +132,12 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
         h('dt', { text: 'Span id' }), h('dd', { class: 'mono', text: s.span_id || '–' }),
         h('dt', { text: 'Parent' }), h('dd', { class: 'mono', text: s.parent_span_id || '(root)' }),
         h('dt', { text: 'Trace' }), h('dd', { class: 'mono', text: s.trace_id || '–' }),
-        h('dt', { text: 'Kind' }), h('dd', { text: s.kind || '–' }),
-        h('dt', { text: 'Status' }), h('dd', { text: status }),
+        h('dt', { text: 'Kind' }), h('dd', {}, s.kind ? userText(s.kind) : '–'),
+        h('dt', { text: 'Status' }), h('dd', {}, userText(status)),
         h('dt', { text: 'Start' }), h('dd', { class: 'mono', text: fmtTime(s.start_time) }),
         h('dt', { text: 'End' }), h('dd', { class: 'mono', text: fmtTime(s.end_time) }),
         h('dt', { text: 'Duration' }), h('dd', { class: 'mono', text: fmtMs(dur) })),
-      h('pre', { class: 'json', text: jsonPretty(s.attributes ?? {}) })) : null;
+      h('pre', { class: 'json' }, userText(jsonPretty(s.attributes ?? {})))) : null;
     const row = h('div', {
       class: `span-row${status === 'error' ? ' is-failed' : ''}${key === focusKey ? ' is-focus' : ''}`,
       role: 'treeitem', 'aria-level': String(n.depth + 1), 'aria-expanded': hasKids ? String(isOpen) : null,
@@ -147,10 +147,10 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
     },
     h('div', { class: 'span-main', onClick: () => { focusKey = key; toggleOpen(key); } },
       h('span', { class: 'span-name', style: { 'padding-left': `${n.depth * 18}px` } }, caret,
-        h('span', { class: 'span-label', title: s.name, text: s.name }),
-        s.kind && s.kind !== 'internal' ? h('span', { class: 'type-chip small', style: { '--hue': String(hueOf(s.kind)) }, text: s.kind }) : null,
+        h('span', { class: 'span-label', title: s.name }, userText(s.name)),
+        s.kind && s.kind !== 'internal' ? h('span', { class: 'type-chip small', style: { '--hue': String(hueOf(s.kind)) } }, userText(s.kind)) : null,
         status === 'error' ? h('span', { class: 'badge status-error small', text: 'error' }) : null),
-      h('span', { class: 'span-node mono muted', text: s.node_name || '' }),
+      h('span', { class: 'span-node mono muted' }, s.node_name ? userText(s.node_name) : null),
       h('span', { class: 'col-num mono', text: fmtDuration(dur) }),
       h('span', { class: 'span-wf', 'aria-hidden': 'true' },
         h('span', { class: `span-bar status-${status}`, style: { left: `${Math.min(99.7, left)}%`, width: `${Math.min(width, 100 - Math.min(99.7, left))}%` } }))),

@@ -4,7 +4,7 @@ import { fetchAll } from './api.js';
 import { snapshotDiffs } from './statediff.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, parseTimeMs,
-  loadingState, emptyState, errorState,
+  loadingState, emptyState, errorState, userText, pagedRows,
 } from './util.js';
 
 const PAGE = 100;
@@ -12,7 +12,7 @@ const PAGE = 100;
 function valueEl(v, cls) {
   const text = jsonPreview(v, 160);
   const full = jsonPretty(v);
-  return h('code', { class: `val ${cls}`, title: full.length > 160 ? full.slice(0, 2000) : null, text });
+  return h('code', { class: `val ${cls}`, title: full.length > 160 ? full.slice(0, 2000) : null }, userText(text));
 }
 
 export function renderState(container, { executionId, startedAt }) {
@@ -51,19 +51,7 @@ export function renderState(container, { executionId, startedAt }) {
     const idx = snapshots.map((_, i) => i).filter((i) => !onlyChanges.checked || i === 0 ||
       diffs[i].added.length + diffs[i].removed.length + diffs[i].changed.length > 0);
     const list = h('ol', { class: 'state-list', 'aria-label': 'State snapshots in order' });
-    let shown = 0;
-    const more = h('button', { class: 'btn', type: 'button' });
-    const moreWrap = h('div', { class: 'show-more' }, more);
-    const add = () => {
-      const end = Math.min(idx.length, shown + PAGE);
-      for (let k = shown; k < end; k++) list.appendChild(card(idx[k]));
-      shown = end;
-      moreWrap.hidden = shown >= idx.length;
-      more.textContent = `Show more (${idx.length - shown} left)`;
-    };
-    more.addEventListener('click', add);
-    body.append(list, moreWrap);
-    add();
+    body.append(list, pagedRows(list, idx, card, { page: PAGE }));
   }
 
   function card(i) {
@@ -81,27 +69,27 @@ export function renderState(container, { executionId, startedAt }) {
     for (const a of d.added) {
       rows.push(h('tr', { class: 'diff-added', dataset: { kind: 'added', path: a.path } },
         h('td', { class: 'diff-sign', 'aria-label': 'added', text: '+' }),
-        h('td', { class: 'diff-path mono', text: a.path }),
+        h('td', { class: 'diff-path mono' }, userText(a.path)),
         h('td', {}, valueEl(a.value, 'val-new'))));
     }
     for (const r of d.removed) {
       rows.push(h('tr', { class: 'diff-removed', dataset: { kind: 'removed', path: r.path } },
         h('td', { class: 'diff-sign', 'aria-label': 'removed', text: '−' }),
-        h('td', { class: 'diff-path mono', text: r.path }),
+        h('td', { class: 'diff-path mono' }, userText(r.path)),
         h('td', {}, valueEl(r.value, 'val-old'))));
     }
     for (const c of d.changed) {
       rows.push(h('tr', { class: 'diff-changed', dataset: { kind: 'changed', path: c.path } },
         h('td', { class: 'diff-sign', 'aria-label': 'changed', text: '~' }),
-        h('td', { class: 'diff-path mono', text: c.path }),
+        h('td', { class: 'diff-path mono' }, userText(c.path)),
         h('td', {}, h('span', { class: 'diff-change' }, valueEl(c.before, 'val-old'),
           h('span', { class: 'arrow', 'aria-label': 'becomes', text: '→' }), valueEl(c.after, 'val-new')))));
     }
     return h('li', { class: 'state-card', dataset: { sequence: String(s.sequence ?? i) } },
       h('div', { class: 'state-head' },
         h('span', { class: 'seq-pill mono', title: 'sequence', text: `#${s.sequence ?? i}` }),
-        h('span', { class: 'state-node', text: s.node_name || '—' }),
-        s.phase ? h('span', { class: 'phase-chip', text: s.phase }) : null,
+        h('span', { class: 'state-node' }, s.node_name ? userText(s.node_name) : '—'),
+        s.phase ? h('span', { class: 'phase-chip' }, userText(s.phase)) : null,
         h('span', { class: 'muted mono small', title: fmtTime(s.timestamp), text: off === null ? '' : `+${fmtMs(off)}` }),
         h('span', { class: 'toolbar-spacer' }),
         chips),
@@ -111,7 +99,7 @@ export function renderState(container, { executionId, startedAt }) {
         h('tbody', {}, rows)) : null,
       h('details', { class: 'full-state' },
         h('summary', { text: 'Full state' }),
-        h('pre', { class: 'json', text: jsonPretty(s.state) })));
+        h('pre', { class: 'json' }, userText(jsonPretty(s.state)))));
   }
 
   onlyChanges.addEventListener('change', draw);

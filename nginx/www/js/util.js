@@ -1,5 +1,87 @@
 // Small helpers shared by the viewer's modules: DOM building (text only,
-// never HTML from data), number and time formatting, JSON previews.
+// never HTML from data), text that cannot hide characters, number and time
+// formatting, JSON previews, the duration of a node execution.
+
+// ------------------------------------------------------------- text people can trust
+//
+// Names, messages and payloads come from clients. Characters that change how
+// the text around them reads without being seen themselves (Unicode format
+// characters, category Cf: the bidi overrides, embeddings and isolates
+// U+202A-202E and U+2066-2069, marks U+200E/U+200F/U+061C, zero-width
+// U+200B-200D, U+2060, U+FEFF, tag characters; and the control characters
+// other than tab and line breaks) would let "\u202Egnp.exe" pass for
+// "exe.png". Every text this module puts in the page shows them as their
+// escape, "\u202E", in a style of its own (.hidden-char); userText() also
+// isolates the text (<bdi>), so even visible right-to-left letters cannot
+// reorder what stands around it.
+
+const HIDDEN_CHAR = /[\p{Cf}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
+const HIDDEN_CHARS = new RegExp(HIDDEN_CHAR.source, 'gu');
+// A zero-width joiner inside an emoji sequence (👩‍💻) shows as one picture:
+// it hides nothing, so it stays.
+const EMOJI_BEFORE = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]$/u;
+const EMOJI_AFTER = /^\p{Extended_Pictographic}/u;
+
+/** "\u202E" for U+202E, "\u{E0041}" beyond the BMP. */
+export function charEscape(ch) {
+  const cp = ch.codePointAt(0);
+  const hex = cp.toString(16).toUpperCase();
+  return cp > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+}
+
+/** The pieces of s: [text, hidden character, text, ...] (odd indices hidden). */
+function splitHidden(s) {
+  const parts = [];
+  let last = 0;
+  for (const m of s.matchAll(HIDDEN_CHARS)) {
+    const i = m.index;
+    if (m[0] === '\u200D' && EMOJI_BEFORE.test(s.slice(Math.max(0, i - 2), i)) && EMOJI_AFTER.test(s.slice(i + 1, i + 3))) continue;
+    parts.push(s.slice(last, i), m[0]);
+    last = i + m[0].length;
+  }
+  parts.push(s.slice(last));
+  return parts;
+}
+
+/**
+ * s as plain text with every hidden character written as its escape: for
+ * what cannot hold markup (attributes such as title, <option> labels, the
+ * graph's canvas labels, the document title).
+ */
+export function visibleText(s) {
+  s = String(s ?? '');
+  if (!HIDDEN_CHAR.test(s)) return s;
+  return splitHidden(s).map((p, i) => (i % 2 ? charEscape(p) : p)).join('');
+}
+
+/** Nodes for s: its text, each hidden character as a styled escape. */
+function textNodes(s) {
+  s = String(s);
+  if (!HIDDEN_CHAR.test(s)) return document.createTextNode(s);
+  const frag = document.createDocumentFragment();
+  splitHidden(s).forEach((p, i) => {
+    if (!(i % 2)) { if (p) frag.appendChild(document.createTextNode(p)); return; }
+    const cp = p.codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+    const mark = document.createElement('span');
+    mark.className = 'hidden-char';
+    mark.title = `U+${cp}, an invisible character, shown as its code`;
+    mark.textContent = charEscape(p);
+    frag.appendChild(mark);
+  });
+  return frag;
+}
+
+/**
+ * A client's text for the page (node and workflow names, errors, event
+ * types, attribute and state values, ...): <bdi class="user-text"> isolated
+ * from what surrounds it, hidden characters shown as escapes. props as h()'s.
+ */
+export function userText(s, props) {
+  return h('bdi', { ...props, class: `user-text${props && props.class ? ` ${props.class}` : ''}` }, String(s ?? ''));
+}
+
+// Attributes whose value people see (tooltips) or hear (screen readers).
+const SHOWN_ATTRS = new Set(['title', 'aria-label', 'placeholder', 'alt']);
 
 /**
  * h(tag, props, ...children): a new element. props keys:
@@ -7,6 +89,9 @@
  *   on<Event>: listener; dataset: {k: v}; style: {prop: value} (CSSOM, CSP-safe);
  *   hidden / disabled / checked / selected as booleans.
  * Children: nodes, strings (text nodes), arrays, null/false (skipped).
+ * Text (text, string children) and the shown attributes (title,
+ * aria-label, ...) have their hidden characters written as escapes;
+ * value and dataset keep the data as it is.
  */
 export function h(tag, props, ...children) {
   const el = tag.startsWith('svg:')
@@ -16,13 +101,13 @@ export function h(tag, props, ...children) {
     for (const [k, v] of Object.entries(props)) {
       if (v === undefined || v === null || v === false) continue;
       if (k === 'class') el.setAttribute('class', v);
-      else if (k === 'text') el.textContent = v;
+      else if (k === 'text') setText(el, v);
       else if (k === 'dataset') Object.assign(el.dataset, v);
       else if (k === 'style') for (const [p, sv] of Object.entries(v)) el.style.setProperty(p, sv);
       else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
       else if (k === 'value' && 'value' in el) el.value = v;
       else if (v === true) el.setAttribute(k, '');
-      else el.setAttribute(k, String(v));
+      else el.setAttribute(k, SHOWN_ATTRS.has(k) ? visibleText(v) : String(v));
     }
   }
   append(el, children);
@@ -34,8 +119,14 @@ export function append(el, children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
     else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(String(c)));
+    else el.appendChild(textNodes(c));
   }
+  return el;
+}
+
+/** Replaces el's content with text s (hidden characters as escapes). */
+export function setText(el, s) {
+  clear(el).appendChild(textNodes(s ?? ''));
   return el;
 }
 
@@ -157,6 +248,37 @@ export function msBetween(a, b) {
   return tb - ta;
 }
 
+/** v as a finite number, or null (null, undefined, '' and what does not parse). */
+export function numOrNull(v) {
+  if (v === null || v === undefined || v === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * How long one node execution took: the one rule of every view (the Gantt's
+ * bars, labels, tooltip and details; the graph's Time column).
+ *   prep, exec, post: the phases (missing or negative: 0);
+ *   dur:  the recorded duration: duration_ms (the timeline's completed_at
+ *         minus started_at), else from the timestamps, else null;
+ *   span: the bar's length: the longer of dur and the phases' sum;
+ *   ms:   the duration shown: dur when recorded, else the phases' sum (a
+ *         node execution sent without completed_at).
+ */
+export function nodeTiming(ne) {
+  const prep = Math.max(0, numOrNull(ne.prep_duration_ms) ?? 0);
+  const exec = Math.max(0, numOrNull(ne.exec_duration_ms) ?? 0);
+  const post = Math.max(0, numOrNull(ne.post_duration_ms) ?? 0);
+  let dur = numOrNull(ne.duration_ms);
+  if (dur === null) {
+    const a = parseTimeMs(ne.started_at);
+    const b = parseTimeMs(ne.completed_at);
+    dur = Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
+  }
+  const span = Math.max(dur ?? 0, prep + exec + post);
+  return { prep, exec, post, dur, span, ms: dur ?? span };
+}
+
 /** Microsecond-aware parse: RFC 3339 with up to 6 fraction digits -> ms (float). */
 export function parseTimeMs(iso) {
   if (!iso) return NaN;
@@ -191,6 +313,32 @@ export async function copyText(text) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Long lists a page at a time: appends rowsOf(item) (a node or an array of
+ * nodes) to parent for the first `page` items, and for the next page each
+ * time the button is clicked. Returns the button's wrapper (.show-more,
+ * hidden once every item is shown), to place after the list. noun names
+ * what the button adds: "Show 300 more nodes (700 left)".
+ */
+export function pagedRows(parent, items, rowsOf, { page, noun = 'more' }) {
+  let shown = 0;
+  const more = h('button', { class: 'btn', type: 'button' });
+  const wrap = h('div', { class: 'show-more' }, more);
+  const add = () => {
+    const end = Math.min(items.length, shown + page);
+    const frag = document.createDocumentFragment();
+    for (let i = shown; i < end; i++) append(frag, [rowsOf(items[i])]);
+    parent.appendChild(frag);
+    shown = end;
+    wrap.hidden = shown >= items.length;
+    const left = items.length - shown;
+    more.textContent = `Show ${Math.min(page, left).toLocaleString('en-US')} ${noun} (${left.toLocaleString('en-US')} left)`;
+  };
+  more.addEventListener('click', add);
+  add();
+  return wrap;
 }
 
 /** Loading, empty and error placeholders. */
