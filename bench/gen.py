@@ -9,7 +9,7 @@
       one section per table, for bench/copyload.c. NODES_JSON maps node
       names to the workflow's node ids (what ingest resolves by name).
   gen.py cursor MICROS ID
-      prints the opaque keyset cursor (src/cursor.c) for a list position
+      prints the opaque keyset cursor (src/util/cursor.c) for a list position
 
 Sizes (node executions / spans / events / snapshots):
   S = 5 / 15 / 30 / 5, M = 20 / 60 / 200 / 20, L = 200 / 600 / 2,000 / 200.

@@ -204,7 +204,7 @@ reads() {
     psql_super -c "VACUUM ANALYZE agora.executions" >/dev/null
     have=$(count_executions)
     # A cursor 90% of the way down the caller's list, as its own paging would
-    # have handed out (src/cursor.c's format).
+    # have handed out (src/util/cursor.c's format).
     depth=$((have * 9 / 10))
     pos=$(psql_super -F ' ' -c "SELECT (extract(epoch FROM started_at) * 1000000)::bigint, id FROM agora.executions
                                 ORDER BY started_at DESC, id DESC OFFSET $depth LIMIT 1")

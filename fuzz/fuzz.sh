@@ -15,8 +15,8 @@
 # router (router_match on agora_routes + query_parse_or_reply), cursor
 # (cursor_decode), auth (auth_bearer_token + auth_verify_jwt + apikey_parse).
 #
-# The library's sources (src/*.c, src/handlers/*.c but the two programs'
-# entry points and the FastCGI glue) are compiled directly with clang into
+# The library's sources (src/*/*.c but the programs in src/main/ and the
+# FastCGI glue) are compiled directly with clang into
 # AGORA_FUZZ_DIR (default fuzz/build, not in git): the in-tree autotools
 # build is untouched. Seeds come from fuzz/make_seeds.py (the project's tests
 # and JSONTestSuite from shared/testdata, AGORA_JSONTESTSUITE overrides its
@@ -69,8 +69,8 @@ build() {
            -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
            -Wall -Wextra -Wno-unused-parameter)
     newest_h=$(find "$root/src" "$here" -name '*.h' -printf '%T@\n' | sort -n | tail -n 1)
-    for src in "$root"/src/*.c "$root"/src/handlers/*.c "$root"/tests/reference/*.c; do
-        case ${src##*/} in worker.c | admin.c | fcgi_io.c) continue ;; esac
+    for src in "$root"/src/*/*.c "$root"/tests/reference/*.c; do
+        case $src in */src/main/* | */fcgi_io.c) continue ;; esac
         obj=$out/obj/$(basename "$(dirname "$src")")_$(basename "${src%.c}").o
         objs+=("$obj")
         if [[ ! -f $obj || $src -nt $obj ]] ||

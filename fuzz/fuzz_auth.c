@@ -15,10 +15,11 @@
 
 #include <jwt.h>
 
-#include "apikey.h"
-#include "auth.h"
+#include "auth/apikey.h"
+#include "auth/jwt.h"
+#include "http/authenticate.h"
 #include "fuzz_common.h"
-#include "uuid.h"
+#include "util/uuid.h"
 
 #define SECRET "fuzz-secret-0123456789abcdef-0123456789abcdef"
 #define NOW 1700000000LL

@@ -12,9 +12,9 @@
 
 #include <json-c/json.h>
 
-#include "buf.h"
-#include "config.h"
-#include "request.h"
+#include "util/buf.h"
+#include "ops/config.h"
+#include "http/request.h"
 
 /* The defaults of config.c (AGORA_MAX_*), without reading the environment. */
 static inline void fuzz_default_config(struct config *cfg)

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "ingest_validate.h"
-#include "text.h"
-#include "timestamp.h"
+#include "domain/ingest_validate.h"
+#include "util/text.h"
+#include "util/timestamp.h"
 
 static struct config cfg;
 

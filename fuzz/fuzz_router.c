@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "query.h"
-#include "router.h"
-#include "routes.h"
-#include "uuid.h"
+#include "http/query.h"
+#include "http/router.h"
+#include "handlers/routes.h"
+#include "util/uuid.h"
 
 static struct config cfg;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "timestamp.h"
+#include "util/timestamp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

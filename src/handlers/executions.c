@@ -6,12 +6,30 @@
 
 #include <string.h>
 
-#include "cursor.h"
-#include "errors.h"
-#include "executions.h"
-#include "query.h"
-#include "text.h"
-#include "timestamp.h"
+#include "util/cursor.h"
+#include "http/errors.h"
+#include "domain/execution_reads.h"
+#include "http/query.h"
+#include "http/response.h"
+#include "util/text.h"
+#include "util/timestamp.h"
+
+/* The answer's sink: a 200 with a JSON body, begun when the first rows
+ * are in hand. */
+static int begin_200(void *ctx)
+{
+    return reply_start(ctx, 200, "application/json");
+}
+
+static int write_reply(void *ctx, const char *data, size_t len)
+{
+    return reply_write(ctx, data, len);
+}
+
+static struct sink answer_sink(struct req *r)
+{
+    return (struct sink){.begin = begin_200, .write = write_reply, .ctx = r, .log_tag = r->request_id};
+}
 
 /* Strict decimal in 1..max: digits only, no sign or spaces. */
 static int limit_or_reply(struct req *r, const struct query *q, int def, int max, int *out)
@@ -155,9 +173,10 @@ void handle_executions_list(struct req *r)
     lq.scope = list_scope(&lq);
     if (cursor_or_reply(r, &q, lq.scope, false, false, &lq.after) < 0)
         goto done;
-    enum db_status st = executions_list(r, &lq);
+    struct sink out = answer_sink(r);
+    enum db_status st = executions_list(r->db, &r->who, &lq, &out);
     if (st != DB_OK)
-        db_reply_error(r, st);
+        reply_db_error(r, st);
 done:
     query_free(&q);
 }
@@ -165,16 +184,18 @@ done:
 /* The router has refused any query parameter (QUERY_NONE). */
 void handle_execution_get(struct req *r)
 {
-    enum db_status st = execution_get(r, r->params[0]);
+    struct sink out = answer_sink(r);
+    enum db_status st = execution_get(r->db, r->params[0], &out);
     if (st != DB_OK)
-        db_reply_error(r, st);
+        reply_db_error(r, st);
 }
 
 void handle_execution_timeline(struct req *r)
 {
-    enum db_status st = execution_timeline(r, r->params[0]);
+    struct sink out = answer_sink(r);
+    enum db_status st = execution_timeline(r->db, r->params[0], &out);
     if (st != DB_OK)
-        db_reply_error(r, st);
+        reply_db_error(r, st);
 }
 
 /* The three item routes: optional limit (1..1000) and cursor, plus the
@@ -194,9 +215,10 @@ static void items(struct req *r, enum exec_items_kind kind)
     iq.scope = items_scope(r->params[0], kind, &iq);
     if (cursor_or_reply(r, &q, iq.scope, true, kind == EXEC_SNAPSHOTS, &iq.after) < 0)
         goto done;
-    enum db_status st = execution_items(r, r->params[0], kind, &iq);
+    struct sink out = answer_sink(r);
+    enum db_status st = execution_items(r->db, r->params[0], kind, &iq, &out);
     if (st != DB_OK)
-        db_reply_error(r, st);
+        reply_db_error(r, st);
 done:
     query_free(&q);
 }

@@ -6,16 +6,20 @@
 
 #include <json-c/json.h>
 
-#include "db.h"
-#include "request.h"
+#include "db/db.h"
+#include "http/request.h"
 
 /* The common tail of a handler: on DB_OK commits the caller's transaction
- * and sends out with status; otherwise (or when the commit fails) sends the
- * error that fits. Steals out (NULL allowed, e.g. for 204). */
-void reply_tx_result(struct req *r, enum db_status st, int status, struct json_object *out);
+ * and sends out with status; otherwise (or when the commit fails) rolls
+ * back and sends the error that fits (errors.h: reply_db_error_why, with
+ * the domain's path and message when it gave them). Steals out (NULL
+ * allowed, e.g. for 204). 0 when committed and answered, else -1. */
+int reply_tx_result(struct req *r, enum db_status st, int status, struct json_object *out);
+int reply_tx_result_why(struct req *r, enum db_status st, int status, struct json_object *out, const char *path,
+                        const char *message);
 
 void handle_health(struct req *r);
-void handle_metrics(struct req *r);               /* handlers/metrics.c */
+void handle_metrics(struct req *r);               /* handlers/prometheus.c */
 
 void handle_ingest(struct req *r);                /* handlers/ingest.c */
 void handle_executions_list(struct req *r);       /* handlers/executions.c */

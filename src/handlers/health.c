@@ -2,9 +2,9 @@
  * load balancers and run.sh can poll it. */
 #include "handlers/handlers.h"
 
-#include "db.h"
-#include "errors.h"
-#include "response.h"
+#include "db/db.h"
+#include "http/errors.h"
+#include "http/response.h"
 
 void handle_health(struct req *r)
 {

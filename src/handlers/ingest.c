@@ -2,7 +2,7 @@
  * request (CONTRACT.md section 4). Validate the body's text strictly in one
  * pass (ingest_validate: syntax, UTF-8, depth and every field; no tree is
  * built, the text is what PostgreSQL parses), then one call to
- * ingest_store() (src/ingest.c), commit, answer 201 (new execution), 200
+ * ingest_store() (src/domain/ingest_store.c), commit, answer 201 (new execution), 200
  * (append to a running live run) or, for an Idempotency-Key retry, the
  * first answer again with Idempotent-Replayed: true. Any failure rolls the
  * whole ingest back: nothing is written. */
@@ -10,31 +10,12 @@
 
 #include <stdlib.h>
 
-#include "buf.h"
-#include "errors.h"
-#include "ingest.h"
-#include "ingest_validate.h"
-#include "metrics.h"
-#include "response.h"
-
-/* Rolls back and answers a failed ingest: the client's specific reason when
- * ingest_store gave one, else the status's generic error. */
-static void reply_ingest_error(struct req *r, enum db_status st, const struct ingest_result *res)
-{
-    enum api_error e;
-    db_rollback(r->db);
-    switch (st) {
-    case DB_NOT_FOUND: e = E_NOT_FOUND; break;
-    case DB_FORBIDDEN: e = E_FORBIDDEN; break;
-    case DB_INVALID: e = E_VALIDATION; break;
-    case DB_CONFLICT: e = E_CONFLICT; break;
-    default: e = E_INTERNAL; break;
-    }
-    if (res->message && e != E_INTERNAL)
-        reply_error(r, e, res->path[0] ? res->path : NULL, "%s", res->message);
-    else
-        db_reply_error(r, st);
-}
+#include "util/buf.h"
+#include "http/errors.h"
+#include "domain/ingest_store.h"
+#include "domain/ingest_validate.h"
+#include "ops/metrics.h"
+#include "http/response.h"
 
 void handle_ingest(struct req *r)
 {
@@ -74,19 +55,15 @@ void handle_ingest(struct req *r)
     };
 
     enum db_status st = ingest_store(r->db, &r->who, &in, &res);
-    if (st == DB_OK)
-        st = db_commit(r->db);
-    if (st != DB_OK) {
-        reply_ingest_error(r, st, &res);
-        goto done;
-    }
-    if (!res.replayed)
-        metrics_ingested(res.http_status == 201, sum.counts);
-    if (res.replayed)
+    if (st == DB_OK && res.replayed)
         reply_header(r, "Idempotent-Replayed", "true");
-    reply_json(r, res.http_status, ingest_answer(&res));
-    /* After the commit and the answer, off the ingest's own statements. */
-    ingest_purge_old_keys(r->db);
-done:
+    if (reply_tx_result_why(r, st, res.http_status, st == DB_OK ? ingest_answer(&res) : NULL, res.path,
+                            res.message) == 0) {
+        if (!res.replayed)
+            metrics_ingested(res.http_status == 201, sum.counts[IT_NODE_EXECUTIONS], sum.counts[IT_TELEMETRY_SPANS],
+                             sum.counts[IT_TELEMETRY_EVENTS], sum.counts[IT_SHARED_STATE_SNAPSHOTS]);
+        /* After the commit and the answer, off the ingest's own statements. */
+        ingest_purge_old_keys(r->db);
+    }
     free(session_id);
 }

@@ -3,11 +3,10 @@
  * to a project and cannot manage tenancy. */
 #include "handlers/handlers.h"
 
-#include "errors.h"
-#include "json_in.h"
-#include "tenancy.h"
+#include "http/errors.h"
+#include "http/json_body.h"
+#include "domain/tenancy.h"
 
-#define NAME_MAX_BYTES 200
 
 static const char *const roles[] = {"owner", "admin", "member", "viewer", NULL};
 
@@ -20,7 +19,7 @@ void handle_orgs_create(struct req *r)
     if (!body)
         return;
     if (json_only_keys_or_reply(r, body, keys) < 0 ||
-        json_string_or_reply(r, body, "name", JF_REQUIRED, NAME_MAX_BYTES, &name) < 0)
+        json_string_or_reply(r, body, "name", JF_REQUIRED, TENANCY_NAME_MAX, &name) < 0)
         goto done;
     enum db_status st = tenancy_create_org(r->db, &r->who, name, &out);
     reply_tx_result(r, st, 201, out);

@@ -1,16 +1,15 @@
-/* Projects and their API keys: POST/GET /api/projects and POST/GET
- * /api/projects/{id}/api-keys. Listing projects is open to API keys (a key
- * sees its own project); everything else is for users. */
+/* Projects: POST/GET /api/projects. Listing is open to API keys (a key
+ * sees its own project); creating is for users. Their API keys are in
+ * api_keys.c. */
 #include "handlers/handlers.h"
 
 #include <stdlib.h>
 
-#include "errors.h"
-#include "json_in.h"
-#include "query.h"
-#include "tenancy.h"
+#include "http/errors.h"
+#include "http/json_body.h"
+#include "http/query.h"
+#include "domain/tenancy.h"
 
-#define NAME_MAX_BYTES 200
 
 void handle_projects_create(struct req *r)
 {
@@ -22,7 +21,7 @@ void handle_projects_create(struct req *r)
         return;
     if (json_only_keys_or_reply(r, body, keys) < 0 ||
         json_uuid_or_reply(r, body, "organization_id", JF_REQUIRED, &org_id) < 0 ||
-        json_string_or_reply(r, body, "name", JF_REQUIRED, NAME_MAX_BYTES, &name) < 0)
+        json_string_or_reply(r, body, "name", JF_REQUIRED, TENANCY_NAME_MAX, &name) < 0)
         goto done;
     char org[UUID_STR_LEN + 1];
     uuid_lower(org_id, org);
@@ -52,31 +51,4 @@ void handle_projects_list(struct req *r)
     reply_tx_result(r, st, 200, out);
 done:
     query_free(&q);
-}
-
-void handle_api_keys_create(struct req *r)
-{
-    static const char *const keys[] = {"name", NULL};
-    static const struct json_shape shape = JSON_FLAT_SHAPE(keys);
-    struct json_object *body = NULL, *out = NULL;
-    const char *name = NULL;
-    /* The body is optional here: without one the key is unnamed. */
-    if (r->body_len > 0) {
-        if (!(body = json_body_object_or_reply(r, &shape)))
-            return;
-        if (json_only_keys_or_reply(r, body, keys) < 0 ||
-            json_string_or_reply(r, body, "name", JF_OPTIONAL, NAME_MAX_BYTES, &name) < 0)
-            goto done;
-    }
-    enum db_status st = tenancy_create_api_key(r->db, &r->who, r->params[0], name, &out);
-    reply_tx_result(r, st, 201, out);
-done:
-    json_object_put(body);
-}
-
-void handle_api_keys_list(struct req *r)
-{
-    struct json_object *out = NULL;
-    enum db_status st = tenancy_list_api_keys(r->db, &r->who, r->params[0], &out);
-    reply_tx_result(r, st, 200, out);
 }

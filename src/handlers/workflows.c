@@ -5,10 +5,10 @@
  * workflow_input.c, the SQL in workflows.c. */
 #include "handlers/handlers.h"
 
-#include "errors.h"
-#include "json_in.h"
-#include "query.h"
-#include "workflows.h"
+#include "http/errors.h"
+#include "http/json_body.h"
+#include "http/query.h"
+#include "domain/workflow_store.h"
 
 void handle_workflows_create(struct req *r)
 {

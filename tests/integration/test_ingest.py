@@ -450,7 +450,7 @@ def test_an_ingest_waits_for_a_node_being_created_elsewhere(tenant, end):
 
 # ------------------------------------------------------------------ the node limit
 
-NODES_MAX = 1000  # WORKFLOW_NODES_MAX (src/workflow_limits.h): POST /api/workflows refuses 1,001 too
+NODES_MAX = 1000  # WORKFLOW_NODES_MAX (src/domain/workflow_limits.h): POST /api/workflows refuses 1,001 too
 
 
 def names(n, prefix="n"):

@@ -1,7 +1,7 @@
 """The OpenAPI description (nginx/www/openapi.yaml) against the real stack and
 the route table, so the document cannot drift from the code:
 
-- every route of src/routes.c is documented, and every documented operation
+- every route of src/handlers/routes.c is documented, and every documented operation
   is a route; who may call it (security) and whether it
   takes a body agree with the route table's AUTH_* and BODY_* columns;
 - every example in the document matches its own schema;
@@ -49,7 +49,7 @@ def parse_routes():
         text = f.read()
     rows = re.findall(r'\{\s*"([A-Z]+)",\s*"(/[^"]*)",\s*\w+,\s*(AUTH_\w+),\s*(BODY_\w+),\s*(QUERY_\w+),\s*\w+\s*\}',
                       text)
-    assert rows, "no route found in src/routes.c: has the table's shape changed?"
+    assert rows, "no route found in src/handlers/routes.c: has the table's shape changed?"
     return rows
 
 
@@ -125,7 +125,7 @@ def test_the_document_is_openapi_3_1_and_its_schemas_are_valid_json_schemas():
 def test_every_route_is_documented_and_every_operation_is_a_route():
     table = {(m, p) for m, p, _, _ in ROUTES}
     documented = {(m, p) for m, p, _ in OPS}
-    assert table - documented == set(), "routes of src/routes.c missing from openapi.yaml"
+    assert table - documented == set(), "routes of src/handlers/routes.c missing from openapi.yaml"
     assert documented - table == set(), "operations in openapi.yaml that are no route"
 
 

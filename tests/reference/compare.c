@@ -20,7 +20,7 @@
 
 #include <json-c/json.h>
 
-#include "json_scan.h"
+#include "json/json_scan.h"
 #include "reference.h"
 
 static const char *verdict_name(enum ingest_verdict v)

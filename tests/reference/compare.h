@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "ops/config.h"
 
 /* 0 when ingest_validate() and the former pipeline agree on text, else -1
  * with what differs in report. exact: agree fully even when keys repeat

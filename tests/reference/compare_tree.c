@@ -11,9 +11,9 @@
 
 #include <json-c/json.h>
 
-#include "json_in.h"
+#include "http/json_body.h"
 #include "reference.h"
-#include "workflow_input.h"
+#include "domain/workflow_input.h"
 
 /* o printed plainly, in a new string ("(null)" for NULL). */
 static char *printed(struct json_object *o)

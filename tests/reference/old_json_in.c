@@ -1,6 +1,6 @@
 /* REFERENCE ONLY, not built into the worker: how an ingest body was judged
- * before src/ingest_validate.c read the text in one pass. The lexical
- * pre-check and json_parse_strict as src/json_in.c had them (json-c in
+ * before src/domain/ingest_validate.c read the text in one pass. The lexical
+ * pre-check and json_parse_strict as src/http/json_body.c had them (json-c in
  * strict mode builds the tree), then the handler's order of answers, then
  * the tree validator (old_validate.c). Kept unchanged but for names, for
  * the differential tests. */
@@ -10,9 +10,9 @@
 
 #include <json-c/json.h>
 
-#include "json_scan.h"
+#include "json/json_scan.h"
 #include "reference.h"
-#include "text.h"
+#include "util/text.h"
 
 /* The value of 4 hex digits at text[at], or -1. */
 static long hex4(const char *text, size_t len, size_t at)

@@ -1,5 +1,5 @@
 /* REFERENCE ONLY, not built into the worker: the ingest validator as it was
- * before src/ingest_validate.c read the text in one pass (a walk of the
+ * before src/domain/ingest_validate.c read the text in one pass (a walk of the
  * json-c tree), kept unchanged but for its name so the differential tests
  * (tests/unit/test_ingest_diff.c, fuzz/fuzz_ingest_diff.c) can hold the new
  * one to its verdicts. Rules changed since are followed here too: a number
@@ -55,8 +55,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "text.h"
-#include "timestamp.h"
+#include "util/text.h"
+#include "util/timestamp.h"
 
 static const char *const ref_table_names[IT_COUNT] = {
     "node_executions",

@@ -9,8 +9,8 @@
 
 #include <json-c/json.h>
 
-#include "config.h"
-#include "ingest_validate.h"
+#include "ops/config.h"
+#include "domain/ingest_validate.h"
 
 /* The former json_parse_strict (json_in.c): lexical pre-check, then json-c. */
 struct json_object *ref_json_parse_strict(const char *text, size_t len, int max_depth, const char **why);

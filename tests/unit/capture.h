@@ -22,9 +22,9 @@
 
 #include <json-c/json.h>
 
-#include "buf.h"
-#include "config.h"
-#include "request.h"
+#include "util/buf.h"
+#include "ops/config.h"
+#include "http/request.h"
 
 /* The HS256 secret of the test configuration (32+ bytes). */
 #define CAPTURE_JWT_SECRET "unit-test-secret-0123456789abcdef-0123456789"

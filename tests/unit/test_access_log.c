@@ -1,4 +1,4 @@
-/* Unit tests of the access log line (src/access_log.c): the exact field
+/* Unit tests of the access log line (src/http/access_log.c): the exact field
  * set, JSON escaping of every string, the time and duration formats, and
  * what a request's entry takes from it (the caller's ids, never the
  * credential, the query or the body). */
@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
-#include "access_log.h"
-#include "router.h"
+#include "http/access_log.h"
+#include "http/router.h"
 
 static char *format(const struct access_entry *e)
 {
@@ -58,6 +58,8 @@ static const struct access_entry sample = {
     .bytes_out = 97,
     .pid = 4242,
 };
+
+TestSuite(access_log);
 
 Test(access_log, a_line_has_exactly_the_documented_fields)
 {

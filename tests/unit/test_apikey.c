@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "apikey.h"
-#include "uuid.h"
+#include "auth/apikey.h"
+#include "util/uuid.h"
 
 /* A well-formed key with a known id and secret, for the parser tests. */
 #define GOOD_ID_HEX "0123456789abcdef0123456789abcdef"
@@ -23,7 +23,7 @@ static void assert_hash_hex(const char *input, const char *want)
     unsigned char h[APIKEY_HASH_LEN];
     char hex[2 * APIKEY_HASH_LEN + 1];
 
-    apikey_sha256(input, strlen(input), h);
+    sha256(input, strlen(input), h);
     apikey_hash_hex(h, hex);
     cr_assert_str_eq(hex, want, "SHA-256(\"%s\")", input);
 }
@@ -94,7 +94,7 @@ Test(apikey, parse_hashes_the_secret_hex_text)
     unsigned char want[APIKEY_HASH_LEN];
 
     cr_assert_eq(apikey_parse(GOOD_KEY, strlen(GOOD_KEY), &parts), 0);
-    apikey_sha256(GOOD_SECRET, strlen(GOOD_SECRET), want);
+    sha256(GOOD_SECRET, strlen(GOOD_SECRET), want);
     cr_assert(apikey_hash_equal(parts.hash, want));
 }
 
@@ -155,8 +155,8 @@ Test(apikey, hash_equal_is_true_for_equal_hashes)
 {
     unsigned char a[APIKEY_HASH_LEN], b[APIKEY_HASH_LEN];
 
-    apikey_sha256("abc", 3, a);
-    apikey_sha256("abc", 3, b);
+    sha256("abc", 3, a);
+    sha256("abc", 3, b);
     cr_assert(apikey_hash_equal(a, b));
 }
 
@@ -164,7 +164,7 @@ Test(apikey, hash_equal_is_false_when_the_first_byte_differs)
 {
     unsigned char a[APIKEY_HASH_LEN], b[APIKEY_HASH_LEN];
 
-    apikey_sha256("abc", 3, a);
+    sha256("abc", 3, a);
     memcpy(b, a, sizeof b);
     b[0] ^= 0x80;
     cr_assert_not(apikey_hash_equal(a, b));
@@ -174,7 +174,7 @@ Test(apikey, hash_equal_is_false_when_only_the_last_byte_differs)
 {
     unsigned char a[APIKEY_HASH_LEN], b[APIKEY_HASH_LEN];
 
-    apikey_sha256("abc", 3, a);
+    sha256("abc", 3, a);
     memcpy(b, a, sizeof b);
     b[APIKEY_HASH_LEN - 1] ^= 0x01;
     cr_assert_not(apikey_hash_equal(a, b));

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 
-#include "backoff.h"
+#include "ops/backoff.h"
 
 TestSuite(backoff);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 /* Escapes in (len bytes) with buf_json_string and compares with want. */
 static void assert_json_string(const char *in, size_t len, const char *want)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "ops/config.h"
 
 #define SECRET "test-secret-7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c1e"
 #define SHORT_SECRET "short-secret-abcdefghij123456" /* 29 bytes */

@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "cursor.h"
+#include "util/cursor.h"
 
 /* Parameters hold no pointers: Criterion runs each case in a re-executed
  * process, where addresses of string literals may differ (ASLR). */

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "capture.h"
-#include "errors.h"
-#include "response.h"
+#include "http/errors.h"
+#include "util/text.h"
+#include "http/response.h"
 
 /* True when s (len bytes) is well-formed UTF-8 (RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF). */
@@ -58,6 +59,12 @@ struct sanitize_case {
     size_t dstlen;
     char want[24];
     char what[48];
+};
+
+struct reply_case {
+    enum db_status st;
+    int status;
+    char code[32];
 };
 
 TestSuite(errors);
@@ -296,4 +303,27 @@ Test(errors, sanitize_text_with_no_room_writes_nothing)
     char dst[4] = "xyz";
     sanitize_text(dst, 0, "abc");
     cr_assert_str_eq(dst, "xyz");
+}
+
+ParameterizedTestParameters(errors, each_database_failure_gives_its_http_answer)
+{
+    static struct reply_case cases[] = {
+        {DB_UNAVAILABLE, 503, "unavailable"},
+        {DB_TIMEOUT, 503, "unavailable"},
+        {DB_CONFLICT, 409, "conflict"},
+        {DB_NOT_FOUND, 404, "not_found"},
+        {DB_FORBIDDEN, 403, "forbidden"},
+        {DB_INVALID, 422, "validation_failed"},
+        {DB_ERROR, 500, "internal"},
+    };
+    return cr_make_param_array(struct reply_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct reply_case *tc, errors, each_database_failure_gives_its_http_answer)
+{
+    struct capture c;
+    capture_init(&c, "GET", "/api/x");
+    cr_assert_eq(reply_db_error(&c.req, tc->st), -1);
+    assert_error(&c, tc->status, tc->code);
+    capture_fini(&c);
 }

@@ -15,8 +15,8 @@
 
 #include <json-c/json.h>
 
-#include "ingest_validate.h"
-#include "json_scan.h"
+#include "domain/ingest_validate.h"
+#include "json/json_scan.h"
 
 #define W_ID "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 #define E_ID "3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d"

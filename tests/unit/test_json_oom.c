@@ -14,8 +14,8 @@
 #include <json-c/json.h>
 
 #include "capture.h"
-#include "json_in.h"
-#include "workflow_input.h"
+#include "http/json_body.h"
+#include "domain/workflow_input.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NO_INTERPOSITION 1

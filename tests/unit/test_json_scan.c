@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_scan.h"
+#include "json/json_scan.h"
 
 /* Scans text (len bytes; 0: strlen) as one whole JSON value, as
  * ingest_validate does for a body that is not an object. NULL when it is

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json_slice.h"
+#include "util/buf.h"
+#include "json/json_slice.h"
 
 static char *slice(const char *text, const char *const *keys, int *rc)
 {
@@ -20,6 +20,8 @@ static char *slice(const char *text, const char *const *keys, int *rc)
     buf_putc(&b, '\0');
     return b.data;
 }
+
+TestSuite(json_slice);
 
 Test(json_slice, cuts_members_verbatim_in_the_order_asked)
 {

@@ -17,9 +17,9 @@
 #include <json-c/json.h>
 
 #include "../reference/compare.h"
-#include "json_in.h"
-#include "json_scan.h"
-#include "workflow_input.h"
+#include "http/json_body.h"
+#include "json/json_scan.h"
+#include "domain/workflow_input.h"
 
 #define P_ID "5b0e7c2a-1d3f-4e6a-9b8c-7d6e5f4a3b2c"
 

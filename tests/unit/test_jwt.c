@@ -18,12 +18,13 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "apikey.h"
-#include "auth.h"
-#include "buf.h"
-#include "config.h"
-#include "request.h"
-#include "token.h"
+#include "auth/apikey.h"
+#include "auth/jwt.h"
+#include "http/authenticate.h"
+#include "util/buf.h"
+#include "ops/config.h"
+#include "http/request.h"
+#include "auth/token.h"
 
 #define NOW 1700000000LL
 #define SECRET "an-hs256-secret-of-at-least-32-bytes!!"

@@ -1,4 +1,4 @@
-/* Unit tests of the shared metrics block (src/metrics.c): the file is made
+/* Unit tests of the shared metrics block (src/ops/metrics.c): the file is made
  * and checked, slots are claimed per process (real child processes, forked
  * here), a dead process's slot is re-claimed with its counts, a scrape sums
  * every slot, latencies land in the right bucket, and the text rendering
@@ -14,12 +14,12 @@
 
 #include <criterion/criterion.h>
 
-#include "metrics.h"
-#include "routes.h"
+#include "ops/metrics.h"
+#include "handlers/routes.h"
 
-static const struct route table[] = {
-    {"GET", "/api/a", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
-    {"POST", "/api/b/{id}", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
+static const struct metrics_route table[] = {
+    {"GET", "/api/a"},
+    {"POST", "/api/b/{id}"},
 };
 static const size_t ntable = sizeof table / sizeof table[0];
 
@@ -40,7 +40,7 @@ static void remove_path(void)
 
 TestSuite(metrics, .init = make_path, .fini = remove_path);
 
-static struct metrics_block *open_or_fail(const struct route *routes, size_t n)
+static struct metrics_block *open_or_fail(const struct metrics_route *routes, size_t n)
 {
     char err[512] = "";
     struct metrics_block *m = metrics_block_open(path, routes, n, err, sizeof err);
@@ -49,11 +49,11 @@ static struct metrics_block *open_or_fail(const struct route *routes, size_t n)
 }
 
 /* The whole exposition text of m (the caller frees it). */
-static char *render(const struct metrics_block *m, const struct route *routes, size_t n)
+static char *render(const struct metrics_block *m)
 {
     struct buf b;
     buf_init(&b);
-    metrics_render(m, routes, n, &b);
+    metrics_render(m, &b);
     return buf_steal(&b);
 }
 
@@ -118,8 +118,7 @@ static void child_records_three_requests_and_stays_in_flight(void)
         metrics_request_begin();
         metrics_request_end(0, 200, 1500);
     }
-    size_t counts[IT_COUNT] = {4, 3, 2, 1};
-    metrics_ingested(true, counts);
+    metrics_ingested(true, 4, 3, 2, 1);
     metrics_request_begin(); /* killed in the middle of a request */
     if (metrics_block_slot(m) != 0)
         _exit(11);
@@ -180,7 +179,7 @@ Test(metrics, a_dead_workers_slot_is_reclaimed_and_keeps_its_counts)
     in_crashing_child(child_records_three_requests_and_stays_in_flight);
     struct metrics_block *m = open_or_fail(table, ntable);
     cr_assert_eq(metrics_block_slot(m), 0, "the dead child's slot 0 should be re-claimed");
-    char *text = render(m, table, ntable);
+    char *text = render(m);
     cr_assert_eq(sample(text, "agora_http_requests_total{route=\"/api/a\",method=\"GET\",status=\"200\"}"), 3,
                  "%s", text);
     cr_assert_eq(sample(text, "agora_ingested_rows_total{table=\"executions\"}"), 1, "%s", text);
@@ -215,7 +214,7 @@ Test(metrics, a_dead_workers_in_flight_request_is_not_counted_before_reclaim)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     metrics_install(m);
     metrics_request_begin(); /* ours: this scrape */
-    char *text = render(m, table, ntable);
+    char *text = render(m);
     cr_assert_eq(sample(text, "agora_http_requests_in_flight"), 1, "%s", text);
     cr_assert_eq(sample(text, "agora_http_requests_total{route=\"/api/a\",method=\"GET\",status=\"200\"}"), 1,
                  "%s", text);
@@ -232,7 +231,7 @@ Test(metrics, a_scrape_sums_every_slot)
     in_crashing_child(child_records_two_404s);             /* slot 1 again: its holder died */
     metrics_install(m);
     metrics_request_end(-1, 404, 100);
-    char *text = render(m, table, ntable);
+    char *text = render(m);
     char v[64];
     cr_assert_eq(sample(text, "agora_http_requests_total{route=\"unmatched\",method=\"other\",status=\"404\"}"), 5,
                  "%s", text);
@@ -257,7 +256,7 @@ Test(metrics, a_closed_slot_is_given_back_and_its_counts_stay)
     metrics_block_close(m);
     m = open_or_fail(table, ntable);
     cr_assert_eq(metrics_block_slot(m), 0);
-    char *text = render(m, table, ntable);
+    char *text = render(m);
     cr_assert_eq(sample(text, "agora_http_requests_total{route=\"/api/b/{id}\",method=\"POST\",status=\"201\"}"), 1,
                  "%s", text);
     free(text);
@@ -280,7 +279,7 @@ Test(metrics, durations_land_in_the_first_bucket_that_holds_them)
     metrics_request_end(0, 200, 1000);     /* le 0.001 */
     metrics_request_end(0, 200, 3000);     /* le 0.005 */
     metrics_request_end(0, 200, 60000000); /* a minute: +Inf only */
-    char *text = render(m, table, ntable);
+    char *text = render(m);
     const char *b = "agora_http_request_duration_seconds_bucket{route=\"/api/a\",method=\"GET\",le=";
     char series[200], v[64];
     static const struct { const char *le; long long want; } cum[] = {
@@ -302,13 +301,13 @@ Test(metrics, durations_land_in_the_first_bucket_that_holds_them)
 
 Test(metrics, label_values_are_escaped)
 {
-    static const struct route odd[] = {
-        {"GET", "/api/q\"uote\\back\nline", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    static const struct metrics_route odd[] = {
+        {"GET", "/api/q\"uote\\back\nline"},
     };
     struct metrics_block *m = open_or_fail(odd, 1);
     metrics_install(m);
     metrics_request_end(0, 418, 10);
-    char *text = render(m, odd, 1);
+    char *text = render(m);
     const char *want = "agora_http_requests_total{route=\"/api/q\\\"uote\\\\back\\nline\",method=\"GET\",status=\"other\"} 1\n";
     cr_assert_not_null(strstr(text, want), "missing %s in:\n%s", want, text);
     /* Every line is a comment or a sample: no raw newline escaped a value. */
@@ -323,12 +322,12 @@ Test(metrics, every_family_has_help_and_type_and_database_errors_by_kind)
 {
     struct metrics_block *m = open_or_fail(table, ntable);
     metrics_install(m);
-    metrics_db_failure(DB_UNAVAILABLE);
-    metrics_db_failure(DB_ERROR);
-    metrics_db_failure(DB_ERROR);
-    metrics_db_failure(DB_OK); /* not a failure */
+    metrics_db_failure(MDB_CONNECTION_LOST);
+    metrics_db_failure(MDB_STATEMENT_FAILED);
+    metrics_db_failure(MDB_STATEMENT_FAILED);
+    metrics_db_failure(MDB_COUNT); /* not a kind: ignored */
     metrics_db_connect_failed();
-    char *text = render(m, table, ntable);
+    char *text = render(m);
     cr_assert_eq(sample(text, "agora_db_errors_total{kind=\"connection_lost\"}"), 1, "%s", text);
     cr_assert_eq(sample(text, "agora_db_errors_total{kind=\"statement_failed\"}"), 2, "%s", text);
     cr_assert_eq(sample(text, "agora_db_errors_total{kind=\"connect_failed\"}"), 1, "%s", text);
@@ -352,12 +351,12 @@ Test(metrics, every_family_has_help_and_type_and_database_errors_by_kind)
 
 Test(metrics, recording_without_a_block_does_nothing)
 {
-    size_t counts[IT_COUNT] = {1, 1, 1, 1};
+
     metrics_install(NULL);
     metrics_request_begin();
     metrics_request_end(0, 200, 1);
-    metrics_ingested(true, counts);
-    metrics_db_failure(DB_ERROR);
+    metrics_ingested(true, 1, 1, 1, 1);
+    metrics_db_failure(MDB_STATEMENT_FAILED);
     metrics_db_connect_failed();
     cr_assert_null(metrics_installed());
 }
@@ -382,8 +381,8 @@ Test(metrics, a_file_that_is_not_ours_is_refused_and_left_alone)
 
 Test(metrics, a_file_of_another_layout_is_refused_while_in_use_and_renewed_after)
 {
-    static const struct route other[] = {
-        {"GET", "/api/other", NULL, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    static const struct metrics_route other[] = {
+        {"GET", "/api/other"},
     };
     struct metrics_block *m = open_or_fail(table, ntable); /* held by this live process */
     metrics_install(m);
@@ -396,7 +395,7 @@ Test(metrics, a_file_of_another_layout_is_refused_while_in_use_and_renewed_after
 
     /* Nobody holds it any more: a worker with the new table starts afresh. */
     m = open_or_fail(other, 1);
-    char *text = render(m, other, 1);
+    char *text = render(m);
     cr_assert_null(strstr(text, "agora_http_requests_total{"), "%s", text);
     cr_assert_eq(sample(text, "agora_worker_starts_total"), 1, "%s", text);
     free(text);
@@ -407,6 +406,11 @@ Test(metrics, the_route_table_fits_the_block)
 {
     cr_assert(agora_routes_count <= METRICS_UNMATCHED, "%zu routes, room for %d", agora_routes_count,
               METRICS_UNMATCHED);
-    struct metrics_block *m = open_or_fail(agora_routes, agora_routes_count);
+    struct metrics_route labels[METRICS_MAX_ROUTES];
+    size_t n = agora_routes_metric_labels(labels);
+    cr_assert_eq(n, agora_routes_count);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(labels[i].method == agora_routes[i].method && labels[i].pattern == agora_routes[i].pattern);
+    struct metrics_block *m = open_or_fail(labels, n);
     metrics_block_close(m);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "capture.h"
-#include "query.h"
+#include "http/query.h"
 
 static const char *const list_params[] = {"limit", "cursor", "status", "since", NULL};
 

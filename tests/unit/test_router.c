@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "capture.h"
-#include "errors.h"
-#include "response.h"
-#include "router.h"
-#include "routes.h"
+#include "http/errors.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "handlers/routes.h"
 
 #define ID_LOWER "123e4567-e89b-42d3-a456-426614174abc"
 #define ID_UPPER "123E4567-E89B-42D3-A456-426614174ABC"

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stmt_cache.h"
+#include "db/stmt_cache.h"
+
+TestSuite(stmt_cache);
 
 Test(stmt_cache, prepares_only_dml_and_queries)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "timestamp.h"
+#include "util/timestamp.h"
 
 /* Parameters hold no pointers: Criterion runs each case in a re-executed
  * process, where addresses of string literals may differ (ASLR). */

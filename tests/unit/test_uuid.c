@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uuid.h"
+#include "util/uuid.h"
 
 /* Parameters hold no pointers: Criterion runs each case in a re-executed
  * process, where addresses of string literals may differ (ASLR). */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cursor.h"
-#include "workflow_input.h"
+#include "util/cursor.h"
+#include "domain/workflow_input.h"
 
 #define P_ID "5b0e7c2a-1d3f-4e6a-9b8c-7d6e5f4a3b2c"
 #define P_ID_UPPER "5B0E7C2A-1D3F-4E6A-9B8C-7D6E5F4A3B2C"

@@ -1,0 +1,41 @@
+/* PostgreSQL rows as json-c objects (see pg_json.h). */
+#include "db/pg_json.h"
+
+#include <stdlib.h>
+
+#include "util/buf.h"
+
+/* Built-in type OIDs (pg_type.h is a server header). */
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+
+struct json_object *json_must(struct json_object *o)
+{
+    if (!o)
+        agora_oom();
+    return o;
+}
+
+struct json_object *pg_row_object(const PGresult *res, int row)
+{
+    struct json_object *o = json_must(json_object_new_object());
+    int n = PQnfields(res);
+
+    for (int c = 0; c < n; c++) {
+        const char *name = PQfname(res, c);
+        struct json_object *v = NULL;
+        if (name[0] == '_')
+            continue;
+        if (!PQgetisnull(res, row, c)) {
+            const char *text = PQgetvalue(res, row, c);
+            Oid type = PQftype(res, c);
+            if (type == OID_INT8 || type == OID_INT4 || type == OID_INT2)
+                v = json_must(json_object_new_int64(strtoll(text, NULL, 10)));
+            else
+                v = json_must(json_object_new_string(text));
+        }
+        json_object_object_add(o, name, v);
+    }
+    return o;
+}

@@ -1,0 +1,487 @@
+/* Reading executions and their telemetry (see executions.h): the SQL behind
+ * the read routes, and the writer that streams its rows to the client.
+ *
+ * PostgreSQL builds each row's JSON text (json_build_object(...)::text,
+ * timestamps through agora.rfc3339), so this file never parses or rebuilds
+ * a row: it copies the text between "[" "," "]" straight to the response,
+ * one FETCH batch at a time (db_stream).
+ *
+ * Lists are keyset-paged. Each paged query returns three columns: the
+ * row's JSON, its sort key as a bigint (microseconds since the epoch, or a
+ * snapshot's sequence) and its id; it asks for limit + 1 rows, and the
+ * extra row only says there is a next page, whose cursor is the key of the
+ * last row sent. A position is "strictly after (key, id)" in the list's
+ * order, which the (scope, key, id) indexes serve directly: a page costs
+ * the same at any depth, and rows inserted meanwhile can neither repeat
+ * nor hide one already listed.
+ *
+ * SQL text is assembled only from the fixed fragments below, chosen by
+ * which filters are present; every value travels as a $n parameter. */
+#include "domain/execution_reads.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/uuid.h"
+
+#define FETCH_BATCH 1000
+#define MAX_SQL_PARAMS 12
+
+/* Snapshots without a sequence sort last; their cursors carry this. */
+#define SEQ_NULL INT64_MAX
+
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the range the API's
+ * timestamps live in (timestamp.h). */
+#define TS_MIN_MICROS (-62135596800000000LL)
+#define TS_MAX_MICROS 253402300799999999LL
+
+/* An execution as every route shows it, left open so the detail can add
+ * its counts. e is the table's alias. */
+#define EXEC_FIELDS(e)                                                                              \
+    "json_build_object('id', " e ".id, 'workflow_id', " e ".workflow_id, 'project_id', " e          \
+    ".project_id, 'session_id', " e ".session_id, 'status', " e ".status, 'started_at', "           \
+    "agora.rfc3339(" e ".started_at), 'completed_at', agora.rfc3339(" e ".completed_at), "          \
+    "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata"
+#define EXEC_JSON(e) EXEC_FIELDS(e) ")::text"
+/* The same with its per-table counts: the detail, and list items (so a list
+ * page needs no request per row to show them). */
+#define EXEC_JSON_COUNTS(e)                                                                         \
+    EXEC_FIELDS(e) ", 'counts', json_build_object('node_executions', " e ".node_executions_count, "  \
+    "'telemetry_spans', " e ".telemetry_spans_count, 'telemetry_events', " e                        \
+    ".telemetry_events_count, 'shared_state_snapshots', " e ".shared_state_snapshots_count))::text"
+
+/* Microseconds since the epoch, exactly (extract gives numeric). */
+#define MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+/* Milliseconds from a to b as an exact number with microsecond precision
+ * (trailing zeros trimmed); null when either is null. */
+#define MS_BETWEEN(a, b) "trim_scale((extract(epoch FROM " b ") - extract(epoch FROM " a ")) * 1000)"
+
+#define SPAN_JSON                                                                                   \
+    "json_build_object('id', s.id, 'trace_id', s.trace_id, 'span_id', s.span_id, 'parent_span_id', " \
+    "s.parent_span_id, 'name', s.name, 'kind', s.kind, 'start_time', agora.rfc3339(s.start_time), " \
+    "'end_time', agora.rfc3339(s.end_time), 'duration_ms', s.duration_ms, 'status', s.status, "     \
+    "'attributes', s.attributes, 'node_name', s.node_name)::text"
+
+#define EVENT_JSON                                                                                  \
+    "json_build_object('id', v.id, 'event_type', v.event_type, 'timestamp', "                      \
+    "agora.rfc3339(v.\"timestamp\"), 'node_name', v.node_name, 'data', v.data)::text"
+
+#define SNAPSHOT_JSON                                                                               \
+    "json_build_object('id', x.id, 'sequence', x.sequence, 'timestamp', "                          \
+    "agora.rfc3339(x.\"timestamp\"), 'node_name', x.node_name, 'phase', x.phase, 'state', "         \
+    "x.state)::text"
+
+/* $2 is the execution's started_at. */
+#define NODE_JSON                                                                                   \
+    "json_build_object('id', n.id, 'node_id', n.node_id, 'node_name', n.node_name, 'node_type', "   \
+    "n.node_type, 'status', n.status, 'started_at', agora.rfc3339(n.started_at), 'completed_at', "  \
+    "agora.rfc3339(n.completed_at), 'offset_ms', " MS_BETWEEN("$2::timestamptz", "n.started_at")    \
+    ", 'prep_duration_ms', n.prep_duration_ms, 'exec_duration_ms', n.exec_duration_ms, "            \
+    "'post_duration_ms', n.post_duration_ms, 'duration_ms', "                                       \
+    MS_BETWEEN("n.started_at", "n.completed_at") ", 'retry_count', n.retry_count, 'action', "       \
+    "n.action, 'error', n.error)::text"
+
+/* A statement being assembled: fixed fragments and numbered parameters. */
+struct sql {
+    struct buf text;
+    const char *params[MAX_SQL_PARAMS];
+    int n;
+    char limit[16];  /* parameter texts the statement owns */
+    char seq[24];
+};
+
+/* Adds a parameter (borrowed: it must outlive the statement) and returns
+ * its number for $n. */
+static int param(struct sql *s, const char *value)
+{
+    if (s->n == MAX_SQL_PARAMS)
+        abort(); /* a programming error: the fragments below need fewer */
+    s->params[s->n++] = value;
+    return s->n;
+}
+
+/* The LIMIT parameter: limit + 1 rows, the extra one telling whether a
+ * next page exists. */
+static int limit_param(struct sql *s, int limit)
+{
+    snprintf(s->limit, sizeof s->limit, "%d", limit + 1);
+    return param(s, s->limit);
+}
+
+/* ------------------------------------------------------------------ streaming */
+
+/* What a streamed answer looks like around its rows. */
+struct stream {
+    struct sink *out;
+    const char *head;  /* sent with the headers: everything up to the "[" */
+    int limit;         /* rows to send; 0: all of them */
+    bool paged;        /* ends with "next_cursor" */
+    int count;         /* rows sent */
+    bool more;         /* a row beyond limit exists */
+    bool broken;       /* the client went away */
+    struct cursor last;
+};
+
+/* db_batch_fn: sends the headers and the head before the first row (once
+ * the first batch arrived), then each row's JSON text. Stops at the row
+ * beyond the limit, remembering that there is one. */
+static int stream_batch(void *ctx, const PGresult *res)
+{
+    struct stream *s = ctx;
+
+    if (!s->out->begun && (sink_begin(s->out) < 0 || sink_write(s->out, s->head, strlen(s->head)) < 0)) {
+        s->broken = true;
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (s->limit && s->count == s->limit) {
+            s->more = true;
+            return -1;
+        }
+        /* Compacted in place: the result's memory is ours until PQclear. */
+        char *row = PQgetvalue(res, i, 0);
+        size_t len = json_compact(row, row, (size_t)PQgetlength(res, i, 0));
+        if ((s->count > 0 && sink_write(s->out, ",", 1) < 0) || sink_write(s->out, row, len) < 0) {
+            s->broken = true;
+            return -1;
+        }
+        s->count++;
+        if (s->paged) {
+            s->last.micros = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+            snprintf(s->last.id, sizeof s->last.id, "%s", PQgetvalue(res, i, 2));
+        }
+    }
+    return 0;
+}
+
+/* Streams the rows of q into the answer s (headers and head before the
+ * first row); frees q's text. Several queries may feed one answer. */
+static enum db_status stream_rows(struct db *db, struct sql *q, struct stream *s)
+{
+    enum db_status st = db_stream(db, q->text.data, q->n, q->params, FETCH_BATCH, stream_batch, s);
+    buf_free(&q->text);
+    return st;
+}
+
+/* Closes the answer after its last query, st being how that went: "]"
+ * and, when paged, the next cursor. Keeps the reply contract of
+ * executions.h. */
+static enum db_status stream_end(enum db_status st, struct stream *s)
+{
+    if (st != DB_OK && !s->out->begun)
+        return st;
+    if (st != DB_OK || s->broken) {
+        if (!s->broken)
+            fprintf(stderr, "agora: executions: answer cut short after %d rows, request_id=%s\n", s->count,
+                    s->out->log_tag ? s->out->log_tag : "-");
+        return DB_OK;
+    }
+    struct buf tail;
+    buf_init(&tail);
+    buf_putc(&tail, ']');
+    if (s->paged) {
+        buf_puts(&tail, ",\"next_cursor\":");
+        if (s->more) {
+            char text[CURSOR_TEXT_MAX + 1];
+            cursor_encode(&s->last, text);
+            buf_json_string(&tail, text, strlen(text));
+        } else {
+            buf_puts(&tail, "null");
+        }
+    }
+    buf_puts(&tail, "}\n");
+    sink_write(s->out, tail.data, tail.len);
+    buf_free(&tail);
+    return DB_OK;
+}
+
+static enum db_status stream_answer(struct db *db, struct sql *q, struct stream *s)
+{
+    return stream_end(stream_rows(db, q, s), s);
+}
+
+/* ------------------------------------------------------------------ cursors */
+
+int exec_after_from_cursor(const struct cursor *c, bool items, bool sequence, struct exec_after *out)
+{
+    memset(out, 0, sizeof *out);
+    if (items) {
+        /* A positive decimal bigint without leading zeros. */
+        size_t len = strlen(c->id);
+        if (len == 0 || len > 19 || c->id[0] == '0' || strspn(c->id, "0123456789") != len)
+            return -1;
+        if (len == 19 && strcmp(c->id, "9223372036854775807") > 0)
+            return -1;
+        snprintf(out->id, sizeof out->id, "%s", c->id);
+    } else {
+        if (!uuid_valid(c->id))
+            return -1;
+        uuid_lower(c->id, out->id);
+    }
+    if (sequence) {
+        out->seq_null = c->micros == SEQ_NULL;
+        if (!out->seq_null && (c->micros < INT32_MIN || c->micros > INT32_MAX))
+            return -1;
+        out->seq = (long long)c->micros;
+    } else {
+        if (c->micros < TS_MIN_MICROS || c->micros > TS_MAX_MICROS)
+            return -1;
+        ts_format(c->micros, out->ts);
+    }
+    out->set = true;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the list */
+
+/* The filters every branch applies to alias e, the position included. */
+static void list_conditions(struct sql *s, const struct exec_list_query *q)
+{
+    if (q->workflow_id)
+        buf_printf(&s->text, " AND e.workflow_id = $%d::uuid", param(s, q->workflow_id));
+    if (q->project_id)
+        buf_printf(&s->text, " AND e.project_id = $%d::uuid", param(s, q->project_id));
+    if (q->status)
+        buf_printf(&s->text, " AND e.status = $%d", param(s, q->status));
+    if (q->session_id)
+        buf_printf(&s->text, " AND e.session_id = $%d", param(s, q->session_id));
+    if (q->since)
+        buf_printf(&s->text, " AND e.started_at >= $%d::timestamptz", param(s, q->since));
+    if (q->until)
+        buf_printf(&s->text, " AND e.started_at < $%d::timestamptz", param(s, q->until));
+    if (q->after.set) {
+        int ts = param(s, q->after.ts), id = param(s, q->after.id);
+        buf_printf(&s->text, " AND (e.started_at, e.id) < ($%d::timestamptz, $%d::uuid)", ts, id);
+    }
+}
+
+#define LIST_COLUMNS EXEC_JSON_COUNTS("e") ", " MICROS("e.started_at") ", e.id::text"
+#define NEWEST_FIRST " ORDER BY e.started_at DESC, e.id DESC LIMIT $%d"
+
+enum db_status executions_list(struct db *db, const struct identity *who, const struct exec_list_query *q,
+                               struct sink *out)
+{
+    struct sql s = {0};
+    struct exec_list_query scoped = *q;
+    buf_init(&s.text);
+
+    /* The driving index follows the narrowest scope: a workflow, then a
+     * project (an API key is always confined to its own), else each of the
+     * user's organizations separately (LATERAL), merged: a top-N of at most
+     * (organizations x (limit + 1)) rows, never a sort of the table. Within
+     * an organization PostgreSQL picks the (organization, session_id |
+     * status, started_at, id) index when that filter is present. */
+    if (!scoped.workflow_id && !scoped.project_id && who->kind == CALLER_API_KEY)
+        scoped.project_id = who->project_id;
+    if (scoped.workflow_id || scoped.project_id) {
+        buf_puts(&s.text, "SELECT " LIST_COLUMNS " FROM agora.executions e WHERE true");
+        list_conditions(&s, &scoped);
+        /* With a session_id filter, naming the organization lets
+         * PostgreSQL drive from the (organization, session_id) index
+         * instead, rather than walk the scope's whole index to find a rare
+         * session. The scope's organization is the API key's, or looked up
+         * (visibility applies: NULL, hence no rows, when unseen). Not for
+         * status: with only four values it would trade the ordered scan
+         * for a bitmap and a sort that grow with the project. */
+        if (scoped.session_id) {
+            if (who->kind == CALLER_API_KEY)
+                buf_printf(&s.text, " AND e.organization_id = $%d::uuid", param(&s, who->org_id));
+            else if (scoped.workflow_id)
+                buf_printf(&s.text, " AND e.organization_id = (SELECT w.organization_id FROM agora.workflows w"
+                                    " WHERE w.id = $%d::uuid)", param(&s, scoped.workflow_id));
+            else
+                buf_printf(&s.text, " AND e.organization_id = (SELECT p.organization_id FROM agora.projects p"
+                                    " WHERE p.id = $%d::uuid)", param(&s, scoped.project_id));
+        }
+        buf_printf(&s.text, NEWEST_FIRST, limit_param(&s, q->limit));
+    } else {
+        buf_puts(&s.text, "SELECT " LIST_COLUMNS " FROM unnest(agora.read_orgs()) AS o(id)"
+                          " CROSS JOIN LATERAL (SELECT e.* FROM agora.executions e"
+                          " WHERE e.organization_id = o.id");
+        list_conditions(&s, &scoped);
+        int lim = limit_param(&s, q->limit);
+        buf_printf(&s.text, NEWEST_FIRST ") e" NEWEST_FIRST, lim, lim);
+    }
+    struct stream st = {.out = out, .head = "{\"items\":[", .limit = q->limit, .paged = true,
+                        .last.scope = q->scope};
+    return stream_answer(db, &s, &st);
+}
+
+/* ------------------------------------------------------------------ one execution */
+
+/* Runs a query expected to return one row of one text column. DB_OK with
+ * *res holding it (the caller PQclears), DB_NOT_FOUND when there is no row
+ * (the execution is invisible), or the failure. */
+static enum db_status one_row(struct db *db, const char *sql, const char *id, PGresult **res)
+{
+    const char *params[1] = {id};
+    enum db_status st = db_exec(db, sql, 1, params, res);
+    if (st == DB_OK && PQntuples(*res) != 1) {
+        PQclear(*res);
+        *res = NULL;
+        st = DB_NOT_FOUND;
+    }
+    return st;
+}
+
+enum db_status execution_get(struct db *db, const char *id, struct sink *out)
+{
+    PGresult *res = NULL;
+    enum db_status st = one_row(db,
+                                "SELECT " EXEC_JSON_COUNTS("e") " FROM agora.executions e WHERE e.id = $1::uuid",
+                                id, &res);
+    if (st == DB_OK) {
+        char *row = PQgetvalue(res, 0, 0);
+        if (sink_begin(out) == 0 && sink_write(out, row, json_compact(row, row, (size_t)PQgetlength(res, 0, 0))) == 0)
+            sink_write(out, "\n", 1);
+    }
+    PQclear(res);
+    return st;
+}
+
+enum db_status execution_timeline(struct db *db, const char *id, struct sink *sink)
+{
+    PGresult *res = NULL;
+    enum db_status st = one_row(db,
+                                "SELECT " EXEC_JSON("e") ", agora.rfc3339(e.started_at)"
+                                " FROM agora.executions e WHERE e.id = $1::uuid",
+                                id, &res);
+    if (st != DB_OK)
+        return st;
+    struct buf head;
+    buf_init(&head);
+    buf_puts(&head, "{\"execution\":");
+    char *exec_json = PQgetvalue(res, 0, 0);
+    buf_append(&head, exec_json, json_compact(exec_json, exec_json, (size_t)PQgetlength(res, 0, 0)));
+    buf_puts(&head, ",\"node_executions\":[");
+
+    /* Start order, nodes that never started last: the index order of
+     * (execution_id, started_at, id), so no sort. */
+    struct sql s = {0};
+    buf_init(&s.text);
+    param(&s, id);
+    param(&s, PQgetvalue(res, 0, 1));
+    buf_puts(&s.text, "SELECT " NODE_JSON " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
+                      " ORDER BY n.started_at, n.id");
+    struct stream out = {.out = sink, .head = head.data};
+    st = stream_answer(db, &s, &out);
+    buf_free(&head);
+    PQclear(res);
+    return st;
+}
+
+/* ------------------------------------------------------------------ items */
+
+static enum db_status require_execution(struct db *db, const char *id)
+{
+    PGresult *res = NULL;
+    enum db_status st = one_row(db, "SELECT 1 FROM agora.executions e WHERE e.id = $1::uuid", id, &res);
+    PQclear(res);
+    return st;
+}
+
+/* Spans by (start_time, id) and events by ("timestamp", id): both NOT NULL,
+ * so the position is one row comparison the index serves. */
+static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind kind,
+                            const struct exec_items_query *q)
+{
+    const char *alias = kind == EXEC_SPANS ? "s" : "v";
+    const char *col = kind == EXEC_SPANS ? "s.start_time" : "v.\"timestamp\"";
+
+    if (kind == EXEC_SPANS)
+        buf_puts(&s->text, "SELECT " SPAN_JSON ", " MICROS("s.start_time") ", s.id::text"
+                           " FROM agora.telemetry_spans s");
+    else
+        buf_puts(&s->text, "SELECT " EVENT_JSON ", " MICROS("v.\"timestamp\"") ", v.id::text"
+                           " FROM agora.telemetry_events v");
+    buf_printf(&s->text, " WHERE %s.execution_id = $%d::uuid", alias, param(s, id));
+    if (kind == EXEC_EVENTS && q->event_type)
+        buf_printf(&s->text, " AND v.event_type = $%d", param(s, q->event_type));
+    if (kind == EXEC_EVENTS && q->node_name)
+        buf_printf(&s->text, " AND v.node_name = $%d", param(s, q->node_name));
+    if (q->after.set) {
+        int ts = param(s, q->after.ts), after = param(s, q->after.id);
+        buf_printf(&s->text, " AND (%s, %s.id) > ($%d::timestamptz, $%d::bigint)", col, alias, ts, after);
+    }
+    buf_printf(&s->text, " ORDER BY %s, %s.id", col, alias);
+    if (q->limit)
+        buf_printf(&s->text, " LIMIT $%d", limit_param(s, q->limit));
+}
+
+#define SNAPSHOT_SELECT                                                                             \
+    "SELECT " SNAPSHOT_JSON ", COALESCE(x.sequence::bigint, 9223372036854775807), x.id::text"      \
+    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
+
+/* Which snapshots a query reads, in (sequence NULLS LAST, id) order, the
+ * order of the (execution_id, sequence, id) index. */
+enum snap_part {
+    SNAP_FROM_START,  /* all of them, or all after a position without sequence */
+    SNAP_AFTER_SEQ,   /* those with a sequence, after a position with one */
+    SNAP_NULL_SEQ,    /* those without a sequence */
+};
+
+/* rows: how many rows the answer still takes (LIMIT rows + 1), or -1 for
+ * no limit. */
+static void snapshots_sql(struct sql *s, const char *id, enum snap_part part, const struct exec_after *after,
+                          int rows)
+{
+    param(s, id);
+    buf_puts(&s->text, SNAPSHOT_SELECT);
+    if (part == SNAP_AFTER_SEQ) {
+        snprintf(s->seq, sizeof s->seq, "%lld", after->seq);
+        int sp = param(s, s->seq), ip = param(s, after->id);
+        buf_printf(&s->text, " AND (x.sequence, x.id) > ($%d::integer, $%d::bigint)", sp, ip);
+    } else if (part == SNAP_NULL_SEQ) {
+        buf_puts(&s->text, " AND x.sequence IS NULL");
+    }
+    if (part != SNAP_AFTER_SEQ && after->set && after->seq_null)
+        buf_printf(&s->text, " AND x.sequence IS NULL AND x.id > $%d::bigint", param(s, after->id));
+    buf_puts(&s->text, " ORDER BY x.sequence, x.id");
+    if (rows >= 0)
+        buf_printf(&s->text, " LIMIT $%d", limit_param(s, rows));
+}
+
+/* Snapshots after a position with a sequence: the rest of those with a
+ * sequence, then every one without. Two queries, each one index range in
+ * order: a single "(sequence, id) > (...) OR sequence IS NULL" would
+ * defeat the index, and PostgreSQL sorts a UNION ALL of the two instead
+ * of merging them. */
+static enum db_status snapshots_after_seq(struct db *db, const char *id, const struct exec_items_query *q,
+                                          struct stream *out)
+{
+    struct sql s = {0};
+    buf_init(&s.text);
+    snapshots_sql(&s, id, SNAP_AFTER_SEQ, &q->after, q->limit ? q->limit : -1);
+    enum db_status st = stream_rows(db, &s, out);
+    if (st == DB_OK && !out->more && !out->broken) {
+        struct sql nulls = {0};
+        buf_init(&nulls.text);
+        snapshots_sql(&nulls, id, SNAP_NULL_SEQ, &q->after, q->limit ? q->limit - out->count : -1);
+        st = stream_rows(db, &nulls, out);
+    }
+    return stream_end(st, out);
+}
+
+enum db_status execution_items(struct db *db, const char *id, enum exec_items_kind kind,
+                               const struct exec_items_query *q, struct sink *sink)
+{
+    enum db_status st = require_execution(db, id);
+    if (st != DB_OK)
+        return st;
+    struct stream out = {.out = sink, .head = "{\"items\":[", .limit = q->limit, .paged = true,
+                         .last.scope = q->scope};
+    if (kind == EXEC_SNAPSHOTS && q->after.set && !q->after.seq_null)
+        return snapshots_after_seq(db, id, q, &out);
+    struct sql s = {0};
+    buf_init(&s.text);
+    if (kind == EXEC_SNAPSHOTS)
+        snapshots_sql(&s, id, SNAP_FROM_START, &q->after, q->limit ? q->limit : -1);
+    else
+        timed_items_sql(&s, id, kind, q);
+    return stream_answer(db, &s, &out);
+}

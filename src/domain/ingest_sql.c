@@ -1,0 +1,203 @@
+/* The SQL of an ingest (ingest.c has the steps and why each is one
+ * statement). Constant texts with parameters only: db_exec prepares each
+ * once per connection. */
+#include "domain/ingest_sql.h"
+
+/* The advisory lock class of node creation (pg_advisory_xact_lock(int,
+ * int); the second key is the workflow's): "node" in ASCII. The two-key
+ * lock space is apart from the migrator's one-key lock (migrate.c). */
+#define SQL_NODE_LOCK_CLASS "1852793957"
+
+/* Step 1. org_role is NULL for an API key (it has no membership; RLS
+ * already limited it to its own project) and for nobody else who can see
+ * the workflow. */
+const char SQL_WORKFLOW[] =
+    "SELECT organization_id, project_id, agora.org_role(organization_id)"
+    " FROM agora.workflows WHERE id = $1";
+
+/* Step 2: $1 organization, $2 key, $3 SHA-256 of the body (hex). */
+const char SQL_IDEM_CLAIM[] =
+    "INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
+    " VALUES ($1::uuid, agora.caller(), $2, decode($3, 'hex'))"
+    " ON CONFLICT DO NOTHING RETURNING 1";
+
+/* The key's first request, when we do not own the key. The answer's fields
+ * are read out so the replay is rebuilt by the same code as the original
+ * (byte for byte the same answer). */
+const char SQL_IDEM_READ[] =
+    "SELECT request_hash = decode($2, 'hex'), status_code,"
+    " response->>'execution_id', response->>'status',"
+    " response->'counts'->>'node_executions', response->'counts'->>'telemetry_spans',"
+    " response->'counts'->>'telemetry_events', response->'counts'->>'shared_state_snapshots'"
+    " FROM agora.idempotency_keys WHERE caller = agora.caller() AND key = $1";
+
+/* Step 7: $1 key, $2 status, $3 the answer, $4 execution. */
+const char SQL_IDEM_STORE[] =
+    "UPDATE agora.idempotency_keys SET status_code = $2::integer, response = $3::jsonb,"
+    " execution_id = $4::uuid"
+    " WHERE caller = agora.caller() AND key = $1";
+
+/* Step 3. ON CONFLICT DO NOTHING without a target covers every unique index
+ * and never raises 23505, which would abort the transaction: no row back
+ * means the id exists, visible to us or not. $7 is text the validator
+ * proved a timestamp; $8 the body's execution-level members (body_parts);
+ * $9..$12 the payload's item counts, which step 5 then inserts. */
+const char SQL_EXECUTION_INSERT[] =
+    "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
+    " started_at, completed_at, duration_ms, error, metadata, node_executions_count,"
+    " telemetry_spans_count, telemetry_events_count, shared_state_snapshots_count)"
+    " SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7::timestamptz,"
+    "  (b.j->>'completed_at')::timestamptz, (b.j->>'duration_ms')::double precision,"
+    "  NULLIF(b.j->'error', 'null'::jsonb), NULLIF(b.j->'metadata', 'null'::jsonb),"
+    "  $9::integer, $10::integer, $11::integer, $12::integer"
+    " FROM (SELECT $8::jsonb AS j) b"
+    " ON CONFLICT DO NOTHING RETURNING id";
+
+/* The existing execution of a live run, locked until commit so appends to
+ * one execution run one at a time and a closed one stays closed. */
+const char SQL_EXECUTION_LOCK[] =
+    "SELECT workflow_id, status FROM agora.executions WHERE id = $1 FOR UPDATE";
+
+/* Step 4: $1 body, $2 organization, $3 project, $4 workflow, $5 the node
+ * limit (WORKFLOW_NODES_MAX). Returns:
+ *   - the 0-based index of the first node execution whose node_id is not a
+ *     node of the workflow (NULL when none; otherwise nothing is created
+ *     and the caller rolls back);
+ *   - how many nodes it created;
+ *   - whether the names fit: false when the node executions without
+ *     node_id carry more distinct names than $5 and than the workflow has
+ *     nodes (so some are new, and every one of them is a node afterwards).
+ *     Then nothing is created and the caller refuses the ingest; the
+ *     workflow's nodes are counted only for such a payload.
+ * Nodes are created in name order, so two ingests creating the same nodes
+ * lock them in the same order and cannot deadlock; a node's type is the
+ * first one given for it. Existing names are skipped by the unique index
+ * (ON CONFLICT), never by a join the planner could get wrong on stale
+ * statistics. Once its nodes are in (count(*) reads all of made), an ingest
+ * that created any takes the workflow's transaction-level advisory lock
+ * (class 'node'), then counts the workflow's nodes in a new statement
+ * (SQL_NODE_COUNT): every creator counts while holding the lock and keeps
+ * it until it ends, so each count sees every earlier creator's nodes and
+ * concurrent ingests cannot pass the limit together. Waiting for the lock
+ * while holding uncommitted nodes cannot deadlock: the holder has finished
+ * creating nodes and waits for no other ingest. */
+const char SQL_NODES[] =
+    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    " bad AS ("
+    "  SELECT min(x.ord) - 1 AS idx"
+    "  FROM b, jsonb_array_elements(NULLIF(b.j->'node_executions', 'null')) WITH ORDINALITY AS x(e, ord)"
+    "  WHERE jsonb_typeof(x.e->'node_id') = 'string'"
+    "    AND NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n"
+    "                    WHERE n.workflow_id = $4::uuid AND n.id = (x.e->>'node_id')::uuid)),"
+    " named AS MATERIALIZED ("
+    "  SELECT x.node_name, x.node_type, x.ord"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
+    "                     AS (node_id text, node_name text, node_type text))"
+    "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
+    "  WHERE x.node_id IS NULL),"
+    " names AS (SELECT count(DISTINCT node_name) AS n FROM named),"
+    " fits AS ("
+    "  SELECT (SELECT n FROM names) <= $5::bigint"
+    "   OR (SELECT n FROM names) <= (SELECT count(*) FROM agora.workflow_nodes n"
+    "                                WHERE n.workflow_id = $4::uuid) AS ok),"
+    " made AS ("
+    "  INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
+    "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
+    "  FROM named x"
+    "  WHERE (SELECT idx FROM bad) IS NULL AND (SELECT ok FROM fits)"
+    "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
+    "  ON CONFLICT (workflow_id, name) DO NOTHING"
+    "  RETURNING 1),"
+    " locked AS ("
+    "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"
+    "  WHERE (SELECT count(*) FROM made) > 0)"
+    " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made), (SELECT ok FROM fits),"
+    "  (SELECT count(*) FROM locked)";
+
+/* Step 4, when it created nodes: $1 workflow. The workflow's nodes, in a
+ * snapshot taken after step 4 was granted the workflow's node lock. */
+const char SQL_NODE_COUNT[] =
+    "SELECT count(*) FROM agora.workflow_nodes WHERE workflow_id = $1::uuid";
+
+/* Step 5: $1 body, $2 organization, $3 project, $4 execution, $5 workflow.
+ * Items keep the payload's order (ORDER BY ord), so their identity keys do
+ * too. A node execution without node_id gets the workflow's node of its
+ * name (step 4 made sure there is one). The CTEs' rows are checked against
+ * the execution row by the foreign keys at the end of the statement. */
+const char SQL_ITEMS[] =
+    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    " ne AS ("
+    "  INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id,"
+    "   node_name, node_type, status, started_at, completed_at, prep_duration_ms, exec_duration_ms,"
+    "   post_duration_ms, retry_count, action, error)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
+    "   x.status, x.started_at, x.completed_at, x.prep_duration_ms, x.exec_duration_ms,"
+    "   x.post_duration_ms, x.retry_count, x.action, x.error"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
+    "        AS (node_id uuid, node_name text, node_type text, status text, started_at timestamptz,"
+    "        completed_at timestamptz, prep_duration_ms double precision,"
+    "        exec_duration_ms double precision, post_duration_ms double precision,"
+    "        retry_count integer, action text, error jsonb))"
+    "       WITH ORDINALITY AS x(node_id, node_name, node_type, status, started_at, completed_at,"
+    "        prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, action, error, ord)"
+    "  LEFT JOIN agora.workflow_nodes n"
+    "   ON x.node_id IS NULL AND n.workflow_id = $5::uuid AND n.name = x.node_name"
+    "  ORDER BY x.ord"
+    "  RETURNING 1),"
+    " sp AS ("
+    "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
+    "   span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes,"
+    "   node_name)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.trace_id, x.span_id, x.parent_span_id, x.name, x.kind,"
+    "   x.start_time, x.end_time, x.duration_ms, x.status, x.attributes, x.node_name"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'telemetry_spans', 'null'))"
+    "        AS (trace_id text, span_id text, parent_span_id text, name text, kind text,"
+    "        start_time timestamptz, end_time timestamptz, duration_ms double precision, status text,"
+    "        attributes jsonb, node_name text))"
+    "       WITH ORDINALITY AS x(trace_id, span_id, parent_span_id, name, kind, start_time,"
+    "        end_time, duration_ms, status, attributes, node_name, ord)"
+    "  ORDER BY x.ord"
+    "  RETURNING 1),"
+    " ev AS ("
+    "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
+    "   \"timestamp\", node_name, data)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.event_type, x.\"timestamp\", x.node_name, x.data"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'telemetry_events', 'null'))"
+    "        AS (event_type text, \"timestamp\" timestamptz, node_name text, data jsonb))"
+    "       WITH ORDINALITY AS x(event_type, \"timestamp\", node_name, data, ord)"
+    "  ORDER BY x.ord"
+    "  RETURNING 1),"
+    " ss AS ("
+    "  INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id,"
+    "   sequence, \"timestamp\", node_name, phase, state)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.sequence, x.\"timestamp\", x.node_name, x.phase,"
+    "   x.state"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'shared_state_snapshots', 'null'))"
+    "        AS (sequence integer, \"timestamp\" timestamptz, node_name text, phase text, state jsonb))"
+    "       WITH ORDINALITY AS x(sequence, \"timestamp\", node_name, phase, state, ord)"
+    "  ORDER BY x.ord"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM ne), (SELECT count(*) FROM sp), (SELECT count(*) FROM ev),"
+    "  (SELECT count(*) FROM ss)";
+
+/* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
+ * returned, $7 the body's execution-level members (body_parts). Fields
+ * the payload leaves out or sends as null keep their value. */
+const char SQL_EXECUTION_APPEND[] =
+    "UPDATE agora.executions e SET"
+    "  node_executions_count = e.node_executions_count + $3::integer,"
+    "  telemetry_spans_count = e.telemetry_spans_count + $4::integer,"
+    "  telemetry_events_count = e.telemetry_events_count + $5::integer,"
+    "  shared_state_snapshots_count = e.shared_state_snapshots_count + $6::integer,"
+    "  status = $2,"
+    "  completed_at = COALESCE((b.j->>'completed_at')::timestamptz, e.completed_at),"
+    "  duration_ms = COALESCE((b.j->>'duration_ms')::double precision, e.duration_ms),"
+    "  error = COALESCE(NULLIF(b.j->'error', 'null'::jsonb), e.error),"
+    "  metadata = COALESCE(NULLIF(b.j->'metadata', 'null'::jsonb), e.metadata),"
+    "  updated_at = now()"
+    " FROM (SELECT $7::jsonb AS j) b"
+    " WHERE e.id = $1::uuid"
+    " RETURNING e.status, e.node_executions_count, e.telemetry_spans_count,"
+    "  e.telemetry_events_count, e.shared_state_snapshots_count";
+
+const char SQL_PURGE[] = "SELECT agora.purge_idempotency_keys()";

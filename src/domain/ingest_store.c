@@ -1,0 +1,500 @@
+/* Storing an ingest payload (see ingest.h and docs/DESIGN.md, "Telemetry:
+ * ingest"). The steps, each one statement, so an ingest costs the same
+ * number of round trips for one item or 100,000:
+ *
+ *   1. the workflow, visible or not (RLS), and the caller's role in its
+ *      organization (viewers may not write: 403);
+ *   2. with an Idempotency-Key, the key's claim: INSERT ... ON CONFLICT DO
+ *      NOTHING. A concurrent duplicate blocks on the first's uncommitted row
+ *      until that commits, then finds it and replays its answer;
+ *   3. the execution: a new one is inserted; a client-chosen execution_id is
+ *      first locked (SELECT ... FOR UPDATE): running takes appends, terminal
+ *      is closed (409), another workflow's is 422. An id the caller cannot
+ *      see is inserted with ON CONFLICT DO NOTHING rather than caught as
+ *      23505: the error would abort the transaction, and could not tell
+ *      another tenant's row from the same live run's first payload that a
+ *      concurrent ingest has just committed. So a conflict is followed by
+ *      one more lock attempt: visible now is that concurrent case (append),
+ *      still invisible is another tenant's execution (404);
+ *   4. node ids (only when the payload has node executions): one statement
+ *      finds the first node_id that is not a node of the workflow (422 with
+ *      its path) and otherwise creates the nodes named without a node_id
+ *      that the workflow lacks (ON CONFLICT DO NOTHING: a concurrent ingest
+ *      creating the same node makes this one wait, then skip it). It is a
+ *      statement of its own so that step 5's snapshot sees nodes another
+ *      ingest committed meanwhile. Nodes that would take the workflow past
+ *      WORKFLOW_NODES_MAX are refused (422): an ingest that created nodes
+ *      takes the workflow's advisory lock and counts its nodes in one more
+ *      statement, so concurrent ingests cannot pass the limit together;
+ *   5. all items of the four tables, in one statement of data-modifying
+ *      CTEs, returning how many rows each inserted;
+ *   6. for an append to a live run only: the execution-level fields and
+ *      the item counts added to the execution row (a new execution was
+ *      inserted whole in step 3, with its final fields and counts, so its
+ *      row is written once: an update would leave two versions of it for
+ *      every item's foreign-key check to walk, which profiling showed);
+ *   7. with an Idempotency-Key, the answer stored under the key.
+ *
+ * The statements' text is in ingest_sql.c, each with its parameters.
+ *
+ * The body goes to PostgreSQL as text, cast to jsonb by the statement
+ * that stores the items (step 5); the others get only the top-level
+ * members they read, cut from the text (json_slice.c), so PostgreSQL
+ * parses each byte once. PostgreSQL unpacks the items with
+ * jsonb_to_recordset: its parser keeps numbers exact, and its timestamp
+ * parser reads what the validator accepted (sessions run in UTC, so
+ * offset-less timestamps are UTC). A table sent as null counts as absent
+ * (NULLIF turns jsonb null into SQL NULL, which those functions read as no
+ * rows). Everything runs in the caller's transaction; a failure anywhere
+ * leaves the caller to roll it all back, so nothing is written.
+ *
+ * Live runs (a client-chosen execution_id sent several times): each later
+ * payload appends its items; status is always the payload's; completed_at,
+ * duration_ms, error and metadata are overwritten when the payload carries
+ * them with a non-null value and kept otherwise; session_id and started_at
+ * are the first payload's. */
+#include "domain/ingest_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "util/buf.h"
+#include "util/sha256.h"
+#include "domain/ingest_sql.h"
+#include "json/json_slice.h"
+#include "db/pg_json.h"
+#include "domain/workflow_limits.h"
+
+/* Seconds between two purges by one worker. */
+#define PURGE_INTERVAL_S 600
+
+/* What step 1 learnt about the payload's workflow. */
+struct target {
+    char org[UUID_STR_LEN + 1];
+    char project[UUID_STR_LEN + 1];
+};
+
+/* Marks out as failed for the client's reason; returns st. */
+static enum db_status fail(struct ingest_result *out, enum db_status st, const char *path,
+                           const char *message)
+{
+    snprintf(out->path, sizeof out->path, "%s", path ? path : "");
+    out->message = message;
+    return st;
+}
+
+static void copy_field(char *dst, size_t len, const PGresult *res, int row, int col)
+{
+    snprintf(dst, len, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+}
+
+static bool is_terminal(const char *status)
+{
+    return strcmp(status, "running") != 0;
+}
+
+static bool role_writes(const char *role)
+{
+    return role && (strcmp(role, "owner") == 0 || strcmp(role, "admin") == 0 || strcmp(role, "member") == 0);
+}
+
+/* Step 1: visibility and role. */
+static enum db_status find_workflow(struct db *db, const struct identity *who, const char *workflow_id,
+                                    struct target *t, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {workflow_id};
+    enum db_status st = db_exec(db, SQL_WORKFLOW, 1, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        st = fail(out, DB_NOT_FOUND, "workflow_id", "no such workflow");
+    } else {
+        const char *role = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+        /* A user sees a workflow only through a membership, so role is set;
+         * only owners, admins and members write. */
+        if (who->kind == CALLER_USER && !role_writes(role))
+            st = fail(out, DB_FORBIDDEN, NULL, "your role in this organization does not allow ingesting");
+        copy_field(t->org, sizeof t->org, res, 0, 0);
+        copy_field(t->project, sizeof t->project, res, 0, 1);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 2. *owned true: the key is ours (a first request) and the ingest
+ * goes on. Otherwise out holds the replay (DB_OK, out->replayed) or the
+ * reason there is none. */
+static enum db_status claim_key(struct db *db, const struct target *t, const struct ingest_input *in,
+                                const char *hash_hex, bool *owned, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *claim[3] = {t->org, in->idem_key, hash_hex};
+    enum db_status st = db_exec(db, SQL_IDEM_CLAIM, 3, claim, &res);
+
+    *owned = false;
+    if (st != DB_OK)
+        return st;
+    *owned = PQntuples(res) == 1;
+    PQclear(res);
+    if (*owned)
+        return DB_OK;
+
+    const char *read[2] = {in->idem_key, hash_hex};
+    if ((st = db_exec(db, SQL_IDEM_READ, 2, read, &res)) != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        /* Purged between the two statements: the client may simply retry. */
+        st = fail(out, DB_CONFLICT, NULL, "this Idempotency-Key is busy; retry");
+    } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        st = fail(out, DB_INVALID, "Idempotency-Key", "the key was used with a different body");
+    } else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) || PQgetisnull(res, 0, 3)) {
+        /* Only an uncommitted first request has no answer, and the claim
+         * waited for that to commit; kept for safety. */
+        st = fail(out, DB_CONFLICT, NULL,
+                  "a request with this Idempotency-Key is still in progress; retry later");
+    } else {
+        out->replayed = true;
+        out->http_status = atoi(PQgetvalue(res, 0, 1));
+        copy_field(out->execution_id, sizeof out->execution_id, res, 0, 2);
+        copy_field(out->status, sizeof out->status, res, 0, 3);
+        for (int i = 0; i < IT_COUNT; i++)
+            out->counts[i] = PQgetisnull(res, 0, 4 + i) ? 0 : strtoll(PQgetvalue(res, 0, 4 + i), NULL, 10);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* The parts of the body the statements other than step 5 read, cut from
+ * its text in one pass (json_slice.c): the execution-level members as a
+ * small JSON object (steps 3 and 6), {"node_executions": [...]} (step 4),
+ * and the payload's item counts as text. A body whose top-level names use
+ * escapes is sent whole instead. */
+struct body_parts {
+    struct buf fields;
+    struct buf nodes;
+    char counts[IT_COUNT][24];
+};
+
+static void body_parts_init(struct body_parts *p, const struct ingest_input *in)
+{
+    static const char *const members[] = {"node_executions", "completed_at", "duration_ms", "error",
+                                          "metadata", NULL};
+    struct json_span spans[JSON_SLICE_MAX_KEYS];
+    buf_init(&p->fields);
+    buf_init(&p->nodes);
+    if (json_slice_find(in->body, in->body_len, members, spans) == 0) {
+        json_slice_object(in->body, members + 1, spans + 1, 4, &p->fields);
+        json_slice_object(in->body, members, spans, 1, &p->nodes);
+    } else {
+        buf_append(&p->fields, in->body, in->body_len);
+        buf_append(&p->nodes, in->body, in->body_len);
+    }
+    buf_putc(&p->fields, '\0');
+    buf_putc(&p->nodes, '\0');
+    for (int i = 0; i < IT_COUNT; i++)
+        snprintf(p->counts[i], sizeof p->counts[i], "%zu", in->sum->counts[i]);
+}
+
+static void body_parts_free(struct body_parts *p)
+{
+    buf_free(&p->fields);
+    buf_free(&p->nodes);
+}
+
+/* Inserts the execution out->execution_id, whole: final fields and this
+ * payload's counts. *inserted false: the id exists already (visible or
+ * not). */
+static enum db_status insert_execution(struct db *db, const struct target *t, const struct ingest_input *in,
+                                       const struct body_parts *f, bool *inserted, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[12] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
+                              in->session_id, in->sum->status, in->started_at, f->fields.data,
+                              f->counts[0], f->counts[1], f->counts[2], f->counts[3]};
+    enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 12, params, &res);
+
+    *inserted = st == DB_OK && PQntuples(res) == 1;
+    PQclear(res);
+    return st;
+}
+
+/* Locks out->execution_id when visible. *found false when it is not. */
+static enum db_status lock_execution(struct db *db, const struct ingest_input *in, bool *found,
+                                     struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {out->execution_id};
+    enum db_status st = db_exec(db, SQL_EXECUTION_LOCK, 1, params, &res);
+
+    *found = false;
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) == 1) {
+        *found = true;
+        if (is_terminal(PQgetvalue(res, 0, 1)))
+            st = fail(out, DB_CONFLICT, NULL,
+                      "the execution has a terminal status and is closed; it takes no more data");
+        else if (strcmp(PQgetvalue(res, 0, 0), in->sum->workflow_id) != 0)
+            st = fail(out, DB_INVALID, "workflow_id", "the execution belongs to another workflow");
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 3. On DB_OK out->execution_id is the execution to write to and
+ * out->http_status says whether it is new (201) or an append (200). */
+static enum db_status open_execution(struct db *db, const struct target *t, const struct ingest_input *in,
+                                     const struct body_parts *f, struct ingest_result *out)
+{
+    bool inserted = false, found = false;
+    enum db_status st;
+
+    if (!in->sum->execution_id[0]) {
+        if (uuid_v4(out->execution_id) < 0)
+            return DB_ERROR;
+        out->http_status = 201;
+        st = insert_execution(db, t, in, f, &inserted, out);
+        /* A fresh random id already taken: a broken random source. */
+        return st == DB_OK && !inserted ? DB_ERROR : st;
+    }
+
+    snprintf(out->execution_id, sizeof out->execution_id, "%s", in->sum->execution_id);
+    /* The usual live run: the execution exists and is ours. */
+    if ((st = lock_execution(db, in, &found, out)) != DB_OK || found) {
+        out->http_status = 200;
+        return st;
+    }
+    if ((st = insert_execution(db, t, in, f, &inserted, out)) != DB_OK)
+        return st;
+    if (inserted) {
+        out->http_status = 201;
+        return DB_OK;
+    }
+    /* Taken by a concurrent ingest that has committed since our lock
+     * attempt (this statement's snapshot sees it), or by another tenant. */
+    if ((st = lock_execution(db, in, &found, out)) != DB_OK)
+        return st;
+    if (!found)
+        return fail(out, DB_NOT_FOUND, "execution_id", "no such execution");
+    out->http_status = 200;
+    return DB_OK;
+}
+
+/* Why an ingest that would grow the workflow past the limit is refused. */
+static const char NODE_LIMIT_MESSAGE[] =
+    "creating the nodes these node executions name would give the workflow more than "
+    WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX) " nodes, the limit per workflow";
+
+static enum db_status fail_node_limit(struct ingest_result *out)
+{
+    return fail(out, DB_INVALID, "node_executions", NODE_LIMIT_MESSAGE);
+}
+
+/* Step 4, when it created nodes: the workflow's node count, now that step
+ * 4 holds the workflow's node lock (see SQL_NODES). */
+static enum db_status recount_nodes(struct db *db, const struct ingest_input *in, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[1] = {in->sum->workflow_id};
+    enum db_status st = db_exec(db, SQL_NODE_COUNT, 1, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1)
+        st = DB_ERROR;
+    else if (strtoll(PQgetvalue(res, 0, 0), NULL, 10) > WORKFLOW_NODES_MAX)
+        st = fail_node_limit(out);
+    PQclear(res);
+    return st;
+}
+
+/* Step 4. It reads only node_executions, so it is sent only that member
+ * ({"node_executions": [...]}, cut from the body's text) rather than the
+ * whole body: PostgreSQL would otherwise parse every span, event and
+ * snapshot a second time, which profiling showed to be about one sixth of
+ * PostgreSQL's work for an ingest. Nodes past WORKFLOW_NODES_MAX are
+ * refused (422), as POST /api/workflows refuses them: more new names than
+ * that in the payload at once without creating any, otherwise by the count
+ * that follows a creation (one more statement, only then). */
+static enum db_status prepare_nodes(struct db *db, const struct target *t, const struct ingest_input *in,
+                                    const struct body_parts *f, struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    static const char limit[] = WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX);
+    const char *params[5] = {f->nodes.data, t->org, t->project, in->sum->workflow_id, limit};
+    enum db_status st = db_exec(db, SQL_NODES, 5, params, &res);
+    bool created = false;
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        st = DB_ERROR;
+    } else if (!PQgetisnull(res, 0, 0)) {
+        snprintf(out->path, sizeof out->path, "node_executions[%s].node_id", PQgetvalue(res, 0, 0));
+        out->message = "node_id is not a node of this workflow";
+        st = DB_INVALID;
+    } else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+        st = fail_node_limit(out);
+    } else {
+        created = strtoll(PQgetvalue(res, 0, 1), NULL, 10) > 0;
+    }
+    PQclear(res);
+    return st == DB_OK && created ? recount_nodes(db, in, out) : st;
+}
+
+/* Step 5. out->counts: the rows inserted into each table. */
+static enum db_status store_items(struct db *db, const struct target *t, const struct ingest_input *in,
+                                  struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[5] = {in->body, t->org, t->project, out->execution_id, in->sum->workflow_id};
+    enum db_status st = db_exec(db, SQL_ITEMS, 5, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT) {
+        PQclear(res);
+        return DB_ERROR;
+    }
+    for (int i = 0; i < IT_COUNT; i++) {
+        out->counts[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+        /* Step 3 recorded these counts for a new execution. */
+        if (out->counts[i] != (long long)in->sum->counts[i]) {
+            fprintf(stderr, "agora: ingest: %s: %lld rows stored, %zu sent\n", ingest_table_names[i],
+                    out->counts[i], in->sum->counts[i]);
+            st = DB_ERROR;
+        }
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 6, for an append: out->status and cumulative counts. */
+static enum db_status append_execution(struct db *db, const struct ingest_input *in, const struct body_parts *f,
+                                       struct ingest_result *out)
+{
+    PGresult *res = NULL;
+    const char *params[7] = {out->execution_id, in->sum->status, f->counts[0], f->counts[1],
+                             f->counts[2], f->counts[3], f->fields.data};
+    enum db_status st = db_exec(db, SQL_EXECUTION_APPEND, 7, params, &res);
+
+    if (st != DB_OK)
+        return st;
+    if (PQntuples(res) != 1) {
+        /* Step 3 locked this row: the policies disagree with this code, a
+         * bug rather than a client mistake. */
+        fprintf(stderr, "agora: ingest: execution %s vanished before its items were counted\n",
+                out->execution_id);
+        st = DB_ERROR;
+    } else {
+        copy_field(out->status, sizeof out->status, res, 0, 0);
+        for (int i = 0; i < IT_COUNT; i++)
+            out->counts[i] = strtoll(PQgetvalue(res, 0, 1 + i), NULL, 10);
+    }
+    PQclear(res);
+    return st;
+}
+
+/* Step 7: the answer, as the replay will send it. */
+static enum db_status store_answer(struct db *db, const struct ingest_input *in, struct ingest_result *out)
+{
+    struct json_object *answer = ingest_answer(out);
+    const char *text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN);
+    char status[8];
+    snprintf(status, sizeof status, "%d", out->http_status);
+    const char *params[4] = {in->idem_key, status, text, out->execution_id};
+    enum db_status st = text ? db_exec(db, SQL_IDEM_STORE, 4, params, NULL) : DB_ERROR;
+    json_object_put(answer);
+    return st;
+}
+
+bool ingest_idempotency_key_valid(const char *key)
+{
+    size_t n = 0;
+    if (!key)
+        return false;
+    for (; key[n]; n++)
+        if ((unsigned char)key[n] < 0x21 || (unsigned char)key[n] > 0x7e || n >= INGEST_IDEM_KEY_MAX)
+            return false;
+    return n > 0;
+}
+
+enum db_status ingest_store(struct db *db, const struct identity *who, const struct ingest_input *in,
+                            struct ingest_result *out)
+{
+    struct target t;
+    enum db_status st;
+    char hash_hex[2 * SHA256_LEN + 1];
+
+    memset(out, 0, sizeof *out);
+    if ((st = find_workflow(db, who, in->sum->workflow_id, &t, out)) != DB_OK)
+        return st;
+    if (in->idem_key) {
+        bool owned;
+        sha256_hex(in->body, in->body_len, hash_hex);
+        if ((st = claim_key(db, &t, in, hash_hex, &owned, out)) != DB_OK || !owned)
+            return st;
+    }
+    struct body_parts f;
+    body_parts_init(&f, in);
+    if ((st = open_execution(db, &t, in, &f, out)) != DB_OK)
+        goto done;
+    if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, &f, out)) != DB_OK)
+        goto done;
+    if ((st = store_items(db, &t, in, out)) != DB_OK)
+        goto done;
+    if (out->http_status == 201)
+        snprintf(out->status, sizeof out->status, "%s", in->sum->status);
+    else if ((st = append_execution(db, in, &f, out)) != DB_OK)
+        goto done;
+    if (in->idem_key)
+        st = store_answer(db, in, out);
+done:
+    body_parts_free(&f);
+    return st;
+}
+
+struct json_object *ingest_answer(const struct ingest_result *res)
+{
+    struct json_object *o = json_must(json_object_new_object());
+    struct json_object *counts = json_must(json_object_new_object());
+
+    json_object_object_add(o, "execution_id", json_must(json_object_new_string(res->execution_id)));
+    json_object_object_add(o, "status", json_must(json_object_new_string(res->status)));
+    for (int i = 0; i < IT_COUNT; i++)
+        json_object_object_add(counts, ingest_table_names[i], json_must(json_object_new_int64(res->counts[i])));
+    json_object_object_add(o, "counts", counts);
+    return o;
+}
+
+void ingest_purge_old_keys(struct db *db)
+{
+    /* Worker-level state on purpose: a worker is one single-threaded
+     * process serving one request at a time, so a static needs no lock, and
+     * "at most once per 10 minutes per worker" is all we promise. N workers
+     * purge at most N times per interval, each deleting little; keys live at
+     * least 24 hours whoever purges. A worker restart purges at its first
+     * ingest, which is harmless. */
+    static struct timespec last;
+    static bool done_once;
+    struct timespec now;
+
+    if (db->in_tx || clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+        return;
+    if (done_once && now.tv_sec - last.tv_sec < PURGE_INTERVAL_S)
+        return;
+    last = now;
+    done_once = true;
+    /* Outside any transaction: autocommit, as agora_definer (SECURITY
+     * DEFINER), for every tenant at once. */
+    enum db_status st = db_exec(db, SQL_PURGE, 0, NULL, NULL);
+    if (st != DB_OK)
+        fprintf(stderr, "agora: ingest: purging old idempotency keys failed (status %d); will retry later\n",
+                (int)st);
+}

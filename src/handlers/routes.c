@@ -1,0 +1,51 @@
+/* The route table: method, path pattern, handler, who may call, what body
+ * it takes and how large. Adding a route is adding a line here and its
+ * handler. */
+#include "handlers/routes.h"
+
+#include "handlers/handlers.h"
+
+/* The tenancy bodies hold an id, a name (200 bytes, 1,200 escaped) or a
+ * role: 64 KiB leaves room for any formatting. A workflow's may be
+ * megabytes (1,000 nodes, 10,000 edges) and keeps the configured limit;
+ * its parse builds no more than its checks read (json_in.h). */
+#define SMALL_BODY (64 * 1024)
+
+const struct route agora_routes[] = {
+    {"GET", "/api/health", handle_health, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    /* No token: nginx serves it to 127.0.0.1 and ::1 only (agora.conf.in). */
+    {"GET", "/api/metrics", handle_metrics, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+
+    {"POST", "/api/executions/ingest", handle_ingest, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
+    {"GET", "/api/executions", handle_executions_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/executions/{id}", handle_execution_get, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/executions/{id}/timeline", handle_execution_timeline, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/executions/{id}/telemetry-spans", handle_execution_spans, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/executions/{id}/telemetry-events", handle_execution_events, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/executions/{id}/state-snapshots", handle_execution_snapshots, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+
+    {"POST", "/api/workflows", handle_workflows_create, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
+    {"GET", "/api/workflows", handle_workflows_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/workflows/{id}", handle_workflow_get, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+
+    {"POST", "/api/organizations", handle_orgs_create, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
+    {"GET", "/api/organizations", handle_orgs_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+    {"POST", "/api/organizations/{id}/members", handle_members_add, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
+    {"GET", "/api/organizations/{id}/members", handle_members_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+
+    {"POST", "/api/projects", handle_projects_create, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
+    {"GET", "/api/projects", handle_projects_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"POST", "/api/projects/{id}/api-keys", handle_api_keys_create, AUTH_USER, BODY_JSON_OPT, QUERY_NONE, SMALL_BODY},
+    {"GET", "/api/projects/{id}/api-keys", handle_api_keys_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+    {"DELETE", "/api/api-keys/{id}", handle_api_keys_revoke, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+};
+
+const size_t agora_routes_count = sizeof agora_routes / sizeof agora_routes[0];
+
+size_t agora_routes_metric_labels(struct metrics_route out[METRICS_MAX_ROUTES])
+{
+    size_t n = 0;
+    for (; n < agora_routes_count && n < METRICS_MAX_ROUTES; n++)
+        out[n] = (struct metrics_route){agora_routes[n].method, agora_routes[n].pattern};
+    return agora_routes_count;
+}

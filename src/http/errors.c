@@ -1,0 +1,111 @@
+/* The API's error codes and the writer of error bodies. Codes are stable
+ * strings clients and tests match on; messages are for people and never
+ * carry internals (SQL, errno text, credentials). */
+#include "http/errors.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/text.h"
+#include "http/response.h"
+
+static const struct {
+    int status;
+    const char *code;
+} error_table[] = {
+    [E_BAD_JSON] = {400, "bad_json"},
+    [E_UNAUTHORIZED] = {401, "unauthorized"},
+    [E_FORBIDDEN] = {403, "forbidden"},
+    [E_NOT_FOUND] = {404, "not_found"},
+    [E_METHOD] = {405, "method_not_allowed"},
+    [E_CONFLICT] = {409, "conflict"},
+    [E_TOO_LARGE] = {413, "payload_too_large"},
+    [E_MEDIA_TYPE] = {415, "unsupported_media_type"},
+    [E_VALIDATION] = {422, "validation_failed"},
+    [E_INTERNAL] = {500, "internal"},
+    [E_UNAVAILABLE] = {503, "unavailable"},
+};
+
+int api_error_status(enum api_error e)
+{
+    return error_table[e].status;
+}
+
+const char *api_error_code(enum api_error e)
+{
+    return error_table[e].code;
+}
+
+int reply_error(struct req *r, enum api_error e, const char *path, const char *fmt, ...)
+{
+    char raw[512], msg[301], cpath[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    sanitize_text(msg, sizeof msg, raw);
+
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"error\":{\"code\":\"");
+    buf_puts(&b, error_table[e].code);
+    buf_puts(&b, "\",\"message\":");
+    buf_json_string(&b, msg, strlen(msg));
+    if (path) {
+        /* Paths may carry client text (a member or parameter name). */
+        sanitize_text(cpath, sizeof cpath, path);
+        buf_puts(&b, ",\"path\":");
+        buf_json_string(&b, cpath, strlen(cpath));
+    }
+    if (r->request_id[0]) {
+        buf_puts(&b, ",\"request_id\":");
+        buf_json_string(&b, r->request_id, strlen(r->request_id));
+    }
+    buf_puts(&b, "}}");
+    reply_json_text(r, error_table[e].status, b.data, b.len);
+    buf_free(&b);
+    return -1;
+}
+
+/* The one mapping from a database outcome to what the client is told. */
+enum api_error api_error_of_db(enum db_status st)
+{
+    switch (st) {
+    case DB_UNAVAILABLE:
+    case DB_TIMEOUT: return E_UNAVAILABLE;
+    case DB_CONFLICT: return E_CONFLICT;
+    case DB_NOT_FOUND: return E_NOT_FOUND;
+    case DB_FORBIDDEN: return E_FORBIDDEN;
+    case DB_INVALID: return E_VALIDATION;
+    case DB_OK:
+    case DB_ERROR: break;
+    }
+    return E_INTERNAL;
+}
+
+int reply_db_error_why(struct req *r, enum db_status st, const char *path, const char *message)
+{
+    enum api_error e = api_error_of_db(st);
+    if (e == E_UNAVAILABLE)
+        reply_header(r, "Retry-After", "1");
+    if (message && e != E_INTERNAL && e != E_UNAVAILABLE)
+        return reply_error(r, e, path && path[0] ? path : NULL, "%s", message);
+    switch (st) {
+    case DB_UNAVAILABLE: return reply_error(r, e, NULL, "the database is unavailable; retry later");
+    case DB_TIMEOUT: return reply_error(r, e, NULL, "the database did not answer in time; retry later");
+    case DB_CONFLICT: return reply_error(r, e, NULL, "this conflicts with an existing resource");
+    case DB_NOT_FOUND: return reply_error(r, e, NULL, "no such resource");
+    case DB_FORBIDDEN: return reply_error(r, e, NULL, "your role does not allow this");
+    case DB_INVALID: return reply_error(r, e, NULL, "a value was rejected by the database");
+    case DB_OK:
+    case DB_ERROR: break;
+    }
+    return reply_error(r, E_INTERNAL, NULL, "internal error");
+}
+
+int reply_db_error(struct req *r, enum db_status st)
+{
+    return reply_db_error_why(r, st, NULL, NULL);
+}
