@@ -8,7 +8,9 @@
 #      screenshots go to $AGORA_TEST_OUTPUT/browser or a /tmp/agora-browser-*
 #      folder (printed)
 #   4. redocly lint nginx/www/openapi.yaml (the API description; offline,
-#      no telemetry)
+#      no telemetry), and tests/check_layers.py (the include graph of src/
+#      follows the layer map of docs/DESIGN.md: nothing includes a layer
+#      above its own, no cycle)
 # Exits non-zero when anything fails; the last line sums the layers up.
 #
 # Options (RELIABILITY.md has the figures and the reasons):
@@ -50,6 +52,7 @@ PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev li
       libjwt-dev libssl-dev libcriterion-dev
       postgresql nginx spawn-fcgi openssl curl jq
       python3-pytest python3-yaml python3-jsonschema python3-prometheus-client valgrind chromium
+      unicode-data
       systemd)  # systemd-analyze verify and systemd-sysusers check the installed units (test_install)
 # The viewer's libraries and the browser tests come from npm (package-lock.json):
 # Debian's node and npm, unless a node with npm is already installed.
@@ -135,6 +138,12 @@ if [[ $mode == normal ]]; then
     REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
         npx --no-install redocly lint nginx/www/openapi.yaml || lint_status=$?
     if ((lint_status == 0)); then lint_passed=1; else lint_failed=1; fi
+    say "layers (tests/check_layers.py)"
+    if "$PYTHON" tests/check_layers.py; then
+        lint_passed=$((lint_passed + 1))
+    else
+        lint_status=1 lint_failed=$((lint_failed + 1))
+    fi
 fi
 
 unit_status=0
