@@ -33,7 +33,7 @@ from jsonschema import Draft202012Validator, FormatChecker, RefResolver
 from conftest import ROOT
 
 DOC_FILE = os.path.join(ROOT, "nginx", "www", "openapi.yaml")
-ROUTES_FILE = os.path.join(ROOT, "src", "routes.c")
+ROUTES_FILE = os.path.join(ROOT, "src", "handlers", "routes.c")
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 with open(DOC_FILE, encoding="utf-8") as _f:
