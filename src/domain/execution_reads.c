@@ -34,11 +34,6 @@
 /* Snapshots without a sequence sort last; their cursors carry this. */
 #define SEQ_NULL INT64_MAX
 
-/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, the range the API's
- * timestamps live in (timestamp.h). */
-#define TS_MIN_MICROS (-62135596800000000LL)
-#define TS_MAX_MICROS 253402300799999999LL
-
 /* An execution as every route shows it, left open so the detail can add
  * its counts. e is the table's alias. */
 #define EXEC_FIELDS(e)                                                                              \

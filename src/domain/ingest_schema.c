@@ -16,7 +16,7 @@ const char *const ingest_table_names[IT_COUNT] = {
     "shared_state_snapshots",
 };
 
-static const char *const execution_statuses[] = {"running", "success", "error", "cancelled", NULL};
+const char *const execution_statuses[] = {"running", "success", "error", "cancelled", NULL};
 static const char *const node_statuses[] = {"success", "error", "skipped", "running", NULL};
 static const char *const span_statuses[] = {"ok", "error", "unset", NULL};
 const char *const *const choice_lists[] = {

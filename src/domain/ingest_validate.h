@@ -66,4 +66,8 @@ enum ingest_verdict ingest_validate(const struct config *cfg, const char *text, 
  * bytes. */
 void ingest_session_id(const char *text, const struct ingest_summary *sum, char *dst);
 
+/* The statuses an execution can have (NULL-terminated): what an ingest
+ * accepts and what the list filters on. */
+extern const char *const execution_statuses[];
+
 #endif

@@ -26,8 +26,6 @@
 #include "util/uuid.h"
 
 /* RFC 3339 UTC with microseconds, as the contract prints timestamps. */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 #define ROLE_MAX 16
 
 /* {"items":[row...]} for every row of res. Returns a new reference. */
@@ -169,7 +167,7 @@ enum db_status tenancy_create_org(struct db *db, const struct identity *who, con
         return st;
     const char *read_params[1] = {id};
     st = one_row(db,
-                 "SELECT id, name, " TS("created_at") " AS created_at, 'owner' AS role"
+                 "SELECT id, name, agora.rfc3339(created_at) AS created_at, 'owner' AS role"
                  " FROM agora.organizations WHERE id = $1",
                  1, read_params, out);
     /* Just inserted and owned: not finding it means the policies disagree
@@ -183,7 +181,7 @@ enum db_status tenancy_list_orgs(struct db *db, const struct identity *who, stru
     *out = NULL;
     /* An API key sees its own organization, with role null. */
     return all_rows(db,
-                    "SELECT o.id, o.name, " TS("o.created_at") " AS created_at, m.role"
+                    "SELECT o.id, o.name, agora.rfc3339(o.created_at) AS created_at, m.role"
                     " FROM agora.organizations o"
                     " LEFT JOIN agora.memberships m ON m.organization_id = o.id AND m.user_id = agora.uid()"
                     " ORDER BY o.created_at, o.id",
@@ -214,7 +212,7 @@ enum db_status tenancy_add_member(struct db *db, const struct identity *who, con
     const char *params[3] = {org_id, user_id, role};
     st = one_row(db,
                  "INSERT INTO agora.memberships (organization_id, user_id, role) VALUES ($1, $2, $3)"
-                 " RETURNING organization_id, user_id, role, " TS("created_at") " AS created_at",
+                 " RETURNING organization_id, user_id, role, agora.rfc3339(created_at) AS created_at",
                  3, params, out);
     return st == DB_NOT_FOUND ? DB_ERROR : st;
 }
@@ -243,7 +241,7 @@ enum db_status tenancy_list_members(struct db *db, const struct identity *who, c
     if (st != DB_OK)
         return st;
     return all_rows(db,
-                    "SELECT user_id, role, " TS("created_at") " AS created_at"
+                    "SELECT user_id, role, agora.rfc3339(created_at) AS created_at"
                     " FROM agora.memberships WHERE organization_id = $1"
                     " ORDER BY created_at, user_id",
                     1, params, out);
@@ -268,7 +266,7 @@ enum db_status tenancy_create_project(struct db *db, const struct identity *who,
     const char *params[2] = {org_id, name};
     st = one_row(db,
                  "INSERT INTO agora.projects (organization_id, name) VALUES ($1, $2)"
-                 " RETURNING id, organization_id, name, " TS("created_at") " AS created_at",
+                 " RETURNING id, organization_id, name, agora.rfc3339(created_at) AS created_at",
                  2, params, out);
     return st == DB_NOT_FOUND ? DB_ERROR : st;
 }
@@ -284,7 +282,7 @@ enum db_status tenancy_list_projects(struct db *db, const struct identity *who, 
      * filter that matches nothing: it reveals no more than an empty list. */
     const char *params[1] = {org_id};
     return all_rows(db,
-                    "SELECT id, organization_id, name, " TS("created_at") " AS created_at"
+                    "SELECT id, organization_id, name, agora.rfc3339(created_at) AS created_at"
                     " FROM agora.projects WHERE ($1::uuid IS NULL OR organization_id = $1::uuid)"
                     " ORDER BY created_at, id",
                     1, params, out);
@@ -314,7 +312,7 @@ enum db_status tenancy_create_api_key(struct db *db, const struct identity *who,
     st = one_row(db,
                  "INSERT INTO agora.api_keys (id, organization_id, project_id, name, secret_hash, created_by)"
                  " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6)"
-                 " RETURNING id, project_id, organization_id, name, " TS("created_at") " AS created_at",
+                 " RETURNING id, project_id, organization_id, name, agora.rfc3339(created_at) AS created_at",
                  6, params, out);
     if (st == DB_OK)
         json_object_object_add(*out, "key", json_must(json_object_new_string(key)));
@@ -338,8 +336,8 @@ enum db_status tenancy_list_api_keys(struct db *db, const struct identity *who, 
         return st;
     const char *params[1] = {project_id};
     return all_rows(db,
-                    "SELECT id, name, " TS("created_at") " AS created_at, "
-                    TS("revoked_at") " AS revoked_at, " TS("last_used_at") " AS last_used_at"
+                    "SELECT id, name, agora.rfc3339(created_at) AS created_at, "
+                    "agora.rfc3339(revoked_at)" " AS revoked_at, agora.rfc3339(last_used_at) AS last_used_at"
                     " FROM agora.api_keys WHERE project_id = $1 ORDER BY created_at, id",
                     1, params, out);
 }

@@ -13,12 +13,7 @@
 #include "util/buf.h"
 #include "db/pg_json.h"
 #include "util/text.h"
-
-/* The earliest and latest microsecond PostgreSQL's timestamptz takes in
- * this API (years 0001..9999): a forged cursor outside them is a 422, not
- * a database range error. */
-#define CURSOR_MICROS_MIN (-62135596800000000LL)
-#define CURSOR_MICROS_MAX 253402300799999999LL
+#include "util/timestamp.h"
 
 /* The members of the body, of a node and of an edge. */
 static const char *const body_keys[] = {"project_id", "name", "description", "nodes", "edges", NULL};
@@ -256,20 +251,11 @@ void workflow_input_free(struct workflow_input *in)
     in->nodes = in->edges = NULL;
 }
 
-/* Strict decimal: digits only, no sign, no spaces, no leading '+'. */
+/* A limit: a strict decimal (text.h) from 1 to WORKFLOW_LIST_MAX. */
 static int parse_limit(const char *s, int *out)
 {
-    long v = 0;
-    if (!*s)
-        return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-        if (v > WORKFLOW_LIST_MAX)
-            return -1;
-    }
-    if (v < 1)
+    long long v;
+    if (decimal_parse(s, WORKFLOW_LIST_MAX, &v) < 0 || v < 1)
         return -1;
     *out = (int)v;
     return 0;
@@ -299,8 +285,10 @@ int workflow_list_params_parse(const char *project_id, const char *limit, const 
         return bad(&pr, "must be an integer from 1 to 200", "limit");
     p->scope = workflow_list_scope(project_id ? p->project_id : NULL);
     if (cursor) {
+        /* A forged position outside the API's years is a 422, not a
+         * database range error. */
         if (cursor_decode(cursor, &p->after) < 0 || p->after.scope != p->scope || !uuid_valid(p->after.id) ||
-            p->after.micros < CURSOR_MICROS_MIN || p->after.micros > CURSOR_MICROS_MAX)
+            p->after.micros < TS_MIN_MICROS || p->after.micros > TS_MAX_MICROS)
             return bad(&pr, CURSOR_MISMATCH, "cursor");
         char id[UUID_STR_LEN + 1];
         uuid_lower(p->after.id, id);

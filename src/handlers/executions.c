@@ -9,6 +9,7 @@
 #include "util/cursor.h"
 #include "http/errors.h"
 #include "domain/execution_reads.h"
+#include "domain/ingest_validate.h"
 #include "http/query.h"
 #include "http/response.h"
 #include "util/text.h"
@@ -31,20 +32,15 @@ static struct sink answer_sink(struct req *r)
     return (struct sink){.begin = begin_200, .write = write_reply, .ctx = r, .log_tag = r->request_id};
 }
 
-/* Strict decimal in 1..max: digits only, no sign or spaces. */
+/* A limit: a strict decimal (text.h) in 1..max. */
 static int limit_or_reply(struct req *r, const struct query *q, int def, int max, int *out)
 {
     const char *v = query_get(q, "limit");
-    long n = 0;
+    long long n;
     *out = def;
     if (!v)
         return 0;
-    for (const char *p = v; *p; p++) {
-        if (*p < '0' || *p > '9' || n > max)
-            return reply_error(r, E_VALIDATION, "limit", "limit must be an integer from 1 to %d", max);
-        n = n * 10 + (*p - '0');
-    }
-    if (!*v || n < 1 || n > max)
+    if (decimal_parse(v, max, &n) < 0 || n < 1)
         return reply_error(r, E_VALIDATION, "limit", "limit must be an integer from 1 to %d", max);
     *out = (int)n;
     return 0;
@@ -142,14 +138,12 @@ static uint32_t items_scope(const char *execution_id, enum exec_items_kind kind,
     return cursor_scope_add(h, "node_name", iq->node_name);
 }
 
-static const char *const statuses[] = {"running", "success", "error", "cancelled", NULL};
-
 static int status_or_reply(struct req *r, const struct query *q, const char **out)
 {
     *out = query_get(q, "status");
     if (!*out)
         return 0;
-    for (const char *const *s = statuses; *s; s++)
+    for (const char *const *s = execution_statuses; *s; s++)
         if (strcmp(*s, *out) == 0)
             return 0;
     return reply_error(r, E_VALIDATION, "status", "status must be running, success, error or cancelled");

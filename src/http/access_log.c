@@ -15,41 +15,15 @@
 /* Client-chosen strings (the method) are cut here: a log line stays small. */
 #define MAX_FIELD_BYTES 256
 
+/* A field as a JSON string (buf.h's writer), cut at MAX_FIELD_BYTES, or
+ * null when absent. */
 static void json_string(struct buf *out, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     if (!s) {
         buf_puts(out, "null");
         return;
     }
-    size_t len = strnlen(s, MAX_FIELD_BYTES);
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    buf_putc(out, '"');
-    while (p < end) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            buf_putc(out, '\\');
-            buf_putc(out, (char)c);
-            p++;
-        } else if (c < 0x20 || c == 0x7f) {
-            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'};
-            buf_puts(out, u);
-            p++;
-        } else if (c < 0x80) {
-            buf_putc(out, (char)c);
-            p++;
-        } else {
-            size_t n = utf8_seq_len(p, (size_t)(end - p));
-            if (n == 0) {
-                buf_puts(out, "\\ufffd");
-                p++;
-            } else {
-                buf_append(out, p, n);
-                p += n;
-            }
-        }
-    }
-    buf_putc(out, '"');
+    buf_json_string(out, s, strnlen(s, MAX_FIELD_BYTES));
 }
 
 void access_log_format(struct buf *out, const struct access_entry *e)

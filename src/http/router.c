@@ -18,6 +18,7 @@
 #include "http/errors.h"
 #include "http/query.h"
 #include "http/response.h"
+#include "util/text.h"
 #include "util/uuid.h"
 
 /* Compares one path against one pattern segment by segment. {id} matches a
@@ -104,18 +105,14 @@ static bool is_json_media_type(const char *ct)
     return strncasecmp(cs, "utf-8", 5) == 0 && (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
 }
 
-/* Strict Content-Length: digits only, no overflow. -1 when malformed. */
+/* Strict Content-Length (text.h, decimal_parse); 0 when absent, -1 when
+ * malformed. */
 static long long parse_content_length(const char *s)
 {
+    long long v = 0;
     if (!s || !*s)
         return 0;
-    long long v = 0;
-    for (; *s; s++) {
-        if (!isdigit((unsigned char)*s) || v > (LLONG_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    return v;
+    return decimal_parse(s, LLONG_MAX, &v) == 0 ? v : -1;
 }
 
 /* Reads exactly the declared length; the limit was checked before. */

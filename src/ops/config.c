@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/text.h"
 
 #define MAX_KEY_FILE_BYTES (64 * 1024)
 
@@ -42,23 +43,6 @@ static const struct num_setting num_settings[] = {
     {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 2, 1, 60, NUM_LONG, offsetof(struct config, connect_timeout_s)},
     {"AGORA_JWT_LEEWAY_SECONDS", 30, 0, 600, NUM_LONG, offsetof(struct config, jwt_leeway_s)},
 };
-
-/* Strict decimal: digits only, no sign, no spaces, no overflow. */
-static int parse_decimal(const char *s, long long *out)
-{
-    if (!s || !*s)
-        return -1;
-    long long v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        if (v > (LLONG_MAX - (*p - '0')) / 10)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    *out = v;
-    return 0;
-}
 
 static void store_num(struct config *cfg, const struct num_setting *s, long long v)
 {
@@ -266,7 +250,7 @@ int config_load(struct config *cfg, config_getter get, void *ctx, char *err, siz
         const char *raw = get(s->name, ctx);
         long long v = s->def;
         if (raw && *raw) {
-            if (parse_decimal(raw, &v) < 0 || v < s->min || v > s->max) {
+            if (decimal_parse(raw, LLONG_MAX, &v) < 0 || v < s->min || v > s->max) {
                 snprintf(err, errlen, "%s: must be a whole number from %lld to %lld", s->name, s->min, s->max);
                 goto fail;
             }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/text.h"
+
 _Noreturn void agora_oom(void)
 {
     static const char msg[] = "agora: out of memory, aborting\n";
@@ -154,6 +156,18 @@ void buf_json_string(struct buf *b, const char *s, size_t len)
                 u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
                 u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
                 esc = u;
+            } else if (c >= 0x80) {
+                /* A whole UTF-8 character goes verbatim; a byte that does
+                 * not start one becomes U+FFFD, so the literal is always
+                 * valid JSON whatever the input. */
+                size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+                if (n == 0) {
+                    esc = "\\ufffd";
+                } else {
+                    run += n;
+                    i += n - 1;
+                    continue;
+                }
             }
         }
         if (esc) {

@@ -23,8 +23,9 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-/* Appends s (len bytes) as a JSON string literal, quotes included. Control
- * characters are escaped; the input is assumed to be valid UTF-8. */
+/* Appends s (len bytes) as a JSON string literal, quotes included: the one
+ * JSON string writer. Control characters and DEL are escaped; a byte that
+ * is not part of a well-formed UTF-8 character becomes \ufffd. */
 void buf_json_string(struct buf *b, const char *s, size_t len);
 /* Takes the buffer's memory: the caller owns the returned string and the
  * buffer is left empty. Never NULL. */

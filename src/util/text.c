@@ -191,3 +191,17 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+int decimal_parse(const char *s, long long max, long long *out)
+{
+    long long v = 0;
+    if (!s || !*s || max < 0)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (max - (*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return 0;
+}

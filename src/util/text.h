@@ -77,4 +77,10 @@ void sanitize_text(char *dst, size_t dstlen, const char *src);
 /* Writes the n bytes of in as 2n lowercase hex digits and a NUL. */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* Strict decimal: one or more ASCII digits and nothing else (no sign, no
+ * spaces), at most max (>= 0), without overflow. 0 with *out set, or -1.
+ * The one rule for settings, Content-Length and limits (cursors have their
+ * own canonical signed form, cursor.c). */
+int decimal_parse(const char *s, long long max, long long *out);
+
 #endif

@@ -34,8 +34,8 @@
 /* days_from_civil(1, 1, 1) and days_from_civil(10000, 1, 1). */
 #define DAYS_0001 INT64_C(-719162)
 #define DAYS_10000 INT64_C(2932897)
-#define TS_MIN_MICROS (DAYS_0001 * US_PER_DAY)
-#define TS_MAX_MICROS (DAYS_10000 * US_PER_DAY - 1)
+_Static_assert(TS_MIN_MICROS == DAYS_0001 * US_PER_DAY && TS_MAX_MICROS == DAYS_10000 * US_PER_DAY - 1,
+               "timestamp.h's range is 0001-01-01 to 9999-12-31T23:59:59.999999Z");
 
 /* Days since 1970-01-01 of the proleptic Gregorian date y-m-d. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)

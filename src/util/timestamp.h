@@ -13,6 +13,11 @@
 /* "2024-11-26T12:00:00.123456Z" plus NUL */
 #define TS_TEXT_LEN 27
 
+/* The range of this API's timestamps, years 0001 to 9999, in microseconds
+ * since the Unix epoch: what ts_parse accepts and a cursor may carry. */
+#define TS_MIN_MICROS (-62135596800000000LL)
+#define TS_MAX_MICROS 253402300799999999LL
+
 /* Parses s (len bytes, not necessarily NUL-terminated). 0 and *micros =
  * microseconds since 1970-01-01T00:00:00Z (fractions beyond microseconds
  * are rounded half up; PostgreSQL rounds half to even, so an exact half may

@@ -96,11 +96,11 @@ struct field {
 
 enum choice_list { C_EXECUTION_STATUS, C_NODE_STATUS, C_SPAN_STATUS };
 
-static const char *const execution_statuses[] = {"running", "success", "error", "cancelled", NULL};
+static const char *const ref_execution_statuses[] = {"running", "success", "error", "cancelled", NULL};
 static const char *const node_statuses[] = {"success", "error", "skipped", "running", NULL};
 static const char *const span_statuses[] = {"ok", "error", "unset", NULL};
 static const char *const *const choice_lists[] = {
-    [C_EXECUTION_STATUS] = execution_statuses,
+    [C_EXECUTION_STATUS] = ref_execution_statuses,
     [C_NODE_STATUS] = node_statuses,
     [C_SPAN_STATUS] = span_statuses,
 };

@@ -220,3 +220,13 @@ Test(buf, xstrndup_copies_at_most_n_bytes)
     cr_assert_str_eq(s, "abc");
     free(s);
 }
+
+Test(buf, json_string_keeps_utf8_and_replaces_bytes_that_are_not)
+{
+    struct buf b;
+    buf_init(&b);
+    const char in[] = "a\xc3\xa9" "b\xff" "c\xe2\x82" "d\x7f";
+    buf_json_string(&b, in, sizeof in - 1);
+    cr_assert_str_eq(b.data, "\"a\xc3\xa9" "b\\ufffdc\\ufffd\\ufffdd\\u007f\"");
+    buf_free(&b);
+}
