@@ -39,3 +39,25 @@ struct json_object *pg_row_object(const PGresult *res, int row)
     }
     return o;
 }
+
+struct json_object *pg_rows_array(const PGresult *res, int limit)
+{
+    int n = PQntuples(res);
+    if (limit >= 0 && n > limit)
+        n = limit;
+    struct json_object *a = json_must(json_object_new_array_ext(n > 0 ? n : 1));
+    for (int i = 0; i < n; i++)
+        json_object_array_add(a, pg_row_object(res, i));
+    return a;
+}
+
+enum db_status pg_all_rows(struct db *db, const char *sql, int n, const char *const *params,
+                           struct json_object **out)
+{
+    PGresult *res = NULL;
+    enum db_status st = db_exec(db, sql, n, params, &res);
+    if (st == DB_OK)
+        *out = pg_rows_array(res, -1);
+    PQclear(res);
+    return st;
+}

@@ -25,21 +25,7 @@
 #include "db/pg_json.h"
 #include "util/uuid.h"
 
-/* RFC 3339 UTC with microseconds, as the contract prints timestamps. */
 #define ROLE_MAX 16
-
-/* {"items":[row...]} for every row of res. Returns a new reference. */
-static struct json_object *items_object(const PGresult *res)
-{
-    int n = PQntuples(res);
-    struct json_object *items = json_must(json_object_new_array_ext(n > 0 ? n : 1));
-    struct json_object *o = json_must(json_object_new_object());
-
-    for (int i = 0; i < n; i++)
-        json_object_array_add(items, pg_row_object(res, i));
-    json_object_object_add(o, "items", items);
-    return o;
-}
 
 /* Runs a statement expected to return exactly one row and converts it.
  * No row: DB_NOT_FOUND (the row is not visible). */
@@ -63,12 +49,12 @@ static enum db_status one_row(struct db *db, const char *sql, int n, const char 
 static enum db_status all_rows(struct db *db, const char *sql, int n, const char *const *params,
                                struct json_object **out)
 {
-    PGresult *res = NULL;
-    enum db_status st = db_exec(db, sql, n, params, &res);
-
-    if (st == DB_OK)
-        *out = items_object(res);
-    PQclear(res);
+    struct json_object *items = NULL;
+    enum db_status st = pg_all_rows(db, sql, n, params, &items);
+    if (st == DB_OK) {
+        *out = json_must(json_object_new_object());
+        json_object_object_add(*out, "items", items);
+    }
     return st;
 }
 

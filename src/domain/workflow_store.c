@@ -28,31 +28,6 @@
 #include "db/pg_json.h"
 #include "util/timestamp.h"
 
-/* Every row of res as an array. Returns a new reference. */
-static struct json_object *rows_array(const PGresult *res, int limit)
-{
-    int n = PQntuples(res);
-    if (limit >= 0 && n > limit)
-        n = limit;
-    struct json_object *a = json_must(json_object_new_array_ext(n > 0 ? n : 1));
-    for (int i = 0; i < n; i++)
-        json_object_array_add(a, pg_row_object(res, i));
-    return a;
-}
-
-/* Runs sql and hands back all its rows as a JSON array in *out. */
-static enum db_status all_rows(struct db *db, const char *sql, int n, const char *const *params,
-                               struct json_object **out)
-{
-    PGresult *res = NULL;
-    enum db_status st = db_exec(db, sql, n, params, &res);
-
-    if (st == DB_OK)
-        *out = rows_array(res, -1);
-    PQclear(res);
-    return st;
-}
-
 static bool is_writer(const char *role)
 {
     return strcmp(role, "owner") == 0 || strcmp(role, "admin") == 0 || strcmp(role, "member") == 0;
@@ -115,13 +90,13 @@ static enum db_status read_workflow(struct db *db, const char *id, struct json_o
     /* Nodes made together share created_at (the transaction's time), so
      * those of the create come by name, and nodes ingest added later after
      * them. */
-    st = all_rows(db,
+    st = pg_all_rows(db,
                   "SELECT id, name, type FROM agora.workflow_nodes"
                   " WHERE workflow_id = $1 ORDER BY created_at, name",
                   1, params, &nodes);
     if (st != DB_OK)
         goto out;
-    st = all_rows(db,
+    st = pg_all_rows(db,
                   "SELECT e.id, f.name AS \"from\", t.name AS \"to\", e.from_node_id, e.to_node_id, e.action"
                   " FROM agora.workflow_edges e"
                   " JOIN agora.workflow_nodes f ON f.workflow_id = e.workflow_id AND f.id = e.from_node_id"
@@ -271,7 +246,7 @@ enum db_status workflows_list(struct db *db, const struct identity *who, const s
     st = db_exec(db, sql.data, n, params, &res);
     if (st == DB_OK) {
         struct json_object *o = json_must(json_object_new_object()), *next = NULL;
-        json_object_object_add(o, "items", rows_array(res, p->limit));
+        json_object_object_add(o, "items", pg_rows_array(res, p->limit));
         if (PQntuples(res) > p->limit) {
             struct cursor c = {.scope = p->scope};
             char text[CURSOR_TEXT_MAX + 1];
