@@ -954,6 +954,39 @@ Test(ingest_validate, broken_json_is_bad_json_even_after_a_field_broke_the_schem
     assert_bad_json(&r, "number expected", "a number running into a string");
 }
 
+/* What the differential test against the former json-c pipeline (retired,
+ * see docs/DESIGN.md) ever told apart: json-c words a number run straight
+ * into a quote, brace, bracket or colon "number expected", not "separator
+ * expected", and an empty body "unexpected end of JSON". Each case as a
+ * row, in a schema field, a blob, an unknown field and an item. */
+Test(ingest_validate, the_cases_the_json_c_pipeline_told_apart_keep_its_words)
+{
+    static const char *const bodies[] = {
+        "{" HEAD ", \"duration_ms\": 1\"x\"}", "{" HEAD ", \"duration_ms\": 1{}}",
+        "{" HEAD ", \"duration_ms\": 1[]}", "{" HEAD ", \"duration_ms\": 1:2}",
+        "{" HEAD ", \"metadata\": {\"a\": [1.5\"x\"]}}", "{" HEAD ", \"metadata\": {\"a\": -2e3{}}}",
+        "{" HEAD ", \"client\": [0[]]}", "{" HEAD ", \"client\": 7:}",
+        "{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"retry_count\": 1\"b\"}]}",
+        "{\"duration_ms\": 5\"x\", " HEAD "}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct result r = run_text(bodies[i]);
+        assert_bad_json(&r, "number expected", bodies[i]);
+    }
+    static const char *const separators[] = {"{" HEAD ", \"duration_ms\": 1 \"x\"}",
+                                             "{" HEAD ", \"metadata\": {\"a\": [true\"x\"]}}"};
+    for (size_t i = 0; i < sizeof separators / sizeof separators[0]; i++) {
+        struct result r = run_text(separators[i]);
+        cr_expect_eq(r.verdict, INGEST_BAD_JSON, "%s", separators[i]);
+        cr_expect(strstr(r.msg, "separator ',' expected") != NULL, "%s: %s", separators[i], r.msg);
+    }
+    struct config cfg = small_cfg();
+    struct result r = run_text_cfg(&cfg, "", 0);
+    assert_bad_json(&r, "unexpected end of JSON", "empty");
+    r = run_text(" ");
+    assert_bad_json(&r, "unexpected end of data", "whitespace only is json-c's end of data");
+}
+
 Test(ingest_validate, a_nul_in_any_key_is_refused_for_the_whole_body_without_a_path)
 {
     static const char *const bodies[] = {

@@ -90,6 +90,7 @@ ParameterizedTestParameters(json_scan, each_text_is_judged_with_the_former_parse
         {"\"abc", 0, "unexpected end of data"}, {"[\"a\\", 0, "unexpected end of data"},
         {"[1 2]", 0, "array value separator ',' expected"}, {"[1}", 0, "array value separator ',' expected"},
         {"[1:2]", 0, "number expected"}, {"[1\"a\"]", 0, "number expected"}, {"{\"a\":1[}", 0, "number expected"},
+        {"[1{}]", 0, "number expected"}, {"[-0.5e3\"a\"]", 0, "number expected"},
         {"[1 :2]", 0, "array value separator ',' expected"}, {"[true:2]", 0, "array value separator ',' expected"},
         {"{\"a\":1 \"b\":2}", 0, "object value separator ',' expected"},
         {"{\"a\":1]", 0, "object value separator ',' expected"},
