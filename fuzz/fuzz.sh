@@ -8,8 +8,7 @@
 #                                       (default 2); all targets when none is named
 #   fuzz/fuzz.sh list                   the targets
 #
-# Targets: ingest (ingest_validate), ingest_diff (ingest_validate against the
-# former json-c pipeline kept in tests/reference/), json_tree (the parser of
+# Targets: ingest (ingest_validate), json_tree (the parser of
 # the tenancy and workflow bodies against json-c, and its shaped trees
 # against whole ones under the workflow checks), timestamp (ts_parse),
 # router (router_match on agora_routes + query_parse_or_reply), cursor
@@ -33,7 +32,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 out=${AGORA_FUZZ_DIR:-$here/build}
 suite=${AGORA_JSONTESTSUITE:-$root/../shared/testdata/JSONTestSuite/test_parsing}
-TARGETS=(ingest ingest_diff json_tree timestamp router cursor auth)
+TARGETS=(ingest json_tree timestamp router cursor auth)
 PKGS=(clang libclang-rt-14-dev libjson-c-dev libpq-dev libjwt-dev libssl-dev pkg-config python3)
 
 say() { printf 'fuzz: %s\n' "$*"; }
@@ -42,7 +41,7 @@ die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 # Per-target options: the longest input worth trying and the dictionary.
 max_len() {
     case $1 in
-        ingest | ingest_diff | json_tree) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;;
+        ingest | json_tree) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;;
     esac
 }
 
@@ -99,7 +98,7 @@ seeds() {
 run_one() {
     local t=$1 secs=$2 dict=() rc=0 log=$out/logs/$1.log
     mkdir -p "$out/corpus/$t" "$out/artifacts/$t" "$out/logs"
-    local d=${t%_diff}
+    local d=$t
     [[ $t == json_tree ]] && d=ingest
     [[ -f $here/$d.dict ]] && dict=(-dict="$here/$d.dict")
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0} \

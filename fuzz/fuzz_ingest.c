@@ -4,14 +4,16 @@
  * besides the sanitizers': every refusal has a message, and its path is
  * valid UTF-8 without control characters (it goes into the JSON error body
  * verbatim); a bad-JSON refusal names no path; after a success the summary
- * holds what the handler relies on, and the session_id it copies out has
- * the length it announced and no NUL. */
+ * holds what the handler relies on, the session_id it copies out has
+ * the length it announced and no NUL, and each recorded member span
+ * (what ingest_store sends) lies in the body and is one whole JSON value. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 #include "domain/ingest_validate.h"
+#include "json/json_scan.h"
 #include "util/text.h"
 #include "util/timestamp.h"
 
@@ -61,6 +63,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strlen(sid) != sum.session_id_len)
             abort();
         free(sid);
+        for (int m = 0; m < IM_COUNT; m++) {
+            const struct ingest_span *sp = &sum.spans[m];
+            struct jscan s;
+            if (sp->len == 0)
+                continue;
+            if (sp->at > size || sp->len > size - sp->at)
+                abort();
+            js_init(&s, text + sp->at, sp->len, cfg.max_depth);
+            if (js_skip(&s, 1, NULL) < 0 || s.p != s.end)
+                abort();
+        }
     }
     free(text);
     return 0;

@@ -190,7 +190,6 @@ def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
     n = ingest(out, suite)
-    ingest(out, suite, "ingest_diff")
     json_tree(out, suite)
     timestamps(out)
     cursors(out)

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json_scan.h"
 #include "util/buf.h"
-#include "util/text.h"
 #include "util/uuid.h"
 
 #define FETCH_BATCH 1000

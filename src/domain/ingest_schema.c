@@ -16,6 +16,14 @@ const char *const ingest_table_names[IT_COUNT] = {
     "shared_state_snapshots",
 };
 
+const char *const ingest_member_names[IM_COUNT] = {
+    [IM_NODE_EXECUTIONS] = "node_executions",
+    [IM_COMPLETED_AT] = "completed_at",
+    [IM_DURATION_MS] = "duration_ms",
+    [IM_ERROR] = "error",
+    [IM_METADATA] = "metadata",
+};
+
 const char *const execution_statuses[] = {"running", "success", "error", "cancelled", NULL};
 static const char *const node_statuses[] = {"success", "error", "skipped", "running", NULL};
 static const char *const span_statuses[] = {"ok", "error", "unset", NULL};
@@ -35,68 +43,68 @@ static const char *const choice_texts[] = {
 #define OPT 0
 
 const struct field body_fields[] = {
-    {"workflow_id", sizeof "workflow_id" - 1, K_UUID, REQ, 0, N_WORKFLOW_ID},
-    {"session_id", sizeof "session_id" - 1, K_NAME, REQ, 0, N_SESSION_ID},
-    {"execution_id", sizeof "execution_id" - 1, K_UUID, OPT, 0, N_EXECUTION_ID},
-    {"status", sizeof "status" - 1, K_ENUM, REQ, C_EXECUTION_STATUS, N_STATUS},
-    {"started_at", sizeof "started_at" - 1, K_TIME, REQ, 0, N_STARTED_AT},
-    {"completed_at", sizeof "completed_at" - 1, K_TIME, OPT, 0, N_NONE},
-    {"duration_ms", sizeof "duration_ms" - 1, K_DURATION, OPT, 0, N_NONE},
-    {"error", sizeof "error" - 1, K_ERROR, OPT, 0, N_NONE},
-    {"metadata", sizeof "metadata" - 1, K_OBJECT, OPT, 0, N_NONE},
-    {"node_executions", sizeof "node_executions" - 1, K_TABLE, OPT, IT_NODE_EXECUTIONS, N_NONE},
-    {"telemetry_events", sizeof "telemetry_events" - 1, K_TABLE, OPT, IT_TELEMETRY_EVENTS, N_NONE},
-    {"telemetry_spans", sizeof "telemetry_spans" - 1, K_TABLE, OPT, IT_TELEMETRY_SPANS, N_NONE},
-    {"shared_state_snapshots", sizeof "shared_state_snapshots" - 1, K_TABLE, OPT, IT_SHARED_STATE_SNAPSHOTS, N_NONE},
-    {NULL, 0, 0, 0, 0, 0},
+    {"workflow_id", sizeof "workflow_id" - 1, K_UUID, REQ, 0, N_WORKFLOW_ID, 0},
+    {"session_id", sizeof "session_id" - 1, K_NAME, REQ, 0, N_SESSION_ID, 0},
+    {"execution_id", sizeof "execution_id" - 1, K_UUID, OPT, 0, N_EXECUTION_ID, 0},
+    {"status", sizeof "status" - 1, K_ENUM, REQ, C_EXECUTION_STATUS, N_STATUS, 0},
+    {"started_at", sizeof "started_at" - 1, K_TIME, REQ, 0, N_STARTED_AT, 0},
+    {"completed_at", sizeof "completed_at" - 1, K_TIME, OPT, 0, N_NONE, 1 + IM_COMPLETED_AT},
+    {"duration_ms", sizeof "duration_ms" - 1, K_DURATION, OPT, 0, N_NONE, 1 + IM_DURATION_MS},
+    {"error", sizeof "error" - 1, K_ERROR, OPT, 0, N_NONE, 1 + IM_ERROR},
+    {"metadata", sizeof "metadata" - 1, K_OBJECT, OPT, 0, N_NONE, 1 + IM_METADATA},
+    {"node_executions", sizeof "node_executions" - 1, K_TABLE, OPT, IT_NODE_EXECUTIONS, N_NONE, 1 + IM_NODE_EXECUTIONS},
+    {"telemetry_events", sizeof "telemetry_events" - 1, K_TABLE, OPT, IT_TELEMETRY_EVENTS, N_NONE, 0},
+    {"telemetry_spans", sizeof "telemetry_spans" - 1, K_TABLE, OPT, IT_TELEMETRY_SPANS, N_NONE, 0},
+    {"shared_state_snapshots", sizeof "shared_state_snapshots" - 1, K_TABLE, OPT, IT_SHARED_STATE_SNAPSHOTS, N_NONE, 0},
+    {NULL, 0, 0, 0, 0, 0, 0},
 };
 
 static const struct field node_execution_fields[] = {
-    {"node_id", sizeof "node_id" - 1, K_UUID, OPT, 0, N_NODE_ID},
-    {"node_name", sizeof "node_name" - 1, K_NAME, REQ, 0, N_NONE},
-    {"node_type", sizeof "node_type" - 1, K_NAME, OPT, 0, N_NONE},
-    {"status", sizeof "status" - 1, K_ENUM, OPT, C_NODE_STATUS, N_NONE},
-    {"started_at", sizeof "started_at" - 1, K_TIME, OPT, 0, N_NONE},
-    {"completed_at", sizeof "completed_at" - 1, K_TIME, OPT, 0, N_NONE},
-    {"prep_duration_ms", sizeof "prep_duration_ms" - 1, K_DURATION, OPT, 0, N_NONE},
-    {"exec_duration_ms", sizeof "exec_duration_ms" - 1, K_DURATION, OPT, 0, N_NONE},
-    {"post_duration_ms", sizeof "post_duration_ms" - 1, K_DURATION, OPT, 0, N_NONE},
-    {"retry_count", sizeof "retry_count" - 1, K_COUNT, OPT, 0, N_NONE},
-    {"action", sizeof "action" - 1, K_NAME, OPT, 0, N_NONE},
-    {"error", sizeof "error" - 1, K_ERROR, OPT, 0, N_NONE},
-    {NULL, 0, 0, 0, 0, 0},
+    {"node_id", sizeof "node_id" - 1, K_UUID, OPT, 0, N_NODE_ID, 0},
+    {"node_name", sizeof "node_name" - 1, K_NAME, REQ, 0, N_NONE, 0},
+    {"node_type", sizeof "node_type" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"status", sizeof "status" - 1, K_ENUM, OPT, C_NODE_STATUS, N_NONE, 0},
+    {"started_at", sizeof "started_at" - 1, K_TIME, OPT, 0, N_NONE, 0},
+    {"completed_at", sizeof "completed_at" - 1, K_TIME, OPT, 0, N_NONE, 0},
+    {"prep_duration_ms", sizeof "prep_duration_ms" - 1, K_DURATION, OPT, 0, N_NONE, 0},
+    {"exec_duration_ms", sizeof "exec_duration_ms" - 1, K_DURATION, OPT, 0, N_NONE, 0},
+    {"post_duration_ms", sizeof "post_duration_ms" - 1, K_DURATION, OPT, 0, N_NONE, 0},
+    {"retry_count", sizeof "retry_count" - 1, K_COUNT, OPT, 0, N_NONE, 0},
+    {"action", sizeof "action" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"error", sizeof "error" - 1, K_ERROR, OPT, 0, N_NONE, 0},
+    {NULL, 0, 0, 0, 0, 0, 0},
 };
 
 static const struct field span_fields[] = {
-    {"trace_id", sizeof "trace_id" - 1, K_HEX, OPT, 0, N_NONE},
-    {"span_id", sizeof "span_id" - 1, K_HEX, REQ, 0, N_NONE},
-    {"parent_span_id", sizeof "parent_span_id" - 1, K_HEX, OPT, 0, N_NONE},
-    {"name", sizeof "name" - 1, K_NAME, REQ, 0, N_NONE},
-    {"kind", sizeof "kind" - 1, K_NAME, OPT, 0, N_NONE},
-    {"start_time", sizeof "start_time" - 1, K_TIME, REQ, 0, N_NONE},
-    {"end_time", sizeof "end_time" - 1, K_TIME, OPT, 0, N_NONE},
-    {"duration_ms", sizeof "duration_ms" - 1, K_DURATION, OPT, 0, N_NONE},
-    {"status", sizeof "status" - 1, K_ENUM, OPT, C_SPAN_STATUS, N_NONE},
-    {"attributes", sizeof "attributes" - 1, K_OBJECT, OPT, 0, N_NONE},
-    {"node_name", sizeof "node_name" - 1, K_NAME, OPT, 0, N_NONE},
-    {NULL, 0, 0, 0, 0, 0},
+    {"trace_id", sizeof "trace_id" - 1, K_HEX, OPT, 0, N_NONE, 0},
+    {"span_id", sizeof "span_id" - 1, K_HEX, REQ, 0, N_NONE, 0},
+    {"parent_span_id", sizeof "parent_span_id" - 1, K_HEX, OPT, 0, N_NONE, 0},
+    {"name", sizeof "name" - 1, K_NAME, REQ, 0, N_NONE, 0},
+    {"kind", sizeof "kind" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"start_time", sizeof "start_time" - 1, K_TIME, REQ, 0, N_NONE, 0},
+    {"end_time", sizeof "end_time" - 1, K_TIME, OPT, 0, N_NONE, 0},
+    {"duration_ms", sizeof "duration_ms" - 1, K_DURATION, OPT, 0, N_NONE, 0},
+    {"status", sizeof "status" - 1, K_ENUM, OPT, C_SPAN_STATUS, N_NONE, 0},
+    {"attributes", sizeof "attributes" - 1, K_OBJECT, OPT, 0, N_NONE, 0},
+    {"node_name", sizeof "node_name" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {NULL, 0, 0, 0, 0, 0, 0},
 };
 
 static const struct field event_fields[] = {
-    {"event_type", sizeof "event_type" - 1, K_NAME, REQ, 0, N_NONE},
-    {"timestamp", sizeof "timestamp" - 1, K_TIME, REQ, 0, N_NONE},
-    {"node_name", sizeof "node_name" - 1, K_NAME, OPT, 0, N_NONE},
-    {"data", sizeof "data" - 1, K_ANY, OPT, 0, N_NONE},
-    {NULL, 0, 0, 0, 0, 0},
+    {"event_type", sizeof "event_type" - 1, K_NAME, REQ, 0, N_NONE, 0},
+    {"timestamp", sizeof "timestamp" - 1, K_TIME, REQ, 0, N_NONE, 0},
+    {"node_name", sizeof "node_name" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"data", sizeof "data" - 1, K_ANY, OPT, 0, N_NONE, 0},
+    {NULL, 0, 0, 0, 0, 0, 0},
 };
 
 static const struct field snapshot_fields[] = {
-    {"sequence", sizeof "sequence" - 1, K_COUNT, OPT, 0, N_NONE},
-    {"timestamp", sizeof "timestamp" - 1, K_TIME, OPT, 0, N_NONE},
-    {"node_name", sizeof "node_name" - 1, K_NAME, OPT, 0, N_NONE},
-    {"phase", sizeof "phase" - 1, K_NAME, OPT, 0, N_NONE},
-    {"state", sizeof "state" - 1, K_OBJECT, REQ, 0, N_NONE},
-    {NULL, 0, 0, 0, 0, 0},
+    {"sequence", sizeof "sequence" - 1, K_COUNT, OPT, 0, N_NONE, 0},
+    {"timestamp", sizeof "timestamp" - 1, K_TIME, OPT, 0, N_NONE, 0},
+    {"node_name", sizeof "node_name" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"phase", sizeof "phase" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"state", sizeof "state" - 1, K_OBJECT, REQ, 0, N_NONE, 0},
+    {NULL, 0, 0, 0, 0, 0, 0},
 };
 
 #define FIELDS(t) (sizeof t / sizeof t[0] - 1)

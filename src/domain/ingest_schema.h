@@ -41,6 +41,8 @@ struct field {
     unsigned char required;
     unsigned char arg;  /* K_ENUM: enum choice list; K_TABLE: enum ingest_table */
     unsigned char note; /* enum note */
+    unsigned char span; /* body only: 1 + the enum ingest_member whose value
+                           span the summary records, 0 for none */
 };
 
 enum choice_list { C_EXECUTION_STATUS, C_NODE_STATUS, C_SPAN_STATUS };

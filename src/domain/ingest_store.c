@@ -39,11 +39,11 @@
  *
  * The body goes to PostgreSQL as text, cast to jsonb by the statement
  * that stores the items (step 5); the others get only the top-level
- * members they read, cut from the text (json_slice.c), so PostgreSQL
- * parses each byte once. PostgreSQL unpacks the items with
- * jsonb_to_recordset: its parser keeps numbers exact, and its timestamp
- * parser reads what the validator accepted (sessions run in UTC, so
- * offset-less timestamps are UTC). A table sent as null counts as absent
+ * members they read, cut from the text where the validator found them
+ * (ingest_summary.spans), so PostgreSQL parses each byte once.
+ * PostgreSQL unpacks the items with jsonb_to_recordset: its parser keeps
+ * numbers exact, and its timestamp parser reads what the validator
+ * accepted (sessions run in UTC, so offset-less timestamps are UTC). A table sent as null counts as absent
  * (NULLIF turns jsonb null into SQL NULL, which those functions read as no
  * rows). Everything runs in the caller's transaction; a failure anywhere
  * leaves the caller to roll it all back, so nothing is written.
@@ -65,7 +65,6 @@
 #include "util/buf.h"
 #include "util/sha256.h"
 #include "domain/ingest_sql.h"
-#include "json/json_slice.h"
 #include "db/pg_json.h"
 #include "domain/workflow_limits.h"
 
@@ -171,32 +170,40 @@ static enum db_status claim_key(struct db *db, const struct target *t, const str
 }
 
 /* The parts of the body the statements other than step 5 read, cut from
- * its text in one pass (json_slice.c): the execution-level members as a
- * small JSON object (steps 3 and 6), {"node_executions": [...]} (step 4),
- * and the payload's item counts as text. A body whose top-level names use
- * escapes is sent whole instead. */
+ * its text where the validator saw their values (ingest_summary.spans):
+ * the execution-level members as a small JSON object (steps 3 and 6),
+ * {"node_executions": [...]} (step 4), and the payload's item counts as
+ * text. */
 struct body_parts {
     struct buf fields;
     struct buf nodes;
     char counts[IT_COUNT][24];
 };
 
+/* Appends to out the object {"name": value, ...} of the members from..to
+ * (enum ingest_member) present in the body, each value verbatim. */
+static void members_object(const struct ingest_input *in, int from, int to, struct buf *out)
+{
+    bool first = true;
+    buf_putc(out, '{');
+    for (int m = from; m <= to; m++) {
+        const struct ingest_span *sp = &in->sum->spans[m];
+        if (sp->len == 0)
+            continue;
+        buf_printf(out, "%s\"%s\":", first ? "" : ",", ingest_member_names[m]);
+        buf_append(out, in->body + sp->at, sp->len);
+        first = false;
+    }
+    buf_putc(out, '}');
+    buf_putc(out, '\0');
+}
+
 static void body_parts_init(struct body_parts *p, const struct ingest_input *in)
 {
-    static const char *const members[] = {"node_executions", "completed_at", "duration_ms", "error",
-                                          "metadata", NULL};
-    struct json_span spans[JSON_SLICE_MAX_KEYS];
     buf_init(&p->fields);
     buf_init(&p->nodes);
-    if (json_slice_find(in->body, in->body_len, members, spans) == 0) {
-        json_slice_object(in->body, members + 1, spans + 1, 4, &p->fields);
-        json_slice_object(in->body, members, spans, 1, &p->nodes);
-    } else {
-        buf_append(&p->fields, in->body, in->body_len);
-        buf_append(&p->nodes, in->body, in->body_len);
-    }
-    buf_putc(&p->fields, '\0');
-    buf_putc(&p->nodes, '\0');
+    members_object(in, IM_COMPLETED_AT, IM_METADATA, &p->fields);
+    members_object(in, IM_NODE_EXECUTIONS, IM_NODE_EXECUTIONS, &p->nodes);
     for (int i = 0; i < IT_COUNT; i++)
         snprintf(p->counts[i], sizeof p->counts[i], "%zu", in->sum->counts[i]);
 }

@@ -48,7 +48,13 @@
  *
  * Failures are recorded compactly (a rule, the field, the item) and the
  * path and message of the one reported are formatted once, at the end.
- * Nothing is allocated. */
+ * Nothing is allocated.
+ *
+ * The summary also records where the values of the top-level members the
+ * ingest's small statements read lie in the text (ingest_summary.spans,
+ * the body fields with a span in ingest_schema.c), as the walk passes
+ * them: a name is matched with its escapes decoded, and a repeated
+ * member's last value is kept. */
 #include "domain/ingest_validate.h"
 
 #include <stdint.h>
@@ -487,7 +493,16 @@ static int walk_object(struct vctx *v, struct level *lv, const struct field *fie
             lv->seen |= bit;
             lv->ord[fi] = ord;
         }
-        switch (check_member(v, f, level + 1, &lv->err[fi])) {
+        const char *value = v->s.p;
+        enum mverdict mv = check_member(v, f, level + 1, &lv->err[fi]);
+        if (f->span && mv != M_STOP) {
+            /* The last occurrence's text, for ingest_store (the scan
+             * stands right after the value). */
+            struct ingest_span *sp = &v->out->spans[f->span - 1];
+            sp->at = (size_t)(value - v->text);
+            sp->len = (size_t)(v->s.p - value);
+        }
+        switch (mv) {
         case M_STOP:
             return -1;
         case M_OK:

@@ -29,6 +29,27 @@ enum ingest_table {
 /* The payload's key for each table ("node_executions", ...). */
 extern const char *const ingest_table_names[IT_COUNT];
 
+/* The top-level members whose text the ingest's small statements read
+ * (ingest_store.c): the validator records where each one's value lies, so
+ * the body is not scanned a second time. */
+enum ingest_member {
+    IM_NODE_EXECUTIONS,
+    IM_COMPLETED_AT,
+    IM_DURATION_MS,
+    IM_ERROR,
+    IM_METADATA,
+    IM_COUNT
+};
+
+/* Each member's name as the body spells it once unescaped. */
+extern const char *const ingest_member_names[IM_COUNT];
+
+/* A member's value in the body's text: text[at .. at + len), verbatim
+ * (null included); len 0 when the member is absent (no value is empty). */
+struct ingest_span {
+    size_t at, len;
+};
+
 struct ingest_summary {
     char workflow_id[UUID_STR_LEN + 1];   /* lowercased */
     char execution_id[UUID_STR_LEN + 1];  /* lowercased; "" when absent */
@@ -41,6 +62,9 @@ struct ingest_summary {
     size_t session_id_len;                /* bytes of the unescaped session_id */
     size_t session_id_at;                 /* where its (escaped) text is in the body */
     size_t session_id_raw_len;
+    struct ingest_span spans[IM_COUNT];   /* by enum ingest_member; a repeated member's
+                                             last value (jsonb keeps that one), its name
+                                             matched with escapes decoded */
 };
 
 /* What ingest_validate() decided. */

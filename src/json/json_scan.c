@@ -271,6 +271,27 @@ const char *js_lex_problem(const char *text, size_t len)
     return lex_rest(text, text + len);
 }
 
+size_t json_compact(char *dst, const char *src, size_t len)
+{
+    const char *p = src, *end = src + len, *why = NULL;
+    size_t o = 0;
+    while (p < end) {
+        if (is_ws(*p)) {
+            p++;
+        } else if (*p == '"') {
+            struct jstr s;
+            const char *next = end; /* not a string: the rest as it is */
+            lex_string(p, end, &s, &next, &why);
+            memmove(dst + o, p, (size_t)(next - p));
+            o += (size_t)(next - p);
+            p = next;
+        } else {
+            dst[o++] = *p++;
+        }
+    }
+    return o;
+}
+
 /* ---- the scanner ------------------------------------------------------- */
 
 static int stop_lexical(struct jscan *s, const char *why)

@@ -113,6 +113,13 @@ void js_settle(struct jscan *s);
 /* The first lexical problem in text (see the top), or NULL. */
 const char *js_lex_problem(const char *text, size_t len);
 
+/* Removes the whitespace outside strings from JSON text (len bytes) into
+ * dst, which may be src itself; returns the new length. PostgreSQL's JSON
+ * output has " : " and ", " between members; clients get compact JSON.
+ * Strings are found by the scanner's own lexer; from a string that is not
+ * lexically valid on, the text is copied as it is. */
+size_t json_compact(char *dst, const char *src, size_t len);
+
 /* The one range rule for numbers, whatever their spelling: a number fits
  * when strtod reads it as a finite double that is not 0 unless the
  * literal is a zero (so 1e309, -1e400, 1e-400 and 1 followed by 309 zeros

@@ -3,7 +3,6 @@
  * names. */
 #include "util/text.h"
 
-#include <stdbool.h>
 #include <string.h>
 
 size_t utf8_seq_len(const unsigned char *s, size_t left)
@@ -46,29 +45,6 @@ int hex_digit_value(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-size_t json_compact(char *dst, const char *src, size_t len)
-{
-    size_t o = 0;
-    bool in_string = false, escaped = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-            continue;
-        } else if (c == '"') {
-            in_string = true;
-        }
-        dst[o++] = c;
-    }
-    return o;
 }
 
 long hex4_value(const char *p, const char *end)

@@ -64,11 +64,6 @@ static inline enum name_char name_text_class(const char *s, size_t len)
 /* What to say about a refused class: "must not contain ..." (static). */
 const char *name_char_rule(enum name_char c);
 
-/* Removes the whitespace outside strings from JSON text (len bytes) into
- * dst, which may be src itself; returns the new length. PostgreSQL's JSON
- * output has " : " and ", " between members; clients get compact JSON. */
-size_t json_compact(char *dst, const char *src, size_t len);
-
 /* Copies src into dst (dstlen bytes), dropping control and format
  * characters (text.h, name_char_class) and bytes that are not UTF-8, and
  * cutting at a UTF-8 character boundary. */

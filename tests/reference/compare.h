@@ -1,6 +1,6 @@
-/* REFERENCE ONLY: the differential checks of the one-pass ingest validator
- * (compare.c) and of the body parser (compare_tree.c) against the former
- * json-c pipeline; each file says what must agree. */
+/* REFERENCE ONLY: the differential checks of the body parser
+ * (compare_tree.c) against the former json-c parser, and the inputs they
+ * walk (compare.c). */
 #ifndef AGORA_COMPARE_H
 #define AGORA_COMPARE_H
 
@@ -8,18 +8,6 @@
 #include <stddef.h>
 
 #include "ops/config.h"
-
-/* 0 when ingest_validate() and the former pipeline agree on text, else -1
- * with what differs in report. exact: agree fully even when keys repeat
- * (right when only schema fields repeat, not keys in blobs or unknown
- * fields). */
-int ref_compare(const struct config *cfg, const char *text, size_t len, bool exact, char *report, size_t cap);
-/* True when text is JSON (for the former parser) with a key repeated in
- * some object. */
-bool ref_has_repeated_keys(const char *text, size_t len, int max_depth);
-/* True when text holds an integer literal (no fraction, no exponent) of
- * more than 308 digits. */
-bool ref_has_huge_integer(const char *text, size_t len);
 
 /* Calls fn with the name, text (its first MiB) and length of each .json
  * file of JSONTestSuite's test_parsing directory (AGORA_JSONTESTSUITE, else

@@ -1,9 +1,7 @@
-/* REFERENCE ONLY, not built into the worker: how an ingest body was judged
- * before src/domain/ingest_validate.c read the text in one pass. The lexical
- * pre-check and json_parse_strict as src/http/json_body.c had them (json-c in
- * strict mode builds the tree), then the handler's order of answers, then
- * the tree validator (old_validate.c). Kept unchanged but for names, for
- * the differential tests. */
+/* REFERENCE ONLY, not built into the worker: how a body was parsed before
+ * the one-pass scanner. The lexical pre-check and json_parse_strict as
+ * src/http/json_body.c had them (json-c in strict mode builds the tree).
+ * Kept unchanged but for names, for the differential test of json_tree.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,38 +195,4 @@ struct json_object *ref_json_parse_strict(const char *text, size_t len, int max_
 fail:
     json_tokener_free(tok);
     return obj;
-}
-
-enum ingest_verdict ref_ingest_verdict(const struct config *cfg, const char *text, size_t len,
-                                       struct ingest_summary *sum, char *path, size_t pathlen, char *msg,
-                                       size_t msglen, char *session_id, size_t sidcap, char *started_at,
-                                       size_t stcap)
-{
-    const char *why = NULL;
-    enum ingest_verdict v = INGEST_INVALID;
-    path[0] = msg[0] = '\0';
-    struct json_object *obj = ref_json_parse_strict(text, len, cfg->max_depth, &why);
-    if (!obj && why == JSON_WHY_NUL_KEY) {
-        snprintf(msg, msglen, "%s", why);
-        return INGEST_INVALID;
-    }
-    if (!obj && why) {
-        snprintf(msg, msglen, "malformed JSON: %s", why);
-        return INGEST_BAD_JSON;
-    }
-    if (!json_object_is_type(obj, json_type_object)) {
-        snprintf(msg, msglen, "the body must be a JSON object");
-        goto done;
-    }
-    if (ref_ingest_validate_tree(cfg, obj, sum, path, pathlen, msg, msglen) < 0)
-        goto done;
-    struct json_object *s = NULL, *t = NULL;
-    json_object_object_get_ex(obj, "session_id", &s);
-    json_object_object_get_ex(obj, "started_at", &t);
-    snprintf(session_id, sidcap, "%s", json_object_get_string(s));
-    snprintf(started_at, stcap, "%s", json_object_get_string(t));
-    v = INGEST_VALID;
-done:
-    json_object_put(obj);
-    return v;
 }

@@ -954,6 +954,39 @@ Test(ingest_validate, broken_json_is_bad_json_even_after_a_field_broke_the_schem
     assert_bad_json(&r, "number expected", "a number running into a string");
 }
 
+/* What the differential test against the former json-c pipeline (retired,
+ * see docs/DESIGN.md) ever told apart: json-c words a number run straight
+ * into a quote, brace, bracket or colon "number expected", not "separator
+ * expected", and an empty body "unexpected end of JSON". Each case as a
+ * row, in a schema field, a blob, an unknown field and an item. */
+Test(ingest_validate, the_cases_the_json_c_pipeline_told_apart_keep_its_words)
+{
+    static const char *const bodies[] = {
+        "{" HEAD ", \"duration_ms\": 1\"x\"}", "{" HEAD ", \"duration_ms\": 1{}}",
+        "{" HEAD ", \"duration_ms\": 1[]}", "{" HEAD ", \"duration_ms\": 1:2}",
+        "{" HEAD ", \"metadata\": {\"a\": [1.5\"x\"]}}", "{" HEAD ", \"metadata\": {\"a\": -2e3{}}}",
+        "{" HEAD ", \"client\": [0[]]}", "{" HEAD ", \"client\": 7:}",
+        "{" HEAD ", \"node_executions\": [{\"node_name\": \"a\", \"retry_count\": 1\"b\"}]}",
+        "{\"duration_ms\": 5\"x\", " HEAD "}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct result r = run_text(bodies[i]);
+        assert_bad_json(&r, "number expected", bodies[i]);
+    }
+    static const char *const separators[] = {"{" HEAD ", \"duration_ms\": 1 \"x\"}",
+                                             "{" HEAD ", \"metadata\": {\"a\": [true\"x\"]}}"};
+    for (size_t i = 0; i < sizeof separators / sizeof separators[0]; i++) {
+        struct result r = run_text(separators[i]);
+        cr_expect_eq(r.verdict, INGEST_BAD_JSON, "%s", separators[i]);
+        cr_expect(strstr(r.msg, "separator ',' expected") != NULL, "%s: %s", separators[i], r.msg);
+    }
+    struct config cfg = small_cfg();
+    struct result r = run_text_cfg(&cfg, "", 0);
+    assert_bad_json(&r, "unexpected end of JSON", "empty");
+    r = run_text(" ");
+    assert_bad_json(&r, "unexpected end of data", "whitespace only is json-c's end of data");
+}
+
 Test(ingest_validate, a_nul_in_any_key_is_refused_for_the_whole_body_without_a_path)
 {
     static const char *const bodies[] = {
@@ -1225,4 +1258,170 @@ Test(ingest_validate, a_megabyte_string_blob_passes_and_a_nul_at_its_end_does_no
     r = run_text_cfg(&cfg, text, strlen(text));
     assert_refused_at(&r, "error", "NUL after a megabyte");
     free(text);
+}
+
+/* ---- the spans of the members ingest_store reads ----------------------- */
+
+/* The text of the member's recorded span, in a new string ("" when
+ * absent). */
+static char *span_text(const char *text, const struct result *r, enum ingest_member m)
+{
+    const struct ingest_span *sp = &r->sum.spans[m];
+    char *s = strndup(text + sp->at, sp->len);
+    cr_assert_not_null(s);
+    return s;
+}
+
+static void expect_span(const char *text, const struct result *r, enum ingest_member m, const char *want)
+{
+    char *got = span_text(text, r, m);
+    cr_expect_str_eq(got, want, "%s in %s", ingest_member_names[m], text);
+    free(got);
+}
+
+Test(ingest_validate, spans_hold_each_member_value_verbatim)
+{
+    struct result r = run_text(full_payload);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    expect_span(full_payload, &r, IM_COMPLETED_AT, "\"2024-11-26T12:00:05Z\"");
+    expect_span(full_payload, &r, IM_DURATION_MS, "5000");
+    expect_span(full_payload, &r, IM_ERROR, "null");
+    expect_span(full_payload, &r, IM_METADATA, "{\"env\": \"test\"}");
+    char *nodes = span_text(full_payload, &r, IM_NODE_EXECUTIONS);
+    cr_expect_eq(nodes[0], '[');
+    cr_expect_eq(nodes[strlen(nodes) - 1], ']');
+    cr_expect(strstr(nodes, "\"retry_count\": 0, \"action\": \"default\"") != NULL, "%s", nodes);
+    free(nodes);
+}
+
+Test(ingest_validate, absent_members_have_no_span)
+{
+    static const char body[] = "{" HEAD "}";
+    struct result r = run_text(body);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    for (int m = 0; m < IM_COUNT; m++)
+        cr_expect_eq(r.sum.spans[m].len, 0, "%s", ingest_member_names[m]);
+}
+
+Test(ingest_validate, member_names_are_the_payload_keys)
+{
+    cr_expect_str_eq(ingest_member_names[IM_NODE_EXECUTIONS], ingest_table_names[IT_NODE_EXECUTIONS]);
+    cr_expect_str_eq(ingest_member_names[IM_COMPLETED_AT], "completed_at");
+    cr_expect_str_eq(ingest_member_names[IM_DURATION_MS], "duration_ms");
+    cr_expect_str_eq(ingest_member_names[IM_ERROR], "error");
+    cr_expect_str_eq(ingest_member_names[IM_METADATA], "metadata");
+}
+
+Test(ingest_validate, a_repeated_member_spans_its_last_value)
+{
+    static const char body[] = "{\"metadata\": {\"a\": 1}, " HEAD ", \"metadata\": null, \"error\": \"x\","
+                               " \"other\": {\"metadata\": 5}, \"error\": {\"k\": [1]}, \"metadata\" :  {\"b\": 2} }";
+    struct result r = run_text(body);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    expect_span(body, &r, IM_METADATA, "{\"b\": 2}");
+    expect_span(body, &r, IM_ERROR, "{\"k\": [1]}");
+}
+
+Test(ingest_validate, strings_with_quotes_braces_and_backslash_runs_do_not_move_a_span)
+{
+    /* "a\\" ends at its second quote; "\\\"}{[" holds an escaped quote. */
+    static const char body[] = "{" HEAD ", \"metadata\": {\"s\": \"a\\\\\", \"t\": \"\\\\\\\"}{[\"},"
+                               " \"error\": \"]\\\"}\", \"duration_ms\": 1.5e3}";
+    struct result r = run_text(body);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    expect_span(body, &r, IM_METADATA, "{\"s\": \"a\\\\\", \"t\": \"\\\\\\\"}{[\"}");
+    expect_span(body, &r, IM_ERROR, "\"]\\\"}\"");
+    expect_span(body, &r, IM_DURATION_MS, "1.5e3");
+}
+
+/* A name spelled with escapes is the same member for PostgreSQL's jsonb:
+ * its span is recorded like any other (json_slice.c, which the validator
+ * replaced, sent the whole body then). */
+Test(ingest_validate, member_names_spelled_with_escapes_get_their_spans)
+{
+    static const char body[] = "{" HEAD ", \"\\u006detadata\": {\"m\": 1}, \"node\\u005fexecutions\": [],"
+                               " \"completed\\u005Fat\": \"2024-11-26T12:00:05Z\", \"\\u0065rror\": \"e\","
+                               " \"duration\\u005fms\": 7, \"metadata\\u0020\": {\"not\": \"it\"}}";
+    struct result r = run_text(body);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    expect_span(body, &r, IM_METADATA, "{\"m\": 1}");
+    expect_span(body, &r, IM_NODE_EXECUTIONS, "[]");
+    expect_span(body, &r, IM_COMPLETED_AT, "\"2024-11-26T12:00:05Z\"");
+    expect_span(body, &r, IM_ERROR, "\"e\"");
+    expect_span(body, &r, IM_DURATION_MS, "7");
+
+    /* The plain and the escaped spelling repeat one member: the last wins. */
+    static const char twice[] = "{" HEAD ", \"metadata\": {\"first\": 1}, \"meta\\u0064ata\": {\"second\": 2}}";
+    r = run_text(twice);
+    cr_assert_eq(r.rc, 0, "%s", r.msg);
+    expect_span(twice, &r, IM_METADATA, "{\"second\": 2}");
+}
+
+/* A random JSON value of json-c's making, with strings and names full of
+ * the characters a naive scan trips on. */
+static struct json_object *random_value(int depth)
+{
+    static const char alphabet[] = "ab\"\\{}[]:, \n\t/\x01";
+    int kind = depth > 3 ? rand() % 3 : rand() % 5;
+    switch (kind) {
+    case 0:
+        return json_object_new_int(rand() % 2000 - 1000);
+    case 1: {
+        char s[12];
+        int n = rand() % (int)sizeof s;
+        for (int i = 0; i < n; i++)
+            s[i] = alphabet[rand() % (int)(sizeof alphabet - 1)];
+        return json_object_new_string_len(s, n);
+    }
+    case 2:
+        return rand() % 2 ? json_object_new_boolean(rand() % 2) : NULL;
+    case 3: {
+        struct json_object *a = json_object_new_array();
+        for (int i = rand() % 4; i > 0; i--)
+            json_object_array_add(a, random_value(depth + 1));
+        return a;
+    }
+    default: {
+        struct json_object *o = json_object_new_object();
+        for (int i = rand() % 4; i > 0; i--) {
+            static const char *const names[] = {"metadata", "error", "a\"}", "node_executions"};
+            json_object_object_add(o, names[rand() % 4], random_value(depth + 1));
+        }
+        return o;
+    }
+    }
+}
+
+/* Each span, read back by json-c, is the member json-c keeps. */
+Test(ingest_validate, spans_agree_with_json_c_on_random_blobs)
+{
+    srand(20261204);
+    for (int round = 0; round < 3000; round++) {
+        struct json_object *o = parse("{" HEAD "}");
+        for (int i = rand() % 4; i > 0; i--) {
+            struct json_object *meta = json_object_new_object(), *x = random_value(1);
+            json_object_object_add(meta, "x", x);
+            json_object_object_add(o, rand() % 2 ? "metadata" : "client", meta);
+            json_object_object_add(o, "error", rand() % 2 ? json_object_new_string("a\"}\\") : NULL);
+        }
+        const char *text = json_object_to_json_string_ext(o, round % 2 ? JSON_C_TO_STRING_PRETTY
+                                                                       : JSON_C_TO_STRING_PLAIN);
+        struct result r = run_text_cfg(&(struct config){.max_items = 3, .max_depth = 64, .max_string_bytes = 16},
+                                       text, strlen(text));
+        cr_assert_eq(r.rc, 0, "%s: %s", text, r.msg);
+        for (int m = IM_ERROR; m <= IM_METADATA; m++) {
+            struct json_object *want = NULL;
+            bool in_o = json_object_object_get_ex(o, ingest_member_names[m], &want);
+            cr_assert_eq(in_o, r.sum.spans[m].len > 0, "%s: member %s", text, ingest_member_names[m]);
+            if (!in_o)
+                continue;
+            char *got = span_text(text, &r, m);
+            struct json_object *have = json_tokener_parse(got);
+            cr_assert(want ? json_object_equal(want, have) : !have && strcmp(got, "null") == 0, "%s: member %s: %s",
+                      text, ingest_member_names[m], got);
+            json_object_put(have);
+            free(got);
+        }
+        json_object_put(o);
+    }
 }

@@ -2,7 +2,8 @@
  * for those that are not (lexical problems first, then json-c's words),
  * the depth rule, the pull interface's keys and values, string unescaping
  * (escapes in keys and values, surrogate pairs), the eight-byte string
- * scan at every alignment, and numbers at the edges of a double. */
+ * scan at every alignment, numbers at the edges of a double, and
+ * json_compact (whitespace outside strings, strings found by the lexer). */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <float.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "json/json_scan.h"
 
@@ -87,6 +90,7 @@ ParameterizedTestParameters(json_scan, each_text_is_judged_with_the_former_parse
         {"\"abc", 0, "unexpected end of data"}, {"[\"a\\", 0, "unexpected end of data"},
         {"[1 2]", 0, "array value separator ',' expected"}, {"[1}", 0, "array value separator ',' expected"},
         {"[1:2]", 0, "number expected"}, {"[1\"a\"]", 0, "number expected"}, {"{\"a\":1[}", 0, "number expected"},
+        {"[1{}]", 0, "number expected"}, {"[-0.5e3\"a\"]", 0, "number expected"},
         {"[1 :2]", 0, "array value separator ',' expected"}, {"[true:2]", 0, "array value separator ',' expected"},
         {"{\"a\":1 \"b\":2}", 0, "object value separator ',' expected"},
         {"{\"a\":1]", 0, "object value separator ',' expected"},
@@ -392,4 +396,103 @@ Test(json_scan, the_largest_double_spelled_as_an_integer_fits_and_the_overflow_m
     n = number(below);
     cr_assert(jnum_fits_double(&n));
     cr_assert_eq(jnum_double(&n), DBL_MAX);
+}
+
+/* ---- json_compact ------------------------------------------------------ */
+
+static void assert_compacts(const char *in, const char *want)
+{
+    char out[256];
+    size_t n = json_compact(out, in, strlen(in));
+    out[n] = '\0';
+    cr_assert_str_eq(out, want, "json_compact(%s)", in);
+}
+
+Test(json_scan, json_compact_drops_whitespace_between_members)
+{
+    assert_compacts("{\"id\" : 1, \"a\" : [1, 2,\n\t3]}", "{\"id\":1,\"a\":[1,2,3]}");
+    assert_compacts("  {\r\n}  ", "{}");
+}
+
+Test(json_scan, json_compact_keeps_whitespace_inside_strings)
+{
+    assert_compacts("{\"k y\" : \" a , b : c \"}", "{\"k y\":\" a , b : c \"}");
+}
+
+Test(json_scan, json_compact_is_not_fooled_by_escaped_quotes)
+{
+    assert_compacts("{\"a\" : \"x\\\" , \\\\\" , \"b\" : \" \\\\\"}", "{\"a\":\"x\\\" , \\\\\",\"b\":\" \\\\\"}");
+    assert_compacts("[\"\\u0022 \\\\\\\" \", \"\\ud83d\\ude00 \xc3\xa9 \xf0\x9f\x98\x80 \"]",
+                    "[\"\\u0022 \\\\\\\" \",\"\\ud83d\\ude00 \xc3\xa9 \xf0\x9f\x98\x80 \"]");
+}
+
+Test(json_scan, json_compact_works_in_place)
+{
+    char s[] = "[ 1 , \"two three\" ]";
+    size_t n = json_compact(s, s, strlen(s));
+    s[n] = '\0';
+    cr_assert_str_eq(s, "[1,\"two three\"]");
+}
+
+/* PostgreSQL only sends JSON; should a string not lex, nothing is lost. */
+Test(json_scan, json_compact_copies_the_rest_of_a_text_that_is_not_json_as_it_is)
+{
+    assert_compacts("[1, \"open  ", "[1,\"open  ");
+    assert_compacts("[1, \"bad \\x escape \", 2]", "[1,\"bad \\x escape \", 2]");
+}
+
+/* A random value of json-c's making, strings full of quotes, backslashes,
+ * whitespace, controls and non-ASCII. */
+static struct json_object *random_value(int depth)
+{
+    static const char *const pieces[] = {"a", " ", "\"", "\\", "\n", "\t", "/", ":", ",", "{", "]",
+                                         "\x01", "\xc3\xa9", "\xe2\x80\xae", "\xf0\x9f\x98\x80"};
+    int kind = depth > 3 ? rand() % 3 : rand() % 5;
+    switch (kind) {
+    case 0:
+        return rand() % 2 ? json_object_new_int(rand() % 2000 - 1000) : json_object_new_double(rand() / 7.0);
+    case 1: {
+        char s[64] = "";
+        for (int i = rand() % 12; i > 0; i--)
+            strcat(s, pieces[rand() % (int)(sizeof pieces / sizeof pieces[0])]);
+        return json_object_new_string(s);
+    }
+    case 2:
+        return rand() % 2 ? json_object_new_boolean(rand() % 2) : NULL;
+    case 3: {
+        struct json_object *a = json_object_new_array();
+        for (int i = rand() % 4; i > 0; i--)
+            json_object_array_add(a, random_value(depth + 1));
+        return a;
+    }
+    default: {
+        struct json_object *o = json_object_new_object();
+        for (int i = rand() % 4; i > 0; i--) {
+            char k[8];
+            snprintf(k, sizeof k, "k \"%d", rand() % 5);
+            json_object_object_add(o, k, random_value(depth + 1));
+        }
+        return o;
+    }
+    }
+}
+
+Test(json_scan, json_compact_of_spaced_json_is_the_plain_json)
+{
+    srand(20261204);
+    for (int round = 0; round < 3000; round++) {
+        struct json_object *o = random_value(0);
+        const char *plain = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        char *want = strdup(plain ? plain : "null");
+        const char *spaced = json_object_to_json_string_ext(
+            o, round % 2 ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_SPACED);
+        size_t len = strlen(spaced);
+        char *got = malloc(len + 1);
+        cr_assert(want && got);
+        got[json_compact(got, spaced, len)] = '\0';
+        cr_assert_str_eq(got, want, "from %s", spaced);
+        free(got);
+        free(want);
+        json_object_put(o);
+    }
 }

@@ -1,5 +1,5 @@
 /* Unit tests for text.c: UTF-8 sequence checks and decoding, hex digits,
- * JSON compaction, and the rule for the characters of names (a table of
+ * and the rule for the characters of names (a table of
  * every range's edges, and the Unicode Character Database where it is
  * installed). */
 #include <criterion/criterion.h>
@@ -11,37 +11,6 @@
 #include "util/text.h"
 
 TestSuite(text);
-
-static void assert_compacts(const char *in, const char *want)
-{
-    char out[256];
-    size_t n = json_compact(out, in, strlen(in));
-    out[n] = '\0';
-    cr_assert_str_eq(out, want, "json_compact(%s)", in);
-}
-
-Test(text, json_compact_drops_whitespace_between_members)
-{
-    assert_compacts("{\"id\" : 1, \"a\" : [1, 2,\n\t3]}", "{\"id\":1,\"a\":[1,2,3]}");
-}
-
-Test(text, json_compact_keeps_whitespace_inside_strings)
-{
-    assert_compacts("{\"k y\" : \" a , b : c \"}", "{\"k y\":\" a , b : c \"}");
-}
-
-Test(text, json_compact_is_not_fooled_by_escaped_quotes)
-{
-    assert_compacts("{\"a\" : \"x\\\" , \\\\\" , \"b\" : \" \\\\\"}", "{\"a\":\"x\\\" , \\\\\",\"b\":\" \\\\\"}");
-}
-
-Test(text, json_compact_works_in_place)
-{
-    char s[] = "[ 1 , \"two three\" ]";
-    size_t n = json_compact(s, s, strlen(s));
-    s[n] = '\0';
-    cr_assert_str_eq(s, "[1,\"two three\"]");
-}
 
 Test(text, utf8_seq_len_accepts_well_formed_and_refuses_the_rest)
 {
