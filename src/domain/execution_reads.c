@@ -73,7 +73,7 @@
 
 /* $2 is the execution's started_at. */
 #define NODE_JSON                                                                                   \
-    "json_build_object('id', n.id, 'node_id', n.node_id, 'node_name', n.node_name, 'node_type', "   \
+    "json_build_object('id', n.id, 'client_id', n.client_id, 'node_id', n.node_id, 'node_name', n.node_name, 'node_type', "   \
     "n.node_type, 'status', n.status, 'started_at', agora.rfc3339(n.started_at), 'completed_at', "  \
     "agora.rfc3339(n.completed_at), 'offset_ms', " MS_BETWEEN("$2::timestamptz", "n.started_at")    \
     ", 'prep_duration_ms', n.prep_duration_ms, 'exec_duration_ms', n.exec_duration_ms, "            \

@@ -60,6 +60,7 @@ const struct field body_fields[] = {
 };
 
 static const struct field node_execution_fields[] = {
+    {"id", sizeof "id" - 1, K_UUID, OPT, 0, N_NONE, 0},
     {"node_id", sizeof "node_id" - 1, K_UUID, OPT, 0, N_NODE_ID, 0},
     {"node_name", sizeof "node_name" - 1, K_NAME, REQ, 0, N_NONE, 0},
     {"node_type", sizeof "node_type" - 1, K_NAME, OPT, 0, N_NONE, 0},

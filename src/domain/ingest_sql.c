@@ -59,7 +59,7 @@ const char SQL_EXECUTION_LOCK[] =
     "SELECT workflow_id, status FROM agora.executions WHERE id = $1 FOR UPDATE";
 
 /* Step 4: $1 body, $2 organization, $3 project, $4 workflow, $5 the node
- * limit (WORKFLOW_NODES_MAX). Returns:
+ * limit (WORKFLOW_NODES_MAX), $6 the execution. Returns:
  *   - the 0-based index of the first node execution whose node_id is not a
  *     node of the workflow (NULL when none; otherwise nothing is created
  *     and the caller rolls back);
@@ -68,7 +68,16 @@ const char SQL_EXECUTION_LOCK[] =
  *     node_id carry more distinct names than $5 and than the workflow has
  *     nodes (so some are new, and every one of them is a node afterwards).
  *     Then nothing is created and the caller refuses the ingest; the
- *     workflow's nodes are counted only for such a payload.
+ *     workflow's nodes are counted only for such a payload;
+ *   - the index of the first node execution whose `id` an earlier one of
+ *     the payload already named (NULL when none): one statement cannot
+ *     update a row twice, and a payload is one state of its nodes;
+ *   - the index of the first node execution whose `id` another execution
+ *     holds (NULL when none; agora.node_execution_ids_elsewhere, sql/006,
+ *     sees every tenant's), and whether the caller can see that one (409)
+ *     or not (404). Step 5's ON CONFLICT DO UPDATE then meets only rows of
+ *     this execution.
+ * Nothing is created when any of these fails.
  * Nodes are created in name order, so two ingests creating the same nodes
  * lock them in the same order and cannot deadlock; a node's type is the
  * first one given for it. Existing names are skipped by the unique index
@@ -95,6 +104,22 @@ const char SQL_NODES[] =
     "                     AS (node_id text, node_name text, node_type text))"
     "       WITH ORDINALITY AS x(node_id, node_name, node_type, ord)"
     "  WHERE x.node_id IS NULL),"
+    " ids AS MATERIALIZED ("
+    "  SELECT (x.e->>'id')::uuid AS id, x.ord"
+    "  FROM b, jsonb_array_elements(NULLIF(b.j->'node_executions', 'null')) WITH ORDINALITY AS x(e, ord)"
+    "  WHERE jsonb_typeof(x.e->'id') = 'string'),"
+    " dup AS ("
+    "  SELECT min(d.ord) - 1 AS idx"
+    "  FROM (SELECT ord, lag(ord) OVER (PARTITION BY id ORDER BY ord) AS prev FROM ids) d"
+    "  WHERE d.prev IS NOT NULL),"
+    " taken AS ("
+    "  SELECT i.ord - 1 AS idx,"
+    "   EXISTS (SELECT 1 FROM agora.node_executions v WHERE v.client_id = i.id) AS visible"
+    "  FROM ids i"
+    "  WHERE (SELECT idx FROM dup) IS NULL AND EXISTS (SELECT 1 FROM ids)"
+    "   AND i.id IN (SELECT agora.node_execution_ids_elsewhere("
+    "                 (SELECT array_agg(id) FROM ids), $6::uuid))"
+    "  ORDER BY i.ord LIMIT 1),"
     " names AS (SELECT count(DISTINCT node_name) AS n FROM named),"
     " fits AS ("
     "  SELECT (SELECT n FROM names) <= $5::bigint"
@@ -105,6 +130,7 @@ const char SQL_NODES[] =
     "  SELECT DISTINCT ON (x.node_name) $2::uuid, $3::uuid, $4::uuid, x.node_name, x.node_type"
     "  FROM named x"
     "  WHERE (SELECT idx FROM bad) IS NULL AND (SELECT ok FROM fits)"
+    "   AND (SELECT idx FROM dup) IS NULL AND NOT EXISTS (SELECT 1 FROM taken)"
     "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
     "  ON CONFLICT (workflow_id, name) DO NOTHING"
     "  RETURNING 1),"
@@ -112,38 +138,73 @@ const char SQL_NODES[] =
     "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"
     "  WHERE (SELECT count(*) FROM made) > 0)"
     " SELECT (SELECT idx FROM bad), (SELECT count(*) FROM made), (SELECT ok FROM fits),"
-    "  (SELECT count(*) FROM locked)";
+    "  (SELECT count(*) FROM locked), (SELECT idx FROM dup), (SELECT idx FROM taken),"
+    "  (SELECT visible FROM taken)";
 
 /* Step 4, when it created nodes: $1 workflow. The workflow's nodes, in a
  * snapshot taken after step 4 was granted the workflow's node lock. */
 const char SQL_NODE_COUNT[] =
     "SELECT count(*) FROM agora.workflow_nodes WHERE workflow_id = $1::uuid";
 
-/* Step 5: $1 body, $2 organization, $3 project, $4 execution, $5 workflow.
+/* Step 5: $1 body, $2 organization, $3 project, $4 execution, $5 workflow,
+ * $6 the payload's node executions (how many).
  * Items keep the payload's order (ORDER BY ord), so their identity keys do
  * too. A node execution without node_id gets the workflow's node of its
  * name (step 4 made sure there is one). The CTEs' rows are checked against
- * the execution row by the foreign keys at the end of the statement. */
+ * the execution row by the foreign keys at the end of the statement.
+ *
+ * A node execution with an `id` this execution already has updates that
+ * row (ON CONFLICT (client_id) DO UPDATE): the fields it sends non-null
+ * replace the stored ones, the node (node_id, node_name, node_type) stays
+ * the first write's. The update is refused (no row back) when the stored
+ * status is terminal (success, error, skipped) and the update would change
+ * something; step 4 made sure every conflicting row is this execution's.
+ * Returns the node executions inserted and updated, the other tables'
+ * rows, and, only when fewer node executions came back than were sent,
+ * the 0-based index of the first refused one (looked for then only). */
 const char SQL_ITEMS[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " ne AS ("
-    "  INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id,"
-    "   node_name, node_type, status, started_at, completed_at, prep_duration_ms, exec_duration_ms,"
-    "   post_duration_ms, retry_count, action, error)"
-    "  SELECT $2::uuid, $3::uuid, $4::uuid, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
+    "  INSERT INTO agora.node_executions AS t (organization_id, project_id, execution_id, client_id,"
+    "   node_id, node_name, node_type, status, started_at, completed_at, prep_duration_ms,"
+    "   exec_duration_ms, post_duration_ms, retry_count, action, error)"
+    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.id, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
     "   x.status, x.started_at, x.completed_at, x.prep_duration_ms, x.exec_duration_ms,"
     "   x.post_duration_ms, x.retry_count, x.action, x.error"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
-    "        AS (node_id uuid, node_name text, node_type text, status text, started_at timestamptz,"
-    "        completed_at timestamptz, prep_duration_ms double precision,"
+    "        AS (id uuid, node_id uuid, node_name text, node_type text, status text,"
+    "        started_at timestamptz, completed_at timestamptz, prep_duration_ms double precision,"
     "        exec_duration_ms double precision, post_duration_ms double precision,"
     "        retry_count integer, action text, error jsonb))"
-    "       WITH ORDINALITY AS x(node_id, node_name, node_type, status, started_at, completed_at,"
+    "       WITH ORDINALITY AS x(id, node_id, node_name, node_type, status, started_at, completed_at,"
     "        prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, action, error, ord)"
     "  LEFT JOIN agora.workflow_nodes n"
     "   ON x.node_id IS NULL AND n.workflow_id = $5::uuid AND n.name = x.node_name"
     "  ORDER BY x.ord"
-    "  RETURNING 1),"
+    "  ON CONFLICT (client_id) DO UPDATE SET"
+    "   status = COALESCE(EXCLUDED.status, t.status),"
+    "   started_at = COALESCE(EXCLUDED.started_at, t.started_at),"
+    "   completed_at = COALESCE(EXCLUDED.completed_at, t.completed_at),"
+    "   prep_duration_ms = COALESCE(EXCLUDED.prep_duration_ms, t.prep_duration_ms),"
+    "   exec_duration_ms = COALESCE(EXCLUDED.exec_duration_ms, t.exec_duration_ms),"
+    "   post_duration_ms = COALESCE(EXCLUDED.post_duration_ms, t.post_duration_ms),"
+    "   retry_count = COALESCE(EXCLUDED.retry_count, t.retry_count),"
+    "   action = COALESCE(EXCLUDED.action, t.action),"
+    "   error = COALESCE(EXCLUDED.error, t.error)"
+    "  WHERE t.execution_id = EXCLUDED.execution_id"
+    "   AND (t.status IS NULL OR t.status = 'running'"
+    "    OR ((EXCLUDED.status IS NULL OR EXCLUDED.status = t.status)"
+    "     AND (EXCLUDED.started_at IS NULL OR EXCLUDED.started_at = t.started_at)"
+    "     AND (EXCLUDED.completed_at IS NULL OR EXCLUDED.completed_at = t.completed_at)"
+    "     AND (EXCLUDED.prep_duration_ms IS NULL OR EXCLUDED.prep_duration_ms = t.prep_duration_ms)"
+    "     AND (EXCLUDED.exec_duration_ms IS NULL OR EXCLUDED.exec_duration_ms = t.exec_duration_ms)"
+    "     AND (EXCLUDED.post_duration_ms IS NULL OR EXCLUDED.post_duration_ms = t.post_duration_ms)"
+    "     AND (EXCLUDED.retry_count IS NULL OR EXCLUDED.retry_count = t.retry_count)"
+    "     AND (EXCLUDED.action IS NULL OR EXCLUDED.action = t.action)"
+    "     AND (EXCLUDED.error IS NULL OR EXCLUDED.error = t.error)))"
+    /* An inserted row has no xmax; an updated one carries the lock that
+     * ON CONFLICT took on the row it replaced. */
+    "  RETURNING t.client_id, t.xmax = 0 AS fresh),"
     " sp AS ("
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
     "   span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes,"
@@ -176,9 +237,17 @@ const char SQL_ITEMS[] =
     "        AS (sequence integer, \"timestamp\" timestamptz, node_name text, phase text, state jsonb))"
     "       WITH ORDINALITY AS x(sequence, \"timestamp\", node_name, phase, state, ord)"
     "  ORDER BY x.ord"
-    "  RETURNING 1)"
-    " SELECT (SELECT count(*) FROM ne), (SELECT count(*) FROM sp), (SELECT count(*) FROM ev),"
-    "  (SELECT count(*) FROM ss)";
+    "  RETURNING 1),"
+    " ne_n AS (SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated"
+    "  FROM ne)"
+    " SELECT (SELECT inserted FROM ne_n), (SELECT count(*) FROM sp), (SELECT count(*) FROM ev),"
+    "  (SELECT count(*) FROM ss), (SELECT updated FROM ne_n),"
+    "  CASE WHEN (SELECT inserted + updated FROM ne_n) < $6::bigint THEN"
+    "   (SELECT min(x.ord) - 1"
+    "    FROM b, jsonb_array_elements(b.j->'node_executions') WITH ORDINALITY AS x(e, ord)"
+    "    WHERE jsonb_typeof(x.e->'id') = 'string'"
+    "     AND NOT EXISTS (SELECT 1 FROM ne WHERE ne.client_id = (x.e->>'id')::uuid))"
+    "  END";
 
 /* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
  * returned, $7 the body's execution-level members (body_parts). Fields

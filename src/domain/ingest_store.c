@@ -334,8 +334,9 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
 {
     PGresult *res = NULL;
     static const char limit[] = WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX);
-    const char *params[5] = {f->nodes.data, t->org, t->project, in->sum->workflow_id, limit};
-    enum db_status st = db_exec(db, SQL_NODES, 5, params, &res);
+    const char *params[6] = {f->nodes.data, t->org, t->project, in->sum->workflow_id, limit,
+                             out->execution_id};
+    enum db_status st = db_exec(db, SQL_NODES, 6, params, &res);
     bool created = false;
 
     if (st != DB_OK)
@@ -346,6 +347,18 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
         snprintf(out->path, sizeof out->path, "node_executions[%s].node_id", PQgetvalue(res, 0, 0));
         out->message = "node_id is not a node of this workflow";
         st = DB_INVALID;
+    } else if (!PQgetisnull(res, 0, 4)) {
+        snprintf(out->path, sizeof out->path, "node_executions[%s].id", PQgetvalue(res, 0, 4));
+        out->message = "an earlier node execution of this payload has the same id";
+        st = DB_INVALID;
+    } else if (!PQgetisnull(res, 0, 5)) {
+        /* Another execution's: the caller's own (409), or one it cannot
+         * see, answered as an execution_id of another tenant is (404). */
+        snprintf(out->path, sizeof out->path, "node_executions[%s].id", PQgetvalue(res, 0, 5));
+        bool visible = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
+        out->message = visible ? "this id belongs to a node execution of another execution"
+                               : "no such node execution";
+        st = visible ? DB_CONFLICT : DB_NOT_FOUND;
     } else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
         st = fail_node_limit(out);
     } else {
@@ -355,26 +368,45 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
     return st == DB_OK && created ? recount_nodes(db, in, out) : st;
 }
 
-/* Step 5. out->counts: the rows inserted into each table. */
+/* Step 5. out->counts: the rows inserted into each table;
+ * out->node_updates: the node executions updated (by `id`). A node
+ * execution whose terminal status the payload would change: DB_CONFLICT
+ * with its path, and the caller rolls back. */
 static enum db_status store_items(struct db *db, const struct target *t, const struct ingest_input *in,
-                                  struct ingest_result *out)
+                                  const struct body_parts *f, struct ingest_result *out)
 {
     PGresult *res = NULL;
-    const char *params[5] = {in->body, t->org, t->project, out->execution_id, in->sum->workflow_id};
-    enum db_status st = db_exec(db, SQL_ITEMS, 5, params, &res);
+    const char *params[6] = {in->body, t->org, t->project, out->execution_id, in->sum->workflow_id,
+                             f->counts[IT_NODE_EXECUTIONS]};
+    enum db_status st = db_exec(db, SQL_ITEMS, 6, params, &res);
 
+    if (st == DB_FORBIDDEN)
+        /* An id another tenant took after step 4 looked: the row-level
+         * security check of ON CONFLICT DO UPDATE. Answered as step 4
+         * answers it. */
+        return fail(out, DB_NOT_FOUND, "node_executions", "no such node execution");
     if (st != DB_OK)
         return st;
-    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT) {
+    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT + 2) {
         PQclear(res);
         return DB_ERROR;
     }
+    if (!PQgetisnull(res, 0, IT_COUNT + 1)) {
+        snprintf(out->path, sizeof out->path, "node_executions[%s].id", PQgetvalue(res, 0, IT_COUNT + 1));
+        out->message = "this node execution has a terminal status and is final; it takes no more changes";
+        PQclear(res);
+        return DB_CONFLICT;
+    }
+    out->node_updates = strtoll(PQgetvalue(res, 0, IT_COUNT), NULL, 10);
     for (int i = 0; i < IT_COUNT; i++) {
         out->counts[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
-        /* Step 3 recorded these counts for a new execution. */
-        if (out->counts[i] != (long long)in->sum->counts[i]) {
+        long long stored = out->counts[i] + (i == IT_NODE_EXECUTIONS ? out->node_updates : 0);
+        /* Step 3 recorded the sent counts for a new execution, whose node
+         * executions step 4 proved new. */
+        if (stored != (long long)in->sum->counts[i] ||
+            (out->http_status == 201 && out->counts[i] != (long long)in->sum->counts[i])) {
             fprintf(stderr, "agora: ingest: %s: %lld rows stored, %zu sent\n", ingest_table_names[i],
-                    out->counts[i], in->sum->counts[i]);
+                    stored, in->sum->counts[i]);
             st = DB_ERROR;
         }
     }
@@ -387,8 +419,11 @@ static enum db_status append_execution(struct db *db, const struct ingest_input 
                                        struct ingest_result *out)
 {
     PGresult *res = NULL;
-    const char *params[7] = {out->execution_id, in->sum->status, f->counts[0], f->counts[1],
-                             f->counts[2], f->counts[3], f->fields.data};
+    char added[IT_COUNT][24];
+    for (int i = 0; i < IT_COUNT; i++)
+        snprintf(added[i], sizeof added[i], "%lld", out->counts[i]);
+    const char *params[7] = {out->execution_id, in->sum->status, added[0], added[1],
+                             added[2], added[3], f->fields.data};
     enum db_status st = db_exec(db, SQL_EXECUTION_APPEND, 7, params, &res);
 
     if (st != DB_OK)
@@ -454,7 +489,7 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
         goto done;
     if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, &f, out)) != DB_OK)
         goto done;
-    if ((st = store_items(db, &t, in, out)) != DB_OK)
+    if ((st = store_items(db, &t, in, &f, out)) != DB_OK)
         goto done;
     if (out->http_status == 201)
         snprintf(out->status, sizeof out->status, "%s", in->sum->status);

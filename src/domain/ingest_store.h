@@ -41,6 +41,8 @@ struct ingest_result {
     char execution_id[UUID_STR_LEN + 1];
     char status[16];
     long long counts[IT_COUNT];               /* cumulative, for the execution */
+    long long node_updates;                   /* node executions this payload updated by `id`
+                                                 (0 for a replay) */
     char path[64];                            /* "" when no field is at fault */
     const char *message;                      /* static text, or NULL */
 };
@@ -54,8 +56,11 @@ bool ingest_idempotency_key_valid(const char *key);
  * DB_FORBIDDEN (a viewer), DB_INVALID (node_id not of the workflow, node
  * names that would grow the workflow past WORKFLOW_NODES_MAX, an
  * execution of another workflow, an Idempotency-Key reused with another
- * body, a value PostgreSQL refuses), DB_CONFLICT (the execution is closed;
- * the key's first request has no answer yet), or the connection's errors. */
+ * body, a value PostgreSQL refuses, a node execution `id` named twice),
+ * DB_CONFLICT (the execution is closed; a node execution `id` is final or
+ * another execution's; the key's first request has no answer yet), or the
+ * connection's errors; DB_NOT_FOUND also for a node execution `id` of
+ * another tenant. */
 enum db_status ingest_store(struct db *db, const struct identity *who, const struct ingest_input *in,
                             struct ingest_result *out);
 

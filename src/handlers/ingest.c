@@ -60,7 +60,9 @@ void handle_ingest(struct req *r)
     if (reply_tx_result_why(r, st, res.http_status, st == DB_OK ? ingest_answer(&res) : NULL, res.path,
                             res.message) == 0) {
         if (!res.replayed)
-            metrics_ingested(res.http_status == 201, sum.counts[IT_NODE_EXECUTIONS], sum.counts[IT_TELEMETRY_SPANS],
+            /* Rows added: node executions updated by `id` are not new rows. */
+            metrics_ingested(res.http_status == 201, sum.counts[IT_NODE_EXECUTIONS] - (size_t)res.node_updates,
+                             sum.counts[IT_TELEMETRY_SPANS],
                              sum.counts[IT_TELEMETRY_EVENTS], sum.counts[IT_SHARED_STATE_SNAPSHOTS]);
         /* After the commit and the answer, off the ingest's own statements. */
         ingest_purge_old_keys(r->db);

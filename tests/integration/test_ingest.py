@@ -743,6 +743,148 @@ def test_an_execution_id_of_another_organization_answers_404(stack, tenant):
     assert theirs.execution(execution_id) == before
 
 
+# ------------------------------------------------------------------ node executions by id
+
+def node_rows(tenant, execution_id):
+    """{client id (or ''): node execution row as JSON} of an execution, as the superuser sees them."""
+    out = tenant.stack.psql_admin(
+        "SELECT coalesce(client_id::text, ''), json_build_object('node_name', node_name, 'node_type', node_type,"
+        " 'status', status, 'started_at', agora.rfc3339(started_at), 'completed_at', agora.rfc3339(completed_at),"
+        " 'prep_duration_ms', prep_duration_ms, 'exec_duration_ms', exec_duration_ms,"
+        " 'post_duration_ms', post_duration_ms, 'retry_count', retry_count, 'action', action, 'error', error)"
+        f" FROM agora.node_executions WHERE execution_id = {sql_text(execution_id)} ORDER BY id")
+    rows = [line.split("|", 1) for line in out.splitlines() if line]
+    return [(k, json.loads(v)) for k, v in rows]
+
+
+def test_a_node_execution_sent_again_with_its_id_is_updated_not_added(tenant):
+    wf, _ = tenant.workflow()
+    execution_id, node = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def live(status, nodes, **fields):
+        return base(wf, execution_id=execution_id, status=status, node_executions=nodes, **fields)
+
+    r = tenant.ingest(live("running", [{"id": node, "node_name": "a", "node_type": "T", "status": "running",
+                                        "started_at": "2024-11-26T12:00:01Z", "prep_duration_ms": 1},
+                                       {"node_name": "b", "status": "running"}]))
+    assert r.status == 201, r.body
+    assert r.json()["counts"] == counts(2)
+
+    # The same id (upper case is the same UUID): an update. Counts stay;
+    # the other node execution, without id, is added as before.
+    r = tenant.ingest(live("running", [{"id": node.upper(), "node_name": "a", "node_type": "ignored",
+                                        "status": "success", "completed_at": "2024-11-26T12:00:03Z",
+                                        "prep_duration_ms": None, "exec_duration_ms": 1500.5,
+                                        "post_duration_ms": 2, "retry_count": 1, "action": "next"},
+                                       {"node_name": "b", "status": "success"}]))
+    assert r.status == 200, r.body
+    assert r.json() == {"execution_id": execution_id, "status": "running", "counts": counts(3)}
+    rows = node_rows(tenant, execution_id)
+    assert [k for k, _ in rows] == [node, "", ""]
+    assert rows[0][1] == {"node_name": "a", "node_type": "T", "status": "success",
+                          "started_at": "2024-11-26T12:00:01.000000Z", "completed_at": "2024-11-26T12:00:03.000000Z",
+                          "prep_duration_ms": 1, "exec_duration_ms": 1500.5, "post_duration_ms": 2,
+                          "retry_count": 1, "action": "next", "error": None}
+    assert tenant.execution(execution_id)["counts"] == counts(3)
+
+    # The timeline echoes the id as client_id.
+    r = tenant.stack.request("GET", f"/api/executions/{execution_id}/timeline", token=tenant.tok)
+    assert r.status == 200, r.body
+    assert [n["client_id"] for n in r.json()["node_executions"]] == [node, None, None]
+
+
+def test_a_terminal_node_execution_is_final(tenant):
+    wf, _ = tenant.workflow()
+    execution_id, node, other = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    done = {"id": node, "node_name": "a", "status": "error", "error": "boom", "exec_duration_ms": 5}
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running",
+                           node_executions=[done, {"id": other, "node_name": "b", "status": "running"}]))
+    assert r.status == 201, r.body
+    before_rows, before_nodes = tenant.rows(), node_rows(tenant, execution_id)
+
+    for change in ({"status": "success"}, {"status": "running"}, {"retry_count": 2}, {"error": "other"},
+                   {"exec_duration_ms": 6}):
+        # The change comes after an update of another node execution and
+        # with new events: the whole append is refused.
+        r = tenant.ingest(base(wf, execution_id=execution_id, status="running", telemetry_events=events(2),
+                               node_executions=[{"id": other, "node_name": "b", "status": "success"},
+                                                dict(done, **change)]))
+        assert r.status == 409, (change, r.body)
+        assert err(r)["code"] == "conflict"
+        assert err(r)["path"] == "node_executions[1].id"
+        assert tenant.rows() == before_rows
+        assert node_rows(tenant, execution_id) == before_nodes
+
+    # Sending it again unchanged (or with fewer fields) changes nothing and is accepted.
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running",
+                           node_executions=[{"id": node, "node_name": "a"}]))
+    assert r.status == 200, r.body
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running", node_executions=[done]))
+    assert r.status == 200, r.body
+    assert r.json()["counts"] == counts(2)
+    assert node_rows(tenant, execution_id) == before_nodes
+
+
+def test_one_payload_naming_a_node_execution_id_twice_is_refused(tenant):
+    wf, _ = tenant.workflow()
+    node = str(uuid.uuid4())
+    r = tenant.ingest(base(wf, status="running", telemetry_events=events(1),
+                           node_executions=[{"node_name": "a"}, {"id": node, "node_name": "a"},
+                                            {"node_name": "new-node"}, {"id": node.upper(), "node_name": "a"}]))
+    assert r.status == 422, r.body
+    assert err(r)["path"] == "node_executions[3].id"
+    assert tenant.rows() == dict.fromkeys(TABLES, 0)
+    assert tenant.nodes(wf) == {}
+
+
+def test_a_node_execution_id_of_another_execution_answers_409_and_of_another_tenant_404(stack, tenant):
+    wf, _ = tenant.workflow()
+    node = str(uuid.uuid4())
+    first = tenant.ingest(base(wf, status="running", node_executions=[{"id": node, "node_name": "a"}]))
+    assert first.status == 201, first.body
+    before = tenant.rows()
+
+    # The caller's own other execution: 409 with the path.
+    r = tenant.ingest(base(wf, status="running", telemetry_events=events(1),
+                           node_executions=[{"node_name": "b"}, {"id": node, "node_name": "a", "status": "success"}]))
+    assert r.status == 409, r.body
+    assert err(r)["path"] == "node_executions[1].id"
+    assert tenant.rows() == before
+    assert node_rows(tenant, first.json()["execution_id"])[0][1]["status"] is None
+
+    # Another organization: 404, as for an unknown execution_id; their row untouched.
+    theirs = Tenant(stack)
+    their_wf, _ = theirs.workflow()
+    execution_id = str(uuid.uuid4())
+    r = theirs.ingest(base(their_wf, execution_id=execution_id, status="running",
+                           node_executions=[{"id": node, "node_name": "a", "status": "running"}]))
+    assert r.status == 404, r.body
+    assert (err(r)["code"], err(r)["message"], err(r)["path"]) == (
+        "not_found", "no such node execution", "node_executions[0].id")
+    assert theirs.rows() == dict.fromkeys(TABLES, 0)
+    assert node_rows(tenant, first.json()["execution_id"])[0][1]["status"] is None
+
+
+def test_a_retried_node_update_with_an_idempotency_key_replays(tenant):
+    wf, _ = tenant.workflow()
+    execution_id, node = str(uuid.uuid4()), str(uuid.uuid4())
+    r = tenant.ingest(base(wf, execution_id=execution_id, status="running",
+                           node_executions=[{"id": node, "node_name": "a", "status": "running"}]), key="n-1")
+    assert r.status == 201, r.body
+    update = base(wf, execution_id=execution_id, status="running",
+                  node_executions=[{"id": node, "node_name": "a", "status": "success", "exec_duration_ms": 3}])
+    first = tenant.ingest(update, key="n-2")
+    assert first.status == 200, first.body
+    assert first.json()["counts"] == counts(1)
+    again = tenant.ingest(update, key="n-2")
+    assert again.status == 200 and again.body == first.body
+    assert again.headers.get("idempotent-replayed") == "true"
+    # Without the key the same update is a no-op on a final node execution.
+    r = tenant.ingest(update)
+    assert r.status == 200 and r.json()["counts"] == counts(1)
+    assert node_rows(tenant, execution_id)[0][1]["status"] == "success"
+
+
 # ------------------------------------------------------------------ who may ingest
 
 def test_a_viewer_gets_403_and_a_member_201(tenant):

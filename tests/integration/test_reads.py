@@ -477,11 +477,11 @@ def test_the_timeline_orders_node_executions_by_start_with_offsets(stack, world)
     ids = [n["id"] for n in nodes]
     assert all(isinstance(i, int) for i in ids) and ids[1] < ids[2]
     n2, n1, n4, n3 = nodes
-    assert set(n1) == {"id", "node_id", "node_name", "node_type", "status", "started_at", "completed_at",
+    assert set(n1) == {"id", "client_id", "node_id", "node_name", "node_type", "status", "started_at", "completed_at",
                        "offset_ms", "prep_duration_ms", "exec_duration_ms", "post_duration_ms",
                        "duration_ms", "retry_count", "action", "error"}
     assert n1 == {
-        "id": n1["id"], "node_id": "6f1c1d2e-8f57-4a7a-9a43-2c1f7f1b0c01", "node_name": "n1",
+        "id": n1["id"], "client_id": None, "node_id": "6f1c1d2e-8f57-4a7a-9a43-2c1f7f1b0c01", "node_name": "n1",
         "node_type": "AuditedNode", "status": "success",
         "started_at": "2024-11-26T12:00:01.623457Z", "completed_at": "2024-11-26T12:00:02.623457Z",
         "offset_ms": 1500.001, "prep_duration_ms": 1.5, "exec_duration_ms": 100.25,
