@@ -25,15 +25,19 @@ static void log_conn_failure(PGconn *conn, const char *what)
     fprintf(stderr, "agora: db: %s: %s\n", what, clean);
 }
 
-static PGconn *connect_to(const char *url, long connect_timeout_s, long statement_timeout_ms)
+static PGconn *connect_to(const char *url, long connect_timeout_s, long statement_timeout_ms,
+                          long stale_minutes)
 {
-    char timeout[24], options[128];
+    char timeout[24], options[160];
     snprintf(timeout, sizeof timeout, "%ld", connect_timeout_s);
     /* idle_in_transaction: a worker killed mid-request must not hold locks. */
     /* TimeZone=UTC: offset-less timestamps from clients are UTC (contract 4). */
+    /* agora.stale_minutes: when the read routes call a running execution
+     * stale (AGORA_STALE_MINUTES, execution_reads.c). */
     snprintf(options, sizeof options,
-             "-c statement_timeout=%ld -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC",
-             statement_timeout_ms);
+             "-c statement_timeout=%ld -c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC"
+             " -c agora.stale_minutes=%ld",
+             statement_timeout_ms, stale_minutes);
     /* dbname is expanded as a conninfo string or URL; the keywords after it
      * override what it says, so the timeouts always hold. */
     const char *const keys[] = {"dbname", "connect_timeout", "application_name", "options",
@@ -56,14 +60,14 @@ void db_init(struct db *db, const struct config *cfg)
     stmt_cache_init(&db->stmts);
     db->cfg = cfg;
     if (cfg->database_url)
-        db->conn = connect_to(cfg->database_url, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+        db->conn = connect_to(cfg->database_url, cfg->connect_timeout_s, cfg->statement_timeout_ms, cfg->stale_minutes);
 }
 
 int db_open_url(struct db *db, const char *url, long connect_timeout_s)
 {
     memset(db, 0, sizeof *db);
     stmt_cache_init(&db->stmts);
-    db->conn = connect_to(url, connect_timeout_s, 0);
+    db->conn = connect_to(url, connect_timeout_s, 0, CONFIG_STALE_MINUTES_DEFAULT);
     return db->conn ? 0 : -1;
 }
 
@@ -82,7 +86,8 @@ static enum db_status reconnect(struct db *db)
     db_close(db);
     if (!db->cfg || !db->cfg->database_url)
         return DB_UNAVAILABLE;
-    db->conn = connect_to(db->cfg->database_url, db->cfg->connect_timeout_s, db->cfg->statement_timeout_ms);
+    db->conn = connect_to(db->cfg->database_url, db->cfg->connect_timeout_s, db->cfg->statement_timeout_ms,
+                          db->cfg->stale_minutes);
     return db->conn ? DB_OK : DB_UNAVAILABLE;
 }
 

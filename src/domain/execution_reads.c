@@ -34,13 +34,21 @@
 /* Snapshots without a sequence sort last; their cursors carry this. */
 #define SEQ_NULL INT64_MAX
 
+/* Whether execution e is stale: running, with no ingest for
+ * agora.stale_minutes (AGORA_STALE_MINUTES, a setting of the connection:
+ * db.c). Computed at read time; nothing stored changes. */
+#define STALE(e)                                                                                    \
+    "(" e ".status = 'running' AND " e ".last_ingest_at < now() - interval '1 minute' * "           \
+    "current_setting('agora.stale_minutes')::integer)"
+
 /* An execution as every route shows it, left open so the detail can add
  * its counts. e is the table's alias. */
 #define EXEC_FIELDS(e)                                                                              \
     "json_build_object('id', " e ".id, 'workflow_id', " e ".workflow_id, 'project_id', " e          \
     ".project_id, 'session_id', " e ".session_id, 'status', " e ".status, 'started_at', "           \
     "agora.rfc3339(" e ".started_at), 'completed_at', agora.rfc3339(" e ".completed_at), "          \
-    "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata"
+    "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata, 'stale', "    \
+    STALE(e)
 #define EXEC_JSON(e) EXEC_FIELDS(e) ")::text"
 /* The same with its per-table counts: the detail, and list items (so a list
  * page needs no request per row to show them). */

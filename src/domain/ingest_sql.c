@@ -263,7 +263,7 @@ const char SQL_EXECUTION_APPEND[] =
     "  duration_ms = COALESCE((b.j->>'duration_ms')::double precision, e.duration_ms),"
     "  error = COALESCE(NULLIF(b.j->'error', 'null'::jsonb), e.error),"
     "  metadata = COALESCE(NULLIF(b.j->'metadata', 'null'::jsonb), e.metadata),"
-    "  updated_at = now()"
+    "  updated_at = now(), last_ingest_at = now()"
     " FROM (SELECT $7::jsonb AS j) b"
     " WHERE e.id = $1::uuid"
     " RETURNING e.status, e.node_executions_count, e.telemetry_spans_count,"

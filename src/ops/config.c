@@ -42,6 +42,7 @@ static const struct num_setting num_settings[] = {
     {"AGORA_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000, NUM_LONG, offsetof(struct config, statement_timeout_ms)},
     {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 2, 1, 60, NUM_LONG, offsetof(struct config, connect_timeout_s)},
     {"AGORA_JWT_LEEWAY_SECONDS", 30, 0, 600, NUM_LONG, offsetof(struct config, jwt_leeway_s)},
+    {"AGORA_STALE_MINUTES", CONFIG_STALE_MINUTES_DEFAULT, 1, 525600, NUM_LONG, offsetof(struct config, stale_minutes)},
 };
 
 static void store_num(struct config *cfg, const struct num_setting *s, long long v)

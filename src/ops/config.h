@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* AGORA_STALE_MINUTES when unset. */
+#define CONFIG_STALE_MINUTES_DEFAULT 60
+
 enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
 
 struct config {
@@ -23,6 +26,8 @@ struct config {
     size_t max_string_bytes;   /* AGORA_MAX_STRING_BYTES */
     long statement_timeout_ms; /* AGORA_STATEMENT_TIMEOUT_MS */
     long connect_timeout_s;    /* AGORA_DB_CONNECT_TIMEOUT_SECONDS */
+    long stale_minutes;        /* AGORA_STALE_MINUTES: a running execution without ingest
+                                  for this long reads as stale */
     char *metrics_file;        /* AGORA_METRICS_FILE, else $AGORA_VAR/run/metrics; NULL: no metrics */
     bool access_log;           /* AGORA_ACCESS_LOG: on (default) or off */
 };

@@ -174,7 +174,7 @@ def test_the_validator_is_strict_enough_to_catch_drift():
     execution = {
         "id": str(uuid.uuid4()), "workflow_id": str(uuid.uuid4()), "project_id": str(uuid.uuid4()),
         "session_id": "s", "status": "success", "started_at": "2024-11-26T12:00:00.000000Z",
-        "completed_at": None, "duration_ms": None, "error": None, "metadata": None,
+        "completed_at": None, "duration_ms": None, "error": None, "metadata": None, "stale": False,
         "counts": {"node_executions": 0, "telemetry_spans": 0, "telemetry_events": 0,
                    "shared_state_snapshots": 0},
     }

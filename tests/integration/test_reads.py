@@ -33,7 +33,7 @@ from conftest import proc_status_kib, reset_peak_rss
 N_EXEC = 3000
 STATUSES = ["running", "success", "error", "cancelled"]
 EXECUTION_KEYS = {"id", "workflow_id", "project_id", "session_id", "status", "started_at",
-                  "completed_at", "duration_ms", "error", "metadata"}
+                  "completed_at", "duration_ms", "error", "metadata", "stale"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -272,7 +272,7 @@ def test_the_list_shows_each_execution_with_every_field(stack, world):
         "session_id": "rich-session", "status": "error",
         "started_at": "2024-11-26T12:00:00.123456Z", "completed_at": "2024-11-26T12:00:05.500000Z",
         "duration_ms": 5376.544, "error": {"type": "ValueError", "message": "bad"},
-        "metadata": {"env": "test", "n": [1, 2]},
+        "metadata": {"env": "test", "n": [1, 2]}, "stale": False,
     }
     seeded = body["items"][1]  # then one of A's in the seed's newest group
     assert seeded["metadata"]["g"] // 8 == (N_EXEC - 1) // 8 and seeded["metadata"]["g"] % 4 != 3
@@ -464,6 +464,45 @@ def test_the_detail_adds_the_item_counts(stack, world):
     assert body["error"] == {"type": "ValueError", "message": "bad"}
     # Upper-case ids in the path name the same execution.
     assert ok(get(stack, world.ta, f"/api/executions/{world.rich.upper()}"))["id"] == world.rich
+
+
+def test_a_running_execution_without_ingest_for_the_stale_time_reads_as_stale(stack, world):
+    """AGORA_STALE_MINUTES (default 60): computed when read, nothing stored changes."""
+    import uuid
+    execution_id = str(uuid.uuid4())
+
+    def ingest(status, code):
+        r = stack.request("POST", "/api/executions/ingest", token=world.ta,
+                          body={"workflow_id": world.wA1, "execution_id": execution_id, "session_id": "stale",
+                                "status": status, "started_at": "2024-11-26T12:00:00Z"})
+        assert r.status == code, r.body
+
+    def stale():
+        one = ok(get(stack, world.ta, f"/api/executions/{execution_id}"))["stale"]
+        timeline = ok(get(stack, world.ta, f"/api/executions/{execution_id}/timeline"))["execution"]["stale"]
+        listed = [e["stale"] for e in ok(get(stack, world.ta, "/api/executions", session_id="stale"))["items"]]
+        assert listed == [one] and timeline == one
+        return one
+
+    def age(minutes):
+        sql(stack, f"UPDATE agora.executions SET last_ingest_at = now() - interval '{minutes} minutes'"
+                   f" WHERE id = '{execution_id}'")
+
+    ingest("running", 201)
+    assert stale() is False
+    age(59)
+    assert stale() is False
+    age(61)
+    stored = sql(stack, f"SELECT status, last_ingest_at FROM agora.executions WHERE id = '{execution_id}'")
+    assert stale() is True
+    assert sql(stack, f"SELECT status, last_ingest_at FROM agora.executions WHERE id = '{execution_id}'") == stored
+    # An append is an ingest: fresh again.
+    ingest("running", 200)
+    assert stale() is False
+    # Only a running execution is ever stale.
+    ingest("success", 200)
+    age(24 * 60)
+    assert stale() is False
 
 
 def test_the_timeline_orders_node_executions_by_start_with_offsets(stack, world):

@@ -112,6 +112,7 @@ Test(config, defaults_are_applied_when_only_a_secret_is_set)
     cr_assert_eq(cfg.statement_timeout_ms, 30000);
     cr_assert_eq(cfg.connect_timeout_s, 2);
     cr_assert_eq(cfg.jwt_leeway_s, 30);
+    cr_assert_eq(cfg.stale_minutes, 60);
     cr_assert_eq(cfg.jwt_alg, PIN_HS256);
     cr_assert_eq(cfg.jwt_key_len, strlen(SECRET));
     cr_assert_eq(memcmp(cfg.jwt_key, SECRET, strlen(SECRET)), 0);
@@ -183,6 +184,7 @@ static const struct {
     {"AGORA_STATEMENT_TIMEOUT_MS", 0, 3600000},
     {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 1, 60},
     {"AGORA_JWT_LEEWAY_SECONDS", 0, 600},
+    {"AGORA_STALE_MINUTES", 1, 525600},
 };
 #define NUMERIC_COUNT (sizeof numeric / sizeof numeric[0])
 
