@@ -17,7 +17,10 @@
 -- must: that an id is taken.
 
 ALTER TABLE agora.node_executions ADD COLUMN client_id uuid;
-CREATE UNIQUE INDEX node_executions_client_id_key ON agora.node_executions (client_id);
+-- Partial: node executions without a client id (most of them) cost the
+-- index nothing on insert.
+CREATE UNIQUE INDEX node_executions_client_id_key ON agora.node_executions (client_id)
+    WHERE client_id IS NOT NULL;
 
 CREATE FUNCTION agora.node_execution_ids_elsewhere(p_ids uuid[], p_execution uuid) RETURNS SETOF uuid
     LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE

@@ -181,7 +181,7 @@ const char SQL_ITEMS[] =
     "  LEFT JOIN agora.workflow_nodes n"
     "   ON x.node_id IS NULL AND n.workflow_id = $5::uuid AND n.name = x.node_name"
     "  ORDER BY x.ord"
-    "  ON CONFLICT (client_id) DO UPDATE SET"
+    "  ON CONFLICT (client_id) WHERE client_id IS NOT NULL DO UPDATE SET"
     "   status = COALESCE(EXCLUDED.status, t.status),"
     "   started_at = COALESCE(EXCLUDED.started_at, t.started_at),"
     "   completed_at = COALESCE(EXCLUDED.completed_at, t.completed_at),"
