@@ -170,37 +170,91 @@ export function smallExecution({ workflowId, base, sessionId, status = 'success'
  * characters hide or reorder too. Everywhere a client's text reaches the
  * viewer. The spoofed node has phase durations but no completed_at: its
  * duration is its phases' sum, 315 ms.
+ *
+ * The API refuses format and C1 control characters in names and
+ * identifiers (422; src/util/text.c, name_char_class), but names stored
+ * before that rule may hold them. So the run goes in through the API with
+ * free text (errors, event data, attribute and state values, the
+ * workflow's description) carrying the characters, and with its names
+ * spelled by legacy(): each refused character as an ASCII stand-in
+ * "<U+202E>". legacyNamesSql() then writes the real names into the stored
+ * rows, as the cluster superuser, the way legacy data would be.
  */
 export const SPOOF = '\u202Egnp.exe';
 export const SPOOF_SHOWN = '\\u202Egnp.exe';
 
-export function spoofWorkflow(projectId) {
-  return { project_id: projectId, name: `spoof-${SPOOF}`, nodes: [{ name: 'plain' }, { name: SPOOF }], edges: [{ from: 'plain', to: SPOOF }] };
+/** The characters a legacy name here may hold, with their stand-ins. */
+const LEGACY_CHARS = ['\u202E', '\u200B'].map((c) => {
+  const hex4 = c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return { c, standIn: `<U+${hex4}>`, sql: `U&'\\${hex4}'` };
+});
+
+/** name as the API takes it: its format characters as stand-ins. */
+export function legacy(name) {
+  return LEGACY_CHARS.reduce((s, { c, standIn }) => s.split(c).join(standIn), name);
 }
 
-export function spoofExecution({ workflowId, base, sessionId }) {
+/**
+ * SQL (for the cluster superuser) that gives a workflow's and an
+ * execution's names their stand-ins' characters back. A stack reused across
+ * runs already has the workflow's legacy nodes: an ingest then created
+ * stand-in twins of them, which go.
+ */
+export function legacyNamesSql({ workflowId, executionId }) {
+  const restore = (col) => LEGACY_CHARS.reduce((e, { standIn, sql }) => `replace(${e}, '${standIn}', ${sql})`, col);
+  const set = (...cols) => cols.map((c) => `${c} = ${restore(c)}`).join(', ');
+  const wf = `'${workflowId}'`;
+  const ex = `'${executionId}'`;
+  return `BEGIN;
+DELETE FROM agora.workflow_nodes s WHERE s.workflow_id = ${wf} AND EXISTS (
+  SELECT 1 FROM agora.workflow_nodes o WHERE o.workflow_id = s.workflow_id AND o.id <> s.id AND o.name = ${restore('s.name')});
+UPDATE agora.workflows SET ${set('name')} WHERE id = ${wf};
+UPDATE agora.workflow_nodes SET ${set('name', 'type')} WHERE workflow_id = ${wf};
+UPDATE agora.workflow_edges SET ${set('action')} WHERE workflow_id = ${wf};
+UPDATE agora.executions SET ${set('session_id')} WHERE id = ${ex};
+UPDATE agora.node_executions SET ${set('node_name', 'node_type', 'action')} WHERE execution_id = ${ex};
+UPDATE agora.telemetry_events SET ${set('event_type', 'node_name')} WHERE execution_id = ${ex};
+UPDATE agora.telemetry_spans SET ${set('name', 'kind', 'node_name')} WHERE execution_id = ${ex};
+UPDATE agora.shared_state_snapshots SET ${set('node_name', 'phase')} WHERE execution_id = ${ex};
+COMMIT;
+`;
+}
+
+export const SPOOF_WORKFLOW_NAME = `spoof-${SPOOF}`;
+
+/** The spoofed workflow as the API takes it (names by legacy()). */
+export function spoofWorkflow(projectId) {
   return {
-    workflow_id: workflowId, session_id: sessionId, status: 'error',
+    project_id: projectId, name: legacy(SPOOF_WORKFLOW_NAME), description: `Opens ${SPOOF} after \u2066plain\u2069`,
+    nodes: [{ name: 'plain' }, { name: legacy(SPOOF) }], edges: [{ from: 'plain', to: legacy(SPOOF) }],
+  };
+}
+
+/** The spoofed run as the API takes it (names by legacy(); sessionId is the legacy one). */
+export function spoofExecution({ workflowId, base, sessionId }) {
+  const name = legacy(SPOOF);
+  return {
+    workflow_id: workflowId, session_id: legacy(sessionId), status: 'error',
     started_at: iso(base), completed_at: iso(base + 400), duration_ms: 400,
     error: `Refused ${SPOOF} at \u2066step\u2069`,
     node_executions: [
       { node_name: 'plain', status: 'success', started_at: iso(base), completed_at: iso(base + 50),
-        exec_duration_ms: 48, action: `re\u202Etry` },
-      { node_name: SPOOF, node_type: 'Audited\u200BNode', status: 'error',
+        exec_duration_ms: 48, action: legacy('re\u202Etry') },
+      { node_name: name, node_type: legacy('Audited\u200BNode'), status: 'error',
         prep_duration_ms: 5, exec_duration_ms: 300, post_duration_ms: 10,
         error: `Refused ${SPOOF} at \u2066step\u2069` },
     ],
     telemetry_events: [
-      { event_type: SPOOF, timestamp: iso(base + 60), node_name: SPOOF, data: { file: SPOOF, zw: 'ad\u200Bmin' } },
+      { event_type: name, timestamp: iso(base + 60), node_name: name, data: { file: SPOOF, zw: 'ad\u200Bmin' } },
     ],
     telemetry_spans: [
-      { trace_id: hex(0x5f00f, 32), span_id: hex(0x5f00f, 16), name: SPOOF, kind: 'internal',
+      { trace_id: hex(0x5f00f, 32), span_id: hex(0x5f00f, 16), name, kind: 'internal',
         start_time: iso(base + 60), end_time: iso(base + 375), duration_ms: 315, status: 'error',
-        attributes: { path: SPOOF }, node_name: SPOOF },
+        attributes: { path: SPOOF }, node_name: name },
     ],
     shared_state_snapshots: [
       { sequence: 0, timestamp: iso(base + 55), node_name: 'plain', phase: 'after', state: { file: 'report.pdf' } },
-      { sequence: 1, timestamp: iso(base + 380), node_name: SPOOF, phase: 'after', state: { file: SPOOF, [`${SPOOF}key`]: 1 } },
+      { sequence: 1, timestamp: iso(base + 380), node_name: name, phase: 'after', state: { file: SPOOF, [`${SPOOF}key`]: 1 } },
     ],
   };
 }

@@ -93,6 +93,19 @@ export class Stack {
     return r.stdout.trim();
   }
 
+  /**
+   * Runs sql as the cluster superuser in database agora, past the API and
+   * row-level security (as tests/integration/conftest.py's psql_admin);
+   * returns psql's unaligned, tuples-only output.
+   */
+  psqlAdmin(sql) {
+    const psql = path.join(this.env.AGORA_PG_BINDIR || '/usr/bin', 'psql');
+    const r = spawnSync(psql, ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', this.env.AGORA_ADMIN_DATABASE_URL],
+      { input: sql, env: this.env, encoding: 'utf8', timeout: 30e3 });
+    if (r.status !== 0) throw new Error(`psql as the superuser failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+  }
+
   demoUser() {
     return fs.readFileSync(path.join(this.var, 'secrets', 'demo_user'), 'utf8').trim();
   }

@@ -1,0 +1,51 @@
+// The bar over the chart: its title and a summary of the run, the legend,
+// the filters (name search, only failed), the zoom buttons and the label of
+// the range shown.
+import { h, fmtDuration } from '../util.js';
+
+/**
+ * createToolbar({rows, total, view, onFilter({q, failed})})
+ * -> {el, rangeLabel, disable()}: onFilter runs when a filter changes.
+ */
+export function createToolbar({ rows, total, view, onFilter }) {
+  const failedCount = rows.filter((r) => r.failed).length;
+  const retriedCount = rows.filter((r) => r.retries > 0).length;
+  const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
+    h('li', {}, h('span', { class: 'swatch seg-prep', 'aria-hidden': 'true' }), 'prep'),
+    h('li', {}, h('span', { class: 'swatch seg-exec', 'aria-hidden': 'true' }), 'exec'),
+    h('li', {}, h('span', { class: 'swatch seg-post', 'aria-hidden': 'true' }), 'post'),
+    h('li', {}, h('span', { class: 'swatch swatch-failed', 'aria-hidden': 'true' }), 'failed'),
+    h('li', {}, h('span', { class: 'retry-badge', 'aria-hidden': 'true', text: '↻' }), 'retried'));
+  const rangeLabel = h('span', { class: 'range-label mono', 'aria-live': 'polite' });
+  const zoomOut = h('button', { class: 'btn btn-icon', type: 'button', 'aria-label': 'Zoom out', title: 'Zoom out (-)', text: '−', onClick: () => view.zoomBy(1.6) });
+  const zoomIn = h('button', { class: 'btn btn-icon', type: 'button', 'aria-label': 'Zoom in', title: 'Zoom in (+)', text: '+', onClick: () => view.zoomBy(1 / 1.6) });
+  const fitBtn = h('button', { class: 'btn', type: 'button', title: 'Show the whole execution (0)', text: 'Fit', onClick: () => view.fit() });
+  const search = h('input', { type: 'search', class: 'gantt-search', placeholder: 'Find node…', 'aria-label': 'Show only nodes whose name contains', autocomplete: 'off', spellcheck: 'false' });
+  const onlyFailed = h('input', { type: 'checkbox', id: `gantt-only-failed-${Math.random().toString(36).slice(2, 8)}` });
+  const onlyFailedLabel = h('label', { class: 'check', for: onlyFailed.id }, onlyFailed, `Only failed (${failedCount})`);
+  onlyFailed.disabled = failedCount === 0;
+  const filter = () => onFilter({ q: search.value.trim().toLowerCase(), failed: onlyFailed.checked });
+  search.addEventListener('input', filter);
+  onlyFailed.addEventListener('change', filter);
+
+  const summary = [`${rows.length.toLocaleString('en-US')} node execution${rows.length === 1 ? '' : 's'}`, fmtDuration(total)];
+  if (failedCount) summary.push(`${failedCount} failed`);
+  if (retriedCount) summary.push(`${retriedCount} retried`);
+
+  const el = h('div', { class: 'gantt-toolbar' },
+    h('div', { class: 'gantt-title' },
+      h('h2', { id: 'gantt-title', text: 'Timeline' }),
+      h('span', { class: 'muted', text: summary.join(' · ') })),
+    legend,
+    h('div', { class: 'gantt-tools' }, search, onlyFailedLabel,
+      h('div', { class: 'zoom', role: 'group', 'aria-label': 'Zoom' }, zoomOut, zoomIn, fitBtn),
+      rangeLabel));
+
+  return {
+    el,
+    rangeLabel,
+    disable() {
+      for (const b of [zoomIn, zoomOut, fitBtn, search, onlyFailed]) b.disabled = true;
+    },
+  };
+}
