@@ -191,6 +191,9 @@ def main():
     say("starting a stack (./run.sh start)")
     s = start_stack()
     log_dir = tempfile.mkdtemp(prefix="agora-memcheck-", dir="/tmp")
+    # As root the worker runs as the unprivileged workers' user (run.sh):
+    # valgrind, in its process, must be able to write its report here.
+    os.chmod(log_dir, 0o1777)
     ok = False
     try:
         say("one worker under valgrind memcheck")
