@@ -95,6 +95,9 @@ if [[ $mode == sanitize ]]; then
     # build is left as it is.
     [[ -f node_modules/.package-lock.json ]] || npm ci --no-audit --no-fund
     san=$(mktemp -d /tmp/agora-sanitize-XXXXXX)
+    # As root, run.sh runs the workers and nginx's workers as unprivileged
+    # users, who must reach the copy (mktemp makes it 0700).
+    chmod 755 "$san"
     say "sanitize: copying the tree to $san"
     if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         git -C "$root" ls-files -co --exclude-standard -z | grep -zv '^fuzz/build/' |
@@ -110,6 +113,9 @@ if [[ $mode == sanitize ]]; then
     configure_flags=(--enable-sanitizers)
     reports=$root/sanitizer-reports
     mkdir -p "$reports"
+    # Every instrumented process writes here, the workers too, which run
+    # as the unprivileged workers' user when we are root.
+    chmod 1777 "$reports"
     # Every instrumented process (unit tests, agora-admin, each worker)
     # writes its reports to $reports/<tool>.<pid>; LeakSanitizer runs when a
     # worker exits (./run.sh stop at the end of the session).
