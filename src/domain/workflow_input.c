@@ -99,16 +99,11 @@ static struct json_object *member(struct json_object *obj, const char *key)
 static int only_keys(struct problem *pr, struct json_object *obj, const char *const *allowed,
                      const char *prefix)
 {
-    json_object_object_foreach(obj, key, val) {
-        (void)val;
-        bool ok = false;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = strcmp(*a, key) == 0;
-        if (!ok) {
-            char clean[128];
-            sanitize_text(clean, sizeof clean, key);
-            return bad(pr, "is not a known field", "%s%s", prefix, clean);
-        }
+    const char *key = json_unknown_key(obj, allowed);
+    if (key) {
+        char clean[128];
+        sanitize_text(clean, sizeof clean, key);
+        return bad(pr, "is not a known field", "%s%s", prefix, clean);
     }
     return 0;
 }

@@ -69,20 +69,25 @@ int reply_error(struct req *r, enum api_error e, const char *path, const char *f
     return -1;
 }
 
-/* The one mapping from a database outcome to what the client is told. */
+/* The one mapping from a database outcome to what the client is told:
+ * the error and its generic message. DB_OK never reaches a reply. */
+static const struct {
+    enum api_error e;
+    const char *message;
+} db_errors[] = {
+    [DB_OK] = {E_INTERNAL, "internal error"},
+    [DB_UNAVAILABLE] = {E_UNAVAILABLE, "the database is unavailable; retry later"},
+    [DB_TIMEOUT] = {E_UNAVAILABLE, "the database did not answer in time; retry later"},
+    [DB_CONFLICT] = {E_CONFLICT, "this conflicts with an existing resource"},
+    [DB_NOT_FOUND] = {E_NOT_FOUND, "no such resource"},
+    [DB_FORBIDDEN] = {E_FORBIDDEN, "your role does not allow this"},
+    [DB_INVALID] = {E_VALIDATION, "a value was rejected by the database"},
+    [DB_ERROR] = {E_INTERNAL, "internal error"},
+};
+
 enum api_error api_error_of_db(enum db_status st)
 {
-    switch (st) {
-    case DB_UNAVAILABLE:
-    case DB_TIMEOUT: return E_UNAVAILABLE;
-    case DB_CONFLICT: return E_CONFLICT;
-    case DB_NOT_FOUND: return E_NOT_FOUND;
-    case DB_FORBIDDEN: return E_FORBIDDEN;
-    case DB_INVALID: return E_VALIDATION;
-    case DB_OK:
-    case DB_ERROR: break;
-    }
-    return E_INTERNAL;
+    return (unsigned)st < sizeof db_errors / sizeof db_errors[0] ? db_errors[st].e : E_INTERNAL;
 }
 
 int reply_db_error_why(struct req *r, enum db_status st, const char *path, const char *message)
@@ -92,17 +97,7 @@ int reply_db_error_why(struct req *r, enum db_status st, const char *path, const
         reply_header(r, "Retry-After", "1");
     if (message && e != E_INTERNAL && e != E_UNAVAILABLE)
         return reply_error(r, e, path && path[0] ? path : NULL, "%s", message);
-    switch (st) {
-    case DB_UNAVAILABLE: return reply_error(r, e, NULL, "the database is unavailable; retry later");
-    case DB_TIMEOUT: return reply_error(r, e, NULL, "the database did not answer in time; retry later");
-    case DB_CONFLICT: return reply_error(r, e, NULL, "this conflicts with an existing resource");
-    case DB_NOT_FOUND: return reply_error(r, e, NULL, "no such resource");
-    case DB_FORBIDDEN: return reply_error(r, e, NULL, "your role does not allow this");
-    case DB_INVALID: return reply_error(r, e, NULL, "a value was rejected by the database");
-    case DB_OK:
-    case DB_ERROR: break;
-    }
-    return reply_error(r, E_INTERNAL, NULL, "internal error");
+    return reply_error(r, e, NULL, "%s", e == E_INTERNAL ? "internal error" : db_errors[st].message);
 }
 
 int reply_db_error(struct req *r, enum db_status st)

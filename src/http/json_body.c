@@ -124,16 +124,11 @@ int json_enum_or_reply(struct req *r, struct json_object *obj, const char *key, 
 
 int json_only_keys_or_reply(struct req *r, struct json_object *obj, const char *const *allowed)
 {
-    json_object_object_foreach(obj, key, val) {
-        (void)val;
-        bool ok = false;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = strcmp(*a, key) == 0;
-        if (!ok) {
-            char path[128];
-            sanitize_text(path, sizeof path, key);
-            return reply_error(r, E_VALIDATION, path, "unknown field %s", path);
-        }
+    const char *key = json_unknown_key(obj, allowed);
+    if (key) {
+        char path[128];
+        sanitize_text(path, sizeof path, key);
+        return reply_error(r, E_VALIDATION, path, "unknown field %s", path);
     }
     return 0;
 }

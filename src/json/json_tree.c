@@ -296,3 +296,16 @@ struct json_object *json_parse_strict(const char *text, size_t len, int max_dept
 {
     return json_parse_shaped(text, len, max_depth, NULL, why);
 }
+
+const char *json_unknown_key(struct json_object *obj, const char *const *allowed)
+{
+    json_object_object_foreach(obj, key, val) {
+        (void)val;
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, key) != 0)
+            a++;
+        if (!*a)
+            return key;
+    }
+    return NULL;
+}

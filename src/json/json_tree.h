@@ -50,4 +50,9 @@ struct json_object *json_parse_strict(const char *text, size_t len, int max_dept
  * terminated names), all scalars. */
 #define JSON_FLAT_SHAPE(names) {JSHAPE_OBJECT, (names), NULL, NULL, 0}
 
+/* The first member of obj whose name is not among the NULL-terminated
+ * allowed names (borrowed from obj), or NULL when there is none: for
+ * bodies that refuse unknown fields. */
+const char *json_unknown_key(struct json_object *obj, const char *const *allowed);
+
 #endif
