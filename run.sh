@@ -14,7 +14,9 @@
 # AGORA_MAX_BODY_BYTES [16777216], AGORA_JWT_SECRET [var/secrets/jwt_secret,
 # made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER,
 # AGORA_JWT_PUBLIC_KEY_FILE and AGORA_JWT_PRIVATE_KEY_FILE (RS256/ES256: the
-# private key signs the demo token; without it none is printed).
+# private key signs the demo token; without it none is printed),
+# AGORA_LIVE_REPLAY_SECONDS [300] and AGORA_LIVE_SUBSCRIPTION_SECONDS [600]
+# (live monitoring, docs/LIVE.md).
 #
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` OS user, which owns var/pg. When that user cannot reach var/
@@ -35,8 +37,8 @@ caller_pwd=$PWD
 cd "$root"
 
 BUILD_PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev
-            libpq-dev libjwt-dev libssl-dev libcriterion-dev)
-RUN_PKGS=(postgresql nginx spawn-fcgi openssl curl jq)
+            libpq-dev libjwt-dev libssl-dev libcriterion-dev libcurl4-openssl-dev)
+RUN_PKGS=(postgresql nginx libnginx-mod-nchan spawn-fcgi openssl curl jq)
 # The viewer's browser libraries come from npm (package-lock.json): Debian's
 # node and npm, unless a node with npm is already installed.
 VIEWER_PKGS=()
@@ -73,6 +75,14 @@ pg_log=$logdir/postgresql.log
 nginx_conf=$var/nginx/nginx.conf
 nginx_pidfile=$rundir/nginx.pid
 workers_pidfile=$rundir/workers.pid
+live_pidfile=$rundir/live.pid
+# agora-live's socket to nginx's publisher, in a directory of its own that
+# only nginx's master (root or the user) and agora-live's user reach.
+live_dir=$rundir/live
+live_sock=$live_dir/live-pub.sock
+live_replay=${AGORA_LIVE_REPLAY_SECONDS:-300}
+live_sub_seconds=${AGORA_LIVE_SUBSCRIPTION_SECONDS:-600}
+nchan_module=/usr/lib/nginx/modules/ngx_nchan_module.so
 sock=$rundir/agora.sock
 pgpass=$secrets/pgpass
 pgpass_app=$secrets/pgpass_app
@@ -149,6 +159,7 @@ pg_data_dir() { printf '%s/pg/data' "$var"; }
 pg_pid() { pid_from "$(pg_data_dir)/postmaster.pid" postgres; }
 nginx_pid() { pid_from "$nginx_pidfile" nginx; }
 workers_pid() { pid_from "$workers_pidfile" agora-supervise; }
+live_pid() { pid_from "$live_pidfile" agora-supervise; }
 
 # children_count PID: how many processes PID is the parent of.
 children_count() {
@@ -470,6 +481,7 @@ write_env() {
             AGORA_WORKER_BIN "$(q "$root/agora-worker")" \
             AGORA_WORKERS_PIDFILE "$(q "$workers_pidfile")" \
             AGORA_WORKERS_LOG "$(q "$logdir/workers.log")" \
+            AGORA_LIVE_PUBLISH_SOCKET "$(q "$live_sock")" \
             AGORA_METRICS_FILE "$(q "$rundir/metrics")" \
             AGORA_TLS_CERT "$(q "$var/tls/cert.pem")" \
             AGORA_PG_BINDIR "$(q "$pg_bin")" \
@@ -483,7 +495,8 @@ write_env() {
             printf 'export %s=%s\n' AGORA_WORKERS_USER "$worker_user" AGORA_SOCKET_GROUP "$nginx_user"
         fi
         for name in AGORA_JWT_ALG AGORA_JWT_AUDIENCE AGORA_JWT_ISSUER AGORA_JWT_PUBLIC_KEY_FILE \
-                    AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG; do
+                    AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG \
+                    AGORA_LIVE_REPLAY_SECONDS AGORA_LIVE_TICKET_SECONDS AGORA_STALE_MINUTES; do
             if [[ -n ${!name:-} ]]; then
                 printf 'export %s=%s\n' "$name" "$(q "${!name}")"
             fi
@@ -541,11 +554,46 @@ render_nginx_conf() {
         -e "s|@HTTPS_PORT@|$https_port|g" \
         -e "s|@HTTP_PORT@|$http_port|g" \
         -e "s|@MAX_BODY@|$max_body|g" \
+        -e "s|@NCHAN_MODULE@|$(sed_esc "$nchan_module")|g" \
+        -e "s|@LIVE_PUB_SOCK@|$(sed_esc "$live_sock")|g" \
+        -e "s|@LIVE_REPLAY@|$live_replay|g" \
+        -e "s|@LIVE_SUB_SECONDS@|$live_sub_seconds|g" \
         nginx/agora.conf.in >"$nginx_conf.tmp"
     if grep -q '@[A-Z_]*@' "$nginx_conf.tmp"; then
         die "nginx/agora.conf.in has tokens run.sh does not know: $(grep -o '@[A-Z_]*@' "$nginx_conf.tmp" | sort -u | tr '\n' ' ')"
     fi
     mv "$nginx_conf.tmp" "$nginx_conf"
+}
+
+# The live publisher (src/main/live.c) under agora-supervise -S, which
+# starts it again should it die; as root it runs as the workers' user.
+start_live() {
+    local pid cmd
+    if pid=$(live_pid); then
+        say "live: already running (supervisor pid $pid)"
+        return 0
+    fi
+    cmd=("$root/agora-supervise" -n 1 -S -- "$root/agora-live")
+    touch "$logdir/live.log"
+    if [[ -n $worker_user ]]; then
+        chown "$worker_user:" "$logdir/live.log"
+        cmd=(setpriv --reuid="$worker_user" --regid="$worker_user" --init-groups "${cmd[@]}")
+    fi
+    say "live: starting the publisher (agora-live -> $live_sock)"
+    AGORA_LIVE_PUBLISH_SOCKET=$live_sock setsid "${cmd[@]}" </dev/null >>"$logdir/live.log" 2>&1 &
+    printf '%s\n' "$!" >"$live_pidfile"
+}
+
+# The publisher socket's directory: nginx's master makes the socket (mode
+# 0666), so the directory decides who may publish.
+setup_live_dir() {
+    mkdir -p "$live_dir"
+    chmod 0750 "$live_dir"
+    if [[ -n $worker_user ]]; then
+        chown "root:$worker_user" "$live_dir"
+    fi
+    [[ -r $nchan_module ]] ||
+        die "$nchan_module is missing: install Debian's libnginx-mod-nchan (apt-get install -y libnginx-mod-nchan)"
 }
 
 nginx_cmd() { nginx -p "$var/nginx/" -c "$nginx_conf" -e "$logdir/nginx-error.log" "$@"; }
@@ -613,7 +661,7 @@ demo_token() {
 
 # ---------------------------------------------------------------- commands
 
-all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null; }
+all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null && live_pid >/dev/null; }
 
 cmd_start() {
     local pid demo demo_user token org project workflow
@@ -647,9 +695,11 @@ cmd_start() {
     else
         fcgi/agora-workers start
     fi
+    setup_live_dir
     render_nginx_conf
     start_nginx
     wait_healthy
+    start_live
 
     # agora-admin demo creates the demo data once and prints the same ids on
     # every later call.
@@ -712,6 +762,11 @@ EOF
 
 cmd_stop() {
     local pid
+    if pid=$(live_pid); then
+        stop_pid "$pid"
+        rm -f "$live_pidfile"
+        say "live: stopped"
+    fi
     if pid=$(nginx_pid); then
         stop_pid "$pid"
         rm -f "$nginx_pidfile"
@@ -744,6 +799,11 @@ cmd_status() {
         say "workers:  running (supervisor pid $pid, $(children_count "$pid") of $(saved AGORA_WORKERS "$workers") workers, socket $sock)"
     else
         say "workers:  stopped"; rc=3
+    fi
+    if pid=$(live_pid); then
+        say "live:     running (supervisor pid $pid, publishing to $live_sock)"
+    else
+        say "live:     stopped"; rc=3
     fi
     if pid=$(nginx_pid); then
         code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 3 \

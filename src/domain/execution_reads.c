@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/execution_json.h"
 #include "json/json_scan.h"
 #include "util/buf.h"
 #include "util/uuid.h"
@@ -33,61 +34,6 @@
 
 /* Snapshots without a sequence sort last; their cursors carry this. */
 #define SEQ_NULL INT64_MAX
-
-/* Whether execution e is stale: running, with no ingest for
- * agora.stale_minutes (AGORA_STALE_MINUTES, a setting of the connection:
- * db.c). Computed at read time; nothing stored changes. */
-#define STALE(e)                                                                                    \
-    "(" e ".status = 'running' AND " e ".last_ingest_at < now() - interval '1 minute' * "           \
-    "current_setting('agora.stale_minutes')::integer)"
-
-/* An execution as every route shows it, left open so the detail can add
- * its counts. e is the table's alias. */
-#define EXEC_FIELDS(e)                                                                              \
-    "json_build_object('id', " e ".id, 'workflow_id', " e ".workflow_id, 'project_id', " e          \
-    ".project_id, 'session_id', " e ".session_id, 'status', " e ".status, 'started_at', "           \
-    "agora.rfc3339(" e ".started_at), 'completed_at', agora.rfc3339(" e ".completed_at), "          \
-    "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata, 'stale', "    \
-    STALE(e)
-#define EXEC_JSON(e) EXEC_FIELDS(e) ")::text"
-/* The same with its per-table counts: the detail, and list items (so a list
- * page needs no request per row to show them). */
-#define EXEC_JSON_COUNTS(e)                                                                         \
-    EXEC_FIELDS(e) ", 'counts', json_build_object('node_executions', " e ".node_executions_count, "  \
-    "'telemetry_spans', " e ".telemetry_spans_count, 'telemetry_events', " e                        \
-    ".telemetry_events_count, 'shared_state_snapshots', " e ".shared_state_snapshots_count))::text"
-
-/* Microseconds since the epoch, exactly (extract gives numeric). */
-#define MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
-
-/* Milliseconds from a to b as an exact number with microsecond precision
- * (trailing zeros trimmed); null when either is null. */
-#define MS_BETWEEN(a, b) "trim_scale((extract(epoch FROM " b ") - extract(epoch FROM " a ")) * 1000)"
-
-#define SPAN_JSON                                                                                   \
-    "json_build_object('id', s.id, 'trace_id', s.trace_id, 'span_id', s.span_id, 'parent_span_id', " \
-    "s.parent_span_id, 'name', s.name, 'kind', s.kind, 'start_time', agora.rfc3339(s.start_time), " \
-    "'end_time', agora.rfc3339(s.end_time), 'duration_ms', s.duration_ms, 'status', s.status, "     \
-    "'attributes', s.attributes, 'node_name', s.node_name)::text"
-
-#define EVENT_JSON                                                                                  \
-    "json_build_object('id', v.id, 'event_type', v.event_type, 'timestamp', "                      \
-    "agora.rfc3339(v.\"timestamp\"), 'node_name', v.node_name, 'data', v.data)::text"
-
-#define SNAPSHOT_JSON                                                                               \
-    "json_build_object('id', x.id, 'sequence', x.sequence, 'timestamp', "                          \
-    "agora.rfc3339(x.\"timestamp\"), 'node_name', x.node_name, 'phase', x.phase, 'state', "         \
-    "x.state)::text"
-
-/* $2 is the execution's started_at. */
-#define NODE_JSON                                                                                   \
-    "json_build_object('id', n.id, 'client_id', n.client_id, 'node_id', n.node_id, 'node_name', n.node_name, 'node_type', "   \
-    "n.node_type, 'status', n.status, 'started_at', agora.rfc3339(n.started_at), 'completed_at', "  \
-    "agora.rfc3339(n.completed_at), 'offset_ms', " MS_BETWEEN("$2::timestamptz", "n.started_at")    \
-    ", 'prep_duration_ms', n.prep_duration_ms, 'exec_duration_ms', n.exec_duration_ms, "            \
-    "'post_duration_ms', n.post_duration_ms, 'duration_ms', "                                       \
-    MS_BETWEEN("n.started_at", "n.completed_at") ", 'retry_count', n.retry_count, 'action', "       \
-    "n.action, 'error', n.error)::text"
 
 /* A statement being assembled: fixed fragments and numbered parameters. */
 struct sql {

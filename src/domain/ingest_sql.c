@@ -3,6 +3,8 @@
  * once per connection. */
 #include "domain/ingest_sql.h"
 
+#include "domain/live_announce.h"
+
 /* The advisory lock class of node creation (pg_advisory_xact_lock(int,
  * int); the second key is the workflow's): "node" in ASCII. The two-key
  * lock space is apart from the migrator's one-key lock (migrate.c). */
@@ -161,7 +163,9 @@ const char SQL_NODE_COUNT[] =
  * something; step 4 made sure every conflicting row is this execution's.
  * Returns the node executions inserted and updated, the other tables'
  * rows, and, only when fewer node executions came back than were sent,
- * the 0-based index of the first refused one (looked for then only). */
+ * the 0-based index of the first refused one (looked for then only), and,
+ * for a payload of at most LIVE_NODES_MAX node executions, the ids of
+ * those it wrote (the live message lists them; live_announce.c). */
 const char SQL_ITEMS[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " ne AS ("
@@ -204,7 +208,7 @@ const char SQL_ITEMS[] =
     "     AND (EXCLUDED.error IS NULL OR EXCLUDED.error = t.error)))"
     /* An inserted row has no xmax; an updated one carries the lock that
      * ON CONFLICT took on the row it replaced. */
-    "  RETURNING t.client_id, t.xmax = 0 AS fresh),"
+    "  RETURNING t.id, t.client_id, t.xmax = 0 AS fresh),"
     " sp AS ("
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
     "   span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes,"
@@ -247,11 +251,14 @@ const char SQL_ITEMS[] =
     "    FROM b, jsonb_array_elements(b.j->'node_executions') WITH ORDINALITY AS x(e, ord)"
     "    WHERE jsonb_typeof(x.e->'id') = 'string'"
     "     AND NOT EXISTS (SELECT 1 FROM ne WHERE ne.client_id = (x.e->>'id')::uuid))"
-    "  END";
+    "  END,"
+    "  CASE WHEN $6::bigint <= " LIVE_NODES_MAX_SQL " THEN (SELECT array_agg(id) FROM ne) END";
 
 /* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
  * returned, $7 the body's execution-level members (body_parts). Fields
- * the payload leaves out or sends as null keep their value. */
+ * the payload leaves out or sends as null keep their value. The live
+ * sequence number moves on (sql/008): the row is locked since step 3, so
+ * appends number in commit order. */
 const char SQL_EXECUTION_APPEND[] =
     "UPDATE agora.executions e SET"
     "  node_executions_count = e.node_executions_count + $3::integer,"
@@ -263,7 +270,7 @@ const char SQL_EXECUTION_APPEND[] =
     "  duration_ms = COALESCE((b.j->>'duration_ms')::double precision, e.duration_ms),"
     "  error = COALESCE(NULLIF(b.j->'error', 'null'::jsonb), e.error),"
     "  metadata = COALESCE(NULLIF(b.j->'metadata', 'null'::jsonb), e.metadata),"
-    "  updated_at = now(), last_ingest_at = now()"
+    "  updated_at = now(), last_ingest_at = now(), live_seq = e.live_seq + 1"
     " FROM (SELECT $7::jsonb AS j) b"
     " WHERE e.id = $1::uuid"
     " RETURNING e.status, e.node_executions_count, e.telemetry_spans_count,"

@@ -33,7 +33,9 @@
  *      inserted whole in step 3, with its final fields and counts, so its
  *      row is written once: an update would leave two versions of it for
  *      every item's foreign-key check to walk, which profiling showed);
- *   7. with an Idempotency-Key, the answer stored under the key.
+ *   7. the live message of this ingest, sent by NOTIFY on commit
+ *      (live_announce.c);
+ *   8. with an Idempotency-Key, the answer stored under the key.
  *
  * The statements' text is in ingest_sql.c, each with its parameters.
  *
@@ -65,6 +67,7 @@
 #include "util/buf.h"
 #include "util/sha256.h"
 #include "domain/ingest_sql.h"
+#include "domain/live_announce.h"
 #include "db/pg_json.h"
 #include "domain/workflow_limits.h"
 
@@ -373,7 +376,7 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
  * execution whose terminal status the payload would change: DB_CONFLICT
  * with its path, and the caller rolls back. */
 static enum db_status store_items(struct db *db, const struct target *t, const struct ingest_input *in,
-                                  const struct body_parts *f, struct ingest_result *out)
+                                  const struct body_parts *f, struct ingest_result *out, char **node_ids)
 {
     PGresult *res = NULL;
     const char *params[6] = {in->body, t->org, t->project, out->execution_id, in->sum->workflow_id,
@@ -387,7 +390,7 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
         return fail(out, DB_NOT_FOUND, "node_executions", "no such node execution");
     if (st != DB_OK)
         return st;
-    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT + 2) {
+    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT + 3) {
         PQclear(res);
         return DB_ERROR;
     }
@@ -398,6 +401,10 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
         return DB_CONFLICT;
     }
     out->node_updates = strtoll(PQgetvalue(res, 0, IT_COUNT), NULL, 10);
+    if (!PQgetisnull(res, 0, IT_COUNT + 2) && !(*node_ids = strdup(PQgetvalue(res, 0, IT_COUNT + 2)))) {
+        PQclear(res);
+        return DB_UNAVAILABLE;  /* out of memory: 503, the client retries */
+    }
     for (int i = 0; i < IT_COUNT; i++) {
         out->counts[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
         long long stored = out->counts[i] + (i == IT_NODE_EXECUTIONS ? out->node_updates : 0);
@@ -443,7 +450,7 @@ static enum db_status append_execution(struct db *db, const struct ingest_input 
     return st;
 }
 
-/* Step 7: the answer, as the replay will send it. */
+/* Step 8: the answer, as the replay will send it. */
 static enum db_status store_answer(struct db *db, const struct ingest_input *in, struct ingest_result *out)
 {
     struct json_object *answer = ingest_answer(out);
@@ -485,19 +492,29 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     }
     struct body_parts f;
     body_parts_init(&f, in);
+    char *node_ids = NULL;
+    struct live_change live = {out->execution_id, NULL, {0}, 0};
     if ((st = open_execution(db, &t, in, &f, out)) != DB_OK)
         goto done;
     if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, &f, out)) != DB_OK)
         goto done;
-    if ((st = store_items(db, &t, in, &f, out)) != DB_OK)
+    if ((st = store_items(db, &t, in, &f, out, &node_ids)) != DB_OK)
         goto done;
+    /* Step 8's message tells what this payload added: step 6 turns the
+     * counts cumulative. */
+    live.node_ids = node_ids;
+    live.node_updates = out->node_updates;
+    memcpy(live.added, out->counts, sizeof live.added);
     if (out->http_status == 201)
         snprintf(out->status, sizeof out->status, "%s", in->sum->status);
     else if ((st = append_execution(db, in, &f, out)) != DB_OK)
         goto done;
+    if ((st = live_announce(db, &live)) != DB_OK)
+        goto done;
     if (in->idem_key)
         st = store_answer(db, in, out);
 done:
+    free(node_ids);
     body_parts_free(&f);
     return st;
 }

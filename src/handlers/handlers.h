@@ -44,4 +44,7 @@ void handle_api_keys_create(struct req *r);
 void handle_api_keys_list(struct req *r);
 void handle_api_keys_revoke(struct req *r);
 
+void handle_live_tickets(struct req *r);          /* handlers/live.c */
+void handle_live_authorize(struct req *r);
+
 #endif

@@ -38,6 +38,11 @@ const struct route agora_routes[] = {
     {"POST", "/api/projects/{id}/api-keys", handle_api_keys_create, AUTH_USER, BODY_JSON_OPT, QUERY_NONE, SMALL_BODY},
     {"GET", "/api/projects/{id}/api-keys", handle_api_keys_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
     {"DELETE", "/api/api-keys/{id}", handle_api_keys_revoke, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+
+    {"POST", "/api/live/tickets", handle_live_tickets, AUTH_ANY, BODY_JSON, QUERY_NONE, SMALL_BODY},
+    /* nginx's subscription check (nchan_authorize_request): the ticket is
+     * the credential, and only nginx's internal location reaches it. */
+    {"GET", "/internal/live/authorize", handle_live_authorize, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
 };
 
 const size_t agora_routes_count = sizeof agora_routes / sizeof agora_routes[0];

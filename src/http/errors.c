@@ -16,11 +16,13 @@ static const struct {
     const char *code;
 } error_table[] = {
     [E_BAD_JSON] = {400, "bad_json"},
+    [E_BAD_REQUEST] = {400, "bad_request"},
     [E_UNAUTHORIZED] = {401, "unauthorized"},
     [E_FORBIDDEN] = {403, "forbidden"},
     [E_NOT_FOUND] = {404, "not_found"},
     [E_METHOD] = {405, "method_not_allowed"},
     [E_CONFLICT] = {409, "conflict"},
+    [E_RESYNC] = {409, "resync_required"},
     [E_TOO_LARGE] = {413, "payload_too_large"},
     [E_MEDIA_TYPE] = {415, "unsupported_media_type"},
     [E_VALIDATION] = {422, "validation_failed"},

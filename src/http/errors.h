@@ -9,11 +9,13 @@
 
 enum api_error {
     E_BAD_JSON,        /* 400 bad_json */
+    E_BAD_REQUEST,     /* 400 bad_request (a live subscription's ticket or message id) */
     E_UNAUTHORIZED,    /* 401 unauthorized */
     E_FORBIDDEN,       /* 403 forbidden */
     E_NOT_FOUND,       /* 404 not_found */
     E_METHOD,          /* 405 method_not_allowed */
     E_CONFLICT,        /* 409 conflict */
+    E_RESYNC,          /* 409 resync_required (docs/LIVE.md) */
     E_TOO_LARGE,       /* 413 payload_too_large */
     E_MEDIA_TYPE,      /* 415 unsupported_media_type */
     E_VALIDATION,      /* 422 validation_failed */

@@ -77,6 +77,9 @@ void fcgi_fill_request(struct req *r, FCGX_Request *fr, char *path_store, size_t
     r->content_length = FCGX_GetParam("CONTENT_LENGTH", env);
     r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
     r->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", env);
+    /* Not an HTTP_ parameter: a client's headers cannot set it. */
+    r->live_uri = FCGX_GetParam("AGORA_LIVE_URI", env);
+    r->last_event_id = FCGX_GetParam("HTTP_LAST_EVENT_ID", env);
     set_request_id(r, FCGX_GetParam("REQUEST_ID", env));
     r->source.read = source_read;
     r->source.ctx = fr->in;

@@ -40,6 +40,9 @@ struct req {
     const char *content_length;  /* the raw header, NULL when absent */
     const char *authorization;   /* NULL when absent */
     const char *idempotency_key; /* NULL when absent */
+    const char *live_uri;        /* AGORA_LIVE_URI: the subscriber's URI, set by nginx's
+                                    internal live-authorize location only; else NULL */
+    const char *last_event_id;   /* the Last-Event-ID header, NULL when absent */
     char request_id[40];         /* from nginx's $request_id, else generated */
     struct req_source source;
     struct req_sink sink;

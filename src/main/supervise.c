@@ -10,6 +10,9 @@
  * 100 ms once a worker of that slot lived 10 s (src/ops/backoff.c). Each death
  * is logged on stderr: slot, pid, exit status or signal, the next delay.
  *
+ * With -S it keeps any program running the same way, without a socket:
+ * run.sh starts agora-live (src/main/live.c) under it.
+ *
  * SIGTERM, SIGINT or SIGQUIT: every worker gets SIGTERM (it finishes the
  * request in hand and exits), none is started again, and once all have
  * exited the supervisor exits 0. Workers get SIGTERM from the kernel too
@@ -280,15 +283,17 @@ fail:
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: agora-supervise -n WORKERS [--] PROGRAM [ARGS...]\n"
-                "  fd 0 must be the listening socket (spawn-fcgi -- agora-supervise ...)\n");
+    fprintf(to, "usage: agora-supervise -n WORKERS [-S] [--] PROGRAM [ARGS...]\n"
+                "  fd 0 must be the listening socket (spawn-fcgi -- agora-supervise ...)\n"
+                "  -S: the program takes no socket (agora-live); fd 0 is not checked\n");
 }
 
 int main(int argc, char **argv)
 {
     long n = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "+n:h")) != -1) {
+    bool socketless = false;
+    while ((opt = getopt(argc, argv, "+n:Sh")) != -1) {
         char *end;
         switch (opt) {
         case 'n':
@@ -299,6 +304,9 @@ int main(int argc, char **argv)
                         MAX_WORKERS, optarg);
                 return 2;
             }
+            break;
+        case 'S':
+            socketless = true;
             break;
         case 'h':
             usage(stdout);
@@ -314,7 +322,7 @@ int main(int argc, char **argv)
     }
     int listening = 0;
     socklen_t len = sizeof listening;
-    if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) {
+    if (!socketless && (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)) {
         fprintf(stderr, "agora-supervise: fd 0 is not a listening socket: start it under spawn-fcgi\n");
         return 2;
     }

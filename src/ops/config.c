@@ -43,6 +43,10 @@ static const struct num_setting num_settings[] = {
     {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 2, 1, 60, NUM_LONG, offsetof(struct config, connect_timeout_s)},
     {"AGORA_JWT_LEEWAY_SECONDS", 30, 0, 600, NUM_LONG, offsetof(struct config, jwt_leeway_s)},
     {"AGORA_STALE_MINUTES", CONFIG_STALE_MINUTES_DEFAULT, 1, 525600, NUM_LONG, offsetof(struct config, stale_minutes)},
+    {"AGORA_LIVE_TICKET_SECONDS", CONFIG_LIVE_TICKET_SECONDS_DEFAULT, 1, 3600, NUM_LONG,
+     offsetof(struct config, live_ticket_s)},
+    {"AGORA_LIVE_REPLAY_SECONDS", CONFIG_LIVE_REPLAY_SECONDS_DEFAULT, 1, 86400, NUM_LONG,
+     offsetof(struct config, live_replay_s)},
 };
 
 static void store_num(struct config *cfg, const struct num_setting *s, long long v)

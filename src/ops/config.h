@@ -10,11 +10,25 @@
 /* AGORA_STALE_MINUTES when unset. */
 #define CONFIG_STALE_MINUTES_DEFAULT 60
 
+/* Live monitoring (docs/LIVE.md): AGORA_LIVE_TICKET_SECONDS and
+ * AGORA_LIVE_REPLAY_SECONDS when unset. The replay window is how long
+ * nginx keeps a channel's messages (nchan_message_timeout, the same
+ * setting in run.sh). */
+#define CONFIG_LIVE_TICKET_SECONDS_DEFAULT 30
+#define CONFIG_LIVE_REPLAY_SECONDS_DEFAULT 300
+
 enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
 
 struct config {
     char *database_url;        /* AGORA_DATABASE_URL[_FILE]; NULL when unset (the worker refuses to start) */
-    enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
+    /* Live monitoring (docs/LIVE.md): AGORA_LIVE_TICKET_SECONDS and
+ * AGORA_LIVE_REPLAY_SECONDS when unset. The replay window is how long
+ * nginx keeps a channel's messages (nchan_message_timeout, the same
+ * setting in run.sh). */
+#define CONFIG_LIVE_TICKET_SECONDS_DEFAULT 30
+#define CONFIG_LIVE_REPLAY_SECONDS_DEFAULT 300
+
+enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
     unsigned char *jwt_key;    /* HS256: the secret; RS256/ES256: PEM public key */
     size_t jwt_key_len;
     char *jwt_audience;        /* AGORA_JWT_AUDIENCE, NULL when not checked */
@@ -28,6 +42,8 @@ struct config {
     long connect_timeout_s;    /* AGORA_DB_CONNECT_TIMEOUT_SECONDS */
     long stale_minutes;        /* AGORA_STALE_MINUTES: a running execution without ingest
                                   for this long reads as stale */
+    long live_ticket_s;        /* AGORA_LIVE_TICKET_SECONDS: a live ticket's lifetime */
+    long live_replay_s;        /* AGORA_LIVE_REPLAY_SECONDS: older message ids must resync */
     char *metrics_file;        /* AGORA_METRICS_FILE, else $AGORA_VAR/run/metrics; NULL: no metrics */
     bool access_log;           /* AGORA_ACCESS_LOG: on (default) or off */
 };

@@ -1,0 +1,234 @@
+/* agora-live: publishes committed ingests to this host's nginx (Nchan).
+ *
+ *   AGORA_DATABASE_URL[_FILE]=... AGORA_LIVE_PUBLISH_SOCKET=/path/live-pub.sock agora-live
+ *
+ * One per nginx host. It LISTENs on PostgreSQL's agora_live channel, where
+ * every ingest's transaction queues its messages (domain/live_announce.c);
+ * PostgreSQL delivers them only on commit, in commit order, to every
+ * listener, so each host's Nchan gets every message in the same order and
+ * nothing rolled back is ever published. Each message is POSTed to the
+ * local Nchan publisher location ("/pub/<channel>") over a unix socket
+ * that only nginx and this process can reach (run.sh).
+ *
+ * When the database goes away it reconnects with the workers' backoff
+ * (100 ms doubling to 30 s). Messages committed while it was away are not
+ * published: subscribers notice the gap by `seq` and reload through the
+ * API (docs/LIVE.md section 4). A message Nchan refuses is logged and
+ * dropped for the same reason: a late message is worth less than a
+ * publisher that keeps up.
+ *
+ * SIGTERM, SIGINT: exits 0 after the message in hand. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include "domain/live_announce.h"
+#include "ops/backoff.h"
+#include "ops/config.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+        return -1;
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void sleep_ms(uint32_t ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Discards Nchan's answer (channel statistics). */
+static size_t ignore_body(char *data, size_t size, size_t n, void *ctx)
+{
+    (void)data;
+    (void)ctx;
+    return size * n;
+}
+
+struct publisher {
+    CURL *curl;
+    struct curl_slist *headers;
+    const char *socket_path;
+    unsigned long published, dropped;
+};
+
+static int publisher_init(struct publisher *p, const char *socket_path)
+{
+    memset(p, 0, sizeof *p);
+    p->socket_path = socket_path;
+    p->curl = curl_easy_init();
+    p->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!p->curl || !p->headers)
+        return -1;
+    /* One handle for every message: the connection to nginx is kept. */
+    if (curl_easy_setopt(p->curl, CURLOPT_UNIX_SOCKET_PATH, socket_path) != CURLE_OK ||
+        curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers) != CURLE_OK ||
+        curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, ignore_body) != CURLE_OK ||
+        curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, 2000L) != CURLE_OK ||
+        curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK)
+        return -1;
+    return 0;
+}
+
+static void publisher_free(struct publisher *p)
+{
+    curl_slist_free_all(p->headers);
+    if (p->curl)
+        curl_easy_cleanup(p->curl);
+}
+
+/* Publishes one notification's payload; a bad payload or a refused
+ * publish is logged and dropped. */
+static void publish(struct publisher *p, const char *payload)
+{
+    char channel[LIVE_CHANNEL_MAX + 1], url[64 + LIVE_CHANNEL_MAX];
+    const char *message;
+    if (live_notice_parse(payload, channel, &message) < 0) {
+        fprintf(stderr, "agora-live: dropped a notification that is not a live message\n");
+        p->dropped++;
+        return;
+    }
+    snprintf(url, sizeof url, "http://localhost/pub/%s", channel);
+    long code = 0;
+    CURLcode rc;
+    if ((rc = curl_easy_setopt(p->curl, CURLOPT_URL, url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, message)) != CURLE_OK ||
+        (rc = curl_easy_perform(p->curl)) != CURLE_OK ||
+        (rc = curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code)) != CURLE_OK || code < 200 || code > 299) {
+        fprintf(stderr, "agora-live: publish to %s on %s failed: %s (HTTP %ld); message dropped\n", channel,
+                p->socket_path, rc != CURLE_OK ? curl_easy_strerror(rc) : "refused", code);
+        p->dropped++;
+        return;
+    }
+    p->published++;
+}
+
+/* A connection that listens, or NULL (logged). */
+static PGconn *connect_and_listen(const char *url)
+{
+    PGconn *conn = PQconnectdb(url);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "agora-live: cannot connect to the database: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    PGresult *res = PQexec(conn, "LISTEN " LIVE_NOTIFY_CHANNEL);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok) {
+        fprintf(stderr, "agora-live: LISTEN failed: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* Serves one connection until it breaks or we are stopping. */
+static void serve(PGconn *conn, struct publisher *p)
+{
+    /* Idle this long, the connection is checked with a round trip (a
+     * server that vanished without closing the socket). */
+    const int idle_check_ms = 30000;
+    while (!stopping) {
+        struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+        int n = poll(&pfd, 1, idle_check_ms);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "agora-live: poll: %s\n", strerror(errno));
+            return;
+        }
+        if (n == 0) {
+            PGresult *res = PQexec(conn, "SELECT 1");
+            bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+            PQclear(res);
+            if (!ok)
+                return;
+        } else if (!PQconsumeInput(conn)) {
+            return;
+        }
+        PGnotify *note;
+        while ((note = PQnotifies(conn)) != NULL) {
+            publish(p, note->extra);
+            PQfreemem(note);
+        }
+        if (PQstatus(conn) != CONNECTION_OK)
+            return;
+    }
+}
+
+int main(void)
+{
+    char err[256];
+    unsigned char *url = NULL;
+    size_t url_len = 0;
+    const char *socket_path = getenv("AGORA_LIVE_PUBLISH_SOCKET");
+    if (config_secret("AGORA_DATABASE_URL", config_getenv, NULL, true, &url, &url_len, err, sizeof err) <= 0 ||
+        !socket_path || !*socket_path) {
+        fprintf(stderr, "agora-live: bad configuration: %s\n",
+                url ? "AGORA_LIVE_PUBLISH_SOCKET: required" : (err[0] ? err : "AGORA_DATABASE_URL: required"));
+        free(url);
+        return 2;
+    }
+    struct publisher p;
+    if (install_signals() < 0 || curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
+        publisher_init(&p, socket_path) < 0) {
+        fprintf(stderr, "agora-live: cannot initialise\n");
+        free(url);
+        return 1;
+    }
+    fprintf(stderr, "agora-live: publishing to %s\n", socket_path);
+    uint32_t delay = 0;
+    bool listened_before = false;
+    while (!stopping) {
+        struct timespec began;
+        clock_gettime(CLOCK_MONOTONIC, &began);
+        PGconn *conn = connect_and_listen((const char *)url);
+        if (conn) {
+            if (listened_before)
+                fprintf(stderr, "agora-live: listening again; messages committed meanwhile were not "
+                                "published (subscribers resync by seq)\n");
+            listened_before = true;
+            serve(conn, &p);
+            PQfinish(conn);
+        }
+        if (stopping)
+            break;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long lived = (now.tv_sec - began.tv_sec) * 1000LL + (now.tv_nsec - began.tv_nsec) / 1000000;
+        delay = backoff_next_ms(delay, lived > 0 ? (uint64_t)lived : 0);
+        fprintf(stderr, "agora-live: database connection lost; retrying in %u ms\n", delay);
+        sleep_ms(delay);
+    }
+    fprintf(stderr, "agora-live: stopping (%lu published, %lu dropped)\n", p.published, p.dropped);
+    publisher_free(&p);
+    curl_global_cleanup();
+    free(url);
+    return 0;
+}
