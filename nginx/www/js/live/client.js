@@ -87,6 +87,7 @@ export function openLive({ target, onMessage, onResync, onState }) {
     source.onmessage = (ev) => {
       if (es !== source) return;
       if (ev.lastEventId) lastEventId = ev.lastEventId;
+      failures = 0; // the stream works: a break after this starts the backoff anew
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
       if (msg && typeof msg === 'object') receive(msg);
@@ -137,7 +138,6 @@ export function openLive({ target, onMessage, onResync, onState }) {
       return;
     }
     lastSeq.set(id, seq);
-    failures = 0;
     const done = onMessage(msg);
     if (done && typeof done.then === 'function') hold(done);
   }
