@@ -157,8 +157,10 @@ export function renderExecution(outlet, id, initialParams) {
       const panel = grew && tabs.panel(tabId);
       if (panel && panel.refresh) panel.refresh();
     }
-    // The graph is laid out once: a hidden one is made anew when it opens.
-    if (nodesChanged) tabs.dropHidden('graph');
+    // The graph is laid out once: a hidden one is made anew when it opens,
+    // the one shown when the run has ended (its final colours).
+    const ended = isTerminal(exec.status);
+    if (nodesChanged || ended) tabs.renew('graph', ended);
   }
 
   /** The view in a tab's panel, made the first time the tab opens. */

@@ -7,7 +7,7 @@ import { h } from '../util.js';
 
 /**
  * createTabs(box, {tabs: [{id, label, count}], counts, makePanel(tabId, el) -> view, onUserSelect(tabId)})
- * -> {select(tabId, fromUser), panel(tabId) -> view, setCounts(counts), dropHidden(tabId), destroy()}
+ * -> {select(tabId, fromUser), panel(tabId) -> view, setCounts(counts), renew(tabId, evenShown), destroy()}
  */
 export function createTabs(box, { tabs, counts, makePanel, onUserSelect }) {
   const list = h('div', { class: 'tablist', role: 'tablist', 'aria-label': 'Execution details' });
@@ -74,14 +74,17 @@ export function createTabs(box, { tabs, counts, makePanel, onUserSelect }) {
         el.textContent = Number(n).toLocaleString('en-US');
       }
     },
-    /** Drops tabId's panel unless it is the one shown: its tab makes it anew. Returns whether it did. */
-    dropHidden(tabId) {
+    /**
+     * Makes tabId's panel anew: a hidden one when its tab opens next, the
+     * one shown only when evenShown (not under the reader's eyes otherwise).
+     */
+    renew(tabId, evenShown = false) {
       const p = panels.get(tabId);
-      if (!p || tabId === current) return false;
+      if (!p || (tabId === current && !evenShown)) return;
       if (p.view && p.view.destroy) p.view.destroy();
       p.el.remove();
       panels.delete(tabId);
-      return true;
+      if (tabId === current) select(tabId);
     },
     destroy() {
       for (const p of panels.values()) if (p.view && p.view.destroy) p.view.destroy();
