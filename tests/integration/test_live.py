@@ -270,6 +270,41 @@ def test_websocket_on_a_project_announces_new_runs_and_their_appends(live, tenan
         close_all(meta, plain)
 
 
+def check_truncated(msg, run, seq, added_counts):
+    """msg is run's message number seq cut to fit: no node executions, and
+    the execution as the read API has it but for error, metadata and
+    session_id."""
+    body = msg.json()
+    assert body["type"] == "execution" and body["seq"] == seq, body
+    assert body["truncated"] is True and "node_executions" not in body, body
+    whole = run.read()
+    assert body["execution"] == {k: v for k, v in whole.items() if k not in ("error", "metadata", "session_id")}
+    assert body["added"] == added_counts and body["workflow_nodes"] == len(NODES)
+
+
+def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
+    run = started(tenant)
+    on_run = live.subscribe(tenant.tok, "sse", execution_id=run.id)
+    on_project = live.subscribe(tenant.tok, "ws+meta", project_id=tenant.project)
+    try:
+        # More than 50 node executions: not listed.
+        many = [node(str(uuid.uuid4()), NODES[i % len(NODES)], "success") for i in range(51)]
+        run.ingest(node_executions=many)
+        check_truncated(next_message(on_run, "51 node executions"), run, 2, added(ne=51))
+        assert next_message(on_project, "51 node executions").json()["seq"] == 2
+        # Large metadata: cut on both channels.
+        run.ingest(metadata={"blob": "x" * 8000}, error={"message": "e" * 100})
+        check_truncated(next_message(on_run, "large metadata"), run, 3, added())
+        check_truncated(next_message(on_project, "large metadata"), run, 3, added())
+        # Back to small: whole again.
+        a = str(uuid.uuid4())
+        run.ingest(metadata={"blob": "small"}, node_executions=[node(a, "load", "running")])
+        check_message(next_message(on_run, "a small append"), run, 4, added(ne=1), [a])
+        check_message(next_message(on_project, "a small append"), run, 4, added(ne=1), channel="project")
+    finally:
+        close_all(on_run, on_project)
+
+
 # ------------------------------------------------------------------ resume
 
 @pytest.mark.parametrize("transport, in_query", [("sse", False), ("sse", True), ("sse", "encoded"),
