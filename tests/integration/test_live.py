@@ -270,6 +270,88 @@ def test_websocket_on_a_project_announces_new_runs_and_their_appends(live, tenan
         close_all(meta, plain)
 
 
+def test_an_ingest_that_is_refused_or_replayed_announces_nothing(live, tenant):
+    """Only commits are announced: a 409 (a final node changed) rolls back
+    and a replay under its Idempotency-Key writes nothing; the next real
+    append then carries the next seq, so nothing was numbered either."""
+    run = Run(tenant)
+    done = str(uuid.uuid4())
+    run.ingest(node_executions=[node(done, "load", "success", started_at="2024-11-26T12:00:01Z")])
+    sub = live.subscribe(tenant.tok, execution_id=run.id)
+    try:
+        r = tenant.ingest(base(run.wf, execution_id=run.id, status="running",
+                               node_executions=[node(done, "load", "error")]))
+        assert r.status == 409, r.body
+        body = base(run.wf, execution_id=run.id, status="running", telemetry_events=events(1))
+        first = tenant.ingest(body, key="live-replay")
+        assert first.status == 200, first.body
+        assert next_message(sub, "the keyed append").json()["seq"] == 2
+        replay = tenant.ingest(body, key="live-replay")
+        assert replay.status == 200 and replay.body == first.body
+        assert_quiet(sub)
+        run.ingests = 2
+        append_reaches(sub, run, 3)
+    finally:
+        close_all(sub)
+
+
+def agora_live_pid(stack):
+    """The agora-live process run.sh started (a child of its supervisor)."""
+    with open(os.path.join(stack.var, "run", "live.pid")) as f:
+        sup = f.read().strip()
+    for stat in os.listdir("/proc"):
+        if not stat.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{stat}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if fields[1] == sup and comm == "agora-live":
+            return int(stat)
+    return None
+
+
+def wait_for_delivery(live, tenant, sub, run, timeout=15):
+    """Appends to run until one reaches sub (the publisher may still be
+    reconnecting); returns the seq that arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.ingest(telemetry_events=events(1))
+        msg = sub.next_event(1.0)
+        if msg is not None:
+            return msg.json()["seq"]
+    raise AssertionError(f"no message within {timeout} s")
+
+
+def test_the_publisher_comes_back_after_the_database_and_after_its_own_death(stack, live, tenant):
+    """agora-live reconnects to a restarted PostgreSQL by itself, and its
+    supervisor starts it again when it is killed; either way messages flow
+    again, and a subscriber that missed some sees the gap by seq."""
+    run = started(tenant)
+    sub = live.subscribe(tenant.tok, execution_id=run.id)
+    try:
+        stack.pg_stop()
+        stack.pg_start()
+        assert wait_for(lambda: stack.request("GET", "/api/health").status == 200)
+        seq = wait_for_delivery(live, tenant, sub, run)
+        assert seq >= 2
+
+        before = agora_live_pid(stack)
+        assert before
+        os.kill(before, signal.SIGKILL)
+        assert wait_for(lambda: agora_live_pid(stack) not in (None, before))
+        later = wait_for_delivery(live, tenant, sub, run)
+        assert later > seq
+        # Appends committed while no publisher listened were numbered all
+        # the same: the first message after is seq + however many.
+        assert later == run.ingests
+    finally:
+        close_all(sub)
+
+
 def check_truncated(msg, run, seq, added_counts):
     """msg is run's message number seq cut to fit: no node executions, and
     the execution as the read API has it but for error, metadata and
