@@ -186,6 +186,15 @@ def auth(out):
         i += 1
 
 
+def live(out):
+    uid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    seeds = [(0, "/live/executions/" + uid), (0, "/live/projects/" + uid.upper()), (0, "/live/x/" + uid),
+             (1, "1796407971:2"), (1, "0:0"), (1, "1:[2]"), (2, "0123456789abcdef" * 4), (2, "A" * 64),
+             (3, "execution/" + uid + ' {"seq": 1}'), (3, "project/" + uid + " x"), (3, "execution/" + uid)]
+    for i, (mode, text) in enumerate(seeds):
+        write(out, "live", f"live-{i}", bytes([mode]) + text.encode())
+
+
 def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
@@ -195,6 +204,7 @@ def main():
     cursors(out)
     router(out)
     auth(out)
+    live(out)
     counts = {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))}
     print("seeds:", ", ".join(f"{t} {c}" for t, c in counts.items()),
           f"({n} JSONTestSuite files)" if n else "(JSONTestSuite not found)")
