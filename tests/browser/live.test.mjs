@@ -256,6 +256,37 @@ test('the list shows a new run at the top and changes a running one in place', T
   assert.deepEqual(problems, []);
 });
 
+test('a message cut to fit (more than 50 node executions) is made up from the API, in the list and on the page', T, async () => {
+  const many = (base, from, n) => Array.from({ length: n }, (_, k) => ({
+    id: uuid(), node_name: `batch_${from + k}`, status: 'success', started_at: iso(base + (from + k) * 10),
+    completed_at: iso(base + (from + k) * 10 + 8), prep_duration_ms: 1, exec_duration_ms: 6, post_duration_ms: 1,
+  }));
+  // a workflow of its own: these runs add their 115 nodes to it
+  const batchWorkflow = (await stack.mustJson('POST', '/api/workflows', {
+    token, body: { project_id: (await demoProject(stack, token)).id, name: `${run}-batch` },
+  })).id;
+  await open('#/executions');
+  await page.waitForSelector('.exec-row');
+  await waitStatus('list-live-status', 'Live');
+  const execId = uuid();
+  const base = Date.now(); // the newest run: the first row
+  const common = { workflow_id: batchWorkflow, execution_id: execId, session_id: `${run}-batch`, started_at: iso(base) };
+  await ingest({ ...common, status: 'running', node_executions: many(base, 0, 60) });
+  // the message had no session_id: the row has it all the same
+  await page.waitForFunction((id) => document.querySelector('.exec-row').dataset.id === id, execId, WAIT);
+  assert.equal(await page.locator(`.exec-row[data-id="${execId}"] .col-session`).textContent(), `${run}-batch`);
+  assert.match(await page.locator(`.exec-row[data-id="${execId}"] .col-counts`).textContent(), /60 nodes/);
+
+  await open(`#/executions/${execId}`);
+  await page.waitForSelector('.gantt-row');
+  await waitStatus('live-status', 'Live');
+  await ingest({ ...common, status: 'running', node_executions: many(base, 60, 55) });
+  await page.waitForFunction(() => document.querySelector('.gantt-body').getAttribute('aria-rowcount') === '115', null, WAIT);
+  assert.match(await page.locator('.gantt-title').textContent(), /115 node executions/);
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  assert.deepEqual(problems, []);
+});
+
 test('a run nothing came from for long shows as stale', T, async () => {
   const id = uuid();
   await ingest({ workflow_id: workflowId, execution_id: id, session_id: `${run}-stale`, status: 'running', started_at: iso(Date.now() - 3 * 3600e3) });
