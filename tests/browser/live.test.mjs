@@ -207,6 +207,7 @@ test('the list shows a new run at the top and changes a running one in place', T
   await page.waitForFunction((id) => document.querySelector('.exec-row').dataset.id === id, newId, WAIT);
   const newRow = page.locator(`.exec-row[data-id="${newId}"]`);
   assert.equal(await page.locator('.exec-row').count(), rowsBefore + 1);
+  assert.equal(await page.locator('.pager-info').textContent(), `Page 1 · ${rowsBefore + 1} shown`);
   assert.match(await newRow.locator('.col-counts').textContent(), /1 of 4 nodes/);
   assert.equal(await newRow.locator('.badge').first().getAttribute('data-status'), 'running');
   // its time so far goes on

@@ -16,6 +16,7 @@ import { parseTimeMs } from '../util.js';
 import { getWorkflows } from '../workflows.js';
 import { executionRow, tickRunning } from './table.js';
 import { apiParams, matchesList } from './params.js';
+import { recountPager } from './pager.js';
 
 const MAX_PROJECTS = 10;
 const TICK_MS = 1000;
@@ -141,6 +142,7 @@ export function followList({ results, params, workflowName, hasMore, reload }) {
     const next = makeRow(e, body);
     next.classList.add('is-new');
     keepScroll(body, () => body.insertBefore(next, before || null));
+    recountPager(results, body.rows.length);
   }
 
   function onMessage(msg) {
