@@ -53,6 +53,11 @@ class ClassifyTest(unittest.TestCase):
             self.assertEqual((out.kind, out.transient), ("fail", False), status)
             self.assertIn(words, out.message)
 
+    def test_a_404_that_is_not_the_apis_says_the_url_is_wrong(self):
+        out = classify(404, b"<html><body>404 Not Found</body></html>", False)
+        self.assertEqual((out.kind, out.transient), ("fail", False))
+        self.assertIn("no Agora Cloud API answers at this api_url", out.message)
+
     def test_server_trouble_is_transient(self):
         for status in (408, 429, 500, 502, 503, 504):
             out = classify(status, b"<html>bad gateway</html>", False)

@@ -69,8 +69,9 @@ def idempotency_key(body):
 
 
 def _error_text(status, data):
-    """The server's error as one line: status, code, path and message (and
-    the request id to quote), or the start of a body that is not ours."""
+    """(one line, whether it is the API's error): status, code, path and
+    message (and the request id to quote) of an Agora Cloud error, or the
+    start of a body that is not one."""
     try:
         err = json.loads(data.decode("utf-8"))["error"]
         text = f"{status} {err.get('code', '')}"
@@ -79,10 +80,10 @@ def _error_text(status, data):
         text += f": {err.get('message', '')}"
         if err.get("request_id"):
             text += f" (request {err['request_id']})"
-        return text
+        return text, True
     except (ValueError, KeyError, TypeError, AttributeError):
-        snippet = data[:200].decode("utf-8", "replace").strip()
-        return f"{status}: {snippet}" if snippet else f"{status}"
+        snippet = " ".join(data[:200].decode("utf-8", "replace").split())
+        return (f"{status}: {snippet}" if snippet else f"{status}"), False
 
 
 def classify(status, data, final, location=None):
@@ -94,7 +95,7 @@ def classify(status, data, final, location=None):
         except (ValueError, AttributeError):
             execution_id = None
         return Outcome("ok", status, "stored", execution_id)
-    text = _error_text(status, data)
+    text, ours = _error_text(status, data)
     if status == 409:
         # A final payload answered 409: the execution is already closed,
         # which for a body this client sent means an earlier copy of it
@@ -112,7 +113,9 @@ def classify(status, data, final, location=None):
                 "this credential may not ingest here (a viewer, or an API key of another project)")
         return Outcome("fail", status, f"{text}; {hint}")
     if status == 404:
-        return Outcome("fail", status, f"{text}; the workflow_id is not visible to this credential")
+        hint = ("the workflow_id is not visible to this credential" if ours else
+                "no Agora Cloud API answers at this api_url")
+        return Outcome("fail", status, f"{text}; {hint}")
     transient = status in (408, 429) or status >= 500
     return Outcome("fail", status, text, transient=transient)
 
