@@ -11,22 +11,21 @@ once (and a resent spool file replayed, not stored again).
 The client's unit tests are in clients/python/tests (unittest)."""
 
 import hashlib
-import http.client
 import importlib.util
 import json
 import logging
 import os
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 import uuid
 
 import pytest
 
 from conftest import ROOT, start_stack, wait_for
+from live_clients import SSEClient, tls_context
 
 CLIENT = os.path.join(ROOT, "clients", "python")
 sys.path.insert(0, os.path.join(CLIENT, "src"))
@@ -366,68 +365,50 @@ def test_stack_stopped_run_spooled_stack_back_spool_drained_exactly_once(stack, 
 # ---------------------------------------------------------------- live runs
 
 
-def sse_messages(stack, tenant, execution_id, out):
-    """Appends "subscribed", then each message of the execution's live
-    channel (Server-Sent Events through nginx, docs/LIVE.md) to out, until
-    one says the execution is no longer running."""
-    r = stack.request("POST", "/api/live/tickets", token=tenant.token, body={"execution_id": execution_id})
-    assert r.status == 201, r
-    ctx = ssl.create_default_context(cafile=stack.ca)
-    conn = http.client.HTTPSConnection("localhost", stack.https_port, timeout=60, context=ctx)
-    try:
-        conn.request("GET", r.json()["path"], headers={"Accept": "text/event-stream"})
-        resp = conn.getresponse()
-        assert resp.status == 200, resp.read()
-        out.append("subscribed")
-        while True:
-            line = resp.readline()
-            if not line:
-                return
-            if line.startswith(b"data:"):
-                msg = json.loads(line[5:])
-                out.append(msg)
-                if msg["execution"]["status"] != "running":
-                    return
-    finally:
-        conn.close()
+def next_message(sub, pred, timeout=20):
+    """The first live message within timeout for which pred holds (the
+    messages before it are skipped); None when none came."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = sub.next_event(max(0.1, deadline - time.monotonic()))
+        if event is not None and pred(event.json()):
+            return event.json()
+    return None
 
 
 def test_a_live_run_shows_each_node_while_it_runs(stack, tenant, spool):
     wf, _ = tenant.workflow()
     lg = logger_for(stack, tenant, wf, spool, live=True, live_interval=0.02)
-    assert wait_for(lambda: stack.request("GET", f"/api/executions/{lg.execution_id}",
-                                          token=tenant.token).status == 200, timeout=20)
-    assert tenant.get(f"/api/executions/{lg.execution_id}")["status"] == "running"
-
-    messages = []
-    watcher = threading.Thread(target=sse_messages, args=(stack, tenant, lg.execution_id, messages), daemon=True)
-    watcher.start()
     try:
-        assert wait_for(lambda: messages, timeout=20)
-        release, runner = client_test_support.waiting_flow(lg)
+        assert wait_for(lambda: stack.request("GET", f"/api/executions/{lg.execution_id}",
+                                              token=tenant.token).status == 200, timeout=20)
+        assert tenant.get(f"/api/executions/{lg.execution_id}")["status"] == "running"
 
-        def running():
-            nes = tenant.get(f"/api/executions/{lg.execution_id}/timeline")["node_executions"]
-            return nes and nes[0]["status"] == "running"
-
-        assert wait_for(running, timeout=20)
-        assert wait_for(lambda: any(n.get("status") == "running" for m in messages[1:]
-                                    for n in m.get("node_executions", [])), timeout=20)
-        release.set()
-        runner.join(30)
-        lg.mark_complete("success")
-        assert lg.upload() == lg.execution_id
-        watcher.join(20)
-        assert messages[-1]["execution"]["status"] == "success"
+        # A live subscription (docs/LIVE.md) sees the node start, then end.
+        ticket = tenant.created("/api/live/tickets", {"execution_id": lg.execution_id})
+        sub = SSEClient(stack.https_port, tls_context(stack.ca), ticket["path"])
+        assert sub.status == 200, sub.body
+        try:
+            release, runner = client_test_support.waiting_flow(lg)
+            started = next_message(sub, lambda m: any(n["status"] == "running"
+                                                      for n in m.get("node_executions", [])))
+            assert started is not None
+            (ne,) = tenant.get(f"/api/executions/{lg.execution_id}/timeline")["node_executions"]
+            assert ne["status"] == "running" and ne["completed_at"] is None
+            release.set()
+            runner.join(30)
+            lg.mark_complete("success")
+            assert lg.upload() == lg.execution_id
+            ended = next_message(sub, lambda m: m["execution"]["status"] == "success")
+            assert ended is not None and ended["seq"] > started["seq"]
+        finally:
+            sub.close()
     finally:
         lg._stop_live()
 
     (ne,) = tenant.get(f"/api/executions/{lg.execution_id}/timeline")["node_executions"]
     assert ne["status"] == "success" and ne["completed_at"] is not None
-    seqs = [m["seq"] for m in messages[1:]]
-    assert seqs == sorted(seqs)
-    client_ids = {n["client_id"] for m in messages[1:] for n in m.get("node_executions", [])}
-    assert client_ids == {ne["client_id"]}
+    assert started["node_executions"][0]["client_id"] == ne["client_id"]
     assert spooled(spool) == []
 
 
