@@ -1015,6 +1015,7 @@ int main(int argc, char **argv)
     char *auth = NULL;
     const char *why = NULL;
     unsigned started = 0;
+    int lock_fd = -1;
     bool curl_ready = false, run_ready = false;
     int rc = parse_options(argc, argv, &opt);
     if (rc != 0)
@@ -1032,6 +1033,14 @@ int main(int argc, char **argv)
     run.spool_dir = opt.drain ? opt.drain : opt.spool;
     if (run.spool_dir && spool_prepare(run.spool_dir) < 0) {
         fprintf(stderr, "agora-upload: cannot use %s as the spool: %s\n", run.spool_dir, strerror(errno));
+        goto out;
+    }
+    if (opt.drain && (lock_fd = spool_lock(opt.drain)) < 0) {
+        if (lock_fd == -2)
+            fprintf(stderr, "agora-upload: another drainer is sending %s (it holds %s/.lock); nothing sent\n",
+                    opt.drain, opt.drain);
+        else
+            fprintf(stderr, "agora-upload: cannot lock %s: %s\n", opt.drain, strerror(errno));
         goto out;
     }
     if (opt.drain && spool_list(opt.drain, &pending) < 0) {
@@ -1122,6 +1131,8 @@ out:
     }
     free(run.inflight);
     spool_list_free(&pending);
+    if (lock_fd >= 0)
+        close(lock_fd);
     if (auth) {
         explicit_bzero(auth, strlen(auth));
         free(auth);

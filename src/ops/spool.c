@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -234,6 +236,24 @@ static int by_time_then_name(const void *a, const void *b)
     if (x->mtime.tv_nsec != y->mtime.tv_nsec)
         return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
     return strcmp(x->name, y->name);
+}
+
+int spool_lock(const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int busy = errno == EWOULDBLOCK;
+        close_quietly(fd);
+        return busy ? -2 : -1;
+    }
+    return fd;
 }
 
 int spool_list(const char *dir, struct spool_list *out)

@@ -64,6 +64,14 @@ struct spool_list {
     struct spool_entry *items;
     size_t count;
 };
+/* Takes the drain lock: an exclusive flock(2) on dir/.lock, the lock the
+ * Python client's drainer takes too, so two drainers never send the same
+ * spool at once (idempotency keys are per caller: two drainers with
+ * different credentials would each store a payload). Returns the lock's
+ * descriptor (close it to release), -2 when another drainer holds it, -1
+ * on another error (errno). */
+int spool_lock(const char *dir);
+
 /* Lists the regular files dir/NAME.json (NAME not starting with '.') by
  * modification time, then name. 0 with *out filled (spool_list_free), or
  * -1 with *out empty. */

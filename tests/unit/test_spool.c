@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ops/spool.h"
@@ -274,4 +275,28 @@ Test(spool, reading_a_descriptor_takes_everything_up_to_its_end)
     cr_assert_eq(b.len, 6);
     cr_assert_str_eq(b.data, "abcdef");
     buf_free(&b);
+}
+
+/* One drainer at a time, across processes and with the Python client's
+ * drainer (the same flock on DIR/.lock); the lock goes with its
+ * descriptor, and the lock file is no payload. */
+Test(spool, one_drainer_at_a_time_holds_the_lock)
+{
+    int fd = spool_lock(dir);
+    cr_assert_geq(fd, 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(spool_lock(dir) == -2 ? 0 : 1);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a second drainer got the lock");
+    cr_assert_eq(close(fd), 0);
+    int again = spool_lock(dir);
+    cr_assert_geq(again, 0, "released with its descriptor");
+    close(again);
+    struct spool_list l;
+    cr_assert_eq(spool_list(dir, &l), 0);
+    cr_assert_eq(l.count, 0);
+    spool_list_free(&l);
 }
