@@ -9,6 +9,7 @@ lost, the refused one set aside.
 
 Every test acts in a fresh organization (test_ingest's Tenant); the
 uploader is the built ./agora-upload, run with the stack's certificate."""
+import fcntl
 import hashlib
 import json
 import os
@@ -282,11 +283,18 @@ def test_drain_sends_what_any_client_spooled_removes_it_and_sets_refused_ones_as
         "broken.json", *names]
     assert pending(spool) == []
     assert rejected(spool) == ["broken.json", "broken.json.error"]
-    assert sorted(os.listdir(spool)) == [".tmp-123.json", "README", "partial.json.tmp", "rejected"]
+    # What is left: the others' files, rejected/, and the drain lock's file.
+    assert sorted(os.listdir(spool)) == [".lock", ".tmp-123.json", "README", "partial.json.tmp", "rejected"]
     assert up.sessions() == {b["session_id"]: 1 for b in bodies}
     # Nothing left: a drain of an empty spool is a success.
     code, err = up.run("--drain", spool)
     assert code == 0 and err == "", err
+    # While another drainer (the Python client's, say) holds the lock,
+    # nothing is sent and the exit status says so.
+    with open(os.path.join(spool, ".lock"), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, err = up.run("--drain", spool)
+    assert code == 5 and "another drainer is sending" in err, err
 
 
 # ------------------------------------------------------------------ the server away
