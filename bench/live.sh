@@ -72,6 +72,17 @@ export AGORA_LIVE_TICKET_SECONDS=${AGORA_LIVE_TICKET_SECONDS:-600}
 
 bench_tools chromium libcurl4-openssl-dev
 bench_stack_start
+# Whatever ends the script also ends its helpers still running in the
+# background (subscribers, the wait sampler, wrk), before the stack stops.
+live_cleanup() {
+    local rc=$?
+    set +e
+    # shellcheck disable=SC2046 # one pid a word
+    kill $(jobs -p) 2>/dev/null
+    (exit "$rc")
+    bench_cleanup
+}
+trap live_cleanup EXIT
 bench_facts live
 [[ -d $root/node_modules/playwright-core ]] || die "node_modules/playwright-core is missing (npm ci)"
 gcc -O2 -o "$bv/live_subscribers" "$bench/live_subscribers.c" -lcurl || die "could not build bench/live_subscribers.c"
