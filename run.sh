@@ -604,6 +604,10 @@ start_nginx() {
         say "nginx: already running (pid $pid)"
         return 0
     fi
+    # A publisher socket left by an nginx that did not stop cleanly (or did
+    # not start) would make this one's bind fail: no nginx runs, so none
+    # listens on it.
+    rm -f "$live_sock"
     out=$(nginx_cmd -t -q 2>&1) || { printf '%s\n' "$out" >&2; die "nginx rejected $nginx_conf"; }
     say "nginx: starting (https://$server_name:$https_port/, http $http_port redirects)"
     nginx_cmd || { tail -n 20 "$logdir/nginx-error.log" >&2; die "nginx did not start"; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: installs what is missing, builds, and runs every test:
-#   1. make check: the Criterion unit tests
+#   1. make check: the Criterion unit tests, and the Python client's
+#      unittest suite (clients/python/tests), counted with them
 #   2. pytest tests/integration: a real stack (PostgreSQL, workers, nginx
 #      with TLS) started by ./run.sh in a temporary AGORA_VAR
 #   3. node --test tests/browser: the timeline viewer in headless Chromium
@@ -49,9 +50,10 @@ done
 [[ $fuzz_seconds =~ ^[0-9]+$ ]] || { printf 'test.sh: --fuzz takes whole seconds\n' >&2; exit 2; }
 
 PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev libpq-dev
-      libjwt-dev libssl-dev libcriterion-dev
-      postgresql nginx spawn-fcgi openssl curl jq
+      libjwt-dev libssl-dev libcriterion-dev libcurl4-openssl-dev
+      postgresql nginx libnginx-mod-nchan spawn-fcgi openssl curl jq
       python3-pytest python3-yaml python3-jsonschema python3-prometheus-client valgrind chromium
+      python3-venv
       unicode-data
       systemd)  # systemd-analyze verify and systemd-sysusers check the installed units (test_install)
 # The viewer's libraries and the browser tests come from npm (package-lock.json):
@@ -175,6 +177,26 @@ fi
 if ((unit_status != 0 && unit_failed == 0)); then
     unit_failed=1
 fi
+
+# The Python client's unit tests (stdlib unittest), counted with the unit
+# tests: unittest ends with "Ran N tests" and "OK" or "FAILED (failures=F,
+# errors=E)".
+say "Python client unit tests (unittest clients/python/tests)"
+py_log=$(mktemp /tmp/agora-pyunit-XXXXXX.log)
+py_status=0
+"$PYTHON" -m unittest discover clients/python/tests >"$py_log" 2>&1 || py_status=$?
+tail -n 3 "$py_log"
+read -r py_ran py_bad < <(awk '
+    /^Ran [0-9]+ test/ { r = $2 }
+    /^FAILED/ { if (match($0, /failures=[0-9]+/)) f += substr($0, RSTART + 9, RLENGTH - 9)
+                if (match($0, /errors=[0-9]+/)) f += substr($0, RSTART + 7, RLENGTH - 7) }
+    END { printf "%d %d\n", r, f }' "$py_log")
+rm -f "$py_log"
+if ((py_status != 0 && py_bad == 0)); then
+    py_bad=1
+fi
+unit_passed=$((unit_passed + py_ran - py_bad)) unit_failed=$((unit_failed + py_bad))
+((py_status == 0)) || unit_status=1
 
 integration_status=0
 junit=$(mktemp /tmp/agora-junit-XXXXXX.xml)

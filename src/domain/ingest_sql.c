@@ -165,7 +165,8 @@ const char SQL_NODE_COUNT[] =
  * rows, and, only when fewer node executions came back than were sent,
  * the 0-based index of the first refused one (looked for then only), and,
  * for a payload of at most LIVE_NODES_MAX node executions, the ids of
- * those it wrote (the live message lists them; live_announce.c). */
+ * those it wrote, '{}' for none (the live message lists them;
+ * live_announce.c; NULL there means too many to list). */
 const char SQL_ITEMS[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " ne AS ("
@@ -252,7 +253,7 @@ const char SQL_ITEMS[] =
     "    WHERE jsonb_typeof(x.e->'id') = 'string'"
     "     AND NOT EXISTS (SELECT 1 FROM ne WHERE ne.client_id = (x.e->>'id')::uuid))"
     "  END,"
-    "  CASE WHEN $6::bigint <= " LIVE_NODES_MAX_SQL " THEN (SELECT array_agg(id) FROM ne) END";
+    "  CASE WHEN $6::bigint <= " LIVE_NODES_MAX_SQL " THEN COALESCE((SELECT array_agg(id) FROM ne), '{}') END";
 
 /* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
  * returned, $7 the body's execution-level members (body_parts). Fields

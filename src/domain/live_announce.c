@@ -6,8 +6,10 @@
  * Each notification's payload is "<channel> <message>": the execution's
  * channel gets the node executions this ingest wrote, the project's gets
  * the same without them. A message that would not fit NOTIFY goes out
- * truncated: no node executions, no error or metadata (those can be large),
- * "truncated": true; the client reads what it needs from the API. */
+ * truncated: no node executions, no error, metadata or session_id (the
+ * members whose size the client decides; what is left has a bounded size,
+ * so a truncated message always fits), "truncated": true; the client reads
+ * what it needs from the API. */
 #include "domain/live_announce.h"
 
 #include <stdio.h>
@@ -41,7 +43,7 @@ static const char SQL_ANNOUNCE[] =
     "  SELECT b.project_id, b.j AS proj,"
     "   CASE WHEN $2 IS NOT NULL"
     "    THEN b.j || jsonb_build_object('node_executions', COALESCE(x.a, '[]'::jsonb)) END AS whole,"
-    "   jsonb_set(b.j, '{execution}', (b.j->'execution') - 'error' - 'metadata')"
+    "   jsonb_set(b.j, '{execution}', (b.j->'execution') - 'error' - 'metadata' - 'session_id')"
     "    || '{\"truncated\": true}'::jsonb AS short"
     "  FROM base b, nodes x)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || $1 || ' ' ||"

@@ -8,16 +8,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, Stack, launchBrowser, outputDir } from './harness.mjs';
+import { ROOT, openSession, closeSession, screenshot } from './harness.mjs';
 
 const T = { timeout: 90e3 };
 const DEMO_EXECUTION = '5e7a1c00-de00-4000-8000-000000000001'; // run.sh's demo run
 
+let session;
 let stack;
-let browser;
 let page;
 let token;
-let out;
 const problems = []; // console errors and warnings about the CSP, page errors
 const failures = []; // HTTP errors and failed loads of the page's own requests
 
@@ -27,19 +26,13 @@ function documentedOperations() {
   return [...text.matchAll(/^ {6}operationId: (\w+)$/gm)].map((m) => m[1]);
 }
 
-async function shot(name) {
-  const file = path.join(out, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
-  return file;
+function shot(name) {
+  return screenshot(session.out, name, page);
 }
 
 before(async () => {
-  out = outputDir();
-  console.log(`# screenshots: ${out}`);
-  stack = await Stack.start();
-  token = stack.token(stack.demoUser(), 7200);
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
+  session = await openSession();
+  ({ stack, token, page } = session);
   page.on('console', (msg) => {
     const text = msg.text();
     if (msg.type() === 'error' || (msg.type() === 'warning' && /Content.Security.Policy|Refused/i.test(text))) {
@@ -53,10 +46,7 @@ before(async () => {
   page.on('requestfailed', (req) => failures.push(`failed ${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) stack.stop();
-});
+after(() => closeSession(session));
 
 test('/docs/ renders every operation of openapi.yaml, grouped by tag', T, async () => {
   await page.goto(`${stack.base}/docs/`);

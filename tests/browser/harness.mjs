@@ -183,3 +183,40 @@ export function outputDir() {
   }
   return dir;
 }
+
+/** Saves what page p shows (the window, not the whole page) as dir/NAME.png; returns the file. */
+export async function screenshot(dir, name, p) {
+  const file = path.join(dir, `${name}.png`);
+  await p.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+/**
+ * What each browser test file starts from: its screenshot folder (printed),
+ * a stack, the demo user's token (2 h), and a page in a fresh Chromium.
+ * -> {out, stack, token, browser, page}; closeSession(session) ends it.
+ */
+export async function openSession() {
+  const out = outputDir();
+  console.log(`# screenshots: ${out}`);
+  const stack = await Stack.start();
+  const token = stack.token(stack.demoUser(), 7200);
+  const browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  return { out, stack, token, browser, page };
+}
+
+/** Ends a session; safe when openSession failed part way (nothing to end). */
+export async function closeSession(session) {
+  if (!session) return;
+  if (session.browser) await session.browser.close();
+  if (session.stack) session.stack.stop();
+}
+
+/** The demo user's project (run.sh makes it), or the first the token sees. */
+export async function demoProject(stack, token) {
+  const projects = await stack.mustJson('GET', '/api/projects', { token });
+  const project = projects.items.find((p) => p.name === 'demo') || projects.items[0];
+  if (!project) throw new Error('the demo user sees no project');
+  return project;
+}

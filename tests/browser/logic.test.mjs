@@ -1,6 +1,7 @@
 // The viewer's pure parts, run under node without a browser: the state diff,
 // the Gantt's row geometry, the span tree, the graph's path analysis, the
-// formatting helpers.
+// formatting helpers, and the rules of live updates (seq, backoff, merges,
+// which runs a filtered list takes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
@@ -9,6 +10,9 @@ import { buildSpanTree } from '../../nginx/www/js/spans.js';
 import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
 import { fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape } from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
+import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun } from '../../nginx/www/js/live/rules.js';
+import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
+import { matchesList } from '../../nginx/www/js/list/params.js';
 
 test('diffState finds keys added, removed and changed, nested ones by path', () => {
   const d = diffState(
@@ -152,4 +156,70 @@ test('routes round-trip through the address bar', () => {
   const s = parseHash('#token=xyz&execution=e1');
   assert.ok(s.signIn);
   assert.equal(s.params.get('execution'), 'e1');
+});
+
+test('live seq: the next or first message applies, an old one is a duplicate, a jump is a gap', () => {
+  assert.equal(seqVerdict(undefined, 7), 'apply');
+  assert.equal(seqVerdict(3, 4), 'apply');
+  assert.equal(seqVerdict(3, 3), 'duplicate');
+  assert.equal(seqVerdict(3, 1), 'duplicate');
+  assert.equal(seqVerdict(3, 5), 'gap');
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map(backoffMs), [1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+  assert.ok(isTerminal('success') && isTerminal('error') && isTerminal('cancelled') && !isTerminal('running'));
+});
+
+test('live merge: node executions by id, in timeline order; a final one never goes back to running', () => {
+  const a = { id: 1, status: 'success', started_at: '2024-11-26T12:00:00Z' };
+  const b = { id: 2, status: 'running', started_at: '2024-11-26T12:00:01Z' };
+  const cur = [a, b];
+  assert.equal(mergeNodes(cur, []), cur, 'nothing new: the same list');
+  const done = { ...b, status: 'success', completed_at: '2024-11-26T12:00:02Z' };
+  assert.deepEqual(mergeNodes(cur, [done]), [a, done], 'an update replaces its row');
+  const early = { id: 3, status: 'running', started_at: '2024-11-26T11:59:59Z' };
+  assert.deepEqual(mergeNodes(cur, [early]).map((n) => n.id), [3, 1, 2], 'ordered by started_at, then id');
+  assert.deepEqual(mergeNodes([a], [{ ...a, status: 'running' }]), [a], 'success stays success');
+  // the execution: a truncated copy keeps error and metadata, a finished run stays finished
+  const run = { id: 'x', status: 'running', error: null, metadata: { k: 1 } };
+  assert.deepEqual(mergeExecution(run, { id: 'x', status: 'error' }), { id: 'x', status: 'error', error: null, metadata: { k: 1 } });
+  assert.equal(mergeExecution({ id: 'x', status: 'success' }, { id: 'x', status: 'running' }).status, 'success');
+  const counted = mergeExecution({ id: 'x', status: 'running', counts: { node_executions: 3, telemetry_events: 5 } },
+    { id: 'x', status: 'running', counts: { node_executions: 2, telemetry_events: 7 } });
+  assert.deepEqual(counted.counts, { node_executions: 3, telemetry_events: 7 }, 'counts only grow');
+});
+
+test('open bars: a running node reaches to now, and the chart to the run so far', () => {
+  const t0 = Date.parse('2024-11-26T12:00:00Z');
+  const exec = { started_at: '2024-11-26T12:00:00Z', status: 'running', completed_at: null, duration_ms: null };
+  assert.ok(isOpenRun(exec));
+  assert.ok(!isOpenRun({ ...exec, stale: true }), 'a stale run does not grow');
+  const nodes = [
+    { id: 1, status: 'success', offset_ms: 0, prep_duration_ms: 1, exec_duration_ms: 8, post_duration_ms: 1, duration_ms: 10 },
+    { id: 2, status: 'running', offset_ms: 100, completed_at: null, duration_ms: null },
+  ];
+  const rows = prepareRows(exec, nodes, t0 + 1100);
+  assert.equal(rows[0].open, false);
+  assert.equal(rows[1].open, true);
+  assert.equal(rows[1].span, 1000);
+  assert.equal(rows[1].end, 1100);
+  assert.equal(chartTotal(exec, rows, t0 + 1100), 1100);
+  assert.ok(stretchOpen(exec, rows, t0 + 2100));
+  assert.equal(rows[1].ms, 2000);
+  assert.equal(chartTotal(exec, rows, t0 + 3000), 3000, 'the run so far, past its last bar');
+  // once the run ended, nothing is open
+  const ended = prepareRows({ ...exec, status: 'error', completed_at: '2024-11-26T12:00:05Z', duration_ms: 5000 }, nodes, t0 + 9e6);
+  assert.equal(ended[1].open, false);
+});
+
+test('a live list takes a new run only when it passes its filters, on the first page', () => {
+  const now = Date.parse('2024-11-26T12:00:00Z');
+  const e = { id: 'x', workflow_id: 'w1', status: 'running', session_id: 's1', started_at: '2024-11-26T11:59:00Z' };
+  assert.ok(matchesList({}, e, now));
+  assert.ok(matchesList({ workflow_id: 'w1', status: 'running', session_id: 's1', range: '15m' }, e, now));
+  assert.ok(!matchesList({ workflow_id: 'w2' }, e, now));
+  assert.ok(!matchesList({ status: 'error' }, e, now));
+  assert.ok(!matchesList({ session_id: 's2' }, e, now));
+  assert.ok(!matchesList({ cursor: 'abc', page: '2' }, e, now), 'later pages hold older runs');
+  assert.ok(!matchesList({ range: '15m' }, { ...e, started_at: '2024-11-26T11:00:00Z' }, now));
+  assert.ok(matchesList({ range: 'custom', since: '2024-11-26T11:00:00Z', until: '2024-11-26T12:00:00Z' }, e, now));
+  assert.ok(!matchesList({ range: 'custom', until: '2024-11-26T11:59:00Z' }, e, now), 'until is exclusive');
 });

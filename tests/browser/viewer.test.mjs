@@ -6,9 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Stack, launchBrowser, outputDir } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
 import {
   paymentWorkflow, failedExecution, bulkExecution, smallExecution, FAILED_ROWS, FAILED_ERROR,
   SPOOF, SPOOF_SHOWN, SPOOF_WORKFLOW_NAME, spoofWorkflow, spoofExecution, legacyNamesSql, chainWorkflow, chainExecution,
@@ -17,21 +16,18 @@ import {
 const require = createRequire(import.meta.url);
 const T = { timeout: 60e3 };
 
+let session;
 let stack;
-let browser;
 let page;
 let token;
-let out;
 const ids = {};
 const more = {}; // executions outside the list tests' set (ids)
 const problems = []; // console errors, page errors, CSP violations
 const allowed = new Set(); // HTTP error statuses a test provokes on purpose (401, 404)
 const unexpected = [];
 
-async function shot(name, p = page) {
-  const file = path.join(out, `${name}.png`);
-  await p.screenshot({ path: file, fullPage: false });
-  return file;
+function shot(name, p = page) {
+  return screenshot(session.out, name, p);
 }
 
 function watch(p) {
@@ -87,14 +83,10 @@ async function openExecution(id, params = '', p = page) {
 }
 
 before(async () => {
-  out = outputDir();
-  console.log(`# screenshots: ${out}`);
-  stack = await Stack.start();
-  token = stack.token(stack.demoUser(), 7200);
-
-  const projects = await stack.mustJson('GET', '/api/projects', { token });
-  const project = projects.items.find((p) => p.name === 'demo') || projects.items[0];
-  assert.ok(project, 'the demo project exists');
+  session = await openSession();
+  ({ stack, token, page } = session);
+  watch(page);
+  const project = await demoProject(stack, token);
   ids.project = project.id;
 
   let wf = await stack.request('POST', '/api/workflows', { token, body: paymentWorkflow(project.id) });
@@ -138,15 +130,9 @@ before(async () => {
   stack.psqlAdmin(legacyNamesSql({ workflowId: spoofWorkflowId, executionId: more.spoof }));
   more.chain = await ingest(chainExecution({ workflowId: await made(chainWorkflow(project.id, 1000, 'chain-of-1000')), base: now - 4 * 60e3, ran: 42, sessionId: `${run}-chain` }));
 
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  watch(page);
 }, { timeout: 900e3 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (stack) stack.stop();
-});
+after(() => closeSession(session));
 
 // ---------------------------------------------------------------- sign-in
 
@@ -625,7 +611,7 @@ test('a deep link opens the same execution and panel in a new tab, after signing
   await page.click('.gantt-row[data-node="validate"] .gantt-label');
   await page.waitForFunction(() => /node=\d+/.test(location.hash));
   const link = page.url();
-  const tab = await browser.context.newPage();
+  const tab = await session.browser.context.newPage();
   watch(tab);
   await tab.goto(link);
   await tab.waitForSelector('#token-input'); // a new tab has no token: sign in first
@@ -807,7 +793,7 @@ test('./run.sh prints a sign-in link that opens the demo execution', T, async (t
   const m = /Signed in:\s+(https:\/\/\S+)/.exec(stack.runOutput);
   assert.ok(m, 'run.sh prints a sign-in link');
   const link = new URL(m[1]);
-  const p = await browser.context.newPage();
+  const p = await session.browser.context.newPage();
   watch(p);
   await p.goto(`${stack.base}/${link.hash}`);
   await p.waitForSelector('.gantt-row');

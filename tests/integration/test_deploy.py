@@ -262,6 +262,7 @@ class Nginx:
             ("/etc/letsencrypt/live/agora.example.org/fullchain.pem", os.path.join(stack.var, "tls", "cert.pem")),
             ("/etc/letsencrypt/live/agora.example.org/privkey.pem", os.path.join(stack.var, "tls", "key.pem")),
             ("/var/log/nginx/", f"{tmp}/"),
+            ("unix:/run/agora-live/live-pub.sock", f"unix:{tmp}/live-pub.sock"),
         ]
         for old, new in subs:
             assert old in site, f"the example no longer has {old!r}: update this test with it"
@@ -273,7 +274,10 @@ class Nginx:
             os.makedirs(os.path.join(tmp, d), exist_ok=True)
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
+            # Debian's nginx.conf loads libnginx-mod-nchan through
+            # modules-enabled; the example's live blocks need it.
             f.write(f"""{"user root;" if os.geteuid() == 0 else ""}
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 worker_processes 1;
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;

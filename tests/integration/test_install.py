@@ -8,12 +8,13 @@ and systemd-sysusers creates the user they run as."""
 import os
 import re
 import shutil
+import stat
 import subprocess
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UNITS = ("agora-worker.service", "agora-worker@.service", "agora-migrate.service")
+UNITS = ("agora-worker.service", "agora-worker@.service", "agora-migrate.service", "agora-live.service")
 
 
 def run(cmd, cwd, **kw):
@@ -61,7 +62,8 @@ def installed(tmp_path_factory):
 
 def test_make_install_puts_every_file_under_the_prefix(installed):
     base = installed.staged
-    for rel in ("bin/agora-worker", "bin/agora-admin", "bin/agora-supervise", "share/agora-cloud/fcgi/agora-workers"):
+    for rel in ("bin/agora-worker", "bin/agora-admin", "bin/agora-supervise", "bin/agora-live",
+                "share/agora-cloud/fcgi/agora-workers"):
         path = os.path.join(base, rel)
         assert os.path.isfile(path) and os.access(path, os.X_OK), rel
     sql = sorted(os.listdir(os.path.join(base, "share/agora-cloud/sql")))
@@ -72,7 +74,8 @@ def test_make_install_puts_every_file_under_the_prefix(installed):
                 "share/agora-cloud/nginx/fastcgi_params", "share/agora-cloud/nginx/security_headers.conf",
                 "share/agora-cloud/nginx/agora-upstream.conf.example",
                 "share/agora-cloud/systemd/agora.env.example",
-                "lib/sysusers.d/agora-cloud.conf",
+                "lib/sysusers.d/agora-cloud.conf", "lib/tmpfiles.d/agora-cloud.conf",
+                "share/agora-cloud/nginx/live_locations.conf", "share/agora-cloud/nginx/errors/bad_message_id.json",
                 "share/doc/agora-cloud/README.md", "share/doc/agora-cloud/BENCHMARKS.md",
                 "share/doc/agora-cloud/RELIABILITY.md", "share/doc/agora-cloud/DESIGN.md",
                 *(f"lib/systemd/system/{u}" for u in UNITS)):
@@ -97,7 +100,8 @@ def test_units_and_nginx_example_name_the_installed_paths(installed):
         assert not re.search(r"@[a-z_]+@", text), f"{unit}: a template token was left: {text}"
         execs = re.findall(r"^ExecStart=(.*)$", text, re.M)
         assert len(execs) == 1, unit
-        programs = ["agora-admin"] if "migrate" in unit else ["agora-supervise", "agora-worker"]
+        programs = (["agora-admin"] if "migrate" in unit else ["agora-live"] if "live" in unit
+                    else ["agora-supervise", "agora-worker"])
         for program in programs:
             assert installed.path(f"bin/{program}") in execs[0].split(), (unit, execs[0])
         assert f"EnvironmentFile=-{installed.prefix}/etc/agora-cloud/agora.env" in text, unit
@@ -155,3 +159,23 @@ def test_sysusers_file_creates_the_agora_user_with_nginx_in_its_group(installed,
     assert "agora" in passwd and passwd["agora"][6] == "/usr/sbin/nologin"
     assert int(passwd["agora"][2]) < 1000, "a system user"
     assert "www-data" in group["agora"][3].split(","), group["agora"]
+
+
+def test_tmpfiles_file_makes_the_live_publisher_directory_for_root_and_agora_only(installed, tmp_path):
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    for name in ("passwd", "group"):
+        shutil.copy2(f"/etc/{name}", root / "etc" / name)
+    run(["systemd-sysusers", f"--root={root}", installed.path("lib/sysusers.d/agora-cloud.conf")], "/")
+    run(["systemd-tmpfiles", "--create", f"--root={root}", installed.path("lib/tmpfiles.d/agora-cloud.conf")], "/")
+    st = os.stat(root / "run" / "agora-live")
+    assert stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o750
+    group = {line.split(":")[0]: line.split(":") for line in (root / "etc/group").read_text().splitlines()}
+    assert st.st_gid == int(group["agora"][2])
+    if os.geteuid() == 0:
+        assert st.st_uid == 0
+    # The socket the units and the nginx example name lives there.
+    with open(installed.path("lib/systemd/system/agora-live.service")) as f:
+        assert "AGORA_LIVE_PUBLISH_SOCKET=/run/agora-live/live-pub.sock" in f.read()
+    with open(installed.path("share/agora-cloud/nginx/agora-upstream.conf.example")) as f:
+        assert "listen unix:/run/agora-live/live-pub.sock;" in f.read()

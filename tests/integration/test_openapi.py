@@ -43,14 +43,21 @@ CHECKER = FormatChecker()
 
 
 def parse_routes():
-    """(METHOD, path, auth, body, query) for each line of the route table
-    (its last column, the body limit, is not read)."""
+    """(METHOD, path, auth, body, query) for each public line of the route
+    table (its last column, the body limit, is not read).
+
+    Routes under /internal/ are skipped: nginx alone reaches them, through
+    an `internal` location (GET /internal/live/authorize is the Nchan
+    subscription check behind /_agora_live_auth, nginx/agora.conf.in), a
+    client asking for one gets nginx's 404, so they are not part of the
+    public API this document describes. Every other route must still be
+    documented."""
     with open(ROUTES_FILE, encoding="utf-8") as f:
         text = f.read()
     rows = re.findall(r'\{\s*"([A-Z]+)",\s*"(/[^"]*)",\s*\w+,\s*(AUTH_\w+),\s*(BODY_\w+),\s*(QUERY_\w+),\s*\w+\s*\}',
                       text)
     assert rows, "no route found in src/handlers/routes.c: has the table's shape changed?"
-    return rows
+    return [row for row in rows if not row[1].startswith("/internal/")]
 
 
 ROUTES = [row[:4] for row in parse_routes()]

@@ -39,6 +39,7 @@ TABLES = {
     "telemetry_events": "organization_id",
     "shared_state_snapshots": "organization_id",
     "idempotency_keys": "organization_id",
+    "live_tickets": "organization_id",
 }
 
 # Rows below a project, with the column naming it: an API key sees these for
@@ -56,8 +57,9 @@ PROJECT_TABLES = {
 }
 
 # What an API key sees of its own organization: its organization, its
-# project's data and its own idempotency keys; never members or keys.
-KEY_VISIBLE = set(PROJECT_TABLES) | {"organizations", "idempotency_keys"}
+# project's data, its own idempotency keys and live tickets; never members
+# or keys.
+KEY_VISIBLE = set(PROJECT_TABLES) | {"organizations", "idempotency_keys", "live_tickets"}
 
 # What an SQL error says when RLS, a foreign key or a grant refused a write.
 REFUSALS = ("row-level security", "violates foreign key constraint", "permission denied")
@@ -136,6 +138,12 @@ INSERT INTO agora.api_keys (id, organization_id, project_id, name, secret_hash, 
 INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash, status_code, response)
     VALUES ('{t["org"]}', '{t["owner"]}', 'retry-1', sha256('body'::bytea), 201, '{{}}'),
            ('{t["org"]}', 'key:{t["key"]}', 'retry-1', sha256('body'::bytea), 201, '{{}}');
+INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, user_id, key_id, key_project, key_org,
+                                channel, expires_at)
+    VALUES (sha256(('owner' || '{t["org"]}')::bytea), '{t["org"]}', '{t["owner"]}', '{t["owner"]}', NULL, NULL,
+            NULL, 'execution/{p["execution"]}', now() + interval '1 hour'),
+           (sha256(('key' || '{t["org"]}')::bytea), '{t["org"]}', 'key:{t["key"]}', NULL, '{t["key"]}',
+            '{t["project"]}', '{t["org"]}', 'project/{t["project"]}', now() + interval '1 hour');
 COMMIT;
 """
     )
@@ -297,6 +305,30 @@ def test_viewer_reads_but_cannot_write_or_see_keys(stack, tenants):
     as_user(stack, b["owner"], in_savepoint(insert))  # control: a writer may
 
 
+def test_live_tickets_are_scoped_to_the_caller_and_spent_only_by_their_hash(stack, tenants):
+    _, b = tenants
+    sql = "SELECT caller FROM agora.live_tickets"
+    assert as_user(stack, b["owner"], sql).split()[-1:] == [b["owner"]]
+    assert f"key:{b['key']}" not in as_user(stack, b["owner"], sql)
+    assert as_key(stack, b, sql).split()[-1:] == [f"key:{b['key']}"]
+    # agora_app cannot delete tickets (only live_ticket_take may spend one).
+    refused(lambda: as_user(stack, b["owner"], "DELETE FROM agora.live_tickets"))
+    # Spending a ticket needs its hash: a wrong one takes nothing, the right
+    # one returns its caller and channel once. (A ticket of its own, so the
+    # seeded ones stay for the other tests.)
+    secret = new_id()
+    stack.psql_admin(
+        "INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, user_id, channel, expires_at)"
+        f" VALUES (sha256('{secret}'::bytea), '{b['org']}', '{b['owner']}', '{b['owner']}',"
+        f" 'execution/{b['execution']}', now() + interval '1 minute')"
+    )
+    take = "SELECT user_id, channel, key_ok FROM agora.live_ticket_take(sha256('{}'::bytea))"
+    assert last_line(stack.psql_app(take.format("wrong"))) == ""
+    spent = last_line(stack.psql_app(take.format(secret)))
+    assert spent == f"{b['owner']}|execution/{b['execution']}|t"
+    assert last_line(stack.psql_app(take.format(secret))) == ""
+
+
 def test_idempotency_keys_are_scoped_to_the_caller(stack, tenants):
     _, b = tenants
     sql = "SELECT caller FROM agora.idempotency_keys"
@@ -320,6 +352,9 @@ USER_INSERTS = {
     " VALUES ('{new}', '{t[org]}', '{t[project]}', sha256('x'::bytea))",
     "idempotency_keys": "INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
     " VALUES ('{t[org]}', '{t[owner]}', '{new}', sha256('x'::bytea))",
+    "live_tickets": "INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, user_id, channel,"
+    " expires_at) VALUES (sha256('{new}'::bytea), '{t[org]}', '{t[owner]}', '{t[owner]}',"
+    " 'execution/{t[execution]}', now())",
 }
 PROJECT_INSERTS = {
     "workflows": "INSERT INTO agora.workflows (organization_id, project_id, name)"
@@ -348,6 +383,9 @@ KEY_INSERTS = dict(
     PROJECT_INSERTS,
     idempotency_keys="INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
     " VALUES ('{t[org]}', 'key:{t[key]}', '{new}', sha256('x'::bytea))",
+    live_tickets="INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, key_id, key_project,"
+    " key_org, channel, expires_at) VALUES (sha256('{new}'::bytea), '{t[org]}', 'key:{t[key]}', '{t[key]}',"
+    " '{t[project]}', '{t[org]}', 'project/{t[project]}', now())",
 )
 
 

@@ -401,13 +401,15 @@ Test(router, a_body_over_the_routes_own_limit_is_413_and_never_read)
     capture_fini(&c);
 }
 
-/* The tenancy bodies are small; a workflow's may be megabytes. */
+/* The tenancy bodies and a live ticket's are small; a workflow's may be
+ * megabytes. */
 Test(router, tenancy_routes_cap_their_bodies_and_workflows_keep_the_configured_limit)
 {
     for (size_t i = 0; i < agora_routes_count; i++) {
         const struct route *rt = &agora_routes[i];
         bool tenancy = strcmp(rt->method, "POST") == 0 && (strncmp(rt->pattern, "/api/organizations", 18) == 0 ||
-                                                           strncmp(rt->pattern, "/api/projects", 13) == 0);
+                                                           strncmp(rt->pattern, "/api/projects", 13) == 0 ||
+                                                           strcmp(rt->pattern, "/api/live/tickets") == 0);
         if (tenancy)
             cr_assert_eq(rt->max_body, 64 * 1024, "%s %s", rt->method, rt->pattern);
         else
@@ -621,13 +623,20 @@ Test(router, a_protected_route_checks_auth_before_reading_the_body)
 
 /* ---- the real route table ---------------------------------------------- */
 
+/* nginx's own subrequests (nginx/agora.conf.in, internal locations) reach
+ * routes under /internal/; no public URL maps there. */
+static bool internal_route(const struct route *rt)
+{
+    return strncmp(rt->pattern, "/internal/", 10) == 0;
+}
+
 Test(router, every_real_route_is_under_api_with_a_well_formed_pattern)
 {
     cr_assert_gt(agora_routes_count, 0);
     for (size_t i = 0; i < agora_routes_count; i++) {
         const struct route *rt = &agora_routes[i];
         cr_assert_not_null(rt->handler, "%s %s", rt->method, rt->pattern);
-        cr_assert_eq(strncmp(rt->pattern, "/api/", 5), 0, "%s %s", rt->method, rt->pattern);
+        cr_assert(strncmp(rt->pattern, "/api/", 5) == 0 || internal_route(rt), "%s %s", rt->method, rt->pattern);
         size_t len = strlen(rt->pattern);
         cr_assert_neq(rt->pattern[len - 1], '/', "trailing slash: %s", rt->pattern);
         cr_assert_null(strstr(rt->pattern, "//"), "double slash: %s", rt->pattern);
@@ -659,14 +668,16 @@ Test(router, no_two_real_routes_share_method_and_pattern)
 }
 
 /* GET /api/metrics needs no token either: nginx serves it to localhost
- * only (nginx/agora.conf.in, tests/integration/test_metrics.py). */
+ * only (nginx/agora.conf.in, tests/integration/test_metrics.py). The live
+ * subscription check takes a ticket instead, and only nginx reaches it. */
 Test(router, only_health_and_metrics_are_public_in_the_real_table)
 {
     bool health = false;
     for (size_t i = 0; i < agora_routes_count; i++) {
         const struct route *rt = &agora_routes[i];
-        if (strcmp(rt->method, "GET") == 0 &&
-            (strcmp(rt->pattern, "/api/health") == 0 || strcmp(rt->pattern, "/api/metrics") == 0)) {
+        if ((strcmp(rt->method, "GET") == 0 &&
+             (strcmp(rt->pattern, "/api/health") == 0 || strcmp(rt->pattern, "/api/metrics") == 0)) ||
+            internal_route(rt)) {
             health = health || strcmp(rt->pattern, "/api/health") == 0;
             cr_assert_eq(rt->auth, AUTH_NONE, "GET %s must be public", rt->pattern);
         } else {
@@ -674,6 +685,18 @@ Test(router, only_health_and_metrics_are_public_in_the_real_table)
         }
     }
     cr_assert(health, "GET /api/health is missing");
+}
+
+/* Reached without the parameter only nginx's internal location sets (a
+ * request that found its way to the path some other way), the live
+ * subscription check answers 404 before looking at anything else. */
+Test(router, the_live_subscription_check_is_not_found_without_nginx_internal_parameter)
+{
+    struct capture c;
+    capture_init(&c, "GET", "/internal/live/authorize");
+    router_dispatch(agora_routes, agora_routes_count, &c.req);
+    assert_error(&c, 404, "not_found");
+    capture_fini(&c);
 }
 
 Test(router, real_routes_take_bodies_only_where_they_write)

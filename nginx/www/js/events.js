@@ -1,9 +1,11 @@
 // Events panel: the execution's telemetry events in time order, filtered by
-// type and node (the API's event_type / node_name filters).
+// type and node (the API's event_type / node_name filters). While a run is
+// live, refresh() fetches the events again and appends the new ones below
+// the others, so what is open or scrolled stays put.
 import { fetchAll } from './api.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, hueOf, parseTimeMs,
-  loadingState, emptyState, errorState, userText, pagedRows,
+  loadingState, emptyState, errorState, userText, pagedRows, taskQueue,
 } from './util.js';
 
 const PAGE = 300;
@@ -14,6 +16,10 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
   let abort = null;
   let filters = { node: node || '', type: type || '' };
   let all = null; // unfiltered, for the filter options
+  let shownEvents = []; // what the table holds (or will, a page at a time)
+  let pager = null;     // the table's pagedRows, null while none is shown
+  const tasks = taskQueue(); // loads and refreshes, one at a time
+  const refreshAbort = new AbortController();
 
   const typeSelect = h('select', { id: 'ev-type', 'aria-label': 'Event type' }, h('option', { value: '', text: 'All types' }));
   const nodeSelect = h('select', { id: 'ev-node', 'aria-label': 'Node' }, h('option', { value: '', text: 'All nodes' }));
@@ -56,12 +62,18 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
     syncSelects();
   }
 
-  async function load() {
+  function load() {
     if (abort) abort.abort();
     abort = new AbortController();
     const signal = abort.signal;
     clear(list).appendChild(loadingState('Loading events…'));
     count.textContent = '';
+    pager = null;
+    return tasks.run(() => loadNow(signal));
+  }
+
+  async function loadNow(signal) {
+    if (signal.aborted) return;
     try {
       if (!all) {
         all = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, {}, {
@@ -86,11 +98,53 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
     }
   }
 
+  function countText() {
+    count.textContent = filters.type || filters.node
+      ? `${shownEvents.length.toLocaleString('en-US')} of ${all.length.toLocaleString('en-US')} events`
+      : `${shownEvents.length.toLocaleString('en-US')} events`;
+  }
+
+  const matches = (e) => (!filters.type || e.event_type === filters.type) && (!filters.node || e.node_name === filters.node);
+  const after = (a, b) => {
+    const ta = parseTimeMs(a.timestamp);
+    const tb = parseTimeMs(b.timestamp);
+    return ta > tb || (ta === tb && Number(a.id) > Number(b.id));
+  };
+
+  /** A live run's new events: fetched again, the new ones appended (or the table redrawn when they fall between). */
+  function refresh() {
+    return tasks.again(refreshNow);
+  }
+
+  async function refreshNow() {
+    if (destroyed || !all) return;
+    try {
+      const fresh = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, {}, { signal: refreshAbort.signal, max: 100000 });
+      if (destroyed) return;
+      const known = new Set(all.map((e) => String(e.id)));
+      const added = fresh.filter((e) => !known.has(String(e.id)));
+      all = fresh;
+      fillOptions(added);
+      const more = added.filter(matches);
+      if (!more.length) { if (pager) countText(); return; }
+      const last = shownEvents[shownEvents.length - 1];
+      if (pager && (!last || more.every((e) => after(e, last)))) {
+        shownEvents = shownEvents.concat(more);
+        pager.add(more);
+        countText();
+      } else {
+        show(all.filter(matches));
+      }
+    } catch {
+      // the next message, or the Reload button, tries again
+    }
+  }
+
   function show(events) {
     clear(list);
-    count.textContent = filters.type || filters.node
-      ? `${events.length.toLocaleString('en-US')} of ${all.length.toLocaleString('en-US')} events`
-      : `${events.length.toLocaleString('en-US')} events`;
+    shownEvents = events.slice();
+    pager = null;
+    countText();
     if (!events.length) {
       list.appendChild(all.length
         ? emptyState('No events match', 'No event has this type and node.', h('button', { class: 'btn', type: 'button', text: 'Clear filters', onClick: () => setFilters({}) }))
@@ -106,8 +160,8 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
         h('th', { scope: 'col', text: 'Node' }),
         h('th', { scope: 'col', text: 'Data' }))),
       tbody);
-    const moreWrap = pagedRows(tbody, events, eventRows, { page: PAGE });
-    list.append(h('div', { class: 'table-scroll' }, table), moreWrap);
+    pager = pagedRows(tbody, events.slice(), eventRows, { page: PAGE });
+    list.append(h('div', { class: 'table-scroll' }, table), pager.el);
   }
 
   function eventRows(e) {
@@ -142,9 +196,11 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
 
   return {
     setFilters: (f) => setFilters(f, { notify: false }),
+    refresh,
     destroy() {
       destroyed = true;
       if (abort) abort.abort();
+      refreshAbort.abort();
     },
   };
 }

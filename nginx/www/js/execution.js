@@ -2,7 +2,9 @@
 // state evolution and the workflow graph. The URL keeps the open panel and
 // the selected node execution, so a link shows the same thing.
 // This module loads the execution and wires the parts together; the header
-// card and the tabs are in execution/.
+// card, the tabs and following a run live are in execution/. A run that has
+// not ended is followed live: its updates go into the parts in place (no
+// reload: the Gantt keeps its zoom and scroll, the panels what is open).
 import { api, ApiError } from './api.js';
 import { executionHash, executionsHash, navigate } from './router.js';
 import { h, clear, shortId, loadingState, errorState, userText, visibleText } from './util.js';
@@ -12,8 +14,10 @@ import { renderEvents } from './events.js';
 import { renderSpans } from './spans.js';
 import { renderState } from './state.js';
 import { renderGraph } from './graph.js';
-import { renderHeader, notFoundState } from './execution/header.js';
+import { renderHeader, notFoundState, tickElapsed } from './execution/header.js';
 import { createTabs } from './execution/tabs.js';
+import { followExecution } from './execution/live.js';
+import { isTerminal } from './live/rules.js';
 
 const TABS = [
   { id: 'events', label: 'Events', count: 'telemetry_events' },
@@ -21,6 +25,7 @@ const TABS = [
   { id: 'state', label: 'State', count: 'shared_state_snapshots' },
   { id: 'graph', label: 'Graph' },
 ];
+const TAB_OF_COUNT = { telemetry_events: 'events', telemetry_spans: 'spans', shared_state_snapshots: 'state' };
 
 export function renderExecution(outlet, id, initialParams) {
   let params = new URLSearchParams(initialParams);
@@ -29,6 +34,9 @@ export function renderExecution(outlet, id, initialParams) {
   let gantt = null;
   let tabs = null;
   let data = null;        // {exec, nodeExecutions, workflowPromise}
+  let live = null;        // following the run (followExecution), while it has not ended
+  let wfName = '';        // the workflow's name, once it arrived
+  let headerBox = null;
 
   const main = h('main', { class: 'page page-exec', id: 'main', tabindex: '-1' });
   outlet.appendChild(main);
@@ -54,7 +62,7 @@ export function renderExecution(outlet, id, initialParams) {
         h('li', {}, h('a', { href: executionsHash(), text: 'Executions' })),
         h('li', {}, crumbName),
         h('li', { 'aria-current': 'page' }, h('span', { class: 'mono', title: id, text: shortId(id) })))));
-    const headerBox = h('section', { class: 'card exec-header', 'aria-label': 'Execution summary' }, loadingState('Loading execution…'));
+    headerBox = h('section', { class: 'card exec-header', 'aria-label': 'Execution summary' }, loadingState('Loading execution…'));
     const ganttBox = h('div', { class: 'gantt-slot' });
     const tabsBox = h('section', { class: 'card tabs-card', 'aria-label': 'Execution details' });
     main.append(headerBox, ganttBox, tabsBox);
@@ -84,10 +92,16 @@ export function renderExecution(outlet, id, initialParams) {
     workflowPromise.catch(() => {});
     data = { exec, nodeExecutions, workflowPromise };
 
-    renderHeader(headerBox, { id, exec, nodeExecutions, onReload: () => reload() });
+    if (!isTerminal(exec.status)) {
+      live = followExecution({
+        id, current: () => data, apply: applyLive, tick: () => tickElapsed(headerBox),
+      });
+    }
+    showHeader();
     workflowPromise.then((wf) => {
       if (destroyed || !wf) return;
       const name = wf.name || shortId(wf.id);
+      wfName = name;
       clear(crumbName).appendChild(userText(name));
       const title = headerBox.querySelector('.exec-wf-name');
       if (title) clear(title).appendChild(userText(name));
@@ -118,9 +132,40 @@ export function renderExecution(outlet, id, initialParams) {
     selectTab(currentTab());
   }
 
+  function showHeader() {
+    const { exec, nodeExecutions } = data;
+    renderHeader(headerBox, { id, exec, nodeExecutions, onReload: () => reload(), workflowName: wfName, liveEl: live && live.el });
+  }
+
+  /**
+   * The run's new state from the live subscription: into the header, the
+   * Gantt, the tab counts and the panels whose items grew.
+   */
+  function applyLive({ exec, nodeExecutions, added, reloaded }) {
+    if (destroyed || !data) return;
+    const before = data.exec.counts || {};
+    const nodesChanged = nodeExecutions !== data.nodeExecutions;
+    data.exec = exec;
+    data.nodeExecutions = nodeExecutions;
+    showHeader();
+    if (gantt) gantt.update(exec, nodeExecutions);
+    if (!tabs) return;
+    const counts = exec.counts || {};
+    tabs.setCounts(counts);
+    for (const [key, tabId] of Object.entries(TAB_OF_COUNT)) {
+      const grew = reloaded ? counts[key] !== before[key] : Number(added && added[key]) > 0;
+      const panel = grew && tabs.panel(tabId);
+      if (panel && panel.refresh) panel.refresh();
+    }
+    // The graph is laid out once: a hidden one is made anew when it opens,
+    // the one shown when the run has ended (its final colours).
+    const ended = isTerminal(exec.status);
+    if (nodesChanged || ended) tabs.renew('graph', ended);
+  }
+
   /** The view in a tab's panel, made the first time the tab opens. */
   function makePanel(tabId, el) {
-    const { exec, nodeExecutions, workflowPromise } = data;
+    const { exec, workflowPromise } = data;
     if (tabId === 'events') {
       return renderEvents(el, {
         executionId: id, startedAt: exec.started_at, node: params.get('ev_node'), type: params.get('ev_type'),
@@ -130,9 +175,9 @@ export function renderExecution(outlet, id, initialParams) {
     if (tabId === 'spans') return renderSpans(el, { executionId: id, startedAt: exec.started_at, durationMs: exec.duration_ms });
     if (tabId === 'state') return renderState(el, { executionId: id, startedAt: exec.started_at });
     return renderGraph(el, {
-      workflowPromise, nodeExecutions,
+      workflowPromise, nodeExecutions: data.nodeExecutions,
       onNodeClick: (name) => {
-        const i = nodeExecutions.findIndex((ne) => ne.node_name === name);
+        const i = data ? data.nodeExecutions.findIndex((ne) => ne.node_name === name) : -1;
         if (i >= 0 && gantt) {
           gantt.select(i);
           gantt.el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
@@ -155,6 +200,8 @@ export function renderExecution(outlet, id, initialParams) {
   function teardown() {
     destroyed = true;
     abort.abort();
+    if (live) live.close();
+    live = null;
     if (gantt) gantt.destroy();
     gantt = null;
     if (tabs) tabs.destroy();

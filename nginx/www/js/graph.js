@@ -316,7 +316,7 @@ export function renderGraph(container, { workflowPromise, nodeExecutions, onNode
     };
     // A page of rows at a time: a 20,000-node workflow's table is big too.
     const tbody = h('tbody');
-    const moreWrap = pagedRows(tbody, sorted, nodeRow, { page: TABLE_PAGE, noun: 'more nodes' });
+    const moreWrap = pagedRows(tbody, sorted, nodeRow, { page: TABLE_PAGE, noun: 'more nodes' }).el;
     const counts = `${plural(nodes.size, 'node')}, ${plural(edges.length, 'edge')}`;
     side.appendChild(h('div', { class: 'graph-table-scroll', role: 'region', tabindex: '0', 'aria-label': 'Nodes of the workflow' },
       h('table', { class: 'data-table graph-nodes' },

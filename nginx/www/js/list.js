@@ -1,7 +1,8 @@
 // The executions list: newest first, filters in the URL, keyset paging.
 // This module loads a page and shows it (or why there is none); the parts
 // are in list/: params (URL <-> API query), filters (the form), table (the
-// rows) and pager.
+// rows), pager, and live (runs that start or change while the list is
+// open, shown in place).
 import { api } from './api.js';
 import { executionsHash, navigate } from './router.js';
 import { h, clear, shortId, loadingState, emptyState, errorState, userText } from './util.js';
@@ -10,22 +11,28 @@ import { FILTER_KEYS, paramsObject, apiParams, stripPaging } from './list/params
 import { createFilters } from './list/filters.js';
 import { executionsTable } from './list/table.js';
 import { rememberPage, pagerEl } from './list/pager.js';
+import { followList } from './list/live.js';
 
 export function renderList(outlet, initialParams) {
   let p = paramsObject(initialParams);
   let abort = null;
   let workflows = new Map();
   let destroyed = false;
+  let nextCursor = null;   // the page shown has older ones after it
 
   document.title = 'Executions · Agora Cloud';
 
   const refreshBtn = h('button', { class: 'btn', type: 'button', onClick: () => load(), 'aria-label': 'Refresh the list' },
     h('span', { class: 'icon icon-refresh', 'aria-hidden': 'true' }), 'Refresh');
+  const results = h('section', { class: 'card table-card', 'aria-label': 'Executions', 'aria-live': 'polite' });
+  const live = followList({
+    results, params: () => p, workflowName: (id) => workflowName(id), hasMore: () => !!nextCursor, reload: () => load(),
+  });
   const head = h('div', { class: 'page-head' },
     h('div', {},
       h('h1', { text: 'Executions' }),
       h('p', { class: 'muted', text: 'Workflow runs, newest first. Open one to see its timeline.' })),
-    h('div', { class: 'page-actions' }, refreshBtn));
+    h('div', { class: 'page-actions' }, live.el, refreshBtn));
 
   function go(next, opts) {
     const clean = {};
@@ -34,7 +41,6 @@ export function renderList(outlet, initialParams) {
   }
   const filters = createFilters({ params: () => p, go });
 
-  const results = h('section', { class: 'card table-card', 'aria-label': 'Executions', 'aria-live': 'polite' });
   const main = h('main', { class: 'page', id: 'main', tabindex: '-1' }, head, filters.el, results);
   outlet.appendChild(main);
 
@@ -60,6 +66,7 @@ export function renderList(outlet, initialParams) {
     abort = new AbortController();
     const signal = abort.signal;
     results.setAttribute('aria-busy', 'true');
+    live.loading();
     if (!results.querySelector('table')) {
       clear(results).appendChild(loadingState('Loading executions…'));
     } else {
@@ -73,6 +80,7 @@ export function renderList(outlet, initialParams) {
       results.removeAttribute('aria-busy');
       results.classList.remove('is-refreshing');
       clear(results).appendChild(errorState(e, () => load()));
+      live.setItems([]);
       return;
     }
     if (destroyed || signal.aborted) return;
@@ -84,13 +92,14 @@ export function renderList(outlet, initialParams) {
   function showPage(page) {
     const items = Array.isArray(page.items) ? page.items : [];
     const pageNo = rememberPage(p);
+    nextCursor = page.next_cursor || null;
     clear(results);
-    if (items.length === 0) {
-      results.appendChild(noItems(pageNo));
-      return;
+    if (items.length === 0) results.appendChild(noItems(pageNo));
+    else {
+      results.appendChild(executionsTable(items, workflowName));
+      results.appendChild(pagerEl(p, items.length, page.next_cursor, go));
     }
-    results.appendChild(executionsTable(items, workflowName));
-    results.appendChild(pagerEl(p, items.length, page.next_cursor, go));
+    live.setItems(items);
   }
 
   /** Why a page is empty: past the end, the filters, or nothing uploaded yet. */
@@ -116,10 +125,12 @@ export function renderList(outlet, initialParams) {
       p = paramsObject(params);
       filters.sync(p);
       load();
+      live.retarget();
     },
     destroy() {
       destroyed = true;
       if (abort) abort.abort();
+      live.close();
     },
   };
 }

@@ -1,10 +1,11 @@
 // Spans panel: the execution's spans as a tree by parent_span_id, with a
 // waterfall bar per span. Keyboard: ↑/↓ move, → expands, ← collapses,
-// Enter shows the attributes.
+// Enter shows the attributes. While a run is live, refresh() fetches them
+// again and redraws the tree quietly (what is collapsed or open stays so).
 import { fetchAll } from './api.js';
 import {
   h, clear, fmtDuration, fmtMs, fmtTime, jsonPretty, parseTimeMs, hueOf,
-  loadingState, emptyState, errorState, userText,
+  loadingState, emptyState, errorState, userText, taskQueue,
 } from './util.js';
 
 const LIMIT = 1000;
@@ -53,9 +54,19 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
   let t1 = Number.isFinite(t0) && Number(durationMs) > 0 ? t0 + Number(durationMs) : NaN;
   let focusKey = null;
   let limit = LIMIT;
+  const tasks = taskQueue(); // the load and the refreshes, one at a time
 
-  async function load() {
+  function load() {
     clear(body).appendChild(loadingState('Loading spans…'));
+    return tasks.run(() => loadNow(false));
+  }
+
+  /** A live run's new spans: the tree drawn again, keeping the focus when it was in it. */
+  function refresh() {
+    return tasks.again(() => loadNow(true));
+  }
+
+  async function loadNow(quiet) {
     try {
       const spans = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-spans`, {}, { signal: abort.signal, max: 100000 });
       if (destroyed) return;
@@ -65,6 +76,7 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
         expandAll.hidden = collapseAll.hidden = true;
         return;
       }
+      expandAll.hidden = collapseAll.hidden = false;
       for (const s of spans) {
         const a = parseTimeMs(s.start_time);
         let b = parseTimeMs(s.end_time);
@@ -73,9 +85,11 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
         if (Number.isFinite(b) && !(b <= t1)) t1 = b;
       }
       roots = buildSpanTree(spans);
+      const hadFocus = quiet && body.contains(document.activeElement);
       draw();
+      if (hadFocus) focusCurrent();
     } catch (e) {
-      if (e.name === 'AbortError' || destroyed) return;
+      if (e.name === 'AbortError' || destroyed || quiet) return;
       clear(body).appendChild(errorState(e, load));
     }
   }
@@ -218,6 +232,7 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
 
   load();
   return {
+    refresh,
     destroy() {
       destroyed = true;
       abort.abort();

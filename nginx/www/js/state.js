@@ -1,10 +1,11 @@
 // State panel: the shared-state snapshots in order, each with what changed
-// since the one before (keys added, removed, changed: old -> new).
+// since the one before (keys added, removed, changed: old -> new). While a
+// run is live, refresh() fetches them again and appends the new cards.
 import { fetchAll } from './api.js';
 import { snapshotDiffs } from './statediff.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, parseTimeMs,
-  loadingState, emptyState, errorState, userText, pagedRows,
+  loadingState, emptyState, errorState, userText, pagedRows, taskQueue,
 } from './util.js';
 
 const PAGE = 100;
@@ -25,13 +26,21 @@ export function renderState(container, { executionId, startedAt }) {
   container.append(h('div', { class: 'panel-toolbar' },
     h('label', { class: 'check', for: 'state-only-changes' }, onlyChanges, 'Hide snapshots without changes'),
     h('div', { class: 'toolbar-spacer' }), count), body);
-  let snapshots = [];
+  let snapshots = null;
   let diffs = [];
+  let pager = null;
+  const tasks = taskQueue(); // the load and the refreshes, one at a time
 
-  async function load() {
+  const fetchSnapshots = () => fetchAll(`/executions/${encodeURIComponent(executionId)}/state-snapshots`, {}, { signal: abort.signal, max: 50000 });
+
+  function load() {
     clear(body).appendChild(loadingState('Loading state snapshots…'));
+    return tasks.run(loadNow);
+  }
+
+  async function loadNow() {
     try {
-      snapshots = await fetchAll(`/executions/${encodeURIComponent(executionId)}/state-snapshots`, {}, { signal: abort.signal, max: 50000 });
+      snapshots = await fetchSnapshots();
       if (destroyed) return;
       diffs = snapshotDiffs(snapshots);
       draw();
@@ -41,17 +50,50 @@ export function renderState(container, { executionId, startedAt }) {
     }
   }
 
+  /** A live run's new snapshots: the cards for them appended (all redrawn when the order changed). */
+  function refresh() {
+    return tasks.again(refreshNow);
+  }
+
+  async function refreshNow() {
+    if (destroyed || !snapshots) return;
+    try {
+      const fresh = await fetchSnapshots();
+      if (destroyed) return;
+      const before = snapshots;
+      const prefix = fresh.length >= before.length && before.every((x, i) => String(x.id) === String(fresh[i].id));
+      snapshots = fresh;
+      diffs = snapshotDiffs(snapshots);
+      if (!prefix || !pager) { draw(); return; }
+      if (fresh.length === before.length) return;
+      count.textContent = `${snapshots.length.toLocaleString('en-US')} snapshots`;
+      pager.add(shownIndexes(before.length));
+    } catch {
+      // the next message, or the Reload button, tries again
+    }
+  }
+
+  /** The indexes from `from` on that the filter lets through. */
+  function shownIndexes(from) {
+    const out = [];
+    for (let i = from; i < snapshots.length; i++) {
+      const d = diffs[i];
+      if (!onlyChanges.checked || i === 0 || d.added.length + d.removed.length + d.changed.length > 0) out.push(i);
+    }
+    return out;
+  }
+
   function draw() {
     clear(body);
+    pager = null;
     count.textContent = `${snapshots.length.toLocaleString('en-US')} snapshots`;
     if (!snapshots.length) {
       body.appendChild(emptyState('No state snapshots', 'This execution uploaded no shared-state snapshots.'));
       return;
     }
-    const idx = snapshots.map((_, i) => i).filter((i) => !onlyChanges.checked || i === 0 ||
-      diffs[i].added.length + diffs[i].removed.length + diffs[i].changed.length > 0);
     const list = h('ol', { class: 'state-list', 'aria-label': 'State snapshots in order' });
-    body.append(list, pagedRows(list, idx, card, { page: PAGE }));
+    pager = pagedRows(list, shownIndexes(0), card, { page: PAGE });
+    body.append(list, pager.el);
   }
 
   function card(i) {
@@ -102,9 +144,10 @@ export function renderState(container, { executionId, startedAt }) {
         h('pre', { class: 'json' }, userText(jsonPretty(s.state)))));
   }
 
-  onlyChanges.addEventListener('change', draw);
+  onlyChanges.addEventListener('change', () => { if (snapshots) draw(); });
   load();
   return {
+    refresh,
     destroy() {
       destroyed = true;
       abort.abort();

@@ -240,6 +240,14 @@ export function statusBadge(status, extra = '') {
     h('span', { class: 'dot', 'aria-hidden': 'true' }), STATUS_LABEL[s] || s);
 }
 
+/** The mark of a run still said to be running that nothing has come from for long (stale: true). */
+export function staleBadge() {
+  return h('span', {
+    class: 'badge badge-stale', dataset: { stale: 'true' }, text: 'stale',
+    title: 'Still marked running, but nothing has arrived from this run for a long time: it may have stopped without saying so.',
+  });
+}
+
 /** Milliseconds between two RFC 3339 timestamps, or null. */
 export function msBetween(a, b) {
   const ta = Date.parse(a);
@@ -318,16 +326,17 @@ export async function copyText(text) {
 /**
  * Long lists a page at a time: appends rowsOf(item) (a node or an array of
  * nodes) to parent for the first `page` items, and for the next page each
- * time the button is clicked. Returns the button's wrapper (.show-more,
- * hidden once every item is shown), to place after the list. noun names
- * what the button adds: "Show 300 more nodes (700 left)".
+ * time the button is clicked. Returns {el, add(more)}: el is the button's
+ * wrapper (.show-more, hidden once every item is shown), to place after the
+ * list; add(more) puts items at the end (a live run's new ones): shown at
+ * once when every item before them is, else counted on the button. noun
+ * names what the button adds: "Show 300 more nodes (700 left)".
  */
 export function pagedRows(parent, items, rowsOf, { page, noun = 'more' }) {
   let shown = 0;
   const more = h('button', { class: 'btn', type: 'button' });
   const wrap = h('div', { class: 'show-more' }, more);
-  const add = () => {
-    const end = Math.min(items.length, shown + page);
+  const showUpTo = (end) => {
     const frag = document.createDocumentFragment();
     for (let i = shown; i < end; i++) append(frag, [rowsOf(items[i])]);
     parent.appendChild(frag);
@@ -336,9 +345,16 @@ export function pagedRows(parent, items, rowsOf, { page, noun = 'more' }) {
     const left = items.length - shown;
     more.textContent = `Show ${Math.min(page, left).toLocaleString('en-US')} ${noun} (${left.toLocaleString('en-US')} left)`;
   };
-  more.addEventListener('click', add);
-  add();
-  return wrap;
+  more.addEventListener('click', () => showUpTo(Math.min(items.length, shown + page)));
+  showUpTo(Math.min(items.length, page));
+  return {
+    el: wrap,
+    add(moreItems) {
+      const all = shown >= items.length;
+      items.push(...moreItems);
+      showUpTo(all ? items.length : shown);
+    },
+  };
 }
 
 /** Loading, empty and error placeholders. */
@@ -366,4 +382,26 @@ export function errorState(err, retry) {
     bits.length ? h('p', { class: 'state-meta', text: bits.join(' · ') }) : null,
     retry ? h('div', { class: 'state-actions' },
       h('button', { class: 'btn', type: 'button', onClick: retry, text: 'Try again' })) : null);
+}
+
+/**
+ * Work that must not overlap (a panel's load and its live refreshes): run(fn)
+ * queues fn after what is queued; again(fn) too, but while one such call
+ * still waits, another is the same one (ten messages in a burst make one
+ * refresh, not ten). Failures are the callers' to show: the queue goes on.
+ */
+export function taskQueue() {
+  let chain = Promise.resolve();
+  let waiting = null;
+  const run = (fn) => {
+    chain = chain.then(fn).catch(() => {});
+    return chain;
+  };
+  return {
+    run,
+    again(fn) {
+      if (!waiting) waiting = run(() => { waiting = null; return fn(); });
+      return waiting;
+    },
+  };
 }

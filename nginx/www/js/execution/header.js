@@ -1,9 +1,14 @@
 // The execution page's summary card: status, workflow name (filled in when
 // the workflow arrives), ids with a link to the session's executions,
 // times, duration, counts, the error and the metadata; Copy link and
-// Reload. And the card shown instead when the execution is not found.
+// Reload; for a live run, its live indicator and the time it has run so far
+// (tickElapsed moves it on). And the card shown instead when the execution
+// is not found.
 import { executionsHash } from '../router.js';
-import { h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, jsonPretty, copyText, userText } from '../util.js';
+import {
+  h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, staleBadge, jsonPretty, copyText, userText,
+} from '../util.js';
+import { isOpenRun } from '../live/rules.js';
 
 function copyLinkButton() {
   const copyBtn = h('button', { class: 'btn', type: 'button', title: 'Copy a link to this view' },
@@ -28,8 +33,24 @@ function fact(label, value, opts = {}) {
     h('dt', { text: label }), h('dd', { class: opts.cls || '', title: opts.title || null }, value));
 }
 
-/** Fills box with the summary of exec (id is the page's, for when exec has none). */
-export function renderHeader(box, { id, exec, nodeExecutions, onReload }) {
+/** The time a run has been going, for the Duration of one not finished. */
+function elapsedText(startedAt, now = Date.now()) {
+  const ms = now - Date.parse(startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? `${fmtDuration(ms)} so far` : '–';
+}
+
+/** Moves the "so far" duration of a live run's header on to now. */
+export function tickElapsed(box) {
+  const el = box.querySelector('.fact-elapsed');
+  if (el) el.textContent = elapsedText(el.dataset.started);
+}
+
+/**
+ * Fills box with the summary of exec (id is the page's, for when exec has
+ * none); workflowName once known, liveEl (the live indicator) when the page
+ * follows the run.
+ */
+export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflowName, liveEl }) {
   clear(box);
   const counts = exec.counts || {};
   const failed = nodeExecutions.filter((n) => n.status === 'error').length;
@@ -42,8 +63,9 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload }) {
   append(box, [
     h('div', { class: 'exec-title-row' },
       statusBadge(exec.status, 'badge-lg'),
-      h('h1', { class: 'exec-title' }, h('span', { class: 'exec-wf-name', text: 'Execution' })),
-      h('div', { class: 'page-actions' }, copyLinkButton(), refreshBtn)),
+      exec.stale ? staleBadge() : null,
+      h('h1', { class: 'exec-title' }, h('span', { class: 'exec-wf-name' }, workflowName ? userText(workflowName) : 'Execution')),
+      h('div', { class: 'page-actions' }, liveEl || null, copyLinkButton(), refreshBtn)),
     h('div', { class: 'exec-ids' },
       h('span', {}, h('span', { class: 'muted', text: 'Execution ' }), h('code', { class: 'mono', text: exec.id || id })),
       exec.session_id ? h('span', {}, h('span', { class: 'muted', text: 'Session ' }),
@@ -51,7 +73,9 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload }) {
     h('dl', { class: 'exec-facts' },
       fact('Started', when(exec.started_at), { title: `${exec.started_at} (${fmtRelative(exec.started_at)})` }),
       fact('Completed', exec.completed_at ? when(exec.completed_at) : (exec.status === 'running' ? 'still running' : '–'), { title: exec.completed_at || null }),
-      fact('Duration', fmtDuration(exec.duration_ms), { cls: 'fact-big' }),
+      fact('Duration', isOpenRun(exec)
+        ? h('span', { class: 'fact-elapsed', dataset: { started: exec.started_at }, text: elapsedText(exec.started_at) })
+        : fmtDuration(exec.duration_ms), { cls: 'fact-big' }),
       fact('Node runs', [nodeText[0],
         failed ? h('span', { class: 'fact-note err', text: ` · ${failed} failed` }) : null,
         retries ? h('span', { class: 'fact-note', text: ` · ${retries} ${retries === 1 ? 'retry' : 'retries'}` }) : null], { cls: 'fact-big' }),

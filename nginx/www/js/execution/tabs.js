@@ -1,11 +1,13 @@
 // The execution page's tabs (a WAI-ARIA tablist: arrows, Home and End move
 // between them) over panels made the first time their tab opens and kept
-// afterwards, hidden while another tab is open.
+// afterwards, hidden while another tab is open. A live run updates the
+// counts on the tabs, and may drop a hidden panel so it is made anew, with
+// the run's latest data, when its tab opens again.
 import { h } from '../util.js';
 
 /**
  * createTabs(box, {tabs: [{id, label, count}], counts, makePanel(tabId, el) -> view, onUserSelect(tabId)})
- * -> {select(tabId, fromUser), panel(tabId) -> view, destroy()}
+ * -> {select(tabId, fromUser), panel(tabId) -> view, setCounts(counts), renew(tabId, evenShown), destroy()}
  */
 export function createTabs(box, { tabs, counts, makePanel, onUserSelect }) {
   const list = h('div', { class: 'tablist', role: 'tablist', 'aria-label': 'Execution details' });
@@ -13,6 +15,8 @@ export function createTabs(box, { tabs, counts, makePanel, onUserSelect }) {
   const buttons = new Map();
   const panels = new Map(); // tab id -> {el, view}
   const ids = tabs.map((x) => x.id);
+  const countEls = new Map(); // tab id -> its count's element
+  let current = null;
 
   for (const t of tabs) {
     const n = t.count ? counts[t.count] : undefined;
@@ -31,13 +35,19 @@ export function createTabs(box, { tabs, counts, makePanel, onUserSelect }) {
         select(ids[i], true);
         buttons.get(ids[i]).focus();
       },
-    }, t.label, n !== undefined && n !== null ? h('span', { class: 'tab-count', text: Number(n).toLocaleString('en-US') }) : null);
+    }, t.label);
+    if (t.count) {
+      const c = h('span', { class: 'tab-count', hidden: n === undefined || n === null, text: Number(n ?? 0).toLocaleString('en-US') });
+      countEls.set(t.id, { el: c, key: t.count });
+      b.appendChild(c);
+    }
     buttons.set(t.id, b);
     list.appendChild(b);
   }
   box.append(list, panelsBox);
 
   function select(tabId, fromUser = false) {
+    current = tabId;
     for (const [tid, b] of buttons) {
       const on = tid === tabId;
       b.setAttribute('aria-selected', String(on));
@@ -56,6 +66,26 @@ export function createTabs(box, { tabs, counts, makePanel, onUserSelect }) {
   return {
     select,
     panel: (tabId) => (panels.has(tabId) ? panels.get(tabId).view : null),
+    setCounts(next) {
+      for (const { el, key } of countEls.values()) {
+        const n = next ? next[key] : undefined;
+        if (n === undefined || n === null) continue;
+        el.hidden = false;
+        el.textContent = Number(n).toLocaleString('en-US');
+      }
+    },
+    /**
+     * Makes tabId's panel anew: a hidden one when its tab opens next, the
+     * one shown only when evenShown (not under the reader's eyes otherwise).
+     */
+    renew(tabId, evenShown = false) {
+      const p = panels.get(tabId);
+      if (!p || (tabId === current && !evenShown)) return;
+      if (p.view && p.view.destroy) p.view.destroy();
+      p.el.remove();
+      panels.delete(tabId);
+      if (tabId === current) select(tabId);
+    },
     destroy() {
       for (const p of panels.values()) if (p.view && p.view.destroy) p.view.destroy();
       panels.clear();

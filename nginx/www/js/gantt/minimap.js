@@ -11,9 +11,11 @@ export function createMinimap(g) {
   const brush = h('div', { class: 'gantt-overview-brush', hidden: true, 'aria-hidden': 'true' });
   const el = h('div', { class: 'gantt-overview', title: 'Overview: drag the window to pan, drag elsewhere to zoom to a range' },
     canvas, win, brush);
-  const { rows, total, view } = g;
+  const { view } = g;
 
   function draw() {
+    // g.rows and g.total change as a live run grows: read them at each draw.
+    const { rows, total } = g;
     const W = el.clientWidth;
     const H = el.clientHeight;
     if (!W || !H) return;
@@ -26,7 +28,7 @@ export function createMinimap(g) {
     const style = getComputedStyle(g.el);
     const cOk = style.getPropertyValue('--c-exec').trim() || '#3b6fd8';
     const cErr = style.getPropertyValue('--c-failed').trim() || '#c62828';
-    const n = rows.length;
+    const n = Math.max(1, rows.length);
     const rh = Math.max(1, (H - 4) / n);
     ctx.fillStyle = cOk;
     ctx.globalAlpha = 0.75;
@@ -53,6 +55,7 @@ export function createMinimap(g) {
   /** Moves the window over what the chart shows. */
   function place() {
     const { vs, ve } = view;
+    const { total } = g;
     const W = el.clientWidth || 1;
     win.style.left = `${Math.max(0, (vs / total) * W)}px`;
     win.style.width = `${Math.max(4, Math.min(W, ((Math.min(ve, total) - Math.max(vs, 0)) / total) * W))}px`;
@@ -75,7 +78,7 @@ export function createMinimap(g) {
     if (Math.abs(x - drag.x0) > 3) drag.moved = true;
     if (!drag.moved) return;
     if (drag.onWin) {
-      const dt = ((x - drag.x0) / drag.W) * total;
+      const dt = ((x - drag.x0) / drag.W) * g.total;
       view.set(drag.vs0 + dt, drag.ve0 + dt);
     } else {
       brush.hidden = false;
@@ -90,12 +93,12 @@ export function createMinimap(g) {
     drag = null;
     brush.hidden = true;
     if (!d.moved) {
-      const t = (d.x0 / d.W) * total;
+      const t = (d.x0 / d.W) * g.total;
       const span = view.ve - view.vs;
       view.set(t - span / 2, t + span / 2);
     } else if (!d.onWin && d.x1 !== undefined) {
-      const a = (Math.min(d.x0, d.x1) / d.W) * total;
-      const b = (Math.max(d.x0, d.x1) / d.W) * total;
+      const a = (Math.min(d.x0, d.x1) / d.W) * g.total;
+      const b = (Math.max(d.x0, d.x1) / d.W) * g.total;
       view.set(a, b);
     }
     ev.preventDefault();

@@ -28,7 +28,7 @@ function barEl(r, view) {
   const left = Math.max(-4, x);
   const right = Math.min(trackW + 4, x + w);
   const bar = h('div', {
-    class: `gantt-bar${r.failed ? ' is-failed' : ''}${r.status === 'running' ? ' is-running' : ''}`,
+    class: `gantt-bar${r.failed ? ' is-failed' : ''}${r.status === 'running' ? ' is-running' : ''}${r.open ? ' is-open' : ''}`,
     dataset: { index: String(r.index) },
     style: { left: `${left}px`, width: `${Math.max(2, right - left)}px` },
   });
@@ -44,13 +44,21 @@ function barEl(r, view) {
   return { bar, left, right };
 }
 
-/** Duration, action and error beside the bar: after it when there is room, else before. */
+/**
+ * Duration, action and error beside the bar: after it when there is room,
+ * else before; when neither side has room (a bar as wide as the chart, such
+ * as a node still running) inside its end, when it fits there.
+ */
 function annotEl(r, trackW, left, right) {
   const annotBits = [h('span', { class: 'annot-dur', text: fmtDuration(r.ms) })];
   if (r.ne.action) annotBits.push(h('span', { class: 'action-chip', title: `Action: ${r.ne.action}` }, '→ ', userText(r.ne.action)));
   if (r.err) annotBits.push(h('span', { class: 'annot-error' }, userText(r.err.length > 90 ? `${r.err.slice(0, 89)}…` : r.err)));
   const estW = 16 + annotBits.reduce((s, b) => s + b.textContent.length * 6.6 + 10, 0);
-  const after = trackW - right - PAD >= Math.min(estW, 220) || left < estW;
+  const roomAfter = trackW - right - PAD >= Math.min(estW, 220);
+  if (!roomAfter && left < estW && right - left >= estW + 12) {
+    return h('div', { class: 'gantt-annot annot-before annot-inside', style: { right: `${trackW - right + 8}px` } }, annotBits);
+  }
+  const after = roomAfter || left < estW;
   return h('div', { class: `gantt-annot ${after ? 'annot-after' : 'annot-before'}`, style: after ? { left: `${right + 6}px` } : { right: `${trackW - left + 6}px` } }, annotBits);
 }
 

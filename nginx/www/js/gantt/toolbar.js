@@ -1,15 +1,24 @@
 // The bar over the chart: its title and a summary of the run, the legend,
 // the filters (name search, only failed), the zoom buttons and the label of
-// the range shown.
+// the range shown. update() rewrites the summary and the failed count when
+// a live run's rows change.
 import { h, fmtDuration } from '../util.js';
+
+/** "12 node executions · 1.2 s · 3 failed" */
+function summaryText(rows, total, failedCount) {
+  const retriedCount = rows.filter((r) => r.retries > 0).length;
+  const summary = [`${rows.length.toLocaleString('en-US')} node execution${rows.length === 1 ? '' : 's'}`, fmtDuration(total)];
+  if (failedCount) summary.push(`${failedCount} failed`);
+  if (retriedCount) summary.push(`${retriedCount} retried`);
+  return summary.join(' · ');
+}
 
 /**
  * createToolbar({rows, total, view, onFilter({q, failed})})
- * -> {el, rangeLabel, disable()}: onFilter runs when a filter changes.
+ * -> {el, rangeLabel, disable(), enable(), update(rows, total)}: onFilter runs when a filter changes.
  */
 export function createToolbar({ rows, total, view, onFilter }) {
-  const failedCount = rows.filter((r) => r.failed).length;
-  const retriedCount = rows.filter((r) => r.retries > 0).length;
+  let failedCount = rows.filter((r) => r.failed).length;
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     h('li', {}, h('span', { class: 'swatch seg-prep', 'aria-hidden': 'true' }), 'prep'),
     h('li', {}, h('span', { class: 'swatch seg-exec', 'aria-hidden': 'true' }), 'exec'),
@@ -22,30 +31,39 @@ export function createToolbar({ rows, total, view, onFilter }) {
   const fitBtn = h('button', { class: 'btn', type: 'button', title: 'Show the whole execution (0)', text: 'Fit', onClick: () => view.fit() });
   const search = h('input', { type: 'search', class: 'gantt-search', placeholder: 'Find node…', 'aria-label': 'Show only nodes whose name contains', autocomplete: 'off', spellcheck: 'false' });
   const onlyFailed = h('input', { type: 'checkbox', id: `gantt-only-failed-${Math.random().toString(36).slice(2, 8)}` });
-  const onlyFailedLabel = h('label', { class: 'check', for: onlyFailed.id }, onlyFailed, `Only failed (${failedCount})`);
+  const onlyFailedText = h('span', { text: `Only failed (${failedCount})` });
+  const onlyFailedLabel = h('label', { class: 'check', for: onlyFailed.id }, onlyFailed, onlyFailedText);
   onlyFailed.disabled = failedCount === 0;
   const filter = () => onFilter({ q: search.value.trim().toLowerCase(), failed: onlyFailed.checked });
   search.addEventListener('input', filter);
   onlyFailed.addEventListener('change', filter);
 
-  const summary = [`${rows.length.toLocaleString('en-US')} node execution${rows.length === 1 ? '' : 's'}`, fmtDuration(total)];
-  if (failedCount) summary.push(`${failedCount} failed`);
-  if (retriedCount) summary.push(`${retriedCount} retried`);
-
+  const summaryEl = h('span', { class: 'muted', text: summaryText(rows, total, failedCount) });
   const el = h('div', { class: 'gantt-toolbar' },
     h('div', { class: 'gantt-title' },
       h('h2', { id: 'gantt-title', text: 'Timeline' }),
-      h('span', { class: 'muted', text: summary.join(' · ') })),
+      summaryEl),
     legend,
     h('div', { class: 'gantt-tools' }, search, onlyFailedLabel,
       h('div', { class: 'zoom', role: 'group', 'aria-label': 'Zoom' }, zoomOut, zoomIn, fitBtn),
       rangeLabel));
 
+  const controls = [zoomIn, zoomOut, fitBtn, search, onlyFailed];
   return {
     el,
     rangeLabel,
     disable() {
-      for (const b of [zoomIn, zoomOut, fitBtn, search, onlyFailed]) b.disabled = true;
+      for (const b of controls) b.disabled = true;
+    },
+    enable() {
+      for (const b of controls) b.disabled = false;
+      onlyFailed.disabled = failedCount === 0 && !onlyFailed.checked;
+    },
+    update(nextRows, nextTotal) {
+      failedCount = nextRows.filter((r) => r.failed).length;
+      summaryEl.textContent = summaryText(nextRows, nextTotal, failedCount);
+      onlyFailedText.textContent = `Only failed (${failedCount})`;
+      if (!zoomIn.disabled) onlyFailed.disabled = failedCount === 0 && !onlyFailed.checked;
     },
   };
 }

@@ -1,11 +1,13 @@
 // What the chart shows and where: the time window (vs..ve, ms from the
 // run's start), kept to the run plus a tenth on each side, and the track's
-// geometry (its width, the label column's), which map a time to an x.
+// geometry (its width, the label column's), which map a time to an x. A
+// live run's total grows: setTotal keeps the window where the user put it,
+// or keeps showing all of the run when it did.
 export const PAD = 10; // px of air at both ends of the track
 
 /** createView(total, onChange) -> the window; onChange runs after every move. */
 export function createView(total, onChange) {
-  const minSpan = Math.max(total / 1e6, 1e-3);
+  let minSpan = Math.max(total / 1e6, 1e-3);
 
   function clamp(a, b) {
     let span = Math.min(Math.max(b - a, minSpan), total * 1.2);
@@ -40,6 +42,15 @@ export function createView(total, onChange) {
     },
     fit() {
       view.set(0, total);
+    },
+    setTotal(next) {
+      if (!(next > 0) || next === total) return;
+      // The whole run in view (as at first, or after Fit): follow it as it grows.
+      const all = view.vs <= 1e-9 && view.ve >= total * (1 - 1e-9);
+      total = next;
+      minSpan = Math.max(total / 1e6, 1e-3);
+      if (all) view.set(0, total);
+      else view.set(view.vs, view.ve);
     },
   };
   return view;

@@ -20,6 +20,17 @@ export function rememberPage(p) {
   return pageNo;
 }
 
+/** "Page 2 · 50 shown" */
+function infoText(pageNo, count) {
+  return `Page ${pageNo} · ${count.toLocaleString('en-US')} shown`;
+}
+
+/** Says again how many rows the page under el shows (a live list added some). */
+export function recountPager(el, count) {
+  const info = el.querySelector('.pager-info');
+  if (info) info.textContent = infoText(Number(info.dataset.page) || 1, count);
+}
+
 /** The pager under page p of count items; nextCursor is the API's (or null); go(next) navigates. */
 export function pagerEl(p, count, nextCursor, go) {
   const pageNo = Number(p.page || 1);
@@ -42,7 +53,7 @@ export function pagerEl(p, count, nextCursor, go) {
   sizeSelect.value = PAGE_SIZES.includes(String(p.limit)) ? String(p.limit) : '50';
   sizeSelect.addEventListener('change', () => go({ ...stripPaging(p), limit: sizeSelect.value === '50' ? '' : sizeSelect.value }));
   return h('div', { class: 'pager' },
-    h('span', { class: 'muted pager-info', text: `Page ${pageNo} · ${count} shown` }),
+    h('span', { class: 'muted pager-info', dataset: { page: String(pageNo) }, text: infoText(pageNo, count) }),
     sizeSelect,
     h('div', { class: 'pager-buttons' }, newer, older));
 }

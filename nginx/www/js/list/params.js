@@ -1,6 +1,7 @@
 // The list's parameters: what the address bar keeps (filters, cursor, page,
-// page size), the query they make for GET /api/executions, and the
-// datetime-local fields' values. Pure.
+// page size), the query they make for GET /api/executions, the
+// datetime-local fields' values, and whether a run a live message names
+// belongs in the list. Pure.
 
 export const STATUSES = ['success', 'error', 'running', 'cancelled'];
 export const RANGES = [
@@ -59,4 +60,25 @@ export function apiParams(p) {
   }
   if (p.cursor) q.cursor = p.cursor;
   return q;
+}
+
+/**
+ * Whether execution e belongs in the list p shows (a live message's run):
+ * every filter checked as the API would (exact workflow, status and
+ * session; the time range by started_at, a named one up to now). Only the
+ * first page takes new rows: later ones hold older runs.
+ */
+export function matchesList(p, e, now = Date.now()) {
+  if (!e || p.cursor) return false;
+  if (p.workflow_id && e.workflow_id !== p.workflow_id) return false;
+  if (p.status && e.status !== p.status) return false;
+  if (p.session_id && e.session_id !== p.session_id) return false;
+  const t = Date.parse(e.started_at);
+  if (!Number.isFinite(t)) return false;
+  if (p.range && RANGE_MS[p.range] && t < now - RANGE_MS[p.range]) return false;
+  if (p.range === 'custom') {
+    if (p.since && t < Date.parse(p.since)) return false;
+    if (p.until && t >= Date.parse(p.until)) return false;
+  }
+  return true;
 }

@@ -1,0 +1,337 @@
+// End-to-end tests of the viewer's live updates (docs/LIVE.md) in a real
+// headless Chromium against a real stack: a live run is ingested in parts
+// (a client execution_id, node executions with client ids going running ->
+// success) while the page is open, and the page must follow it in place,
+// without loading again. A marker set on window before the updates proves
+// it: a reload or a navigation would lose it. Screenshots land in the test
+// output folder (printed at the start).
+//
+// This file's stack ends each subscription after a few seconds
+// (AGORA_LIVE_SUBSCRIPTION_SECONDS) so the transparent reconnect with a new
+// ticket runs here, not only after the default ten minutes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
+
+const SUBSCRIPTION_SECONDS = 12;
+process.env.AGORA_LIVE_SUBSCRIPTION_SECONDS ??= String(SUBSCRIPTION_SECONDS);
+
+const T = { timeout: 90e3 };
+const WAIT = { timeout: 15e3 };
+const NODES = [
+  { name: 'fetch', type: 'FetchNode' },
+  { name: 'parse', type: 'ParseNode' },
+  { name: 'enrich', type: 'EnrichNode' },
+  { name: 'store', type: 'StoreNode' },
+];
+
+let session;
+let stack;
+let page;
+let token;
+let workflowId;
+let run;
+const problems = []; // console errors, page errors, CSP violations
+const tickets = [];  // the ticket requests the page made
+
+const iso = (ms) => new Date(ms).toISOString();
+const uuid = () => crypto.randomUUID();
+
+function shot(name) {
+  return screenshot(session.out, name, page);
+}
+
+function watch(p) {
+  p.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    // A subscription that nginx ends (by design, after its time) is a
+    // network error to Chromium; the client reconnects.
+    if (/Failed to load resource|net::ERR_|EventSource/.test(text)) return;
+    problems.push(`${msg.type()}: ${text}`);
+  });
+  p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  p.on('request', (req) => {
+    if (req.method() === 'POST' && req.url().endsWith('/api/live/tickets')) tickets.push(req.postData());
+  });
+}
+
+async function ingest(body) {
+  return stack.mustJson('POST', '/api/executions/ingest', { token, body });
+}
+
+/** A fresh load of a view, signed in, with a marker on window that only a reload would lose. */
+async function open(hash) {
+  await page.goto(`${stack.base}/#/`);
+  await page.evaluate((t) => sessionStorage.setItem('agora.token', t), token);
+  await page.goto('about:blank');
+  await page.goto(`${stack.base}/${hash}`);
+  await page.evaluate(() => { window.liveMarker = 'kept'; });
+}
+
+async function markerKept() {
+  return page.evaluate(() => window.liveMarker === 'kept' && !!document.querySelector('.topbar'));
+}
+
+async function liveStatus(testId) {
+  return page.locator(`[data-testid="${testId}"]`).textContent();
+}
+
+function waitStatus(testId, text) {
+  return page.waitForFunction(([id, want]) => {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    return el && el.textContent === want;
+  }, [testId, text], WAIT);
+}
+
+/** A node execution as the client sends it: running (no completed_at), or finished with its phases. */
+function nodeRun(id, i, base, { done = false, status = 'success' } = {}) {
+  const at = base + 10 + i * 400;
+  const n = { id, node_name: NODES[i].name, node_type: NODES[i].type, started_at: iso(at), status: 'running' };
+  if (done) {
+    Object.assign(n, {
+      status, completed_at: iso(at + 300), prep_duration_ms: 20, exec_duration_ms: 260, post_duration_ms: 20,
+      retry_count: 0, action: 'default',
+    });
+  }
+  return n;
+}
+
+before(async () => {
+  session = await openSession();
+  ({ stack, token, page } = session);
+  watch(page);
+  const project = await demoProject(stack, token);
+  const all = await stack.mustJson('GET', `/api/workflows?project_id=${project.id}&limit=200`, { token });
+  const had = all.items.find((w) => w.name === 'live-pipeline');
+  workflowId = had ? had.id : (await stack.mustJson('POST', '/api/workflows', {
+    token,
+    body: {
+      project_id: project.id, name: 'live-pipeline', description: 'Fetch, parse, enrich and store, watched live.',
+      nodes: NODES.map((n) => ({ name: n.name, type: n.type })),
+      edges: [{ from: 'fetch', to: 'parse' }, { from: 'parse', to: 'enrich' }, { from: 'enrich', to: 'store' }],
+    },
+  })).id;
+  run = `live-${Date.now().toString(36)}`;
+}, { timeout: 900e3 });
+
+after(() => closeSession(session));
+
+test('the execution page follows a live run: bars appear and finish in place, then it says Finished', T, async () => {
+  const execId = uuid();
+  const ids = NODES.map(() => uuid());
+  const base = Date.now() - 2000;
+  const common = { workflow_id: workflowId, execution_id: execId, session_id: `${run}-exec`, started_at: iso(base) };
+  await ingest({ ...common, status: 'running', node_executions: [nodeRun(ids[0], 0, base)] });
+
+  await open(`#/executions/${execId}`);
+  await page.waitForSelector('.gantt-row');
+  await waitStatus('live-status', 'Live');
+  assert.equal(await page.locator('.gantt-row').count(), 1);
+  // the running node is an open bar whose duration goes on with the clock
+  assert.equal(await page.locator('.gantt-bar.is-open').count(), 1);
+  const dur0 = await page.locator('.gantt-row >> nth=0 >> .annot-dur').textContent();
+  await page.waitForFunction((d) => document.querySelector('.gantt-row .annot-dur').textContent !== d, dur0, WAIT);
+  assert.match(await page.locator('.exec-header .fact-elapsed').textContent(), /so far$/);
+  await shot('live-01-running');
+
+  // Zoomed in: an update keeps the window the reader chose.
+  await page.click('button[aria-label="Zoom in"]');
+  const windowOf = async () => (await page.locator('.range-label').textContent()).split(' of ')[0];
+  const zoomed = await windowOf();
+
+  // Each append: the node before succeeds (same id), the next one starts, an event comes.
+  for (let i = 1; i < NODES.length; i++) {
+    const events = await page.locator('.event-row').count();
+    await ingest({
+      ...common, status: 'running',
+      node_executions: [nodeRun(ids[i - 1], i - 1, base, { done: true }), nodeRun(ids[i], i, base)],
+      telemetry_events: [{ event_type: 'node_end', timestamp: iso(base + i * 400), node_name: NODES[i - 1].name, data: { step: i } }],
+    });
+    await page.waitForFunction((n) => document.querySelectorAll('.gantt-row').length === n, i + 1, WAIT);
+    await page.waitForFunction((n) => document.querySelectorAll('.event-row').length === n, events + 1, WAIT);
+    const statuses = await page.$$eval('.gantt-row', (rows) => rows.map((r) => r.dataset.status));
+    assert.deepEqual(statuses, [...Array(i).fill('success'), 'running'], `after append ${i}`);
+    assert.equal(await page.locator('.gantt-bar.is-open').count(), 1, 'only the newest node is open');
+    assert.equal(await windowOf(), zoomed, 'the zoom stays');
+    assert.equal(await page.locator('#tab-events .tab-count').textContent(), String(events + 1));
+    if (i === 2) await shot('live-02-growing');
+  }
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  assert.equal(await liveStatus('live-status'), 'Live');
+
+  // The last node succeeds, and with it the run: Finished, the subscription closed.
+  const end = Date.now();
+  await ingest({
+    ...common, status: 'success', completed_at: iso(end), duration_ms: end - base,
+    node_executions: [nodeRun(ids[3], 3, base, { done: true })],
+    shared_state_snapshots: [{ sequence: 0, timestamp: iso(end - 5), node_name: 'store', phase: 'after', state: { stored: 4 } }],
+  });
+  await waitStatus('live-status', 'Finished');
+  await page.waitForFunction(() => document.querySelector('.exec-header .badge').dataset.status === 'success', null, WAIT);
+  assert.equal(await page.locator('.gantt-row').count(), 4);
+  assert.deepEqual(await page.$$eval('.gantt-row', (rows) => rows.map((r) => r.dataset.status)), Array(4).fill('success'));
+  assert.equal(await page.locator('.gantt-bar.is-open').count(), 0);
+  assert.equal(await page.locator('#tab-state .tab-count').textContent(), '1');
+  await page.click('.gantt button:text("Fit")');
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  await shot('live-03-finished');
+  // the state panel, made after the run ended, shows the snapshot
+  await page.click('#tab-state');
+  await page.waitForSelector('.state-card');
+  assert.deepEqual(problems, []);
+});
+
+test('the list shows a new run at the top and changes a running one in place', T, async () => {
+  const olderId = uuid();
+  const base = Date.now() - 5000;
+  await ingest({
+    workflow_id: workflowId, execution_id: olderId, session_id: `${run}-older`, status: 'running', started_at: iso(base),
+    node_executions: [nodeRun(uuid(), 0, base, { done: true })],
+  });
+  await open('#/executions');
+  await page.waitForSelector(`.exec-row[data-id="${olderId}"]`);
+  await waitStatus('list-live-status', 'Live');
+  const firstId = () => page.$eval('.exec-row', (tr) => tr.dataset.id);
+  assert.equal(await firstId(), olderId);
+  const rowsBefore = await page.locator('.exec-row').count();
+
+  // a run that starts now goes in at the top
+  const newId = uuid();
+  const now = Date.now();
+  await ingest({
+    workflow_id: workflowId, execution_id: newId, session_id: `${run}-new`, status: 'running', started_at: iso(now - 1000),
+    node_executions: [nodeRun(uuid(), 0, now - 1000)],
+  });
+  await page.waitForFunction((id) => document.querySelector('.exec-row').dataset.id === id, newId, WAIT);
+  const newRow = page.locator(`.exec-row[data-id="${newId}"]`);
+  assert.equal(await page.locator('.exec-row').count(), rowsBefore + 1);
+  assert.equal(await page.locator('.pager-info').textContent(), `Page 1 · ${rowsBefore + 1} shown`);
+  assert.match(await newRow.locator('.col-counts').textContent(), /1 of 4 nodes/);
+  assert.equal(await newRow.locator('.badge').first().getAttribute('data-status'), 'running');
+  // its time so far goes on
+  const t0 = await newRow.locator('.dur-text').textContent();
+  await page.waitForFunction(([id, was]) => document.querySelector(`.exec-row[data-id="${id}"] .dur-text`).textContent !== was, [newId, t0], WAIT);
+  await shot('live-04-list-new');
+
+  // Read further down the list: a new run above keeps the rows where the reader has them.
+  await page.setViewportSize({ width: 1280, height: 420 });
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await page.waitForFunction(() => window.scrollY > 0, null, WAIT);
+  const lastTop = () => page.$eval('.exec-row:last-child', (tr) => Math.round(tr.getBoundingClientRect().top));
+  const top0 = await lastTop();
+  const belowId = uuid();
+  await ingest({ workflow_id: workflowId, execution_id: belowId, session_id: `${run}-scroll`, status: 'running', started_at: iso(Date.now()) });
+  await page.waitForFunction((id) => document.querySelector('.exec-row').dataset.id === id, belowId, WAIT);
+  assert.ok(Math.abs(await lastTop() - top0) <= 1, 'the rows in view did not move');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+
+  // the older run fails: its row changes where it is
+  await ingest({
+    workflow_id: workflowId, execution_id: olderId, session_id: `${run}-older`, status: 'error', started_at: iso(base),
+    completed_at: iso(Date.now()), duration_ms: Date.now() - base, error: 'ParseError: unexpected end of input',
+  });
+  await page.waitForFunction((id) => document.querySelector(`.exec-row[data-id="${id}"]`).dataset.status === 'error', olderId, WAIT);
+  const order = await page.$$eval('.exec-row', (trs) => trs.slice(0, 3).map((t) => t.dataset.id));
+  assert.deepEqual(order, [belowId, newId, olderId], 'in place: no row moved');
+  assert.match(await page.locator(`.exec-row[data-id="${olderId}"] .error-text`).textContent(), /ParseError/);
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  await shot('live-05-list-changed');
+
+  // a filtered list takes only runs that pass its filters
+  await open(`#/executions?status=error&workflow_id=${workflowId}`);
+  await page.waitForSelector(`.exec-row[data-id="${olderId}"]`);
+  await waitStatus('list-live-status', 'Live');
+  const skipped = uuid();
+  await ingest({ workflow_id: workflowId, execution_id: skipped, session_id: `${run}-skip`, status: 'running', started_at: iso(Date.now()) });
+  const failed = uuid();
+  await ingest({
+    workflow_id: workflowId, execution_id: failed, session_id: `${run}-failed`, status: 'error', started_at: iso(Date.now()),
+    completed_at: iso(Date.now() + 5), duration_ms: 5, error: 'boom',
+  });
+  await page.waitForFunction((id) => document.querySelector('.exec-row').dataset.id === id, failed, WAIT);
+  assert.equal(await page.locator(`.exec-row[data-id="${skipped}"]`).count(), 0, 'a running run is not an error');
+  assert.ok(await markerKept());
+  assert.deepEqual(problems, []);
+});
+
+test('a message cut to fit (more than 50 node executions) is made up from the API, in the list and on the page', T, async () => {
+  const many = (base, from, n) => Array.from({ length: n }, (_, k) => ({
+    id: uuid(), node_name: `batch_${from + k}`, status: 'success', started_at: iso(base + (from + k) * 10),
+    completed_at: iso(base + (from + k) * 10 + 8), prep_duration_ms: 1, exec_duration_ms: 6, post_duration_ms: 1,
+  }));
+  // a workflow of its own: these runs add their 115 nodes to it
+  const batchWorkflow = (await stack.mustJson('POST', '/api/workflows', {
+    token, body: { project_id: (await demoProject(stack, token)).id, name: `${run}-batch` },
+  })).id;
+  await open('#/executions');
+  await page.waitForSelector('.exec-row');
+  await waitStatus('list-live-status', 'Live');
+  const execId = uuid();
+  const base = Date.now(); // the newest run: the first row
+  const common = { workflow_id: batchWorkflow, execution_id: execId, session_id: `${run}-batch`, started_at: iso(base) };
+  await ingest({ ...common, status: 'running', node_executions: many(base, 0, 60) });
+  // the message had no session_id: the row has it all the same
+  await page.waitForFunction((id) => document.querySelector('.exec-row').dataset.id === id, execId, WAIT);
+  assert.equal(await page.locator(`.exec-row[data-id="${execId}"] .col-session`).textContent(), `${run}-batch`);
+  assert.match(await page.locator(`.exec-row[data-id="${execId}"] .col-counts`).textContent(), /60 nodes/);
+
+  await open(`#/executions/${execId}`);
+  await page.waitForSelector('.gantt-row');
+  await waitStatus('live-status', 'Live');
+  await ingest({ ...common, status: 'running', node_executions: many(base, 60, 55) });
+  await page.waitForFunction(() => document.querySelector('.gantt-body').getAttribute('aria-rowcount') === '115', null, WAIT);
+  assert.match(await page.locator('.gantt-title').textContent(), /115 node executions/);
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  assert.deepEqual(problems, []);
+});
+
+test('a run nothing came from for long shows as stale', T, async () => {
+  const id = uuid();
+  await ingest({ workflow_id: workflowId, execution_id: id, session_id: `${run}-stale`, status: 'running', started_at: iso(Date.now() - 3 * 3600e3) });
+  stack.psqlAdmin(`UPDATE agora.executions SET last_ingest_at = now() - interval '2 hours' WHERE id = '${id}'`);
+  await open(`#/executions?session_id=${run}-stale`);
+  await page.waitForSelector(`.exec-row[data-id="${id}"] .badge-stale`);
+  assert.equal(await page.locator(`.exec-row[data-id="${id}"] .badge-stale`).textContent(), 'stale');
+  await shot('live-06-list-stale');
+  await open(`#/executions/${id}`);
+  await page.waitForSelector('.exec-header .badge-stale');
+  assert.equal(await page.locator('.exec-header .fact-elapsed').count(), 0, 'a stale run does not count its time');
+});
+
+test('an ended subscription is renewed with a new ticket, and a lost connection resyncs', { timeout: 120e3 }, async () => {
+  const execId = uuid();
+  const ids = NODES.map(() => uuid());
+  const base = Date.now() - 1000;
+  const common = { workflow_id: workflowId, execution_id: execId, session_id: `${run}-renew`, started_at: iso(base) };
+  await ingest({ ...common, status: 'running', node_executions: [nodeRun(ids[0], 0, base)] });
+  tickets.length = 0;
+  await open(`#/executions/${execId}`);
+  await page.waitForSelector('.gantt-row');
+  await waitStatus('live-status', 'Live');
+  // nginx ends the subscription after SUBSCRIPTION_SECONDS: a second ticket, quietly
+  const deadline = Date.now() + (SUBSCRIPTION_SECONDS + 10) * 1e3;
+  while (tickets.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  assert.ok(tickets.length >= 2, `a new ticket after the subscription ended (${tickets.length})`);
+  await waitStatus('live-status', 'Live');
+  await ingest({ ...common, status: 'running', node_executions: [nodeRun(ids[0], 0, base, { done: true }), nodeRun(ids[1], 1, base)] });
+  await page.waitForFunction(() => document.querySelectorAll('.gantt-row').length === 2, null, WAIT);
+
+  // The network goes away (Chromium keeps an open stream, so it shows when
+  // the subscription ends and a new one cannot be had): Reconnecting. What
+  // happened meanwhile comes after, by replay or from the API.
+  await session.browser.context.setOffline(true);
+  await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]').textContent === 'Reconnecting',
+    null, { timeout: (SUBSCRIPTION_SECONDS + 10) * 1e3 });
+  await ingest({ ...common, status: 'running', node_executions: [nodeRun(ids[1], 1, base, { done: true }), nodeRun(ids[2], 2, base)] });
+  await shot('live-07-reconnecting');
+  await session.browser.context.setOffline(false);
+  await waitStatus('live-status', 'Live');
+  await page.waitForFunction(() => document.querySelectorAll('.gantt-row').length === 3, null, { timeout: 30e3 });
+  assert.deepEqual(await page.$$eval('.gantt-row', (rows) => rows.map((r) => r.dataset.status)), ['success', 'success', 'running']);
+  assert.ok(tickets.every((t) => JSON.parse(t).execution_id === execId));
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  assert.deepEqual(problems, []);
+});

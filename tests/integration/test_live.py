@@ -1,0 +1,840 @@
+"""Live monitoring end to end (docs/LIVE.md is the contract): tickets from
+POST /api/live/tickets, subscriptions held by nginx (Nchan) over
+Server-Sent Events and WebSocket, one message per committed ingest, resume
+with the last message id, and every way a subscription is refused. The
+clients (tests/integration/live_clients.py) speak HTTP/1.1 and RFC 6455
+over raw TLS sockets, so the malformed frames are ours to send too.
+
+Each test acts as fresh users in fresh organizations (test_ingest.Tenant),
+so the tests do not depend on one another. Delivery is timed: a message
+must arrive within DELIVERY seconds of its ingest's answer."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+from conftest import ROOT, free_port, new_stack, remove_stack, start_stack, wait_for
+from live_clients import (OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, Closed, HttpStream, SSEClient, WSClient,
+                          refused, tls_context)
+from test_ingest import Tenant, base, events
+
+DELIVERY = 1.0  # seconds from an ingest's answer to its message
+QUIET = 0.8     # how long a subscriber is watched for a message that must not come
+TICKET_RE = re.compile(r"^[0-9a-f]{64}$")
+MESSAGE_ID_RE = re.compile(r"^[0-9]+:[0-9]+$")
+TRANSPORTS = ("sse", "ws", "ws+meta")
+NODES = ("load", "process", "save")
+
+
+def error_code(sub):
+    body = sub.json()
+    assert body is not None and "error" in body, (sub.status, sub.body)
+    return body["error"]["code"]
+
+
+def assert_refused(sub, status, code):
+    assert sub.status == status, (sub.status, sub.body)
+    assert error_code(sub) == code, sub.body
+
+
+class Live:
+    """Tickets and subscriptions through one nginx host of a stack."""
+
+    def __init__(self, stack, port=None):
+        self.stack = stack
+        self.port = port or stack.https_port
+        self.ctx = tls_context(stack.ca)
+
+    def ticket_response(self, token, **target):
+        return self.stack.request("POST", "/api/live/tickets", token=token, body=target)
+
+    def ticket(self, token, **target):
+        r = self.ticket_response(token, **target)
+        assert r.status == 201, r.body
+        return r.json()
+
+    def open(self, path, transport="sse", last_event_id=None):
+        """Subscribes at path (ticket included): SSE, plain WebSocket or
+        WebSocket with ws+meta.nchan. last_event_id goes in the SSE
+        Last-Event-ID header."""
+        if transport == "sse":
+            return SSEClient(self.port, self.ctx, path, last_event_id=last_event_id)
+        assert last_event_id is None, "a WebSocket resumes with the query parameter"
+        return WSClient(self.port, self.ctx, path, subprotocol="ws+meta.nchan" if transport == "ws+meta" else None)
+
+    def subscribe(self, token, transport="sse", last_event_id=None, in_query=False, accepted=True, **target):
+        """A fresh ticket for target (execution_id= or project_id=), then
+        the subscription; asserts it is accepted unless accepted=False. A
+        WebSocket always resumes with the query parameter; SSE with the
+        header unless in_query (True: the id as is, "encoded": escaped as
+        URLSearchParams would)."""
+        path = self.ticket(token, **target)["path"]
+        header = None
+        if last_event_id is not None:
+            if transport == "sse" and not in_query:
+                header = last_event_id
+            else:
+                value = urllib.parse.quote(last_event_id, safe="") if in_query == "encoded" else last_event_id
+                path += "&last_event_id=" + value
+        sub = self.open(path, transport, header)
+        if accepted:
+            assert sub.status == (200 if transport == "sse" else 101), (sub.status, sub.body)
+        return sub
+
+
+def node(client_id, name, status, **fields):
+    return {"id": client_id, "node_name": name, "node_type": "AuditedNode", "status": status, **fields}
+
+
+def added(ne=0, upd=0, sp=0, ev=0, ss=0):
+    return {"node_executions": ne, "node_executions_updated": upd, "telemetry_spans": sp,
+            "telemetry_events": ev, "shared_state_snapshots": ss}
+
+
+class Run:
+    """One live run: a client-chosen execution_id of a workflow declaring
+    NODES, in tenant's project (or project)."""
+
+    def __init__(self, tenant, project=None):
+        self.tenant = tenant
+        self.wf, _ = tenant.workflow(NODES, project=project)
+        self.id = str(uuid.uuid4())
+        self.ingests = 0
+
+    def ingest(self, status="running", token=None, **fields):
+        r = self.tenant.ingest(base(self.wf, execution_id=self.id, status=status, **fields), token=token)
+        assert r.status == (201 if self.ingests == 0 else 200), r.body
+        self.ingests += 1
+        return r
+
+    def read(self, route=""):
+        """GET /api/executions/{id}{route} as the tenant's owner."""
+        r = self.tenant.stack.request("GET", f"/api/executions/{self.id}{route}", token=self.tenant.tok)
+        assert r.status == 200, r.body
+        return r.json()
+
+
+def started(tenant, project=None, **fields):
+    """A Run whose first ingest (seq 1) is stored."""
+    run = Run(tenant, project=project)
+    run.ingest(**fields)
+    return run
+
+
+def next_message(sub, what):
+    """The next message of sub, which must come within DELIVERY seconds."""
+    start = time.monotonic()
+    msg = sub.next_event(DELIVERY)
+    assert msg is not None, f"no message within {DELIVERY} s of {what}"
+    assert time.monotonic() - start <= DELIVERY + 0.05
+    return msg
+
+
+def check_message(msg, run, seq, added_counts, nodes=None, channel="execution"):
+    """msg is the message of run's ingest number seq, matching what the read
+    API answers now: the execution exactly; on the execution channel the
+    node executions with client ids nodes exactly as the timeline has them,
+    none on the project channel. Returns the JSON."""
+    body = msg.json()
+    assert body["type"] == "execution" and body["seq"] == seq, body
+    assert body["truncated"] is False, body
+    assert body["execution"] == run.read(), body
+    assert body["workflow_nodes"] == len(NODES)
+    assert body["added"] == added_counts
+    if channel == "project":
+        assert "node_executions" not in body, body
+    else:
+        timeline = {n["client_id"]: n for n in run.read("/timeline")["node_executions"] if n["client_id"]}
+        got = {n["client_id"]: n for n in body["node_executions"]}
+        assert len(got) == len(body["node_executions"]) == len(nodes)
+        assert got == {k: timeline[k] for k in nodes}
+    return body
+
+
+def append_reaches(sub, run, seq, token=None):
+    """An append to run (its ingest number seq) reaches sub in time."""
+    run.ingest(token=token, telemetry_events=events(1))
+    assert next_message(sub, f"append {seq}").json()["seq"] == seq
+
+
+def assert_quiet(*subs):
+    """No subscriber gets anything for QUIET seconds."""
+    deadline = time.monotonic() + QUIET
+    for sub in subs:
+        msg = sub.next_event(max(0.05, deadline - time.monotonic()))
+        assert msg is None, f"unexpected message {msg!r}"
+
+
+def close_all(*subs):
+    for sub in subs:
+        sub.close()
+
+
+@pytest.fixture
+def tenant(stack):
+    return Tenant(stack)
+
+
+@pytest.fixture
+def live(stack):
+    return Live(stack)
+
+
+# ------------------------------------------------------------------ messages
+
+def test_sse_on_an_execution_gets_one_message_per_commit_as_the_read_api_shows_it(live, tenant):
+    run = Run(tenant)
+    a, b, c = (str(uuid.uuid4()) for _ in range(3))
+    run.ingest(node_executions=[node(a, "load", "running", started_at="2024-11-26T12:00:01Z")],
+               telemetry_events=events(2))
+
+    t = live.ticket(tenant.tok, execution_id=run.id)
+    assert TICKET_RE.match(t["ticket"]), t
+    assert t["channel"] == f"execution/{run.id}" and t["expires_in"] == 30
+    assert t["path"] == f"/live/executions/{run.id}?ticket={t['ticket']}"
+    sub = live.open(t["path"])
+    try:
+        assert sub.status == 200, sub.body
+        assert sub.headers["content-type"].startswith("text/event-stream"), sub.headers
+
+        steps = [
+            # load: running -> success (the same client id), process starts.
+            (dict(node_executions=[node(a, "load", "success", completed_at="2024-11-26T12:00:02Z",
+                                        exec_duration_ms=1000),
+                                   node(b, "process", "running", started_at="2024-11-26T12:00:02Z")],
+                  telemetry_events=events(1, start=2)),
+             [a, b], added(ne=1, upd=1, ev=1)),
+            (dict(node_executions=[node(b, "process", "success", completed_at="2024-11-26T12:00:03Z")],
+                  shared_state_snapshots=[{"sequence": 0, "node_name": "process", "state": {"rows": 3}}]),
+             [b], added(upd=1, ss=1)),
+            # No node execution written: the message lists none.
+            (dict(metadata={"phase": "saving"}, telemetry_events=events(2, start=3)), [], added(ev=2)),
+            (dict(status="success", completed_at="2024-11-26T12:00:04Z", duration_ms=4000,
+                  node_executions=[node(c, "save", "success", started_at="2024-11-26T12:00:03Z")],
+                  telemetry_spans=[{"span_id": "01", "name": "save.exec", "start_time": "2024-11-26T12:00:03Z"}]),
+             [c], added(ne=1, sp=1)),
+        ]
+        ids = []
+        for seq, (fields, nodes, counts) in enumerate(steps, start=2):
+            run.ingest(status=fields.pop("status", "running"), **fields)
+            msg = next_message(sub, f"ingest {seq}")
+            assert msg.id and MESSAGE_ID_RE.match(msg.id), msg
+            check_message(msg, run, seq, counts, nodes)
+            ids.append(msg.id)
+        assert len(set(ids)) == len(ids)
+        assert run.read()["status"] == "success"
+        assert_quiet(sub)
+    finally:
+        sub.close()
+
+
+def test_websocket_on_a_project_announces_new_runs_and_their_appends(live, tenant):
+    elsewhere = Run(tenant, project=tenant.new_project("elsewhere"))
+    t = live.ticket(tenant.tok, project_id=tenant.project)
+    assert t["channel"] == f"project/{tenant.project}"
+    assert t["path"] == f"/live/projects/{tenant.project}?ticket={t['ticket']}"
+    meta = live.open(t["path"], "ws+meta")
+    plain = live.subscribe(tenant.tok, "ws", project_id=tenant.project)
+    try:
+        assert meta.status == 101, meta.body
+        assert meta.headers.get("sec-websocket-protocol") == "ws+meta.nchan", meta.headers
+        run = Run(tenant)
+        steps = [
+            ("running", dict(node_executions=[node(str(uuid.uuid4()), "load", "running")],
+                             telemetry_events=events(3)), added(ne=1, ev=3)),
+            ("running", dict(node_executions=[node(str(uuid.uuid4()), "process", "running")]), added(ne=1)),
+            ("error", dict(error={"message": "boom"}, completed_at="2024-11-26T12:00:09Z"), added()),
+        ]
+        for seq, (status, fields, counts) in enumerate(steps, start=1):
+            run.ingest(status=status, **fields)
+            msg = next_message(meta, f"ingest {seq}")
+            assert msg.id and MESSAGE_ID_RE.match(msg.id), msg
+            body = check_message(msg, run, seq, counts, channel="project")
+            # The plain WebSocket gets the bare JSON, the same message.
+            bare = next_message(plain, f"ingest {seq} (plain WebSocket)")
+            assert bare.json() == body
+            # A run of another project of the same organization is not announced here.
+            if elsewhere.ingests == 0:
+                elsewhere.ingest(telemetry_events=events(1))
+                assert_quiet(meta, plain)
+        assert run.read()["status"] == "error"
+        assert_quiet(meta, plain)
+    finally:
+        close_all(meta, plain)
+
+
+def test_an_ingest_that_is_refused_or_replayed_announces_nothing(live, tenant):
+    """Only commits are announced: a 409 (a final node changed) rolls back
+    and a replay under its Idempotency-Key writes nothing; the next real
+    append then carries the next seq, so nothing was numbered either."""
+    run = Run(tenant)
+    done = str(uuid.uuid4())
+    run.ingest(node_executions=[node(done, "load", "success", started_at="2024-11-26T12:00:01Z")])
+    sub = live.subscribe(tenant.tok, execution_id=run.id)
+    try:
+        r = tenant.ingest(base(run.wf, execution_id=run.id, status="running",
+                               node_executions=[node(done, "load", "error")]))
+        assert r.status == 409, r.body
+        body = base(run.wf, execution_id=run.id, status="running", telemetry_events=events(1))
+        first = tenant.ingest(body, key="live-replay")
+        assert first.status == 200, first.body
+        assert next_message(sub, "the keyed append").json()["seq"] == 2
+        replay = tenant.ingest(body, key="live-replay")
+        assert replay.status == 200 and replay.body == first.body
+        assert_quiet(sub)
+        run.ingests = 2
+        append_reaches(sub, run, 3)
+    finally:
+        close_all(sub)
+
+
+def agora_live_pid(stack):
+    """The agora-live process run.sh started (a child of its supervisor)."""
+    with open(os.path.join(stack.var, "run", "live.pid")) as f:
+        sup = f.read().strip()
+    for stat in os.listdir("/proc"):
+        if not stat.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{stat}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if fields[1] == sup and comm == "agora-live":
+            return int(stat)
+    return None
+
+
+def wait_for_delivery(live, tenant, sub, run, timeout=15):
+    """Appends to run until one reaches sub (the publisher may still be
+    reconnecting); returns the seq that arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.ingest(telemetry_events=events(1))
+        msg = sub.next_event(1.0)
+        if msg is not None:
+            return msg.json()["seq"]
+    raise AssertionError(f"no message within {timeout} s")
+
+
+def test_the_publisher_comes_back_after_the_database_and_after_its_own_death(stack, live, tenant):
+    """agora-live reconnects to a restarted PostgreSQL by itself, and its
+    supervisor starts it again when it is killed; either way messages flow
+    again, and a subscriber that missed some sees the gap by seq."""
+    run = started(tenant)
+    sub = live.subscribe(tenant.tok, execution_id=run.id)
+    try:
+        stack.pg_stop()
+        stack.pg_start()
+        assert wait_for(lambda: stack.request("GET", "/api/health").status == 200)
+        seq = wait_for_delivery(live, tenant, sub, run)
+        assert seq >= 2
+
+        before = agora_live_pid(stack)
+        assert before
+        os.kill(before, signal.SIGKILL)
+        assert wait_for(lambda: agora_live_pid(stack) not in (None, before))
+        later = wait_for_delivery(live, tenant, sub, run)
+        assert later > seq
+        # Appends committed while no publisher listened were numbered all
+        # the same: the first message after is seq + however many.
+        assert later == run.ingests
+    finally:
+        close_all(sub)
+
+
+def check_truncated(msg, run, seq, added_counts):
+    """msg is run's message number seq cut to fit: no node executions, and
+    the execution as the read API has it but for error, metadata and
+    session_id."""
+    body = msg.json()
+    assert body["type"] == "execution" and body["seq"] == seq, body
+    assert body["truncated"] is True and "node_executions" not in body, body
+    whole = run.read()
+    assert body["execution"] == {k: v for k, v in whole.items() if k not in ("error", "metadata", "session_id")}
+    assert body["added"] == added_counts and body["workflow_nodes"] == len(NODES)
+
+
+def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
+    run = started(tenant)
+    on_run = live.subscribe(tenant.tok, "sse", execution_id=run.id)
+    on_project = live.subscribe(tenant.tok, "ws+meta", project_id=tenant.project)
+    try:
+        # More than 50 node executions: not listed.
+        many = [node(str(uuid.uuid4()), NODES[i % len(NODES)], "success") for i in range(51)]
+        run.ingest(node_executions=many)
+        check_truncated(next_message(on_run, "51 node executions"), run, 2, added(ne=51))
+        assert next_message(on_project, "51 node executions").json()["seq"] == 2
+        # Large metadata: cut on both channels.
+        run.ingest(metadata={"blob": "x" * 8000}, error={"message": "e" * 100})
+        check_truncated(next_message(on_run, "large metadata"), run, 3, added())
+        check_truncated(next_message(on_project, "large metadata"), run, 3, added())
+        # Back to small: whole again.
+        a = str(uuid.uuid4())
+        run.ingest(metadata={"blob": "small"}, node_executions=[node(a, "load", "running")])
+        check_message(next_message(on_run, "a small append"), run, 4, added(ne=1), [a])
+        check_message(next_message(on_project, "a small append"), run, 4, added(ne=1), channel="project")
+    finally:
+        close_all(on_run, on_project)
+
+
+# ------------------------------------------------------------------ resume
+
+@pytest.mark.parametrize("transport, in_query", [("sse", False), ("sse", True), ("sse", "encoded"),
+                                                 ("ws+meta", True)],
+                         ids=["sse-header", "sse-query", "sse-query-encoded", "ws-meta"])
+def test_a_reconnect_with_the_last_id_gets_exactly_the_missed_messages(live, tenant, transport, in_query):
+    run = started(tenant, telemetry_events=events(1))
+    sub = live.subscribe(tenant.tok, transport, execution_id=run.id)
+    try:
+        run.ingest(telemetry_events=events(1))
+        seen = next_message(sub, "the first append")
+        assert seen.json()["seq"] == 2 and seen.id, seen
+    finally:
+        sub.close()
+
+    # Missed while away.
+    run.ingest(telemetry_events=events(2))
+    run.ingest(node_executions=[node(str(uuid.uuid4()), "load", "running")])
+    sub = live.subscribe(tenant.tok, transport, last_event_id=seen.id, in_query=in_query, execution_id=run.id)
+    try:
+        missed = [next_message(sub, f"replay {i}") for i in (1, 2)]
+        assert [m.json()["seq"] for m in missed] == [3, 4]
+        assert [m.json()["added"] for m in missed] == [added(ev=2), added(ne=1)]
+        assert all(m.id and m.id != seen.id for m in missed)
+        assert_quiet(sub)
+        # And the subscription goes on live.
+        a = str(uuid.uuid4())
+        run.ingest(status="success", node_executions=[node(a, "save", "success")])
+        msg = next_message(sub, "the ingest after the replay")
+        check_message(msg, run, 5, added(ne=1), [a])
+    finally:
+        sub.close()
+
+
+@pytest.mark.parametrize("transport, in_query", [("sse", False), ("sse", True), ("ws+meta", True)],
+                         ids=["sse-header", "sse-query", "ws-meta"])
+@pytest.mark.parametrize("bad_id", ["not-an-id", "x:1", "1733333333:y", "1733333333"])
+def test_a_malformed_last_event_id_answers_400(live, tenant, transport, in_query, bad_id):
+    run = started(tenant)
+    sub = live.subscribe(tenant.tok, transport, last_event_id=bad_id, in_query=in_query, accepted=False,
+                         execution_id=run.id)
+    assert_refused(sub, 400, "bad_request")
+
+
+@pytest.mark.parametrize("transport, in_query", [("sse", False), ("sse", True), ("ws+meta", True)],
+                         ids=["sse-header", "sse-query", "ws-meta"])
+def test_an_id_older_than_the_replay_window_answers_409_resync_required(live, tenant, transport, in_query):
+    run = started(tenant)
+    # Message ids are "<unix seconds>:<n>"; the window is 300 s by default.
+    old = f"{int(time.time()) - 3600}:0"
+    sub = live.subscribe(tenant.tok, transport, last_event_id=old, in_query=in_query, accepted=False,
+                         execution_id=run.id)
+    assert_refused(sub, 409, "resync_required")
+    # The same channel with an id inside the window is served.
+    recent = f"{int(time.time()) - 60}:0"
+    sub = live.subscribe(tenant.tok, transport, last_event_id=recent, in_query=in_query, execution_id=run.id)
+    sub.close()
+
+
+# ------------------------------------------------------------------ tickets and who may watch
+
+def test_no_one_outside_the_organization_gets_a_ticket(stack, live, tenant):
+    run = started(tenant)
+    theirs = Tenant(stack)
+    other_project = tenant.new_project("other")
+    for token in (theirs.tok, theirs.key(), stack.token(stack.new_user()), tenant.key(other_project)):
+        for target in ({"execution_id": run.id}, {"project_id": tenant.project}):
+            r = live.ticket_response(token, **target)
+            assert r.status == 404, (target, r.body)
+            assert r.json()["error"]["code"] == "not_found"
+    # Unknown ids read the same.
+    for target in ({"execution_id": str(uuid.uuid4())}, {"project_id": str(uuid.uuid4())}):
+        assert live.ticket_response(tenant.tok, **target).status == 404
+    # Positive controls: a viewer of the organization and the project's key.
+    for token in (tenant.add("viewer"), tenant.key()):
+        for target in ({"execution_id": run.id}, {"project_id": tenant.project}):
+            assert live.ticket_response(token, **target).status == 201, target
+
+
+@pytest.mark.parametrize("body", [{}, {"execution_id": None}, {"execution_id": "nope"},
+                                  {"execution_id": "E", "project_id": "P"}, {"channel": "execution/E"}])
+def test_a_ticket_request_names_exactly_one_readable_target(stack, live, tenant, body):
+    run = started(tenant)
+    body = {k: run.id if v == "E" else tenant.project if v == "P" else v for k, v in body.items()}
+    r = stack.request("POST", "/api/live/tickets", token=tenant.tok, body=body)
+    assert 400 <= r.status < 500 and r.status != 404, r.body
+    assert r.json()["error"]["code"] in ("bad_request", "validation_failed"), r.body
+    # No credential: 401.
+    r = stack.request("POST", "/api/live/tickets", body={"execution_id": run.id})
+    assert r.status == 401 and r.json()["error"]["code"] == "unauthorized", r.body
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_ticket_opens_one_subscription_only(live, tenant, transport):
+    run = started(tenant)
+    path = live.ticket(tenant.tok, execution_id=run.id)["path"]
+    sub = live.open(path, transport)
+    assert sub.status in (200, 101), sub.body
+    sub.close()
+    assert_refused(live.open(path, transport), 401, "unauthorized")
+    # Spent by a refused subscribe too: used on the wrong channel first.
+    other = started(tenant)
+    path = live.ticket(tenant.tok, execution_id=run.id)["path"]
+    assert_refused(live.open(path.replace(run.id, other.id), transport), 403, "forbidden")
+    assert_refused(live.open(path, transport), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_ticket_for_another_channel_answers_403(live, tenant, transport):
+    x, y = started(tenant), started(tenant)
+    tx = live.ticket(tenant.tok, execution_id=x.id)
+    assert_refused(live.open(f"/live/executions/{y.id}?ticket={tx['ticket']}", transport), 403, "forbidden")
+    tx = live.ticket(tenant.tok, execution_id=x.id)
+    assert_refused(live.open(f"/live/projects/{tenant.project}?ticket={tx['ticket']}", transport), 403,
+                   "forbidden")
+    tp = live.ticket(tenant.tok, project_id=tenant.project)
+    assert_refused(live.open(f"/live/executions/{x.id}?ticket={tp['ticket']}", transport), 403, "forbidden")
+
+
+def test_an_api_keys_ticket_is_refused_once_the_key_is_revoked(stack, live, tenant):
+    r = stack.request("POST", f"/api/projects/{tenant.project}/api-keys", token=tenant.tok, body={"name": "ci"})
+    assert r.status == 201, r.body
+    key = r.json()
+    run = Run(tenant)
+    run.ingest(token=key["key"])
+    # Before: the key's ticket subscribes and gets its runs' messages.
+    sub = live.subscribe(key["key"], "sse", execution_id=run.id)
+    try:
+        append_reaches(sub, run, 2, token=key["key"])
+    finally:
+        sub.close()
+    spare = [live.ticket(key["key"], execution_id=run.id)["path"] for _ in TRANSPORTS]
+    r = stack.request("DELETE", f"/api/api-keys/{key['id']}", token=tenant.tok)
+    assert r.status in (200, 204), r.body
+    for path, transport in zip(spare, TRANSPORTS):
+        assert_refused(live.open(path, transport), 401, "unauthorized")
+    # The owner's own ticket still works.
+    live.subscribe(tenant.tok, "sse", execution_id=run.id).close()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_no_ticket_or_a_malformed_one_answers_400_and_other_parameters_422(live, tenant, transport):
+    run = started(tenant)
+    base_path = f"/live/executions/{run.id}"
+    for query in ("", "?ticket=", "?ticket=short", "?ticket=" + "g" * 64, "?ticket=" + "a" * 63,
+                  "?ticket=" + "a" * 65):
+        assert_refused(live.open(base_path + query, transport), 400, "bad_request")
+    assert_refused(live.open(f"/live/projects/{tenant.project}", transport), 400, "bad_request")
+    ticket = live.ticket(tenant.tok, execution_id=run.id)["ticket"]
+    for query in (f"?ticket={ticket}&other=1", f"?ticket={ticket}&ticket={ticket}", f"?ticket={ticket}%zz"):
+        assert_refused(live.open(base_path + query, transport), 422, "validation_failed")
+
+
+def test_tokens_are_refused_in_urls(stack, live, tenant):
+    run = started(tenant)
+    key = tenant.key()
+    channel = f"/live/executions/{run.id}"
+    # A token or API key where the ticket goes, or beside it under another name.
+    for query in (f"?ticket={tenant.tok}", f"?ticket={key}", f"?access_token={tenant.tok}", f"?token={tenant.tok}",
+                  f"?api_key={key}"):
+        for transport in TRANSPORTS:
+            sub = live.open(channel + query, transport)
+            assert sub.status in (400, 401, 422), (query, sub.status, sub.body)
+            assert error_code(sub) in ("bad_request", "unauthorized", "validation_failed")
+    # An Authorization header is no ticket either.
+    s = refused(HttpStream(live.port, live.ctx, "GET", channel,
+                           {"Accept": "text/event-stream", "Authorization": f"Bearer {tenant.tok}"}))
+    assert s.status == 400 and s.json()["error"]["code"] == "bad_request", s.body
+    # Nor does the ticket route take a token in its URL.
+    r = stack.request("POST", f"/api/live/tickets?access_token={tenant.tok}", body={"execution_id": run.id})
+    assert r.status in (400, 401, 422), r.body
+    # And none of them landed in a log.
+    for name in os.listdir(os.path.join(stack.var, "log")):
+        with open(os.path.join(stack.var, "log", name), errors="replace") as f:
+            text = f.read()
+        assert tenant.tok not in text and key not in text, name
+
+
+def test_another_organizations_subscribers_never_receive_our_messages(stack, live, tenant):
+    theirs = Tenant(stack)
+    their_run = started(theirs)
+    spies = [live.subscribe(theirs.tok, "sse", project_id=theirs.project),
+             live.subscribe(theirs.tok, "ws+meta", project_id=theirs.project),
+             live.subscribe(theirs.tok, "ws", execution_id=their_run.id)]
+    ours = live.subscribe(tenant.tok, "sse", project_id=tenant.project)
+    try:
+        run = Run(tenant)
+        for seq, status in enumerate(("running", "running", "success"), start=1):
+            run.ingest(status=status, telemetry_events=events(1))
+            assert next_message(ours, f"our ingest {seq}").json()["seq"] == seq
+        assert_quiet(*spies)
+        # Positive control: their own ingest reaches them, and not us.
+        their_run.ingest(telemetry_events=events(1))
+        for spy in spies:
+            assert next_message(spy, "their own ingest").json()["execution"]["id"] == their_run.id
+        assert_quiet(ours)
+    finally:
+        close_all(ours, *spies)
+
+
+# ------------------------------------------------------------------ ticket lifetime
+
+@pytest.fixture(scope="module")
+def short_tickets():
+    """A stack of its own whose tickets live 2 s (AGORA_LIVE_TICKET_SECONDS)."""
+    s = new_stack(AGORA_LIVE_TICKET_SECONDS="2")
+    try:
+        start_stack(s)
+        yield s
+    finally:
+        remove_stack(s)
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+def test_an_expired_ticket_answers_401(short_tickets, transport):
+    tenant = Tenant(short_tickets)
+    live = Live(short_tickets)
+    run = started(tenant)
+    t = live.ticket(tenant.tok, execution_id=run.id)
+    assert t["expires_in"] == 2, t
+    # In time: served.
+    live.open(t["path"], transport).close()
+    t = live.ticket(tenant.tok, execution_id=run.id)
+    time.sleep(3)
+    assert_refused(live.open(t["path"], transport), 401, "unauthorized")
+
+
+# ------------------------------------------------------------------ malformed WebSocket frames
+
+def nginx_crashes(stack):
+    path = os.path.join(stack.var, "log", "nginx-error.log")
+    with open(path, errors="replace") as f:
+        return sum("exited on signal" in line for line in f)
+
+
+# Frames a client must never send. The length cases are pings (a control
+# frame holds at most 125 bytes), so what closes the connection is the
+# length: a valid ping is answered and the connection stays
+# (test_a_valid_ping_is_answered_and_the_subscription_stays). Nchan closes
+# on any client data frame, masked or not (1008: subscribers do not
+# publish), so "unmasked-text" shows that such a frame goes nowhere, not
+# that masking is checked. Nchan 1.3.6 answers a ping that is unmasked,
+# has RSV bits set, holds more than 125 bytes or is fragmented, instead of
+# failing the connection: those are not listed.
+BAD_FRAMES = {
+    "unmasked-text": lambda ws: ws.send_frame(OP_TEXT, '{"hello": 1}', mask=False),
+    "reserved-opcode": lambda ws: ws.send_frame(0x3, b"x"),
+    "reserved-control-opcode": lambda ws: ws.send_frame(0xB, b""),
+    "continuation-without-start": lambda ws: ws.send_frame(OP_CONT, b"x"),
+    "oversized-length": lambda ws: ws.send_frame(OP_PING, b"\0" * 1024, length=(1 << 63) - 1),
+    "length-msb-set": lambda ws: ws.send_frame(OP_PING, b"\0" * 16, length=1 << 63),
+    "garbage": lambda ws: ws.send_raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + bytes(range(256)) * 8),
+}
+
+
+def test_a_valid_ping_is_answered_and_the_subscription_stays(live, tenant):
+    run = started(tenant)
+    ws = live.subscribe(tenant.tok, "ws+meta", execution_id=run.id)
+    try:
+        ws.send_frame(OP_PING, b"are you there")
+        frame = ws.recv_frame(DELIVERY)
+        assert frame is not None and frame[1:] == (OP_PONG, b"are you there"), frame
+        append_reaches(ws, run, 2)
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("kind", list(BAD_FRAMES))
+def test_a_malformed_websocket_frame_closes_the_connection_and_nginx_keeps_serving(stack, live, tenant, kind):
+    run = started(tenant)
+    crashes = nginx_crashes(stack)
+    ws = live.subscribe(tenant.tok, "ws+meta", execution_id=run.id)
+    try:
+        BAD_FRAMES[kind](ws)
+        assert ws.wait_closed(5), f"the connection stayed open after a {kind} frame"
+    finally:
+        ws.close()
+    assert stack.request("GET", "/api/health").status == 200
+    # A fresh subscription still gets its messages.
+    fresh = live.subscribe(tenant.tok, "ws+meta", execution_id=run.id)
+    try:
+        append_reaches(fresh, run, 2)
+    finally:
+        fresh.close()
+    assert nginx_crashes(stack) == crashes, "an nginx worker died"
+
+
+def test_a_client_close_frame_is_answered(live, tenant):
+    run = started(tenant)
+    ws = live.subscribe(tenant.tok, "ws", execution_id=run.id)
+    try:
+        ws.send_frame(OP_CLOSE, b"\x03\xe8bye")
+        with pytest.raises(Closed) as closed:
+            while ws.recv_message(5) is not None:
+                pass
+        assert closed.value.code in (1000, None)
+    finally:
+        ws.close()
+
+
+# ------------------------------------------------------------------ two nginx hosts
+
+def token_values(template, rendered):
+    """{TOKEN: value} that run.sh put in place of each @TOKEN@ of template
+    to make rendered (it replaces tokens within lines: line i of one is line
+    i of the other)."""
+    t_lines, r_lines = template.split("\n"), rendered.split("\n")
+    assert len(t_lines) == len(r_lines), "the rendered nginx.conf is not the template's rendering"
+    values = {}
+    for t, r in zip(t_lines, r_lines):
+        parts = re.split(r"@([A-Z_]+)@", t)
+        if len(parts) == 1:
+            continue
+        pattern = "".join(re.escape(p) if i % 2 == 0 else "(.*?)" for i, p in enumerate(parts))
+        m = re.fullmatch(pattern, r)
+        assert m, (t, r)
+        for name, value in zip(parts[1::2], m.groups()):
+            assert values.setdefault(name, value) == value, (name, values[name], value)
+    return values
+
+
+class SecondHost:
+    """Another nginx host in front of the same workers and database: the
+    stack's nginx/agora.conf.in rendered with the stack's own values but
+    its own state directory, ports and publisher socket, so its Nchan is
+    its own, and its own agora-live publishing to it."""
+
+    def __init__(self, stack):
+        self.var = tempfile.mkdtemp(prefix="agora-it-host2-", dir="/tmp")
+        os.chmod(self.var, 0o755)  # nginx's workers' user (when we are root) traverses it
+        for d in ("run/live", "log", "tls", "nginx/client_body", "nginx/fastcgi", "nginx/proxy", "nginx/uwsgi",
+                  "nginx/scgi"):
+            os.makedirs(os.path.join(self.var, d), exist_ok=True)
+        for d in ("run", "log", "nginx"):
+            os.chmod(os.path.join(self.var, d), 0o755)
+        os.chmod(os.path.join(self.var, "run/live"), 0o700)  # nginx's master and agora-live (both us)
+        for name in ("cert.pem", "key.pem"):
+            shutil.copy2(os.path.join(stack.var, "tls", name), os.path.join(self.var, "tls", name))
+        self.https_port, self.http_port = free_port(), free_port()
+        self.pub_sock = os.path.join(self.var, "run/live/live-pub.sock")
+        with open(os.path.join(ROOT, "nginx", "agora.conf.in")) as f:
+            template = f.read()
+        with open(os.path.join(stack.var, "nginx", "nginx.conf")) as f:
+            values = token_values(template, f.read())
+        values.update(VAR=self.var, HTTPS_PORT=str(self.https_port), HTTP_PORT=str(self.http_port),
+                      LIVE_PUB_SOCK=self.pub_sock)
+        conf = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], template)
+        self.conf = os.path.join(self.var, "nginx", "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.error_log = os.path.join(self.var, "log", "nginx-error.log")
+        self.cmd = ["nginx", "-p", os.path.join(self.var, "nginx") + "/", "-c", self.conf, "-e", self.error_log]
+        t = subprocess.run([*self.cmd, "-t", "-q"], capture_output=True, text=True, timeout=30)
+        assert t.returncode == 0, t.stderr
+        r = subprocess.run(self.cmd, capture_output=True, text=True, timeout=30)  # daemonizes
+        assert r.returncode == 0, r.stderr
+        self.live_log = open(os.path.join(self.var, "log", "live.log"), "ab")
+        env = dict(stack.env, AGORA_LIVE_PUBLISH_SOCKET=self.pub_sock)
+        self.publisher = subprocess.Popen([os.path.join(ROOT, "agora-live")], env=env, stdin=subprocess.DEVNULL,
+                                          stdout=self.live_log, stderr=subprocess.STDOUT)
+
+    def nginx_pid(self):
+        try:
+            with open(os.path.join(self.var, "run", "nginx.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        if self.publisher.poll() is None:
+            self.publisher.terminate()
+            try:
+                self.publisher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.publisher.kill()
+                self.publisher.wait(timeout=10)
+        self.live_log.close()
+        pid = self.nginx_pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not os.path.exists(f"/proc/{pid}"), timeout=15)
+        shutil.rmtree(self.var, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def second_host(stack):
+    host = SecondHost(stack)
+    try:
+        assert stack.wait_healthy().status == 200
+        yield host
+    finally:
+        host.stop()
+
+
+def wait_until_published(live, tenant):
+    """Appends to a probe run until a subscriber through live gets its
+    message: the host's agora-live is listening from then on."""
+    probe = started(tenant)
+    sub = live.subscribe(tenant.tok, "sse", execution_id=probe.id)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            probe.ingest(telemetry_events=events(1))
+            if sub.next_event(0.5) is not None:
+                return
+        raise AssertionError("the second host's agora-live never published")
+    finally:
+        sub.close()
+
+
+def test_subscribers_on_two_nginx_hosts_each_get_every_message(stack, live, tenant, second_host):
+    other = Live(stack, port=second_host.https_port)
+    assert stack.request("GET", "/api/health").status == 200
+    wait_until_published(other, tenant)
+    run = started(tenant)
+    subs = [live.subscribe(tenant.tok, "sse", execution_id=run.id),
+            other.subscribe(tenant.tok, "ws+meta", execution_id=run.id),
+            live.subscribe(tenant.tok, "ws+meta", project_id=tenant.project),
+            other.subscribe(tenant.tok, "sse", project_id=tenant.project)]
+    try:
+        for seq in range(2, 6):
+            a = str(uuid.uuid4())
+            run.ingest(status="success" if seq == 5 else "running", node_executions=[node(a, "load", "running")])
+            for i, sub in enumerate(subs):
+                check_message(next_message(sub, f"ingest {seq} on subscriber {i}"), run, seq, added(ne=1), [a],
+                              channel="execution" if i < 2 else "project")
+        assert_quiet(*subs)
+    finally:
+        close_all(*subs)
+
+
+def test_a_subscriber_resuming_on_the_other_host_misses_nothing_by_seq(stack, live, tenant, second_host):
+    other = Live(stack, port=second_host.https_port)
+    wait_until_published(other, tenant)
+    run = started(tenant)
+    sub = live.subscribe(tenant.tok, "sse", execution_id=run.id)
+    try:
+        run.ingest(telemetry_events=events(1))
+        seen = next_message(sub, "the first append")
+    finally:
+        sub.close()
+    run.ingest(telemetry_events=events(1))
+    run.ingest(telemetry_events=events(1))
+    # Ids are per host: the other host replays its buffer from the time in
+    # the id; what the client already has (seq <= 2) it drops.
+    sub = other.subscribe(tenant.tok, "sse", last_event_id=seen.id, execution_id=run.id)
+    try:
+        got = [m.json()["seq"] for m in sub.events(10, DELIVERY)]
+        assert [s for s in got if s > 2] == [3, 4], got
+    finally:
+        sub.close()
