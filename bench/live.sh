@@ -13,12 +13,13 @@
 # It starts its own stack with ./run.sh under a fresh AGORA_VAR in /tmp, on
 # free ports (bench/lib.sh), with AGORA_LIVE_TICKET_SECONDS=600 (tickets
 # are all taken before the subscriptions open), and measures:
-#   1. commit -> browser: Chromium (bench/live_latency.mjs) opens an
-#      EventSource on a running execution's channel from a page of the
-#      stack's origin; the run gets APPENDS appends, 100 ms apart, each
-#      timed from its commit (PostgreSQL's commit timestamp), from the
-#      ingest's request and from its answer to the page's onmessage. Once
-#      on an idle stack, once while M ingests run at concurrency 8.
+#   1. commit -> browser: Chromium (bench/live_latency.mjs) shows a
+#      running execution in the viewer, which follows it live; the run
+#      gets APPENDS appends, 100 ms apart, each timed from its commit
+#      (PostgreSQL's commit timestamp) to its message in the page and to
+#      its node's row in the Gantt (and from the ingest's request and
+#      answer). Once on an idle stack, once while M ingests run at
+#      concurrency 8.
 #   2. M ingest at concurrency 8 (wrk, bench/wrk.lua), in rounds of three
 #      segments: no subscriber; N subscribers on the project's channel
 #      (every ingest is a message to each of them); N subscribers on the
@@ -52,7 +53,7 @@ while (($#)); do
         --rounds) ROUNDS=$2; shift ;;
         --http1.1) sub_opts+=(--http1.1) ;;
         --keep) keep=1 ;;
-        -h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'bench/live.sh: unknown option %s (try --help)\n' "$1" >&2; exit 2 ;;
     esac
     shift
@@ -217,11 +218,9 @@ waits() {
 phase "warm-up: one $SIZE ingest, then 2 s of $SIZE at concurrency $CONC"
 ingest_once "$pay/$SIZE-0.json" | jq -e .execution_id >/dev/null || die "the warm-up ingest failed"
 wrk_run warm-ingest "$CONC" 2 "$base/api/executions/ingest" auth=1 body="$(bodies "$SIZE")"
-viewer_live=false
-if grep -rqs EventSource "$root/nginx/www/js"; then viewer_live=true; fi
 conf=$AGORA_VAR/nginx/nginx.conf
 jq -n --argjson subs "$SUBS" --argjson appends "$APPENDS" --argjson gap "$GAP_MS" --argjson seg "$SEG_S" \
-    --argjson rounds "$ROUNDS" --argjson conc "$CONC" --arg size "$SIZE" --argjson viewer_live "$viewer_live" \
+    --argjson rounds "$ROUNDS" --argjson conc "$CONC" --arg size "$SIZE" \
     --arg http "${sub_opts[0]:-HTTP/2}" --arg ulimit "$(ulimit -Sn)" \
     --arg nginx_nofile "$(awk '/^Max open files/ {print $4}' "/proc/$(child_pids "$(nginx_master)" | head -n1)/limits")" \
     --arg nginx_workers "$(child_pids "$(nginx_master)" | wc -l)" \
@@ -229,7 +228,7 @@ jq -n --argjson subs "$SUBS" --argjson appends "$APPENDS" --argjson gap "$GAP_MS
     --arg shm "$(awk '$1 == "nchan_shared_memory_size" {sub(/;/, "", $2); print $2}' "$conf")" \
     --arg ticket_s "$AGORA_LIVE_TICKET_SECONDS" \
     '{subscribers: $subs, appends: $appends, gap_ms: $gap, seconds: $seg, rounds: $rounds, conc: $conc,
-      size: $size, viewer_live: $viewer_live, http: $http, client_nofile: $ulimit, nginx_nofile: $nginx_nofile,
+      size: $size, http: $http, client_nofile: $ulimit, nginx_nofile: $nginx_nofile,
       nginx_workers: $nginx_workers, worker_connections: $worker_connections, nchan_shm: $shm,
       ticket_seconds: $ticket_s}' >"$res/live-setup.json"
 

@@ -4,20 +4,27 @@
 //   WRK_TOKEN=... node bench/live_latency.mjs BASE_URL CA_FILE PAYLOAD APPENDS GAP_MS OUT_JSON
 //
 // Starts a live run (an ingest with a client-chosen execution_id, status
-// running), takes a ticket for its channel, and opens Chromium (Debian's,
-// through playwright-core, as tests/browser/harness.mjs does) on the
-// stack's own origin, where the page opens an EventSource on the ticket's
-// path. Then APPENDS times, GAP_MS apart: one append to the run (one node
-// execution with a client `id`, its spans, events and snapshot, taken in
-// turn from PAYLOAD, a bench/gen.py body), timed in Node; the page notes
-// when each message arrives (by its seq). Both clocks are
-// performance.timeOrigin + performance.now() on the same machine, in ms
-// since the epoch, like PostgreSQL's commit timestamps.
+// running) and opens it in the viewer, in Chromium (Debian's, through
+// playwright-core, as tests/browser/harness.mjs does), signed in with the
+// token: the execution page follows the run over its own EventSource. Then
+// APPENDS times, GAP_MS apart: one append to the run (one node execution
+// with a client `id`, its spans, events and snapshot, taken in turn from
+// PAYLOAD, a bench/gen.py body; the n-th starts n seconds into the run, so
+// it is the Gantt's last row), timed in Node. In the page, an init script
+// notes when each message arrives at any EventSource (by its seq) and when
+// each Gantt row first enters the DOM (by its index: the row of the
+// append with seq s is row s - 1), and keeps the chart scrolled to its end
+// as a user following the run would. A viewer without live code opens no
+// EventSource: the script then opens one itself on a ticket's path, and
+// only messages are timed. Every clock is performance.timeOrigin +
+// performance.now() on the same machine, in ms since the epoch, like
+// PostgreSQL's commit timestamps.
 //
-// OUT_JSON gets the run's execution_id, the messages the page saw, and per
-// append: seq, the node execution's id, t0 (request started), t1 (answer
-// received), at (the page's onmessage; null when it never came).
-// bench/live_report.py turns them into percentiles.
+// OUT_JSON gets the run's execution_id, whether the viewer followed it
+// (viewer_live), the messages seen, and per append: seq, the node
+// execution's id, t0 (request started), t1 (answer received), at (the
+// message's arrival) and dom (its Gantt row in the DOM), null when they
+// never came. bench/live_report.py turns them into percentiles.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -60,7 +67,7 @@ async function mustPost(pathname, body) {
   return JSON.parse(r.text);
 }
 
-// Every "YYYY-MM-DDTHH:MM:SS.mmm" in x moved by ms (each append is a later node).
+// Every "YYYY-MM-DDTHH:MM:SS.mmm" in x moved by ms.
 function shift(x, ms) {
   if (typeof x === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/.test(x)) {
     return new Date(Date.parse(`${x}Z`) + ms).toISOString().slice(0, 23);
@@ -80,9 +87,12 @@ const slices = payload.node_executions.map((ne) => {
   };
 });
 const executionId = crypto.randomUUID();
+const runStart = Date.parse(`${payload.started_at}Z`);
 
+/** The i-th append (0: the ingest that starts the run): its node starts i s into the run. */
 function body(i) {
-  const s = shift(slices[i % slices.length], i * 1000);
+  const slice = slices[i % slices.length];
+  const s = shift(slice, runStart + i * 1000 - Date.parse(`${slice.ne.started_at}Z`));
   return {
     workflow_id: payload.workflow_id, execution_id: executionId, session_id: 'bench-live',
     status: 'running', started_at: payload.started_at,
@@ -93,34 +103,79 @@ function body(i) {
   };
 }
 
+// Runs in the page before its own scripts.
+function instrument() {
+  const b = { at: {}, dom: {}, opened: 0, messages: 0, follow: false };
+  window.agoraBench = b;
+  const now = () => performance.timeOrigin + performance.now();
+  const Native = window.EventSource;
+  window.EventSource = class extends Native {
+    constructor(url, init) {
+      super(url, init);
+      this.addEventListener('open', () => { b.opened++; });
+      this.addEventListener('message', (e) => {
+        const t = now();
+        b.messages++;
+        try {
+          const m = JSON.parse(e.data);
+          if (m && m.seq !== undefined && b.at[m.seq] === undefined) b.at[m.seq] = t;
+        } catch { /* not JSON: not a message of ours */ }
+      });
+    }
+  };
+  new MutationObserver((records) => {
+    const t = now();
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeType === 1 && n.id && n.id.startsWith('gantt-row-')) {
+          const k = Number(n.id.slice('gantt-row-'.length));
+          if (b.dom[k] === undefined) b.dom[k] = t;
+        }
+      }
+    }
+    const body = document.querySelector('.gantt-body');
+    if (b.follow && body && body.scrollTop + body.clientHeight < body.scrollHeight - 2) body.scrollTop = body.scrollHeight;
+  }).observe(document, { childList: true, subtree: true });
+}
+
 const { chromium } = await import(path.join(ROOT, 'node_modules', 'playwright-core', 'index.mjs'));
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-bench-chromium-'));
 let context;
 try {
   await mustPost('/api/executions/ingest', body(0)); // seq 1: the run starts
-  const ticket = await mustPost('/api/live/tickets', { execution_id: executionId });
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.AGORA_CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 800 },
   });
+  await context.addInitScript(instrument);
   const page = context.pages()[0] || await context.newPage();
-  await page.goto(`${base}/`);
-  const opened = await page.evaluate((p) => new Promise((resolve) => {
-    window.agoraBench = { at: {}, messages: 0 };
-    const es = new EventSource(p);
-    es.onmessage = (e) => {
-      const t = performance.timeOrigin + performance.now();
-      window.agoraBench.messages++;
-      window.agoraBench.at[JSON.parse(e.data).seq] = t;
-    };
-    es.onopen = () => resolve(true);
-    es.onerror = () => resolve(false);
-    window.agoraBench.es = es;
-  }), ticket.path);
-  if (!opened) throw new Error('the EventSource did not open');
+  // Signed in as tests/browser/live.test.mjs does: the token in the tab's
+  // sessionStorage, then the execution page.
+  await page.goto(`${base}/#/`);
+  await page.evaluate((t) => sessionStorage.setItem('agora.token', t), process.env.WRK_TOKEN);
+  await page.goto('about:blank');
+  await page.goto(`${base}/#/executions/${executionId}`);
+  // The viewer follows the run: its subscription is open, the indicator
+  // (when it has one) says Live, the first row is drawn.
+  const viewerLive = await page.waitForFunction(() => {
+    const ind = document.querySelector('[data-testid="live-status"]');
+    return window.agoraBench.opened > 0 && document.getElementById('gantt-row-0') && (!ind || ind.textContent === 'Live');
+  }, null, { timeout: 15e3 }).then(() => true, () => false);
+  if (!viewerLive) {
+    const ticket = await mustPost('/api/live/tickets', { execution_id: executionId });
+    const opened = await page.evaluate((p) => new Promise((resolve) => {
+      const es = new EventSource(p);
+      es.onopen = () => resolve(true);
+      es.onerror = () => resolve(false);
+      window.agoraBench.es = es;
+    }), ticket.path);
+    if (!opened) throw new Error('the EventSource did not open');
+  }
+  await page.evaluate(() => { window.agoraBench.follow = true; });
   const sent = [];
   for (let i = 1; i <= appends; i++) {
     const b = body(i);
@@ -132,11 +187,12 @@ try {
     if (gapMs > 0) await new Promise((res) => setTimeout(res, gapMs));
   }
   const last = appends + 1;
-  await page.waitForFunction((s) => window.agoraBench.at[s] !== undefined, last, { timeout: 10e3 }).catch(() => {});
-  const seen = await page.evaluate(() => ({ at: window.agoraBench.at, messages: window.agoraBench.messages }));
+  await page.waitForFunction(([s, dom]) => window.agoraBench.at[s] !== undefined && (!dom || window.agoraBench.dom[s - 1] !== undefined),
+    [last, viewerLive], { timeout: 10e3 }).catch(() => {});
+  const seen = await page.evaluate(() => ({ at: window.agoraBench.at, dom: window.agoraBench.dom, messages: window.agoraBench.messages }));
   const out = {
-    appends, gap_ms: gapMs, messages: seen.messages, execution_id: executionId,
-    detail: sent.map((s) => ({ ...s, at: seen.at[s.seq] ?? null })),
+    appends, gap_ms: gapMs, messages: seen.messages, execution_id: executionId, viewer_live: viewerLive,
+    detail: sent.map((x) => ({ ...x, at: seen.at[x.seq] ?? null, dom: viewerLive ? seen.dom[x.seq - 1] ?? null : null })),
   };
   fs.writeFileSync(outFile, `${JSON.stringify(out)}\n`);
   console.log(`${appends} appends, ${seen.messages} messages seen`);

@@ -47,25 +47,31 @@ def pct(xs, p):
 
 def latencies(x, commits):
     """From bench/live_latency.mjs's appends and their commit times: the
-    latency to the page from the commit, the answer and the request
-    (ms), the ingest's own time, and how many messages beat the answer."""
+    latency from the commit to the message in the page and to its Gantt
+    row (ms), the message's from the answer and the request, the ingest's
+    own time, and how many messages beat the answer."""
     got = [d for d in x["detail"] if d["at"] is not None]
-    out = {
-        "appends": len(x["detail"]), "seen": len(got),
+    committed = [d for d in x["detail"] if d["id"] in commits]
+    return {
+        "appends": len(x["detail"]), "seen": len(got), "viewer_live": x.get("viewer_live", False),
+        "drawn": sum(1 for d in x["detail"] if d.get("dom") is not None),
         "answer": [d["at"] - d["t1"] for d in got], "request": [d["at"] - d["t0"] for d in got],
         "ingest": [d["t1"] - d["t0"] for d in x["detail"]],
-        "commit": [d["at"] - commits[d["id"]] for d in got if d["id"] in commits],
+        "commit": [d["at"] - commits[d["id"]] for d in committed if d["at"] is not None],
+        "dom": [d["dom"] - commits[d["id"]] for d in committed if d.get("dom") is not None],
+        "commit_to_answer": [d["t1"] - commits[d["id"]] for d in committed],
         "before_answer": sum(1 for d in got if d["at"] < d["t1"]),
     }
-    out["commit_to_answer"] = [d["t1"] - commits[d["id"]] for d in x["detail"] if d["id"] in commits]
-    return out
 
 
 def latency_row(label, lt, load_at):
     def p(k, q):
         return fmt(pct(lt[k], q), 1)
-    return (f"| {label} | {lt['appends']} | {lt['seen']} | {p('commit', 0.5)} | {p('commit', 0.95)} | "
-            f"{p('commit', 0.99)} | {p('commit', 1)} | {p('answer', 0.5)} / {p('answer', 0.95)} | "
+
+    def four(k):
+        return f"{p(k, 0.5)} / {p(k, 0.95)} / {p(k, 0.99)} / {p(k, 1)}" if lt[k] else "n/a"
+    return (f"| {label} | {lt['appends']} | {lt['seen']} / {lt['drawn'] if lt['viewer_live'] else 'n/a'} | "
+            f"{four('commit')} | {four('dom')} | {p('answer', 0.5)} / {p('answer', 0.95)} | "
             f"{p('request', 0.5)} / {p('request', 0.95)} | {p('ingest', 0.5)} / {p('ingest', 0.95)} | "
             f"{p('commit_to_answer', 0.5)} / {p('commit_to_answer', 0.95)} | {lt['before_answer']} | {load_at} |")
 
@@ -101,29 +107,32 @@ def main(argv):
         if x:
             lat[name] = latencies(x, load(os.path.join(res, f"commits-{name}.json"), {}))
     bg = load(os.path.join(res, "latency-load-wrk.json"))
-    to = ("the page's DOM" if s.get("viewer_live") else
-          "EventSource's onmessage in the page (the viewer on this commit has no live code yet, so there is "
-          "no \"to DOM\" figure)")
-    w(f"**Commit -> browser**: Chromium (headless, Debian's) on a page of the stack's own origin, an EventSource "
-      f"on a running execution's channel; {s.get('appends', '?')} appends to that run, "
-      f"{s.get('gap_ms', '?')} ms apart, each one node execution with its spans, events and snapshot "
-      f"({s.get('size', '?')}'s per-node share). Latency to {to}, from the append's commit (PostgreSQL's "
-      f"commit timestamp, track_commit_timestamp), and for comparison from the ingest's answer and from "
-      f"the start of its request. All clocks are the same machine's wall clock (the page's and Node's "
-      f"performance.timeOrigin + now()).\n")
-    w("| stack | appends | messages | p50 ms from commit | p95 | p99 | max | from answer p50 / p95 "
-      "| from request p50 / p95 | ingest p50 / p95 ms | commit -> answer p50 / p95 | messages before the answer "
-      "| load at start |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    viewer = all(x["viewer_live"] for x in lat.values()) and bool(lat)
+    page = ("the viewer's execution page for the run, signed in, following it over its own EventSource; "
+            "an init script notes each message's arrival and when each new node's Gantt row enters the DOM "
+            "(the page keeps the chart scrolled to its end, as a user following the run)" if viewer else
+            "a page of the stack's own origin with an EventSource on the run's channel (the viewer on this "
+            "commit does not follow a run live, so there is no Gantt figure)")
+    w(f"**Commit -> browser**: Chromium (headless, Debian's): {page}. {s.get('appends', '?')} appends to the "
+      f"run, {s.get('gap_ms', '?')} ms apart, each one node execution with its spans, events and snapshot "
+      f"({s.get('size', '?')}'s per-node share). Latency from the append's commit (PostgreSQL's commit "
+      f"timestamp, track_commit_timestamp) to the message and to the Gantt row (p50 / p95 / p99 / max), and "
+      f"for comparison the message's from the ingest's answer and from the start of its request. All clocks "
+      f"are the same machine's wall clock (the page's and Node's performance.timeOrigin + now()).\n")
+    w("| stack | appends | messages / rows drawn | ms commit -> message | ms commit -> Gantt row "
+      "| from answer p50 / p95 | from request p50 / p95 | ingest p50 / p95 ms | commit -> answer p50 / p95 "
+      "| messages before the answer | load at start |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     if "idle" in lat:
         w(latency_row("idle", lat["idle"], load_of("1a.")))
     if "load" in lat:
         extra = f" ({fmt(ok_rps(bg), 1)} req/s)" if bg else ""
         w(latency_row(f"{s.get('size', '?')} ingest at concurrency {s.get('conc', '?')}{extra}", lat["load"],
                       load_of("1b.")))
-    p95s = [pct(x["commit"], 0.95) for x in lat.values() if x["commit"]]
+    key, what = ("dom", "the Gantt row") if viewer else ("commit", "the message in the page")
+    p95s = [pct(x[key], 0.95) for x in lat.values() if x[key]]
     if p95s:
-        w(f"\nTarget p95 < 300 ms from commit to the page: worst p95 {max(p95s):.1f} ms: {mark(max(p95s) < 300)}.\n")
+        w(f"\nTarget p95 < 300 ms from commit to {what}: worst p95 {max(p95s):.1f} ms: {mark(max(p95s) < 300)}.\n")
 
     # ---------------------------------------------------------------- ingest with subscribers
     base = merged_wrk(res, "ingest-none")
