@@ -18,8 +18,9 @@
 #      gets APPENDS appends, 100 ms apart, each timed from its commit
 #      (PostgreSQL's commit timestamp) to its message in the page and to
 #      its node's row in the Gantt (and from the ingest's request and
-#      answer). Once on an idle stack, once while M ingests run at
-#      concurrency 8.
+#      answer). On an idle stack, while M ingests run at concurrency 8,
+#      and idle again with the page's Graph tab open instead of Events
+#      (which the page refreshes whenever a message adds events).
 #   2. M ingest at concurrency 8 (wrk, bench/wrk.lua), in rounds of three
 #      segments: no subscriber; N subscribers on the project's channel
 #      (every ingest is a message to each of them); N subscribers on the
@@ -53,7 +54,7 @@ while (($#)); do
         --rounds) ROUNDS=$2; shift ;;
         --http1.1) sub_opts+=(--http1.1) ;;
         --keep) keep=1 ;;
-        -h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'bench/live.sh: unknown option %s (try --help)\n' "$1" >&2; exit 2 ;;
     esac
     shift
@@ -234,12 +235,14 @@ jq -n --argjson subs "$SUBS" --argjson appends "$APPENDS" --argjson gap "$GAP_MS
 
 # ---------------------------------------------------------------- 1. commit -> browser
 
-# latency NAME: the appends (results/latency-NAME.json), and when each one
-# committed, by client id (results/commits-NAME.json, ms since the epoch).
+# latency NAME [QUERY]: the appends (results/latency-NAME.json), and when
+# each one committed, by client id (results/commits-NAME.json, ms since the
+# epoch). QUERY goes into the execution page's address.
 latency() {
     local id
     node "$bench/live_latency.mjs" "$base" "$AGORA_TLS_CERT" "$pay/$SIZE-0.json" "$APPENDS" "$GAP_MS" \
-        "$res/latency-$1.json" >"$res/latency-$1.log" 2>&1 || die "live_latency $1 failed: $(tail -n 5 "$res/latency-$1.log")"
+        "$res/latency-$1.json" "${2:-}" >"$res/latency-$1.log" 2>&1 ||
+        die "live_latency $1 failed: $(tail -n 5 "$res/latency-$1.log")"
     id=$(jq -r .execution_id "$res/latency-$1.json")
     psql_super -c "SELECT COALESCE(json_object_agg(client_id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000), '{}')
                    FROM agora.node_executions WHERE execution_id = '$id' AND client_id IS NOT NULL" >"$res/commits-$1.json"
@@ -255,6 +258,8 @@ sleep 1
 kill -INT "$wpid" 2>/dev/null || true
 wait "$wpid" || true
 ((rc == 0)) || exit "$rc"
+phase "1c. commit -> browser: $APPENDS appends, idle stack, the page showing the Graph tab (refreshed by no message)"
+latency idle-graph tab=graph
 # An execution whose channel gets no message from here on (its run gets no
 # more appends): the channel of the idle subscribers in phase 2.
 quiet_execution=$(jq -r .execution_id "$res/latency-idle.json")

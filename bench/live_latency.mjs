@@ -1,12 +1,14 @@
 // live_latency.mjs: commit -> browser latency of live monitoring
 // (bench/live.sh, docs/LIVE.md).
 //
-//   WRK_TOKEN=... node bench/live_latency.mjs BASE_URL CA_FILE PAYLOAD APPENDS GAP_MS OUT_JSON
+//   WRK_TOKEN=... node bench/live_latency.mjs BASE_URL CA_FILE PAYLOAD APPENDS GAP_MS OUT_JSON [QUERY]
 //
 // Starts a live run (an ingest with a client-chosen execution_id, status
 // running) and opens it in the viewer, in Chromium (Debian's, through
 // playwright-core, as tests/browser/harness.mjs does), signed in with the
-// token: the execution page follows the run over its own EventSource. Then
+// token: the execution page follows the run over its own EventSource
+// (QUERY, e.g. "tab=graph", goes into the page's address: the panel open
+// below the Gantt, which the page refreshes when a message adds to it). Then
 // APPENDS times, GAP_MS apart: one append to the run (one node execution
 // with a client `id`, its spans, events and snapshot, taken in turn from
 // PAYLOAD, a bench/gen.py body; the n-th starts n seconds into the run, so
@@ -34,9 +36,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const [base, caFile, payloadFile, appendsArg, gapArg, outFile] = process.argv.slice(2);
+const [base, caFile, payloadFile, appendsArg, gapArg, outFile, query = ''] = process.argv.slice(2);
 if (!outFile || !process.env.WRK_TOKEN) {
-  console.error('usage: WRK_TOKEN=... node bench/live_latency.mjs BASE_URL CA_FILE PAYLOAD APPENDS GAP_MS OUT_JSON');
+  console.error('usage: WRK_TOKEN=... node bench/live_latency.mjs BASE_URL CA_FILE PAYLOAD APPENDS GAP_MS OUT_JSON [QUERY]');
   process.exit(2);
 }
 const appends = Number(appendsArg);
@@ -158,7 +160,7 @@ try {
   await page.goto(`${base}/#/`);
   await page.evaluate((t) => sessionStorage.setItem('agora.token', t), process.env.WRK_TOKEN);
   await page.goto('about:blank');
-  await page.goto(`${base}/#/executions/${executionId}`);
+  await page.goto(`${base}/#/executions/${executionId}${query ? `?${query}` : ''}`);
   // The viewer follows the run: its subscription is open, the indicator
   // (when it has one) says Live, the first row is drawn.
   const viewerLive = await page.waitForFunction(() => {
@@ -191,7 +193,7 @@ try {
     [last, viewerLive], { timeout: 10e3 }).catch(() => {});
   const seen = await page.evaluate(() => ({ at: window.agoraBench.at, dom: window.agoraBench.dom, messages: window.agoraBench.messages }));
   const out = {
-    appends, gap_ms: gapMs, messages: seen.messages, execution_id: executionId, viewer_live: viewerLive,
+    appends, gap_ms: gapMs, messages: seen.messages, execution_id: executionId, viewer_live: viewerLive, query,
     detail: sent.map((x) => ({ ...x, at: seen.at[x.seq] ?? null, dom: viewerLive ? seen.dom[x.seq - 1] ?? null : null })),
   };
   fs.writeFileSync(outFile, `${JSON.stringify(out)}\n`);

@@ -102,7 +102,7 @@ def main(argv):
 
     # ---------------------------------------------------------------- latency
     lat = {}
-    for name in ("idle", "load"):
+    for name in ("idle", "load", "idle-graph"):
         x = load(os.path.join(res, f"latency-{name}.json"))
         if x:
             lat[name] = latencies(x, load(os.path.join(res, f"commits-{name}.json"), {}))
@@ -115,7 +115,8 @@ def main(argv):
             "commit does not follow a run live, so there is no Gantt figure)")
     w(f"**Commit -> browser**: Chromium (headless, Debian's): {page}. {s.get('appends', '?')} appends to the "
       f"run, {s.get('gap_ms', '?')} ms apart, each one node execution with its spans, events and snapshot "
-      f"({s.get('size', '?')}'s per-node share). Latency from the append's commit (PostgreSQL's commit "
+      f"({s.get('size', '?')}'s per-node share); the page shows its default Events tab (refreshed whenever a "
+      f"message adds events) except in the last row. Latency from the append's commit (PostgreSQL's commit "
       f"timestamp, track_commit_timestamp) to the message and to the Gantt row (p50 / p95 / p99 / max), and "
       f"for comparison the message's from the ingest's answer and from the start of its request. All clocks "
       f"are the same machine's wall clock (the page's and Node's performance.timeOrigin + now()).\n")
@@ -129,6 +130,8 @@ def main(argv):
         extra = f" ({fmt(ok_rps(bg), 1)} req/s)" if bg else ""
         w(latency_row(f"{s.get('size', '?')} ingest at concurrency {s.get('conc', '?')}{extra}", lat["load"],
                       load_of("1b.")))
+    if "idle-graph" in lat:
+        w(latency_row("idle, Graph tab open", lat["idle-graph"], load_of("1c.")))
     key, what = ("dom", "the Gantt row") if viewer else ("commit", "the message in the page")
     p95s = [pct(x[key], 0.95) for x in lat.values() if x[key]]
     if p95s:
