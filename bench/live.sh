@@ -2,7 +2,7 @@
 # bench/live.sh: the benchmark of live monitoring (docs/LIVE.md), in one
 # command. Prints a Markdown section (BENCHMARKS.md, "Live monitoring").
 #
-#   bench/live.sh                about 10 minutes on 2 cores
+#   bench/live.sh                about 12 minutes on 2 cores
 #   options: --subscribers N     subscriptions held at once (default 1000)
 #            --appends N         appends timed in the browser, per phase (default 250)
 #            --seconds S         length of each ingest segment (default 6)
