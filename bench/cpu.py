@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU seconds used so far by each part of a running Agora stack.
 
-  cpu.py AGORA_VAR     prints {"postgres": s, "workers": s, "nginx": s}
+  cpu.py AGORA_VAR     prints {"postgres": s, "workers": s, "nginx": s, "live": s}
 
 Each figure is the user + system time of the part's parent process, of its
 live descendants, and of its descendants that already exited (the parent's
@@ -81,6 +81,8 @@ def main(argv):
         "postgres": first_int(os.path.join(env.get("AGORA_PG_DATA", ""), "postmaster.pid")),
         "workers": first_int(env.get("AGORA_WORKERS_PIDFILE", os.path.join(var, "run", "workers.pid"))),
         "nginx": first_int(os.path.join(var, "run", "nginx.pid")),
+        # agora-live, the live publisher (under its own agora-supervise)
+        "live": first_int(os.path.join(var, "run", "live.pid")),
     }
     print(json.dumps({k: (tree_seconds(p, stats) if p else None) for k, p in roots.items()}))
     return 0

@@ -1,5 +1,5 @@
-# bench/lib.sh: what bench/run.sh and bench/profile.sh share. Sourced, with
-# root, bench and keep set by the caller.
+# bench/lib.sh: what bench/run.sh, bench/live.sh and bench/profile.sh share.
+# Sourced, with root, bench and keep set by the caller.
 #
 # bench_tools [PKG...]   installs (apt, as root) wrk, python3, gcc, jq, curl,
 #                        libpq-dev and any extra packages when missing
@@ -7,6 +7,9 @@
 #                        ports (./run.sh start), stopped and removed on exit
 #                        unless keep=1; sets bv, res, pay, base, token, org,
 #                        project, workflow; builds copyload; writes payloads
+# bench_facts MODE       results/machine.json and results/pg.json
+# with_cpu NAME CMD...   CPU seconds of each part of the stack while CMD ran
+# statement_log on|off   PostgreSQL's statement log with durations
 
 say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -113,14 +116,79 @@ ingest_once() {
         -H 'Content-Type: application/json' --data-binary @"$1" "$base/api/executions/ingest"
 }
 
-# worker_pids: the agora-worker processes (agora-supervise's children).
-worker_pids() {
-    local parent stat pid rest ppid
-    parent=$(tr -dc '0-9' <"$AGORA_WORKERS_PIDFILE")
+# bench_facts MODE: results/machine.json (machine, commit, versions, load
+# average at the start) and results/pg.json (PostgreSQL's settings).
+bench_facts() {
+    local mode=$1 commit
+    commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [[ -n $(git -C "$root" status --porcelain --untracked-files=no -- src sql 2>/dev/null) ]]; then
+        commit="$commit (+ uncommitted changes in src/ or sql/)"
+    fi
+    psql_super -c "SELECT json_object_agg(name, setting || COALESCE(unit, '')) FROM pg_settings
+                   WHERE name IN ('server_version', 'synchronous_commit', 'fsync', 'full_page_writes',
+                                  'wal_level', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout',
+                                  'wal_sync_method', 'work_mem')" >"$res/pg.json"
+    jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --arg commit "$commit" --arg mode "$mode" \
+        --arg cpu "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)" \
+        --arg cores "$(nproc)" --arg mem "$(free -g | awk '/^Mem:/ {print $2 " GiB"}')" \
+        --arg kernel "$(uname -r)" --arg os "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+        --arg nginx "$(nginx -v 2>&1 | sed 's/.*nginx\///')" --arg wrk "$(wrk -v 2>&1 | head -n1 | cut -d' ' -f2)" \
+        --arg workers "$AGORA_WORKERS" --arg load_start "$load_start" \
+        '{date:$date, commit:$commit, mode:$mode, cpu:$cpu, cores:$cores, mem:$mem, kernel:$kernel,
+          os:$os, nginx:$nginx, wrk:$wrk, workers:$workers, load_start:$load_start}' >"$res/machine.json"
+}
+
+# bench_facts_end: the load average at the end, into results/machine.json.
+bench_facts_end() {
+    jq --arg l "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {load_end: $l}' "$res/machine.json" >"$res/machine.json.tmp" &&
+        mv "$res/machine.json.tmp" "$res/machine.json"
+}
+
+# with_cpu NAME COMMAND...: runs COMMAND and writes results/cpu-NAME.json:
+# the CPU seconds PostgreSQL, the workers, nginx and the live publisher
+# used meanwhile (bench/cpu.py), and those of the client (wrk or copyload) itself.
+with_cpu() {
+    local name=$1 before after client n0 n1 n2 TIMEFORMAT='%U %S'
+    shift
+    n0=$(count_executions)
+    before=$(python3 "$bench/cpu.py" "$AGORA_VAR")
+    client=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || die "$name failed"
+    # Requests wrk left in flight are still being stored: wait until the
+    # count stands still (exited COPY backends are reaped meanwhile too).
+    n1=$(count_executions)
+    while sleep 0.5; n2=$(count_executions); [[ $n2 != "$n1" ]]; do n1=$n2; done
+    after=$(python3 "$bench/cpu.py" "$AGORA_VAR")
+    jq -n --argjson a "$before" --argjson b "$after" --arg client "$client" --argjson stored $((n2 - n0)) \
+        '{stored: $stored, postgres: ($b.postgres - $a.postgres), workers: ($b.workers - $a.workers),
+          nginx: ($b.nginx - $a.nginx), live: (($b.live // 0) - ($a.live // 0)),
+          client: ($client | split(" ") | map(tonumber) | add)}' >"$res/cpu-$name.json"
+}
+
+# statement_log on|off: PostgreSQL logs every statement with its duration
+# (bench/pgtime.py reads them), or stops. "on" prints the log's line count
+# before, where pgtime.py is to start.
+statement_log() {
+    if [[ $1 == on ]]; then
+        wc -l <"$AGORA_VAR/log/postgresql.log"
+        psql_super -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "ALTER SYSTEM SET log_parameter_max_length = 0" \
+            -c "SELECT pg_reload_conf()" >/dev/null
+        sleep 0.5
+    else
+        psql_super -c "ALTER SYSTEM RESET log_min_duration_statement" -c "ALTER SYSTEM RESET log_parameter_max_length" \
+            -c "SELECT pg_reload_conf()" >/dev/null
+    fi
+}
+
+# child_pids PARENT: the processes whose parent is PARENT.
+child_pids() {
+    local stat pid rest ppid
     for stat in /proc/[0-9]*/stat; do
         { read -r pid rest <"$stat"; } 2>/dev/null || continue
         rest=${rest##*) }
         read -r _ ppid _ <<<"$rest"
-        [[ $ppid == "$parent" ]] && printf '%s\n' "$pid"
+        [[ $ppid == "$1" ]] && printf '%s\n' "$pid"
     done | sort -n
 }
+
+# worker_pids: the agora-worker processes (agora-supervise's children).
+worker_pids() { child_pids "$(tr -dc '0-9' <"$AGORA_WORKERS_PIDFILE")"; }

@@ -95,13 +95,9 @@ perf_report "$res/perf-copy.data" "perf record -g -p <this stack's postmaster an
 # ---------------------------------------------------------------- 2. statements
 
 say "statements: 10 $size payloads, one at a time, timed by PostgreSQL"
-mark=$(wc -l <"$AGORA_VAR/log/postgresql.log")
-psql_super -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "ALTER SYSTEM SET log_parameter_max_length = 0" \
-    -c "SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
+mark=$(statement_log on)
 for i in 0 1 2 3 4 5 6 7 8 9; do ingest_once "$pay/$size-$((i % 4)).json" >/dev/null; done
-psql_super -c "ALTER SYSTEM RESET log_min_duration_statement" -c "ALTER SYSTEM RESET log_parameter_max_length" \
-    -c "SELECT pg_reload_conf()" >/dev/null
+statement_log off
 {
     printf 'PostgreSQL statement timing for one %s ingest (average of 10, ms; bind includes planning)\n' "$size"
     tail -n +"$((mark + 1))" "$AGORA_VAR/log/postgresql.log" | grep 'duration:' | grep -v 'pg_reload_conf\|ALTER SYSTEM' |

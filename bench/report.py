@@ -82,7 +82,8 @@ def merged_cpu(res, prefix):
     seg = segments(res, prefix) or ([load(os.path.join(res, prefix + ".json"))] if load(os.path.join(res, prefix + ".json")) else [])
     if not seg:
         return None
-    return {k: sum(x[k] for x in seg) for k in ("stored", "postgres", "workers", "nginx", "client")}
+    # "live" (the live publisher) is absent from results older than it
+    return {k: sum(x.get(k) or 0 for x in seg) for k in ("stored", "postgres", "workers", "nginx", "live", "client")}
 
 
 def fmt(v, digits=0):
@@ -112,6 +113,22 @@ def mark(ok):
     return "**met**" if ok else "**not met**"
 
 
+def machine_lines(m, pg):
+    """The machine, versions, load and durability settings of a run
+    (results/machine.json, results/pg.json), as Markdown lines."""
+    return [
+        f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('mem', '?')}, "
+        f"{m.get('os', '?')} (kernel {m.get('kernel', '?')}); PostgreSQL {pg.get('server_version', '?')}, "
+        f"nginx {m.get('nginx', '?')}, wrk {m.get('wrk', '?')}, {m.get('workers', '?')} FastCGI workers. "
+        f"Load average (1/5/15 min) at start {m.get('load_start', '?')}, at end {m.get('load_end', '?')}.  ",
+        f"Durability: synchronous_commit={pg.get('synchronous_commit', '?')}, fsync={pg.get('fsync', '?')}, "
+        f"full_page_writes={pg.get('full_page_writes', '?')}, wal_level={pg.get('wal_level', '?')}; "
+        f"shared_buffers={pg.get('shared_buffers', '?')}, max_wal_size={pg.get('max_wal_size', '?')} "
+        f"(the stack's defaults, nothing tuned). Everything (client, nginx, workers, PostgreSQL) shares "
+        f"the same {m.get('cores', '?')} cores.\n",
+    ]
+
+
 def main(argv):
     if not argv:
         sys.stderr.write(__doc__)
@@ -125,15 +142,7 @@ def main(argv):
     w = out.append
 
     w(f"### {m.get('date', '?')} · commit {m.get('commit', '?')} · {m.get('mode', '?')} run\n")
-    w(f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('mem', '?')}, "
-      f"{m.get('os', '?')} (kernel {m.get('kernel', '?')}); PostgreSQL {pg.get('server_version', '?')}, "
-      f"nginx {m.get('nginx', '?')}, wrk {m.get('wrk', '?')}, {m.get('workers', '?')} FastCGI workers. "
-      f"Load average (1/5/15 min) at start {m.get('load_start', '?')}, at end {m.get('load_end', '?')}.  ")
-    w(f"Durability: synchronous_commit={pg.get('synchronous_commit', '?')}, fsync={pg.get('fsync', '?')}, "
-      f"full_page_writes={pg.get('full_page_writes', '?')}, wal_level={pg.get('wal_level', '?')}; "
-      f"shared_buffers={pg.get('shared_buffers', '?')}, max_wal_size={pg.get('max_wal_size', '?')} "
-      f"(the stack's defaults, nothing tuned). Everything (client, nginx, workers, PostgreSQL) shares "
-      f"the same {m.get('cores', '?')} cores.\n")
+    out.extend(machine_lines(m, pg))
 
     # ---------------------------------------------------------------- ingest
     w("**Ingest through nginx + TLS + FastCGI vs the COPY ceiling** (same rows, same tables and "

@@ -61,22 +61,7 @@ bench_stack_start
 
 say "mode $mode"
 
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(git -C "$root" status --porcelain --untracked-files=no -- src sql 2>/dev/null) ]]; then
-    commit="$commit (+ uncommitted changes in src/ or sql/)"
-fi
-psql_super -c "SELECT json_object_agg(name, setting || COALESCE(unit, '')) FROM pg_settings
-               WHERE name IN ('server_version', 'synchronous_commit', 'fsync', 'full_page_writes',
-                              'wal_level', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout',
-                              'wal_sync_method', 'work_mem')" >"$res/pg.json"
-jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --arg commit "$commit" --arg mode "$mode" \
-    --arg cpu "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)" \
-    --arg cores "$(nproc)" --arg mem "$(free -g | awk '/^Mem:/ {print $2 " GiB"}')" \
-    --arg kernel "$(uname -r)" --arg os "$(. /etc/os-release && echo "$PRETTY_NAME")" \
-    --arg nginx "$(nginx -v 2>&1 | sed 's/.*nginx\///')" --arg wrk "$(wrk -v 2>&1 | head -n1 | cut -d' ' -f2)" \
-    --arg workers "$AGORA_WORKERS" --arg load_start "$load_start" \
-    '{date:$date, commit:$commit, mode:$mode, cpu:$cpu, cores:$cores, mem:$mem, kernel:$kernel,
-      os:$os, nginx:$nginx, wrk:$wrk, workers:$workers, load_start:$load_start}' >"$res/machine.json"
+bench_facts "$mode"
 cp "$pay/sizes.json" "$res/sizes.json"
 
 # ---------------------------------------------------------------- helpers
@@ -85,26 +70,6 @@ copy_run() {  # copy_run SIZE CLIENTS SEGMENT
     local name=copy-$1-$2-$3
     "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-$1.txt" "$2" "$SEG_S" >"$res/$name.json" \
         2>"$res/$name.err" || die "copyload $1 $2 failed: $(tail -n 3 "$res/$name.err")"
-}
-
-# with_cpu NAME COMMAND...: runs COMMAND and writes results/cpu-NAME.json:
-# the CPU seconds PostgreSQL, the workers and nginx used meanwhile
-# (bench/cpu.py), and those of the client (wrk or copyload) itself.
-with_cpu() {
-    local name=$1 before after client n0 n1 n2 TIMEFORMAT='%U %S'
-    shift
-    n0=$(count_executions)
-    before=$(python3 "$bench/cpu.py" "$AGORA_VAR")
-    client=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || die "$name failed"
-    # Requests wrk left in flight are still being stored: wait until the
-    # count stands still (exited COPY backends are reaped meanwhile too).
-    n1=$(count_executions)
-    while sleep 0.5; n2=$(count_executions); [[ $n2 != "$n1" ]]; do n1=$n2; done
-    after=$(python3 "$bench/cpu.py" "$AGORA_VAR")
-    jq -n --argjson a "$before" --argjson b "$after" --arg client "$client" --argjson stored $((n2 - n0)) \
-        '{stored: $stored, postgres: ($b.postgres - $a.postgres), workers: ($b.workers - $a.workers),
-          nginx: ($b.nginx - $a.nginx),
-          client: ($client | split(" ") | map(tonumber) | add)}' >"$res/cpu-$name.json"
 }
 
 # rss LABEL: one JSON line per worker (kB) into results/rss.jsonl.
@@ -248,15 +213,11 @@ blocks() {
 pg_time() {
     local mark i b0 b1
     b0=$(blocks)
-    mark=$(wc -l <"$AGORA_VAR/log/postgresql.log")
-    psql_super -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "ALTER SYSTEM SET log_parameter_max_length = 0" \
-        -c "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
+    mark=$(statement_log on)
     for ((i = 0; i < READ_N; i++)); do
         curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" -H @"$bv/auth-header" "$2"
     done
-    psql_super -c "ALTER SYSTEM RESET log_min_duration_statement" -c "ALTER SYSTEM RESET log_parameter_max_length" \
-        -c "SELECT pg_reload_conf()" >/dev/null
+    statement_log off
     b1=$(blocks)
     python3 "$bench/pgtime.py" "$AGORA_VAR/log/postgresql.log" "$mark" |
         jq --argjson b $(((b1 - b0) / READ_N)) '. + {buffers_per_request: $b}' >"$res/pg-$1.json"
@@ -293,8 +254,7 @@ psql_super -c "SELECT json_build_object('database_bytes', pg_database_size('agor
     'telemetry_spans', (SELECT count(*) FROM agora.telemetry_spans),
     'telemetry_events', (SELECT count(*) FROM agora.telemetry_events),
     'shared_state_snapshots', (SELECT count(*) FROM agora.shared_state_snapshots))" >"$res/db-end.json"
-jq --arg l "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {load_end: $l}' "$res/machine.json" >"$res/machine.json.tmp" &&
-    mv "$res/machine.json.tmp" "$res/machine.json"
+bench_facts_end
 jq -n --argjson u "$(grep -c '"upstream_status":"5' "$AGORA_VAR/log/nginx-access.log" || true)" \
     --argjson b "$(grep -c 'client request body is buffered to a temporary file' "$AGORA_VAR/log/nginx-error.log" || true)" \
     '{upstream_5xx: $u, bodies_buffered_to_disk: $b}' >"$res/nginx.json"
