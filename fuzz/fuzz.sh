@@ -13,7 +13,9 @@
 # against whole ones under the workflow checks), timestamp (ts_parse),
 # router (router_match on agora_routes + query_parse_or_reply), cursor
 # (cursor_decode), auth (auth_bearer_token + auth_verify_jwt + apikey_parse),
-# live (the subscription path, Last-Event-ID, ticket and notification parsers).
+# live (the subscription path, Last-Event-ID, ticket and notification parsers),
+# ingest_client (what agora-upload reads: Retry-After, the server's answers,
+# a payload's execution_id, the configured URL).
 #
 # The library's sources (src/*/*.c but the programs in src/main/ and the
 # FastCGI glue) are compiled directly with clang into
@@ -33,7 +35,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 out=${AGORA_FUZZ_DIR:-$here/build}
 suite=${AGORA_JSONTESTSUITE:-$root/../shared/testdata/JSONTestSuite/test_parsing}
-TARGETS=(ingest json_tree timestamp router cursor auth live)
+TARGETS=(ingest json_tree timestamp router cursor auth live ingest_client)
 PKGS=(clang libclang-rt-14-dev libjson-c-dev libpq-dev libjwt-dev libssl-dev pkg-config python3)
 
 say() { printf 'fuzz: %s\n' "$*"; }
@@ -42,7 +44,7 @@ die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 # Per-target options: the longest input worth trying and the dictionary.
 max_len() {
     case $1 in
-        ingest | json_tree) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;; live) echo 512 ;;
+        ingest | json_tree) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;; live) echo 512 ;; ingest_client) echo 4096 ;;
     esac
 }
 

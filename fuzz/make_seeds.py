@@ -195,6 +195,29 @@ def live(out):
         write(out, "live", f"live-{i}", bytes([mode]) + text.encode())
 
 
+def ingest_client(out):
+    """fuzz_ingest_client.c: byte 0 the part, byte 1 the status's index."""
+    ok = json.dumps({"execution_id": UID, "status": "success", "counts": {"node_executions": 1}})
+    err = json.dumps({"error": {"code": "validation_failed", "message": "status must be one of",
+                                "path": "node_executions[0].status", "request_id": "ab12"}})
+    closed = json.dumps({"error": {"code": "conflict", "request_id": "ab12",
+                                   "message": "the execution has a terminal status and is closed"}})
+    seeds = [(0, 0, "120"), (0, 0, " 1 "), (0, 0, "Sun, 06 Nov 1994 08:49:37 GMT"),
+             (0, 0, "Sunday, 06-Nov-94 08:49:37 GMT"), (0, 0, "Sun Nov  6 08:49:37 1994"),
+             (0, 0, "Wed, 29 Feb 2028 23:59:60 GMT"), (0, 0, "99999999999999999999"),
+             (1, 1, "HTTP/1.1 201 Created\r\nIdempotent-Replayed: true\r\nX-Request-Id: ab12\r\n\r\n" + ok),
+             (1, 9, "HTTP/2 422\r\ncontent-type: application/json\r\n\r\n" + err),
+             (1, 7, "HTTP/1.1 409 Conflict\r\n\r\n" + closed),
+             (1, 13, "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\r\n<html></html>"),
+             (1, 0, "HTTP/1.1 100 Continue\r\nRetry-After: 5\r\n\r\n"),
+             (2, 0, json.dumps({"workflow_id": WF, "execution_id": UID.upper(), "status": "running"})),
+             (2, 0, '{"execution\\u005fid":"a\\u0042c","execution_id":null}'),
+             (3, 0, "https://agora.example.org"), (3, 0, "https://localhost:8443/api/"),
+             (3, 0, "https://h/sub/api//"), (3, 0, "https://user:pw@h/api"), (3, 0, "http://h/api?x")]
+    for i, (mode, status, text) in enumerate(seeds):
+        write(out, "ingest_client", f"client-{i}", bytes([mode, status]) + text.encode())
+
+
 def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
@@ -205,6 +228,7 @@ def main():
     router(out)
     auth(out)
     live(out)
+    ingest_client(out)
     counts = {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))}
     print("seeds:", ", ".join(f"{t} {c}" for t, c in counts.items()),
           f"({n} JSONTestSuite files)" if n else "(JSONTestSuite not found)")

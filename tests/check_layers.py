@@ -23,6 +23,12 @@ PARTS = {
     "ops/metrics_file": "ops/metrics",
     "ops/metrics_text": "ops/metrics",
     "json/json_value": "json/json_scan",
+    "main/upload_options": "main/upload",
+    "main/upload_credentials": "main/upload",
+    "main/upload_queue": "main/upload",
+    "main/upload_transfer": "main/upload",
+    "main/upload_outcome": "main/upload",
+    "main/upload_report": "main/upload",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
