@@ -9,6 +9,8 @@ Costs are compared as decimals (json parsed with parse_float=Decimal), so
 "exact" means exact. Every test ends by checking, as the superuser, that
 each execution's sums equal the sums of its node executions."""
 import json
+import threading
+import time
 import urllib.parse
 import uuid
 from decimal import Decimal
@@ -370,3 +372,35 @@ def test_bad_usage_in_an_ingest_answers_422_with_its_path(org, field, value, mes
     assert r.status == 422, r.body
     err = r.json()["error"]
     assert err["path"] == f"node_executions[1].{field}" and err["message"].endswith(message), err
+
+
+def test_a_price_committed_between_the_insert_and_the_items_leaves_the_sums_right(stack, org):
+    """Steps 3 (the execution's insert, with its sums) and 5 (the node
+    executions, each priced) are two statements: a price committed between
+    them makes them disagree, and the ingest then corrects the execution's
+    sums. A transaction holding an uncommitted node of the same name keeps
+    the ingest waiting in step 4 while the price changes."""
+    marker = f"hold-{uuid.uuid4().hex}"
+    script = (f"INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name)"
+              f" VALUES ('{org.org}', '{org.project}', '{org.workflow}', 'late');\n"
+              f"SELECT pg_sleep(3) /* {marker} */;\nROLLBACK;\nBEGIN")
+    holder = threading.Thread(target=stack.psql_app, args=(script,), kwargs={"user_id": org.owner})
+    holder.start()
+    waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+               " AND query LIKE '%workflow_nodes%' AND query NOT LIKE '%pg_stat_activity%'")
+    deadline = time.monotonic() + 10
+    while stack.psql_admin("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                           f" AND query LIKE '%{marker}%' AND query NOT LIKE '%pg_stat_activity%'").strip() != "1":
+        assert time.monotonic() < deadline, "the holding transaction never started"
+        time.sleep(0.02)
+    done = {}
+    ingest = threading.Thread(target=lambda: done.update(ex=org.ingest([node("late", "gpt-4o", 1_000_000, 0)])))
+    ingest.start()
+    while stack.psql_admin(waiting).strip() != "1":
+        assert time.monotonic() < deadline, "the ingest never waited in step 4"
+        time.sleep(0.02)
+    assert org.set_price("gpt-4o", 9, 9, valid_from="2025-01-01T00:00:00Z").status == 200
+    holder.join()
+    ingest.join()
+    assert org.node_costs(done["ex"]) == {"late": Decimal(9)}
+    assert org.execution(done["ex"])["usage"]["cost_usd"] == Decimal(9)
