@@ -37,7 +37,7 @@ caller_pwd=$PWD
 cd "$root"
 
 BUILD_PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev
-            libpq-dev libjwt-dev libssl-dev libcriterion-dev libcurl4-openssl-dev)
+            libpq-dev libjwt-dev libssl-dev libcriterion-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev)
 RUN_PKGS=(postgresql nginx libnginx-mod-nchan spawn-fcgi openssl curl jq)
 # The viewer's browser libraries come from npm (package-lock.json): Debian's
 # node and npm, unless a node with npm is already installed.

@@ -50,7 +50,7 @@ done
 [[ $fuzz_seconds =~ ^[0-9]+$ ]] || { printf 'test.sh: --fuzz takes whole seconds\n' >&2; exit 2; }
 
 PKGS=(autoconf automake libtool pkg-config gcc make libfcgi-dev libjson-c-dev libpq-dev
-      libjwt-dev libssl-dev libcriterion-dev libcurl4-openssl-dev
+      libjwt-dev libssl-dev libcriterion-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
       postgresql nginx libnginx-mod-nchan spawn-fcgi openssl curl jq
       python3-pytest python3-yaml python3-jsonschema python3-prometheus-client valgrind chromium
       python3-venv

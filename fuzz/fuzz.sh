@@ -15,10 +15,13 @@
 # (cursor_decode), auth (auth_bearer_token + auth_verify_jwt + apikey_parse),
 # live (the subscription path, Last-Event-ID, ticket and notification parsers),
 # ingest_client (what agora-upload reads: Retry-After, the server's answers,
-# a payload's execution_id, the configured URL).
+# a payload's execution_id, the configured URL), otlp_proto and otlp_json
+# (the OTLP trace decoders and their model, each round-tripped through both
+# formats, fuzz_otlp.h).
 #
 # The library's sources (src/*/*.c but the programs in src/main/ and the
-# FastCGI glue) are compiled directly with clang into
+# FastCGI glue, and the C protoc-c makes of src/otlp/trace.proto) are
+# compiled directly with clang into
 # AGORA_FUZZ_DIR (default fuzz/build, not in git): the in-tree autotools
 # build is untouched. Seeds come from fuzz/make_seeds.py (the project's tests
 # and JSONTestSuite from shared/testdata, AGORA_JSONTESTSUITE overrides its
@@ -35,8 +38,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 out=${AGORA_FUZZ_DIR:-$here/build}
 suite=${AGORA_JSONTESTSUITE:-$root/../shared/testdata/JSONTestSuite/test_parsing}
-TARGETS=(ingest json_tree timestamp router cursor auth live ingest_client)
-PKGS=(clang libclang-rt-14-dev libjson-c-dev libpq-dev libjwt-dev libssl-dev pkg-config python3)
+TARGETS=(ingest json_tree timestamp router cursor auth live ingest_client otlp_proto otlp_json)
+PKGS=(clang libclang-rt-14-dev libjson-c-dev libpq-dev libjwt-dev libssl-dev pkg-config python3
+      libprotobuf-c-dev protobuf-c-compiler zlib1g-dev)
 
 say() { printf 'fuzz: %s\n' "$*"; }
 die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
@@ -44,7 +48,7 @@ die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 # Per-target options: the longest input worth trying and the dictionary.
 max_len() {
     case $1 in
-        ingest | json_tree) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;; live) echo 512 ;; ingest_client) echo 4096 ;;
+        ingest | json_tree | otlp_proto | otlp_json) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;; live) echo 512 ;; ingest_client) echo 4096 ;;
     esac
 }
 
@@ -64,14 +68,19 @@ ensure_packages() {
 build() {
     ensure_packages
     local cc=clang flags deps src obj objs=() newest_h t pids=()
-    mkdir -p "$out/obj"
+    mkdir -p "$out/obj" "$out/gen"
+    # The OTLP messages in C, as Makefile.am makes them.
+    if [[ ! -f $out/gen/otlp/trace.pb-c.c || $root/src/otlp/trace.proto -nt $out/gen/otlp/trace.pb-c.c ]]; then
+        protoc-c --proto_path="$root/src" --c_out="$out/gen" otlp/trace.proto || die "protoc-c failed"
+    fi
     # shellcheck disable=SC2207
-    deps=($(pkg-config --cflags json-c libpq libjwt libcrypto))
-    flags=(-std=c11 -D_GNU_SOURCE "-DAGORA_SQLDIR=\"/nonexistent\"" -I"$root/src" -I"$here" "${deps[@]}"
+    deps=($(pkg-config --cflags json-c libpq libjwt libcrypto libprotobuf-c zlib))
+    flags=(-std=c11 -D_GNU_SOURCE "-DAGORA_SQLDIR=\"/nonexistent\"" -I"$root/src" -I"$out/gen" -I"$here" "${deps[@]}"
            -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
            -Wall -Wextra -Wno-unused-parameter)
-    newest_h=$(find "$root/src" "$here" -name '*.h' -printf '%T@\n' | sort -n | tail -n 1)
-    for src in "$root"/src/*/*.c "$root"/tests/reference/*.c; do
+    newest_h=$(find "$root/src" "$here" "$root/tests/reference" "$out/gen" -name '*.h' -printf '%T@\n' |
+        sort -n | tail -n 1)
+    for src in "$root"/src/*/*.c "$root"/tests/reference/*.c "$out"/gen/otlp/*.c; do
         case $src in */src/main/* | */fcgi_io.c) continue ;; esac
         obj=$out/obj/$(basename "$(dirname "$src")")_$(basename "${src%.c}").o
         objs+=("$obj")
@@ -84,7 +93,7 @@ build() {
     done
     for p in "${pids[@]}"; do wait "$p" || die "compiling failed"; done
     # shellcheck disable=SC2207
-    local libs=($(pkg-config --libs json-c libpq libjwt libcrypto) -lm)
+    local libs=($(pkg-config --libs json-c libpq libjwt libcrypto libprotobuf-c zlib) -lm)
     for t in "${TARGETS[@]}"; do
         "$cc" "${flags[@]}" -fsanitize=fuzzer "$here/fuzz_$t.c" "${objs[@]}" "${libs[@]}" -o "$out/fuzz_$t" ||
             die "linking fuzz_$t failed"

@@ -6,15 +6,19 @@
 Seeds come from the project's tests and from nst/JSONTestSuite (shared
 test data): every test_parsing file for the ingest harness, payloads that
 pass and that fail each field rule, the timestamp unit tests' literals,
-cursors in the server's own encoding, every route with ids and queries, and
+cursors in the server's own encoding, every route with ids and queries,
 Authorization headers carrying real HS256 tokens (signed with the harness's
-fixed secret) and well-formed API keys. Nothing is fetched."""
+fixed secret) and well-formed API keys, and OTLP trace exports as an SDK
+sends them (a GenAI trace and variations of it), in JSON and in protobuf
+(written by otlp_proto() below from the same dicts). Nothing is fetched."""
 import base64
+import copy
 import hashlib
 import hmac
 import json
 import os
 import re
+import struct
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -220,6 +224,202 @@ def ingest_client(out):
         write(out, "ingest_client", f"client-{i}", bytes([mode, status]) + text.encode())
 
 
+# ---- OTLP ---------------------------------------------------------------
+
+OTLP_TRACE = "5b8efff798038103d269b633813fc60c"
+
+
+def otlp_kv(key, value):
+    return {"key": key, "value": value}
+
+
+def otlp_trace():
+    """A chat service's trace as an OpenTelemetry SDK exports it: the HTTP
+    server span, the OpenAI call (gen_ai.* attributes and events), and a
+    failed tool call."""
+    s = lambda v: {"stringValue": v}  # noqa: E731
+    i = lambda v: {"intValue": str(v)}  # noqa: E731
+    root, chat, tool = "eee19b7ec3c1b174", "eee19b7ec3c1b173", "e5d3a1b9c7f20486"
+    t0 = 1731600000000000000
+    choice = {"kvlistValue": {"values": [
+        otlp_kv("role", s("assistant")),
+        otlp_kv("tool_calls", {"arrayValue": {"values": [{"kvlistValue": {"values": [
+            otlp_kv("id", s("call_8GpX2")), otlp_kv("type", s("function")),
+            otlp_kv("function", {"kvlistValue": {"values": [
+                otlp_kv("name", s("get_weather")), otlp_kv("arguments", s('{"city":"Paris"}'))]}})]}}]}})]}}
+    spans = [
+        {"traceId": OTLP_TRACE, "spanId": root, "parentSpanId": "", "flags": 257, "name": "POST /v1/chat",
+         "kind": 2, "startTimeUnixNano": str(t0), "endTimeUnixNano": str(t0 + 2350000000),
+         "attributes": [otlp_kv("http.request.method", s("POST")), otlp_kv("http.route", s("/v1/chat")),
+                        otlp_kv("http.response.status_code", i(200))], "status": {}},
+        {"traceId": OTLP_TRACE, "spanId": chat, "parentSpanId": root, "flags": 257, "name": "chat gpt-4o",
+         "kind": 3, "startTimeUnixNano": str(t0 + 120000000), "endTimeUnixNano": str(t0 + 1980000000),
+         "attributes": [otlp_kv("gen_ai.operation.name", s("chat")), otlp_kv("gen_ai.system", s("openai")),
+                        otlp_kv("gen_ai.request.model", s("gpt-4o")),
+                        otlp_kv("gen_ai.request.temperature", {"doubleValue": 0.2}),
+                        otlp_kv("gen_ai.request.max_tokens", i(512)),
+                        otlp_kv("gen_ai.response.model", s("gpt-4o-2024-08-06")),
+                        otlp_kv("gen_ai.response.finish_reasons", {"arrayValue": {"values": [s("tool_calls")]}}),
+                        otlp_kv("gen_ai.usage.input_tokens", i(1250)), otlp_kv("gen_ai.usage.output_tokens", i(87)),
+                        otlp_kv("server.address", s("api.openai.com"))],
+         "events": [{"timeUnixNano": str(t0 + 120000000), "name": "gen_ai.user.message",
+                     "attributes": [otlp_kv("gen_ai.system", s("openai")),
+                                    otlp_kv("content", s("What's the weather in Paris?"))]},
+                    {"timeUnixNano": str(t0 + 1980000000), "name": "gen_ai.choice",
+                     "attributes": [otlp_kv("index", i(0)), otlp_kv("finish_reason", s("tool_calls")),
+                                    otlp_kv("message", choice)]}],
+         "status": {"code": 1}},
+        {"traceId": OTLP_TRACE, "spanId": tool, "parentSpanId": root, "flags": 257,
+         "name": "execute_tool get_weather", "kind": 1, "startTimeUnixNano": str(t0 + 2000000000),
+         "endTimeUnixNano": str(t0 + 2300000000),
+         "attributes": [otlp_kv("gen_ai.operation.name", s("execute_tool")),
+                        otlp_kv("gen_ai.tool.name", s("get_weather"))],
+         "events": [{"timeUnixNano": str(t0 + 2300000000), "name": "exception",
+                     "attributes": [otlp_kv("exception.type", s("TimeoutError")),
+                                    otlp_kv("exception.message", s("weather API timed out")),
+                                    otlp_kv("exception.escaped", {"boolValue": True})]}],
+         "links": [{"traceId": OTLP_TRACE, "spanId": chat}],
+         "status": {"code": 2, "message": "weather API timed out"}},
+    ]
+    resource = {"attributes": [otlp_kv("service.name", s("support-bot")),
+                               otlp_kv("telemetry.sdk.language", s("python")),
+                               otlp_kv("telemetry.sdk.name", s("opentelemetry"))]}
+    return {"resourceSpans": [{"resource": resource, "schemaUrl": "https://opentelemetry.io/schemas/1.27.0",
+                               "scopeSpans": [{"scope": {"name": "opentelemetry.instrumentation.openai_v2",
+                                                         "version": "2.1b0"}, "spans": spans}]}]}
+
+
+def otlp_variants():
+    """(name, request dict) pairs: the trace, and what the decoders must
+    tell apart: rejected spans, values of every type, nesting at the
+    limit and past it, the mapping's other spellings."""
+    base = otlp_trace()
+    yield "trace", base
+    yield "empty", {}
+    spans = lambda r: r["resourceSpans"][0]["scopeSpans"][0]["spans"]  # noqa: E731
+    for name, field, value in [("short-trace", "traceId", OTLP_TRACE[:30]), ("zero-span", "spanId", "0" * 16),
+                               ("odd-parent", "parentSpanId", "eee19b"), ("end-first", "endTimeUnixNano", "1"),
+                               ("no-start", "startTimeUnixNano", "0"), ("kind-9", "kind", 9)]:
+        r = copy.deepcopy(base)
+        spans(r)[1][field] = value
+        yield name, r
+    r = copy.deepcopy(base)
+    spans(r)[0]["attributes"] = [
+        otlp_kv("big", {"intValue": str(2 ** 53 + 1)}), otlp_kv("min", {"intValue": str(-2 ** 63)}),
+        otlp_kv("nan", {"doubleValue": "NaN"}), otlp_kv("inf", {"doubleValue": "-Infinity"}),
+        otlp_kv("bytes", {"bytesValue": "3q2+7w=="}), otlp_kv("empty", {}), otlp_kv("list", {"kvlistValue": {}}),
+        otlp_kv("dup", {"stringValue": "a"}), otlp_kv("dup", {"stringValue": "b"}),
+        otlp_kv("arr", {"arrayValue": {"values": [{"boolValue": False}, {}, {"doubleValue": -0.0}]}})]
+    yield "values", r
+    for depth in (32, 33):
+        v = {"kvlistValue": {}}
+        for _ in range(depth - 1):
+            v = {"kvlistValue": {"values": [otlp_kv("k", v)]}}
+        r = copy.deepcopy(base)
+        spans(r)[2]["events"][0]["attributes"] = [otlp_kv("deep", v)]
+        yield f"depth-{depth}", r
+    r = copy.deepcopy(base)
+    r["resourceSpans"].append(copy.deepcopy(r["resourceSpans"][0]))
+    r["resourceSpans"][1]["resource"]["attributes"][0]["key"] = "service\u0000name"
+    yield "two-resources", r
+
+
+def otlp_snake(obj):
+    """The same request with the proto's own field names."""
+    if isinstance(obj, dict):
+        return {re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), k): otlp_snake(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [otlp_snake(v) for v in obj]
+    return obj
+
+
+# Each message: OTLP/JSON key -> (field number, type, repeated).
+OTLP_SCHEMA = {
+    "request": {"resourceSpans": (1, "resourceSpans", True)},
+    "resourceSpans": {"resource": (1, "resource", False), "scopeSpans": (2, "scopeSpans", True),
+                      "schemaUrl": (3, "string", False)},
+    "resource": {"attributes": (1, "kv", True), "droppedAttributesCount": (2, "uint", False)},
+    "scopeSpans": {"scope": (1, "scope", False), "spans": (2, "span", True), "schemaUrl": (3, "string", False)},
+    "scope": {"name": (1, "string", False), "version": (2, "string", False), "attributes": (3, "kv", True),
+              "droppedAttributesCount": (4, "uint", False)},
+    "span": {"traceId": (1, "hex", False), "spanId": (2, "hex", False), "traceState": (3, "string", False),
+             "parentSpanId": (4, "hex", False), "flags": (16, "fixed32", False), "name": (5, "string", False),
+             "kind": (6, "uint", False), "startTimeUnixNano": (7, "fixed64", False),
+             "endTimeUnixNano": (8, "fixed64", False), "attributes": (9, "kv", True),
+             "droppedAttributesCount": (10, "uint", False), "events": (11, "event", True),
+             "droppedEventsCount": (12, "uint", False), "links": (13, "link", True),
+             "droppedLinksCount": (14, "uint", False), "status": (15, "status", False)},
+    "event": {"timeUnixNano": (1, "fixed64", False), "name": (2, "string", False), "attributes": (3, "kv", True),
+              "droppedAttributesCount": (4, "uint", False)},
+    "link": {"traceId": (1, "hex", False), "spanId": (2, "hex", False), "traceState": (3, "string", False),
+             "attributes": (4, "kv", True), "droppedAttributesCount": (5, "uint", False),
+             "flags": (6, "fixed32", False)},
+    "status": {"message": (2, "string", False), "code": (3, "uint", False)},
+    "kv": {"key": (1, "string", False), "value": (2, "any", False)},
+    "any": {"stringValue": (1, "string", False), "boolValue": (2, "bool", False), "intValue": (3, "int64", False),
+            "doubleValue": (4, "double", False), "arrayValue": (5, "array", False), "kvlistValue": (6, "kvlist", False),
+            "bytesValue": (7, "b64", False)},
+    "array": {"values": (1, "any", True)},
+    "kvlist": {"values": (1, "kv", True)},
+}
+
+
+def varint(v):
+    v &= (1 << 64) - 1  # a negative int64 is its two's complement
+    out = bytearray()
+    while True:
+        out.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
+        v >>= 7
+        if not v:
+            return bytes(out)
+
+
+def otlp_proto(msg, kind="request"):
+    """The protobuf encoding of an OTLP/JSON request dict."""
+    out = bytearray()
+    for key, value in msg.items():
+        number, typ, repeated = OTLP_SCHEMA[kind][key]
+        for v in value if repeated else [value]:
+            if typ == "fixed64":
+                out += varint(number << 3 | 1) + struct.pack("<Q", int(v))
+            elif typ == "fixed32":
+                out += varint(number << 3 | 5) + struct.pack("<I", int(v))
+            elif typ == "double":
+                d = float(v)  # "NaN", "-Infinity" and numbers alike
+                out += varint(number << 3 | 1) + struct.pack("<d", d)
+            elif typ in ("uint", "int64", "bool"):
+                out += varint(number << 3) + varint(int(v))
+            else:
+                if typ == "string":
+                    data = v.encode("utf-8")
+                elif typ == "hex":
+                    data = bytes.fromhex(v) if len(v) % 2 == 0 else b"\x01" * (len(v) // 2)
+                elif typ == "b64":
+                    data = base64.b64decode(v)
+                else:
+                    data = otlp_proto(v, typ)
+                out += varint(number << 3 | 2) + varint(len(data)) + data
+    return bytes(out)
+
+
+def otlp(out):
+    for name, r in otlp_variants():
+        text = json.dumps(r, separators=(",", ":")).replace("\\\\u0000", "\\u0000")
+        write(out, "otlp_json", name + ".json", text)
+        write(out, "otlp_proto", name + ".pb", otlp_proto(r))
+    write(out, "otlp_json", "snake.json", json.dumps(otlp_snake(otlp_trace())))
+    named = json.dumps(otlp_trace()).replace('"kind": 3', '"kind": "SPAN_KIND_CLIENT"').replace(
+        '"code": 2', '"code": "STATUS_CODE_ERROR"')
+    write(out, "otlp_json", "enum-names.json", named)
+    write(out, "otlp_json", "nulls.json", '{"resourceSpans":[{"resource":null,"scopeSpans":[{"scope":null,'
+          '"spans":[{"traceId":"%s","spanId":"eee19b7ec3c1b174","startTimeUnixNano":1,"endTimeUnixNano":2,'
+          '"name":null,"attributes":null,"events":null,"status":null,"future":{"x":[1]}}]}]}]}' % OTLP_TRACE)
+    pb = otlp_proto(otlp_trace())
+    write(out, "otlp_proto", "cut.pb", pb[: len(pb) // 2])
+    write(out, "otlp_proto", "unknown.pb", pb + b"\x98\x06\x96\x01\xaa\x06\x02\x2a\x00\xb5\x06\x01\x02\x03\x04")
+    write(out, "otlp_proto", "group.pb", b"\x0b\x0c")
+
+
 def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
@@ -231,6 +431,7 @@ def main():
     auth(out)
     live(out)
     ingest_client(out)
+    otlp(out)
     counts = {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))}
     print("seeds:", ", ".join(f"{t} {c}" for t, c in counts.items()),
           f"({n} JSONTestSuite files)" if n else "(JSONTestSuite not found)")

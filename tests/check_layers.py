@@ -15,7 +15,7 @@ import re
 import sys
 
 # Top to bottom: a layer may use those after it in this list.
-LAYERS = ["main", "handlers", "http", "domain", "db", "auth", "json", "ops", "util"]
+LAYERS = ["main", "handlers", "http", "domain", "db", "auth", "otlp", "json", "ops", "util"]
 # Files that are parts of one module, split for size, sharing its internal
 # header: a part and its module may include each other.
 PARTS = {
@@ -29,13 +29,27 @@ PARTS = {
     "main/upload_transfer": "main/upload",
     "main/upload_outcome": "main/upload",
     "main/upload_report": "main/upload",
+    "otlp/otlp_build": "otlp/otlp_decode",
+    "otlp/otlp_inflate": "otlp/otlp_decode",
+    "otlp/otlp_proto": "otlp/otlp_decode",
+    "otlp/otlp_json": "otlp/otlp_decode",
+    "otlp/otlp_json_value": "otlp/otlp_decode",
+    "otlp/otlp_jread": "otlp/otlp_decode",
+    "otlp/otlp_answer": "otlp/otlp_decode",
+}
+# Modules the build generates into the build tree (not in src/), by the
+# file they come from: a module of that file's layer that includes nothing
+# of ours.
+GENERATED = {
+    "otlp/trace.pb-c": "otlp/trace.proto",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def modules(src):
     """{module: (layer, [included module, ...])} for every .c/.h under src."""
-    mods = {}
+    mods = {key: (os.path.dirname(key), []) for key, source in GENERATED.items()
+            if os.path.exists(os.path.join(src, source))}
     for layer in os.listdir(src):
         folder = os.path.join(src, layer)
         if not os.path.isdir(folder):

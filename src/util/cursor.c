@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "util/text.h"
+
 /* "2:" + scope + ":" + "-9223372036854775808" + ":" + id: the longest
  * raw cursor; its base64url text fits CURSOR_TEXT_MAX. */
 #define SCOPE_HEX 8
@@ -23,19 +25,10 @@ static const char hex_lower[] = "0123456789abcdef";
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* base64url only: '+' and '/' are standard base64's. */
 static int b64url_value(char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
+    return c == '+' || c == '/' ? -1 : base64_digit_value(c);
 }
 
 /* FNV-1a, 32 bits: a scope only needs to tell lists apart, not to resist

@@ -48,6 +48,17 @@ int hex_digit_value(char c)
     return -1;
 }
 
+int base64_digit_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' || c == '-' ? 62 : c == '/' || c == '_' ? 63 : -1;
+}
+
 long hex4_value(const char *p, const char *end)
 {
     long v = 0;

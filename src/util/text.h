@@ -14,6 +14,10 @@ size_t utf8_seq_len(const unsigned char *s, size_t left);
 uint32_t utf8_decode(const unsigned char *s, size_t n);
 /* 0..15 for a hex digit of either case, -1 otherwise. */
 int hex_digit_value(char c);
+/* 0..63 for a digit of either base64 alphabet of RFC 4648 (62 is '+' or
+ * '-', 63 '/' or '_'), -1 otherwise: a decoder that takes one alphabet
+ * only checks for the other's two. */
+int base64_digit_value(char c);
 /* The value of the 4 hex digits at p (a \uXXXX escape's), or -1 when
  * fewer than 4 bytes are left before end or one is not a hex digit. */
 long hex4_value(const char *p, const char *end);

@@ -36,6 +36,18 @@ Test(text, hex_digit_value_maps_both_cases)
     cr_assert_eq(hex_digit_value(' '), -1);
 }
 
+Test(text, base64_digit_value_maps_both_alphabets)
+{
+    static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; i++)
+        cr_assert_eq(base64_digit_value(std[i]), i);
+    cr_assert_eq(base64_digit_value('-'), 62);
+    cr_assert_eq(base64_digit_value('_'), 63);
+    cr_assert_eq(base64_digit_value('='), -1);
+    cr_assert_eq(base64_digit_value('.'), -1);
+    cr_assert_eq(base64_digit_value('\0'), -1);
+}
+
 /* ---- the characters of names ------------------------------------------- */
 
 struct class_case {
