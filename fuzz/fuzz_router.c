@@ -5,7 +5,8 @@
  *
  * Input: byte 0 picks the method, byte 1 the allowed-parameter list; the
  * rest, up to a NUL, is "path?query". Properties: a match has its {id}
- * parameters as lowercase canonical UUIDs; a 405 lists methods; every
+ * parameters as lowercase canonical UUIDs and its name parameter
+ * ({model}) as 1..REQ_NAME_MAX bytes of UTF-8; a 405 lists methods; every
  * reply the query parser writes is JSON; decoded values hold no NUL. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "http/query.h"
 #include "http/router.h"
 #include "handlers/routes.h"
+#include "util/text.h"
 #include "util/uuid.h"
 
 static struct config cfg;
@@ -65,6 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (int i = 0; i < r.nparams; i++) {
             const char *p = r.params[i];
+            if (p == r.name_store) {
+                /* A name parameter: decoded, 1..REQ_NAME_MAX bytes of UTF-8. */
+                size_t n = strlen(p), k;
+                if (n == 0 || n > REQ_NAME_MAX)
+                    abort();
+                for (size_t j = 0; j < n; j += k)
+                    if ((k = utf8_seq_len((const unsigned char *)p + j, n - j)) == 0)
+                        abort();
+                continue;
+            }
             if (!uuid_valid(p))
                 abort();
             for (const char *c = p; *c; c++)

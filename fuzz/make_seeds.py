@@ -144,7 +144,9 @@ def router(out):
              f"/api/executions/{UID}/telemetry-events", f"/api/executions/{UID}/state-snapshots",
              "/api/workflows", f"/api/workflows/{UID}", "/api/organizations",
              f"/api/organizations/{UID}/members", "/api/projects", f"/api/projects/{UID}/api-keys",
-             f"/api/api-keys/{UID}", "/api/%2e%2e/executions", "/api//executions", "/api/executions/",
+             f"/api/api-keys/{UID}", f"/api/organizations/{UID}/model-prices",
+             f"/api/organizations/{UID}/model-prices/gpt-4o", f"/api/organizations/{UID}/model-prices/a%2Fb%C3%A9",
+             f"/api/organizations/{UID}/model-prices/a%2", "/api/%2e%2e/executions", "/api//executions", "/api/executions/",
              "/api/executions/%00", "/api/executions/..;/x", "//api/health", "api/health", "/"]
     queries = ["", "?limit=10", "?limit=abc&cursor=MTowOjA", f"?workflow_id={UID}&status=running",
                "?since=2024-11-26T12%3A00%3A00Z&until=2024-11-27T00:00:00Z", "?a=b", "?limit=1&limit=2",

@@ -9,6 +9,7 @@
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
+#define OID_NUMERIC 1700
 
 struct json_object *json_must(struct json_object *o)
 {
@@ -32,6 +33,10 @@ struct json_object *pg_row_object(const PGresult *res, int row)
             Oid type = PQftype(res, c);
             if (type == OID_INT8 || type == OID_INT4 || type == OID_INT2)
                 v = json_must(json_object_new_int64(strtoll(text, NULL, 10)));
+            else if (type == OID_NUMERIC)
+                /* Written as PostgreSQL printed it, so no digit is lost to
+                 * a double on the way. */
+                v = json_must(json_object_new_double_s(strtod(text, NULL), text));
             else
                 v = json_must(json_object_new_string(text));
         }

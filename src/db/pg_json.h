@@ -16,7 +16,8 @@ struct json_object *json_must(struct json_object *o);
 
 /* Row row of res as an object keyed by column name. Columns whose name
  * starts with '_' are left out (bookkeeping such as cursor positions); SQL
- * NULL is JSON null, smallint/integer/bigint are numbers, the rest strings
+ * NULL is JSON null, smallint/integer/bigint and numeric are numbers (numeric
+ * with PostgreSQL's digits, exactly), the rest strings
  * (timestamps arrive already formatted by agora.rfc3339). Returns a new
  * reference. */
 struct json_object *pg_row_object(const PGresult *res, int row);

@@ -12,14 +12,21 @@
     "(" e ".status = 'running' AND " e ".last_ingest_at < now() - interval '1 minute' * "           \
     "current_setting('agora.stale_minutes')::integer)"
 
+/* An execution's token usage: the sums the ingest keeps on its row
+ * (sql/009), cost_complete false when some node execution reported tokens
+ * without a known price (its cost is then left out of cost_usd). */
+#define USAGE_JSON(e)                                                                               \
+    "json_build_object('input_tokens', " e ".input_tokens, 'output_tokens', " e ".output_tokens, "  \
+    "'cost_usd', trim_scale(" e ".cost_usd), 'cost_complete', " e ".unpriced_count = 0)"
+
 /* An execution as every route shows it, left open so the detail can add
  * its counts. e is the table's alias. */
 #define EXEC_FIELDS(e)                                                                              \
     "json_build_object('id', " e ".id, 'workflow_id', " e ".workflow_id, 'project_id', " e          \
     ".project_id, 'session_id', " e ".session_id, 'status', " e ".status, 'started_at', "           \
     "agora.rfc3339(" e ".started_at), 'completed_at', agora.rfc3339(" e ".completed_at), "          \
-    "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata, 'stale', "    \
-    STALE(e)
+    "'duration_ms', " e ".duration_ms, 'error', " e ".error, 'metadata', " e ".metadata, 'usage', "  \
+    USAGE_JSON(e) ", 'stale', " STALE(e)
 #define EXEC_JSON(e) EXEC_FIELDS(e) ")::text"
 /* The same with its per-table counts: the detail, and list items (so a list
  * page needs no request per row to show them). */
@@ -59,7 +66,9 @@
     ", 'prep_duration_ms', n.prep_duration_ms, 'exec_duration_ms', n.exec_duration_ms, "            \
     "'post_duration_ms', n.post_duration_ms, 'duration_ms', "                                       \
     MS_BETWEEN("n.started_at", "n.completed_at") ", 'retry_count', n.retry_count, 'action', "       \
-    "n.action, 'error', n.error)::text"
+    "n.action, 'error', n.error, 'input_tokens', n.input_tokens, 'output_tokens', n.output_tokens, " \
+    "'cache_read_tokens', n.cache_read_tokens, 'cache_creation_tokens', n.cache_creation_tokens, "  \
+    "'model', n.model, 'provider', n.provider, 'cost_usd', n.cost_usd)::text"
 
 /* The timeline's form: $2 is the execution's started_at. */
 #define NODE_JSON NODE_JSON_FROM("$2::timestamptz")

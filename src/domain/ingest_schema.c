@@ -73,6 +73,14 @@ static const struct field node_execution_fields[] = {
     {"retry_count", sizeof "retry_count" - 1, K_COUNT, OPT, 0, N_NONE, 0},
     {"action", sizeof "action" - 1, K_NAME, OPT, 0, N_NONE, 0},
     {"error", sizeof "error" - 1, K_ERROR, OPT, 0, N_NONE, 0},
+    /* GenAI usage (README "Tokens and cost"): input_tokens include the
+     * cache's reads and writes, which are also given on their own. */
+    {"input_tokens", sizeof "input_tokens" - 1, K_COUNT, OPT, 0, N_USAGE, 0},
+    {"output_tokens", sizeof "output_tokens" - 1, K_COUNT, OPT, 0, N_USAGE, 0},
+    {"cache_read_tokens", sizeof "cache_read_tokens" - 1, K_COUNT, OPT, 0, N_NONE, 0},
+    {"cache_creation_tokens", sizeof "cache_creation_tokens" - 1, K_COUNT, OPT, 0, N_NONE, 0},
+    {"model", sizeof "model" - 1, K_NAME, OPT, 0, N_NONE, 0},
+    {"provider", sizeof "provider" - 1, K_NAME, OPT, 0, N_NONE, 0},
     {NULL, 0, 0, 0, 0, 0, 0},
 };
 

@@ -13,8 +13,9 @@
 #define DURATION_MAX_MS 1e15
 #define HEX_ID_MAX 64
 #define KEY_IN_PATH_MAX 64
-/* Fields per table at most: the validator keeps a bit and a slot for each. */
-#define MAX_FIELDS 16
+/* Fields per table at most: the validator keeps a bit of a uint32_t and a
+ * slot for each. */
+#define MAX_FIELDS 32
 
 /* How a field is checked. */
 enum kind {
@@ -32,7 +33,10 @@ enum kind {
 };
 
 /* What the summary takes from a field once it has passed. */
-enum note { N_NONE, N_WORKFLOW_ID, N_EXECUTION_ID, N_STATUS, N_NODE_ID, N_SESSION_ID, N_STARTED_AT };
+enum note {
+    N_NONE, N_WORKFLOW_ID, N_EXECUTION_ID, N_STATUS, N_NODE_ID, N_SESSION_ID, N_STARTED_AT,
+    N_USAGE, /* a token count: the summary's any_usage */
+};
 
 struct field {
     const char *name;

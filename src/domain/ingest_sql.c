@@ -10,6 +10,37 @@
  * lock space is apart from the migrator's one-key lock (migrate.c). */
 #define SQL_NODE_LOCK_CLASS "1852793957"
 
+/* The cost of a node execution's model calls (README "Tokens and cost"),
+ * for the two statements that need it: the execution's insert sums it for
+ * a new execution, the items' statement stores it per node execution.
+ *
+ * PRICE_JOIN(org, model, provider, at, gate) joins, as pr, the price of
+ * model valid at time at: the organization's own first, else the default
+ * (organization_id NULL). Each side is one backward step of the
+ * (organization_id, model, valid_from) index, to the latest period that
+ * started at or before at; it counts if it has not ended by then and its
+ * provider, when it names one, is the node execution's (or the node
+ * execution names none). A set-based join in the statement that stores
+ * the rows, never a query per row from here; gate (no tokens, no model)
+ * skips the lookup altogether. Nothing found: pr's columns are NULL. */
+#define PRICE_SIDE(owner, rank, model, at)                                                          \
+    "(SELECT p.input_usd_per_mtok, p.output_usd_per_mtok, p.provider, p.valid_to, " rank " AS rank"   \
+    " FROM agora.model_prices p WHERE p.organization_id " owner " AND p.model = " model                \
+    " AND p.valid_from <= " at " ORDER BY p.valid_from DESC LIMIT 1)"
+#define PRICE_JOIN(org, model, provider, at, gate)                                                  \
+    " LEFT JOIN LATERAL (SELECT s.input_usd_per_mtok AS pin, s.output_usd_per_mtok AS pout FROM ("   \
+    PRICE_SIDE("= " org, "0", model, at) " UNION ALL " PRICE_SIDE("IS NULL", "1", model, at) ") s"    \
+    " WHERE " gate " AND (s.valid_to IS NULL OR s.valid_to > " at ")"                                 \
+    " AND (s.provider IS NULL OR " provider " IS NULL OR s.provider = " provider ")"                  \
+    " ORDER BY s.rank LIMIT 1) pr ON true"
+/* Whether a node execution reports tokens, and their cost at pr's price:
+ * null without tokens or without a price; exact (numeric), trailing zeros
+ * trimmed. */
+#define HAS_TOKENS(in, out) "(" in " IS NOT NULL OR " out " IS NOT NULL)"
+#define TOKEN_COST(in, out)                                                                         \
+    "CASE WHEN " HAS_TOKENS(in, out) " THEN trim_scale((COALESCE(" in ", 0) * pr.pin"               \
+    " + COALESCE(" out ", 0) * pr.pout) * 0.000001) END"
+
 /* Step 1. org_role is NULL for an API key (it has no membership; RLS
  * already limited it to its own project) and for nobody else who can see
  * the workflow. */
@@ -43,17 +74,41 @@ const char SQL_IDEM_STORE[] =
  * and never raises 23505, which would abort the transaction: no row back
  * means the id exists, visible to us or not. $7 is text the validator
  * proved a timestamp; $8 the body's execution-level members (body_parts);
- * $9..$12 the payload's item counts, which step 5 then inserts. */
+ * $9..$12 the payload's item counts, which step 5 then inserts; $13
+ * {"node_executions": [...]} when some of them report tokens, else NULL:
+ * their sums and cost go into the row, whole (step 5 writes the same
+ * node executions, all new in a new execution, with the same prices; a
+ * node execution without started_at is priced at the execution's).
+ * Returns the sums it stored, which step 5 compares with its own. */
 const char SQL_EXECUTION_INSERT[] =
     "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
     " started_at, completed_at, duration_ms, error, metadata, node_executions_count,"
-    " telemetry_spans_count, telemetry_events_count, shared_state_snapshots_count)"
+    " telemetry_spans_count, telemetry_events_count, shared_state_snapshots_count,"
+    " input_tokens, output_tokens, cost_usd, unpriced_count)"
     " SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7::timestamptz,"
     "  (b.j->>'completed_at')::timestamptz, (b.j->>'duration_ms')::double precision,"
     "  NULLIF(b.j->'error', 'null'::jsonb), NULLIF(b.j->'metadata', 'null'::jsonb),"
-    "  $9::integer, $10::integer, $11::integer, $12::integer"
-    " FROM (SELECT $8::jsonb AS j) b"
-    " ON CONFLICT DO NOTHING RETURNING id";
+    "  $9::integer, $10::integer, $11::integer, $12::integer,"
+    "  COALESCE(u.input_tokens, 0), COALESCE(u.output_tokens, 0), COALESCE(u.cost_usd, 0), u.unpriced"
+    " FROM (SELECT $8::jsonb AS j) b,"
+    "  (SELECT sum(x.input_tokens) AS input_tokens, sum(x.output_tokens) AS output_tokens,"
+    "    sum(c.cost) AS cost_usd,"
+    "    count(*) FILTER (WHERE c.cost IS NULL AND " HAS_TOKENS("x.input_tokens", "x.output_tokens") ") AS unpriced"
+    "   FROM jsonb_to_recordset(NULLIF($13::jsonb->'node_executions', 'null'))"
+    "        AS x(input_tokens bigint, output_tokens bigint, model text, provider text, started_at timestamptz)"
+    PRICE_JOIN("$2::uuid", "x.model", "x.provider", "COALESCE(x.started_at, $7::timestamptz)",
+               "x.model IS NOT NULL AND " HAS_TOKENS("x.input_tokens", "x.output_tokens"))
+    "   CROSS JOIN LATERAL (SELECT " TOKEN_COST("x.input_tokens", "x.output_tokens") " AS cost) c) u"
+    " ON CONFLICT DO NOTHING"
+    " RETURNING id, input_tokens, output_tokens, trim_scale(cost_usd), unpriced_count";
+
+/* Step 5's correction, for a new execution only, when step 5's sums differ
+ * from step 3's: a price changed by a transaction that committed between
+ * the two statements. $1 execution, $2..$5 step 5's sums. */
+const char SQL_EXECUTION_USAGE[] =
+    "UPDATE agora.executions SET input_tokens = $2::bigint, output_tokens = $3::bigint,"
+    " cost_usd = $4::numeric, unpriced_count = $5::integer"
+    " WHERE id = $1::uuid";
 
 /* The existing execution of a live run, locked until commit so appends to
  * one execution run one at a time and a closed one stays closed. */
@@ -161,30 +216,63 @@ const char SQL_NODE_COUNT[] =
  * the first write's. The update is refused (no row back) when the stored
  * status is terminal (success, error, skipped) and the update would change
  * something; step 4 made sure every conflicting row is this execution's.
+ *
+ * Usage: the stored row o of an update (every part of one statement sees
+ * the rows as they were before it) completes what the payload leaves out,
+ * so cost_usd is the cost of the tokens, model and start the row will
+ * have (u), priced as of its start (PRICE_JOIN), a node execution that
+ * never started at its execution's start. An update that changes none of
+ * those keeps the stored cost: a price changed since does not rewrite it.
+ *
  * Returns the node executions inserted and updated, the other tables'
  * rows, and, only when fewer node executions came back than were sent,
  * the 0-based index of the first refused one (looked for then only), and,
  * for a payload of at most LIVE_NODES_MAX node executions, the ids of
  * those it wrote, '{}' for none (the live message lists them;
- * live_announce.c; NULL there means too many to list). */
+ * live_announce.c; NULL there means too many to list); then what the
+ * payload changed in the execution's usage: input and output tokens, the
+ * known cost and the count of node executions with tokens but no cost,
+ * each the rows written minus, for updated rows, what they held before. */
+/* The stored node execution of this execution ($4) with client id id, as
+ * it was before the statement: one probe of the client_id index per row,
+ * nothing for a row without an id. A lateral subquery with a LIMIT (ids
+ * are unique anyway), which the planner cannot flatten into a join that
+ * reads every node execution of a large execution at each append. */
+#define PRIOR_ROW(id)                                                                               \
+    " WHERE " id " IS NOT NULL AND o.client_id = " id " AND o.client_id IS NOT NULL"                  \
+    " AND o.execution_id = $4::uuid LIMIT 1"
+
 const char SQL_ITEMS[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
     " ne AS ("
     "  INSERT INTO agora.node_executions AS t (organization_id, project_id, execution_id, client_id,"
     "   node_id, node_name, node_type, status, started_at, completed_at, prep_duration_ms,"
-    "   exec_duration_ms, post_duration_ms, retry_count, action, error)"
+    "   exec_duration_ms, post_duration_ms, retry_count, action, error, input_tokens, output_tokens,"
+    "   cache_read_tokens, cache_creation_tokens, model, provider, cost_usd)"
     "  SELECT $2::uuid, $3::uuid, $4::uuid, x.id, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
     "   x.status, x.started_at, x.completed_at, x.prep_duration_ms, x.exec_duration_ms,"
-    "   x.post_duration_ms, x.retry_count, x.action, x.error"
+    "   x.post_duration_ms, x.retry_count, x.action, x.error, u.input_tokens, u.output_tokens,"
+    "   x.cache_read_tokens, x.cache_creation_tokens, u.model, u.provider,"
+    "   " TOKEN_COST("u.input_tokens", "u.output_tokens")
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'node_executions', 'null'))"
     "        AS (id uuid, node_id uuid, node_name text, node_type text, status text,"
     "        started_at timestamptz, completed_at timestamptz, prep_duration_ms double precision,"
     "        exec_duration_ms double precision, post_duration_ms double precision,"
-    "        retry_count integer, action text, error jsonb))"
+    "        retry_count integer, action text, error jsonb, input_tokens bigint, output_tokens bigint,"
+    "        cache_read_tokens bigint, cache_creation_tokens bigint, model text, provider text))"
     "       WITH ORDINALITY AS x(id, node_id, node_name, node_type, status, started_at, completed_at,"
-    "        prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, action, error, ord)"
+    "        prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, action, error,"
+    "        input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, model, provider, ord)"
     "  LEFT JOIN agora.workflow_nodes n"
     "   ON x.node_id IS NULL AND n.workflow_id = $5::uuid AND n.name = x.node_name"
+    "  LEFT JOIN LATERAL (SELECT o.* FROM agora.node_executions o" PRIOR_ROW("x.id") ") o ON true"
+    "  CROSS JOIN LATERAL (SELECT COALESCE(x.input_tokens, o.input_tokens) AS input_tokens,"
+    "   COALESCE(x.output_tokens, o.output_tokens) AS output_tokens, COALESCE(x.model, o.model) AS model,"
+    "   COALESCE(x.provider, o.provider) AS provider,"
+    "   COALESCE(x.started_at, o.started_at,"
+    "    (SELECT e.started_at FROM agora.executions e WHERE e.id = $4::uuid)) AS at) u"
+    PRICE_JOIN("$2::uuid", "u.model", "u.provider", "u.at",
+               "u.model IS NOT NULL AND " HAS_TOKENS("u.input_tokens", "u.output_tokens"))
     "  ORDER BY x.ord"
     "  ON CONFLICT (client_id) WHERE client_id IS NOT NULL DO UPDATE SET"
     "   status = COALESCE(EXCLUDED.status, t.status),"
@@ -195,7 +283,18 @@ const char SQL_ITEMS[] =
     "   post_duration_ms = COALESCE(EXCLUDED.post_duration_ms, t.post_duration_ms),"
     "   retry_count = COALESCE(EXCLUDED.retry_count, t.retry_count),"
     "   action = COALESCE(EXCLUDED.action, t.action),"
-    "   error = COALESCE(EXCLUDED.error, t.error)"
+    "   error = COALESCE(EXCLUDED.error, t.error),"
+    "   input_tokens = COALESCE(EXCLUDED.input_tokens, t.input_tokens),"
+    "   output_tokens = COALESCE(EXCLUDED.output_tokens, t.output_tokens),"
+    "   cache_read_tokens = COALESCE(EXCLUDED.cache_read_tokens, t.cache_read_tokens),"
+    "   cache_creation_tokens = COALESCE(EXCLUDED.cache_creation_tokens, t.cache_creation_tokens),"
+    "   model = COALESCE(EXCLUDED.model, t.model),"
+    "   provider = COALESCE(EXCLUDED.provider, t.provider),"
+    /* EXCLUDED's usage is already completed from the stored row. */
+    "   cost_usd = CASE WHEN (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.model,"
+    "     EXCLUDED.provider, COALESCE(EXCLUDED.started_at, t.started_at))"
+    "    IS NOT DISTINCT FROM (t.input_tokens, t.output_tokens, t.model, t.provider, t.started_at)"
+    "    THEN t.cost_usd ELSE EXCLUDED.cost_usd END"
     "  WHERE t.execution_id = EXCLUDED.execution_id"
     "   AND (t.status IS NULL OR t.status = 'running'"
     "    OR ((EXCLUDED.status IS NULL OR EXCLUDED.status = t.status)"
@@ -206,10 +305,17 @@ const char SQL_ITEMS[] =
     "     AND (EXCLUDED.post_duration_ms IS NULL OR EXCLUDED.post_duration_ms = t.post_duration_ms)"
     "     AND (EXCLUDED.retry_count IS NULL OR EXCLUDED.retry_count = t.retry_count)"
     "     AND (EXCLUDED.action IS NULL OR EXCLUDED.action = t.action)"
-    "     AND (EXCLUDED.error IS NULL OR EXCLUDED.error = t.error)))"
+    "     AND (EXCLUDED.error IS NULL OR EXCLUDED.error = t.error)"
+    "     AND (EXCLUDED.input_tokens IS NULL OR EXCLUDED.input_tokens = t.input_tokens)"
+    "     AND (EXCLUDED.output_tokens IS NULL OR EXCLUDED.output_tokens = t.output_tokens)"
+    "     AND (EXCLUDED.cache_read_tokens IS NULL OR EXCLUDED.cache_read_tokens = t.cache_read_tokens)"
+    "     AND (EXCLUDED.cache_creation_tokens IS NULL"
+    "      OR EXCLUDED.cache_creation_tokens = t.cache_creation_tokens)"
+    "     AND (EXCLUDED.model IS NULL OR EXCLUDED.model = t.model)"
+    "     AND (EXCLUDED.provider IS NULL OR EXCLUDED.provider = t.provider)))"
     /* An inserted row has no xmax; an updated one carries the lock that
      * ON CONFLICT took on the row it replaced. */
-    "  RETURNING t.id, t.client_id, t.xmax = 0 AS fresh),"
+    "  RETURNING t.id, t.client_id, t.xmax = 0 AS fresh, t.input_tokens, t.output_tokens, t.cost_usd),"
     " sp AS ("
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
     "   span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes,"
@@ -244,7 +350,16 @@ const char SQL_ITEMS[] =
     "  ORDER BY x.ord"
     "  RETURNING 1),"
     " ne_n AS (SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated"
-    "  FROM ne)"
+    "  FROM ne),"
+    /* o: an updated row as it was; an inserted one is not there. */
+    " used AS ("
+    "  SELECT COALESCE(sum(ne.input_tokens), 0) - COALESCE(sum(o.input_tokens), 0) AS input_tokens,"
+    "   COALESCE(sum(ne.output_tokens), 0) - COALESCE(sum(o.output_tokens), 0) AS output_tokens,"
+    "   trim_scale(COALESCE(sum(ne.cost_usd), 0) - COALESCE(sum(o.cost_usd), 0)) AS cost_usd,"
+    "   count(*) FILTER (WHERE ne.cost_usd IS NULL AND " HAS_TOKENS("ne.input_tokens", "ne.output_tokens") ")"
+    "   - count(*) FILTER (WHERE o.cost_usd IS NULL AND " HAS_TOKENS("o.input_tokens", "o.output_tokens") ")"
+    "    AS unpriced"
+    "  FROM ne LEFT JOIN LATERAL (SELECT o.* FROM agora.node_executions o" PRIOR_ROW("ne.client_id") ") o ON true)"
     " SELECT (SELECT inserted FROM ne_n), (SELECT count(*) FROM sp), (SELECT count(*) FROM ev),"
     "  (SELECT count(*) FROM ss), (SELECT updated FROM ne_n),"
     "  CASE WHEN (SELECT inserted + updated FROM ne_n) < $6::bigint THEN"
@@ -253,19 +368,25 @@ const char SQL_ITEMS[] =
     "    WHERE jsonb_typeof(x.e->'id') = 'string'"
     "     AND NOT EXISTS (SELECT 1 FROM ne WHERE ne.client_id = (x.e->>'id')::uuid))"
     "  END,"
-    "  CASE WHEN $6::bigint <= " LIVE_NODES_MAX_SQL " THEN COALESCE((SELECT array_agg(id) FROM ne), '{}') END";
+    "  CASE WHEN $6::bigint <= " LIVE_NODES_MAX_SQL " THEN COALESCE((SELECT array_agg(id) FROM ne), '{}') END,"
+    "  u.input_tokens, u.output_tokens, u.cost_usd, u.unpriced"
+    " FROM used u";
 
 /* Step 6 (appends only): $1 execution, $2 status, $3..$6 the counts step 5
- * returned, $7 the body's execution-level members (body_parts). Fields
- * the payload leaves out or sends as null keep their value. The live
- * sequence number moves on (sql/008): the row is locked since step 3, so
- * appends number in commit order. */
+ * returned, $7 the body's execution-level members (body_parts), $8..$11
+ * the changes of usage step 5 returned (input and output tokens, cost,
+ * node executions with tokens and no cost). Fields the payload leaves out
+ * or sends as null keep their value. The live sequence number moves on
+ * (sql/008): the row is locked since step 3, so appends number in commit
+ * order. */
 const char SQL_EXECUTION_APPEND[] =
     "UPDATE agora.executions e SET"
     "  node_executions_count = e.node_executions_count + $3::integer,"
     "  telemetry_spans_count = e.telemetry_spans_count + $4::integer,"
     "  telemetry_events_count = e.telemetry_events_count + $5::integer,"
     "  shared_state_snapshots_count = e.shared_state_snapshots_count + $6::integer,"
+    "  input_tokens = e.input_tokens + $8::bigint, output_tokens = e.output_tokens + $9::bigint,"
+    "  cost_usd = e.cost_usd + $10::numeric, unpriced_count = e.unpriced_count + $11::integer,"
     "  status = $2,"
     "  completed_at = COALESCE((b.j->>'completed_at')::timestamptz, e.completed_at),"
     "  duration_ms = COALESCE((b.j->>'duration_ms')::double precision, e.duration_ms),"

@@ -7,6 +7,7 @@ extern const char SQL_IDEM_CLAIM[];
 extern const char SQL_IDEM_READ[];
 extern const char SQL_IDEM_STORE[];
 extern const char SQL_EXECUTION_INSERT[];
+extern const char SQL_EXECUTION_USAGE[];
 extern const char SQL_EXECUTION_LOCK[];
 extern const char SQL_NODES[];
 extern const char SQL_NODE_COUNT[];

@@ -27,12 +27,15 @@
  *      takes the workflow's advisory lock and counts its nodes in one more
  *      statement, so concurrent ingests cannot pass the limit together;
  *   5. all items of the four tables, in one statement of data-modifying
- *      CTEs, returning how many rows each inserted;
- *   6. for an append to a live run only: the execution-level fields and
- *      the item counts added to the execution row (a new execution was
- *      inserted whole in step 3, with its final fields and counts, so its
- *      row is written once: an update would leave two versions of it for
- *      every item's foreign-key check to walk, which profiling showed);
+ *      CTEs, returning how many rows each inserted and what they changed
+ *      in the execution's token usage and cost (each node execution's
+ *      cost is priced in that statement, README "Tokens and cost");
+ *   6. for an append to a live run only: the execution-level fields, the
+ *      item counts and the usage added to the execution row (a new
+ *      execution was inserted whole in step 3, with its final fields,
+ *      counts and usage, so its row is written once: an update would
+ *      leave two versions of it for every item's foreign-key check to
+ *      walk, which profiling showed);
  *   7. the live message of this ingest, sent by NOTIFY on commit
  *      (live_announce.c);
  *   8. with an Idempotency-Key, the answer stored under the key.
@@ -79,6 +82,35 @@ struct target {
     char org[UUID_STR_LEN + 1];
     char project[UUID_STR_LEN + 1];
 };
+
+/* Token usage as PostgreSQL prints it: input and output tokens, the known
+ * cost (numeric, trailing zeros trimmed) and the node executions with
+ * tokens but no cost; the sums of a new execution (step 3) or what a
+ * payload changed (step 5). Prices have at most MODEL_PRICE_PLACES
+ * decimals and token counts fit 32 bits, so a cost has about 30 digits. */
+struct usage {
+    char input[24], output[24], cost[64], unpriced[24];
+};
+
+/* Copies columns col.. of res's row 0 into u. -1 when a value is NULL or
+ * does not fit (not ours: the statements sum with COALESCE). */
+static int read_usage(const PGresult *res, int col, struct usage *u)
+{
+    char *dst[4] = {u->input, u->output, u->cost, u->unpriced};
+    size_t cap[4] = {sizeof u->input, sizeof u->output, sizeof u->cost, sizeof u->unpriced};
+    for (int i = 0; i < 4; i++) {
+        if (PQgetisnull(res, 0, col + i) || (size_t)PQgetlength(res, 0, col + i) >= cap[i])
+            return -1;
+        memcpy(dst[i], PQgetvalue(res, 0, col + i), (size_t)PQgetlength(res, 0, col + i) + 1);
+    }
+    return 0;
+}
+
+static bool usage_equal(const struct usage *a, const struct usage *b)
+{
+    return strcmp(a->input, b->input) == 0 && strcmp(a->output, b->output) == 0 &&
+           strcmp(a->cost, b->cost) == 0 && strcmp(a->unpriced, b->unpriced) == 0;
+}
 
 /* Marks out as failed for the client's reason; returns st. */
 static enum db_status fail(struct ingest_result *out, enum db_status st, const char *path,
@@ -217,19 +249,24 @@ static void body_parts_free(struct body_parts *p)
     buf_free(&p->nodes);
 }
 
-/* Inserts the execution out->execution_id, whole: final fields and this
- * payload's counts. *inserted false: the id exists already (visible or
- * not). */
+/* Inserts the execution out->execution_id, whole: final fields, this
+ * payload's counts and usage (its node executions are sent along only
+ * when some report tokens). *inserted false: the id exists already
+ * (visible or not); true with *stored the usage it recorded. */
 static enum db_status insert_execution(struct db *db, const struct target *t, const struct ingest_input *in,
-                                       const struct body_parts *f, bool *inserted, struct ingest_result *out)
+                                       const struct body_parts *f, bool *inserted, struct usage *stored,
+                                       struct ingest_result *out)
 {
     PGresult *res = NULL;
-    const char *params[12] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
+    const char *params[13] = {out->execution_id, t->org, t->project, in->sum->workflow_id,
                               in->session_id, in->sum->status, in->started_at, f->fields.data,
-                              f->counts[0], f->counts[1], f->counts[2], f->counts[3]};
-    enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 12, params, &res);
+                              f->counts[0], f->counts[1], f->counts[2], f->counts[3],
+                              in->sum->any_usage ? f->nodes.data : NULL};
+    enum db_status st = db_exec(db, SQL_EXECUTION_INSERT, 13, params, &res);
 
     *inserted = st == DB_OK && PQntuples(res) == 1;
+    if (*inserted && read_usage(res, 1, stored) < 0)
+        st = DB_ERROR;
     PQclear(res);
     return st;
 }
@@ -258,9 +295,10 @@ static enum db_status lock_execution(struct db *db, const struct ingest_input *i
 }
 
 /* Step 3. On DB_OK out->execution_id is the execution to write to and
- * out->http_status says whether it is new (201) or an append (200). */
+ * out->http_status says whether it is new (201, *stored its usage) or an
+ * append (200). */
 static enum db_status open_execution(struct db *db, const struct target *t, const struct ingest_input *in,
-                                     const struct body_parts *f, struct ingest_result *out)
+                                     const struct body_parts *f, struct usage *stored, struct ingest_result *out)
 {
     bool inserted = false, found = false;
     enum db_status st;
@@ -269,7 +307,7 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
         if (uuid_v4(out->execution_id) < 0)
             return DB_ERROR;
         out->http_status = 201;
-        st = insert_execution(db, t, in, f, &inserted, out);
+        st = insert_execution(db, t, in, f, &inserted, stored, out);
         /* A fresh random id already taken: a broken random source. */
         return st == DB_OK && !inserted ? DB_ERROR : st;
     }
@@ -280,7 +318,7 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
         out->http_status = 200;
         return st;
     }
-    if ((st = insert_execution(db, t, in, f, &inserted, out)) != DB_OK)
+    if ((st = insert_execution(db, t, in, f, &inserted, stored, out)) != DB_OK)
         return st;
     if (inserted) {
         out->http_status = 201;
@@ -371,12 +409,23 @@ static enum db_status prepare_nodes(struct db *db, const struct target *t, const
     return st == DB_OK && created ? recount_nodes(db, in, out) : st;
 }
 
+/* The columns of SQL_ITEMS's row: the inserted rows per table, then: */
+enum {
+    ITEMS_UPDATED = IT_COUNT, /* node executions updated by `id` */
+    ITEMS_REFUSED,            /* the first refused update's index, or NULL */
+    ITEMS_NODE_IDS,           /* the node executions written, for the live message */
+    ITEMS_USAGE,              /* the four columns of struct usage */
+    ITEMS_COLUMNS = ITEMS_USAGE + 4
+};
+
 /* Step 5. out->counts: the rows inserted into each table;
- * out->node_updates: the node executions updated (by `id`). A node
- * execution whose terminal status the payload would change: DB_CONFLICT
- * with its path, and the caller rolls back. */
+ * out->node_updates: the node executions updated (by `id`); *used what
+ * the payload changed in the execution's usage. A node execution whose
+ * terminal status the payload would change: DB_CONFLICT with its path,
+ * and the caller rolls back. */
 static enum db_status store_items(struct db *db, const struct target *t, const struct ingest_input *in,
-                                  const struct body_parts *f, struct ingest_result *out, char **node_ids)
+                                  const struct body_parts *f, struct ingest_result *out, char **node_ids,
+                                  struct usage *used)
 {
     PGresult *res = NULL;
     const char *params[6] = {in->body, t->org, t->project, out->execution_id, in->sum->workflow_id,
@@ -390,18 +439,22 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
         return fail(out, DB_NOT_FOUND, "node_executions", "no such node execution");
     if (st != DB_OK)
         return st;
-    if (PQntuples(res) != 1 || PQnfields(res) != IT_COUNT + 3) {
+    if (PQntuples(res) != 1 || PQnfields(res) != ITEMS_COLUMNS) {
         PQclear(res);
         return DB_ERROR;
     }
-    if (!PQgetisnull(res, 0, IT_COUNT + 1)) {
-        snprintf(out->path, sizeof out->path, "node_executions[%s].id", PQgetvalue(res, 0, IT_COUNT + 1));
+    if (!PQgetisnull(res, 0, ITEMS_REFUSED)) {
+        snprintf(out->path, sizeof out->path, "node_executions[%s].id", PQgetvalue(res, 0, ITEMS_REFUSED));
         out->message = "this node execution has a terminal status and is final; it takes no more changes";
         PQclear(res);
         return DB_CONFLICT;
     }
-    out->node_updates = strtoll(PQgetvalue(res, 0, IT_COUNT), NULL, 10);
-    if (!PQgetisnull(res, 0, IT_COUNT + 2) && !(*node_ids = strdup(PQgetvalue(res, 0, IT_COUNT + 2)))) {
+    out->node_updates = strtoll(PQgetvalue(res, 0, ITEMS_UPDATED), NULL, 10);
+    if (read_usage(res, ITEMS_USAGE, used) < 0) {
+        PQclear(res);
+        return DB_ERROR;
+    }
+    if (!PQgetisnull(res, 0, ITEMS_NODE_IDS) && !(*node_ids = strdup(PQgetvalue(res, 0, ITEMS_NODE_IDS)))) {
         PQclear(res);
         return DB_UNAVAILABLE;  /* out of memory: 503, the client retries */
     }
@@ -421,17 +474,33 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
     return st;
 }
 
-/* Step 6, for an append: out->status and cumulative counts. */
+/* Step 5 for a new execution: step 3 recorded the usage of the payload's
+ * node executions, priced in its own statement. A price committed between
+ * the two statements makes step 5's (the node executions' own) differ;
+ * then the execution takes step 5's, so its cost is always the sum of its
+ * node executions'. */
+static enum db_status settle_new_usage(struct db *db, const struct ingest_result *out, const struct usage *stored,
+                                       const struct usage *used)
+{
+    if (usage_equal(stored, used))
+        return DB_OK;
+    const char *params[5] = {out->execution_id, used->input, used->output, used->cost, used->unpriced};
+    return db_exec(db, SQL_EXECUTION_USAGE, 5, params, NULL);
+}
+
+/* Step 6, for an append: out->status and cumulative counts; used is what
+ * the payload changed in the usage. */
 static enum db_status append_execution(struct db *db, const struct ingest_input *in, const struct body_parts *f,
-                                       struct ingest_result *out)
+                                       const struct usage *used, struct ingest_result *out)
 {
     PGresult *res = NULL;
     char added[IT_COUNT][24];
     for (int i = 0; i < IT_COUNT; i++)
         snprintf(added[i], sizeof added[i], "%lld", out->counts[i]);
-    const char *params[7] = {out->execution_id, in->sum->status, added[0], added[1],
-                             added[2], added[3], f->fields.data};
-    enum db_status st = db_exec(db, SQL_EXECUTION_APPEND, 7, params, &res);
+    const char *params[11] = {out->execution_id, in->sum->status, added[0], added[1],
+                              added[2], added[3], f->fields.data, used->input,
+                              used->output, used->cost, used->unpriced};
+    enum db_status st = db_exec(db, SQL_EXECUTION_APPEND, 11, params, &res);
 
     if (st != DB_OK)
         return st;
@@ -493,22 +562,26 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     struct body_parts f;
     body_parts_init(&f, in);
     char *node_ids = NULL;
+    struct usage stored, used;
     struct live_change live = {out->execution_id, NULL, {0}, 0};
-    if ((st = open_execution(db, &t, in, &f, out)) != DB_OK)
+    if ((st = open_execution(db, &t, in, &f, &stored, out)) != DB_OK)
         goto done;
     if (in->sum->counts[IT_NODE_EXECUTIONS] > 0 && (st = prepare_nodes(db, &t, in, &f, out)) != DB_OK)
         goto done;
-    if ((st = store_items(db, &t, in, &f, out, &node_ids)) != DB_OK)
+    if ((st = store_items(db, &t, in, &f, out, &node_ids, &used)) != DB_OK)
         goto done;
     /* Step 8's message tells what this payload added: step 6 turns the
      * counts cumulative. */
     live.node_ids = node_ids;
     live.node_updates = out->node_updates;
     memcpy(live.added, out->counts, sizeof live.added);
-    if (out->http_status == 201)
+    if (out->http_status == 201) {
         snprintf(out->status, sizeof out->status, "%s", in->sum->status);
-    else if ((st = append_execution(db, in, &f, out)) != DB_OK)
+        if ((st = settle_new_usage(db, out, &stored, &used)) != DB_OK)
+            goto done;
+    } else if ((st = append_execution(db, in, &f, &used, out)) != DB_OK) {
         goto done;
+    }
     if ((st = live_announce(db, &live)) != DB_OK)
         goto done;
     if (in->idem_key)

@@ -13,19 +13,21 @@
  *
  * Rules, beyond the contract's types and enums:
  * - Identifiers and names (session_id, node_name, node_type, event_type,
- *   span name, kind, action, phase): 1..max_string_bytes bytes, no NUL, no
- *   control characters (C0, DEL, C1) and no format characters (Unicode Cf:
- *   bidi overrides, zero-width characters; text.h has the one rule). An
- *   optional one that is present must not be empty either: absence is
- *   spelled null or by leaving it out.
+ *   span name, kind, action, phase, model, provider): 1..max_string_bytes
+ *   bytes, no NUL, no control characters (C0, DEL, C1) and no format
+ *   characters (Unicode Cf: bidi overrides, zero-width characters; text.h
+ *   has the one rule). An optional one that is present must not be empty
+ *   either: absence is spelled null or by leaving it out.
  * - Blobs (data, state, attributes, metadata, error): no size limit, but no
  *   NUL in any string at any depth (PostgreSQL's jsonb refuses \u0000); the
  *   path names the blob field. A string `error` may hold control
  *   characters (stack traces have newlines), never NUL.
  * - trace_id, span_id, parent_span_id: 1..64 hex digits, either case.
  * - Durations: a JSON number (integer or fraction), 0..1e15 ms; booleans
- *   and numeric strings are refused. retry_count, sequence: a JSON integer
- *   (1.0 or 1e2 are refused) in 0..2147483647 (PostgreSQL integer).
+ *   and numeric strings are refused. retry_count, sequence and the token
+ *   counts (input_tokens, output_tokens, cache_read_tokens,
+ *   cache_creation_tokens): a JSON integer (1.0 or 1e2 are refused) in
+ *   0..2147483647 (PostgreSQL integer).
  *   Integers beyond 64 bits read as the nearest 64-bit one (json-c did).
  * - Numbers anywhere (number fields, blobs and unknown fields) must fit a
  *   double, however they are spelled (jnum_fits_double): 1e309 and 1
@@ -271,6 +273,8 @@ static enum mverdict check_number(struct vctx *v, const struct field *f, enum jt
             return fail_field(v, e, f, R_NEGATIVE, 0);
         if (i > INT32_MAX)
             return fail_field(v, e, f, R_INT_MAX, 0);
+        if (f->note == N_USAGE)
+            v->out->any_usage = true;
         return M_OK;
     }
     double d;

@@ -58,6 +58,8 @@ struct ingest_summary {
     size_t counts[IT_COUNT];              /* items of each kind in this payload */
     bool any_node_id;                     /* some node execution names a node_id */
     bool any_node_by_name;                /* some node execution has no node_id */
+    bool any_usage;                       /* some node execution sends input_tokens or
+                                             output_tokens (not null) */
     char started_at[INGEST_TIME_MAX + 1]; /* the payload's started_at, unescaped */
     size_t session_id_len;                /* bytes of the unescaped session_id */
     size_t session_id_at;                 /* where its (escaped) text is in the body */

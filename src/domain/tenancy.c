@@ -76,10 +76,11 @@ static void copy_role(const PGresult *res, int c, char role[ROLE_MAX])
         snprintf(role, ROLE_MAX, "%s", PQgetvalue(res, 0, c));
 }
 
-/* Decides whether the caller may manage org_id. DB_OK when owner/admin;
- * DB_NOT_FOUND when not a member (the organization is invisible to it);
- * DB_FORBIDDEN when a member with a lower role. role gets the role. */
-static enum db_status require_manager(struct db *db, const char *org_id, char role[ROLE_MAX])
+/* Decides whether the caller is a member of org_id (manager: an owner or
+ * admin). DB_OK when it is; DB_NOT_FOUND when not a member (the
+ * organization is invisible to it); DB_FORBIDDEN when a member with a
+ * lower role. role gets the role. */
+static enum db_status require_role(struct db *db, const char *org_id, bool manager, char role[ROLE_MAX])
 {
     PGresult *res = NULL;
     const char *params[1] = {org_id};
@@ -89,11 +90,26 @@ static enum db_status require_manager(struct db *db, const char *org_id, char ro
         copy_role(res, 0, role);
         if (!role[0])
             st = DB_NOT_FOUND;
-        else if (!is_manager(role))
+        else if (manager && !is_manager(role))
             st = DB_FORBIDDEN;
     }
     PQclear(res);
     return st;
+}
+
+static enum db_status require_manager(struct db *db, const char *org_id, char role[ROLE_MAX])
+{
+    return require_role(db, org_id, true, role);
+}
+
+enum db_status tenancy_require_member(struct db *db, const struct identity *who, const char *org_id, bool manager)
+{
+    char role[ROLE_MAX];
+    if (who->kind != CALLER_USER)
+        return DB_FORBIDDEN;
+    if (!uuid_valid(org_id))
+        return DB_NOT_FOUND;
+    return require_role(db, org_id, manager, role);
 }
 
 /* Finds the organization of a project visible to the caller and checks the
@@ -206,26 +222,12 @@ enum db_status tenancy_add_member(struct db *db, const struct identity *who, con
 enum db_status tenancy_list_members(struct db *db, const struct identity *who, const char *org_id,
                                     struct json_object **out)
 {
-    PGresult *res = NULL;
-    char role[ROLE_MAX];
-    enum db_status st;
-
     *out = NULL;
-    if (who->kind != CALLER_USER)
-        return DB_FORBIDDEN;
-    if (!uuid_valid(org_id))
-        return DB_NOT_FOUND;
     /* Any member, viewers included, may see who else is in. */
-    const char *params[1] = {org_id};
-    st = db_exec(db, "SELECT agora.org_role($1)", 1, params, &res);
-    if (st == DB_OK) {
-        copy_role(res, 0, role);
-        if (!role[0])
-            st = DB_NOT_FOUND;
-    }
-    PQclear(res);
+    enum db_status st = tenancy_require_member(db, who, org_id, false);
     if (st != DB_OK)
         return st;
+    const char *params[1] = {org_id};
     return all_rows(db,
                     "SELECT user_id, role, agora.rfc3339(created_at) AS created_at"
                     " FROM agora.memberships WHERE organization_id = $1"

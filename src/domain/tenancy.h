@@ -7,6 +7,8 @@
 #ifndef AGORA_TENANCY_H
 #define AGORA_TENANCY_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "db/db.h"
@@ -26,6 +28,12 @@ enum db_status tenancy_list_orgs(struct db *db, const struct identity *who, stru
  * out: {"organization_id","user_id","role","created_at"} */
 enum db_status tenancy_add_member(struct db *db, const struct identity *who, const char *org_id,
                                   const char *user_id, const char *role, struct json_object **out);
+/* Whether the caller (a user) is a member of org_id, and with manager an
+ * owner or admin: DB_OK; DB_NOT_FOUND when it is no member (or org_id is
+ * no UUID), DB_FORBIDDEN when its role is too low or it is an API key. For
+ * routes under an organization that other modules serve. */
+enum db_status tenancy_require_member(struct db *db, const struct identity *who, const char *org_id,
+                                      bool manager);
 /* Members of a visible organization. out: {"items":[{"user_id","role","created_at"}]} */
 enum db_status tenancy_list_members(struct db *db, const struct identity *who, const char *org_id,
                                     struct json_object **out);

@@ -37,6 +37,9 @@ void handle_orgs_create(struct req *r);
 void handle_orgs_list(struct req *r);
 void handle_members_add(struct req *r);
 void handle_members_list(struct req *r);
+void handle_model_prices_list(struct req *r);     /* handlers/model_prices.c */
+void handle_model_price_put(struct req *r);
+void handle_model_price_delete(struct req *r);
 
 void handle_projects_create(struct req *r);
 void handle_projects_list(struct req *r);

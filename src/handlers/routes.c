@@ -32,6 +32,11 @@ const struct route agora_routes[] = {
     {"GET", "/api/organizations", handle_orgs_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
     {"POST", "/api/organizations/{id}/members", handle_members_add, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
     {"GET", "/api/organizations/{id}/members", handle_members_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/organizations/{id}/model-prices", handle_model_prices_list, AUTH_USER, BODY_NONE, QUERY_OWN, 0},
+    {"PUT", "/api/organizations/{id}/model-prices/{model}", handle_model_price_put, AUTH_USER, BODY_JSON, QUERY_NONE,
+     SMALL_BODY},
+    {"DELETE", "/api/organizations/{id}/model-prices/{model}", handle_model_price_delete, AUTH_USER, BODY_NONE,
+     QUERY_NONE, 0},
 
     {"POST", "/api/projects", handle_projects_create, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
     {"GET", "/api/projects", handle_projects_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},

@@ -9,6 +9,7 @@
 #include "http/errors.h"
 #include "json/json_scan.h"
 #include "util/text.h"
+#include "util/timestamp.h"
 #include "util/uuid.h"
 #include "ops/config.h"
 
@@ -92,6 +93,45 @@ int json_uuid_or_reply(struct req *r, struct json_object *obj, const char *key, 
         !uuid_valid_n(json_object_get_string(val), (size_t)json_object_get_string_len(val)))
         return reply_error(r, E_VALIDATION, key, "%s must be a UUID", key);
     *out = json_object_get_string(val);
+    return 0;
+}
+
+int json_decimal_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need, double max,
+                          long places, const char **out)
+{
+    struct json_object *val;
+    *out = NULL;
+    int rc = field_or_reply(r, obj, key, need, &val);
+    if (rc <= 0)
+        return rc;
+    if (!json_object_is_type(val, json_type_int) && !json_object_is_type(val, json_type_double))
+        return reply_error(r, E_VALIDATION, key, "%s must be a number", key);
+    double d = json_object_get_double(val);
+    const char *text = json_object_get_string(val);
+    if (d < 0)
+        return reply_error(r, E_VALIDATION, key, "%s must not be negative", key);
+    if (d > max)
+        return reply_error(r, E_VALIDATION, key, "%s must be at most %.0f", key, max);
+    if (number_decimal_places(text) > places)
+        return reply_error(r, E_VALIDATION, key, "%s must have at most %ld decimals", key, places);
+    *out = text;
+    return 0;
+}
+
+int json_timestamp_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need,
+                            char store[TS_TEXT_LEN + 1], const char **out)
+{
+    struct json_object *val;
+    int64_t micros;
+    *out = NULL;
+    int rc = field_or_reply(r, obj, key, need, &val);
+    if (rc <= 0)
+        return rc;
+    if (!json_object_is_type(val, json_type_string) ||
+        ts_parse(json_object_get_string(val), (size_t)json_object_get_string_len(val), &micros) < 0)
+        return reply_error(r, E_VALIDATION, key, "%s must be an RFC 3339 timestamp", key);
+    ts_format(micros, store);
+    *out = store;
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "json/json_scan.h"
 #include "json/json_tree.h"
 #include "http/request.h"
+#include "util/timestamp.h"
 
 /* Parses r->body as a JSON object of the given shape (json_parse_shaped).
  * No body, bad JSON or invalid UTF-8: 400 bad_json; another type, a NUL in
@@ -29,6 +30,17 @@ int json_string_or_reply(struct req *r, struct json_object *obj, const char *key
 /* Reads obj[key] as a canonical UUID string; *out as for json_string. */
 int json_uuid_or_reply(struct req *r, struct json_object *obj, const char *key,
                        enum jfield need, const char **out);
+/* Reads obj[key] as a number from 0 to max with at most places decimals
+ * (trailing zeros aside); *out is its text as the body spelt it (or the
+ * integer's decimal digits), borrowed from obj, for PostgreSQL's numeric,
+ * which keeps every digit a double would round. */
+int json_decimal_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need, double max,
+                          long places, const char **out);
+/* Reads obj[key] as an RFC 3339 timestamp (timestamp.h), rewritten
+ * canonically into store; *out is store, or NULL when optional and absent
+ * or null. */
+int json_timestamp_or_reply(struct req *r, struct json_object *obj, const char *key, enum jfield need,
+                            char store[TS_TEXT_LEN + 1], const char **out);
 /* Reads obj[key] as one of the NULL-terminated choices. */
 int json_enum_or_reply(struct req *r, struct json_object *obj, const char *key,
                        enum jfield need, const char *const *choices, const char **out);

@@ -16,6 +16,9 @@ struct db;
 struct route;
 
 #define REQ_MAX_PATH_PARAMS 4
+/* The longest name parameter of a path ({model}, router.h), in bytes once
+ * percent-decoded. */
+#define REQ_NAME_MAX 1024
 
 /* Where response bytes go: FastCGI's output stream in the worker, a buffer
  * in unit tests. write returns 0, or -1 when the client went away. */
@@ -51,8 +54,9 @@ struct req {
 
     /* Filled by the router. */
     const struct route *route;   /* the matched route, NULL when none (404/405) */
-    const char *params[REQ_MAX_PATH_PARAMS]; /* {id} values, NUL-terminated */
+    const char *params[REQ_MAX_PATH_PARAMS]; /* {id} and name values, NUL-terminated */
     char param_store[REQ_MAX_PATH_PARAMS][UUID_STR_LEN + 1];
+    char name_store[REQ_NAME_MAX + 1];       /* the name's value (one per pattern) */
     int nparams;
     struct identity who;
     char *body;                  /* owned; NUL-terminated; NULL when none */

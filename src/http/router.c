@@ -21,8 +21,37 @@
 #include "util/text.h"
 #include "util/uuid.h"
 
+/* Percent-decodes the path segment s (len bytes; '+' is itself, as in
+ * any path) into dst. False when an escape is malformed, or the result is
+ * empty, longer than REQ_NAME_MAX, holds a NUL or is not well-formed
+ * UTF-8: such a segment matches no name parameter. */
+static bool decode_name(const char *s, size_t len, char dst[REQ_NAME_MAX + 1])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            int hi = i + 2 < len ? hex_digit_value(s[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit_value(s[i + 2]) : -1;
+            if (lo < 0)
+                return false;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (c == 0 || n == REQ_NAME_MAX)
+            return false;
+        dst[n++] = (char)c;
+    }
+    dst[n] = '\0';
+    for (size_t i = 0, k; i < n; i += k)
+        if ((k = utf8_seq_len((const unsigned char *)dst + i, n - i)) == 0)
+            return false;
+    return n > 0;
+}
+
 /* Compares one path against one pattern segment by segment. {id} matches a
- * canonical UUID only, so a malformed id is a plain 404. */
+ * canonical UUID only, so a malformed id is a plain 404; another {word}
+ * (a name parameter, one per pattern) a segment decode_name takes. */
 static bool pattern_match(const char *pattern, const char *path, struct req *r)
 {
     int np = 0;
@@ -41,6 +70,10 @@ static bool pattern_match(const char *pattern, const char *path, struct req *r)
             uuid_lower(s, r->param_store[np]);
             r->params[np] = r->param_store[np];
             np++;
+        } else if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
+            if (np >= REQ_MAX_PATH_PARAMS || !decode_name(s, slen, r->name_store))
+                return false;
+            r->params[np++] = r->name_store;
         } else if (plen != slen || memcmp(p, s, plen) != 0) {
             return false;
         }

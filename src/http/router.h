@@ -32,7 +32,11 @@ enum query_need {
 
 struct route {
     const char *method;
-    const char *pattern;   /* literal segments and {id}, which matches a UUID */
+    const char *pattern;   /* literal segments; {id}, which matches a UUID; and at
+                              most one other {word}, a name, which matches any
+                              segment that percent-decodes to 1..REQ_NAME_MAX
+                              bytes of UTF-8 without NUL (its handler checks it
+                              further) */
     handler_fn handler;
     enum auth_need auth;
     enum body_need body;
@@ -43,7 +47,8 @@ struct route {
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 
 /* Pure matching, no I/O. On ROUTE_FOUND *found is the route and r->params
- * hold the {id} values (lowercased). On ROUTE_BAD_METHOD allow holds the
+ * hold the {id} values (lowercased) and the name's value (decoded), in
+ * the pattern's order. On ROUTE_BAD_METHOD allow holds the
  * methods the path accepts ("GET, POST"). */
 enum route_result router_match(const struct route *table, size_t n, struct req *r,
                                const struct route **found, char *allow, size_t allowlen);

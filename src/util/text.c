@@ -3,6 +3,7 @@
  * names. */
 #include "util/text.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 size_t utf8_seq_len(const unsigned char *s, size_t left)
@@ -191,4 +192,47 @@ int decimal_parse(const char *s, long long max, long long *out)
     }
     *out = v;
     return 0;
+}
+
+long number_decimal_places(const char *s)
+{
+    const char *p = s, *frac = NULL, *end;
+    long frac_len = 0, exp = 0;
+    bool exp_neg = false;
+    if (!s)
+        return -1;
+    if (*p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    end = p; /* one past the last digit of the mantissa */
+    if (*p == '.') {
+        frac = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        frac_len = p - frac;
+        if (frac_len == 0)
+            return -1;
+        end = p;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            exp_neg = *p++ == '-';
+        if (*p < '0' || *p > '9')
+            return -1;
+        /* Capped: any exponent beyond a double's is as good as another. */
+        for (; *p >= '0' && *p <= '9'; p++)
+            exp = exp < 100000 ? exp * 10 + (*p - '0') : 100000;
+    }
+    if (*p)
+        return -1;
+    /* Trailing zeros of the mantissa are no decimals: 2.50 has one. */
+    long places = frac_len + (exp_neg ? exp : -exp);
+    for (const char *q = end - 1; places > 0 && q >= s && (*q == '0' || *q == '.'); q--)
+        if (*q == '0')
+            places--;
+    return places > 0 ? places : 0;
 }

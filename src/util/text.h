@@ -82,4 +82,9 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
  * own canonical signed form, cursor.c). */
 int decimal_parse(const char *s, long long max, long long *out);
 
+/* How many decimals the JSON number s (its text: "2.50", "1e-3", "25e-1")
+ * has once trailing zeros are dropped: 1, 3, 1; 0 for an integer. -1 when
+ * s is not a JSON number. */
+long number_decimal_places(const char *s);
+
 #endif

@@ -279,3 +279,31 @@ export function chainExecution({ workflowId, base, ran, sessionId }) {
     })),
   };
 }
+
+/**
+ * A run that called models (README "Tokens and cost"): three nodes priced
+ * with the server's defaults (sql/009, valid from 2025-01-15) and one with a
+ * model that has no price, so the run's cost is known only in part. Costs
+ * in US dollars, from the per-million prices: LLM_COSTS.
+ */
+export const LLM_ROWS = [
+  { node_name: 'plan', at: 0, ms: 800, model: 'gpt-4o', provider: 'openai', input: 1200, output: 300, cached: 1024 },
+  { node_name: 'draft', at: 820, ms: 2400, model: 'claude-3-5-sonnet-20241022', provider: 'anthropic', input: 5000, output: 1500 },
+  { node_name: 'critique', at: 3240, ms: 600, model: 'my-local-llama', provider: null, input: 2000, output: 200 },
+  { node_name: 'polish', at: 3860, ms: 500, model: 'gpt-4o-mini', provider: 'openai', input: 1800, output: 400 },
+];
+// plan: 1200 x 2.50 + 300 x 10.00; draft: 5000 x 3 + 1500 x 15; polish: 1800 x 0.15 + 400 x 0.60 (per 10^6)
+export const LLM_COSTS = { plan: 0.006, draft: 0.0375, critique: null, polish: 0.00051 };
+
+export function llmExecution({ workflowId, base, sessionId }) {
+  const end = 4400;
+  return {
+    workflow_id: workflowId, session_id: sessionId, status: 'success', started_at: iso(base),
+    completed_at: iso(base + end), duration_ms: end,
+    node_executions: LLM_ROWS.map((r) => ({
+      node_name: r.node_name, node_type: 'LLMNode', status: 'success', started_at: iso(base + r.at),
+      completed_at: iso(base + r.at + r.ms), exec_duration_ms: r.ms, model: r.model, provider: r.provider,
+      input_tokens: r.input, output_tokens: r.output, cache_read_tokens: r.cached ?? null,
+    })),
+  };
+}

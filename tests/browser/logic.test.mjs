@@ -1,6 +1,6 @@
 // The viewer's pure parts, run under node without a browser: the state diff,
 // the Gantt's row geometry, the span tree, the graph's path analysis, the
-// formatting helpers, and the rules of live updates (seq, backoff, merges,
+// formatting helpers (times, tokens and dollars), and the rules of live updates (seq, backoff, merges,
 // which runs a filtered list takes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,9 @@ import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/j
 import { prepareRows } from '../../nginx/www/js/gantt.js';
 import { buildSpanTree } from '../../nginx/www/js/spans.js';
 import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
-import { fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape } from '../../nginx/www/js/util.js';
+import {
+  fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape, fmtTokens, fmtUsd, usageSummary, nodeUsage,
+} from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
 import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun } from '../../nginx/www/js/live/rules.js';
 import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
@@ -145,6 +147,25 @@ test('durations read well and exact figures keep their decimals', () => {
   assert.equal(errorText('x'), 'x');
   assert.equal(errorText(null), '');
   assert.ok(Math.abs(parseTimeMs('2024-11-26T12:00:00.123456Z') - parseTimeMs('2024-11-26T12:00:00Z') - 123.456) < 1e-3);
+});
+
+test('tokens and dollars read well, and a cost that leaves models out says so', () => {
+  assert.deepEqual([0, 950, 12345, 9999999, 12500000].map(fmtTokens), ['0', '950', '12,345', '9,999,999', '12.5M']);
+  assert.deepEqual([0, 7.5e-8, 0.000396, 0.00051, 0.006, 0.0123, 0.044, 0.5, 1, 1234.567].map(fmtUsd),
+    ['$0', '$0.000000075', '$0.000396', '$0.00051', '$0.006', '$0.0123', '$0.044', '$0.5', '$1.00', '$1,234.57']);
+  assert.equal(fmtUsd(null), '–');
+  assert.equal(usageSummary({ input_tokens: 0, output_tokens: 0, cost_usd: 0, cost_complete: true }), null);
+  assert.equal(usageSummary(undefined), null);
+  const done = usageSummary({ input_tokens: 1200, output_tokens: 350, cost_usd: 0.00039, cost_complete: true });
+  assert.deepEqual([done.tokens, done.cost, done.incomplete], ['1,550', '$0.00039', false]);
+  const part = usageSummary({ input_tokens: 10, output_tokens: 0, cost_usd: 0.02, cost_complete: false });
+  assert.deepEqual([part.cost, part.incomplete], ['≥ $0.02', true]);
+  assert.match(part.title, /no price/);
+  assert.equal(usageSummary({ input_tokens: 10, output_tokens: 0, cost_usd: 0, cost_complete: false }).cost, 'no price');
+  assert.equal(nodeUsage({ model: 'gpt-4o' }), null);
+  assert.deepEqual(nodeUsage({ model: 'gpt-4o', provider: 'openai', input_tokens: 1200, output_tokens: 300, cache_read_tokens: 1024, cost_usd: 0.006 }),
+    { tokens: '1,200 in · 300 out · 1,024 cached', model: 'gpt-4o (openai)', cost: '$0.006', priced: true });
+  assert.deepEqual(nodeUsage({ output_tokens: 5, cost_usd: null }), { tokens: '0 in · 5 out', model: null, cost: 'no price', priced: false });
 });
 
 test('routes round-trip through the address bar', () => {

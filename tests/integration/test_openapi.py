@@ -182,6 +182,7 @@ def test_the_validator_is_strict_enough_to_catch_drift():
         "id": str(uuid.uuid4()), "workflow_id": str(uuid.uuid4()), "project_id": str(uuid.uuid4()),
         "session_id": "s", "status": "success", "started_at": "2024-11-26T12:00:00.000000Z",
         "completed_at": None, "duration_ms": None, "error": None, "metadata": None, "stale": False,
+        "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0, "cost_complete": True},
         "counts": {"node_executions": 0, "telemetry_spans": 0, "telemetry_events": 0,
                    "shared_state_snapshots": 0},
     }
@@ -376,11 +377,20 @@ def test_an_api_key_on_a_user_only_route_answers_403(stack, world, method, path,
 WITH_IDS = [(m, p, op) for m, p, op in REAL_OPS if "{id}" in p]
 
 
+def other_path_params(path, op):
+    """path with its path parameters other than {id} (a model's name) set
+    to their examples."""
+    for p in params_of(path, op):
+        if p["in"] == "path" and p["name"] != "id":
+            path = path.replace("{" + p["name"] + "}", urllib.parse.quote(str(p["example"]), safe=""))
+    return path
+
+
 @pytest.mark.parametrize("method,path,op", WITH_IDS, ids=[f"{m} {p}" for m, p, _ in WITH_IDS])
 def test_an_unknown_id_answers_404(stack, world, method, path, op):
     _, headers, body = first_example(world, path, op)
     for ident in (str(uuid.uuid4()), "not-a-uuid"):
-        url = path.replace("{id}", ident)
+        url = other_path_params(path, op).replace("{id}", ident)
         r = send(stack, method, url, token=world.token, body=body, headers=headers)
         assert r.status == 404, (url, r)
         check_answer(method, path, op, r)
@@ -427,8 +437,10 @@ def test_an_unknown_query_parameter_answers_as_documented(stack, world, method, 
 @pytest.mark.parametrize("path", list(DOC["paths"]))
 def test_a_method_a_path_does_not_take_answers_405_with_the_documented_methods(stack, world, path):
     documented = {m.upper() for m in DOC["paths"][path] if m in METHODS}
-    url = path.replace("{id}", str(uuid.uuid4()))
-    r = stack.request("PUT", url, token=world.token)
+    some_op = next(DOC["paths"][path][m] for m in METHODS if m in DOC["paths"][path])
+    url = other_path_params(path, some_op).replace("{id}", str(uuid.uuid4()))
+    method = next(m for m in ("PUT", "PATCH") if m not in documented)
+    r = stack.request(method, url, token=world.token)
     assert r.status == 405, r
     assert set(r.headers["Allow"].replace(" ", "").split(",")) == documented
     validate(r.json()["error"], {"$ref": "#/components/schemas/ErrorDetail"}, "405")

@@ -33,7 +33,9 @@ from conftest import proc_status_kib, reset_peak_rss
 N_EXEC = 3000
 STATUSES = ["running", "success", "error", "cancelled"]
 EXECUTION_KEYS = {"id", "workflow_id", "project_id", "session_id", "status", "started_at",
-                  "completed_at", "duration_ms", "error", "metadata", "stale"}
+                  "completed_at", "duration_ms", "error", "metadata", "usage", "stale"}
+# What a run that reported no tokens shows (test_genai_usage.py has the rest).
+NO_USAGE = {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0, "cost_complete": True}
 
 
 # ---------------------------------------------------------------- helpers
@@ -272,7 +274,7 @@ def test_the_list_shows_each_execution_with_every_field(stack, world):
         "session_id": "rich-session", "status": "error",
         "started_at": "2024-11-26T12:00:00.123456Z", "completed_at": "2024-11-26T12:00:05.500000Z",
         "duration_ms": 5376.544, "error": {"type": "ValueError", "message": "bad"},
-        "metadata": {"env": "test", "n": [1, 2]}, "stale": False,
+        "metadata": {"env": "test", "n": [1, 2]}, "usage": NO_USAGE, "stale": False,
     }
     seeded = body["items"][1]  # then one of A's in the seed's newest group
     assert seeded["metadata"]["g"] // 8 == (N_EXEC - 1) // 8 and seeded["metadata"]["g"] % 4 != 3
@@ -518,13 +520,16 @@ def test_the_timeline_orders_node_executions_by_start_with_offsets(stack, world)
     n2, n1, n4, n3 = nodes
     assert set(n1) == {"id", "client_id", "node_id", "node_name", "node_type", "status", "started_at", "completed_at",
                        "offset_ms", "prep_duration_ms", "exec_duration_ms", "post_duration_ms",
-                       "duration_ms", "retry_count", "action", "error"}
+                       "duration_ms", "retry_count", "action", "error", "input_tokens", "output_tokens",
+                       "cache_read_tokens", "cache_creation_tokens", "model", "provider", "cost_usd"}
     assert n1 == {
         "id": n1["id"], "client_id": None, "node_id": "6f1c1d2e-8f57-4a7a-9a43-2c1f7f1b0c01", "node_name": "n1",
         "node_type": "AuditedNode", "status": "success",
         "started_at": "2024-11-26T12:00:01.623457Z", "completed_at": "2024-11-26T12:00:02.623457Z",
         "offset_ms": 1500.001, "prep_duration_ms": 1.5, "exec_duration_ms": 100.25,
         "post_duration_ms": 2, "duration_ms": 1000, "retry_count": 0, "action": "default", "error": None,
+        "input_tokens": None, "output_tokens": None, "cache_read_tokens": None, "cache_creation_tokens": None,
+        "model": None, "provider": None, "cost_usd": None,
     }
     assert n2["offset_ms"] == 0 and n2["duration_ms"] is None and n2["completed_at"] is None
     assert n2["exec_duration_ms"] is None and n2["node_id"] is None

@@ -40,7 +40,12 @@ TABLES = {
     "shared_state_snapshots": "organization_id",
     "idempotency_keys": "organization_id",
     "live_tickets": "organization_id",
+    "model_prices": "organization_id",
 }
+
+# Tables whose rows with a NULL organization are shared by every caller
+# (the default model prices): they count as no tenant's.
+SHARED = {"model_prices"}
 
 # Rows below a project, with the column naming it: an API key sees these for
 # its own project only.
@@ -57,9 +62,10 @@ PROJECT_TABLES = {
 }
 
 # What an API key sees of its own organization: its organization, its
-# project's data, its own idempotency keys and live tickets; never members
+# project's data, its own idempotency keys and live tickets, the
+# organization's model prices (an ingest prices with them); never members
 # or keys.
-KEY_VISIBLE = set(PROJECT_TABLES) | {"organizations", "idempotency_keys", "live_tickets"}
+KEY_VISIBLE = set(PROJECT_TABLES) | {"organizations", "idempotency_keys", "live_tickets", "model_prices"}
 
 # What an SQL error says when RLS, a foreign key or a grant refused a write.
 REFUSALS = ("row-level security", "violates foreign key constraint", "permission denied")
@@ -144,6 +150,8 @@ INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, user_id, k
             NULL, 'execution/{p["execution"]}', now() + interval '1 hour'),
            (sha256(('key' || '{t["org"]}')::bytea), '{t["org"]}', 'key:{t["key"]}', NULL, '{t["key"]}',
             '{t["project"]}', '{t["org"]}', 'project/{t["project"]}', now() + interval '1 hour');
+INSERT INTO agora.model_prices (organization_id, model, input_usd_per_mtok, output_usd_per_mtok, valid_from)
+    VALUES ('{t["org"]}', 'gpt-4o', 1, 2, now());
 COMMIT;
 """
     )
@@ -181,12 +189,14 @@ def in_savepoint(sql):
 
 
 def count_sql(table, a, b):
-    """Counts rows of A, rows of B, and rows of anything but B."""
+    """Counts rows of A, rows of B, and rows of any tenant but B (shared
+    rows, of no tenant, aside)."""
     col = TABLES[table]
+    shared = f" AND {col} IS NOT NULL" if table in SHARED else ""
     return (
         f"SELECT count(*) FILTER (WHERE {col} = '{a['org']}'),"
         f" count(*) FILTER (WHERE {col} = '{b['org']}'),"
-        f" count(*) FILTER (WHERE {col} IS DISTINCT FROM '{b['org']}')"
+        f" count(*) FILTER (WHERE {col} IS DISTINCT FROM '{b['org']}'{shared})"
         f" FROM agora.{table}"
     )
 
@@ -355,6 +365,8 @@ USER_INSERTS = {
     "live_tickets": "INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, user_id, channel,"
     " expires_at) VALUES (sha256('{new}'::bytea), '{t[org]}', '{t[owner]}', '{t[owner]}',"
     " 'execution/{t[execution]}', now())",
+    "model_prices": "INSERT INTO agora.model_prices (organization_id, model, input_usd_per_mtok,"
+    " output_usd_per_mtok, valid_from) VALUES ('{t[org]}', '{new}', 1, 1, now())",
 }
 PROJECT_INSERTS = {
     "workflows": "INSERT INTO agora.workflows (organization_id, project_id, name)"
@@ -500,6 +512,42 @@ UPDATE agora.api_keys SET revoked_at = now() WHERE organization_id = '{a['org']}
     )
     assert after == before
     assert last_line(before).startswith("org A|running|")
+
+
+# --- Model prices: the shared defaults and who writes ---------------------
+
+
+def test_default_prices_are_read_by_every_caller_and_written_by_none(stack, tenants):
+    a, b = tenants
+    defaults = "SELECT count(*) FROM agora.model_prices WHERE organization_id IS NULL"
+    total = counts(stack.psql_admin(defaults))[0]
+    assert total > 0
+    for out in (as_user(stack, b["viewer"], defaults), as_key(stack, b, defaults),
+                as_user(stack, new_id(), defaults)):  # even a user of no organization
+        assert counts(out) == (total,)
+    insert = ("INSERT INTO agora.model_prices (organization_id, model, input_usd_per_mtok, output_usd_per_mtok,"
+              " valid_from) VALUES (NULL, 'x', 1, 1, now())")
+    refused(lambda: as_user(stack, b["owner"], insert))
+    # Updates and deletes of defaults find nothing they may touch.
+    as_user(stack, b["owner"], "UPDATE agora.model_prices SET valid_to = now() WHERE organization_id IS NULL;"
+                               " DELETE FROM agora.model_prices WHERE organization_id IS NULL")
+    assert counts(stack.psql_admin(defaults + " AND valid_to IS NULL")) == (total,)
+
+
+def test_only_owners_and_admins_write_their_organizations_prices(stack, tenants):
+    _, b = tenants
+    mine = f"organization_id = '{b['org']}'"
+    insert = ("INSERT INTO agora.model_prices (organization_id, model, input_usd_per_mtok, output_usd_per_mtok,"
+              f" valid_from) VALUES ('{b['org']}', '{new_id()}', 1, 1, now())")
+    refused(lambda: as_user(stack, b["viewer"], insert))
+    as_user(stack, b["admin"], in_savepoint(insert))
+    # A viewer's update and delete reach no row; an admin's do.
+    for change in (f"UPDATE agora.model_prices SET valid_to = now() + interval '1 day' WHERE {mine} RETURNING 1",
+                   f"DELETE FROM agora.model_prices WHERE {mine} RETURNING 1"):
+        assert "1" not in as_user(stack, b["viewer"], change).split()
+        assert "1" in as_user(stack, b["admin"], in_savepoint(change)).split()
+    # Only valid_to may change: a price, once written, stays as it was.
+    refused(lambda: as_user(stack, b["admin"], f"UPDATE agora.model_prices SET input_usd_per_mtok = 0 WHERE {mine}"))
 
 
 # --- Membership rules ----------------------------------------------------

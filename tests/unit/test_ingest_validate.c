@@ -46,7 +46,9 @@ static const char full_payload[] =
     "   \"node_type\": \"AuditedNode\", \"status\": \"success\","
     "   \"started_at\": \"2024-11-26T12:00:00.100Z\", \"completed_at\": \"2024-11-26T12:00:00.203Z\","
     "   \"prep_duration_ms\": 1, \"exec_duration_ms\": 100, \"post_duration_ms\": 2,"
-    "   \"retry_count\": 0, \"action\": \"default\", \"error\": null}],"
+    "   \"retry_count\": 0, \"action\": \"default\", \"error\": null,"
+    "   \"input_tokens\": 1200, \"output_tokens\": 300, \"cache_read_tokens\": 1000,"
+    "   \"cache_creation_tokens\": 0, \"model\": \"gpt-4o\", \"provider\": \"openai\"}],"
     " \"telemetry_events\": [{\"event_type\": \"node_start\", \"timestamp\": \"2024-11-26T12:00:00.100Z\","
     "   \"node_name\": \"processor\", \"data\": {\"k\": \"v\"}}],"
     " \"telemetry_spans\": [{\"trace_id\": \"4bf92f3577b34da6a3ce929d0e0e4736\","
@@ -233,6 +235,7 @@ Test(ingest_validate, the_contract_example_with_every_field_passes)
     cr_assert_str_eq(r.sum.execution_id, E_ID);
     for (int t = 0; t < IT_COUNT; t++)
         cr_assert_eq(r.sum.counts[t], 1, "%s", ingest_table_names[t]);
+    cr_assert(r.sum.any_usage);
 }
 
 Test(ingest_validate, the_smallest_payload_passes_with_no_items)
@@ -245,6 +248,7 @@ Test(ingest_validate, the_smallest_payload_passes_with_no_items)
         cr_assert_eq(r.sum.counts[t], 0);
     cr_assert_not(r.sum.any_node_id);
     cr_assert_not(r.sum.any_node_by_name);
+    cr_assert_not(r.sum.any_usage);
 }
 
 ParameterizedTestParameters(ingest_validate, acceptable_variations_pass)
@@ -268,6 +272,9 @@ ParameterizedTestParameters(ingest_validate, acceptable_variations_pass)
         {"telemetry_spans[0].attributes", "null"}, {"telemetry_spans[0].status", "null"},
         {"shared_state_snapshots[0].sequence", "null"}, {"shared_state_snapshots[0].timestamp", ABSENT},
         {"shared_state_snapshots[0].phase", "null"},
+        {"node_executions[0].input_tokens", "null"}, {"node_executions[0].output_tokens", ABSENT},
+        {"node_executions[0].cache_read_tokens", "null"}, {"node_executions[0].cache_creation_tokens", ABSENT},
+        {"node_executions[0].model", "null"}, {"node_executions[0].provider", ABSENT},
         /* the enums */
         {"status", "\"running\""}, {"status", "\"error\""}, {"status", "\"cancelled\""},
         {"node_executions[0].status", "\"error\""}, {"node_executions[0].status", "\"skipped\""},
@@ -294,6 +301,10 @@ ParameterizedTestParameters(ingest_validate, acceptable_variations_pass)
         {"node_executions[0].exec_duration_ms", "123.456"},
         {"node_executions[0].retry_count", "2147483647"}, {"node_executions[0].retry_count", "-0"},
         {"shared_state_snapshots[0].sequence", "2147483647"},
+        {"node_executions[0].input_tokens", "0"}, {"node_executions[0].output_tokens", "2147483647"},
+        {"node_executions[0].cache_read_tokens", "-0"},
+        {"node_executions[0].model", "\"claude-3-5-haiku\""},
+        {"node_executions[0].model", "\"openai/gpt-4o\""}, {"node_executions[0].provider", "\"x\""},
         /* hex ids in either case, up to 64 digits */
         {"telemetry_spans[0].span_id", "\"00F067AA0BA902B7\""}, {"telemetry_spans[0].span_id", "\"a\""},
         {"telemetry_spans[0].trace_id",
@@ -456,6 +467,14 @@ ParameterizedTestParameters(ingest_validate, every_bad_node_execution_field_is_r
         BAD("node_executions[0].error", "5"), BAD("node_executions[0].error", "[]"),
         BAD("node_executions[0].error", "false"), BAD("node_executions[0].error", "{\"x\": \"\\u0000\"}"),
         BAD("node_executions[0].error", "\"trace\\u0000\""),
+
+        BAD("node_executions[0].input_tokens", "-1"), BAD("node_executions[0].input_tokens", "1.5"),
+        BAD("node_executions[0].input_tokens", "1e3"), BAD("node_executions[0].input_tokens", "\"100\""),
+        BAD("node_executions[0].output_tokens", "2147483648"), BAD("node_executions[0].output_tokens", "true"),
+        BAD("node_executions[0].cache_read_tokens", "-5"), BAD("node_executions[0].cache_creation_tokens", "{}"),
+        BAD("node_executions[0].model", "\"\""), BAD("node_executions[0].model", "4"),
+        BAD("node_executions[0].model", "\"abcdefghijklmnopq\""), BAD("node_executions[0].model", "\"gpt\\u202e\""),
+        BAD("node_executions[0].provider", "\"a\\nb\""), BAD("node_executions[0].provider", "[]"),
 
         BAD_AT("node_executions", "[{\"node_name\": \"a\"}, {\"node_name\": \"b\"}, {\"node_name\": \"c\"},"
                                   " {\"node_name\": \"d\"}]", "node_executions"),
@@ -627,6 +646,9 @@ ParameterizedTestParameters(ingest_validate, messages_name_the_field_and_the_rul
         {"telemetry_spans[0].span_id", "\"x\"", "telemetry_spans[0].span_id must be a string of 1 to 64 hexadecimal digits"},
         {"error", "5", "error must be a string or an object, not a number"},
         {"shared_state_snapshots[0].sequence", "2147483648", "shared_state_snapshots[0].sequence must be at most 2147483647"},
+        {"node_executions[0].input_tokens", "-1", "node_executions[0].input_tokens must not be negative"},
+        {"node_executions[0].output_tokens", "2.5", "node_executions[0].output_tokens must be an integer, not a fraction"},
+        {"node_executions[0].model", "\"\"", "node_executions[0].model must not be empty"},
     };
     return cr_make_param_array(struct msg_case, cases, sizeof cases / sizeof cases[0]);
 }
@@ -814,6 +836,31 @@ Test(ingest_validate, summary_tells_node_ids_from_nodes_named_only)
     cr_assert_eq(r.rc, 0);
     cr_assert(r.sum.any_node_id);
     cr_assert_not(r.sum.any_node_by_name);
+    json_object_put(o);
+}
+
+/* any_usage sends the node executions to the execution's insert
+ * (ingest_store.c): true when some node execution sends a token count
+ * that is not null, and a cache count or a model alone do not count. */
+Test(ingest_validate, summary_tells_whether_some_node_execution_reports_tokens)
+{
+    static const struct {
+        const char *nodes;
+        bool usage;
+    } cases[] = {
+        {"[{\"node_name\": \"a\"}]", false},
+        {"[{\"node_name\": \"a\", \"input_tokens\": null, \"output_tokens\": null}]", false},
+        {"[{\"node_name\": \"a\", \"model\": \"m\", \"cache_read_tokens\": 5}]", false},
+        {"[{\"node_name\": \"a\"}, {\"node_name\": \"b\", \"input_tokens\": 0}]", true},
+        {"[{\"node_name\": \"a\", \"output_tokens\": 7}]", true},
+    };
+    struct json_object *o = parse(full_payload);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mutate(o, "node_executions", cases[i].nodes);
+        struct result r = run(o);
+        cr_assert_eq(r.rc, 0, "%s: %s", r.path, r.msg);
+        cr_assert_eq(r.sum.any_usage, cases[i].usage, "%s", cases[i].nodes);
+    }
     json_object_put(o);
 }
 

@@ -532,3 +532,92 @@ Test(json_body, a_nul_in_an_object_key_is_refused_but_not_in_a_value)
     cr_assert_not_null(o, "a NUL in a value is for the validator to name: %s", why ? why : "");
     json_object_put(o);
 }
+
+/* ---- numbers kept as text, and timestamps ------------------------------ */
+
+struct decimal_case {
+    char json[48];
+    int rc;           /* 0 or -1 */
+    char want[24];    /* on 0: the text handed on, "" when absent */
+    char msg[64];     /* on -1: the message */
+};
+
+ParameterizedTestParameters(json_body, decimal_or_reply_hands_on_the_number_as_sent_or_answers_422)
+{
+    static struct decimal_case cases[] = {
+        {"{\"p\":2.5}", 0, "2.5", ""},
+        {"{\"p\":2.50}", 0, "2.50", ""},
+        {"{\"p\":3}", 0, "3", ""},
+        {"{\"p\":0}", 0, "0", ""},
+        {"{\"p\":0.000000001}", 0, "0.000000001", ""},
+        {"{\"p\":1.0000000000}", 0, "1.0000000000", ""},
+        {"{\"p\":1e-9}", 0, "1e-9", ""},
+        {"{\"p\":1E3}", 0, "1E3", ""},
+        {"{\"p\":1000000}", 0, "1000000", ""},
+        {"{\"p\":0.1234567891234567}", -1, "", "p must have at most 9 decimals"},
+        {"{\"p\":1e-10}", -1, "", "p must have at most 9 decimals"},
+        {"{\"p\":1000000.5}", -1, "", "p must be at most 1000000"},
+        {"{\"p\":-1}", -1, "", "p must not be negative"},
+        {"{\"p\":-0.5}", -1, "", "p must not be negative"},
+        {"{\"p\":\"2.5\"}", -1, "", "p must be a number"},
+        {"{\"p\":true}", -1, "", "p must be a number"},
+        {"{\"p\":null}", -1, "", "p is required"},
+        {"{}", -1, "", "p is required"},
+    };
+    return cr_make_param_array(struct decimal_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct decimal_case *tc, json_body, decimal_or_reply_hands_on_the_number_as_sent_or_answers_422)
+{
+    struct capture c;
+    const char *why = NULL, *out = "unset";
+    capture_init(&c, "PUT", "/api/x");
+    struct json_object *o = json_parse_strict(tc->json, strlen(tc->json), 10, &why);
+    cr_assert_not_null(o, "%s: %s", tc->json, why);
+    int rc = json_decimal_or_reply(&c.req, o, "p", JF_REQUIRED, 1e6, 9, &out);
+    cr_assert_eq(rc, tc->rc, "%s: rc %d; response:\n%s", tc->json, rc, capture_dump(&c));
+    if (rc == 0) {
+        assert_no_output(&c);
+        cr_assert_str_eq(out, tc->want, "%s", tc->json);
+    } else {
+        assert_error_path(&c, 422, "validation_failed", "p");
+        cr_assert_str_eq(capture_error_field(&c, "message"), tc->msg, "%s", tc->json);
+        cr_assert_null(out);
+    }
+    json_object_put(o);
+    capture_fini(&c);
+}
+
+Test(json_body, timestamp_or_reply_rewrites_a_timestamp_canonically_or_answers_422)
+{
+    static const struct {
+        const char *json;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {"{\"t\":\"2025-03-01T10:00:00+01:00\"}", 0, "2025-03-01T09:00:00.000000Z"},
+        {"{\"t\":\"2025-03-01 10:00:00.5\"}", 0, "2025-03-01T10:00:00.500000Z"},
+        {"{}", 0, NULL},
+        {"{\"t\":null}", 0, NULL},
+        {"{\"t\":\"2025-03-01\"}", -1, NULL},
+        {"{\"t\":\"yesterday\"}", -1, NULL},
+        {"{\"t\":1740823200}", -1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct capture c;
+        const char *why = NULL, *out = "unset";
+        char store[TS_TEXT_LEN + 1];
+        capture_init(&c, "PUT", "/api/x");
+        struct json_object *o = json_parse_strict(cases[i].json, strlen(cases[i].json), 10, &why);
+        int rc = json_timestamp_or_reply(&c.req, o, "t", JF_OPTIONAL, store, &out);
+        cr_assert_eq(rc, cases[i].rc, "%s; response:\n%s", cases[i].json, capture_dump(&c));
+        if (rc == 0 && cases[i].want)
+            cr_assert_str_eq(out, cases[i].want, "%s", cases[i].json);
+        else if (rc == 0)
+            cr_assert_null(out, "%s", cases[i].json);
+        else
+            assert_error_path(&c, 422, "validation_failed", "t");
+        json_object_put(o);
+        capture_fini(&c);
+    }
+}

@@ -27,7 +27,7 @@ static struct {
     size_t body_len;
     char body[2048];
     int nparams;
-    char params[REQ_MAX_PATH_PARAMS][UUID_STR_LEN + 1];
+    char params[REQ_MAX_PATH_PARAMS][REQ_NAME_MAX + 1];
 } seen;
 
 static void record(struct req *r, const char *which)
@@ -57,6 +57,7 @@ HANDLER(h_delete)
 HANDLER(h_part)
 HANDLER(h_private)
 HANDLER(h_search)
+HANDLER(h_label)
 
 static void h_silent(struct req *r)
 {
@@ -75,6 +76,7 @@ static const struct route table[] = {
     {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON, QUERY_NONE, 0},
     {"GET", "/api/search", h_search, AUTH_NONE, BODY_NONE, QUERY_OWN, 0},
     {"POST", "/api/small", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 100},
+    {"GET", "/api/things/{id}/labels/{label}", h_label, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
 };
 #define TABLE_LEN (sizeof table / sizeof table[0])
 
@@ -150,6 +152,15 @@ ParameterizedTestParameters(router, an_unknown_or_malformed_path_is_404_before_a
         {"DELETE", "/api/things/not-a-uuid", "malformed id with another method"},
         {"PATCH", "/api/things/not-a-uuid", "malformed id with an unknown method"},
         {"GET", "/api/things?limit=1", "query left in the path"},
+        {"GET", "/api/things/" ID_LOWER "/labels/", "empty name"},
+        {"GET", "/api/things/" ID_LOWER "/labels/a/b", "name and one segment more"},
+        {"GET", "/api/things/" ID_LOWER "/labels/a%2", "escape cut short"},
+        {"GET", "/api/things/" ID_LOWER "/labels/a%zz", "escape of non-hex digits"},
+        {"GET", "/api/things/" ID_LOWER "/labels/a%00b", "escaped NUL"},
+        {"GET", "/api/things/" ID_LOWER "/labels/%FF", "escape that is not UTF-8"},
+        {"GET", "/api/things/" ID_LOWER "/labels/%C3", "UTF-8 cut short"},
+        {"GET", "/api/things/" ID_LOWER "/labels/%ED%A0%80", "escaped surrogate"},
+        {"GET", "/api/things/not-a-uuid/labels/a", "malformed id before a name"},
     };
     return cr_make_param_array(struct path_case, cases, sizeof cases / sizeof cases[0]);
 }
@@ -249,6 +260,65 @@ Test(router, two_path_ids_are_captured_in_order)
     cr_assert_str_eq(seen.params[0], ID_LOWER);
     cr_assert_str_eq(seen.params[1], ID2);
     capture_fini(&c);
+}
+
+struct name_case {
+    char segment[64];
+    char value[32];
+};
+
+ParameterizedTestParameters(router, a_name_parameter_is_captured_percent_decoded)
+{
+    static struct name_case cases[] = {
+        {"gpt-4o", "gpt-4o"},
+        {"openai%2Fgpt-4o", "openai/gpt-4o"},
+        {"openai%2fgpt-4o", "openai/gpt-4o"},
+        {"a+b", "a+b"},
+        {"a%20b", "a b"},
+        {"%C3%A9t%C3%A9", "\xc3\xa9t\xc3\xa9"},
+        {"\xc3\xa9", "\xc3\xa9"},
+        {"Claude-3.5", "Claude-3.5"},
+    };
+    return cr_make_param_array(struct name_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct name_case *tc, router, a_name_parameter_is_captured_percent_decoded)
+{
+    reset_seen();
+    struct capture c;
+    char path[160];
+    snprintf(path, sizeof path, "/api/things/%s/labels/%s", ID_UPPER, tc->segment);
+    capture_init(&c, "GET", path);
+    dispatch(&c);
+    assert_status(&c, 200);
+    assert_handler_ran(&c, "h_label");
+    cr_assert_eq(seen.nparams, 2);
+    cr_assert_str_eq(seen.params[0], ID_LOWER);
+    cr_assert_str_eq(seen.params[1], tc->value, "%s", tc->segment);
+    capture_fini(&c);
+}
+
+Test(router, a_name_of_REQ_NAME_MAX_bytes_matches_and_one_more_is_404)
+{
+    static char path[64 + 3 * (REQ_NAME_MAX + 1)];
+    for (int extra = 0; extra <= 1; extra++) {
+        reset_seen();
+        /* Escaped, so the raw segment is three times as long as the name. */
+        int n = snprintf(path, sizeof path, "/api/things/%s/labels/", ID_LOWER);
+        for (int i = 0; i < REQ_NAME_MAX + extra; i++)
+            n += snprintf(path + n, sizeof path - (size_t)n, "%%%02X", 'a' + i % 26);
+        struct capture c;
+        capture_init(&c, "GET", path);
+        dispatch(&c);
+        if (extra) {
+            assert_error(&c, 404, "not_found");
+            assert_handler_not_run(&c);
+        } else {
+            assert_status(&c, 200);
+            cr_assert_eq(strlen(seen.params[1]), REQ_NAME_MAX);
+        }
+        capture_fini(&c);
+    }
 }
 
 /* ---- media types ------------------------------------------------------- */
@@ -401,15 +471,16 @@ Test(router, a_body_over_the_routes_own_limit_is_413_and_never_read)
     capture_fini(&c);
 }
 
-/* The tenancy bodies and a live ticket's are small; a workflow's may be
- * megabytes. */
+/* The tenancy bodies (a model price's among them) and a live ticket's are
+ * small; a workflow's may be megabytes. */
 Test(router, tenancy_routes_cap_their_bodies_and_workflows_keep_the_configured_limit)
 {
     for (size_t i = 0; i < agora_routes_count; i++) {
         const struct route *rt = &agora_routes[i];
-        bool tenancy = strcmp(rt->method, "POST") == 0 && (strncmp(rt->pattern, "/api/organizations", 18) == 0 ||
-                                                           strncmp(rt->pattern, "/api/projects", 13) == 0 ||
-                                                           strcmp(rt->pattern, "/api/live/tickets") == 0);
+        bool writes = strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0;
+        bool tenancy = writes && (strncmp(rt->pattern, "/api/organizations", 18) == 0 ||
+                                  strncmp(rt->pattern, "/api/projects", 13) == 0 ||
+                                  strcmp(rt->pattern, "/api/live/tickets") == 0);
         if (tenancy)
             cr_assert_eq(rt->max_body, 64 * 1024, "%s %s", rt->method, rt->pattern);
         else
@@ -640,12 +711,20 @@ Test(router, every_real_route_is_under_api_with_a_well_formed_pattern)
         size_t len = strlen(rt->pattern);
         cr_assert_neq(rt->pattern[len - 1], '/', "trailing slash: %s", rt->pattern);
         cr_assert_null(strstr(rt->pattern, "//"), "double slash: %s", rt->pattern);
-        /* Each segment is a lowercase literal or exactly {id}. */
+        /* Each segment is a lowercase literal, {id}, or {word}: the
+         * pattern's one name parameter, last (no literal after it could
+         * tell a name from another route's segment). */
+        int names = 0;
         for (const char *p = rt->pattern; *p; p++) {
             if (*p == '{') {
-                cr_assert_eq(strncmp(p, "{id}", 4), 0, "%s", rt->pattern);
-                cr_assert(p[-1] == '/' && (p[4] == '/' || p[4] == '\0'), "%s", rt->pattern);
-                p += 3;
+                size_t k = strcspn(p, "}");
+                cr_assert(p[-1] == '/' && p[k] == '}' && (p[k + 1] == '/' || p[k + 1] == '\0'), "%s", rt->pattern);
+                if (strncmp(p, "{id}", 4) != 0) {
+                    cr_assert(++names == 1 && p[k + 1] == '\0', "%s", rt->pattern);
+                    for (size_t j = 1; j < k; j++)
+                        cr_assert(p[j] >= 'a' && p[j] <= 'z', "%s", rt->pattern);
+                }
+                p += k;
             } else {
                 cr_assert(*p == '/' || *p == '-' || *p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'),
                           "unexpected character in %s", rt->pattern);

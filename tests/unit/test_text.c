@@ -1,4 +1,5 @@
 /* Unit tests for text.c: UTF-8 sequence checks and decoding, hex digits,
+ * the decimals of a JSON number,
  * and the rule for the characters of names (a table of
  * every range's edges, and the Unicode Character Database where it is
  * installed). */
@@ -174,4 +175,21 @@ Test(text, utf8_decode_reads_each_length)
     cr_assert_eq(utf8_decode((const unsigned char *)RLO, 3), 0x202E);
     cr_assert_eq(utf8_decode((const unsigned char *)"\xf3\xa0\x80\x81", 4), 0xE0001);
     cr_assert_eq(utf8_decode((const unsigned char *)"\xf4\x8f\xbf\xbf", 4), 0x10FFFF);
+}
+
+Test(text, number_decimal_places_counts_decimals_without_trailing_zeros)
+{
+    static const struct {
+        const char *s;
+        long places;
+    } cases[] = {
+        {"0", 0}, {"12", 0}, {"-3", 0}, {"2.5", 1}, {"2.50", 1}, {"2.000", 0}, {"0.075", 3},
+        {"1e-3", 3}, {"25e-1", 1}, {"100e-2", 0}, {"10.0e-1", 0}, {"1.5E+2", 0}, {"1.25e1", 1},
+        {"0.000000001", 9}, {"1e-10", 10}, {"-0.05", 2}, {"0.0", 0}, {"1e-99999999999", 100000},
+        {"", -1}, {"abc", -1}, {"1.", -1}, {".5", -1}, {"1e", -1}, {"1e+", -1}, {"1.5x", -1}, {"--1", -1},
+    };
+    cr_assert_eq(number_decimal_places(NULL), -1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(number_decimal_places(cases[i].s), cases[i].places, "%s: %ld", cases[i].s,
+                     number_decimal_places(cases[i].s));
 }

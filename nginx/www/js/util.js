@@ -1,6 +1,7 @@
 // Small helpers shared by the viewer's modules: DOM building (text only,
-// never HTML from data), text that cannot hide characters, number and time
-// formatting, JSON previews, the duration of a node execution.
+// never HTML from data), text that cannot hide characters, number, money and
+// time formatting, JSON previews, the duration and token usage of a node
+// execution.
 
 // ------------------------------------------------------------- text people can trust
 //
@@ -171,6 +172,62 @@ function trim(s) {
 
 function pad(n, w = 2) {
   return String(n).padStart(w, '0');
+}
+
+/** A token count: "950", "12,345", "1.2M" from ten million up. */
+export function fmtTokens(n) {
+  n = numOrNull(n);
+  if (n === null) return '–';
+  if (n >= 1e7) return `${trim((n / 1e6).toFixed(1))}M`;
+  return n.toLocaleString('en-US');
+}
+
+/** US dollars: "$0", "$0.000315" (3 significant digits under a cent), "$0.0123", "$12.35". */
+export function fmtUsd(v) {
+  v = numOrNull(v);
+  if (v === null) return '–';
+  if (v === 0) return '$0';
+  if (v < 0.01) return `$${trim(v.toFixed(Math.min(12, Math.ceil(-Math.log10(v)) + 2)))}`;
+  if (v < 1) return `$${trim(v.toFixed(4))}`;
+  return `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/**
+ * An execution's usage ({input_tokens, output_tokens, cost_usd,
+ * cost_complete}) for people, or null when it reported no tokens:
+ * {tokens: "1,550", cost: "$0.0004" ("≥ $0.0004" when some node execution's
+ * model had no price, "no price" when none had one), incomplete, title}.
+ */
+export function usageSummary(u) {
+  if (!u) return null;
+  const input = numOrNull(u.input_tokens) ?? 0;
+  const output = numOrNull(u.output_tokens) ?? 0;
+  if (input + output === 0) return null;
+  const usd = numOrNull(u.cost_usd) ?? 0;
+  const incomplete = u.cost_complete === false;
+  let cost = fmtUsd(usd);
+  if (incomplete) cost = usd > 0 ? `≥ ${cost}` : 'no price';
+  const title = `${input.toLocaleString('en-US')} input tokens (cache included), ${output.toLocaleString('en-US')} output tokens; ` +
+    (incomplete ? 'some node executions used a model with no price, so the cost shown leaves them out' : 'every node execution was priced');
+  return { tokens: fmtTokens(input + output), cost, incomplete, title };
+}
+
+/**
+ * A node execution's usage, or null when it reported no tokens:
+ * {tokens: "1,200 in · 350 out" (· "1,024 cached"), model, cost ("no price"
+ * when its model had none when it ran)}. model is the client's text: show it
+ * with userText().
+ */
+export function nodeUsage(ne) {
+  const input = numOrNull(ne.input_tokens);
+  const output = numOrNull(ne.output_tokens);
+  if (input === null && output === null) return null;
+  const cached = numOrNull(ne.cache_read_tokens);
+  const parts = [`${fmtTokens(input ?? 0)} in`, `${fmtTokens(output ?? 0)} out`];
+  if (cached) parts.push(`${fmtTokens(cached)} cached`);
+  const model = ne.model ? (ne.provider ? `${ne.model} (${ne.provider})` : String(ne.model)) : null;
+  const cost = numOrNull(ne.cost_usd);
+  return { tokens: parts.join(' · '), model, cost: cost === null ? 'no price' : fmtUsd(cost), priced: cost !== null };
 }
 
 /** Local date and time with milliseconds: "2024-11-26 13:00:00.123". */

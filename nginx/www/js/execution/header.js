@@ -1,12 +1,14 @@
 // The execution page's summary card: status, workflow name (filled in when
 // the workflow arrives), ids with a link to the session's executions,
-// times, duration, counts, the error and the metadata; Copy link and
+// times, duration, counts, tokens and cost (when the run reported tokens),
+// the error and the metadata; Copy link and
 // Reload; for a live run, its live indicator and the time it has run so far
 // (tickElapsed moves it on). And the card shown instead when the execution
 // is not found.
 import { executionsHash } from '../router.js';
 import {
   h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, staleBadge, jsonPretty, copyText, userText,
+  usageSummary,
 } from '../util.js';
 import { isOpenRun } from '../live/rules.js';
 
@@ -60,6 +62,7 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
     h('span', { class: 'icon icon-refresh', 'aria-hidden': 'true' }), 'Reload');
   const nodeText = [`${(counts.node_executions ?? nodeExecutions.length).toLocaleString('en-US')}`];
   const meta = exec.metadata && typeof exec.metadata === 'object' && Object.keys(exec.metadata).length ? exec.metadata : null;
+  const usage = usageSummary(exec.usage);
   append(box, [
     h('div', { class: 'exec-title-row' },
       statusBadge(exec.status, 'badge-lg'),
@@ -81,7 +84,9 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
         retries ? h('span', { class: 'fact-note', text: ` · ${retries} ${retries === 1 ? 'retry' : 'retries'}` }) : null], { cls: 'fact-big' }),
       fact('Events', String((counts.telemetry_events ?? '–').toLocaleString('en-US')), { cls: 'fact-big' }),
       fact('Spans', String((counts.telemetry_spans ?? '–').toLocaleString('en-US')), { cls: 'fact-big' }),
-      fact('Snapshots', String((counts.shared_state_snapshots ?? '–').toLocaleString('en-US')), { cls: 'fact-big' })),
+      fact('Snapshots', String((counts.shared_state_snapshots ?? '–').toLocaleString('en-US')), { cls: 'fact-big' }),
+      usage ? fact('Tokens', usage.tokens, { cls: 'fact-big fact-tokens', title: usage.title }) : null,
+      usage ? fact('Cost', usage.cost, { cls: `fact-big fact-cost${usage.incomplete ? ' is-incomplete' : ''}`, title: usage.title }) : null),
     err ? h('div', { class: 'callout callout-error exec-error', role: 'note' },
       h('strong', { text: 'Execution error' }),
       h('pre', { class: 'error-pre' }, userText(typeof exec.error === 'string' ? exec.error : jsonPretty(exec.error)))) : null,

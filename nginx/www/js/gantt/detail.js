@@ -1,7 +1,8 @@
 // The details panel beside the chart for the selected node execution: its
 // status, error, phases (as a bar and in figures), times, type, retries,
-// action and id, and a button to its events.
-import { h, append, clear, fmtMs, fmtTime, statusBadge, jsonPretty, userText } from '../util.js';
+// action, model, tokens and cost (when it reported tokens) and id, and a
+// button to its events.
+import { h, append, clear, fmtMs, fmtTime, statusBadge, jsonPretty, userText, nodeUsage } from '../util.js';
 
 function fact(label, value, cls) {
   return [h('dt', { text: label }), h('dd', { class: cls || '' }, value)];
@@ -13,6 +14,7 @@ export function createDetail({ onClose, onShowEvents }) {
 
   function show(r) {
     const ne = r.ne;
+    const u = nodeUsage(ne);
     clear(el);
     const sum = r.prep + r.exec + r.post || 1;
     const phaseBar = h('div', { class: 'phase-bar', 'aria-hidden': 'true' },
@@ -40,6 +42,9 @@ export function createDetail({ onClose, onShowEvents }) {
         fact('Type', ne.node_type ? userText(ne.node_type) : '–'),
         fact('Retries', String(r.retries)),
         fact('Action', ne.action ? userText(ne.action) : '–'),
+        u ? fact('Model', u.model ? userText(u.model) : '–') : null,
+        u ? fact('Tokens', u.tokens, 'mono') : null,
+        u ? fact('Cost', u.cost, `mono${u.priced ? '' : ' muted'}`) : null,
         fact('Node id', ne.node_id || '–', 'mono small')),
       onShowEvents ? h('button', { class: 'btn', type: 'button', onClick: () => onShowEvents(r.name) }, 'Events of ', userText(r.name)) : null]);
     el.hidden = false;

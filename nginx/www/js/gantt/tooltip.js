@@ -1,10 +1,11 @@
 // The tooltip over a bar: the node's exact figures (start, duration, each
-// phase, retries, action, error), following the pointer and kept inside the
-// window. Hidden while the chart is dragged.
-import { h, append, clear, fmtMs, statusBadge, userText } from '../util.js';
+// phase, retries, action, model, tokens and cost, error), following the
+// pointer and kept inside the window. Hidden while the chart is dragged.
+import { h, append, clear, fmtMs, statusBadge, userText, nodeUsage } from '../util.js';
 
 function fill(tooltip, r) {
   clear(tooltip);
+  const u = nodeUsage(r.ne);
   append(tooltip, [
     h('div', { class: 'tt-head' }, h('strong', {}, userText(r.name)), statusBadge(r.status)),
     h('div', { class: 'tt-grid' },
@@ -14,7 +15,10 @@ function fill(tooltip, r) {
       h('span', { class: 'phase-exec', text: 'exec' }), h('span', { class: 'mono', text: fmtMs(r.exec) }),
       h('span', { class: 'phase-post', text: 'post' }), h('span', { class: 'mono', text: fmtMs(r.post) }),
       r.retries ? [h('span', { text: 'retries' }), h('span', { class: 'mono', text: String(r.retries) })] : null,
-      r.ne.action ? [h('span', { text: 'action' }), h('span', { class: 'mono' }, userText(r.ne.action))] : null),
+      r.ne.action ? [h('span', { text: 'action' }), h('span', { class: 'mono' }, userText(r.ne.action))] : null,
+      u && u.model ? [h('span', { text: 'model' }), h('span', { class: 'mono' }, userText(u.model))] : null,
+      u ? [h('span', { text: 'tokens' }), h('span', { class: 'mono', text: u.tokens })] : null,
+      u ? [h('span', { text: 'cost' }), h('span', { class: `mono${u.priced ? '' : ' muted'}`, text: u.cost })] : null),
     r.err ? h('div', { class: 'tt-error' }, userText(r.err.length > 300 ? `${r.err.slice(0, 299)}…` : r.err)) : null]);
 }
 

@@ -1,11 +1,13 @@
 // The list's table: a row per execution with its status, workflow (a link
 // to the execution), session (a link to the session's executions), start,
-// duration (with a bar relative to the page's longest), item counts and
-// error. Clicking anywhere on a row that is not a link opens it. A live
+// duration (with a bar relative to the page's longest), item counts, token
+// usage and cost, and error. Clicking anywhere on a row that is not a link opens it. A live
 // list replaces a row with executionRow() when its run changes, and moves
 // the "so far" duration of running rows on with tickRunning().
 import { executionHash, executionsHash } from '../router.js';
-import { h, fmtDuration, fmtRelative, fmtTime, shortId, errorText, statusBadge, staleBadge, plural, userText } from '../util.js';
+import {
+  h, fmtDuration, fmtRelative, fmtTime, shortId, errorText, statusBadge, staleBadge, plural, userText, usageSummary,
+} from '../util.js';
 
 /** "3 nodes", or "3 of 5 nodes" while running when the workflow's node count (workflowNodes) is known. */
 function nodesText(n, workflowNodes, running) {
@@ -20,6 +22,15 @@ function countsText(c, workflowNodes, running) {
     h('span', { class: 'counts-nodes', text: nodesText(n('node_executions'), workflowNodes, running) }),
     h('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
     h('span', { text: plural(n('telemetry_events'), 'event') }));
+}
+
+/** Tokens, and the cost under them; a dash for a run that reported no tokens. */
+function usageCell(usage) {
+  const u = usageSummary(usage);
+  if (!u) return h('td', { class: 'col-usage col-num' }, h('span', { class: 'muted', text: '—' }));
+  return h('td', { class: 'col-usage col-num', title: u.title },
+    h('span', { class: 'usage-tokens', text: u.tokens }),
+    h('span', { class: `sub usage-cost${u.incomplete ? ' is-incomplete' : ''}`, text: u.cost }));
 }
 
 /** How long a running execution has run, for its Duration cell. */
@@ -68,6 +79,7 @@ export function executionRow(e, maxDur, now, workflowName, opts = {}) {
   h('td', { class: 'col-num' }, h('span', { class: 'dur-text', text: durText }),
     Number.isFinite(elapsed) ? h('span', { class: 'sub muted', text: 'so far' }) : durBar),
   counts,
+  usageCell(e.usage),
   h('td', { class: 'col-error' }, err ? h('span', { class: 'error-text', title: err }, userText(err)) : h('span', { class: 'muted', text: '—' })));
 }
 
@@ -94,6 +106,7 @@ export function executionsTable(items, workflowName) {
       h('th', { scope: 'col', text: 'Started' }),
       h('th', { scope: 'col', class: 'col-num', text: 'Duration' }),
       h('th', { scope: 'col', class: 'col-counts', text: 'Recorded' }),
+      h('th', { scope: 'col', class: 'col-usage col-num', title: 'Tokens of the run\'s model calls, with their cost in US dollars under them', text: 'Tokens' }),
       h('th', { scope: 'col', class: 'col-error', text: 'Error' }))),
     tbody);
   return h('div', { class: 'table-scroll' }, table);
