@@ -139,9 +139,13 @@ test('the execution page follows a live run: bars appear and finish in place, th
   await shot('live-01-running');
 
   // Zoomed in: an update keeps the window the reader chose.
-  await page.click('button[aria-label="Zoom in"]');
   const windowOf = async () => (await page.locator('.range-label').textContent()).split(' of ')[0];
+  const full = await windowOf();
+  await page.click('button[aria-label="Zoom in"]');
+  // The chart draws (and labels its window) on the next animation frame.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const zoomed = await windowOf();
+  assert.notEqual(zoomed, full, 'zoomed in');
 
   // Each append: the node before succeeds (same id), the next one starts, an event comes.
   for (let i = 1; i < NODES.length; i++) {
