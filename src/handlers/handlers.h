@@ -25,6 +25,7 @@ void handle_ingest(struct req *r);                /* handlers/ingest.c */
 void handle_executions_list(struct req *r);       /* handlers/executions.c */
 void handle_execution_get(struct req *r);
 void handle_execution_timeline(struct req *r);
+void handle_execution_critical_path(struct req *r);
 void handle_execution_spans(struct req *r);
 void handle_execution_events(struct req *r);
 void handle_execution_snapshots(struct req *r);

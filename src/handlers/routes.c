@@ -20,6 +20,8 @@ const struct route agora_routes[] = {
     {"GET", "/api/executions", handle_executions_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}", handle_execution_get, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
     {"GET", "/api/executions/{id}/timeline", handle_execution_timeline, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/executions/{id}/critical-path", handle_execution_critical_path, AUTH_ANY, BODY_NONE, QUERY_NONE,
+     0},
     {"GET", "/api/executions/{id}/telemetry-spans", handle_execution_spans, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}/telemetry-events", handle_execution_events, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}/state-snapshots", handle_execution_snapshots, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
