@@ -418,6 +418,21 @@ def otlp(out):
     write(out, "otlp_proto", "cut.pb", pb[: len(pb) // 2])
     write(out, "otlp_proto", "unknown.pb", pb + b"\x98\x06\x96\x01\xaa\x06\x02\x2a\x00\xb5\x06\x01\x02\x03\x04")
     write(out, "otlp_proto", "group.pb", b"\x0b\x0c")
+    # otlp_store: the decoders' seeds, and four resources (the harness
+    # refuses the fourth) whose spans carry a node attribute of each rule.
+    for target in ("otlp_json", "otlp_proto"):
+        for name in os.listdir(os.path.join(out, target)):
+            with open(os.path.join(out, target, name), "rb") as f:
+                write(out, "otlp_store", name, f.read())
+    four = otlp_trace()
+    kinds = [("agora.node.name", "plan"), ("traceloop.span.kind", "tool"), ("openinference.span.kind", "LLM"),
+             ("gen_ai.operation.name", "invoke_agent")]
+    four["resourceSpans"] = [json.loads(json.dumps(four["resourceSpans"][0])) for _ in kinds]
+    for r, (key, value) in zip(four["resourceSpans"], kinds):
+        for sp in r["scopeSpans"][0]["spans"]:
+            sp["attributes"].append(otlp_kv(key, {"stringValue": value}))
+    write(out, "otlp_store", "four-resources.json", json.dumps(four))
+    write(out, "otlp_store", "four-resources.pb", otlp_proto(four))
 
 
 def main():

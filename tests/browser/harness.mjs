@@ -191,6 +191,14 @@ export async function screenshot(dir, name, p) {
   return file;
 }
 
+/** The console errors and page errors of page p from now on, as they come (an array). */
+export function pageProblems(p) {
+  const problems = [];
+  p.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+  p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  return problems;
+}
+
 /**
  * What each browser test file starts from: its screenshot folder (printed),
  * a stack, the demo user's token (2 h), and a page in a fresh Chromium.

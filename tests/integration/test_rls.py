@@ -514,6 +514,38 @@ UPDATE agora.api_keys SET revoked_at = now() WHERE organization_id = '{a['org']}
     assert last_line(before).startswith("org A|running|")
 
 
+# --- OpenTelemetry ingest (sql/010) -----------------------------------------
+
+
+def otlp_span_sql(t, execution):
+    """The OTLP ingest's span insert (src/domain/otlp_sql.c): from_otlp, ON
+    CONFLICT DO NOTHING on sql/010's index, so a resend is a no-op."""
+    return (f"INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
+            f" name, start_time, status, from_otlp)"
+            f" VALUES ('{t['org']}', '{t['project']}', '{execution}', '{'ab' * 16}', '00f067aa0ba902b7', 'chat',"
+            f" now(), 'ok', true)"
+            f" ON CONFLICT (execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING")
+
+
+def test_otlp_spans_go_only_into_the_callers_executions(stack, tenants):
+    a, b = tenants
+    count = (f"SELECT count(*) FROM agora.telemetry_spans WHERE execution_id = '{b['execution']}' AND from_otlp")
+    # Positive control: B's key stores an OTLP span in its own execution,
+    # and sending it again adds nothing and raises nothing.
+    out = as_key(stack, b, f"SAVEPOINT probe; {otlp_span_sql(b, b['execution'])};"
+                           f" {otlp_span_sql(b, b['execution'])}; {count}; ROLLBACK TO SAVEPOINT probe")
+    assert last_line(out) == "1"
+    # Into A's execution, as A's rows: refused, with or without the conflict clause.
+    refused(lambda: as_key(stack, b, otlp_span_sql(a, a["execution"])))
+    refused(lambda: as_user(stack, b["owner"], otlp_span_sql(a, a["execution"])))
+    # The lock of an execution a later batch finds (step 3): A's is not there for B.
+    lock = f"SELECT id FROM agora.executions WHERE id = ANY ('{{{a['execution']}}}'::uuid[]) ORDER BY id FOR UPDATE"
+    assert last_line(as_key(stack, b, lock)) == ""
+    assert last_line(as_key(stack, a, lock)) == a["execution"]
+    assert stack.psql_admin(f"SELECT count(*) FROM agora.telemetry_spans WHERE execution_id = '{a['execution']}'"
+                            f" AND from_otlp").strip() == "0"
+
+
 # --- Model prices: the shared defaults and who writes ---------------------
 
 

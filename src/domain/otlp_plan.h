@@ -1,0 +1,65 @@
+/* The pure part of storing an OTLP request (otlp_store.c): which spans
+ * are stored, grouped into one execution per workflow and trace, each
+ * span's node (otlp_map.h) or its nearest node ancestor's, and the one
+ * JSON document every statement of otlp_sql.c unpacks (its members are
+ * described there). No database: the placements come in (otlp_place.h),
+ * so fuzz/fuzz_otlp_store.c and the unit tests build plans from decoded
+ * models alone. */
+#ifndef AGORA_OTLP_PLAN_H
+#define AGORA_OTLP_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain/otlp_map.h"
+#include "domain/otlp_place.h"
+#include "domain/otlp_store.h"
+#include "otlp/otlp_model.h"
+#include "util/buf.h"
+
+/* One span to store. All pointers borrowed from the request or the
+ * placements. */
+struct otlp_ref {
+    const char *workflow; /* its resource's (struct otlp_place) */
+    size_t resource;
+    const struct otlp_span *span;
+    struct otlp_node_role role; /* name NULL: not a node */
+    const char *node_name;      /* its own, or its nearest node ancestor's, or NULL */
+};
+
+/* One execution: refs[first .. first + n), sorted by span id. */
+struct otlp_exec {
+    char id[UUID_STR_LEN + 1];
+    size_t first, n;
+    bool inserted, kept; /* set by otlp_store.c from the database's answers */
+};
+
+struct otlp_plan {
+    struct otlp_ref *refs;
+    size_t n_refs;
+    struct otlp_exec *execs;
+    size_t n_execs;
+    bool any_node; /* some span is a node */
+};
+
+/* Counts n spans of resource refused, and words why the first refusal
+ * was in out->message ("resourceSpans[R]: why"). */
+void otlp_plan_reject(struct otlp_store_result *out, size_t resource, const char *why, size_t n);
+
+/* Fills p (zeroed by the caller) from the spans of req that are not
+ * rejected, placed by pl (one entry per resource): the spans of a resource
+ * with a reject are counted in out (otlp_plan_reject), the rest sorted by
+ * workflow, trace and span id and grouped into executions, each span's
+ * node decided. p borrows from req and pl; otlp_plan_free releases what
+ * it owns. */
+void otlp_plan_build(const struct otlp_request *req, const struct otlp_place *pl, struct otlp_plan *p,
+                     struct otlp_store_result *out);
+
+/* Appends the document of otlp_sql.c ({"e": [...], "s": [...], "v":
+ * [...]}, NUL-terminated) for every execution of p. */
+void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
+                    struct buf *b);
+
+void otlp_plan_free(struct otlp_plan *p);
+
+#endif
