@@ -8,7 +8,10 @@
  * "@@COPY <statement> FROM STDIN" and that table's rows in COPY text
  * format. Every occurrence of the placeholder execution id is replaced, per
  * transaction, by a fresh one, so each transaction writes a new execution
- * with its items: BEGIN; COPY executions; COPY node_executions; COPY
+ * with its items (a placeholder is PLACEHOLDER_PREFIX and 4 hex digits:
+ * its first 32 characters are replaced, so a template may hold several
+ * ids, "...ffff0000", "...ffff0001", ..., each fresh in each transaction;
+ * bench/otlp.sh's have one per trace and node execution): BEGIN; COPY executions; COPY node_executions; COPY
  * telemetry_spans; COPY telemetry_events; COPY shared_state_snapshots;
  * COMMIT. Durability is whatever the server has (synchronous_commit is not
  * touched).
@@ -28,7 +31,8 @@
 
 #include <libpq-fe.h>
 
-#define PLACEHOLDER "ffffffff-ffff-4fff-bfff-ffffffffffff"
+#define PLACEHOLDER_PREFIX "ffffffff-ffff-4fff-bfff-ffffffff"
+#define PREFIX_LEN 32
 #define MAX_SECTIONS 16
 #define MAX_CLIENTS 256
 
@@ -98,7 +102,7 @@ static void parse_template(char *text)
             if (s->data[i] == '\n')
                 s->rows++;
         s->at = malloc(sizeof *s->at * (s->len / 36 + 1));
-        for (char *q = s->data; (q = strstr(q, PLACEHOLDER)); q += 36)
+        for (char *q = s->data; (q = strstr(q, PLACEHOLDER_PREFIX)); q += 36)
             s->at[s->nat++] = (size_t)(q - s->data);
         p = end;
     }
@@ -121,7 +125,7 @@ static int load_one(PGconn *c, const char *id)
     for (int i = 0; i < nsections; i++) {
         struct section *s = &sections[i];
         for (size_t k = 0; k < s->nat; k++)
-            memcpy(s->data + s->at[k], id, 36);
+            memcpy(s->data + s->at[k], id, PREFIX_LEN);
         if (!ok(PQexec(c, s->stmt), PGRES_COPY_IN))
             goto fail;
         if (PQputCopyData(c, s->data, (int)s->len) != 1 || PQputCopyEnd(c, NULL) != 1)

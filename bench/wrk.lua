@@ -1,11 +1,16 @@
 -- wrk script for the Agora Cloud benchmark (bench/run.sh).
 --
 --   WRK_OUT=FILE WRK_TOKEN=T wrk ... -s bench/wrk.lua URL -- [auth=1] [body=F1,F2,...] [cap=N]
+--                                                          [type=MEDIA] [unique=HEX]
 --
 -- Without body: GET URL's path (with its query). With body: POST each file
--- in turn as application/json (round robin per connection thread).
+-- in turn as application/json, or as type (round robin per connection thread).
 -- auth=1: sends "Authorization: Bearer $WRK_TOKEN". cap: each thread stops after N
 -- responses (wrk -d is then only the upper bound; see run.sh).
+-- unique: every occurrence in a body of these bytes (given in hex; found as
+-- raw bytes, else as lower-case hex text) is replaced in each request by
+-- 8 bytes of its own (the time the run started, the thread and a count),
+-- in the same form: bench/otlp.sh's trace ids, so no request is a resend.
 -- At the end, one JSON line with the totals is written to $WRK_OUT (or stdout):
 -- requests, duration, errors by kind, latency percentiles in ms.
 
@@ -13,6 +18,32 @@ local reqs = {}
 local n = 0
 local cap = 0
 local got = 0
+local headers = {}
+local bodies = {} -- with unique: each body cut at the marker, and whether it was hex text
+local threads = 0
+local start = os.time()
+
+function setup(thread)
+   threads = threads + 1
+   thread:set("thread_no", threads)
+end
+
+local function from_hex(h)
+   return (h:gsub("%x%x", function(b) return string.char(tonumber(b, 16)) end))
+end
+
+-- text cut at each plain occurrence of marker.
+local function cut(text, marker)
+   local parts, at = {}, 1
+   while true do
+      local i, j = text:find(marker, at, true)
+      if not i then break end
+      table.insert(parts, text:sub(at, i - 1))
+      at = j + 1
+   end
+   table.insert(parts, text:sub(at))
+   return parts
+end
 
 local function parse_args(args)
    local opts = {}
@@ -25,7 +56,6 @@ end
 
 function init(args)
    local opts = parse_args(args)
-   local headers = {}
    -- The token comes from the environment, not the command line, where
    -- any local user could read it (ps).
    local token = os.getenv("WRK_TOKEN")
@@ -39,12 +69,20 @@ function init(args)
       response = nil
    end
    if opts.body and opts.body ~= "" then
-      headers["Content-Type"] = "application/json"
+      headers["Content-Type"] = opts.type or "application/json"
       for f in opts.body:gmatch("[^,]+") do
          local h = assert(io.open(f, "rb"))
          local text = h:read("*a")
          h:close()
-         table.insert(reqs, wrk.format("POST", nil, headers, text))
+         if opts.unique then
+            local parts = cut(text, from_hex(opts.unique))
+            local hex = #parts == 1
+            if hex then parts = cut(text, opts.unique:lower()) end
+            assert(#parts > 1, f .. ": the unique bytes are not in it")
+            table.insert(bodies, {parts = parts, hex = hex})
+         else
+            table.insert(reqs, wrk.format("POST", nil, headers, text))
+         end
       end
    else
       table.insert(reqs, wrk.format("GET", nil, headers, nil))
@@ -53,6 +91,11 @@ end
 
 function request()
    n = n + 1
+   if #bodies > 0 then
+      local b = bodies[(n - 1) % #bodies + 1]
+      local id = string.format("%08x%02x%06x", start % 0x100000000, (thread_no or 0) % 0x100, n % 0x1000000)
+      return wrk.format("POST", nil, headers, table.concat(b.parts, b.hex and id or from_hex(id)))
+   end
    return reqs[(n - 1) % #reqs + 1]
 end
 
