@@ -13,9 +13,17 @@
 
 #include "domain/otlp_map.h"
 #include "domain/otlp_place.h"
-#include "domain/otlp_store.h"
 #include "otlp/otlp_model.h"
 #include "util/buf.h"
+
+/* What otlp_store() reports (otlp_store.h); the refusals are counted here. */
+struct otlp_store_result {
+    size_t rejected;   /* spans refused here (their resource could not be
+                          placed, their execution id is taken), besides
+                          those the decoder rejected */
+    char message[512]; /* why the first of them was, with its place; "" when none */
+    long long executions, spans, events, node_executions; /* executions that got spans; rows inserted */
+};
 
 /* One span to store. All pointers borrowed from the request or the
  * placements. */
