@@ -10,6 +10,9 @@
 # bench_facts MODE       results/machine.json and results/pg.json
 # with_cpu NAME CMD...   CPU seconds of each part of the stack while CMD ran
 # statement_log on|off   PostgreSQL's statement log with durations
+# statements_table MARK N TITLE   the log's statements since MARK, averaged over N requests
+# stack_pids, postmaster_pids, perf_while NAME PIDS SECONDS CMD..., perf_report DATA TITLE
+#                        perf record of the stack while CMD runs, and its report
 
 say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -192,3 +195,69 @@ child_pids() {
 
 # worker_pids: the agora-worker processes (agora-supervise's children).
 worker_pids() { child_pids "$(tr -dc '0-9' <"$AGORA_WORKERS_PIDFILE")"; }
+
+# statements_table MARK N TITLE: the statements PostgreSQL logged since line
+# MARK (statement_log on), parse / bind / execute / total per statement,
+# averaged over N requests.
+statements_table() {
+    printf '%s\n' "$3"
+    tail -n +"$(($1 + 1))" "$AGORA_VAR/log/postgresql.log" | grep 'duration:' | grep -v 'pg_reload_conf\|ALTER SYSTEM' |
+        sed -E 's/.*duration: ([0-9.]+) ms +(parse|bind|execute|statement)[^:]*: (.*)/\2\t\1\t\3/' |
+        awk -F'\t' -v N="$2" '{
+            q = $3; sub(/^WITH b AS MATERIALIZED \(SELECT \$1::jsonb AS j\), */, "WITH ... ", q)
+            q = substr(q, 1, 60); k = q SUBSEP $1
+            s[k] += $2; if (!(q in seen)) { seen[q] = 1; order[++n] = q }
+            tot[q] += $2 }
+          END {
+            printf "%-62s %8s %8s %8s %8s\n", "statement", "parse", "bind", "execute", "total"
+            for (i = 1; i <= n; i++) { q = order[i]
+              printf "%-62s %8.2f %8.2f %8.2f %8.2f\n", q, s[q SUBSEP "parse"] / N, s[q SUBSEP "bind"] / N,
+                     s[q SUBSEP "execute"] / N, tot[q] / N; all += tot[q] }
+            printf "%-62s %35.2f\n", "all statements", all / N }'
+}
+
+descendants() {  # descendants PID...: the pids and all their descendants
+    local all
+    all=$(ps -e -o pid=,ppid=)
+    local todo=("$@") out=() p
+    while ((${#todo[@]})); do
+        p=${todo[0]}
+        todo=("${todo[@]:1}")
+        out+=("$p")
+        mapfile -t -O "${#todo[@]}" todo < <(awk -v p="$p" '$2 == p {print $1}' <<<"$all")
+    done
+    printf '%s\n' "${out[@]}"
+}
+stack_pids() {
+    descendants "$(head -n1 "$AGORA_PG_DATA/postmaster.pid")" "$(tr -dc 0-9 <"$AGORA_WORKERS_PIDFILE")" \
+        "$(tr -dc 0-9 <"$AGORA_VAR/run/nginx.pid")" | paste -sd, -
+}
+
+# perf_while NAME PIDS SECONDS CMD...: runs CMD (SECONDS long) while perf
+# record -g samples PIDS (a comma list; perf follows the processes they
+# fork) into results/NAME.data.
+perf_while() {
+    local name=$1 pids=$2 secs=$3 perf_pid
+    shift 3
+    perf record -q -g -F 999 -p "$pids" -o "$res/$name.data" -- sleep "$((secs + 2))" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+    "$@"
+    wait "$perf_pid" || true
+}
+
+# postmaster_pids: the postmaster and its children, for perf_while.
+postmaster_pids() { descendants "$(head -n1 "$AGORA_PG_DATA/postmaster.pid")" | paste -sd, -; }
+
+# perf_report DATA TITLE: the share by program and the hottest functions.
+perf_report() {
+    set +o pipefail  # head closes perf's pipe early
+    printf '%s\n' "$2"
+    printf '\n== share of samples by program\n'
+    perf report -i "$1" --no-children --sort comm --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
+    printf '\n== hottest functions (self)\n'
+    perf report -i "$1" --no-children --sort comm,dso,sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 40
+    printf '\n== PostgreSQL, inclusive (with callees), top entries\n'
+    perf report -i "$1" --children --comm postgres --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 50
+    set -o pipefail
+}

@@ -6,6 +6,11 @@
 #   options: --quick          2 x 3 s segments instead of 3 x 8 s
 #            --keep           leave the stack running afterwards
 #            --conc N         concurrency (8)
+#            --profile        afterwards, where the time goes for 100 spans in
+#                             protobuf: perf record -g of the stack during the
+#                             ingest and during COPY (results/perf-otlp.txt,
+#                             perf-copy-otlp.txt), and PostgreSQL's time per
+#                             statement over 10 requests (statements-otlp.txt)
 #
 # Its own stack, as bench/run.sh (bench/lib.sh: ./run.sh under a fresh
 # AGORA_VAR in /tmp, free ports, stopped and removed at the end). Bodies from
@@ -24,13 +29,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$root/bench
 cd "$root"
 
-keep=0 SEGS=3 SEG_S=8 CONC=8
+keep=0 SEGS=3 SEG_S=8 CONC=8 profile=0
 while (($#)); do
     case $1 in
         --quick) SEGS=2 SEG_S=3 ;;
         --keep) keep=1 ;;
         --conc) CONC=$2; shift ;;
-        -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --profile) profile=1 ;;
+        -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'bench/otlp.sh: unknown option %s (try --help)\n' "$1" >&2; exit 2 ;;
     esac
     shift
@@ -41,7 +47,7 @@ SERVICE=bench-otlp
 
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
-bench_tools
+if ((profile)); then bench_tools linux-perf; else bench_tools; fi
 bench_stack_start
 bench_facts otlp
 jq -n --argjson c "$CONC" '{conc: $c}' >"$res/conf.json"
@@ -145,6 +151,31 @@ psql_super -c "SELECT json_build_object('executions', count(*), 'spans', sum(tel
 bench_facts_end
 jq -n --argjson u "$(grep -c '"upstream_status":"5' "$AGORA_VAR/log/nginx-access.log" || true)" \
     '{upstream_5xx: $u}' >"$res/nginx.json"
+
+if ((profile)); then
+    say "perf: 100 spans, protobuf, concurrency $CONC, ${SEG_S}s of ingest, then of COPY"
+    perf_while perf-otlp "$(stack_pids)" "$SEG_S" wrk_run profile-otlp "$CONC" "$SEG_S" "$base/v1/traces" auth=1 \
+        body="$pay/otlp-100.pb" type=application/x-protobuf unique="$marker"
+    perf_report "$res/perf-otlp.data" "perf record -g -p <this stack's postgres, agora-worker, nginx processes>: OTLP ingest, 100 spans, protobuf, concurrency $CONC, ${SEG_S}s: $(jq -c . "$res/profile-otlp.json")" \
+        >"$res/perf-otlp.txt"
+    copy_profile_run() { "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-otlp-100.txt" "$CONC" "$SEG_S" >"$res/profile-copy-otlp.json"; }
+    perf_while perf-copy-otlp "$(postmaster_pids)" "$SEG_S" copy_profile_run
+    perf_report "$res/perf-copy-otlp.data" "perf record -g -p <this stack's postmaster and children>: COPY of the rows of 100 spans, $CONC clients, ${SEG_S}s: $(jq -c . "$res/profile-copy-otlp.json")" \
+        >"$res/perf-copy-otlp.txt"
+    say "statements: 10 requests of 100 spans (protobuf), one at a time, timed by PostgreSQL"
+    mark=$(statement_log on)
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        # the same spans in new traces: the marker's bytes made unique
+        python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); m = bytes.fromhex(sys.argv[2]);
+sys.stdout.buffer.write(d.replace(m, m[:6] + bytes([0xaa, int(sys.argv[3])])))' "$pay/otlp-100.pb" "$marker" "$i" \
+            >"$pay/otlp-100-stmt.pb"
+        curl -sS -o /dev/null --cacert "$AGORA_TLS_CERT" -H @"$bv/key-header" -H 'Content-Type: application/x-protobuf' \
+            --data-binary @"$pay/otlp-100-stmt.pb" "$base/v1/traces"
+    done
+    statement_log off
+    statements_table "$mark" 10 "PostgreSQL statement timing for one OTLP request of 100 spans, protobuf (average of 10, ms; bind includes planning)" \
+        >"$res/statements-otlp.txt"
+fi
 
 say "report"
 python3 "$bench/otlp_report.py" "$res" | tee "$res/report.md"

@@ -38,42 +38,9 @@ ingest_once "$pay/$size-0.json" >/dev/null  # creates the workflow's nodes
 
 # ---------------------------------------------------------------- 1. perf
 
-descendants() {  # descendants PID...: the pids and all their descendants
-    local all
-    all=$(ps -e -o pid=,ppid=)
-    local todo=("$@") out=() p
-    while ((${#todo[@]})); do
-        p=${todo[0]}
-        todo=("${todo[@]:1}")
-        out+=("$p")
-        mapfile -t -O "${#todo[@]}" todo < <(awk -v p="$p" '$2 == p {print $1}' <<<"$all")
-    done
-    printf '%s\n' "${out[@]}"
-}
-stack_pids() {
-    descendants "$(head -n1 "$AGORA_PG_DATA/postmaster.pid")" "$(tr -dc 0-9 <"$AGORA_WORKERS_PIDFILE")" \
-        "$(tr -dc 0-9 <"$AGORA_VAR/run/nginx.pid")" | paste -sd, -
-}
-
-# perf_report DATA TITLE: the share by program and the hottest functions.
-perf_report() {
-    set +o pipefail  # head closes perf's pipe early
-    printf '%s\n' "$2"
-    printf '\n== share of samples by program\n'
-    perf report -i "$1" --no-children --sort comm --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
-    printf '\n== hottest functions (self)\n'
-    perf report -i "$1" --no-children --sort comm,dso,sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 40
-    printf '\n== PostgreSQL, inclusive (with callees), top entries\n'
-    perf report -i "$1" --children --comm postgres --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 50
-    set -o pipefail
-}
-
 say "perf: ingest of $size at concurrency $conc for ${secs}s"
-perf record -q -g -F 999 -p "$(stack_pids)" -o "$res/perf-ingest.data" -- sleep "$((secs + 1))" >/dev/null 2>&1 &
-perf_pid=$!
-sleep 0.5
-wrk_run "profile-$size-$conc" "$conc" "$secs" "$base/api/executions/ingest" auth=1 body="$(bodies "$size")"
-wait "$perf_pid" || true
+perf_while perf-ingest "$(stack_pids)" "$secs" \
+    wrk_run "profile-$size-$conc" "$conc" "$secs" "$base/api/executions/ingest" auth=1 body="$(bodies "$size")"
 perf_report "$res/perf-ingest.data" "perf record -g -p <this stack's postgres, agora-worker, nginx processes>: ingest of $size payloads, concurrency $conc, ${secs}s: $(jq -c . "$res/profile-$size-$conc.json")" \
     >"$res/perf-ingest.txt"
 
@@ -83,12 +50,8 @@ perf_report "$res/perf-ingest.data" "perf record -g -p <this stack's postgres, a
 psql_super -c "SELECT json_object_agg(name, id) FROM agora.workflow_nodes WHERE workflow_id = '$workflow'" >"$bv/nodes.json"
 python3 "$bench/gen.py" copy "$pay" "$size" "$org" "$project" "$workflow" "$bv/nodes.json"
 say "perf: COPY of $size at concurrency $conc for ${secs}s"
-perf record -q -g -F 999 -p "$(descendants "$(head -n1 "$AGORA_PG_DATA/postmaster.pid")" | paste -sd, -)" \
-    -o "$res/perf-copy.data" -- sleep "$((secs + 2))" >/dev/null 2>&1 &
-perf_pid=$!
-sleep 0.5
-"$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-$size.txt" "$conc" "$secs" >"$res/profile-copy-$size-$conc.json"
-wait "$perf_pid" || true
+copy_profile_run() { "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-$size.txt" "$conc" "$secs" >"$res/profile-copy-$size-$conc.json"; }
+perf_while perf-copy "$(postmaster_pids)" "$secs" copy_profile_run
 perf_report "$res/perf-copy.data" "perf record -g -p <this stack's postmaster and children>: COPY of $size rows, $conc clients, ${secs}s: $(jq -c . "$res/profile-copy-$size-$conc.json")" \
     >"$res/perf-copy.txt"
 
@@ -98,22 +61,8 @@ say "statements: 10 $size payloads, one at a time, timed by PostgreSQL"
 mark=$(statement_log on)
 for i in 0 1 2 3 4 5 6 7 8 9; do ingest_once "$pay/$size-$((i % 4)).json" >/dev/null; done
 statement_log off
-{
-    printf 'PostgreSQL statement timing for one %s ingest (average of 10, ms; bind includes planning)\n' "$size"
-    tail -n +"$((mark + 1))" "$AGORA_VAR/log/postgresql.log" | grep 'duration:' | grep -v 'pg_reload_conf\|ALTER SYSTEM' |
-        sed -E 's/.*duration: ([0-9.]+) ms +(parse|bind|execute|statement)[^:]*: (.*)/\2\t\1\t\3/' |
-        awk -F'\t' '{
-            q = $3; sub(/^WITH b AS MATERIALIZED \(SELECT \$1::jsonb AS j\), */, "WITH ... ", q)
-            q = substr(q, 1, 60); k = q SUBSEP $1
-            s[k] += $2; if (!(q in seen)) { seen[q] = 1; order[++n] = q }
-            tot[q] += $2 }
-          END {
-            printf "%-62s %8s %8s %8s %8s\n", "statement", "parse", "bind", "execute", "total"
-            for (i = 1; i <= n; i++) { q = order[i]
-              printf "%-62s %8.2f %8.2f %8.2f %8.2f\n", q, s[q SUBSEP "parse"] / 10, s[q SUBSEP "bind"] / 10,
-                     s[q SUBSEP "execute"] / 10, tot[q] / 10; all += tot[q] }
-            printf "%-62s %35.2f\n", "all statements", all / 10 }'
-} >"$res/statements.txt"
+statements_table "$mark" 10 "PostgreSQL statement timing for one $size ingest (average of 10, ms; bind includes planning)" \
+    >"$res/statements.txt"
 
 # ---------------------------------------------------------------- 3. callgrind
 
