@@ -33,13 +33,18 @@ def main(argv):
     bodies = load(os.path.join(res, "otlp-bodies.json"))["sizes"]
     stored = load(os.path.join(res, "stored.json"))
     conc = load(os.path.join(res, "conf.json"))["conc"]
+    pg = load(os.path.join(res, "pg.json"))
     out = []
     w = out.append
     w(f"### OpenTelemetry ingest · {m['date']} · commit {m['commit']}\n")
-    w(f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem']}, {m['os']} (kernel {m['kernel']}); nginx {m['nginx']}, "
+    w(f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem']}, {m['os']} (kernel {m['kernel']}); PostgreSQL "
+      f"{pg.get('server_version', '?')}, nginx {m['nginx']}, "
       f"wrk {m['wrk']}, {m['workers']} FastCGI workers. Load average (1/5/15 min) at start {m['load_start']}, "
       f"at end {m.get('load_end', '?')}; at each segment: "
-      + ", ".join(x["load"].split()[0] for x in lines(os.path.join(res, "load.jsonl"))) + ".\n")
+      + ", ".join(x["load"].split()[0] for x in lines(os.path.join(res, "load.jsonl"))) + ".  ")
+    w(f"Durability: synchronous_commit={pg.get('synchronous_commit')}, fsync={pg.get('fsync')}; "
+      f"shared_buffers={pg.get('shared_buffers')} (the stack's defaults). Everything (wrk, nginx, workers, "
+      "PostgreSQL, copyload) shares the same cores, with whatever else the machine runs.\n")
     w("| spans / request (traces, body) | format | conc. | ingest req/s | ingest spans/s | p50 ms | p99 ms | errors "
       "| COPY tx/s | COPY spans/s | ingest / COPY | CPU ms per request: nginx / workers / PostgreSQL "
       "| COPY: PostgreSQL |")

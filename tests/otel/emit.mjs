@@ -97,6 +97,7 @@ const root = start('agent run', null, {
   ...(opt.session ? { 'session.id': opt.session } : {}),
 });
 root.addEvent('run.started', { 'agent.input.chars': 812 });
+await sleep(5); // the root starts strictly before its first child
 
 // Batch 1: the tool, which fails, and the HTTP call it made.
 const tool = start('search', root, { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'web_search' });
