@@ -138,6 +138,13 @@ static double finite_or_zero(double v)
     return isfinite(v) ? v : 0;
 }
 
+double cmp_node_duration(const struct cmp_node *node)
+{
+    if (isfinite(node->duration_ms))
+        return node->duration_ms;
+    return finite_or_zero(node->prep_ms) + finite_or_zero(node->exec_ms) + finite_or_zero(node->post_ms);
+}
+
 static int contrib_cmp(const void *x, const void *y)
 {
     const struct cmp_contrib *a = x, *b = y;
@@ -159,11 +166,76 @@ static void contributions(const struct cmp_run *a, const struct key *ka, const s
         struct cmp_contrib *k = &res->contribs[res->ncontribs++];
         k->name = c <= 0 ? ka[i].name : kb[j].name;
         for (; c <= 0 && i < a->n && strcmp(ka[i].name, k->name) == 0; i++, k->a_runs++)
-            k->a_ms += finite_or_zero(a->nodes[ka[i].index].duration_ms);
+            k->a_ms += cmp_node_duration(&a->nodes[ka[i].index]);
         for (; c >= 0 && j < b->n && strcmp(kb[j].name, k->name) == 0; j++, k->b_runs++)
-            k->b_ms += finite_or_zero(b->nodes[kb[j].index].duration_ms);
+            k->b_ms += cmp_node_duration(&b->nodes[kb[j].index]);
     }
     qsort(res->contribs, res->ncontribs, sizeof *res->contribs, contrib_cmp);
+}
+
+/* A snapshot in the (name, phase, sequence) sort. */
+struct snap_key {
+    const struct cmp_snapshot *s;
+    size_t index;
+};
+
+static int snap_key_cmp(const void *x, const void *y)
+{
+    const struct snap_key *a = x, *b = y;
+    int c = strcmp(a->s->name, b->s->name);
+    if (!c)
+        c = strcmp(a->s->phase, b->s->phase);
+    if (c)
+        return c;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static bool is_phase(const char *phase)
+{
+    return phase && (strcmp(phase, "before") == 0 || strcmp(phase, "after") == 0);
+}
+
+/* The end of the run of ks from `from` whose name is name and, when
+ * phase is not NULL, whose phase is phase. */
+static size_t group_end(const struct snap_key *ks, size_t m, size_t from, const char *name, const char *phase)
+{
+    while (from < m && strcmp(ks[from].s->name, name) == 0 && (!phase || strcmp(ks[from].s->phase, phase) == 0))
+        from++;
+    return from;
+}
+
+void cmp_attach_snapshots(struct cmp_node *nodes, size_t n, const struct cmp_snapshot *snaps, size_t ns)
+{
+    /* Node executions sorted by (name, run order) and snapshots by (name,
+     * phase, sequence order): within a name, the k-th node execution
+     * takes the k-th of its "after" group and of its "before" group, in
+     * one merge of the two sorted lists. */
+    size_t *ordinals = xcalloc(n ? n : 1, sizeof *ordinals);
+    struct cmp_run run = {.nodes = nodes, .n = n};
+    struct key *kn = sorted_keys(&run, ordinals);
+    struct snap_key *ks = xcalloc(ns ? ns : 1, sizeof *ks);
+    size_t m = 0, j = 0, after = 0, before = 0, end = 0;
+    for (size_t i = 0; i < ns; i++)
+        if (snaps[i].name && is_phase(snaps[i].phase))
+            ks[m++] = (struct snap_key){&snaps[i], i};
+    qsort(ks, m, sizeof *ks, snap_key_cmp);
+    for (size_t i = 0; i < n; i++) {
+        struct cmp_node *node = &nodes[kn[i].index];
+        if (i == 0 || strcmp(kn[i - 1].name, node->name) != 0) {
+            /* A new name: its groups, "after" < "before" in byte order. */
+            for (j = end; j < m && strcmp(ks[j].s->name, node->name) < 0; j++)
+                ;
+            after = j;
+            before = group_end(ks, m, after, node->name, "after");
+            end = group_end(ks, m, before, node->name, NULL);
+        }
+        size_t k = ordinals[kn[i].index] - 1;
+        node->after = after + k < before ? ks[after + k].s->state : NULL;
+        node->before = before + k < end ? ks[before + k].s->state : NULL;
+    }
+    free(ks);
+    free(kn);
+    free(ordinals);
 }
 
 int compare_runs(const struct cmp_run *a, const struct cmp_run *b, struct cmp_result *out)

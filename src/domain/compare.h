@@ -32,14 +32,21 @@
 /* One node execution. Every pointer is borrowed and may be NULL when the
  * field is absent; numbers are NaN when absent, retries -1. */
 struct cmp_node {
+    const char *id;             /* its id (a decimal), never NULL */
     const char *name;           /* node_name, never NULL */
     const char *status, *action;
-    const char *error;          /* JSON text */
-    const char *before, *after; /* state JSON texts of its snapshots */
-    const char *json;           /* the node as the answer shows it (a JSON object) */
+    const char *error;          /* JSON text (compact) */
+    const char *before, *after; /* state JSON texts of its snapshots (cmp_attach_snapshots) */
+    double offset_ms;           /* from its execution's start */
+    double duration_ms;         /* completed - started */
     double prep_ms, exec_ms, post_ms;
-    double duration_ms;         /* completed - started, else the phases' sum */
     long long retries;
+};
+
+/* A shared-state snapshot: its node_name and phase (NULL when absent)
+ * and its state's JSON text. Borrowed. */
+struct cmp_snapshot {
+    const char *name, *phase, *state;
 };
 
 struct cmp_run {
@@ -92,6 +99,16 @@ struct cmp_result {
     size_t ncontribs;
     size_t differing;            /* pairs with differs != 0 */
 };
+
+/* Sets each node execution's before and after from snaps, given in
+ * (sequence, id) order: the k-th snapshot of a node_name with phase
+ * "before" (or "after") belongs to the k-th run of that node in nodes
+ * (run order). Snapshots of other phases or without a name are skipped. */
+void cmp_attach_snapshots(struct cmp_node *nodes, size_t n, const struct cmp_snapshot *snaps, size_t ns);
+
+/* A node execution's duration for the summary: completed - started, else
+ * the sum of its phases (those it has); 0 when it has neither. */
+double cmp_node_duration(const struct cmp_node *node);
 
 /* Aligns b to a and fills out (the caller frees it with
  * compare_result_free, also after a failure). 0. */

@@ -71,8 +71,7 @@ static double nodes_total(const struct cmp_run *r)
 {
     double t = 0;
     for (size_t i = 0; i < r->n; i++)
-        if (isfinite(r->nodes[i].duration_ms))
-            t += r->nodes[i].duration_ms;
+        t += cmp_node_duration(&r->nodes[i]);
     return t;
 }
 
@@ -230,22 +229,49 @@ static void write_path(struct buf *out, const struct cmp_run *r)
     buf_putc(out, ']');
 }
 
+/* A node execution as the answer shows it (ComparedNode). */
+static void put_node(struct buf *out, const struct cmp_node *n)
+{
+    buf_printf(out, "{\"id\":%s,\"status\":", n->id);
+    put_string(out, n->status);
+    buf_puts(out, ",\"offset_ms\":");
+    put_number(out, n->offset_ms);
+    buf_puts(out, ",\"duration_ms\":");
+    put_number(out, n->duration_ms);
+    buf_puts(out, ",\"prep_duration_ms\":");
+    put_number(out, n->prep_ms);
+    buf_puts(out, ",\"exec_duration_ms\":");
+    put_number(out, n->exec_ms);
+    buf_puts(out, ",\"post_duration_ms\":");
+    put_number(out, n->post_ms);
+    buf_puts(out, ",\"retry_count\":");
+    if (n->retries >= 0)
+        buf_printf(out, "%lld", n->retries);
+    else
+        buf_puts(out, "null");
+    buf_puts(out, ",\"action\":");
+    put_string(out, n->action);
+    buf_printf(out, ",\"error\":%s}", n->error ? n->error : "null");
+}
+
 static void write_pair(const struct cmp_run *a, const struct cmp_run *b, const struct cmp_pair *p,
                        const struct compare_options *opt, size_t *budget, struct buf *out)
 {
     const struct cmp_node *x = &a->nodes[p->a], *y = &b->nodes[p->b];
     buf_puts(out, "{\"node_name\":");
     put_string(out, x->name);
-    buf_printf(out, ",\"ordinal\":%zu,\"a_index\":%zu,\"b_index\":%zu,\"a\":%s,\"b\":%s,\"delta\":{", p->ordinal,
-               p->a, p->b, x->json, y->json);
-    buf_puts(out, "\"prep_duration_ms\":");
+    buf_printf(out, ",\"ordinal\":%zu,\"a_index\":%zu,\"b_index\":%zu,\"a\":", p->ordinal, p->a, p->b);
+    put_node(out, x);
+    buf_puts(out, ",\"b\":");
+    put_node(out, y);
+    buf_puts(out, ",\"delta\":{\"prep_duration_ms\":");
     put_number(out, delta(x->prep_ms, y->prep_ms));
     buf_puts(out, ",\"exec_duration_ms\":");
     put_number(out, delta(x->exec_ms, y->exec_ms));
     buf_puts(out, ",\"post_duration_ms\":");
     put_number(out, delta(x->post_ms, y->post_ms));
     buf_puts(out, ",\"duration_ms\":");
-    put_number(out, delta(x->duration_ms, y->duration_ms));
+    put_number(out, delta(cmp_node_duration(x), cmp_node_duration(y)));
     buf_puts(out, ",\"retry_count\":");
     if (x->retries >= 0 && y->retries >= 0)
         buf_printf(out, "%lld", y->retries - x->retries);
@@ -269,7 +295,9 @@ static void write_only(struct buf *out, const struct cmp_run *r, const size_t *o
         const struct cmp_node *node = &r->nodes[only[i]];
         buf_puts(out, i ? ",{\"node_name\":" : "{\"node_name\":");
         put_string(out, node->name);
-        buf_printf(out, ",\"ordinal\":%zu,\"index\":%zu,\"node\":%s}", ordinals[only[i]], only[i], node->json);
+        buf_printf(out, ",\"ordinal\":%zu,\"index\":%zu,\"node\":", ordinals[only[i]], only[i]);
+        put_node(out, node);
+        buf_putc(out, '}');
     }
     buf_putc(out, ']');
 }

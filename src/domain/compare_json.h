@@ -21,8 +21,8 @@ struct compare_options {
     int diff_entries; /* state diff entries per pair, 1..COMPARE_DIFF_ENTRIES_MAX */
 };
 
-/* Appends the answer to out. a->json, b->json and every node's json must
- * be JSON objects (compact: they are copied as they are). */
+/* Appends the answer to out. a->json, b->json and every node's error
+ * must be JSON (compact: they are copied as they are). */
 void compare_json_write(const struct cmp_run *a, const struct cmp_run *b, const struct cmp_result *res,
                         const struct compare_options *opt, struct buf *out);
 

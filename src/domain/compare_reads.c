@@ -1,12 +1,16 @@
-/* Comparing two runs (see compare_reads.h): three statements, the rows'
+/* Comparing two runs (see compare_reads.h): five statements (the two
+ * executions, then each run's snapshots and node executions), the rows'
  * text borrowed by the comparison's structs until the answer is written.
  *
- * Snapshots are matched to node executions in SQL: a node execution is
- * the k-th of its node_name in run order (started_at, id; never started
- * last), and its "before" and "after" states are the k-th snapshots of
- * that node_name with that phase by (sequence, id), sequence-less ones
- * last (compare.h). One statement per run numbers both with row_number()
- * and joins them; nothing is queried per node. */
+ * The statements read plain columns in the order of their indexes, with
+ * no sort, no window and no JSON built per row: the matching of snapshots
+ * to node executions (cmp_attach_snapshots), the ordinals and the node
+ * executions' JSON are done in C. On 10,000 node executions and 20,000
+ * snapshots a run, asking PostgreSQL for them took three times as long
+ * (window functions, a sort of the snapshots by name, json_build_object
+ * per row), and a join of snapshots to node executions by (name, row
+ * number) was planned as a merge on the name alone: 5 s (BENCHMARKS.md,
+ * "Comparing two runs"). */
 #include "domain/compare_reads.h"
 
 #include <math.h>
@@ -17,42 +21,31 @@
 #include "domain/execution_json.h"
 #include "json/json_scan.h"
 
-/* A node execution as the comparison shows it: what the lanes and the
- * table need, a third of the timeline's fields. $2 is its execution's
- * started_at (offset_ms counts from it). */
-#define CMP_NODE_JSON                                                                               \
-    "json_build_object('id', n.id, 'node_id', n.node_id, 'status', n.status, 'started_at', "        \
-    "agora.rfc3339(n.started_at), 'offset_ms', " MS_BETWEEN("$2::timestamptz", "n.started_at")     \
-    ", 'duration_ms', " MS_BETWEEN("n.started_at", "n.completed_at") ", 'prep_duration_ms', "       \
-    "n.prep_duration_ms, 'exec_duration_ms', n.exec_duration_ms, 'post_duration_ms', "              \
-    "n.post_duration_ms, 'retry_count', n.retry_count, 'action', n.action, 'error', n.error)::text"
-
 static const char SQL_EXECUTIONS[] =
-    "SELECT e.id::text, " EXEC_JSON("e") ", e.workflow_id::text, e.duration_ms, agora.rfc3339(e.started_at)"
+    "SELECT e.id::text, " EXEC_JSON("e") ", e.workflow_id::text, e.duration_ms, " MICROS("e.started_at")
     " FROM agora.executions e WHERE e.id = ANY (ARRAY[$1::uuid, $2::uuid])";
 
-/* Columns: 0 the node's JSON, 1 node_name, 2 status, 3 action, 4 error,
- * 5-7 the phases, 8 duration, 9 retry_count, 10 before, 11 after. */
+/* Run order, the (execution_id, started_at, id) index's. Columns: 0 id,
+ * 1 node_name, 2 status, 3 action, 4 error, 5-7 the phases, 8 started_at
+ * and 9 completed_at in microseconds, 10 retry_count. */
 static const char SQL_NODES[] =
-    "WITH n AS (SELECT n.*, row_number() OVER (PARTITION BY n.node_name ORDER BY n.started_at, n.id) AS ord"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid),"
-    " s AS (SELECT x.node_name, x.phase, x.state,"
-    " row_number() OVER (PARTITION BY x.node_name, x.phase ORDER BY x.sequence, x.id) AS ord"
-    " FROM agora.shared_state_snapshots x"
-    " WHERE x.execution_id = $1::uuid AND x.phase IN ('before', 'after') AND x.node_name IS NOT NULL)"
-    " SELECT " CMP_NODE_JSON ", n.node_name, n.status, n.action, n.error::text,"
-    " n.prep_duration_ms, n.exec_duration_ms, n.post_duration_ms,"
-    " COALESCE(extract(epoch FROM n.completed_at - n.started_at) * 1000,"
-    " COALESCE(n.prep_duration_ms, 0) + COALESCE(n.exec_duration_ms, 0) + COALESCE(n.post_duration_ms, 0)),"
-    " n.retry_count, sb.state::text, sa.state::text"
-    " FROM n LEFT JOIN s sb ON sb.phase = 'before' AND sb.node_name = n.node_name AND sb.ord = n.ord"
-    " LEFT JOIN s sa ON sa.phase = 'after' AND sa.node_name = n.node_name AND sa.ord = n.ord"
-    " ORDER BY n.started_at, n.id";
+    "SELECT n.id::text, n.node_name, n.status, n.action, n.error::text,"
+    " n.prep_duration_ms, n.exec_duration_ms, n.post_duration_ms, " MICROS("n.started_at") ", "
+    MICROS("n.completed_at") ", n.retry_count"
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid ORDER BY n.started_at, n.id";
+
+/* The (execution_id, sequence, id) index's order, which
+ * cmp_attach_snapshots counts in. */
+static const char SQL_SNAPSHOTS[] =
+    "SELECT x.node_name, x.phase, x.state::text FROM agora.shared_state_snapshots x"
+    " WHERE x.execution_id = $1::uuid AND x.phase IN ('after', 'before') AND x.node_name IS NOT NULL"
+    " ORDER BY x.sequence, x.id";
 
 /* A run being read: its rows and the structs that borrow their text. */
 struct run_rows {
-    PGresult *nodes_res;
+    PGresult *nodes_res, *snaps_res;
     struct cmp_node *nodes;
+    struct cmp_snapshot *snaps;
     struct cmp_run run;
 };
 
@@ -66,44 +59,61 @@ static double number_or_nan(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NAN : strtod(PQgetvalue(res, row, col), NULL);
 }
 
+/* Milliseconds from a to b (microsecond columns), NaN when either is NULL. */
+static double ms_between(const PGresult *ra, int rowa, int cola, const PGresult *rb, int rowb, int colb)
+{
+    if (PQgetisnull(ra, rowa, cola) || PQgetisnull(rb, rowb, colb))
+        return NAN;
+    long long a = strtoll(PQgetvalue(ra, rowa, cola), NULL, 10), b = strtoll(PQgetvalue(rb, rowb, colb), NULL, 10);
+    return (double)(b - a) / 1000;
+}
+
 /* PostgreSQL's JSON text made compact where it lies (the result's memory
- * is ours until PQclear). */
+ * is ours until PQclear); NULL stays NULL. */
 static char *compact(PGresult *res, int row, int col)
 {
+    if (PQgetisnull(res, row, col))
+        return NULL;
     char *text = PQgetvalue(res, row, col);
     text[json_compact(text, text, (size_t)PQgetlength(res, row, col))] = '\0';
     return text;
 }
 
-/* The execution's fields from row of SQL_EXECUTIONS, then its nodes. */
+/* The execution's fields from row of SQL_EXECUTIONS, then its snapshots
+ * and node executions. */
 static enum db_status read_run(struct db *db, PGresult *execs, int row, struct run_rows *rr)
 {
-    const char *params[2] = {PQgetvalue(execs, row, 0), PQgetvalue(execs, row, 4)};
+    const char *params[1] = {PQgetvalue(execs, row, 0)};
     rr->run.id = params[0];
     rr->run.json = compact(execs, row, 1);
     rr->run.workflow_id = text_or_null(execs, row, 2);
     rr->run.duration_ms = number_or_nan(execs, row, 3);
-    enum db_status st = db_exec(db, SQL_NODES, 2, params, &rr->nodes_res);
+    enum db_status st = db_exec(db, SQL_SNAPSHOTS, 1, params, &rr->snaps_res);
+    if (st == DB_OK)
+        st = db_exec(db, SQL_NODES, 1, params, &rr->nodes_res);
     if (st != DB_OK)
         return st;
-    PGresult *res = rr->nodes_res;
-    int n = PQntuples(res);
+    PGresult *res = rr->nodes_res, *snaps = rr->snaps_res;
+    int n = PQntuples(res), ns = PQntuples(snaps);
     rr->nodes = xcalloc(n ? (size_t)n : 1, sizeof *rr->nodes);
     for (int i = 0; i < n; i++) {
         struct cmp_node *node = &rr->nodes[i];
-        node->json = compact(res, i, 0);
+        node->id = PQgetvalue(res, i, 0);
         node->name = PQgetvalue(res, i, 1);
         node->status = text_or_null(res, i, 2);
         node->action = text_or_null(res, i, 3);
-        node->error = text_or_null(res, i, 4);
+        node->error = compact(res, i, 4);
         node->prep_ms = number_or_nan(res, i, 5);
         node->exec_ms = number_or_nan(res, i, 6);
         node->post_ms = number_or_nan(res, i, 7);
-        node->duration_ms = number_or_nan(res, i, 8);
-        node->retries = PQgetisnull(res, i, 9) ? -1 : strtoll(PQgetvalue(res, i, 9), NULL, 10);
-        node->before = text_or_null(res, i, 10);
-        node->after = text_or_null(res, i, 11);
+        node->offset_ms = ms_between(execs, row, 4, res, i, 8);
+        node->duration_ms = ms_between(res, i, 8, res, i, 9);
+        node->retries = PQgetisnull(res, i, 10) ? -1 : strtoll(PQgetvalue(res, i, 10), NULL, 10);
     }
+    rr->snaps = xcalloc(ns ? (size_t)ns : 1, sizeof *rr->snaps);
+    for (int i = 0; i < ns; i++)
+        rr->snaps[i] = (struct cmp_snapshot){PQgetvalue(snaps, i, 0), PQgetvalue(snaps, i, 1), PQgetvalue(snaps, i, 2)};
+    cmp_attach_snapshots(rr->nodes, (size_t)n, rr->snaps, (size_t)ns);
     rr->run.nodes = rr->nodes;
     rr->run.n = (size_t)n;
     return DB_OK;
@@ -148,8 +158,12 @@ fail:
     compare_result_free(&res);
     free(a.nodes);
     free(b.nodes);
+    free(a.snaps);
+    free(b.snaps);
     PQclear(a.nodes_res);
     PQclear(b.nodes_res);
+    PQclear(a.snaps_res);
+    PQclear(b.snaps_res);
     PQclear(execs);
     return st;
 }

@@ -1,6 +1,6 @@
 /* Comparing two runs: the SQL behind GET /api/executions/{a}/compare/{b}.
  * Reads both executions, their node executions and the snapshots before
- * and after each in three statements whatever the runs' sizes, then
+ * and after each in five statements whatever the runs' sizes, then
  * compares them (compare.h) and writes the answer (compare_json.h).
  *
  * Runs inside the caller's transaction (db_begin_as), so row-level

@@ -28,6 +28,9 @@ static struct parsed parse(const char *text)
     struct json_tokener *tok = json_tokener_new_ex(STATE_DIFF_PARSE_DEPTH);
     if (!tok)
         return p;
+    /* Strict: jsonb's text is plain JSON, and json-c's extensions (NaN,
+     * single quotes) would only let a stranger text compare. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     p.v = json_tokener_parse_ex(tok, text, (int)len);
     p.ok = json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == len;
     if (!p.ok) {

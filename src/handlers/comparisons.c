@@ -1,5 +1,8 @@
-/* Comparing two runs: GET /api/executions/{a}/compare/{b}. Both must be
- * readable by the caller (else 404, whichever it is). Query parameters:
+/* Comparing two runs: GET /api/executions/{id}/compare/{other_id}. Both
+ * must be readable by the caller (else 404, whichever it is). The router
+ * checks {id}; {other_id} is a name parameter (a pattern may not name id
+ * twice: OpenAPI's path templates need distinct names), checked here the
+ * same way: not a UUID answers 404, as for {id}. Query parameters:
  * top (how many nodes the summary names) and diff_entries (state diff
  * entries per aligned pair). The work is in domain/compare_reads.c. */
 #include "handlers/handlers.h"
@@ -9,6 +12,7 @@
 #include "http/query.h"
 #include "http/response.h"
 #include "util/text.h"
+#include "util/uuid.h"
 
 /* An optional integer parameter in 1..max, def when absent. */
 static int count_or_reply(struct req *r, const struct query *q, const char *name, int def, int max, int *out)
@@ -30,14 +34,20 @@ void handle_execution_compare(struct req *r)
     struct compare_options opt;
     struct query q;
     struct buf out;
-    buf_init(&out);
+    char other[UUID_STR_LEN + 1];
+    if (!uuid_valid(r->params[1])) {
+        reply_error(r, E_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    uuid_lower(r->params[1], other);
     if (query_parse_or_reply(r, allowed, &q) < 0)
         return;
+    buf_init(&out);
     if (count_or_reply(r, &q, "top", COMPARE_TOP_DEFAULT, COMPARE_TOP_MAX, &opt.top) < 0 ||
         count_or_reply(r, &q, "diff_entries", COMPARE_DIFF_ENTRIES_DEFAULT, COMPARE_DIFF_ENTRIES_MAX,
                        &opt.diff_entries) < 0)
         goto done;
-    enum db_status st = executions_compare(r->db, r->params[0], r->params[1], &opt, &out);
+    enum db_status st = executions_compare(r->db, r->params[0], other, &opt, &out);
     if (st != DB_OK)
         reply_db_error(r, st);
     else

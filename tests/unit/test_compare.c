@@ -18,8 +18,8 @@ TestSuite(compare);
  * error, 10 ms of exec. */
 static struct cmp_node node(const char *name, const char *action, const char *before, const char *after)
 {
-    return (struct cmp_node){.name = name, .status = "success", .action = action, .before = before,
-                             .after = after, .json = "{}", .prep_ms = 1, .exec_ms = 10, .post_ms = 1,
+    return (struct cmp_node){.id = "1", .name = name, .status = "success", .action = action, .before = before,
+                             .after = after, .offset_ms = 0, .prep_ms = 1, .exec_ms = 10, .post_ms = 1,
                              .duration_ms = 12, .retries = 0};
 }
 
@@ -197,6 +197,42 @@ Test(compare, the_nodes_that_explain_the_duration_change_come_first)
     cr_assert_float_eq(json_object_get_double(at(json_object_array_get_idx(top, 0), "share")), 0.882, 1e-12);
     json_object_put(j);
     compare_result_free(&res);
+}
+
+Test(compare, snapshots_go_to_the_node_run_of_their_name_phase_and_count)
+{
+    /* a, b, a again; b's snapshots missing their "before"; a stray phase
+     * and a name no node has. */
+    struct cmp_node n[] = {node("a", NULL, NULL, NULL), node("b", NULL, NULL, NULL), node("a", NULL, NULL, NULL)};
+    struct cmp_snapshot s[] = {
+        {"a", "before", "a1<"}, {"zz", "after", "stray"}, {"a", "after", "a1>"}, {"b", "after", "b1>"},
+        {"a", "during", "x"}, {NULL, "after", "y"}, {"a", "before", "a2<"}, {"a", "after", "a2>"},
+    };
+    cmp_attach_snapshots(n, 3, s, sizeof s / sizeof s[0]);
+    cr_assert_str_eq(n[0].before, "a1<");
+    cr_assert_str_eq(n[0].after, "a1>");
+    cr_assert_null(n[1].before);
+    cr_assert_str_eq(n[1].after, "b1>");
+    cr_assert_str_eq(n[2].before, "a2<");
+    cr_assert_str_eq(n[2].after, "a2>");
+
+    /* More runs than snapshots: the last runs have none. */
+    struct cmp_node m[] = {node("a", NULL, "x", "x"), node("a", NULL, "x", "x")};
+    struct cmp_snapshot t[] = {{"a", "after", "only"}};
+    cmp_attach_snapshots(m, 2, t, 1);
+    cr_assert_str_eq(m[0].after, "only");
+    cr_assert_null(m[0].before);
+    cr_assert_null(m[1].after);
+    cmp_attach_snapshots(m, 2, NULL, 0);
+    cr_assert_null(m[0].after);
+}
+
+Test(compare, a_node_without_times_counts_its_phases)
+{
+    struct cmp_node x = node("a", NULL, NULL, NULL);
+    x.duration_ms = NAN;
+    x.post_ms = NAN;
+    cr_assert_float_eq(cmp_node_duration(&x), 11, 1e-12);
 }
 
 Test(compare, empty_runs_compare_as_identical)
