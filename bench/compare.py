@@ -13,10 +13,9 @@ action, then every state after it, differ). Then K compare requests each
 of: the two runs (the answer holds N pairs and, from the divergence on,
 a state diff per pair), and a run with itself. Prints a Markdown table:
 median, p90 and max wall time from request to the last byte, the answer's
-size, the CPU time per request of the workers, PostgreSQL and nginx (all
-of their processes, so on a shared machine others' use of the same
-database counts too), and the first divergence found (which must be node
-0.7 N). Wall times depend on the machine's load: the CPU times say what a
+size, the CPU time per request of this stack's workers, PostgreSQL and
+nginx (each one's process tree, from its pid file), and the first
+divergence found (which must be node 0.7 N). Wall times depend on the machine's load: the CPU times say what a
 request costs on an idle core."""
 import argparse
 import http.client
@@ -93,11 +92,27 @@ def run(workflow, n, diverge_at, start):
             "node_executions": nodes, "shared_state_snapshots": snaps}
 
 
-def cpu_seconds():
-    """CPU time (user + system) used so far by the processes serving a
-    request, by name: the workers, PostgreSQL's backends, nginx."""
+def stack_roots(var, env):
+    """The pids whose process trees serve a request: the workers'
+    supervisor, PostgreSQL's postmaster, nginx's master."""
+    roots = {}
+    for name, path in (("workers", os.path.join(var, "run", "workers.pid")),
+                       ("postgres", os.path.join(env.get("AGORA_PG_DATA", os.path.join(var, "pg", "data")),
+                                                 "postmaster.pid")),
+                       ("nginx", os.path.join(var, "run", "nginx.pid"))):
+        try:
+            with open(path, encoding="utf-8") as f:
+                roots[name] = int(f.readline().strip())
+        except (OSError, ValueError):
+            pass
+    return roots
+
+
+def cpu_seconds(roots):
+    """CPU time (user + system) used so far by each root's process tree:
+    this stack's processes only, whatever else runs on the machine."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = {"agora-worker": 0.0, "postgres": 0.0, "nginx": 0.0}
+    procs = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -106,25 +121,32 @@ def cpu_seconds():
                 stat = f.read()
         except OSError:
             continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        for name in out:
-            if comm.startswith(name):
-                out[name] += (int(fields[11]) + int(fields[12])) / tick
+        procs[int(pid)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    out = {}
+    for name, root in roots.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in procs:
+                total += procs[pid][1]
+            todo += [child for child, (ppid, _) in procs.items() if ppid == pid]
+        out[name] = total
     return out
 
 
 def timed(c, path, k):
     times, size, body = [], 0, None
     c.request("GET", path)  # warm: the statements are prepared once per connection's worker
-    cpu0 = cpu_seconds()
+    roots = stack_roots(c.env["AGORA_VAR"], c.env)
+    cpu0 = cpu_seconds(roots)
     for _ in range(k):
         status, data, dt = c.request("GET", path)
         if status != 200:
             sys.exit(f"bench/compare.py: {path}: {status} {data[:300]!r}")
         times.append(dt * 1000)
         size, body = len(data), data
-    cpu1 = cpu_seconds()
+    cpu1 = cpu_seconds(roots)
     cpu = {name: (cpu1[name] - cpu0[name]) * 1000 / k for name in cpu0}
     times.sort()
     return times, size, json.loads(body), cpu
@@ -154,7 +176,7 @@ def main():
         found = f"{fd['node_name']} at index {fd['a_index']} ({fd['reason']})" if fd else "none"
         p90 = times[min(len(times) - 1, int(0.9 * len(times)))]
         rows.append(f"| {label} | {len(cmp['pairs']):,} | {statistics.median(times):.0f} | {p90:.0f} | "
-                    f"{times[-1]:.0f} | {cpu['agora-worker']:.0f} | {cpu['postgres']:.0f} | {cpu['nginx']:.0f} | "
+                    f"{times[-1]:.0f} | {cpu.get('workers', 0):.0f} | {cpu.get('postgres', 0):.0f} | {cpu.get('nginx', 0):.0f} | "
                     f"{size / 1e6:.1f} MB | {found} |")
     load = open("/proc/loadavg", encoding="utf-8").read().split()[:3]
     print(f"<!-- {os.cpu_count()} CPUs, load average at the end {' '.join(load)} -->")

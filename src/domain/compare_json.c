@@ -33,6 +33,20 @@ static void put_number(struct buf *out, double v)
     buf_puts(out, text);
 }
 
+/* A member: key is its text up to the value, leading comma included
+ * (",\"status\":"), then the value. */
+static void member_string(struct buf *out, const char *key, const char *s)
+{
+    buf_puts(out, key);
+    put_string(out, s);
+}
+
+static void member_number(struct buf *out, const char *key, double v)
+{
+    buf_puts(out, key);
+    put_number(out, v);
+}
+
 /* b - a to the microsecond (durations are milliseconds kept to the
  * microsecond), so 0.3 - 0.1 reads 0.2; NaN when either is absent. */
 static double delta(double a, double b)
@@ -45,12 +59,9 @@ static double delta(double a, double b)
 /* "a":x,"b":y,"delta":y-x */
 static void put_triple(struct buf *out, double a, double b)
 {
-    buf_puts(out, "{\"a\":");
-    put_number(out, a);
-    buf_puts(out, ",\"b\":");
-    put_number(out, b);
-    buf_puts(out, ",\"delta\":");
-    put_number(out, delta(a, b));
+    member_number(out, "{\"a\":", a);
+    member_number(out, ",\"b\":", b);
+    member_number(out, ",\"delta\":", delta(a, b));
     buf_putc(out, '}');
 }
 
@@ -98,12 +109,9 @@ static void write_summary(const struct cmp_run *a, const struct cmp_run *b, cons
             break;
         buf_puts(out, shown++ ? ",{\"node_name\":" : "{\"node_name\":");
         put_string(out, c->name);
-        buf_puts(out, ",\"a_ms\":");
-        put_number(out, c->a_ms);
-        buf_puts(out, ",\"b_ms\":");
-        put_number(out, c->b_ms);
-        buf_puts(out, ",\"delta_ms\":");
-        put_number(out, d);
+        member_number(out, ",\"a_ms\":", c->a_ms);
+        member_number(out, ",\"b_ms\":", c->b_ms);
+        member_number(out, ",\"delta_ms\":", d);
         buf_printf(out, ",\"a_runs\":%zu,\"b_runs\":%zu,\"share\":", c->a_runs, c->b_runs);
         put_number(out, total != 0 ? round(d / total * 1000) / 1000 : NAN);
         buf_putc(out, '}');
@@ -119,12 +127,9 @@ static void put_step(struct buf *out, const struct cmp_run *r, size_t index)
         return;
     }
     const struct cmp_node *n = &r->nodes[index];
-    buf_puts(out, "{\"node_name\":");
-    put_string(out, n->name);
-    buf_puts(out, ",\"status\":");
-    put_string(out, n->status);
-    buf_puts(out, ",\"action\":");
-    put_string(out, n->action);
+    member_string(out, "{\"node_name\":", n->name);
+    member_string(out, ",\"status\":", n->status);
+    member_string(out, ",\"action\":", n->action);
     buf_putc(out, '}');
 }
 
@@ -195,8 +200,7 @@ static void write_divergence(const struct cmp_run *a, const struct cmp_run *b, c
         }
     buf_puts(out, ",\"reasons\":");
     put_reasons(out, res->first_reasons);
-    buf_puts(out, ",\"node_name\":");
-    put_string(out, ia < a->n ? a->nodes[ia].name : b->nodes[ib].name);
+    member_string(out, ",\"node_name\":", ia < a->n ? a->nodes[ia].name : b->nodes[ib].name);
     buf_puts(out, ",\"ordinal\":");
     if (ordinal)
         buf_printf(out, "%zu", ordinal);
@@ -222,8 +226,7 @@ static void write_path(struct buf *out, const struct cmp_run *r)
     for (size_t i = 0; i < r->n; i++) {
         buf_puts(out, i ? ",{\"node_name\":" : "{\"node_name\":");
         put_string(out, r->nodes[i].name);
-        buf_puts(out, ",\"action\":");
-        put_string(out, r->nodes[i].action);
+        member_string(out, ",\"action\":", r->nodes[i].action);
         buf_putc(out, '}');
     }
     buf_putc(out, ']');
@@ -234,23 +237,17 @@ static void put_node(struct buf *out, const struct cmp_node *n)
 {
     buf_printf(out, "{\"id\":%s,\"status\":", n->id);
     put_string(out, n->status);
-    buf_puts(out, ",\"offset_ms\":");
-    put_number(out, n->offset_ms);
-    buf_puts(out, ",\"duration_ms\":");
-    put_number(out, n->duration_ms);
-    buf_puts(out, ",\"prep_duration_ms\":");
-    put_number(out, n->prep_ms);
-    buf_puts(out, ",\"exec_duration_ms\":");
-    put_number(out, n->exec_ms);
-    buf_puts(out, ",\"post_duration_ms\":");
-    put_number(out, n->post_ms);
+    member_number(out, ",\"offset_ms\":", n->offset_ms);
+    member_number(out, ",\"duration_ms\":", n->duration_ms);
+    member_number(out, ",\"prep_duration_ms\":", n->prep_ms);
+    member_number(out, ",\"exec_duration_ms\":", n->exec_ms);
+    member_number(out, ",\"post_duration_ms\":", n->post_ms);
     buf_puts(out, ",\"retry_count\":");
     if (n->retries >= 0)
         buf_printf(out, "%lld", n->retries);
     else
         buf_puts(out, "null");
-    buf_puts(out, ",\"action\":");
-    put_string(out, n->action);
+    member_string(out, ",\"action\":", n->action);
     buf_printf(out, ",\"error\":%s}", n->error ? n->error : "null");
 }
 
@@ -258,20 +255,15 @@ static void write_pair(const struct cmp_run *a, const struct cmp_run *b, const s
                        const struct compare_options *opt, size_t *budget, struct buf *out)
 {
     const struct cmp_node *x = &a->nodes[p->a], *y = &b->nodes[p->b];
-    buf_puts(out, "{\"node_name\":");
-    put_string(out, x->name);
+    member_string(out, "{\"node_name\":", x->name);
     buf_printf(out, ",\"ordinal\":%zu,\"a_index\":%zu,\"b_index\":%zu,\"a\":", p->ordinal, p->a, p->b);
     put_node(out, x);
     buf_puts(out, ",\"b\":");
     put_node(out, y);
-    buf_puts(out, ",\"delta\":{\"prep_duration_ms\":");
-    put_number(out, delta(x->prep_ms, y->prep_ms));
-    buf_puts(out, ",\"exec_duration_ms\":");
-    put_number(out, delta(x->exec_ms, y->exec_ms));
-    buf_puts(out, ",\"post_duration_ms\":");
-    put_number(out, delta(x->post_ms, y->post_ms));
-    buf_puts(out, ",\"duration_ms\":");
-    put_number(out, delta(cmp_node_duration(x), cmp_node_duration(y)));
+    member_number(out, ",\"delta\":{\"prep_duration_ms\":", delta(x->prep_ms, y->prep_ms));
+    member_number(out, ",\"exec_duration_ms\":", delta(x->exec_ms, y->exec_ms));
+    member_number(out, ",\"post_duration_ms\":", delta(x->post_ms, y->post_ms));
+    member_number(out, ",\"duration_ms\":", delta(cmp_node_duration(x), cmp_node_duration(y)));
     buf_puts(out, ",\"retry_count\":");
     if (x->retries >= 0 && y->retries >= 0)
         buf_printf(out, "%lld", y->retries - x->retries);

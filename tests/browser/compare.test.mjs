@@ -6,7 +6,7 @@
 // (compare/model.js) are checked under node first.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
 import { idFromInput, mergedRows, divergenceRow, laneBars, laneSpan, previousRunQuery } from '../../nginx/www/js/compare/model.js';
 
 const T = { timeout: 90e3 };
@@ -64,20 +64,6 @@ function shot(name) {
   return screenshot(session.out, name, page);
 }
 
-function watch(p) {
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
-    const text = msg.text();
-    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
-    if (msg.type() === 'warning' && !/Content.Security.Policy|Refused/i.test(text)) return;
-    problems.push(`${msg.type()}: ${text}`);
-  });
-  p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  p.on('response', (res) => {
-    if (res.status() >= 400 && !allowed.has(res.status())) unexpected.push(`${res.status()} ${res.request().method()} ${res.url()}`);
-  });
-}
-
 async function load(hash) {
   await page.goto(`${stack.base}/favicon.svg`);
   await page.evaluate((t) => sessionStorage.setItem('agora.token', t), token);
@@ -121,7 +107,7 @@ function loop(k) {
 before(async () => {
   session = await openSession();
   ({ stack, token, page } = session);
-  watch(page);
+  watchPage(page, { problems, allowed, unexpected });
   const project = await demoProject(stack, token);
   const workflow = async (name) => {
     const r = await stack.request('POST', '/api/workflows', { token, body: { project_id: project.id, name } });
