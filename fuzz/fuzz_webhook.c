@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "domain/webhook_target.h"
+#include "fuzz_common.h"
 
 static void check_url(const char *text, bool allow_http)
 {
@@ -76,11 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    char *text = malloc(size);
-    if (!text)
-        return 0;
-    memcpy(text, data + 1, size - 1);
-    text[size - 1] = '\0';
+    char *text = fuzz_cstring(data + 1, size - 1);
     unsigned allow = 0;
     const char *why;
     switch (data[0] % 4) {
