@@ -255,8 +255,24 @@ def cmd_copy(outdir, size, org, project, workflow, nodes_json):
         f.write("".join(out))
 
 
+def fnv1a(h, data):
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def list_scope():
+    """The scope src/handlers/executions.c gives GET /api/executions
+    without filters: FNV-1a over the list's name and each filter's name,
+    each followed by a NUL, and an absent value's marker byte."""
+    h = fnv1a(2166136261, b"executions\0")
+    for name in ("workflow_id", "project_id", "status", "session_id", "since", "until"):
+        h = fnv1a(fnv1a(h, name.encode() + b"\0"), b"\x01")
+    return h
+
+
 def cmd_cursor(micros, ident):
-    raw = f"1:{int(micros)}:{ident}".encode()
+    raw = f"2:{list_scope():08x}:{int(micros)}:{ident}".encode()
     print(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
 

@@ -188,6 +188,8 @@ reads() {
         local got
         got=$(curl -sS --cacert "$AGORA_TLS_CERT" -H @"$bv/auth-header" "$url" | jq "${expect[$name]}")
         printf '{"label":"%s","read":"%s","items":%s}\n' "$label" "$name" "${got:-null}" >>"$res/reads-check.jsonl"
+        # Timing an error answer would time the wrong thing.
+        [[ $got =~ ^[0-9]+$ ]] && ((got > 0)) || die "read $name ($url): no items in the answer"
         wrk_run "read-$label-$name" 1 "$READ_S" "$url" auth=1
         pg_time "read-$label-$name" "$url"
     done

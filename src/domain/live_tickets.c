@@ -25,27 +25,35 @@
     " FROM agora." table " x WHERE x.id = $2::uuid"                                                 \
     " RETURNING agora.rfc3339(expires_at)"
 
-static const char SQL_ISSUE_EXECUTION[] = SQL_ISSUE("executions");
-static const char SQL_ISSUE_PROJECT[] = SQL_ISSUE("projects");
-
 static const char SQL_TAKE[] =
     "SELECT user_id, key_id, key_project, key_org, channel, key_ok"
     " FROM agora.live_ticket_take(decode($1, 'hex'))";
 
-static const char SQL_SEES_EXECUTION[] = "SELECT 1 FROM agora.executions WHERE id = $1::uuid";
-static const char SQL_SEES_PROJECT[] = "SELECT 1 FROM agora.projects WHERE id = $1::uuid";
+/* Everything that differs between the two kinds of channel, in one place. */
+static const struct live_kind {
+    const char *word;   /* its channel's name: "execution/<uuid>" */
+    const char *prefix; /* its subscription's path before the id */
+    const char *issue;  /* SQL_ISSUE on its table */
+    const char *sees;   /* whether the caller reads the target: $1 its id */
+} KINDS[] = {
+    [LIVE_EXECUTION] = {"execution", "/live/executions/", SQL_ISSUE("executions"),
+                        "SELECT 1 FROM agora.executions WHERE id = $1::uuid"},
+    [LIVE_PROJECT] = {"project", "/live/projects/", SQL_ISSUE("projects"),
+                      "SELECT 1 FROM agora.projects WHERE id = $1::uuid"},
+};
+
+const char *live_channel_word(enum live_channel_kind kind)
+{
+    return KINDS[kind].word;
+}
 
 int live_channel_from_path(const char *path, struct live_channel *out)
 {
-    static const struct {
-        const char *prefix;
-        enum live_channel_kind kind;
-    } kinds[] = {{"/live/executions/", LIVE_EXECUTION}, {"/live/projects/", LIVE_PROJECT}};
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        size_t n = strlen(kinds[i].prefix);
-        if (strncmp(path, kinds[i].prefix, n) == 0 && strlen(path + n) == UUID_STR_LEN &&
+    for (size_t i = 0; i < sizeof KINDS / sizeof KINDS[0]; i++) {
+        size_t n = strlen(KINDS[i].prefix);
+        if (strncmp(path, KINDS[i].prefix, n) == 0 && strlen(path + n) == UUID_STR_LEN &&
             uuid_valid(path + n)) {
-            out->kind = kinds[i].kind;
+            out->kind = (enum live_channel_kind)i;
             uuid_lower(path + n, out->id);
             return 0;
         }
@@ -55,7 +63,7 @@ int live_channel_from_path(const char *path, struct live_channel *out)
 
 void live_channel_name(const struct live_channel *c, char out[16 + UUID_STR_LEN])
 {
-    snprintf(out, 16 + UUID_STR_LEN, "%s/%s", c->kind == LIVE_EXECUTION ? "execution" : "project", c->id);
+    snprintf(out, 16 + UUID_STR_LEN, "%s/%s", KINDS[c->kind].word, c->id);
 }
 
 bool live_ticket_valid(const char *text)
@@ -95,8 +103,7 @@ enum db_status live_ticket_issue(struct db *db, const struct live_channel *c, lo
     live_channel_name(c, channel);
     snprintf(ttl, sizeof ttl, "%ld", ttl_s);
     const char *params[4] = {hash, c->id, channel, ttl};
-    enum db_status st = db_exec(db, c->kind == LIVE_EXECUTION ? SQL_ISSUE_EXECUTION : SQL_ISSUE_PROJECT, 4,
-                                params, &res);
+    enum db_status st = db_exec(db, KINDS[c->kind].issue, 4, params, &res);
     if (st != DB_OK)
         return st;
     if (PQntuples(res) != 1) {
@@ -104,8 +111,7 @@ enum db_status live_ticket_issue(struct db *db, const struct live_channel *c, lo
         return DB_NOT_FOUND;
     }
     char path[128];
-    snprintf(path, sizeof path, "/live/%s/%s?ticket=%s", c->kind == LIVE_EXECUTION ? "executions" : "projects",
-             c->id, ticket);
+    snprintf(path, sizeof path, "%s%s?ticket=%s", KINDS[c->kind].prefix, c->id, ticket);
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "ticket", json_object_new_string(ticket));
     json_object_object_add(o, "channel", json_object_new_string(channel));
@@ -159,7 +165,7 @@ enum live_auth live_ticket_authorize(struct db *db, const char *ticket, const st
     if ((*st = db_begin_as(db, &who)) != DB_OK)
         return LIVE_AUTH_DB;
     const char *params[1] = {c->id};
-    *st = db_exec(db, c->kind == LIVE_EXECUTION ? SQL_SEES_EXECUTION : SQL_SEES_PROJECT, 1, params, &res);
+    *st = db_exec(db, KINDS[c->kind].sees, 1, params, &res);
     if (*st != DB_OK) {
         db_rollback(db);
         return LIVE_AUTH_DB;

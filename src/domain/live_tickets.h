@@ -36,6 +36,8 @@ enum live_auth {
 /* Parses "/live/executions/<uuid>" or "/live/projects/<uuid>" (a path, no
  * query). 0, or -1 when it is neither. */
 int live_channel_from_path(const char *path, struct live_channel *out);
+/* "execution" or "project": the kind as channel names and errors word it. */
+const char *live_channel_word(enum live_channel_kind kind);
 /* The channel's name as messages and NOTIFY spell it. */
 void live_channel_name(const struct live_channel *c, char out[16 + UUID_STR_LEN]);
 

@@ -109,7 +109,7 @@ void handle_live_authorize(struct req *r)
         reply_error(r, E_FORBIDDEN, "ticket", "the ticket is for another channel");
         break;
     case LIVE_AUTH_NOT_FOUND:
-        reply_error(r, E_NOT_FOUND, NULL, "no such %s", c.kind == LIVE_EXECUTION ? "execution" : "project");
+        reply_error(r, E_NOT_FOUND, NULL, "no such %s", live_channel_word(c.kind));
         break;
     case LIVE_AUTH_DB:
         reply_db_error(r, st);
