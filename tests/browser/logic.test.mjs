@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
-import { maxId, sortedIndex } from '../../nginx/www/js/feed.js';
+import { maxId, sortedIndex, timeOrder } from '../../nginx/www/js/feed.js';
 import { prepareRows } from '../../nginx/www/js/gantt.js';
 import { buildSpanTree } from '../../nginx/www/js/spans.js';
 import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
@@ -262,4 +262,12 @@ test('a live panel finds its largest id and where a new item goes in the API ord
   assert.equal(sortedIndex(items, { t: 2, id: 6 }, byT), 3);
   assert.equal(sortedIndex(items, { t: 9, id: 9 }, byT), 4);
   assert.equal(sortedIndex([], { t: 1, id: 1 }, byT), 0);
+});
+
+test('a time order sorts by the timestamp to the microsecond, then by id', () => {
+  const byTs = timeOrder('timestamp');
+  const a = { id: 9, timestamp: '2024-11-26T12:00:00.000001Z' };
+  const b = { id: 2, timestamp: '2024-11-26T12:00:00.000002Z' };
+  const c = { id: 3, timestamp: '2024-11-26T12:00:00.000002Z' };
+  assert.deepEqual([c, b, a].sort(byTs), [a, b, c]);
 });

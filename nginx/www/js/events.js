@@ -4,7 +4,7 @@
 // each new one in its place, below the others or between them, so what is
 // open or scrolled stays put.
 import { fetchAll } from './api.js';
-import { itemFeed, sortedIndex } from './feed.js';
+import { itemFeed, sortedIndex, timeOrder } from './feed.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, hueOf, parseTimeMs,
   loadingState, emptyState, errorState, userText, pagedRows, taskQueue,
@@ -12,9 +12,7 @@ import {
 
 const PAGE = 300;
 const MAX = 100000;
-
-/** The API's order: timestamp (canonical text, so it sorts as time does), then id. */
-export const eventOrder = (a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : Number(a.id) - Number(b.id));
+const eventOrder = timeOrder('timestamp'); // the API's
 
 export function renderEvents(container, { executionId, startedAt, node, type, onFilter }) {
   const t0 = parseTimeMs(startedAt);

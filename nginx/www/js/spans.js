@@ -3,16 +3,14 @@
 // Enter shows the attributes. While a run is live, refresh() fetches only
 // the spans stored since (feed.js) and redraws the tree from what it holds,
 // quietly (what is collapsed or open stays so).
-import { itemFeed } from './feed.js';
+import { itemFeed, timeOrder } from './feed.js';
 import {
   h, clear, fmtDuration, fmtMs, fmtTime, jsonPretty, parseTimeMs, hueOf,
   loadingState, emptyState, errorState, userText, taskQueue,
 } from './util.js';
 
 const LIMIT = 1000;
-
-/** The API's order: start_time (canonical text, so it sorts as time does), then id. */
-const spanOrder = (a, b) => (a.start_time < b.start_time ? -1 : a.start_time > b.start_time ? 1 : Number(a.id) - Number(b.id));
+const spanOrder = timeOrder('start_time'); // the API's
 
 /** Builds the forest: [{span, children, depth}] roots; a span whose parent is unknown is a root. */
 export function buildSpanTree(spans) {
