@@ -420,6 +420,16 @@ def otlp(out):
     write(out, "otlp_proto", "group.pb", b"\x0b\x0c")
 
 
+def state_diffs(out):
+    """Pairs of states (NUL between them) as the compare route meets them."""
+    pairs = [({}, {}), ({"a": 1}, {"a": 1.0}), ({"cfg": {"n": 1, "old": True}, "x y": [1]},
+                                                  {"cfg": {"n": 2, "new": None}, "x y": [1, 2]}),
+             ([1, 2], {"a": "b"}), ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}, {"a": 2}),
+             ({"s": "\u202e\u0000x", "n": 1e300}, {"s": "x", "n": -1e-300}), ("text", None)]
+    for i, (a, b) in enumerate(pairs):
+        write(out, "state_diff", f"pair-{i}", json.dumps(a).encode() + b"\0" + json.dumps(b).encode())
+
+
 def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
@@ -432,6 +442,7 @@ def main():
     live(out)
     ingest_client(out)
     otlp(out)
+    state_diffs(out)
     counts = {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))}
     print("seeds:", ", ".join(f"{t} {c}" for t, c in counts.items()),
           f"({n} JSONTestSuite files)" if n else "(JSONTestSuite not found)")

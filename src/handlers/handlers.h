@@ -22,12 +22,15 @@ void handle_health(struct req *r);
 void handle_metrics(struct req *r);               /* handlers/prometheus.c */
 
 void handle_ingest(struct req *r);                /* handlers/ingest.c */
+void handle_otlp_traces(struct req *r);           /* handlers/otlp.c */
 void handle_executions_list(struct req *r);       /* handlers/executions.c */
 void handle_execution_get(struct req *r);
 void handle_execution_timeline(struct req *r);
+void handle_execution_critical_path(struct req *r);
 void handle_execution_spans(struct req *r);
 void handle_execution_events(struct req *r);
 void handle_execution_snapshots(struct req *r);
+void handle_execution_compare(struct req *r);     /* handlers/comparisons.c */
 
 void handle_workflows_create(struct req *r);      /* handlers/workflows.c */
 void handle_workflows_list(struct req *r);

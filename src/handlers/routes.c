@@ -17,12 +17,19 @@ const struct route agora_routes[] = {
     {"GET", "/api/metrics", handle_metrics, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
 
     {"POST", "/api/executions/ingest", handle_ingest, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
+    /* OpenTelemetry (OTLP/HTTP): exporters append v1/traces to the
+     * endpoint, https://HOST or https://HOST/api/otlp. */
+    {"POST", "/v1/traces", handle_otlp_traces, AUTH_ANY, BODY_OTLP, QUERY_NONE, 0},
+    {"POST", "/api/otlp/v1/traces", handle_otlp_traces, AUTH_ANY, BODY_OTLP, QUERY_NONE, 0},
     {"GET", "/api/executions", handle_executions_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}", handle_execution_get, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
     {"GET", "/api/executions/{id}/timeline", handle_execution_timeline, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/executions/{id}/critical-path", handle_execution_critical_path, AUTH_ANY, BODY_NONE, QUERY_NONE,
+     0},
     {"GET", "/api/executions/{id}/telemetry-spans", handle_execution_spans, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}/telemetry-events", handle_execution_events, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}/state-snapshots", handle_execution_snapshots, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/executions/{id}/compare/{other_id}", handle_execution_compare, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
 
     {"POST", "/api/workflows", handle_workflows_create, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
     {"GET", "/api/workflows", handle_workflows_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},

@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "util/text.h"
 #include "http/response.h"
+#include "otlp/otlp_decode.h"
 
 static const struct {
     int status;
@@ -40,6 +41,36 @@ const char *api_error_code(enum api_error e)
     return error_table[e].code;
 }
 
+/* The gRPC code (google.rpc.Code) OTLP's Status carries for an HTTP
+ * status of ours. */
+static int32_t rpc_code(int status)
+{
+    switch (status) {
+    case 400: case 422: return 3; /* INVALID_ARGUMENT */
+    case 401: return 16;          /* UNAUTHENTICATED */
+    case 403: return 7;           /* PERMISSION_DENIED */
+    case 404: return 5;           /* NOT_FOUND */
+    case 409: return 10;          /* ABORTED */
+    case 413: return 8;           /* RESOURCE_EXHAUSTED */
+    case 405: case 415: return 12; /* UNIMPLEMENTED */
+    case 503: return 14;          /* UNAVAILABLE */
+    default: return 13;           /* INTERNAL */
+    }
+}
+
+/* An error on an OTLP route: a google.rpc.Status (reply_error). */
+static void reply_otlp_status(struct req *r, int status, const char *msg)
+{
+    enum otlp_format fmt;
+    if (otlp_format_parse(r->content_type, &fmt) != OTLP_OK)
+        fmt = OTLP_JSON;
+    struct buf b;
+    buf_init(&b);
+    otlp_status(fmt, rpc_code(status), msg, &b);
+    reply_body(r, status, fmt == OTLP_PROTOBUF ? "application/x-protobuf" : "application/json", b.data, b.len);
+    buf_free(&b);
+}
+
 int reply_error(struct req *r, enum api_error e, const char *path, const char *fmt, ...)
 {
     char raw[512], msg[301], cpath[256];
@@ -48,6 +79,10 @@ int reply_error(struct req *r, enum api_error e, const char *path, const char *f
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     sanitize_text(msg, sizeof msg, raw);
+    if (r->otlp_answers) {
+        reply_otlp_status(r, error_table[e].status, msg);
+        return -1;
+    }
 
     struct buf b;
     buf_init(&b);

@@ -30,6 +30,9 @@ const char *api_error_code(enum api_error e);
  * status. path may be NULL. The formatted message is stripped of control
  * characters and cut at 300 bytes, since it may echo client text. Returns
  * -1 so callers can `return reply_error(...)` from int functions. */
+/* On an OTLP route (r->otlp_answers) the body is instead OTLP's
+ * google.rpc.Status, in the request's format (JSON when its Content-Type
+ * is neither), with the gRPC code of the status and the same message. */
 int reply_error(struct req *r, enum api_error e, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -77,6 +77,7 @@ void fcgi_fill_request(struct req *r, FCGX_Request *fr, char *path_store, size_t
     r->content_length = FCGX_GetParam("CONTENT_LENGTH", env);
     r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
     r->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", env);
+    r->content_encoding = FCGX_GetParam("HTTP_CONTENT_ENCODING", env);
     /* Not an HTTP_ parameter: a client's headers cannot set it. */
     r->live_uri = FCGX_GetParam("AGORA_LIVE_URI", env);
     r->last_event_id = FCGX_GetParam("HTTP_LAST_EVENT_ID", env);

@@ -43,6 +43,7 @@ struct req {
     const char *content_length;  /* the raw header, NULL when absent */
     const char *authorization;   /* NULL when absent */
     const char *idempotency_key; /* NULL when absent */
+    const char *content_encoding; /* NULL when absent (OTLP bodies may be gzip or deflate) */
     const char *live_uri;        /* AGORA_LIVE_URI: the subscriber's URI, set by nginx's
                                     internal live-authorize location only; else NULL */
     const char *last_event_id;   /* the Last-Event-ID header, NULL when absent */
@@ -59,6 +60,7 @@ struct req {
     char name_store[REQ_NAME_MAX + 1];       /* the name's value (one per pattern) */
     int nparams;
     struct identity who;
+    bool otlp_answers;           /* an OTLP route: errors are google.rpc.Status bodies (errors.h) */
     char *body;                  /* owned; NUL-terminated; NULL when none */
     size_t body_len;
 

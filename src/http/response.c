@@ -89,6 +89,13 @@ int reply_json_text(struct req *r, int status, const char *text, size_t len)
     return reply_write(r, "\n", 1);
 }
 
+int reply_body(struct req *r, int status, const char *content_type, const char *data, size_t len)
+{
+    if (reply_start(r, status, content_type) < 0)
+        return -1;
+    return reply_write(r, data, len);
+}
+
 int reply_empty(struct req *r, int status)
 {
     return reply_start(r, status, NULL);

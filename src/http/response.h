@@ -15,6 +15,8 @@ int reply_start(struct req *r, int status, const char *content_type);
 int reply_write(struct req *r, const char *data, size_t len);
 /* Sends a prebuilt JSON text as the whole body. */
 int reply_json_text(struct req *r, int status, const char *text, size_t len);
+/* Sends a prebuilt body of any type (binary allowed: len bytes). */
+int reply_body(struct req *r, int status, const char *content_type, const char *data, size_t len);
 /* A reply with no body, e.g. 204. */
 int reply_empty(struct req *r, int status);
 

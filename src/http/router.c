@@ -178,7 +178,7 @@ static int body_or_reply(struct req *r, const struct route *rt)
     }
     if (rt->body == BODY_NONE)
         return reply_error(r, E_MEDIA_TYPE, NULL, "this route takes no body");
-    if (!r->content_type || !is_json_media_type(r->content_type))
+    if (rt->body != BODY_OTLP && (!r->content_type || !is_json_media_type(r->content_type)))
         return reply_error(r, E_MEDIA_TYPE, NULL, "the body must be application/json");
     size_t max = rt->max_body && rt->max_body < r->cfg->max_body_bytes ? rt->max_body : r->cfg->max_body_bytes;
     if ((unsigned long long)len > max)
@@ -225,6 +225,7 @@ void router_dispatch(const struct route *table, size_t n, struct req *r)
         return;
     case ROUTE_FOUND:
         r->route = rt;
+        r->otlp_answers = rt->body == BODY_OTLP;
         break;
     }
     if (authenticate_or_reply(r, rt) < 0 || body_or_reply(r, rt) < 0 || no_query_or_reply(r, rt) < 0)

@@ -23,6 +23,8 @@ enum body_need {
     BODY_NONE,      /* a body is refused with 415 unless empty */
     BODY_JSON,      /* application/json required */
     BODY_JSON_OPT,  /* application/json when a body is present */
+    BODY_OTLP,      /* any body, its type and coding checked by the handler; every error
+                       answered as OTLP expects (errors.h) */
 };
 
 enum query_need {

@@ -14,6 +14,7 @@ import { renderEvents } from './events.js';
 import { renderSpans } from './spans.js';
 import { renderState } from './state.js';
 import { renderGraph } from './graph.js';
+import { renderBreakdown } from './breakdown.js';
 import { renderHeader, notFoundState, tickElapsed } from './execution/header.js';
 import { createTabs } from './execution/tabs.js';
 import { followExecution } from './execution/live.js';
@@ -24,6 +25,7 @@ const TABS = [
   { id: 'spans', label: 'Spans', count: 'telemetry_spans' },
   { id: 'state', label: 'State', count: 'shared_state_snapshots' },
   { id: 'graph', label: 'Graph' },
+  { id: 'breakdown', label: 'Breakdown' },
 ];
 const TAB_OF_COUNT = { telemetry_events: 'events', telemetry_spans: 'spans', shared_state_snapshots: 'state' };
 
@@ -113,6 +115,10 @@ export function renderExecution(outlet, id, initialParams) {
       nodeExecutions,
       selectedId: params.get('node'),
       onSelect: (ne) => syncUrl({ node: ne ? ne.id : null }),
+      loadCriticalPath: async () => {
+        const cp = await api(`/executions/${encodeURIComponent(id)}/critical-path`);
+        return new Set(cp.critical_path.steps.map((s) => String(s.id)));
+      },
       onShowEvents: (name) => {
         selectTab('events');
         const events = tabs && tabs.panel('events');
@@ -161,7 +167,10 @@ export function renderExecution(outlet, id, initialParams) {
     // The graph is laid out once: a hidden one is made anew when it opens,
     // the one shown when the run has ended (its final colours).
     const ended = isTerminal(exec.status);
-    if (nodesChanged || ended) tabs.renew('graph', ended);
+    if (nodesChanged || ended) {
+      tabs.renew('graph', ended);
+      tabs.renew('breakdown', ended);
+    }
   }
 
   /** The view in a tab's panel, made the first time the tab opens. */
@@ -175,16 +184,22 @@ export function renderExecution(outlet, id, initialParams) {
     }
     if (tabId === 'spans') return renderSpans(el, { executionId: id, startedAt: exec.started_at, durationMs: exec.duration_ms });
     if (tabId === 'state') return renderState(el, { executionId: id, startedAt: exec.started_at });
+    if (tabId === 'breakdown') {
+      return renderBreakdown(el, { executionId: id, onNodeClick: (neId) => showNode((ne) => String(ne.id) === String(neId)) });
+    }
     return renderGraph(el, {
       workflowPromise, nodeExecutions: data.nodeExecutions,
-      onNodeClick: (name) => {
-        const i = data ? data.nodeExecutions.findIndex((ne) => ne.node_name === name) : -1;
-        if (i >= 0 && gantt) {
-          gantt.select(i);
-          gantt.el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
-        }
-      },
+      onNodeClick: (name) => showNode((ne) => ne.node_name === name),
     });
+  }
+
+  /** Selects the first node execution that matches on the Gantt, and brings the chart into view. */
+  function showNode(matches) {
+    const i = data ? data.nodeExecutions.findIndex(matches) : -1;
+    if (i >= 0 && gantt) {
+      gantt.select(i);
+      gantt.el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    }
   }
 
   function selectTab(tabId) {

@@ -30,23 +30,28 @@ export { prepareRows };
 const TICK_MS = 1000;
 
 /**
- * createGantt({execution, nodeExecutions, selectedId, onSelect(ne|null), onShowEvents(nodeName)})
+ * createGantt({execution, nodeExecutions, selectedId, onSelect(ne|null), onShowEvents(nodeName),
+ *              loadCriticalPath() -> Promise<Set of node execution ids>})
  * -> {el, select(index), update(execution, nodeExecutions), destroy()}
+ * Without loadCriticalPath the chart has no critical path toggle.
  */
-export function createGantt({ execution, nodeExecutions, selectedId, onSelect, onShowEvents }) {
+export function createGantt({ execution, nodeExecutions, selectedId, onSelect, onShowEvents, loadCriticalPath }) {
   const rows = prepareRows(execution, nodeExecutions);
   const total = chartTotal(execution, rows);
   let raf = 0;
   let ticker = 0;
   let destroyed = false;
   let filter = { q: '', failed: false };
+  let criticalWanted = false; // the toggle is on: a live update asks again
   // What the parts share: the run, its rows, those the filters let through
   // (shown), the selected row's index (or -1), the view, a drag in
   // progress, the DOM. A live run replaces rows and total (update, tick).
   const g = { execution, rows, total, shown: rows, selected: -1, drag: null, view: createView(total, schedule), shownPos, select };
 
   // ------------------------------------------------------------- DOM
-  const toolbar = createToolbar({ rows, total, view: g.view, onFilter: applyFilter });
+  const toolbar = createToolbar({
+    rows, total, view: g.view, onFilter: applyFilter, onCritical: loadCriticalPath ? showCritical : null,
+  });
   const minimap = createMinimap(g);
   const axis = h('div', { class: 'gantt-axis', 'aria-hidden': 'true' });
   const headCount = h('span', { class: 'muted', text: `${rows.length.toLocaleString('en-US')}` });
@@ -160,6 +165,28 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
     schedule();
   }
 
+  /**
+   * The critical path's rows marked (on), or not; asked again after a live
+   * update while on (the marks stay until the answer comes). Whether they are.
+   */
+  async function showCritical(on) {
+    criticalWanted = on;
+    if (!on) {
+      g.critical = null;
+      schedule();
+      return false;
+    }
+    let ids = null;
+    try {
+      ids = await loadCriticalPath();
+    } catch {
+      ids = null; // the button stays off; pressing it again asks again
+    }
+    if (criticalWanted && !destroyed && ids) g.critical = ids;
+    schedule();
+    return !!g.critical;
+  }
+
   // ------------------------------------------------------------- a live run
   /** The chart's end moved (new rows, or the clock): the view follows, the summary says it. */
   function setTotal(next) {
@@ -193,6 +220,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
       body.scrollTop = body.scrollHeight;
     }
     syncTicker();
+    if (criticalWanted) showCritical(true);
     schedule();
   }
 

@@ -62,7 +62,8 @@ function annotEl(r, trackW, left, right) {
   return h('div', { class: `gantt-annot ${after ? 'annot-after' : 'annot-before'}`, style: after ? { left: `${right + 6}px` } : { right: `${trackW - left + 6}px` } }, annotBits);
 }
 
-function rowEl(r, pos, view, selected) {
+function rowEl(r, pos, view, selected, critical) {
+  const onPath = critical && critical.has(String(r.ne.id));
   const { bar, left, right } = barEl(r, view);
   const annot = annotEl(r, view.trackW, left, right);
   const label = h('div', { class: 'gantt-label', role: 'gridcell' },
@@ -72,17 +73,21 @@ function rowEl(r, pos, view, selected) {
     r.retries ? h('span', { class: 'retry-badge', title: `${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}`, text: `↻ ${r.retries}` }) : null);
   const track = h('div', { class: 'gantt-track', role: 'gridcell' }, bar, annot);
   return h('div', {
-    class: `gantt-row${r.failed ? ' is-failed' : ''}${r.index === selected ? ' is-selected' : ''}`,
+    class: `gantt-row${r.failed ? ' is-failed' : ''}${r.index === selected ? ' is-selected' : ''}${onPath ? ' is-critical' : ''}`,
     role: 'row', id: `gantt-row-${r.index}`, 'aria-rowindex': String(r.index + 1),
-    'aria-selected': r.index === selected ? 'true' : 'false', 'aria-label': rowLabel(r),
+    'aria-selected': r.index === selected ? 'true' : 'false', 'aria-label': onPath ? `${rowLabel(r)}, on the critical path` : rowLabel(r),
     dataset: { index: String(r.index), status: r.status, node: r.name },
     style: { top: `${pos * ROW_H}px` },
   }, label, track);
 }
 
-/** Puts the rows of g.shown that are in body's view into spacer, and marks the selected one active. */
+/**
+ * Puts the rows of g.shown that are in body's view into spacer, and marks
+ * the selected one active (and those of g.critical, a set of node
+ * execution ids, as on the critical path).
+ */
 export function renderRows(g) {
-  const { body, spacer, emptyRows, shown, selected } = g;
+  const { body, spacer, emptyRows, shown, selected, critical } = g;
   spacer.style.height = `${shown.length * ROW_H}px`;
   emptyRows.hidden = shown.length > 0;
   const top = body.scrollTop;
@@ -90,7 +95,7 @@ export function renderRows(g) {
   const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
   const last = Math.min(shown.length - 1, Math.ceil((top + height) / ROW_H) + OVERSCAN);
   const frag = document.createDocumentFragment();
-  for (let i = first; i <= last; i++) frag.appendChild(rowEl(shown[i], i, g.view, selected));
+  for (let i = first; i <= last; i++) frag.appendChild(rowEl(shown[i], i, g.view, selected, critical));
   clear(spacer).appendChild(frag);
   body.setAttribute('aria-activedescendant', selected >= 0 && g.shownPos(selected) >= 0 ? `gantt-row-${selected}` : '');
   if (!body.getAttribute('aria-activedescendant')) body.removeAttribute('aria-activedescendant');

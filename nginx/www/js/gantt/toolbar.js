@@ -1,6 +1,7 @@
 // The bar over the chart: its title and a summary of the run, the legend,
-// the filters (name search, only failed), the zoom buttons and the label of
-// the range shown. update() rewrites the summary and the failed count when
+// the filters (name search, only failed), the critical path toggle (when
+// the chart can show one), the zoom buttons and the label of the range
+// shown. update() rewrites the summary and the failed count when
 // a live run's rows change.
 import { h, fmtDuration } from '../util.js';
 
@@ -14,10 +15,11 @@ function summaryText(rows, total, failedCount) {
 }
 
 /**
- * createToolbar({rows, total, view, onFilter({q, failed})})
- * -> {el, rangeLabel, disable(), enable(), update(rows, total)}: onFilter runs when a filter changes.
+ * createToolbar({rows, total, view, onFilter({q, failed}), onCritical(on) -> Promise<boolean>})
+ * -> {el, rangeLabel, disable(), enable(), update(rows, total)}: onFilter runs when a filter changes;
+ * onCritical (optional) when the critical path toggle is pressed, and says whether it could show it.
  */
-export function createToolbar({ rows, total, view, onFilter }) {
+export function createToolbar({ rows, total, view, onFilter, onCritical }) {
   let failedCount = rows.filter((r) => r.failed).length;
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     h('li', {}, h('span', { class: 'swatch seg-prep', 'aria-hidden': 'true' }), 'prep'),
@@ -38,17 +40,34 @@ export function createToolbar({ rows, total, view, onFilter }) {
   search.addEventListener('input', filter);
   onlyFailed.addEventListener('change', filter);
 
+  const criticalBtn = onCritical ? h('button', {
+    class: 'btn btn-toggle', type: 'button', 'aria-pressed': 'false', title: 'Mark the node executions that decided when the run finished',
+    text: 'Critical path',
+  }) : null;
+  if (criticalBtn) {
+    criticalBtn.addEventListener('click', async () => {
+      const on = criticalBtn.getAttribute('aria-pressed') !== 'true';
+      criticalBtn.disabled = true;
+      try {
+        const shown = await onCritical(on);
+        criticalBtn.setAttribute('aria-pressed', String(on && shown));
+      } finally {
+        criticalBtn.disabled = false;
+      }
+    });
+  }
+
   const summaryEl = h('span', { class: 'muted', text: summaryText(rows, total, failedCount) });
   const el = h('div', { class: 'gantt-toolbar' },
     h('div', { class: 'gantt-title' },
       h('h2', { id: 'gantt-title', text: 'Timeline' }),
       summaryEl),
     legend,
-    h('div', { class: 'gantt-tools' }, search, onlyFailedLabel,
+    h('div', { class: 'gantt-tools' }, search, onlyFailedLabel, criticalBtn,
       h('div', { class: 'zoom', role: 'group', 'aria-label': 'Zoom' }, zoomOut, zoomIn, fitBtn),
       rangeLabel));
 
-  const controls = [zoomIn, zoomOut, fitBtn, search, onlyFailed];
+  const controls = [zoomIn, zoomOut, fitBtn, search, onlyFailed, criticalBtn].filter(Boolean);
   return {
     el,
     rangeLabel,

@@ -1,0 +1,215 @@
+/* The SQL of the OpenTelemetry ingest (otlp_store.c has the steps). The
+ * request's spans reach PostgreSQL as one JSON document (a jsonb
+ * parameter, otlp_store.c writes it), unpacked with jsonb_to_recordset, so
+ * every step is one statement whatever the number of spans. Its parts:
+ *   e: the executions, {id, org, proj, wf, sess, fb (the trace id in hex,
+ *      the session when none was named), start, meta};
+ *   s: the spans, {x (execution), t, s, p (trace, span and parent ids in
+ *      hex; p null for a root), n, k, st, et, d, c, a (name, kind, times,
+ *      duration in ms, status, attributes), nn (its node's name, or its
+ *      nearest node ancestor's), node (true when it is a node itself), nt,
+ *      cid, err, ti, tout, cr, cc, model, prov (the node execution's type,
+ *      client id, error, tokens, model and provider)};
+ *   v: the span events, {x, s (their span), ty, ts, d}.
+ * Constant texts with parameters only: db_exec prepares each once per
+ * connection. */
+#include "domain/otlp_sql.h"
+
+#include "domain/live_announce.h"
+#include "domain/price_sql.h"
+#include "domain/workflow_limits.h"
+
+/* The advisory lock class of creating a workflow by service.name
+ * (pg_advisory_xact_lock(int, int)): "otlw" in ASCII; the second key
+ * hashes the project and the name. */
+#define SQL_WORKFLOW_LOCK_CLASS "1869900919"
+
+/* Step 1: $1 [{i, wf, proj, svc}], one per resource to place. A resource
+ * naming agora.workflow.id gets that workflow when the caller can see it;
+ * otherwise the workflow named service.name in the project (the resource's
+ * agora.project.id, else the API key's), the oldest when several share
+ * the name. Rows only for the resources placed, with the caller's role in
+ * the workflow's organization (NULL for an API key). */
+const char SQL_OTLP_PLACE[] =
+    "SELECT r.i, w.id, w.organization_id, w.project_id, agora.org_role(w.organization_id)"
+    " FROM jsonb_to_recordset($1::jsonb) AS r(i integer, wf uuid, proj uuid, svc text)"
+    " CROSS JOIN LATERAL ("
+    "  SELECT w.id, w.organization_id, w.project_id FROM agora.workflows w"
+    "  WHERE r.wf IS NOT NULL AND w.id = r.wf"
+    "  UNION ALL"
+    "  (SELECT w.id, w.organization_id, w.project_id FROM agora.workflows w"
+    "   WHERE r.wf IS NULL AND w.project_id = COALESCE(r.proj, agora.key_project()) AND w.name = r.svc"
+    "   ORDER BY w.created_at, w.id LIMIT 1)"
+    "  LIMIT 1) w"
+    " ORDER BY r.i";
+
+/* Step 1, for names no workflow has yet: $1 [{proj, svc}]. Takes the
+ * transaction-level lock of each (project, name), in one order so two
+ * requests cannot deadlock; the creation is the next statement, whose
+ * snapshot then sees a workflow another request created and committed
+ * while this one waited (workflows have no unique name, so the lock is
+ * what keeps two exporters' first batches from making two). */
+const char SQL_OTLP_WORKFLOW_LOCK[] =
+    "SELECT pg_advisory_xact_lock(" SQL_WORKFLOW_LOCK_CLASS ", hashtext(x.proj::text || '/' || x.svc))"
+    " FROM (SELECT DISTINCT COALESCE(r.proj, agora.key_project()) AS proj, r.svc"
+    "       FROM jsonb_to_recordset($1::jsonb) AS r(proj uuid, svc text) ORDER BY 1, 2) x";
+
+/* $1 [{proj, svc}]: creates the workflows still missing, in the projects
+ * the caller can see and write (owners, admins, members; a key in its
+ * own). The rest stay unplaced and step 1 is run again. */
+const char SQL_OTLP_WORKFLOW_CREATE[] =
+    "INSERT INTO agora.workflows (organization_id, project_id, name, description)"
+    " SELECT p.organization_id, p.id, x.svc, 'OpenTelemetry service.name ' || x.svc"
+    " FROM (SELECT DISTINCT COALESCE(r.proj, agora.key_project()) AS proj, r.svc"
+    "       FROM jsonb_to_recordset($1::jsonb) AS r(proj uuid, svc text)) x"
+    " JOIN agora.projects p ON p.id = x.proj"
+    " WHERE (p.organization_id = ANY ((SELECT agora.write_orgs())::uuid[]) OR p.id = (SELECT agora.key_project()))"
+    "  AND NOT EXISTS (SELECT 1 FROM agora.workflows w WHERE w.project_id = p.id AND w.name = x.svc)"
+    " ORDER BY p.id, x.svc";
+
+/* Step 2: $1 the document. Inserts the executions that do not exist yet,
+ * running, started at their earliest span so far; ON CONFLICT DO NOTHING
+ * without a target never raises (an id taken, visible or not, is left to
+ * step 3). In id order, as step 3 locks, so concurrent requests that
+ * share executions take their locks in one order. Returns the ids
+ * inserted. */
+const char SQL_OTLP_EXECUTIONS[] =
+    "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
+    " started_at, metadata)"
+    " SELECT x.id, x.org, x.proj, x.wf, x.sess, 'running', x.start, x.meta"
+    " FROM jsonb_to_recordset($1::jsonb->'e')"
+    "  AS x(id uuid, org uuid, proj uuid, wf uuid, sess text, start timestamptz, meta jsonb)"
+    " ORDER BY x.id"
+    " ON CONFLICT DO NOTHING"
+    " RETURNING id";
+
+/* Step 3: $1 the executions step 2 did not insert (uuid[]). A new
+ * statement, so it sees one that a concurrent request inserted and
+ * committed meanwhile; locked until commit, so batches of one trace are
+ * stored one after the other. An id missing from the answer is another
+ * tenant's. */
+const char SQL_OTLP_EXECUTIONS_LOCK[] =
+    "SELECT id, workflow_id FROM agora.executions WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE";
+
+/* Step 4, when spans are nodes: $1 the document, $2 the executions kept
+ * (uuid[]). Creates the workflow nodes their names lack, as the JSON
+ * ingest does, while the workflow stays within WORKFLOW_NODES_MAX; past
+ * it, node executions are stored without a node_id (a soft limit: two
+ * requests at once may pass it by their own new names, which an
+ * instrumentation naming nodes by tool or model cannot do without end).
+ * A statement of its own so that step 5's snapshot sees nodes another
+ * request committed meanwhile. */
+const char SQL_OTLP_NODES[] =
+    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    " ex AS (SELECT x.* FROM b, jsonb_to_recordset(b.j->'e') AS x(id uuid, org uuid, proj uuid, wf uuid)"
+    "  WHERE x.id = ANY ($2::uuid[])),"
+    " want AS (SELECT DISTINCT ON (ex.wf, s.nn) ex.org, ex.proj, ex.wf, s.nn AS name, s.nt AS type"
+    "  FROM b, jsonb_to_recordset(b.j->'s') AS s(x uuid, nn text, nt text, node boolean)"
+    "  JOIN ex ON ex.id = s.x WHERE s.node ORDER BY ex.wf, s.nn),"
+    " fresh AS (SELECT w.*, row_number() OVER (PARTITION BY w.wf ORDER BY w.name) AS k FROM want w"
+    "  WHERE NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n WHERE n.workflow_id = w.wf AND n.name = w.name))"
+    " INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
+    " SELECT f.org, f.proj, f.wf, f.name, f.type FROM fresh f"
+    " WHERE f.k + (SELECT count(*) FROM agora.workflow_nodes n WHERE n.workflow_id = f.wf)"
+    "  <= " WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX)
+    " ORDER BY f.wf, f.name"
+    " ON CONFLICT (workflow_id, name) DO NOTHING";
+
+/* Step 5: $1 the document, $2 the executions kept (uuid[]). One statement
+ * of data-modifying CTEs:
+ *   - sp: the spans, ON CONFLICT DO NOTHING on (execution, trace id, span
+ *     id) (sql/010): a span sent again is skipped (a span twice in one
+ *     request too: DISTINCT ON);
+ *   - fresh: the spans sp inserted; only they bring their events (ev) and
+ *     node executions (ne), so a resend adds nothing anywhere. ne's client
+ *     id (sql/006) is derived from the span: ON CONFLICT DO NOTHING covers
+ *     the rest. Each node execution is priced as the JSON ingest prices
+ *     one (price_sql.h), at its span's start;
+ *   - up: each execution that got new spans: counts and usage sums grow by
+ *     what was inserted; its root span (no parent), when it came now, sets
+ *     status (error when the root's status is, else success), started_at,
+ *     completed_at, duration_ms and error; until then started_at is the
+ *     earliest span seen; a session still the trace id's fallback takes a
+ *     named one; the live sequence moves on (sql/008), the row being
+ *     locked since step 2 or 3.
+ * Returns, per execution that got new spans: its id, the spans, events and
+ * node executions inserted, and the node executions' ids as an array (NULL
+ * past LIVE_NODES_MAX), for its live message. */
+const char SQL_OTLP_ITEMS[] =
+    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    " ex AS MATERIALIZED (SELECT x.* FROM b,"
+    "  jsonb_to_recordset(b.j->'e') AS x(id uuid, org uuid, proj uuid, wf uuid, sess text, fb text)"
+    "  WHERE x.id = ANY ($2::uuid[])),"
+    " sx AS MATERIALIZED (SELECT DISTINCT ON (s.x, s.s) s.*, ex.org, ex.proj, ex.wf"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'s') AS (x uuid, t text, s text, p text, n text, k text,"
+    "   st timestamptz, et timestamptz, d double precision, c text, a jsonb, nn text, node boolean, nt text,"
+    "   cid uuid, err jsonb, ti bigint, tout bigint, cr bigint, cc bigint, model text, prov text))"
+    "   WITH ORDINALITY AS s(x, t, s, p, n, k, st, et, d, c, a, nn, node, nt, cid, err, ti, tout, cr, cc,"
+    "    model, prov, ord)"
+    "  JOIN ex ON ex.id = s.x"
+    "  ORDER BY s.x, s.s, s.ord),"
+    " sp AS ("
+    "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
+    "   parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name, from_otlp)"
+    "  SELECT org, proj, x, t, s, p, n, k, st, et, d, c, a, nn, true FROM sx ORDER BY ord"
+    "  ON CONFLICT (execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING"
+    "  RETURNING execution_id, span_id),"
+    " fresh AS MATERIALIZED (SELECT sx.* FROM sx JOIN sp ON sp.execution_id = sx.x AND sp.span_id = sx.s),"
+    " ev AS ("
+    "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
+    "   \"timestamp\", node_name, data)"
+    "  SELECT f.org, f.proj, f.x, v.ty, v.ts, f.nn, v.d"
+    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'v') AS (x uuid, s text, ty text, ts timestamptz, d jsonb))"
+    "   WITH ORDINALITY AS v(x, s, ty, ts, d, ord)"
+    "  JOIN fresh f ON f.x = v.x AND f.s = v.s"
+    "  ORDER BY v.ord"
+    "  RETURNING execution_id),"
+    " ne AS ("
+    "  INSERT INTO agora.node_executions (organization_id, project_id, execution_id, client_id, node_id,"
+    "   node_name, node_type, status, started_at, completed_at, exec_duration_ms, error, input_tokens,"
+    "   output_tokens, cache_read_tokens, cache_creation_tokens, model, provider, cost_usd)"
+    "  SELECT f.org, f.proj, f.x, f.cid, wn.id, f.nn, f.nt,"
+    "   CASE WHEN f.c = 'error' THEN 'error' ELSE 'success' END, f.st, f.et, f.d, f.err, f.ti, f.tout,"
+    "   f.cr, f.cc, f.model, f.prov, " TOKEN_COST("f.ti", "f.tout")
+    "  FROM fresh f"
+    "  LEFT JOIN agora.workflow_nodes wn ON wn.workflow_id = f.wf AND wn.name = f.nn"
+    PRICE_JOIN("f.org", "f.model", "f.prov", "f.st", "f.model IS NOT NULL AND " HAS_TOKENS("f.ti", "f.tout"))
+    "  WHERE f.node"
+    "  ORDER BY f.ord"
+    "  ON CONFLICT (client_id) WHERE client_id IS NOT NULL DO NOTHING"
+    "  RETURNING execution_id, id, input_tokens, output_tokens, cost_usd),"
+    " c_sp AS (SELECT execution_id AS id, count(*) AS n FROM sp GROUP BY 1),"
+    " c_ev AS (SELECT execution_id AS id, count(*) AS n FROM ev GROUP BY 1),"
+    " c_ne AS (SELECT execution_id AS id, count(*) AS n, sum(input_tokens) AS ti, sum(output_tokens) AS tout,"
+    "  sum(cost_usd) AS cost,"
+    "  count(*) FILTER (WHERE cost_usd IS NULL AND " HAS_TOKENS("input_tokens", "output_tokens") ") AS unpriced,"
+    "  array_agg(id ORDER BY id) AS ids FROM ne GROUP BY 1),"
+    " root AS (SELECT DISTINCT ON (f.x) f.x AS id, f.st, f.et, f.d, f.c, f.err FROM fresh f"
+    "  WHERE f.p IS NULL ORDER BY f.x, f.st),"
+    " earliest AS (SELECT f.x AS id, min(f.st) AS st FROM fresh f GROUP BY 1),"
+    " up AS ("
+    "  UPDATE agora.executions e SET"
+    "   telemetry_spans_count = e.telemetry_spans_count + c_sp.n,"
+    "   telemetry_events_count = e.telemetry_events_count + COALESCE(c_ev.n, 0),"
+    "   node_executions_count = e.node_executions_count + COALESCE(c_ne.n, 0),"
+    "   input_tokens = e.input_tokens + COALESCE(c_ne.ti, 0),"
+    "   output_tokens = e.output_tokens + COALESCE(c_ne.tout, 0),"
+    "   cost_usd = e.cost_usd + COALESCE(c_ne.cost, 0),"
+    "   unpriced_count = e.unpriced_count + COALESCE(c_ne.unpriced, 0),"
+    "   status = CASE WHEN r.id IS NULL THEN e.status WHEN r.c = 'error' THEN 'error' ELSE 'success' END,"
+    "   started_at = CASE WHEN r.id IS NOT NULL THEN r.st"
+    "    WHEN e.status = 'running' THEN LEAST(e.started_at, es.st) ELSE e.started_at END,"
+    "   completed_at = CASE WHEN r.id IS NULL THEN e.completed_at ELSE r.et END,"
+    "   duration_ms = CASE WHEN r.id IS NULL THEN e.duration_ms ELSE r.d END,"
+    "   error = CASE WHEN r.id IS NULL THEN e.error WHEN r.c = 'error' THEN r.err END,"
+    "   session_id = CASE WHEN e.session_id = ex.fb THEN ex.sess ELSE e.session_id END,"
+    "   updated_at = now(), last_ingest_at = now(), live_seq = e.live_seq + 1"
+    "  FROM ex JOIN c_sp ON c_sp.id = ex.id JOIN earliest es ON es.id = ex.id"
+    "   LEFT JOIN c_ne ON c_ne.id = ex.id LEFT JOIN c_ev ON c_ev.id = ex.id LEFT JOIN root r ON r.id = ex.id"
+    "  WHERE e.id = ex.id"
+    "  RETURNING e.id)"
+    " SELECT ex.id, c_sp.n, COALESCE(c_ev.n, 0), COALESCE(c_ne.n, 0),"
+    "  CASE WHEN COALESCE(c_ne.n, 0) <= " LIVE_NODES_MAX_SQL " THEN COALESCE(c_ne.ids, '{}') END,"
+    "  (SELECT count(*) FROM up)"
+    " FROM ex JOIN c_sp ON c_sp.id = ex.id LEFT JOIN c_ev ON c_ev.id = ex.id LEFT JOIN c_ne ON c_ne.id = ex.id"
+    " ORDER BY ex.id";

@@ -1,0 +1,14 @@
+/* The SQL of the OpenTelemetry ingest, one text per step (otlp_store.c has
+ * the steps and why each is one statement). */
+#ifndef AGORA_OTLP_SQL_H
+#define AGORA_OTLP_SQL_H
+
+extern const char SQL_OTLP_PLACE[];
+extern const char SQL_OTLP_WORKFLOW_LOCK[];
+extern const char SQL_OTLP_WORKFLOW_CREATE[];
+extern const char SQL_OTLP_EXECUTIONS[];
+extern const char SQL_OTLP_EXECUTIONS_LOCK[];
+extern const char SQL_OTLP_NODES[];
+extern const char SQL_OTLP_ITEMS[];
+
+#endif
