@@ -194,6 +194,13 @@ static void walk(const struct cp_node *nodes, size_t n, const struct work *w, in
             if (r > best)
                 best = r;
         }
+        /* An edge predecessor that ended before the last one to end had even
+         * started is history: other node executions ran in between, one
+         * after another, and the step waited for the latest of them. One
+         * that overlapped it ran beside it, on this step's branch. */
+        if (best >= 0 && best != (long)limit - 1 &&
+            nodes[w->by_rank[best]].end_us < nodes[w->by_rank[limit - 1]].start_us)
+            best = -1;
         if (best >= 0) {
             s->via = CP_VIA_EDGE;
         } else if (limit > 0) {

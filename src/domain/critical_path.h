@@ -5,12 +5,13 @@
  *
  * The critical path is the chain of node executions that decided when
  * the run finished: it ends at the node execution that ended last, and
- * each step's predecessor is the node execution it waited for, the one
- * that ended last before it started (within CP_TOLERANCE_US), preferring
- * a run of a node with an edge to it in the workflow over any other. A
- * node execution that started with nothing ended before it begins the
- * path. Ties go to the later start, then the larger id, so the answer is
- * the same every time.
+ * each step's predecessor is the node execution it waited for: the one
+ * that ended last before it started (within CP_TOLERANCE_US), or a run of
+ * a node with an edge to it in the workflow that ran beside that one
+ * (ended after it started: parallel branches, and this step is on the
+ * edge's). A node execution that started with nothing ended before it
+ * begins the path. Ties go to the later start, then the larger id, so the
+ * answer is the same every time.
  *
  * Ownership: the caller owns the nodes and edges (borrowed for the call);
  * cp_analyze fills *out, which cp_result_free releases. Out of memory

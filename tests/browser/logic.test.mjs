@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
+import { maxId, sortedIndex, timeOrder } from '../../nginx/www/js/feed.js';
 import { prepareRows } from '../../nginx/www/js/gantt.js';
 import { buildSpanTree } from '../../nginx/www/js/spans.js';
 import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
@@ -12,7 +13,7 @@ import {
   fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape, fmtTokens, fmtUsd, usageSummary, nodeUsage,
 } from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
-import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun } from '../../nginx/www/js/live/rules.js';
+import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun, unbatch } from '../../nginx/www/js/live/rules.js';
 import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
 import { matchesList } from '../../nginx/www/js/list/params.js';
 
@@ -189,6 +190,17 @@ test('live seq: the next or first message applies, an old one is a duplicate, a 
   assert.ok(isTerminal('success') && isTerminal('error') && isTerminal('cancelled') && !isTerminal('running'));
 });
 
+test('live batches: a batch holds its messages in order, a message alone holds itself', () => {
+  const a = { type: 'execution', seq: 1 };
+  const b = { type: 'execution', seq: 2 };
+  assert.deepEqual(unbatch({ type: 'batch', messages: [a, b] }), [a, b]);
+  assert.deepEqual(unbatch(a), [a]);
+  assert.deepEqual(unbatch({ type: 'batch', messages: [a, null, 3, b] }), [a, b], 'what is not a message is skipped');
+  assert.deepEqual(unbatch({ type: 'batch' }), []);
+  assert.deepEqual(unbatch(null), []);
+  assert.deepEqual(unbatch('x'), []);
+});
+
 test('live merge: node executions by id, in timeline order; a final one never goes back to running', () => {
   const a = { id: 1, status: 'success', started_at: '2024-11-26T12:00:00Z' };
   const b = { id: 2, status: 'running', started_at: '2024-11-26T12:00:01Z' };
@@ -243,4 +255,30 @@ test('a live list takes a new run only when it passes its filters, on the first 
   assert.ok(!matchesList({ range: '15m' }, { ...e, started_at: '2024-11-26T11:00:00Z' }, now));
   assert.ok(matchesList({ range: 'custom', since: '2024-11-26T11:00:00Z', until: '2024-11-26T12:00:00Z' }, e, now));
   assert.ok(!matchesList({ range: 'custom', until: '2024-11-26T11:59:00Z' }, e, now), 'until is exclusive');
+});
+
+test('snapshotDiffs from an index diffs only the new snapshots, each against the one before', () => {
+  const snaps = [{ state: { a: 1 } }, { state: { a: 1, b: 2 } }, { state: { b: 3 } }];
+  assert.deepEqual(snapshotDiffs(snaps, 2), snapshotDiffs(snaps).slice(2));
+  assert.deepEqual(snapshotDiffs(snaps, 3), []);
+});
+
+test('a live panel finds its largest id and where a new item goes in the API order', () => {
+  assert.equal(maxId([]), 0);
+  assert.equal(maxId([{ id: 3 }, { id: 12 }, { id: 7 }]), 12);
+  const byT = (a, b) => a.t - b.t || a.id - b.id;
+  const items = [{ t: 1, id: 1 }, { t: 2, id: 2 }, { t: 2, id: 5 }, { t: 4, id: 3 }];
+  assert.equal(sortedIndex(items, { t: 0, id: 9 }, byT), 0);
+  assert.equal(sortedIndex(items, { t: 2, id: 4 }, byT), 2);
+  assert.equal(sortedIndex(items, { t: 2, id: 6 }, byT), 3);
+  assert.equal(sortedIndex(items, { t: 9, id: 9 }, byT), 4);
+  assert.equal(sortedIndex([], { t: 1, id: 1 }, byT), 0);
+});
+
+test('a time order sorts by the timestamp to the microsecond, then by id', () => {
+  const byTs = timeOrder('timestamp');
+  const a = { id: 9, timestamp: '2024-11-26T12:00:00.000001Z' };
+  const b = { id: 2, timestamp: '2024-11-26T12:00:00.000002Z' };
+  const c = { id: 3, timestamp: '2024-11-26T12:00:00.000002Z' };
+  assert.deepEqual([c, b, a].sort(byTs), [a, b, c]);
 });

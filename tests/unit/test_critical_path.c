@@ -109,6 +109,39 @@ Test(critical_path, a_workflow_edge_wins_over_something_that_merely_ended_later)
     cp_result_free(&r);
 }
 
+Test(critical_path, parallel_branches_each_step_follows_its_own_branch)
+{
+    /* a1 -> a2 and b1 -> b2 side by side: b1 ends just after a1, before a2
+     * starts, yet a2 waited for a1. */
+    struct cp_node nodes[] = {node(1, "a1", 0, 100), node(2, "b1", 0, 101), node(3, "a2", 102, 300),
+                              node(4, "b2", 102, 200)};
+    struct cp_edge edges[] = {{"a1", "a2"}, {"b1", "b2"}};
+    struct cp_result r;
+    cp_analyze(nodes, 4, edges, 2, 0, 300 * MS, &r);
+    char ids[64];
+    path_ids(&r, nodes, ids, sizeof ids);
+    cr_assert_str_eq(ids, "1 3");
+    cr_assert_eq(r.steps[1].via, CP_VIA_EDGE);
+    cp_result_free(&r);
+}
+
+Test(critical_path, an_edge_predecessor_long_gone_gives_way_to_what_ran_after_it)
+{
+    /* A loop: b's edge comes from a, which ran first; then x and y ran one
+     * after the other, and b started when y ended. b waited for y. */
+    struct cp_node nodes[] = {node(1, "a", 0, 10), node(2, "x", 11, 20), node(3, "y", 21, 30),
+                              node(4, "b", 31, 40)};
+    struct cp_edge edges[] = {{"a", "b"}};
+    struct cp_result r;
+    cp_analyze(nodes, 4, edges, 1, 0, 40 * MS, &r);
+    char ids[64];
+    path_ids(&r, nodes, ids, sizeof ids);
+    cr_assert_str_eq(ids, "1 2 3 4");
+    cr_assert_eq(r.steps[3].via, CP_VIA_TIME);
+    cr_assert_eq(r.steps[3].gap_us, 1 * MS);
+    cp_result_free(&r);
+}
+
 Test(critical_path, without_edges_the_last_to_end_before_a_start_is_its_predecessor)
 {
     struct cp_node nodes[] = {node(1, "load", 0, 100), node(2, "audit", 0, 150), node(3, "report", 200, 250)};

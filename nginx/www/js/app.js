@@ -4,6 +4,7 @@ import { parseHash, executionHash, executionsHash } from './router.js';
 import { h, clear } from './util.js';
 import { renderList } from './list.js';
 import { renderExecution } from './execution.js';
+import { renderCompare } from './compare.js';
 
 const app = document.getElementById('app');
 let current = null;      // {key, view}
@@ -161,6 +162,7 @@ function route() {
   let key;
   if (path.length === 0 || (path.length === 1 && path[0] === 'executions')) key = 'list';
   else if (path.length === 2 && path[0] === 'executions') key = `exec:${path[1]}`;
+  else if ((path.length === 3 || path.length === 4) && path[0] === 'executions' && path[2] === 'compare') key = `cmp:${path[1]}:${path[3] || ''}`;
   else key = 'notfound';
 
   if (current && current.key === key && current.view.update) {
@@ -175,6 +177,7 @@ function route() {
   let view;
   if (key === 'list') view = renderList(outlet, params);
   else if (key.startsWith('exec:')) view = renderExecution(outlet, path[1], params);
+  else if (key.startsWith('cmp:')) view = renderCompare(outlet, path[1], path[3] || null);
   else { outlet.appendChild(notFound()); view = {}; document.title = 'Not found · Agora Cloud'; }
   current = { key, view };
 }
