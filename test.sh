@@ -95,7 +95,10 @@ if [[ $mode == sanitize ]]; then
     # objects, no Makefile), plus the viewer's node_modules, in a fresh
     # directory: configured there with the sanitizers, so this tree's own
     # build is left as it is.
-    [[ -f node_modules/.package-lock.json ]] || npm ci --no-audit --no-fund
+    # Again when package-lock.json changed since (the OpenTelemetry SDK of
+    # test_otel_sdk.py is a devDependency), as run.sh decides.
+    [[ -f node_modules/.package-lock.json && ! package-lock.json -nt node_modules/.package-lock.json ]] ||
+        npm ci --no-audit --no-fund
     san=$(mktemp -d /tmp/agora-sanitize-XXXXXX)
     # As root, run.sh runs the workers and nginx's workers as unprivileged
     # users, who must reach the copy (mktemp makes it 0700).
