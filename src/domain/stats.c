@@ -316,7 +316,8 @@ enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id,
     json_object_object_add(o, "since", time_json(w->since_us));
     json_object_object_add(o, "until", time_json(w->until_us));
     json_object_object_add(o, "bucket", json_must(json_object_new_string(bucket)));
-    json_object_object_add(o, "percentile_relative_error", json_must(json_object_new_double(HIST_REL_ERROR)));
+    json_object_object_add(o, "percentile_relative_error", 
+                           json_must(json_object_new_double_s(HIST_REL_ERROR, HIST_REL_ERROR_TEXT)));
     if (series_json(series, w, o) < 0 || !(list = nodes_json(nodes))) {
         st = DB_ERROR;
         goto fail;

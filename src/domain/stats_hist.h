@@ -18,6 +18,7 @@
  * percentile_cont of the same samples) satisfies |e - x| <= HIST_REL_ERROR x
  * + HIST_ABS_ERROR_MS. sqrt(g) - 1 = 2^(1/16) - 1. */
 #define HIST_REL_ERROR 0.0443
+#define HIST_REL_ERROR_TEXT "0.0443"
 #define HIST_ABS_ERROR_MS 0.001
 
 struct hist {
