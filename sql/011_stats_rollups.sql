@@ -77,12 +77,12 @@ CREATE TABLE agora.stats_executions_hourly (
 );
 CREATE INDEX stats_executions_hourly_project_idx ON agora.stats_executions_hourly (project_id, hour);
 
-CREATE TABLE agora.stats_nodes_hourly (
+CREATE TABLE agora.stats_nodes_daily (
     organization_id uuid NOT NULL,
     project_id      uuid NOT NULL,
     workflow_id     uuid NOT NULL,
     node_name       text NOT NULL,
-    hour            timestamptz NOT NULL,
+    day             timestamptz NOT NULL,
     shard           smallint NOT NULL,
     runs            bigint NOT NULL DEFAULT 0,
     errors          bigint NOT NULL DEFAULT 0,
@@ -94,34 +94,34 @@ CREATE TABLE agora.stats_nodes_hourly (
     input_tokens    bigint NOT NULL DEFAULT 0,
     output_tokens   bigint NOT NULL DEFAULT 0,
     cost_usd        numeric NOT NULL DEFAULT 0,
-    PRIMARY KEY (workflow_id, hour, node_name, shard),
+    PRIMARY KEY (workflow_id, day, node_name, shard),
     FOREIGN KEY (workflow_id, organization_id, project_id)
         REFERENCES agora.workflows (id, organization_id, project_id) ON DELETE CASCADE
 );
-CREATE INDEX stats_nodes_hourly_project_idx ON agora.stats_nodes_hourly (project_id, hour);
+CREATE INDEX stats_nodes_daily_project_idx ON agora.stats_nodes_daily (project_id, day);
 
 -- message: agora.stats_error_message() of the execution's error.
-CREATE TABLE agora.stats_errors_hourly (
+CREATE TABLE agora.stats_errors_daily (
     organization_id uuid NOT NULL,
     project_id      uuid NOT NULL,
     workflow_id     uuid NOT NULL,
-    hour            timestamptz NOT NULL,
+    day             timestamptz NOT NULL,
     message         text NOT NULL,
     shard           smallint NOT NULL,
     count           bigint NOT NULL DEFAULT 0,
     last_seen       timestamptz NOT NULL,
     example_id      uuid NOT NULL,
-    PRIMARY KEY (workflow_id, hour, message, shard),
+    PRIMARY KEY (workflow_id, day, message, shard),
     FOREIGN KEY (workflow_id, organization_id, project_id)
         REFERENCES agora.workflows (id, organization_id, project_id) ON DELETE CASCADE
 );
-CREATE INDEX stats_errors_hourly_project_idx ON agora.stats_errors_hourly (project_id, hour);
+CREATE INDEX stats_errors_daily_project_idx ON agora.stats_errors_daily (project_id, day);
 
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['stats_executions_hourly', 'stats_nodes_hourly', 'stats_errors_hourly']
+    FOREACH t IN ARRAY ARRAY['stats_executions_hourly', 'stats_nodes_daily', 'stats_errors_daily']
     LOOP
         EXECUTE format('ALTER TABLE agora.%I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', t);
         EXECUTE format($p$CREATE POLICY %I ON agora.%I FOR SELECT
@@ -218,6 +218,28 @@ RESET ROLE;
 -- the rollups; with may_insert false (a delete) it only updates rollup rows
 -- that exist: a workflow being deleted has had its rollups deleted by the
 -- cascade already, and inserting one again would break its foreign key.
+-- Rows are upserted in key order, so two writers that meet on the same
+-- rows lock them in the same order and cannot deadlock.
+
+-- The shard of this transaction's rollup rows of workflow w: the first of
+-- the 8 whose transaction-level advisory lock (class 'stat') it can take,
+-- without waiting. A transaction that already holds one gets it again (the
+-- lock is re-entrant), so an ingest writes one shard; concurrent ingests
+-- into one workflow take different ones; a quiet workflow uses shard 0
+-- only, so readers sum few rows. All 8 taken: the backend's own.
+CREATE FUNCTION agora.stats_shard(w uuid) RETURNS smallint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    BEGIN
+        FOR k IN 0 .. 7 LOOP
+            IF pg_try_advisory_xact_lock(1937006964, (hashtext(w::text) & -8) | k) THEN
+                RETURN k;
+            END IF;
+        END LOOP;
+        RETURN pg_backend_pid() % 8;
+    END
+    $$;
 
 CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign integer, may_insert boolean)
     RETURNS void
@@ -225,83 +247,93 @@ CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign intege
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
     DECLARE
-        my_shard smallint := pg_backend_pid() % 8;
+        my_shard smallint;
     BEGIN
         IF cardinality(batch) = 0 THEN
             RETURN;
         END IF;
-        IF may_insert THEN
-            INSERT INTO agora.stats_executions_hourly AS s (organization_id, project_id, workflow_id, hour,
-                shard, success, error, cancelled, duration_count, duration_sum, duration_hist, input_tokens,
-                output_tokens, cost_usd)
-            SELECT r.organization_id, r.project_id, r.workflow_id, date_trunc('hour', r.started_at, 'UTC'), my_shard,
-                   sign * count(*) FILTER (WHERE r.status = 'success'),
-                   sign * count(*) FILTER (WHERE r.status = 'error'),
-                   sign * count(*) FILTER (WHERE r.status = 'cancelled'),
-                   sign * count(r.duration_ms), sign * COALESCE(sum(r.duration_ms), 0),
-                   agora.hist_agg(agora.hist_bucket(r.duration_ms), sign),
-                   sign * sum(r.input_tokens), sign * sum(r.output_tokens), sign * sum(r.cost_usd)
-            FROM unnest(batch) r
-            GROUP BY 1, 2, 3, 4
-            ON CONFLICT (workflow_id, hour, shard) DO UPDATE SET
-                success = s.success + excluded.success, error = s.error + excluded.error,
-                cancelled = s.cancelled + excluded.cancelled,
-                duration_count = s.duration_count + excluded.duration_count,
-                duration_sum = s.duration_sum + excluded.duration_sum,
-                duration_hist = agora.hist_add(s.duration_hist, excluded.duration_hist),
-                input_tokens = s.input_tokens + excluded.input_tokens,
-                output_tokens = s.output_tokens + excluded.output_tokens,
-                cost_usd = s.cost_usd + excluded.cost_usd;
-
-            INSERT INTO agora.stats_errors_hourly AS s (organization_id, project_id, workflow_id, hour, message,
-                shard, count, last_seen, example_id)
-            SELECT DISTINCT ON (3, 4, 5) r.organization_id, r.project_id, r.workflow_id,
-                   date_trunc('hour', r.started_at, 'UTC'), agora.stats_error_message(r.error), my_shard,
-                   sign * count(*) OVER (PARTITION BY r.workflow_id, date_trunc('hour', r.started_at, 'UTC'),
-                                                      agora.stats_error_message(r.error)),
-                   COALESCE(r.completed_at, r.started_at), r.id
-            FROM unnest(batch) r
-            WHERE r.status = 'error'
-            ORDER BY 3, 4, 5, COALESCE(r.completed_at, r.started_at) DESC, r.id
-            ON CONFLICT (workflow_id, hour, message, shard) DO UPDATE SET
-                count = s.count + excluded.count,
-                last_seen = greatest(s.last_seen, excluded.last_seen),
-                example_id = CASE WHEN excluded.last_seen >= s.last_seen THEN excluded.example_id
-                                  ELSE s.example_id END;
-        ELSE
-            UPDATE agora.stats_executions_hourly s SET
-                success = s.success + d.success, error = s.error + d.error, cancelled = s.cancelled + d.cancelled,
-                duration_count = s.duration_count + d.duration_count,
-                duration_sum = s.duration_sum + d.duration_sum,
-                duration_hist = agora.hist_add(s.duration_hist, d.duration_hist),
-                input_tokens = s.input_tokens + d.input_tokens, output_tokens = s.output_tokens + d.output_tokens,
-                cost_usd = s.cost_usd + d.cost_usd
-            FROM (SELECT r.workflow_id, date_trunc('hour', r.started_at, 'UTC') AS hour,
-                         sign * count(*) FILTER (WHERE r.status = 'success') AS success,
-                         sign * count(*) FILTER (WHERE r.status = 'error') AS error,
-                         sign * count(*) FILTER (WHERE r.status = 'cancelled') AS cancelled,
-                         sign * count(r.duration_ms) AS duration_count,
-                         sign * COALESCE(sum(r.duration_ms), 0) AS duration_sum,
-                         agora.hist_agg(agora.hist_bucket(r.duration_ms), sign) AS duration_hist,
-                         sign * sum(r.input_tokens) AS input_tokens, sign * sum(r.output_tokens) AS output_tokens,
-                         sign * sum(r.cost_usd) AS cost_usd
-                  FROM unnest(batch) r GROUP BY 1, 2) d
-            WHERE s.workflow_id = d.workflow_id AND s.hour = d.hour AND s.shard = (
-                SELECT min(x.shard) FROM agora.stats_executions_hourly x
-                WHERE x.workflow_id = d.workflow_id AND x.hour = d.hour);
-
-            UPDATE agora.stats_errors_hourly s SET count = s.count + d.count
-            FROM (SELECT r.workflow_id, date_trunc('hour', r.started_at, 'UTC') AS hour,
-                         agora.stats_error_message(r.error) AS message, sign * count(*) AS count
-                  FROM unnest(batch) r WHERE r.status = 'error' GROUP BY 1, 2, 3) d
-            WHERE s.workflow_id = d.workflow_id AND s.hour = d.hour AND s.message = d.message AND s.shard = (
-                SELECT min(x.shard) FROM agora.stats_errors_hourly x
-                WHERE x.workflow_id = d.workflow_id AND x.hour = d.hour AND x.message = d.message);
+        IF NOT may_insert THEN
+            PERFORM agora.stats_executions_remove(batch);
+            RETURN;
         END IF;
+        my_shard := agora.stats_shard(batch[1].workflow_id);
+        INSERT INTO agora.stats_executions_hourly AS s (organization_id, project_id, workflow_id, hour,
+            shard, success, error, cancelled, duration_count, duration_sum, duration_hist, input_tokens,
+            output_tokens, cost_usd)
+        SELECT r.organization_id, r.project_id, r.workflow_id, date_trunc('hour', r.started_at, 'UTC'), my_shard,
+               sign * count(*) FILTER (WHERE r.status = 'success'),
+               sign * count(*) FILTER (WHERE r.status = 'error'),
+               sign * count(*) FILTER (WHERE r.status = 'cancelled'),
+               sign * count(r.duration_ms), sign * COALESCE(sum(r.duration_ms), 0),
+               agora.hist_agg(agora.hist_bucket(r.duration_ms), sign),
+               sign * sum(r.input_tokens), sign * sum(r.output_tokens), sign * sum(r.cost_usd)
+        FROM unnest(batch) r
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 3, 4
+        ON CONFLICT (workflow_id, hour, shard) DO UPDATE SET
+            success = s.success + excluded.success, error = s.error + excluded.error,
+            cancelled = s.cancelled + excluded.cancelled,
+            duration_count = s.duration_count + excluded.duration_count,
+            duration_sum = s.duration_sum + excluded.duration_sum,
+            duration_hist = agora.hist_add(s.duration_hist, excluded.duration_hist),
+            input_tokens = s.input_tokens + excluded.input_tokens,
+            output_tokens = s.output_tokens + excluded.output_tokens,
+            cost_usd = s.cost_usd + excluded.cost_usd;
+
+        INSERT INTO agora.stats_errors_daily AS s (organization_id, project_id, workflow_id, day, message,
+            shard, count, last_seen, example_id)
+        SELECT DISTINCT ON (3, 4, 5) r.organization_id, r.project_id, r.workflow_id,
+               date_trunc('day', r.started_at, 'UTC'), agora.stats_error_message(r.error), my_shard,
+               sign * count(*) OVER (PARTITION BY r.workflow_id, date_trunc('day', r.started_at, 'UTC'),
+                                                  agora.stats_error_message(r.error)),
+               COALESCE(r.completed_at, r.started_at), r.id
+        FROM unnest(batch) r
+        WHERE r.status = 'error'
+        ORDER BY 3, 4, 5, COALESCE(r.completed_at, r.started_at) DESC, r.id
+        ON CONFLICT (workflow_id, day, message, shard) DO UPDATE SET
+            count = s.count + excluded.count,
+            last_seen = greatest(s.last_seen, excluded.last_seen),
+            example_id = CASE WHEN excluded.last_seen >= s.last_seen THEN excluded.example_id
+                              ELSE s.example_id END;
     END
     $$;
 
--- Node executions: workflow and hour come from their execution (read as
+-- A delete's part: takes the rows' contribution from the lowest shard of
+-- each rollup row (the shards are summed; one may go negative).
+CREATE FUNCTION agora.stats_executions_remove(batch agora.executions[]) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+        UPDATE agora.stats_executions_hourly s SET
+            success = s.success - d.success, error = s.error - d.error, cancelled = s.cancelled - d.cancelled,
+            duration_count = s.duration_count - d.duration_count,
+            duration_sum = s.duration_sum - d.duration_sum,
+            duration_hist = agora.hist_add(s.duration_hist, d.duration_hist),
+            input_tokens = s.input_tokens - d.input_tokens, output_tokens = s.output_tokens - d.output_tokens,
+            cost_usd = s.cost_usd - d.cost_usd
+        FROM (SELECT r.workflow_id, date_trunc('hour', r.started_at, 'UTC') AS hour,
+                     count(*) FILTER (WHERE r.status = 'success') AS success,
+                     count(*) FILTER (WHERE r.status = 'error') AS error,
+                     count(*) FILTER (WHERE r.status = 'cancelled') AS cancelled,
+                     count(r.duration_ms) AS duration_count, COALESCE(sum(r.duration_ms), 0) AS duration_sum,
+                     agora.hist_agg(agora.hist_bucket(r.duration_ms), -1) AS duration_hist,
+                     sum(r.input_tokens) AS input_tokens, sum(r.output_tokens) AS output_tokens,
+                     sum(r.cost_usd) AS cost_usd
+              FROM unnest(batch) r GROUP BY 1, 2) d
+        WHERE s.workflow_id = d.workflow_id AND s.hour = d.hour AND s.shard = (
+            SELECT min(x.shard) FROM agora.stats_executions_hourly x
+            WHERE x.workflow_id = d.workflow_id AND x.hour = d.hour);
+
+        UPDATE agora.stats_errors_daily s SET count = s.count - d.count
+        FROM (SELECT r.workflow_id, date_trunc('day', r.started_at, 'UTC') AS day,
+                     agora.stats_error_message(r.error) AS message, count(*) AS count
+              FROM unnest(batch) r WHERE r.status = 'error' GROUP BY 1, 2, 3) d
+        WHERE s.workflow_id = d.workflow_id AND s.day = d.day AND s.message = d.message AND s.shard = (
+            SELECT min(x.shard) FROM agora.stats_errors_daily x
+            WHERE x.workflow_id = d.workflow_id AND x.day = d.day AND x.message = d.message);
+    $$;
+
+-- Node executions: workflow and day come from their execution (read as
 -- agora_definer; the rows' own foreign keys guarantee it exists).
 CREATE FUNCTION agora.stats_nodes_add(batch agora.node_executions[], sign integer, may_insert boolean)
     RETURNS void
@@ -309,63 +341,72 @@ CREATE FUNCTION agora.stats_nodes_add(batch agora.node_executions[], sign intege
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
     DECLARE
-        my_shard smallint := pg_backend_pid() % 8;
+        my_shard smallint;
     BEGIN
         IF cardinality(batch) = 0 THEN
             RETURN;
         END IF;
-        IF may_insert THEN
-            INSERT INTO agora.stats_nodes_hourly AS s (organization_id, project_id, workflow_id, node_name, hour,
-                shard, runs, errors, skipped, retries, prep_hist, exec_hist, post_hist, input_tokens,
-                output_tokens, cost_usd)
-            SELECT e.organization_id, e.project_id, e.workflow_id, r.node_name,
-                   date_trunc('hour', e.started_at, 'UTC'), my_shard, sign * count(*),
-                   sign * count(*) FILTER (WHERE r.status = 'error'),
-                   sign * count(*) FILTER (WHERE r.status = 'skipped'),
-                   sign * COALESCE(sum(r.retry_count), 0),
-                   agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), sign),
-                   agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), sign),
-                   agora.hist_agg(agora.hist_bucket(r.post_duration_ms), sign),
-                   sign * COALESCE(sum(r.input_tokens), 0), sign * COALESCE(sum(r.output_tokens), 0),
-                   sign * COALESCE(sum(r.cost_usd), 0)
-            FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
-            GROUP BY 1, 2, 3, 4, 5
-            ON CONFLICT (workflow_id, hour, node_name, shard) DO UPDATE SET
-                runs = s.runs + excluded.runs, errors = s.errors + excluded.errors,
-                skipped = s.skipped + excluded.skipped, retries = s.retries + excluded.retries,
-                prep_hist = agora.hist_add(s.prep_hist, excluded.prep_hist),
-                exec_hist = agora.hist_add(s.exec_hist, excluded.exec_hist),
-                post_hist = agora.hist_add(s.post_hist, excluded.post_hist),
-                input_tokens = s.input_tokens + excluded.input_tokens,
-                output_tokens = s.output_tokens + excluded.output_tokens,
-                cost_usd = s.cost_usd + excluded.cost_usd;
-        ELSE
-            UPDATE agora.stats_nodes_hourly s SET
-                runs = s.runs + d.runs, errors = s.errors + d.errors, skipped = s.skipped + d.skipped,
-                retries = s.retries + d.retries,
-                prep_hist = agora.hist_add(s.prep_hist, d.prep_hist),
-                exec_hist = agora.hist_add(s.exec_hist, d.exec_hist),
-                post_hist = agora.hist_add(s.post_hist, d.post_hist),
-                input_tokens = s.input_tokens + d.input_tokens, output_tokens = s.output_tokens + d.output_tokens,
-                cost_usd = s.cost_usd + d.cost_usd
-            FROM (SELECT e.workflow_id, r.node_name, date_trunc('hour', e.started_at, 'UTC') AS hour,
-                         sign * count(*) AS runs, sign * count(*) FILTER (WHERE r.status = 'error') AS errors,
-                         sign * count(*) FILTER (WHERE r.status = 'skipped') AS skipped,
-                         sign * COALESCE(sum(r.retry_count), 0) AS retries,
-                         agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), sign) AS prep_hist,
-                         agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), sign) AS exec_hist,
-                         agora.hist_agg(agora.hist_bucket(r.post_duration_ms), sign) AS post_hist,
-                         sign * COALESCE(sum(r.input_tokens), 0) AS input_tokens,
-                         sign * COALESCE(sum(r.output_tokens), 0) AS output_tokens,
-                         sign * COALESCE(sum(r.cost_usd), 0) AS cost_usd
-                  FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
-                  GROUP BY 1, 2, 3) d
-            WHERE s.workflow_id = d.workflow_id AND s.node_name = d.node_name AND s.hour = d.hour
-              AND s.shard = (SELECT min(x.shard) FROM agora.stats_nodes_hourly x
-                             WHERE x.workflow_id = d.workflow_id AND x.hour = d.hour
-                               AND x.node_name = d.node_name);
+        IF NOT may_insert THEN
+            PERFORM agora.stats_nodes_remove(batch);
+            RETURN;
         END IF;
+        my_shard := agora.stats_shard((SELECT e.workflow_id FROM agora.executions e
+                                       WHERE e.id = batch[1].execution_id));
+        INSERT INTO agora.stats_nodes_daily AS s (organization_id, project_id, workflow_id, node_name, day,
+            shard, runs, errors, skipped, retries, prep_hist, exec_hist, post_hist, input_tokens,
+            output_tokens, cost_usd)
+        SELECT e.organization_id, e.project_id, e.workflow_id, r.node_name,
+               date_trunc('day', e.started_at, 'UTC'), my_shard, sign * count(*),
+               sign * count(*) FILTER (WHERE r.status = 'error'),
+               sign * count(*) FILTER (WHERE r.status = 'skipped'),
+               sign * COALESCE(sum(r.retry_count), 0),
+               agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), sign),
+               agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), sign),
+               agora.hist_agg(agora.hist_bucket(r.post_duration_ms), sign),
+               sign * COALESCE(sum(r.input_tokens), 0), sign * COALESCE(sum(r.output_tokens), 0),
+               sign * COALESCE(sum(r.cost_usd), 0)
+        FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
+        GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 3, 5, 4
+        ON CONFLICT (workflow_id, day, node_name, shard) DO UPDATE SET
+            runs = s.runs + excluded.runs, errors = s.errors + excluded.errors,
+            skipped = s.skipped + excluded.skipped, retries = s.retries + excluded.retries,
+            prep_hist = agora.hist_add(s.prep_hist, excluded.prep_hist),
+            exec_hist = agora.hist_add(s.exec_hist, excluded.exec_hist),
+            post_hist = agora.hist_add(s.post_hist, excluded.post_hist),
+            input_tokens = s.input_tokens + excluded.input_tokens,
+            output_tokens = s.output_tokens + excluded.output_tokens,
+            cost_usd = s.cost_usd + excluded.cost_usd;
     END
+    $$;
+
+CREATE FUNCTION agora.stats_nodes_remove(batch agora.node_executions[]) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+        UPDATE agora.stats_nodes_daily s SET
+            runs = s.runs - d.runs, errors = s.errors - d.errors, skipped = s.skipped - d.skipped,
+            retries = s.retries - d.retries,
+            prep_hist = agora.hist_add(s.prep_hist, d.prep_hist),
+            exec_hist = agora.hist_add(s.exec_hist, d.exec_hist),
+            post_hist = agora.hist_add(s.post_hist, d.post_hist),
+            input_tokens = s.input_tokens - d.input_tokens, output_tokens = s.output_tokens - d.output_tokens,
+            cost_usd = s.cost_usd - d.cost_usd
+        FROM (SELECT e.workflow_id, r.node_name, date_trunc('day', e.started_at, 'UTC') AS day,
+                     count(*) AS runs, count(*) FILTER (WHERE r.status = 'error') AS errors,
+                     count(*) FILTER (WHERE r.status = 'skipped') AS skipped,
+                     COALESCE(sum(r.retry_count), 0) AS retries,
+                     agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), -1) AS prep_hist,
+                     agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), -1) AS exec_hist,
+                     agora.hist_agg(agora.hist_bucket(r.post_duration_ms), -1) AS post_hist,
+                     COALESCE(sum(r.input_tokens), 0) AS input_tokens,
+                     COALESCE(sum(r.output_tokens), 0) AS output_tokens,
+                     COALESCE(sum(r.cost_usd), 0) AS cost_usd
+              FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
+              GROUP BY 1, 2, 3) d
+        WHERE s.workflow_id = d.workflow_id AND s.node_name = d.node_name AND s.day = d.day
+          AND s.shard = (SELECT min(x.shard) FROM agora.stats_nodes_daily x
+                         WHERE x.workflow_id = d.workflow_id AND x.day = d.day AND x.node_name = d.node_name);
     $$;
 
 -- The triggers. Statement level, with transition tables: one call per
@@ -488,6 +529,9 @@ ALTER AGGREGATE agora.hist_agg(integer, bigint) OWNER TO agora_owner;
 ALTER FUNCTION agora.stats_error_message(jsonb) OWNER TO agora_owner;
 ALTER FUNCTION agora.stats_executions_add(agora.executions[], integer, boolean) OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_nodes_add(agora.node_executions[], integer, boolean) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_executions_remove(agora.executions[]) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_nodes_remove(agora.node_executions[]) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_shard(uuid) OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_executions_inserted() OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_executions_updated() OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_executions_deleted() OWNER TO agora_definer;
@@ -497,6 +541,8 @@ ALTER FUNCTION agora.stats_nodes_deleted() OWNER TO agora_definer;
 
 -- The writers run for the triggers only; the pure helpers for anyone of ours.
 REVOKE ALL ON FUNCTION agora.stats_executions_add(agora.executions[], integer, boolean),
+    agora.stats_executions_remove(agora.executions[]), agora.stats_nodes_remove(agora.node_executions[]),
+    agora.stats_shard(uuid),
     agora.stats_nodes_add(agora.node_executions[], integer, boolean),
     agora.stats_executions_inserted(), agora.stats_executions_updated(), agora.stats_executions_deleted(),
     agora.stats_nodes_inserted(), agora.stats_nodes_updated(), agora.stats_nodes_deleted(),
@@ -509,9 +555,9 @@ GRANT EXECUTE ON FUNCTION agora.hist_bucket(double precision), agora.hist_inc(bi
 
 -- What the writers touch, and nothing more.
 GRANT SELECT (id, organization_id, project_id, workflow_id, started_at) ON agora.executions TO agora_definer;
-GRANT SELECT, INSERT, UPDATE ON agora.stats_executions_hourly, agora.stats_nodes_hourly, agora.stats_errors_hourly
+GRANT SELECT, INSERT, UPDATE ON agora.stats_executions_hourly, agora.stats_nodes_daily, agora.stats_errors_daily
     TO agora_definer;
-GRANT SELECT ON agora.stats_executions_hourly, agora.stats_nodes_hourly, agora.stats_errors_hourly TO agora_app;
+GRANT SELECT ON agora.stats_executions_hourly, agora.stats_nodes_daily, agora.stats_errors_daily TO agora_app;
 
 -- Existing rows, once (as the superuser; RLS does not hide rows from it).
 -- One workflow and UTC day at a time, so no array grows with the table.

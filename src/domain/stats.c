@@ -1,6 +1,8 @@
 /* Statistics of a workflow or a project from the hourly rollups (stats.h).
  * Four statements, whatever the number of executions: the scope (404 when
- * invisible), the series (one row per bucket), the nodes and the errors.
+ * invisible), the series (one row per bucket, from the hourly rollups),
+ * the nodes and the errors (from the daily ones, over the whole UTC days
+ * the window touches: days_since, days_until).
  * Counts and the cost are summed by PostgreSQL (the cost exactly, as
  * numeric); the histograms of a bucket or a node come back as one text
  * (string_agg of the hours' and shards' arrays) and are summed and read
@@ -28,9 +30,11 @@ static const char SQL_PROJECT[] =
 
 /* The rollup rows of the scope ($1, col names it) in [$2, $3). */
 #define IN_WINDOW(col) " WHERE s." col " = $1::uuid AND s.hour >= $2::timestamptz AND s.hour < $3::timestamptz"
+/* The daily rows (nodes, errors) of the days the window touches. */
+#define IN_DAYS(col) " WHERE s." col " = $1::uuid AND s.day >= $2::timestamptz AND s.day < $3::timestamptz"
 
-/* One row per bucket ($4: 'hour' or 'day'); the last two columns are the
- * window's cost and tokens, the same on every row. */
+/* One row per bucket ($4: 'hour' or 'day'); the last column is the
+ * window's cost, the same on every row. */
 #define SQL_SERIES(col)                                                                                      \
     "SELECT extract(epoch FROM date_trunc($4, s.hour, 'UTC'))::bigint, sum(s.success), sum(s.error),"        \
     " sum(s.cancelled), sum(s.input_tokens), sum(s.output_tokens), trim_scale(sum(s.cost_usd)),"             \
@@ -43,14 +47,14 @@ static const char SQL_PROJECT[] =
     " sum(s.input_tokens), sum(s.output_tokens), trim_scale(sum(s.cost_usd)),"                               \
     " string_agg(s.prep_hist::text, ';'), string_agg(s.exec_hist::text, ';'),"                               \
     " string_agg(s.post_hist::text, ';')"                                                                    \
-    " FROM agora.stats_nodes_hourly s JOIN agora.workflows w ON w.id = s.workflow_id" IN_WINDOW(col)         \
+    " FROM agora.stats_nodes_daily s JOIN agora.workflows w ON w.id = s.workflow_id" IN_DAYS(col)         \
     " GROUP BY s.workflow_id, w.name, s.node_name HAVING sum(s.runs) > 0"                                    \
     " ORDER BY sum(s.runs) DESC, w.name, s.node_name LIMIT 200"
 
 #define SQL_ERRORS(col)                                                                                      \
     "SELECT s.workflow_id, w.name, s.message, sum(s.count), agora.rfc3339(max(s.last_seen)),"                \
     " (array_agg(s.example_id ORDER BY s.last_seen DESC))[1]"                                                \
-    " FROM agora.stats_errors_hourly s JOIN agora.workflows w ON w.id = s.workflow_id" IN_WINDOW(col)        \
+    " FROM agora.stats_errors_daily s JOIN agora.workflows w ON w.id = s.workflow_id" IN_DAYS(col)        \
     " GROUP BY s.workflow_id, w.name, s.message HAVING sum(s.count) > 0"                                     \
     " ORDER BY sum(s.count) DESC, max(s.last_seen) DESC, s.message LIMIT 10"
 
@@ -284,11 +288,14 @@ static struct json_object *errors_json(const PGresult *res)
 enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id, const struct stats_window *w,
                           struct json_object **out)
 {
-    char since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1];
+    char since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1], day_since[TS_TEXT_LEN + 1], day_until[TS_TEXT_LEN + 1];
     ts_format(w->since_us, since);
     ts_format(w->until_us, until);
+    ts_format(floor_to(w->since_us, DAY_US), day_since);
+    ts_format(w->until_us - floor_to(w->until_us, DAY_US) > 0 ? floor_to(w->until_us, DAY_US) + DAY_US : w->until_us,
+              day_until);
     const char *bucket = w->bucket == STATS_HOUR ? "hour" : "day";
-    const char *params[] = {id, since, until, bucket};
+    const char *params[] = {id, since, until, bucket}, *days[] = {id, day_since, day_until};
     PGresult *head = NULL, *series = NULL, *nodes = NULL, *errors = NULL;
     struct json_object *o = NULL, *list;
     *out = NULL;
@@ -301,8 +308,8 @@ enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id,
         goto fail;
     }
     if ((st = db_exec(db, sql_series[scope], 4, params, &series)) != DB_OK ||
-        (st = db_exec(db, sql_nodes[scope], 3, params, &nodes)) != DB_OK ||
-        (st = db_exec(db, sql_errors[scope], 3, params, &errors)) != DB_OK)
+        (st = db_exec(db, sql_nodes[scope], 3, days, &nodes)) != DB_OK ||
+        (st = db_exec(db, sql_errors[scope], 3, days, &errors)) != DB_OK)
         goto fail;
 
     o = json_must(json_object_new_object());
@@ -316,6 +323,8 @@ enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id,
     json_object_object_add(o, "since", time_json(w->since_us));
     json_object_object_add(o, "until", time_json(w->until_us));
     json_object_object_add(o, "bucket", json_must(json_object_new_string(bucket)));
+    json_object_object_add(o, "days_since", json_must(json_object_new_string(day_since)));
+    json_object_object_add(o, "days_until", json_must(json_object_new_string(day_until)));
     json_object_object_add(o, "percentile_relative_error", 
                            json_must(json_object_new_double_s(HIST_REL_ERROR, HIST_REL_ERROR_TEXT)));
     if (series_json(series, w, o) < 0 || !(list = nodes_json(nodes))) {

@@ -42,8 +42,8 @@ TABLES = {
     "live_tickets": "organization_id",
     "model_prices": "organization_id",
     "stats_executions_hourly": "organization_id",
-    "stats_nodes_hourly": "organization_id",
-    "stats_errors_hourly": "organization_id",
+    "stats_nodes_daily": "organization_id",
+    "stats_errors_daily": "organization_id",
 }
 
 # Tables whose rows with a NULL organization are shared by every caller
@@ -63,8 +63,8 @@ PROJECT_TABLES = {
     "telemetry_events": "project_id",
     "shared_state_snapshots": "project_id",
     "stats_executions_hourly": "project_id",
-    "stats_nodes_hourly": "project_id",
-    "stats_errors_hourly": "project_id",
+    "stats_nodes_daily": "project_id",
+    "stats_errors_daily": "project_id",
 }
 
 # What an API key sees of its own organization: its organization, its
@@ -416,11 +416,11 @@ TRIGGER_WRITTEN = {
     "stats_executions_hourly": "INSERT INTO agora.stats_executions_hourly"
     " (organization_id, project_id, workflow_id, hour, shard, success)"
     " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '2025-01-01', 0, 1000)",
-    "stats_nodes_hourly": "INSERT INTO agora.stats_nodes_hourly"
-    " (organization_id, project_id, workflow_id, node_name, hour, shard, runs)"
+    "stats_nodes_daily": "INSERT INTO agora.stats_nodes_daily"
+    " (organization_id, project_id, workflow_id, node_name, day, shard, runs)"
     " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', 'n', '2025-01-01', 0, 1000)",
-    "stats_errors_hourly": "INSERT INTO agora.stats_errors_hourly"
-    " (organization_id, project_id, workflow_id, hour, message, shard, count, last_seen, example_id)"
+    "stats_errors_daily": "INSERT INTO agora.stats_errors_daily"
+    " (organization_id, project_id, workflow_id, day, message, shard, count, last_seen, example_id)"
     " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '2025-01-01', 'x', 0, 1000, now(), '{t[execution]}')",
 }
 
