@@ -214,12 +214,13 @@ CREATE FUNCTION agora.stats_error_message(e jsonb) RETURNS text
 
 RESET ROLE;
 
--- The writers. Each adds the contribution of a set of rows, times sign, to
--- the rollups; with may_insert false (a delete) it only updates rollup rows
--- that exist: a workflow being deleted has had its rollups deleted by the
--- cascade already, and inserting one again would break its foreign key.
--- Rows are upserted in key order, so two writers that meet on the same
--- rows lock them in the same order and cannot deadlock.
+-- The writers. stats_*_add adds the contribution of a set of rows, times
+-- sign, to the rollups; stats_*_remove (a delete) takes it away from rollup
+-- rows that exist, never inserting: a workflow being deleted has had its
+-- rollups deleted by the cascade already, and a new one would break its
+-- foreign key. Both aggregate with stats_*_delta. Rows are upserted in key
+-- order, so two writers that meet on the same rows lock them in the same
+-- order and cannot deadlock.
 
 -- The shard of this transaction's rollup rows of workflow w: the first of
 -- the 8 whose transaction-level advisory lock (class 'stat') it can take,
@@ -241,26 +242,12 @@ CREATE FUNCTION agora.stats_shard(w uuid) RETURNS smallint
     END
     $$;
 
-CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign integer, may_insert boolean)
-    RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, agora, pg_temp
+-- The executions' contribution, times sign, as rollup rows of shard sh.
+CREATE FUNCTION agora.stats_executions_delta(batch agora.executions[], sign integer, sh smallint)
+    RETURNS SETOF agora.stats_executions_hourly
+    LANGUAGE sql STABLE
     AS $$
-    DECLARE
-        my_shard smallint;
-    BEGIN
-        IF cardinality(batch) = 0 THEN
-            RETURN;
-        END IF;
-        IF NOT may_insert THEN
-            PERFORM agora.stats_executions_remove(batch);
-            RETURN;
-        END IF;
-        my_shard := agora.stats_shard(batch[1].workflow_id);
-        INSERT INTO agora.stats_executions_hourly AS s (organization_id, project_id, workflow_id, hour,
-            shard, success, error, cancelled, duration_count, duration_sum, duration_hist, input_tokens,
-            output_tokens, cost_usd)
-        SELECT r.organization_id, r.project_id, r.workflow_id, date_trunc('hour', r.started_at, 'UTC'), my_shard,
+        SELECT r.organization_id, r.project_id, r.workflow_id, date_trunc('hour', r.started_at, 'UTC'), sh,
                sign * count(*) FILTER (WHERE r.status = 'success'),
                sign * count(*) FILTER (WHERE r.status = 'error'),
                sign * count(*) FILTER (WHERE r.status = 'cancelled'),
@@ -270,6 +257,42 @@ CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign intege
         FROM unnest(batch) r
         GROUP BY 1, 2, 3, 4
         ORDER BY 3, 4
+    $$;
+
+-- The node executions' contribution: workflow and day come from their
+-- execution (read as agora_definer; the rows' foreign keys say it exists).
+CREATE FUNCTION agora.stats_nodes_delta(batch agora.node_executions[], sign integer, sh smallint)
+    RETURNS SETOF agora.stats_nodes_daily
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT e.organization_id, e.project_id, e.workflow_id, r.node_name, date_trunc('day', e.started_at, 'UTC'),
+               sh, sign * count(*),
+               sign * count(*) FILTER (WHERE r.status = 'error'),
+               sign * count(*) FILTER (WHERE r.status = 'skipped'),
+               sign * COALESCE(sum(r.retry_count), 0),
+               agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), sign),
+               agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), sign),
+               agora.hist_agg(agora.hist_bucket(r.post_duration_ms), sign),
+               sign * COALESCE(sum(r.input_tokens), 0), sign * COALESCE(sum(r.output_tokens), 0),
+               sign * COALESCE(sum(r.cost_usd), 0)
+        FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
+        GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 3, 5, 4
+    $$;
+
+CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign integer) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    DECLARE
+        my_shard smallint;
+    BEGIN
+        IF COALESCE(cardinality(batch), 0) = 0 THEN
+            RETURN;
+        END IF;
+        my_shard := agora.stats_shard(batch[1].workflow_id);
+        INSERT INTO agora.stats_executions_hourly AS s
+        SELECT * FROM agora.stats_executions_delta(batch, sign, my_shard)
         ON CONFLICT (workflow_id, hour, shard) DO UPDATE SET
             success = s.success + excluded.success, error = s.error + excluded.error,
             cancelled = s.cancelled + excluded.cancelled,
@@ -298,28 +321,20 @@ CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign intege
     END
     $$;
 
--- A delete's part: takes the rows' contribution from the lowest shard of
--- each rollup row (the shards are summed; one may go negative).
+-- From the lowest shard of each rollup row (shards are summed; one may go
+-- negative).
 CREATE FUNCTION agora.stats_executions_remove(batch agora.executions[]) RETURNS void
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
         UPDATE agora.stats_executions_hourly s SET
-            success = s.success - d.success, error = s.error - d.error, cancelled = s.cancelled - d.cancelled,
-            duration_count = s.duration_count - d.duration_count,
-            duration_sum = s.duration_sum - d.duration_sum,
+            success = s.success + d.success, error = s.error + d.error, cancelled = s.cancelled + d.cancelled,
+            duration_count = s.duration_count + d.duration_count,
+            duration_sum = s.duration_sum + d.duration_sum,
             duration_hist = agora.hist_add(s.duration_hist, d.duration_hist),
-            input_tokens = s.input_tokens - d.input_tokens, output_tokens = s.output_tokens - d.output_tokens,
-            cost_usd = s.cost_usd - d.cost_usd
-        FROM (SELECT r.workflow_id, date_trunc('hour', r.started_at, 'UTC') AS hour,
-                     count(*) FILTER (WHERE r.status = 'success') AS success,
-                     count(*) FILTER (WHERE r.status = 'error') AS error,
-                     count(*) FILTER (WHERE r.status = 'cancelled') AS cancelled,
-                     count(r.duration_ms) AS duration_count, COALESCE(sum(r.duration_ms), 0) AS duration_sum,
-                     agora.hist_agg(agora.hist_bucket(r.duration_ms), -1) AS duration_hist,
-                     sum(r.input_tokens) AS input_tokens, sum(r.output_tokens) AS output_tokens,
-                     sum(r.cost_usd) AS cost_usd
-              FROM unnest(batch) r GROUP BY 1, 2) d
+            input_tokens = s.input_tokens + d.input_tokens, output_tokens = s.output_tokens + d.output_tokens,
+            cost_usd = s.cost_usd + d.cost_usd
+        FROM agora.stats_executions_delta(batch, -1, 0::smallint) d
         WHERE s.workflow_id = d.workflow_id AND s.hour = d.hour AND s.shard = (
             SELECT min(x.shard) FROM agora.stats_executions_hourly x
             WHERE x.workflow_id = d.workflow_id AND x.hour = d.hour);
@@ -333,41 +348,17 @@ CREATE FUNCTION agora.stats_executions_remove(batch agora.executions[]) RETURNS 
             WHERE x.workflow_id = d.workflow_id AND x.day = d.day AND x.message = d.message);
     $$;
 
--- Node executions: workflow and day come from their execution (read as
--- agora_definer; the rows' own foreign keys guarantee it exists).
-CREATE FUNCTION agora.stats_nodes_add(batch agora.node_executions[], sign integer, may_insert boolean)
-    RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+CREATE FUNCTION agora.stats_nodes_add(batch agora.node_executions[], sign integer) RETURNS void
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
-    DECLARE
-        my_shard smallint;
     BEGIN
-        IF cardinality(batch) = 0 THEN
+        IF COALESCE(cardinality(batch), 0) = 0 THEN
             RETURN;
         END IF;
-        IF NOT may_insert THEN
-            PERFORM agora.stats_nodes_remove(batch);
-            RETURN;
-        END IF;
-        my_shard := agora.stats_shard((SELECT e.workflow_id FROM agora.executions e
-                                       WHERE e.id = batch[1].execution_id));
-        INSERT INTO agora.stats_nodes_daily AS s (organization_id, project_id, workflow_id, node_name, day,
-            shard, runs, errors, skipped, retries, prep_hist, exec_hist, post_hist, input_tokens,
-            output_tokens, cost_usd)
-        SELECT e.organization_id, e.project_id, e.workflow_id, r.node_name,
-               date_trunc('day', e.started_at, 'UTC'), my_shard, sign * count(*),
-               sign * count(*) FILTER (WHERE r.status = 'error'),
-               sign * count(*) FILTER (WHERE r.status = 'skipped'),
-               sign * COALESCE(sum(r.retry_count), 0),
-               agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), sign),
-               agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), sign),
-               agora.hist_agg(agora.hist_bucket(r.post_duration_ms), sign),
-               sign * COALESCE(sum(r.input_tokens), 0), sign * COALESCE(sum(r.output_tokens), 0),
-               sign * COALESCE(sum(r.cost_usd), 0)
-        FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
-        GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 3, 5, 4
+        INSERT INTO agora.stats_nodes_daily AS s
+        SELECT * FROM agora.stats_nodes_delta(batch, sign, agora.stats_shard(
+            (SELECT e.workflow_id FROM agora.executions e WHERE e.id = batch[1].execution_id)))
         ON CONFLICT (workflow_id, day, node_name, shard) DO UPDATE SET
             runs = s.runs + excluded.runs, errors = s.errors + excluded.errors,
             skipped = s.skipped + excluded.skipped, retries = s.retries + excluded.retries,
@@ -380,172 +371,130 @@ CREATE FUNCTION agora.stats_nodes_add(batch agora.node_executions[], sign intege
     END
     $$;
 
+-- Finds nothing to take when the node executions went with their
+-- execution (docs/DESIGN.md "Statistics", known gap).
 CREATE FUNCTION agora.stats_nodes_remove(batch agora.node_executions[]) RETURNS void
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
         UPDATE agora.stats_nodes_daily s SET
-            runs = s.runs - d.runs, errors = s.errors - d.errors, skipped = s.skipped - d.skipped,
-            retries = s.retries - d.retries,
+            runs = s.runs + d.runs, errors = s.errors + d.errors, skipped = s.skipped + d.skipped,
+            retries = s.retries + d.retries,
             prep_hist = agora.hist_add(s.prep_hist, d.prep_hist),
             exec_hist = agora.hist_add(s.exec_hist, d.exec_hist),
             post_hist = agora.hist_add(s.post_hist, d.post_hist),
-            input_tokens = s.input_tokens - d.input_tokens, output_tokens = s.output_tokens - d.output_tokens,
-            cost_usd = s.cost_usd - d.cost_usd
-        FROM (SELECT e.workflow_id, r.node_name, date_trunc('day', e.started_at, 'UTC') AS day,
-                     count(*) AS runs, count(*) FILTER (WHERE r.status = 'error') AS errors,
-                     count(*) FILTER (WHERE r.status = 'skipped') AS skipped,
-                     COALESCE(sum(r.retry_count), 0) AS retries,
-                     agora.hist_agg(agora.hist_bucket(r.prep_duration_ms), -1) AS prep_hist,
-                     agora.hist_agg(agora.hist_bucket(r.exec_duration_ms), -1) AS exec_hist,
-                     agora.hist_agg(agora.hist_bucket(r.post_duration_ms), -1) AS post_hist,
-                     COALESCE(sum(r.input_tokens), 0) AS input_tokens,
-                     COALESCE(sum(r.output_tokens), 0) AS output_tokens,
-                     COALESCE(sum(r.cost_usd), 0) AS cost_usd
-              FROM unnest(batch) r JOIN agora.executions e ON e.id = r.execution_id
-              GROUP BY 1, 2, 3) d
+            input_tokens = s.input_tokens + d.input_tokens, output_tokens = s.output_tokens + d.output_tokens,
+            cost_usd = s.cost_usd + d.cost_usd
+        FROM agora.stats_nodes_delta(batch, -1, 0::smallint) d
         WHERE s.workflow_id = d.workflow_id AND s.node_name = d.node_name AND s.day = d.day
           AND s.shard = (SELECT min(x.shard) FROM agora.stats_nodes_daily x
                          WHERE x.workflow_id = d.workflow_id AND x.day = d.day AND x.node_name = d.node_name);
     $$;
 
 -- The triggers. Statement level, with transition tables: one call per
--- statement whatever its size. A row counts when not running; an update
--- counts only rows whose counted fields changed (a live run's appends
--- update a running execution many times and add nothing until it ends).
+-- statement whatever its size (a trigger with transition tables takes one
+-- event, so each table has three, calling one function that tells them
+-- apart by TG_OP). A row counts when not running; an update counts only
+-- rows whose counted fields changed (a live run's appends update a running
+-- execution many times and add nothing until it ends), taking the old
+-- contribution away before adding the new one. SECURITY DEFINER as
+-- agora_definer: the writers need no grant to agora_app.
 
-CREATE FUNCTION agora.stats_executions_inserted() RETURNS trigger
+CREATE FUNCTION agora.stats_executions_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
+    DECLARE
+        olds agora.executions[];
+        news agora.executions[];
     BEGIN
-        PERFORM agora.stats_executions_add(ARRAY(SELECT n::agora.executions FROM new_rows n WHERE n.status <> 'running'), 1, true);
-        RETURN NULL;
-    END
-    $$;
-
-CREATE FUNCTION agora.stats_executions_updated() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, agora, pg_temp
-    AS $$
-    BEGIN
-        -- Old contributions first: an update whose group is the same
-        -- hour then nets out in the same rows.
-        PERFORM agora.stats_executions_add(ARRAY(
-            SELECT o::agora.executions FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE o.status <> 'running'
-              AND (o.status, o.started_at, o.completed_at, o.duration_ms, o.error, o.input_tokens, o.output_tokens,
+        IF TG_OP = 'INSERT' THEN
+            news := ARRAY(SELECT n::agora.executions FROM new_rows n WHERE n.status <> 'running');
+        ELSIF TG_OP = 'DELETE' THEN
+            PERFORM agora.stats_executions_remove(ARRAY(
+                SELECT o::agora.executions FROM old_rows o WHERE o.status <> 'running'));
+        ELSE
+            SELECT array_agg(o::agora.executions) FILTER (WHERE o.status <> 'running'),
+                   array_agg(n::agora.executions) FILTER (WHERE n.status <> 'running')
+            INTO olds, news
+            FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE (o.status, o.started_at, o.completed_at, o.duration_ms, o.error, o.input_tokens, o.output_tokens,
                    o.cost_usd, o.workflow_id)
                   IS DISTINCT FROM (n.status, n.started_at, n.completed_at, n.duration_ms, n.error, n.input_tokens,
-                                    n.output_tokens, n.cost_usd, n.workflow_id)), -1, true);
-        PERFORM agora.stats_executions_add(ARRAY(
-            SELECT n::agora.executions FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE n.status <> 'running'
-              AND (o.status, o.started_at, o.completed_at, o.duration_ms, o.error, o.input_tokens, o.output_tokens,
-                   o.cost_usd, o.workflow_id)
-                  IS DISTINCT FROM (n.status, n.started_at, n.completed_at, n.duration_ms, n.error, n.input_tokens,
-                                    n.output_tokens, n.cost_usd, n.workflow_id)), 1, true);
+                                    n.output_tokens, n.cost_usd, n.workflow_id);
+            PERFORM agora.stats_executions_add(olds, -1);
+        END IF;
+        PERFORM agora.stats_executions_add(news, 1);
         RETURN NULL;
     END
     $$;
 
-CREATE FUNCTION agora.stats_executions_deleted() RETURNS trigger
+CREATE FUNCTION agora.stats_nodes_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
+    DECLARE
+        olds agora.node_executions[];
+        news agora.node_executions[];
     BEGIN
-        PERFORM agora.stats_executions_add(ARRAY(SELECT o::agora.executions FROM old_rows o WHERE o.status <> 'running'), -1, false);
-        RETURN NULL;
-    END
-    $$;
-
-CREATE FUNCTION agora.stats_nodes_inserted() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, agora, pg_temp
-    AS $$
-    BEGIN
-        PERFORM agora.stats_nodes_add(ARRAY(
-            SELECT n::agora.node_executions FROM new_rows n WHERE n.status IS DISTINCT FROM 'running'), 1, true);
-        RETURN NULL;
-    END
-    $$;
-
-CREATE FUNCTION agora.stats_nodes_updated() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, agora, pg_temp
-    AS $$
-    BEGIN
-        PERFORM agora.stats_nodes_add(ARRAY(
-            SELECT o::agora.node_executions FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE o.status IS DISTINCT FROM 'running'
-              AND (o.status, o.node_name, o.prep_duration_ms, o.exec_duration_ms, o.post_duration_ms, o.retry_count,
+        IF TG_OP = 'INSERT' THEN
+            news := ARRAY(SELECT n::agora.node_executions FROM new_rows n WHERE n.status IS DISTINCT FROM 'running');
+        ELSIF TG_OP = 'DELETE' THEN
+            PERFORM agora.stats_nodes_remove(ARRAY(
+                SELECT o::agora.node_executions FROM old_rows o WHERE o.status IS DISTINCT FROM 'running'));
+        ELSE
+            SELECT array_agg(o::agora.node_executions) FILTER (WHERE o.status IS DISTINCT FROM 'running'),
+                   array_agg(n::agora.node_executions) FILTER (WHERE n.status IS DISTINCT FROM 'running')
+            INTO olds, news
+            FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE (o.status, o.node_name, o.prep_duration_ms, o.exec_duration_ms, o.post_duration_ms, o.retry_count,
                    o.input_tokens, o.output_tokens, o.cost_usd)
                   IS DISTINCT FROM (n.status, n.node_name, n.prep_duration_ms, n.exec_duration_ms,
-                                    n.post_duration_ms, n.retry_count, n.input_tokens, n.output_tokens,
-                                    n.cost_usd)), -1, true);
-        PERFORM agora.stats_nodes_add(ARRAY(
-            SELECT n::agora.node_executions FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE n.status IS DISTINCT FROM 'running'
-              AND (o.status, o.node_name, o.prep_duration_ms, o.exec_duration_ms, o.post_duration_ms, o.retry_count,
-                   o.input_tokens, o.output_tokens, o.cost_usd)
-                  IS DISTINCT FROM (n.status, n.node_name, n.prep_duration_ms, n.exec_duration_ms,
-                                    n.post_duration_ms, n.retry_count, n.input_tokens, n.output_tokens,
-                                    n.cost_usd)), 1, true);
+                                    n.post_duration_ms, n.retry_count, n.input_tokens, n.output_tokens, n.cost_usd);
+            PERFORM agora.stats_nodes_add(olds, -1);
+        END IF;
+        PERFORM agora.stats_nodes_add(news, 1);
         RETURN NULL;
     END
     $$;
 
-CREATE FUNCTION agora.stats_nodes_deleted() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, agora, pg_temp
-    AS $$
-    BEGIN
-        PERFORM agora.stats_nodes_add(ARRAY(
-            SELECT o::agora.node_executions FROM old_rows o WHERE o.status IS DISTINCT FROM 'running'), -1, false);
-        RETURN NULL;
-    END
-    $$;
-
--- A trigger with transition tables takes one event.
 CREATE TRIGGER stats_executions_insert AFTER INSERT ON agora.executions
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_executions_inserted();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_executions_changed();
 CREATE TRIGGER stats_executions_update AFTER UPDATE ON agora.executions
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_executions_updated();
+    FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_executions_changed();
 CREATE TRIGGER stats_executions_delete AFTER DELETE ON agora.executions
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_executions_deleted();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_executions_changed();
 CREATE TRIGGER stats_nodes_insert AFTER INSERT ON agora.node_executions
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_nodes_inserted();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_nodes_changed();
 CREATE TRIGGER stats_nodes_update AFTER UPDATE ON agora.node_executions
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_nodes_updated();
+    FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_nodes_changed();
 CREATE TRIGGER stats_nodes_delete AFTER DELETE ON agora.node_executions
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_nodes_deleted();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_nodes_changed();
 
 ALTER FUNCTION agora.hist_bucket(double precision) OWNER TO agora_owner;
 ALTER FUNCTION agora.hist_inc(bigint[], integer, bigint) OWNER TO agora_owner;
 ALTER FUNCTION agora.hist_add(bigint[], bigint[]) OWNER TO agora_owner;
 ALTER AGGREGATE agora.hist_agg(integer, bigint) OWNER TO agora_owner;
 ALTER FUNCTION agora.stats_error_message(jsonb) OWNER TO agora_owner;
-ALTER FUNCTION agora.stats_executions_add(agora.executions[], integer, boolean) OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_nodes_add(agora.node_executions[], integer, boolean) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_shard(uuid) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_executions_delta(agora.executions[], integer, smallint) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_nodes_delta(agora.node_executions[], integer, smallint) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_executions_add(agora.executions[], integer) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_nodes_add(agora.node_executions[], integer) OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_executions_remove(agora.executions[]) OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_nodes_remove(agora.node_executions[]) OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_shard(uuid) OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_executions_inserted() OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_executions_updated() OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_executions_deleted() OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_nodes_inserted() OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_nodes_updated() OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_nodes_deleted() OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_executions_changed() OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_nodes_changed() OWNER TO agora_definer;
 
 -- The writers run for the triggers only; the pure helpers for anyone of ours.
-REVOKE ALL ON FUNCTION agora.stats_executions_add(agora.executions[], integer, boolean),
+REVOKE ALL ON FUNCTION agora.stats_shard(uuid),
+    agora.stats_executions_delta(agora.executions[], integer, smallint),
+    agora.stats_nodes_delta(agora.node_executions[], integer, smallint),
+    agora.stats_executions_add(agora.executions[], integer), agora.stats_nodes_add(agora.node_executions[], integer),
     agora.stats_executions_remove(agora.executions[]), agora.stats_nodes_remove(agora.node_executions[]),
-    agora.stats_shard(uuid),
-    agora.stats_nodes_add(agora.node_executions[], integer, boolean),
-    agora.stats_executions_inserted(), agora.stats_executions_updated(), agora.stats_executions_deleted(),
-    agora.stats_nodes_inserted(), agora.stats_nodes_updated(), agora.stats_nodes_deleted(),
+    agora.stats_executions_changed(), agora.stats_nodes_changed(),
     agora.hist_bucket(double precision), agora.hist_inc(bigint[], integer, bigint),
     agora.hist_add(bigint[], bigint[]), agora.hist_agg(integer, bigint), agora.stats_error_message(jsonb)
     FROM PUBLIC;
@@ -571,11 +520,11 @@ BEGIN
         PERFORM agora.stats_executions_add(ARRAY(
             SELECT e FROM agora.executions e
             WHERE e.workflow_id = g.workflow_id AND e.status <> 'running'
-              AND e.started_at >= g.day AND e.started_at < g.day + interval '1 day'), 1, true);
+              AND e.started_at >= g.day AND e.started_at < g.day + interval '1 day'), 1);
         PERFORM agora.stats_nodes_add(ARRAY(
             SELECT n FROM agora.executions e JOIN agora.node_executions n ON n.execution_id = e.id
             WHERE e.workflow_id = g.workflow_id AND n.status IS DISTINCT FROM 'running'
-              AND e.started_at >= g.day AND e.started_at < g.day + interval '1 day'), 1, true);
+              AND e.started_at >= g.day AND e.started_at < g.day + interval '1 day'), 1);
     END LOOP;
 END
 $$;
