@@ -84,10 +84,10 @@ psql_super -c "VACUUM ANALYZE" >/dev/null
 psql_super -c "SELECT json_build_object('executions', (SELECT count(*) FROM agora.executions),
     'node_executions', (SELECT count(*) FROM agora.node_executions),
     'rollup_rows', json_build_object('executions', (SELECT count(*) FROM agora.stats_executions_hourly),
-        'nodes', (SELECT count(*) FROM agora.stats_nodes_hourly),
-        'errors', (SELECT count(*) FROM agora.stats_errors_hourly)),
+        'nodes', (SELECT count(*) FROM agora.stats_nodes_daily),
+        'errors', (SELECT count(*) FROM agora.stats_errors_daily)),
     'rollup_bytes', pg_total_relation_size('agora.stats_executions_hourly')
-        + pg_total_relation_size('agora.stats_nodes_hourly') + pg_total_relation_size('agora.stats_errors_hourly'),
+        + pg_total_relation_size('agora.stats_nodes_daily') + pg_total_relation_size('agora.stats_errors_daily'),
     'load_seconds', $load_s)" >"$res/stats-db.json"
 
 say "3. reads of the 30-day window ($READ_N requests each, concurrency 1)"

@@ -303,6 +303,9 @@ CREATE FUNCTION agora.stats_executions_add(batch agora.executions[], sign intege
             output_tokens = s.output_tokens + excluded.output_tokens,
             cost_usd = s.cost_usd + excluded.cost_usd;
 
+        IF NOT EXISTS (SELECT 1 FROM unnest(batch) r WHERE r.status = 'error') THEN
+            RETURN;
+        END IF;
         INSERT INTO agora.stats_errors_daily AS s (organization_id, project_id, workflow_id, day, message,
             shard, count, last_seen, example_id)
         SELECT DISTINCT ON (3, 4, 5) r.organization_id, r.project_id, r.workflow_id,
@@ -352,13 +355,18 @@ CREATE FUNCTION agora.stats_nodes_add(batch agora.node_executions[], sign intege
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
+    DECLARE
+        my_shard smallint;
     BEGIN
         IF COALESCE(cardinality(batch), 0) = 0 THEN
             RETURN;
         END IF;
+        -- A variable, not an argument: PostgreSQL inlines the delta (and
+        -- plans it once per session) only when no argument is volatile.
+        my_shard := agora.stats_shard((SELECT e.workflow_id FROM agora.executions e
+                                       WHERE e.id = batch[1].execution_id));
         INSERT INTO agora.stats_nodes_daily AS s
-        SELECT * FROM agora.stats_nodes_delta(batch, sign, agora.stats_shard(
-            (SELECT e.workflow_id FROM agora.executions e WHERE e.id = batch[1].execution_id)))
+        SELECT * FROM agora.stats_nodes_delta(batch, sign, my_shard)
         ON CONFLICT (workflow_id, day, node_name, shard) DO UPDATE SET
             runs = s.runs + excluded.runs, errors = s.errors + excluded.errors,
             skipped = s.skipped + excluded.skipped, retries = s.retries + excluded.retries,
