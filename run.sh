@@ -15,8 +15,8 @@
 # made once], AGORA_JWT_ALG, AGORA_JWT_AUDIENCE, AGORA_JWT_ISSUER,
 # AGORA_JWT_PUBLIC_KEY_FILE and AGORA_JWT_PRIVATE_KEY_FILE (RS256/ES256: the
 # private key signs the demo token; without it none is printed),
-# AGORA_LIVE_REPLAY_SECONDS [300] and AGORA_LIVE_SUBSCRIPTION_SECONDS [600]
-# (live monitoring, docs/LIVE.md).
+# AGORA_LIVE_REPLAY_SECONDS [300], AGORA_LIVE_SUBSCRIPTION_SECONDS [600] and
+# AGORA_LIVE_BATCH_MS [100] (live monitoring, docs/LIVE.md).
 #
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` OS user, which owns var/pg. When that user cannot reach var/
@@ -104,6 +104,12 @@ check_settings() {
         AGORA_JWT_PRIVATE_KEY_FILE=$(cd "$caller_pwd" && realpath -m -- "$AGORA_JWT_PRIVATE_KEY_FILE")
         [[ -f $AGORA_JWT_PRIVATE_KEY_FILE && -r $AGORA_JWT_PRIVATE_KEY_FILE ]] ||
             die "AGORA_JWT_PRIVATE_KEY_FILE: cannot read $AGORA_JWT_PRIVATE_KEY_FILE"
+    fi
+    # agora-live refuses a bad one too, but under its supervisor that is a
+    # restart loop in live.log: say it here, before anything starts.
+    if [[ -n ${AGORA_LIVE_BATCH_MS:-} ]] && { [[ ! $AGORA_LIVE_BATCH_MS =~ ^[0-9]{1,4}$ ]] ||
+        ((10#$AGORA_LIVE_BATCH_MS > 1000)); }; then
+        die "AGORA_LIVE_BATCH_MS must be a whole number from 0 to 1000, not '$AGORA_LIVE_BATCH_MS'"
     fi
     [[ ${#server_name} -le 253 && $server_name =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]] ||
         die "AGORA_SERVER_NAME must be a host name or IPv4 address, not '$server_name'"
@@ -496,7 +502,7 @@ write_env() {
         fi
         for name in AGORA_JWT_ALG AGORA_JWT_AUDIENCE AGORA_JWT_ISSUER AGORA_JWT_PUBLIC_KEY_FILE \
                     AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG \
-                    AGORA_LIVE_REPLAY_SECONDS AGORA_LIVE_TICKET_SECONDS AGORA_STALE_MINUTES; do
+                    AGORA_LIVE_REPLAY_SECONDS AGORA_LIVE_TICKET_SECONDS AGORA_LIVE_BATCH_MS AGORA_STALE_MINUTES; do
             if [[ -n ${!name:-} ]]; then
                 printf 'export %s=%s\n' "$name" "$(q "${!name}")"
             fi

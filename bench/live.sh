@@ -323,7 +323,7 @@ tail -n +"$((live_mark + 1))" "$live_log" | grep -v -e 'agora-live: stopping' -e
     -e 'agora-supervise: worker 1 (pid [0-9]*) exited with status 0' -e 'agora-supervise: stopped' \
     >"$res/live-log-findings.txt" || true
 grep -E '\[(warn|error|crit|alert|emerg)\]' "$nginx_log" >"$res/nginx-log-findings.txt" || true
-jq -n --arg stop "$(grep -o 'stopping ([0-9]* published, [0-9]* dropped)' "$live_log" | tail -n 1)" \
+jq -n --arg stop "$(grep -o 'stopping ([^)]* published, [0-9]* dropped)' "$live_log" | tail -n 1)" \
     --argjson live_lines "$(wc -l <"$res/live-log-findings.txt")" \
     --argjson nginx_lines "$(wc -l <"$res/nginx-log-findings.txt")" \
     --argjson wc "$(grep -c 'worker_connections are not enough' "$nginx_log" || true)" \

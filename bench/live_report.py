@@ -194,6 +194,13 @@ def main(argv):
         w(f"- Every subscriber on the project channel received every message of its segment "
           f"({sum(x['messages_sum'] for x in runs):,} messages in all): {'yes' if whole and not short else 'no'}"
           + ("" if not short else f" ({short} subscriptions failed or closed)"))
+        events = sum(x.get("events_sum", x["messages_sum"]) for x in runs)
+        if events:
+            # agora-live coalesces a project channel's messages (AGORA_LIVE_BATCH_MS): nginx writes
+            # one event per batch to each subscriber, not one per ingest.
+            w(f"- Events nginx wrote to the project channel's subscribers: {events:,} for "
+              f"{sum(x['messages_sum'] for x in runs):,} messages "
+              f"({sum(x['messages_sum'] for x in runs) / events:.1f} messages an event)")
     for case, label in (("fanout", "project channel (every ingest fans out)"), ("idle", "idle channel")):
         if ratios.get(case) is not None:
             w(f"- Target with >= 90% of without, {label}: {ratios[case]:.0%}: {mark(ratios[case] >= 0.9)}")

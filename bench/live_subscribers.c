@@ -19,8 +19,10 @@
  * SIGTERM or SIGINT: prints one JSON line with the totals on stdout and
  * exits: subscriptions opened, failed (by HTTP status), closed by the
  * server before the end, the time to open them (per subscription, ms),
- * the messages each received since the mark (min, max, sum) and the
- * client's own CPU seconds.
+ * the messages each received since the mark (min, max, sum: ingest
+ * messages, a project channel's batch counting those it holds), the events
+ * nginx wrote to them (sum: one per message or batch) and the client's own
+ * CPU seconds.
  *
  * libcurl's multi interface on epoll: one thread, no busy loop, so the
  * client's own CPU stays small next to nginx's. */
@@ -47,7 +49,13 @@ struct sub {
     char head[5];
     size_t head_len;
     int line_start, has_data;
-    unsigned long long messages, at_mark;
+    /* Ingest messages in the event being read: a project channel's batch
+     * holds several (docs/LIVE.md section 3). Counted by the one member
+     * every message has at its top level, matched across reads. */
+    size_t matched;
+    unsigned long long in_event;
+    unsigned long long messages, at_mark;      /* ingest messages */
+    unsigned long long events, events_at_mark; /* what nginx wrote: one per message or batch */
 };
 
 static struct sub *subs;
@@ -73,9 +81,11 @@ static void on_signal(int sig)
         got_stop = 1;
 }
 
+static const char MESSAGE_KEY[] = "\"workflow_nodes\"";
+
 /* Counts complete events that carried a "data:" line (Nchan writes every
- * message so); comments (": hi", pings) and id lines alone are not
- * messages. */
+ * message so), and the ingest messages in them (at least one an event);
+ * comments (": hi", pings) and id lines alone are not messages. */
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
     struct sub *s = ctx;
@@ -83,15 +93,28 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
     bytes_total += len;
     for (size_t i = 0; i < len; i++) {
         char c = p[i];
+        /* The key's only quote is its first character: a mismatch restarts
+         * the match at this character. */
+        if (c == MESSAGE_KEY[s->matched]) {
+            if (++s->matched == sizeof MESSAGE_KEY - 1) {
+                s->in_event++;
+                s->matched = 0;
+            }
+        } else {
+            s->matched = c == MESSAGE_KEY[0];
+        }
         if (c == '\r')
             continue;
         if (c == '\n') {
             if (s->line_start) { /* blank line: end of an event */
                 if (s->has_data) {
-                    s->messages++;
-                    messages_total++;
+                    unsigned long long k = s->in_event ? s->in_event : 1;
+                    s->messages += k;
+                    messages_total += k;
+                    s->events++;
                 }
                 s->has_data = 0;
+                s->in_event = 0;
             } else if (s->head_len == 5 && memcmp(s->head, "data:", 5) == 0) {
                 s->has_data = 1;
             }
@@ -198,7 +221,7 @@ static void report(double opened_in_s)
 {
     double *open = malloc(sizeof(double) * (nsubs ? nsubs : 1));
     size_t nopen = 0;
-    unsigned long long lo = 0, hi = 0, sum = 0;
+    unsigned long long lo = 0, hi = 0, sum = 0, events = 0;
     int first = 1;
     for (size_t i = 0; i < nsubs; i++) {
         struct sub *s = &subs[i];
@@ -208,6 +231,7 @@ static void report(double opened_in_s)
             continue;
         unsigned long long k = s->messages - s->at_mark;
         sum += k;
+        events += s->events - s->events_at_mark;
         if (first || k < lo)
             lo = k;
         if (first || k > hi)
@@ -222,10 +246,11 @@ static void report(double opened_in_s)
 #define PCT(p) (nopen ? open[(size_t)((double)(nopen - 1) * (p))] : 0.0)
     printf("{\"subscribers\":%zu,\"opened\":%zu,\"open_at_end\":%zu,\"failed\":%zu,\"closed_early\":%zu,"
            "\"open_all_s\":%.3f,\"open_ms_p50\":%.1f,\"open_ms_p99\":%.1f,\"open_ms_max\":%.1f,"
-           "\"messages_min\":%llu,\"messages_max\":%llu,\"messages_sum\":%llu,\"bytes\":%llu,\"cpu_s\":%.2f,"
+           "\"messages_min\":%llu,\"messages_max\":%llu,\"messages_sum\":%llu,\"events_sum\":%llu,"
+           "\"bytes\":%llu,\"cpu_s\":%.2f,"
            "\"failed_by_status\":{",
            nsubs, nopen, open_now, failed, closed_early, opened_in_s, PCT(0.5), PCT(0.99),
-           nopen ? open[nopen - 1] : 0.0, lo, hi, sum, bytes_total, cpu);
+           nopen ? open[nopen - 1] : 0.0, lo, hi, sum, events, bytes_total, cpu);
     const char *sep = "";
     for (int st = 0; st < 600; st++)
         if (statuses[st]) {
@@ -342,8 +367,10 @@ int main(int argc, char **argv)
         add_some(ramp);
         if (got_mark) {
             got_mark = 0;
-            for (size_t i = 0; i < nsubs; i++)
+            for (size_t i = 0; i < nsubs; i++) {
                 subs[i].at_mark = subs[i].messages;
+                subs[i].events_at_mark = subs[i].events;
+            }
             fprintf(stderr, "marked\n");
         }
         double t = now_ms();

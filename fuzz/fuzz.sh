@@ -17,7 +17,8 @@
 # ingest_client (what agora-upload reads: Retry-After, the server's answers,
 # a payload's execution_id, the configured URL), otlp_proto and otlp_json
 # (the OTLP trace decoders and their model, each round-tripped through both
-# formats, fuzz_otlp.h).
+# formats, fuzz_otlp.h), state_diff (the compare route's JSON state diff),
+# webhook (alert delivery's webhook URLs, allowance and address networks).
 #
 # The library's sources (src/*/*.c but the programs in src/main/ and the
 # FastCGI glue, and the C protoc-c makes of src/otlp/trace.proto) are
@@ -38,7 +39,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 out=${AGORA_FUZZ_DIR:-$here/build}
 suite=${AGORA_JSONTESTSUITE:-$root/../shared/testdata/JSONTestSuite/test_parsing}
-TARGETS=(ingest json_tree timestamp router cursor auth live ingest_client otlp_proto otlp_json)
+TARGETS=(ingest json_tree timestamp router cursor auth live ingest_client otlp_proto otlp_json state_diff webhook)
 PKGS=(clang libclang-rt-14-dev libjson-c-dev libpq-dev libjwt-dev libssl-dev pkg-config python3
       libprotobuf-c-dev protobuf-c-compiler zlib1g-dev)
 
@@ -48,7 +49,7 @@ die() { printf 'fuzz: %s\n' "$*" >&2; exit 1; }
 # Per-target options: the longest input worth trying and the dictionary.
 max_len() {
     case $1 in
-        ingest | json_tree | otlp_proto | otlp_json) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;; live) echo 512 ;; ingest_client) echo 4096 ;;
+        ingest | json_tree | otlp_proto | otlp_json | state_diff) echo 16384 ;; timestamp) echo 64 ;; router) echo 1024 ;; cursor) echo 128 ;; auth) echo 4096 ;; live) echo 512 ;; ingest_client) echo 4096 ;; webhook) echo 4096 ;;
     esac
 }
 

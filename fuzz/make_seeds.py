@@ -224,6 +224,18 @@ def ingest_client(out):
         write(out, "ingest_client", f"client-{i}", bytes([mode, status]) + text.encode())
 
 
+def webhook(out):
+    """fuzz_webhook.c: byte 0 the part (URL, URL with http, allowance, address)."""
+    seeds = [(0, b"https://hooks.slack.com/services/T0/B0/xyz"), (0, b"https://[::ffff:127.0.0.1]:8443/h?x=1"),
+             (0, b"https://0x7f.1/"), (0, b"https://user@h/"), (0, b"https://a-b.EXAMPLE.com:65535/p"),
+             (1, b"http://127.0.0.1:9/hook"), (1, b"http://[fe80::1]/"),
+             (2, b"loopback,private"), (2, b"link-local"), (2, b"public,"),
+             (3, bytes([127, 0, 0, 1])), (3, bytes([169, 254, 169, 254])),
+             (3, bytes([0] * 10 + [0xff, 0xff, 10, 0, 0, 1])), (3, bytes([0x20, 0x02, 192, 168, 1, 1] + [0] * 10))]
+    for i, (mode, data) in enumerate(seeds):
+        write(out, "webhook", f"webhook-{i}", bytes([mode]) + data)
+
+
 # ---- OTLP ---------------------------------------------------------------
 
 OTLP_TRACE = "5b8efff798038103d269b633813fc60c"
@@ -420,6 +432,16 @@ def otlp(out):
     write(out, "otlp_proto", "group.pb", b"\x0b\x0c")
 
 
+def state_diffs(out):
+    """Pairs of states (NUL between them) as the compare route meets them."""
+    pairs = [({}, {}), ({"a": 1}, {"a": 1.0}), ({"cfg": {"n": 1, "old": True}, "x y": [1]},
+                                                  {"cfg": {"n": 2, "new": None}, "x y": [1, 2]}),
+             ([1, 2], {"a": "b"}), ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}, {"a": 2}),
+             ({"s": "\u202e\u0000x", "n": 1e300}, {"s": "x", "n": -1e-300}), ("text", None)]
+    for i, (a, b) in enumerate(pairs):
+        write(out, "state_diff", f"pair-{i}", json.dumps(a).encode() + b"\0" + json.dumps(b).encode())
+
+
 def main():
     out = sys.argv[1]
     suite = sys.argv[2] if len(sys.argv) > 2 else None
@@ -431,7 +453,9 @@ def main():
     auth(out)
     live(out)
     ingest_client(out)
+    webhook(out)
     otlp(out)
+    state_diffs(out)
     counts = {t: len(os.listdir(os.path.join(out, t))) for t in sorted(os.listdir(out))}
     print("seeds:", ", ".join(f"{t} {c}" for t, c in counts.items()),
           f"({n} JSONTestSuite files)" if n else "(JSONTestSuite not found)")

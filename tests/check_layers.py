@@ -20,6 +20,7 @@ LAYERS = ["main", "handlers", "http", "domain", "db", "auth", "otlp", "json", "o
 # header: a part and its module may include each other.
 PARTS = {
     "domain/ingest_schema": "domain/ingest_validate",
+    "domain/ingest_idempotency": "domain/ingest_store",
     "ops/metrics_file": "ops/metrics",
     "ops/metrics_text": "ops/metrics",
     "json/json_value": "json/json_scan",

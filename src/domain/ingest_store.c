@@ -59,11 +59,11 @@
  * them with a non-null value and kept otherwise; session_id and started_at
  * are the first payload's. */
 #include "domain/ingest_store.h"
+#include "domain/ingest_idempotency.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -73,9 +73,6 @@
 #include "domain/live_announce.h"
 #include "db/pg_json.h"
 #include "domain/workflow_limits.h"
-
-/* Seconds between two purges by one worker. */
-#define PURGE_INTERVAL_S 600
 
 /* What step 1 learnt about the payload's workflow. */
 struct target {
@@ -112,16 +109,14 @@ static bool usage_equal(const struct usage *a, const struct usage *b)
            strcmp(a->cost, b->cost) == 0 && strcmp(a->unpriced, b->unpriced) == 0;
 }
 
-/* Marks out as failed for the client's reason; returns st. */
-static enum db_status fail(struct ingest_result *out, enum db_status st, const char *path,
-                           const char *message)
+enum db_status ingest_fail(struct ingest_result *out, enum db_status st, const char *path, const char *message)
 {
     snprintf(out->path, sizeof out->path, "%s", path ? path : "");
     out->message = message;
     return st;
 }
 
-static void copy_field(char *dst, size_t len, const PGresult *res, int row, int col)
+void ingest_copy_field(char *dst, size_t len, const PGresult *res, int row, int col)
 {
     snprintf(dst, len, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
 }
@@ -147,58 +142,15 @@ static enum db_status find_workflow(struct db *db, const struct identity *who, c
     if (st != DB_OK)
         return st;
     if (PQntuples(res) != 1) {
-        st = fail(out, DB_NOT_FOUND, "workflow_id", "no such workflow");
+        st = ingest_fail(out, DB_NOT_FOUND, "workflow_id", "no such workflow");
     } else {
         const char *role = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
         /* A user sees a workflow only through a membership, so role is set;
          * only owners, admins and members write. */
         if (who->kind == CALLER_USER && !role_writes(role))
-            st = fail(out, DB_FORBIDDEN, NULL, "your role in this organization does not allow ingesting");
-        copy_field(t->org, sizeof t->org, res, 0, 0);
-        copy_field(t->project, sizeof t->project, res, 0, 1);
-    }
-    PQclear(res);
-    return st;
-}
-
-/* Step 2. *owned true: the key is ours (a first request) and the ingest
- * goes on. Otherwise out holds the replay (DB_OK, out->replayed) or the
- * reason there is none. */
-static enum db_status claim_key(struct db *db, const struct target *t, const struct ingest_input *in,
-                                const char *hash_hex, bool *owned, struct ingest_result *out)
-{
-    PGresult *res = NULL;
-    const char *claim[3] = {t->org, in->idem_key, hash_hex};
-    enum db_status st = db_exec(db, SQL_IDEM_CLAIM, 3, claim, &res);
-
-    *owned = false;
-    if (st != DB_OK)
-        return st;
-    *owned = PQntuples(res) == 1;
-    PQclear(res);
-    if (*owned)
-        return DB_OK;
-
-    const char *read[2] = {in->idem_key, hash_hex};
-    if ((st = db_exec(db, SQL_IDEM_READ, 2, read, &res)) != DB_OK)
-        return st;
-    if (PQntuples(res) != 1) {
-        /* Purged between the two statements: the client may simply retry. */
-        st = fail(out, DB_CONFLICT, NULL, "this Idempotency-Key is busy; retry");
-    } else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        st = fail(out, DB_INVALID, "Idempotency-Key", "the key was used with a different body");
-    } else if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) || PQgetisnull(res, 0, 3)) {
-        /* Only an uncommitted first request has no answer, and the claim
-         * waited for that to commit; kept for safety. */
-        st = fail(out, DB_CONFLICT, NULL,
-                  "a request with this Idempotency-Key is still in progress; retry later");
-    } else {
-        out->replayed = true;
-        out->http_status = atoi(PQgetvalue(res, 0, 1));
-        copy_field(out->execution_id, sizeof out->execution_id, res, 0, 2);
-        copy_field(out->status, sizeof out->status, res, 0, 3);
-        for (int i = 0; i < IT_COUNT; i++)
-            out->counts[i] = PQgetisnull(res, 0, 4 + i) ? 0 : strtoll(PQgetvalue(res, 0, 4 + i), NULL, 10);
+            st = ingest_fail(out, DB_FORBIDDEN, NULL, "your role in this organization does not allow ingesting");
+        ingest_copy_field(t->org, sizeof t->org, res, 0, 0);
+        ingest_copy_field(t->project, sizeof t->project, res, 0, 1);
     }
     PQclear(res);
     return st;
@@ -285,10 +237,10 @@ static enum db_status lock_execution(struct db *db, const struct ingest_input *i
     if (PQntuples(res) == 1) {
         *found = true;
         if (is_terminal(PQgetvalue(res, 0, 1)))
-            st = fail(out, DB_CONFLICT, NULL,
+            st = ingest_fail(out, DB_CONFLICT, NULL,
                       "the execution has a terminal status and is closed; it takes no more data");
         else if (strcmp(PQgetvalue(res, 0, 0), in->sum->workflow_id) != 0)
-            st = fail(out, DB_INVALID, "workflow_id", "the execution belongs to another workflow");
+            st = ingest_fail(out, DB_INVALID, "workflow_id", "the execution belongs to another workflow");
     }
     PQclear(res);
     return st;
@@ -329,7 +281,7 @@ static enum db_status open_execution(struct db *db, const struct target *t, cons
     if ((st = lock_execution(db, in, &found, out)) != DB_OK)
         return st;
     if (!found)
-        return fail(out, DB_NOT_FOUND, "execution_id", "no such execution");
+        return ingest_fail(out, DB_NOT_FOUND, "execution_id", "no such execution");
     out->http_status = 200;
     return DB_OK;
 }
@@ -341,7 +293,7 @@ static const char NODE_LIMIT_MESSAGE[] =
 
 static enum db_status fail_node_limit(struct ingest_result *out)
 {
-    return fail(out, DB_INVALID, "node_executions", NODE_LIMIT_MESSAGE);
+    return ingest_fail(out, DB_INVALID, "node_executions", NODE_LIMIT_MESSAGE);
 }
 
 /* Step 4, when it created nodes: the workflow's node count, now that step
@@ -436,7 +388,7 @@ static enum db_status store_items(struct db *db, const struct target *t, const s
         /* An id another tenant took after step 4 looked: the row-level
          * security check of ON CONFLICT DO UPDATE. Answered as step 4
          * answers it. */
-        return fail(out, DB_NOT_FOUND, "node_executions", "no such node execution");
+        return ingest_fail(out, DB_NOT_FOUND, "node_executions", "no such node execution");
     if (st != DB_OK)
         return st;
     if (PQntuples(res) != 1 || PQnfields(res) != ITEMS_COLUMNS) {
@@ -511,36 +463,12 @@ static enum db_status append_execution(struct db *db, const struct ingest_input 
                 out->execution_id);
         st = DB_ERROR;
     } else {
-        copy_field(out->status, sizeof out->status, res, 0, 0);
+        ingest_copy_field(out->status, sizeof out->status, res, 0, 0);
         for (int i = 0; i < IT_COUNT; i++)
             out->counts[i] = strtoll(PQgetvalue(res, 0, 1 + i), NULL, 10);
     }
     PQclear(res);
     return st;
-}
-
-/* Step 8: the answer, as the replay will send it. */
-static enum db_status store_answer(struct db *db, const struct ingest_input *in, struct ingest_result *out)
-{
-    struct json_object *answer = ingest_answer(out);
-    const char *text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN);
-    char status[8];
-    snprintf(status, sizeof status, "%d", out->http_status);
-    const char *params[4] = {in->idem_key, status, text, out->execution_id};
-    enum db_status st = text ? db_exec(db, SQL_IDEM_STORE, 4, params, NULL) : DB_ERROR;
-    json_object_put(answer);
-    return st;
-}
-
-bool ingest_idempotency_key_valid(const char *key)
-{
-    size_t n = 0;
-    if (!key)
-        return false;
-    for (; key[n]; n++)
-        if ((unsigned char)key[n] < 0x21 || (unsigned char)key[n] > 0x7e || n >= INGEST_IDEM_KEY_MAX)
-            return false;
-    return n > 0;
 }
 
 enum db_status ingest_store(struct db *db, const struct identity *who, const struct ingest_input *in,
@@ -556,7 +484,7 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     if (in->idem_key) {
         bool owned;
         sha256_hex(in->body, in->body_len, hash_hex);
-        if ((st = claim_key(db, &t, in, hash_hex, &owned, out)) != DB_OK || !owned)
+        if ((st = ingest_idem_claim(db, t.org, in, hash_hex, &owned, out)) != DB_OK || !owned)
             return st;
     }
     struct body_parts f;
@@ -585,7 +513,7 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     if ((st = live_announce(db, &live)) != DB_OK)
         goto done;
     if (in->idem_key)
-        st = store_answer(db, in, out);
+        st = ingest_idem_store(db, in, out);
 done:
     free(node_ids);
     body_parts_free(&f);
@@ -603,30 +531,4 @@ struct json_object *ingest_answer(const struct ingest_result *res)
         json_object_object_add(counts, ingest_table_names[i], json_must(json_object_new_int64(res->counts[i])));
     json_object_object_add(o, "counts", counts);
     return o;
-}
-
-void ingest_purge_old_keys(struct db *db)
-{
-    /* Worker-level state on purpose: a worker is one single-threaded
-     * process serving one request at a time, so a static needs no lock, and
-     * "at most once per 10 minutes per worker" is all we promise. N workers
-     * purge at most N times per interval, each deleting little; keys live at
-     * least 24 hours whoever purges. A worker restart purges at its first
-     * ingest, which is harmless. */
-    static struct timespec last;
-    static bool done_once;
-    struct timespec now;
-
-    if (db->in_tx || clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-        return;
-    if (done_once && now.tv_sec - last.tv_sec < PURGE_INTERVAL_S)
-        return;
-    last = now;
-    done_once = true;
-    /* Outside any transaction: autocommit, as agora_definer (SECURITY
-     * DEFINER), for every tenant at once. */
-    enum db_status st = db_exec(db, SQL_PURGE, 0, NULL, NULL);
-    if (st != DB_OK)
-        fprintf(stderr, "agora: ingest: purging old idempotency keys failed (status %d); will retry later\n",
-                (int)st);
 }

@@ -30,6 +30,7 @@ void handle_execution_critical_path(struct req *r);
 void handle_execution_spans(struct req *r);
 void handle_execution_events(struct req *r);
 void handle_execution_snapshots(struct req *r);
+void handle_execution_compare(struct req *r);     /* handlers/comparisons.c */
 
 void handle_workflows_create(struct req *r);      /* handlers/workflows.c */
 void handle_workflows_list(struct req *r);

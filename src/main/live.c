@@ -10,6 +10,14 @@
  * local Nchan publisher location ("/pub/<channel>") over a unix socket
  * that only nginx and this process can reach (run.sh).
  *
+ * A project channel's messages are coalesced (domain/live_batch.c): held
+ * for AGORA_LIVE_BATCH_MS (default 100; 0: not held) after the first, then
+ * published as one message, because nginx writes each message to every
+ * subscriber and a watched busy project would otherwise cost nginx as much
+ * CPU as the ingests themselves (BENCHMARKS.md, "Live monitoring"). An
+ * execution channel's messages go out at once: a run's page shows each
+ * append as it commits.
+ *
  * When the database goes away it reconnects with the workers' backoff
  * (100 ms doubling to 30 s). Messages committed while it was away are not
  * published: subscribers notice the gap by `seq` and reload through the
@@ -17,7 +25,7 @@
  * dropped for the same reason: a late message is worth less than a
  * publisher that keeps up.
  *
- * SIGTERM, SIGINT: exits 0 after the message in hand. */
+ * SIGTERM, SIGINT: publishes what it holds, then exits 0. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,6 +40,8 @@
 #include <libpq-fe.h>
 
 #include "domain/live_announce.h"
+#include "domain/live_batch.h"
+#include "json/json_scan.h"
 #include "ops/backoff.h"
 #include "ops/config.h"
 
@@ -74,7 +84,8 @@ struct publisher {
     CURL *curl;
     struct curl_slist *headers;
     const char *socket_path;
-    unsigned long published, dropped;
+    unsigned long notices;           /* live messages received */
+    unsigned long published, dropped; /* messages (single or batch) sent to nginx, or not */
 };
 
 static int publisher_init(struct publisher *p, const char *socket_path)
@@ -102,21 +113,17 @@ static void publisher_free(struct publisher *p)
         curl_easy_cleanup(p->curl);
 }
 
-/* Publishes one notification's payload; a bad payload or a refused
+/* Publishes message (len bytes) on channel: a live_emit_fn. A refused
  * publish is logged and dropped. */
-static void publish(struct publisher *p, const char *payload)
+static void publish(void *ctx, const char *channel, const char *message, size_t len)
 {
-    char channel[LIVE_CHANNEL_MAX + 1], url[64 + LIVE_CHANNEL_MAX];
-    const char *message;
-    if (live_notice_parse(payload, channel, &message) < 0) {
-        fprintf(stderr, "agora-live: dropped a notification that is not a live message\n");
-        p->dropped++;
-        return;
-    }
+    struct publisher *p = ctx;
+    char url[64 + LIVE_CHANNEL_MAX];
     snprintf(url, sizeof url, "http://localhost/pub/%s", channel);
     long code = 0;
     CURLcode rc;
     if ((rc = curl_easy_setopt(p->curl, CURLOPT_URL, url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE, (long)len)) != CURLE_OK ||
         (rc = curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, message)) != CURLE_OK ||
         (rc = curl_easy_perform(p->curl)) != CURLE_OK ||
         (rc = curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code)) != CURLE_OK || code < 200 || code > 299) {
@@ -126,6 +133,37 @@ static void publish(struct publisher *p, const char *payload)
         return;
     }
     p->published++;
+}
+
+/* A project channel's message waits in batcher for its window; any other
+ * goes out at once. A bad payload is logged and dropped. The message is
+ * compacted in place first (payload is the notification's own memory):
+ * PostgreSQL writes jsonb with ", " and ": ", a tenth of what every
+ * subscriber would otherwise be sent. */
+static void take_notice(struct publisher *p, struct live_batcher *batcher, char *payload, uint64_t now_ms)
+{
+    char channel[LIVE_CHANNEL_MAX + 1];
+    const char *parsed;
+    if (live_notice_parse(payload, channel, &parsed) < 0) {
+        fprintf(stderr, "agora-live: dropped a notification that is not a live message\n");
+        p->dropped++;
+        return;
+    }
+    p->notices++;
+    char *message = payload + (parsed - payload);
+    size_t len = json_compact(message, message, strlen(message));
+    message[len] = '\0';
+    if (strncmp(channel, "project/", 8) == 0)
+        live_batcher_add(batcher, channel, message, now_ms, publish, p);
+    else
+        publish(p, channel, message, len);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
 /* A connection that listens, or NULL (logged). */
@@ -148,22 +186,26 @@ static PGconn *connect_and_listen(const char *url)
     return conn;
 }
 
-/* Serves one connection until it breaks or we are stopping. */
-static void serve(PGconn *conn, struct publisher *p)
+/* Serves one connection until it breaks or we are stopping; windows still
+ * open then are the caller's to publish. */
+static void serve(PGconn *conn, struct publisher *p, struct live_batcher *batcher)
 {
     /* Idle this long, the connection is checked with a round trip (a
      * server that vanished without closing the socket). */
     const int idle_check_ms = 30000;
+    int next_due = -1;
     while (!stopping) {
         struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
-        int n = poll(&pfd, 1, idle_check_ms);
+        int n = poll(&pfd, 1, next_due >= 0 && next_due < idle_check_ms ? next_due : idle_check_ms);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "agora-live: poll: %s\n", strerror(errno));
             return;
         }
-        if (n == 0) {
+        if (n == 0 && next_due >= 0) {
+            /* a window ended: publish it below */
+        } else if (n == 0) {
             PGresult *res = PQexec(conn, "SELECT 1");
             bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
             PQclear(res);
@@ -174,9 +216,10 @@ static void serve(PGconn *conn, struct publisher *p)
         }
         PGnotify *note;
         while ((note = PQnotifies(conn)) != NULL) {
-            publish(p, note->extra);
+            take_notice(p, batcher, note->extra, now_ms());
             PQfreemem(note);
         }
+        next_due = live_batcher_due(batcher, now_ms(), publish, p);
         if (PQstatus(conn) != CONNECTION_OK)
             return;
     }
@@ -184,14 +227,18 @@ static void serve(PGconn *conn, struct publisher *p)
 
 int main(void)
 {
-    char err[256];
+    char err[256] = "";
     unsigned char *url = NULL;
     size_t url_len = 0;
+    long long batch_ms;
     const char *socket_path = getenv("AGORA_LIVE_PUBLISH_SOCKET");
     if (config_secret("AGORA_DATABASE_URL", config_getenv, NULL, true, &url, &url_len, err, sizeof err) <= 0 ||
-        !socket_path || !*socket_path) {
+        !socket_path || !*socket_path ||
+        config_number("AGORA_LIVE_BATCH_MS", LIVE_BATCH_MS_DEFAULT, 0, LIVE_BATCH_MS_MAX, config_getenv, NULL,
+                      &batch_ms, err, sizeof err) < 0) {
         fprintf(stderr, "agora-live: bad configuration: %s\n",
-                url ? "AGORA_LIVE_PUBLISH_SOCKET: required" : (err[0] ? err : "AGORA_DATABASE_URL: required"));
+                !url ? (err[0] ? err : "AGORA_DATABASE_URL: required")
+                     : (!socket_path || !*socket_path) ? "AGORA_LIVE_PUBLISH_SOCKET: required" : err);
         free(url);
         return 2;
     }
@@ -202,7 +249,8 @@ int main(void)
         free(url);
         return 1;
     }
-    fprintf(stderr, "agora-live: publishing to %s\n", socket_path);
+    struct live_batcher *batcher = live_batcher_new((uint32_t)batch_ms);
+    fprintf(stderr, "agora-live: publishing to %s (project channels every %lld ms)\n", socket_path, batch_ms);
     uint32_t delay = 0;
     bool listened_before = false;
     while (!stopping) {
@@ -214,9 +262,12 @@ int main(void)
                 fprintf(stderr, "agora-live: listening again; messages committed meanwhile were not "
                                 "published (subscribers resync by seq)\n");
             listened_before = true;
-            serve(conn, &p);
+            serve(conn, &p, batcher);
             PQfinish(conn);
         }
+        /* What was received had committed: publish it now rather than
+         * after the reconnect's backoff, or never (stopping). */
+        live_batcher_flush(batcher, publish, &p);
         if (stopping)
             break;
         struct timespec now;
@@ -226,7 +277,9 @@ int main(void)
         fprintf(stderr, "agora-live: database connection lost; retrying in %u ms\n", delay);
         sleep_ms(delay);
     }
-    fprintf(stderr, "agora-live: stopping (%lu published, %lu dropped)\n", p.published, p.dropped);
+    fprintf(stderr, "agora-live: stopping (%lu messages received; %lu published, %lu dropped)\n", p.notices,
+            p.published, p.dropped);
+    live_batcher_free(batcher);
     publisher_free(&p);
     curl_global_cleanup();
     free(url);

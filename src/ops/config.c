@@ -247,19 +247,26 @@ static int load_observability(struct config *cfg, config_getter get, void *ctx, 
     return 0;
 }
 
+int config_number(const char *name, long long def, long long min, long long max, config_getter get, void *ctx,
+                  long long *out, char *err, size_t errlen)
+{
+    const char *raw = get(name, ctx);
+    *out = def;
+    if (raw && *raw && (decimal_parse(raw, LLONG_MAX, out) < 0 || *out < min || *out > max)) {
+        snprintf(err, errlen, "%s: must be a whole number from %lld to %lld", name, min, max);
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
     for (size_t i = 0; i < sizeof num_settings / sizeof num_settings[0]; i++) {
         const struct num_setting *s = &num_settings[i];
-        const char *raw = get(s->name, ctx);
-        long long v = s->def;
-        if (raw && *raw) {
-            if (decimal_parse(raw, LLONG_MAX, &v) < 0 || v < s->min || v > s->max) {
-                snprintf(err, errlen, "%s: must be a whole number from %lld to %lld", s->name, s->min, s->max);
-                goto fail;
-            }
-        }
+        long long v;
+        if (config_number(s->name, s->def, s->min, s->max, get, ctx, &v, err, errlen) < 0)
+            goto fail;
         store_num(cfg, s, v);
     }
     unsigned char *url;

@@ -21,14 +21,7 @@ enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
 
 struct config {
     char *database_url;        /* AGORA_DATABASE_URL[_FILE]; NULL when unset (the worker refuses to start) */
-    /* Live monitoring (docs/LIVE.md): AGORA_LIVE_TICKET_SECONDS and
- * AGORA_LIVE_REPLAY_SECONDS when unset. The replay window is how long
- * nginx keeps a channel's messages (nchan_message_timeout, the same
- * setting in run.sh). */
-#define CONFIG_LIVE_TICKET_SECONDS_DEFAULT 30
-#define CONFIG_LIVE_REPLAY_SECONDS_DEFAULT 300
-
-enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
+    enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
     unsigned char *jwt_key;    /* HS256: the secret; RS256/ES256: PEM public key */
     size_t jwt_key_len;
     char *jwt_audience;        /* AGORA_JWT_AUDIENCE, NULL when not checked */
@@ -69,6 +62,12 @@ void config_free(struct config *cfg);
  * when neither is set, -1 with a one-line message in err. */
 int config_secret(const char *name, config_getter get, void *ctx, bool text, unsigned char **out, size_t *len,
                   char *err, size_t errlen);
+/* A whole-number setting outside struct config (agora-live's
+ * AGORA_LIVE_BATCH_MS): NAME's value, strictly parsed, or def when unset or
+ * empty. 0 with *out, or -1 with a one-line message naming NAME and the
+ * range in err. config_load reads its table through this. */
+int config_number(const char *name, long long def, long long min, long long max, config_getter get, void *ctx,
+                  long long *out, char *err, size_t errlen);
 /* getenv(3) as a config_getter. */
 const char *config_getenv(const char *name, void *ctx);
 

@@ -220,3 +220,24 @@ export async function demoProject(stack, token) {
   if (!project) throw new Error('the demo user sees no project');
   return project;
 }
+
+/**
+ * Watches page p for what a viewer test must not see: console errors, CSP
+ * reports, uncaught errors (pushed to problems), and HTTP error answers
+ * other than the statuses in allowed (pushed to unexpected). Chromium logs
+ * every 4xx answer to fetch; those are checked where they arrive (the
+ * 'response' listener), against what the test provokes.
+ */
+export function watchPage(p, { problems, allowed, unexpected }) {
+  p.on('console', (msg) => {
+    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
+    const text = msg.text();
+    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
+    if (msg.type() === 'warning' && !/Content.Security.Policy|Refused/i.test(text)) return;
+    problems.push(`${msg.type()}: ${text}`);
+  });
+  p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  p.on('response', (res) => {
+    if (res.status() >= 400 && !allowed.has(res.status())) unexpected.push(`${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+}

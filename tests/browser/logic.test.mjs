@@ -12,7 +12,7 @@ import {
   fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape, fmtTokens, fmtUsd, usageSummary, nodeUsage,
 } from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
-import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun } from '../../nginx/www/js/live/rules.js';
+import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun, unbatch } from '../../nginx/www/js/live/rules.js';
 import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
 import { matchesList } from '../../nginx/www/js/list/params.js';
 
@@ -187,6 +187,17 @@ test('live seq: the next or first message applies, an old one is a duplicate, a 
   assert.equal(seqVerdict(3, 5), 'gap');
   assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map(backoffMs), [1000, 2000, 4000, 8000, 15000, 15000, 15000]);
   assert.ok(isTerminal('success') && isTerminal('error') && isTerminal('cancelled') && !isTerminal('running'));
+});
+
+test('live batches: a batch holds its messages in order, a message alone holds itself', () => {
+  const a = { type: 'execution', seq: 1 };
+  const b = { type: 'execution', seq: 2 };
+  assert.deepEqual(unbatch({ type: 'batch', messages: [a, b] }), [a, b]);
+  assert.deepEqual(unbatch(a), [a]);
+  assert.deepEqual(unbatch({ type: 'batch', messages: [a, null, 3, b] }), [a, b], 'what is not a message is skipped');
+  assert.deepEqual(unbatch({ type: 'batch' }), []);
+  assert.deepEqual(unbatch(null), []);
+  assert.deepEqual(unbatch('x'), []);
 });
 
 test('live merge: node executions by id, in timeline order; a final one never goes back to running', () => {

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
 import {
   paymentWorkflow, failedExecution, bulkExecution, smallExecution, FAILED_ROWS, FAILED_ERROR,
   SPOOF, SPOOF_SHOWN, SPOOF_WORKFLOW_NAME, spoofWorkflow, spoofExecution, legacyNamesSql, chainWorkflow, chainExecution,
@@ -31,20 +31,7 @@ function shot(name, p = page) {
 }
 
 function watch(p) {
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
-    const text = msg.text();
-    // Chromium logs every 4xx/5xx answer to fetch; the tests that provoke one say so.
-    // Chromium logs every 4xx answer to fetch: those are checked where they
-    // arrive (the 'response' listener below), against what the test provokes.
-    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
-    if (msg.type() === 'warning' && !/Content.Security.Policy|Refused/i.test(text)) return;
-    problems.push(`${msg.type()}: ${text}`);
-  });
-  p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  p.on('response', (res) => {
-    if (res.status() >= 400 && !allowed.has(res.status())) unexpected.push(`${res.status()} ${res.request().method()} ${res.url()}`);
-  });
+  watchPage(p, { problems, allowed, unexpected });
 }
 
 /** Puts the token in the tab's sessionStorage when it is not there. */

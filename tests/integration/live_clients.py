@@ -47,6 +47,13 @@ class Message:
     def json(self):
         return json.loads(self.data)
 
+    def messages(self):
+        """The ingest messages it holds, in order: a project channel's
+        batch ({"type": "batch", "messages": [...]}, docs/LIVE.md section
+        3) holds several, any other message itself."""
+        body = self.json()
+        return body["messages"] if body.get("type") == "batch" else [body]
+
     def __repr__(self):
         return f"<Message id={self.id!r} {self.data[:120]!r}>"
 

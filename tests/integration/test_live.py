@@ -1,7 +1,8 @@
 """Live monitoring end to end (docs/LIVE.md is the contract): tickets from
 POST /api/live/tickets, subscriptions held by nginx (Nchan) over
 Server-Sent Events and WebSocket, one message per committed ingest, resume
-with the last message id, and every way a subscription is refused. The
+with the last message id, and every way a subscription is refused; a
+project channel's messages coalesced per window (AGORA_LIVE_BATCH_MS). The
 clients (tests/integration/live_clients.py) speak HTTP/1.1 and RFC 6455
 over raw TLS sockets, so the malformed frames are ours to send too.
 
@@ -14,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -27,6 +29,7 @@ from test_ingest import Tenant, base, events
 
 DELIVERY = 1.0  # seconds from an ingest's answer to its message
 QUIET = 0.8     # how long a subscriber is watched for a message that must not come
+WINDOW = 0.1    # the stack's AGORA_LIVE_BATCH_MS (its default): a project message's longest wait
 TICKET_RE = re.compile(r"^[0-9a-f]{64}$")
 MESSAGE_ID_RE = re.compile(r"^[0-9]+:[0-9]+$")
 TRANSPORTS = ("sse", "ws", "ws+meta")
@@ -170,6 +173,12 @@ def assert_quiet(*subs):
     for sub in subs:
         msg = sub.next_event(max(0.05, deadline - time.monotonic()))
         assert msg is None, f"unexpected message {msg!r}"
+
+
+def settle():
+    """Waits until project messages of ingests answered so far are out (a
+    project subscription opened after must not get them)."""
+    time.sleep(WINDOW + 0.3)
 
 
 def close_all(*subs):
@@ -366,6 +375,7 @@ def check_truncated(msg, run, seq, added_counts):
 
 def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
     run = started(tenant)
+    settle()
     on_run = live.subscribe(tenant.tok, "sse", execution_id=run.id)
     on_project = live.subscribe(tenant.tok, "ws+meta", project_id=tenant.project)
     try:
@@ -568,6 +578,7 @@ def test_tokens_are_refused_in_urls(stack, live, tenant):
 def test_another_organizations_subscribers_never_receive_our_messages(stack, live, tenant):
     theirs = Tenant(stack)
     their_run = started(theirs)
+    settle()
     spies = [live.subscribe(theirs.tok, "sse", project_id=theirs.project),
              live.subscribe(theirs.tok, "ws+meta", project_id=theirs.project),
              live.subscribe(theirs.tok, "ws", execution_id=their_run.id)]
@@ -714,7 +725,8 @@ class SecondHost:
     its own state directory, ports and publisher socket, so its Nchan is
     its own, and its own agora-live publishing to it."""
 
-    def __init__(self, stack):
+    def __init__(self, stack, **live_env):
+        """live_env: more settings for its agora-live (AGORA_LIVE_BATCH_MS)."""
         self.var = tempfile.mkdtemp(prefix="agora-it-host2-", dir="/tmp")
         os.chmod(self.var, 0o755)  # nginx's workers' user (when we are root) traverses it
         for d in ("run/live", "log", "tls", "nginx/client_body", "nginx/fastcgi", "nginx/proxy", "nginx/uwsgi",
@@ -744,7 +756,7 @@ class SecondHost:
         r = subprocess.run(self.cmd, capture_output=True, text=True, timeout=30)  # daemonizes
         assert r.returncode == 0, r.stderr
         self.live_log = open(os.path.join(self.var, "log", "live.log"), "ab")
-        env = dict(stack.env, AGORA_LIVE_PUBLISH_SOCKET=self.pub_sock)
+        env = dict(stack.env, AGORA_LIVE_PUBLISH_SOCKET=self.pub_sock, **live_env)
         self.publisher = subprocess.Popen([os.path.join(ROOT, "agora-live")], env=env, stdin=subprocess.DEVNULL,
                                           stdout=self.live_log, stderr=subprocess.STDOUT)
 
@@ -771,20 +783,31 @@ class SecondHost:
         shutil.rmtree(self.var, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def second_host(stack):
-    host = SecondHost(stack)
-    try:
-        assert stack.wait_healthy().status == 200
-        yield host
-    finally:
-        host.stop()
+def host_fixture(**live_env):
+    """A module's SecondHost whose agora-live has live_env."""
+    @pytest.fixture(scope="module")
+    def fixture(stack):
+        host = SecondHost(stack, **live_env)
+        try:
+            assert stack.wait_healthy().status == 200
+            yield host
+        finally:
+            host.stop()
+    return fixture
+
+
+second_host = host_fixture()
+# The longest window (1 s): what several ingests in a row make of it.
+slow_batch_host = host_fixture(AGORA_LIVE_BATCH_MS="1000")
+unbatched_host = host_fixture(AGORA_LIVE_BATCH_MS="0")
 
 
 def wait_until_published(live, tenant):
     """Appends to a probe run until a subscriber through live gets its
-    message: the host's agora-live is listening from then on."""
-    probe = started(tenant)
+    message: the host's agora-live is listening from then on. The probe
+    runs in a project of their own: the tests' project channels never see
+    them."""
+    probe = started(tenant, project=tenant.new_project(f"probe-{uuid.uuid4().hex[:8]}"))
     sub = live.subscribe(tenant.tok, "sse", execution_id=probe.id)
     try:
         deadline = time.monotonic() + 15
@@ -802,6 +825,7 @@ def test_subscribers_on_two_nginx_hosts_each_get_every_message(stack, live, tena
     assert stack.request("GET", "/api/health").status == 200
     wait_until_published(other, tenant)
     run = started(tenant)
+    settle()
     subs = [live.subscribe(tenant.tok, "sse", execution_id=run.id),
             other.subscribe(tenant.tok, "ws+meta", execution_id=run.id),
             live.subscribe(tenant.tok, "ws+meta", project_id=tenant.project),
@@ -836,5 +860,144 @@ def test_a_subscriber_resuming_on_the_other_host_misses_nothing_by_seq(stack, li
     try:
         got = [m.json()["seq"] for m in sub.events(10, DELIVERY)]
         assert [s for s in got if s > 2] == [3, 4], got
+    finally:
+        sub.close()
+
+
+# ------------------------------------------------------------------ project channel batches
+
+BATCH_S = 1.0  # slow_batch_host's window
+
+
+def inner(msgs):
+    """(execution id, seq) of every ingest message msgs hold, in order."""
+    return [(m["execution"]["id"], m["seq"]) for msg in msgs for m in msg.messages()]
+
+
+def collect(sub, n, timeout):
+    """sub's messages until they hold n ingest messages, each message
+    within timeout seconds of the one before."""
+    got = []
+    while len(inner(got)) < n:
+        msg = sub.next_event(timeout)
+        assert msg is not None, f"{len(inner(got))} of {n} ingest messages: {inner(got)}"
+        got.append(msg)
+    return got
+
+
+def live_on(stack, tenant, host):
+    """Live through host once its agora-live publishes."""
+    live = Live(stack, port=host.https_port)
+    wait_until_published(live, tenant)
+    return live
+
+
+def test_ingests_within_a_window_reach_a_project_as_one_batch_in_commit_order(stack, tenant, slow_batch_host):
+    """Four ingests of two runs, one after the other: the execution channel
+    gets each at once; the project channel gets them in one message at the
+    window's end, each as it would come alone."""
+    host = live_on(stack, tenant, slow_batch_host)
+    a, b = Run(tenant), Run(tenant)
+    on_project = host.subscribe(tenant.tok, "ws+meta", project_id=tenant.project)
+    on_sse = host.subscribe(tenant.tok, "sse", project_id=tenant.project)
+    on_a = None
+    try:
+        began = time.monotonic()
+        a.ingest(telemetry_events=events(1))
+        on_a = host.subscribe(tenant.tok, "sse", execution_id=a.id)
+        order = [(a.id, 1)]
+        for run in (a, b, a):
+            run.ingest(telemetry_events=events(1))
+            order.append((run.id, run.ingests))
+            if run is a:
+                # The execution channel is not held: its message comes
+                # well before the project's window ends.
+                msg = on_a.next_event(BATCH_S / 2)
+                assert msg is not None and msg.json()["seq"] == a.ingests, msg
+                assert msg.json()["type"] == "execution"
+        answered = time.monotonic() - began
+        got = collect(on_project, len(order), BATCH_S + DELIVERY)
+        first = got[0].json()
+        assert inner(got) == order
+        if answered < BATCH_S * 0.8:
+            # All four committed within the first one's window: one message.
+            assert len(got) == 1, inner(got)
+            assert first["type"] == "batch" and set(first) == {"type", "messages"}, first
+        else:
+            assert len(got) < len(order), "no two of four ingests within a second shared a message"
+        assert all(m.id and MESSAGE_ID_RE.match(m.id) for m in got)
+        # Each inner message is the one the ingest would send alone: the
+        # last one is the run as the read API has it now.
+        last = got[-1].messages()[-1]
+        assert last["execution"] == a.read() and last["added"] == added(ev=1) and "node_executions" not in last
+        # SSE carries the same batch as the WebSocket.
+        same = [on_sse.next_event(BATCH_S + DELIVERY) for _ in got]
+        assert [m.json() for m in same] == [m.json() for m in got]
+        assert_quiet(on_project, on_sse, on_a)
+    finally:
+        close_all(*(x for x in (on_project, on_sse, on_a) if x))
+
+
+def test_a_reconnect_with_a_batch_id_gets_exactly_the_batches_after_it(stack, tenant, slow_batch_host):
+    host = live_on(stack, tenant, slow_batch_host)
+    run = Run(tenant)
+    sub = host.subscribe(tenant.tok, "sse", project_id=tenant.project)
+    try:
+        run.ingest(telemetry_events=events(1))
+        run.ingest(telemetry_events=events(1))
+        seen = collect(sub, 2, BATCH_S + DELIVERY)
+        assert inner(seen) == [(run.id, 1), (run.id, 2)]
+    finally:
+        sub.close()
+    for _ in range(3):
+        run.ingest(telemetry_events=events(1))
+    time.sleep(BATCH_S + 0.3)  # the window of the missed ones has closed
+    sub = host.subscribe(tenant.tok, "sse", last_event_id=seen[-1].id, project_id=tenant.project)
+    try:
+        missed = sub.events(5, DELIVERY)
+        assert inner(missed) == [(run.id, s) for s in (3, 4, 5)]
+        assert all(m.id and m.id != seen[-1].id for m in missed)
+    finally:
+        sub.close()
+
+
+def test_without_a_window_each_ingest_is_one_project_message_at_once(stack, tenant, unbatched_host):
+    """AGORA_LIVE_BATCH_MS=0: one message per ingest, as they come."""
+    host = live_on(stack, tenant, unbatched_host)
+    run = Run(tenant)
+    sub = host.subscribe(tenant.tok, "ws+meta", project_id=tenant.project)
+    try:
+        for _ in range(3):
+            run.ingest(telemetry_events=events(1))
+        got = [next_message(sub, f"ingest {seq}") for seq in (1, 2, 3)]
+        assert [m.json()["type"] for m in got] == ["execution"] * 3
+        assert inner(got) == [(run.id, s) for s in (1, 2, 3)]
+        assert len({m.id for m in got}) == 3
+        assert_quiet(sub)
+    finally:
+        sub.close()
+
+
+def test_a_burst_on_the_default_stack_arrives_whole_and_in_order(live, tenant):
+    """Ingests of several runs at once (the default window): every one
+    reaches the project channel, each run's in seq order, no message
+    larger than a batch may be."""
+    runs = [started(tenant) for _ in range(3)]
+    settle()
+    sub = live.subscribe(tenant.tok, "sse", project_id=tenant.project)
+    try:
+        def appends(run):
+            for _ in range(3):
+                run.ingest(telemetry_events=events(1))
+        threads = [threading.Thread(target=appends, args=(r,)) for r in runs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        got = collect(sub, 9, DELIVERY)
+        assert all(len(m.data.encode()) <= 16384 for m in got)
+        for run in runs:
+            assert [s for i, s in inner(got) if i == run.id] == [2, 3, 4]
+        assert_quiet(sub)
     finally:
         sub.close()

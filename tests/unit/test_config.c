@@ -265,6 +265,26 @@ Test(config, every_numeric_setting_accepts_its_minimum_and_maximum)
     }
 }
 
+Test(config, a_setting_of_its_own_is_read_strictly_within_its_range)
+{
+    struct env e = {0};
+    long long v = -1;
+    char err[256] = "";
+    cr_assert_eq(config_number("AGORA_LIVE_BATCH_MS", 100, 0, 1000, env_get, &e, &v, err, sizeof err), 0);
+    cr_assert_eq(v, 100, "unset: the default");
+    env_set(&e, "AGORA_LIVE_BATCH_MS", "0");
+    cr_assert_eq(config_number("AGORA_LIVE_BATCH_MS", 100, 0, 1000, env_get, &e, &v, err, sizeof err), 0);
+    cr_assert_eq(v, 0);
+    static const char *bad[] = {"1001", "-1", "10ms", " 10", "0x10", "1e2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        env_set(&e, "AGORA_LIVE_BATCH_MS", bad[i]);
+        err[0] = '\0';
+        cr_assert_eq(config_number("AGORA_LIVE_BATCH_MS", 100, 0, 1000, env_get, &e, &v, err, sizeof err), -1,
+                     "%s accepted", bad[i]);
+        cr_assert_str_eq(err, "AGORA_LIVE_BATCH_MS: must be a whole number from 0 to 1000", "%s", bad[i]);
+    }
+}
+
 Test(config, an_unknown_jwt_algorithm_is_refused)
 {
     static const char *const bad[] = {"none", "HS512", "hs256", "RS256 ", "PS256"};

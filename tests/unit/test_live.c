@@ -1,11 +1,15 @@
 /* Unit tests of live monitoring's parsers of untrusted input: the
  * subscription path, the ticket, the message id a resuming client sends
- * back (live_tickets.c), and the notification payload agora-live splits
- * (live_announce.c). */
+ * back (live_tickets.c), the notification payload agora-live splits
+ * (live_announce.c), and the windows in which agora-live coalesces a
+ * project channel's messages (live_batch.c). */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/live_announce.h"
+#include "domain/live_batch.h"
 #include "domain/live_tickets.h"
 
 #define UID "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -100,4 +104,174 @@ Test(live, other_notices_are_refused)
         const char *msg = NULL;
         cr_assert_eq(live_notice_parse(bad[i], channel, &msg), -1, "'%s'", bad[i]);
     }
+}
+
+/* ------------------------------------------------------------------ batches
+ * live_batch.c: what agora-live publishes on a project channel. */
+
+#define PROJ_A "project/" UID
+#define PROJ_B "project/1a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+#define BATCH_OPEN "{\"type\":\"batch\",\"messages\":["
+
+/* What the batcher published, in order. */
+struct sent {
+    int n;
+    char channel[8][LIVE_CHANNEL_MAX + 1];
+    char *message[8];
+    size_t len[8];
+};
+
+static void record(void *ctx, const char *channel, const char *message, size_t len)
+{
+    struct sent *s = ctx;
+    cr_assert_lt(s->n, 8, "more publishes than the test expects");
+    cr_assert_eq(strlen(message), len, "len is the message's length");
+    strcpy(s->channel[s->n], channel);
+    s->message[s->n] = strdup(message);
+    s->len[s->n] = len;
+    s->n++;
+}
+
+static void sent_free(struct sent *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->message[i]);
+    s->n = 0;
+}
+
+/* Each test's batcher (a 100 ms window) and what it published. */
+static struct live_batcher *b;
+static struct sent s;
+
+static void batch_init(void)
+{
+    b = live_batcher_new(100);
+    memset(&s, 0, sizeof s);
+}
+
+static void batch_fini(void)
+{
+    sent_free(&s);
+    live_batcher_free(b);
+}
+
+TestSuite(live_batch, .init = batch_init, .fini = batch_fini);
+
+/* A message of exactly n bytes: {"seq":<seq>,"pad":"xxx..."}. */
+static char *message_of(size_t n, int seq)
+{
+    char head[40];
+    int h = snprintf(head, sizeof head, "{\"seq\":%d,\"pad\":\"", seq);
+    cr_assert_gt(n, (size_t)h + 2);
+    char *m = malloc(n + 1);
+    memcpy(m, head, (size_t)h);
+    memset(m + h, 'x', n - (size_t)h - 2);
+    memcpy(m + n - 2, "\"}", 3);
+    return m;
+}
+
+Test(live_batch, a_window_of_several_messages_publishes_one_batch_in_their_order)
+{
+    live_batcher_add(b, PROJ_A, "{\"seq\":1}", 1000, record, &s);
+    live_batcher_add(b, PROJ_A, "{\"seq\":2}", 1030, record, &s);
+    cr_assert_eq(live_batcher_due(b, 1050, record, &s), 50, "the window ends 100 ms after its first message");
+    live_batcher_add(b, PROJ_A, "{\"seq\":3}", 1099, record, &s);
+    cr_assert_eq(s.n, 0, "nothing before the window ends");
+    cr_assert_eq(live_batcher_due(b, 1100, record, &s), -1, "no window open after it");
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.channel[0], PROJ_A);
+    cr_assert_str_eq(s.message[0], BATCH_OPEN "{\"seq\":1},{\"seq\":2},{\"seq\":3}]}");
+    /* The next message opens a new window, from its own arrival. */
+    live_batcher_add(b, PROJ_A, "{\"seq\":4}", 1500, record, &s);
+    cr_assert_eq(live_batcher_due(b, 1599, record, &s), 1);
+    cr_assert_eq(live_batcher_due(b, 1600, record, &s), -1);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.message[1], "{\"seq\":4}", "a window of one message publishes it as it is");
+}
+
+Test(live_batch, each_channel_has_its_own_window)
+{
+    live_batcher_add(b, PROJ_A, "{\"a\":1}", 0, record, &s);
+    live_batcher_add(b, PROJ_B, "{\"b\":1}", 40, record, &s);
+    live_batcher_add(b, PROJ_A, "{\"a\":2}", 60, record, &s);
+    cr_assert_eq(live_batcher_due(b, 100, record, &s), 40);
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.channel[0], PROJ_A);
+    cr_assert_str_eq(s.message[0], BATCH_OPEN "{\"a\":1},{\"a\":2}]}");
+    cr_assert_eq(live_batcher_due(b, 140, record, &s), -1);
+    cr_assert_str_eq(s.channel[1], PROJ_B);
+    cr_assert_str_eq(s.message[1], "{\"b\":1}");
+}
+
+Test(live_batch, a_burst_goes_out_in_full_batches_at_once_and_none_exceeds_the_bound)
+{
+    /* Two messages that make a batch of exactly the bound, then a third:
+     * it does not fit, so the full batch goes out at once and the third
+     * starts the next. */
+    size_t each = 8000, rest = LIVE_BATCH_MAX - strlen(BATCH_OPEN) - strlen("]}") - 1 - each;
+    char *m[3] = {message_of(each, 1), message_of(rest, 2), message_of(each, 3)};
+    for (int i = 0; i < 3; i++)
+        live_batcher_add(b, PROJ_A, m[i], 5, record, &s);
+    cr_assert_eq(s.n, 1, "the first batch went out when the third did not fit");
+    cr_assert_eq(s.len[0], (size_t)LIVE_BATCH_MAX);
+    cr_assert(strncmp(s.message[0], BATCH_OPEN, strlen(BATCH_OPEN)) == 0);
+    cr_assert(strncmp(s.message[0] + strlen(BATCH_OPEN), m[0], each) == 0);
+    cr_assert_eq(s.message[0][strlen(BATCH_OPEN) + each], ',');
+    cr_assert(strncmp(s.message[0] + strlen(BATCH_OPEN) + each + 1, m[1], rest) == 0);
+    cr_assert_str_eq(s.message[0] + strlen(BATCH_OPEN) + each + 1 + rest, "]}");
+    /* The third waits for its own window, which began when it came. */
+    cr_assert_eq(live_batcher_due(b, 50, record, &s), 55);
+    live_batcher_flush(b, record, &s);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.message[1], m[2]);
+    for (int i = 0; i < 3; i++)
+        free(m[i]);
+}
+
+Test(live_batch, a_message_too_large_to_share_a_batch_goes_alone_after_what_was_held)
+{
+    char *big = message_of(LIVE_BATCH_MAX, 2);
+    live_batcher_add(b, PROJ_A, "{\"seq\":1}", 0, record, &s);
+    live_batcher_add(b, PROJ_A, big, 10, record, &s);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.message[0], "{\"seq\":1}");
+    cr_assert_str_eq(s.message[1], big);
+    cr_assert_eq(live_batcher_due(b, 10, record, &s), -1);
+    free(big);
+}
+
+Test(live_batch, a_window_of_zero_publishes_every_message_at_once)
+{
+    live_batcher_free(b);
+    b = live_batcher_new(0);
+    live_batcher_add(b, PROJ_A, "{\"seq\":1}", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "{\"seq\":2}", 0, record, &s);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.message[0], "{\"seq\":1}");
+    cr_assert_str_eq(s.message[1], "{\"seq\":2}");
+    cr_assert_eq(live_batcher_due(b, 0, record, &s), -1);
+}
+
+Test(live_batch, flush_publishes_every_open_window_oldest_first)
+{
+    live_batcher_add(b, PROJ_B, "{\"b\":1}", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "{\"a\":1}", 20, record, &s);
+    live_batcher_add(b, PROJ_B, "{\"b\":2}", 30, record, &s);
+    live_batcher_flush(b, record, &s);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.channel[0], PROJ_B);
+    cr_assert_str_eq(s.message[0], BATCH_OPEN "{\"b\":1},{\"b\":2}]}");
+    cr_assert_str_eq(s.channel[1], PROJ_A);
+    cr_assert_eq(live_batcher_due(b, 1000, record, &s), -1, "nothing held after a flush");
+}
+
+Test(live_batch, more_channels_than_slots_publish_the_oldest_window_early)
+{
+    char channel[LIVE_CHANNEL_MAX + 1];
+    for (int i = 0; i <= LIVE_BATCH_CHANNELS; i++) {
+        snprintf(channel, sizeof channel, "project/00000000-0000-4000-8000-%012d", i);
+        live_batcher_add(b, channel, "{}", (uint64_t)i, record, &s);
+    }
+    cr_assert_eq(s.n, 1, "one slot too few: the oldest window went out");
+    cr_assert_str_eq(s.channel[0], "project/00000000-0000-4000-8000-000000000000");
 }

@@ -5,6 +5,7 @@ import { h, clear } from './util.js';
 import { renderList } from './list.js';
 import { renderExecution } from './execution.js';
 import { renderStats, renderStatsHome } from './stats.js';
+import { renderCompare } from './compare.js';
 
 const app = document.getElementById('app');
 let current = null;      // {key, view}
@@ -165,6 +166,7 @@ function route() {
   else if (path.length === 2 && path[0] === 'executions') key = `exec:${path[1]}`;
   else if (path.length === 1 && path[0] === 'stats') key = 'stats';
   else if (path.length === 3 && path[2] === 'stats' && (path[0] === 'workflows' || path[0] === 'projects')) key = `stats:${path[0]}:${path[1]}`;
+  else if ((path.length === 3 || path.length === 4) && path[0] === 'executions' && path[2] === 'compare') key = `cmp:${path[1]}:${path[3] || ''}`;
   else key = 'notfound';
 
   if (current && current.key === key && current.view.update) {
@@ -181,6 +183,7 @@ function route() {
   else if (key.startsWith('exec:')) view = renderExecution(outlet, path[1], params);
   else if (key === 'stats') view = renderStatsHome(outlet);
   else if (key.startsWith('stats:')) view = renderStats(outlet, path[0] === 'projects' ? 'project' : 'workflow', path[1], params);
+  else if (key.startsWith('cmp:')) view = renderCompare(outlet, path[1], path[3] || null);
   else { outlet.appendChild(notFound()); view = {}; document.title = 'Not found · Agora Cloud'; }
   current = { key, view };
 }

@@ -2,6 +2,7 @@
 //   #/executions?status=error&workflow_id=...&cursor=...   the list
 //   #/executions/ID?tab=state&node=42                       one execution
 //   #/workflows/ID/stats?range=7d, #/projects/ID/stats       statistics (#/stats: projects)
+//   #/executions/A/compare/B, #/executions/ID/compare       two runs compared
 //   #token=...&execution=ID                                 sign-in link (consumed at once)
 
 export function parseHash(hash = location.hash) {
@@ -47,4 +48,9 @@ export function executionsHash(params) {
 
 export function executionHash(id, params) {
   return buildHash(['executions', id], params);
+}
+
+/** A compared with B; without B, ID against the previous run of its workflow. */
+export function compareHash(a, b) {
+  return buildHash(b ? ['executions', a, 'compare', b] : ['executions', a, 'compare'], {});
 }

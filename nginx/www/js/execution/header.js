@@ -1,11 +1,11 @@
 // The execution page's summary card: status, workflow name (filled in when
 // the workflow arrives), ids with a link to the session's executions,
 // times, duration, counts, tokens and cost (when the run reported tokens),
-// the error and the metadata; Copy link and
+// the error and the metadata; Compare (with the previous run), Copy link and
 // Reload; for a live run, its live indicator and the time it has run so far
 // (tickElapsed moves it on). And the card shown instead when the execution
 // is not found.
-import { buildHash, executionsHash } from '../router.js';
+import { buildHash, compareHash, executionsHash } from '../router.js';
 import {
   h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, staleBadge, jsonPretty, copyText, userText,
   usageSummary,
@@ -68,7 +68,9 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
       statusBadge(exec.status, 'badge-lg'),
       exec.stale ? staleBadge() : null,
       h('h1', { class: 'exec-title' }, h('span', { class: 'exec-wf-name' }, workflowName ? userText(workflowName) : 'Execution')),
-      h('div', { class: 'page-actions' }, liveEl || null, copyLinkButton(), refreshBtn)),
+      h('div', { class: 'page-actions' }, liveEl || null,
+        h('a', { class: 'btn btn-compare', href: compareHash(exec.id || id), title: 'Compare with the previous run of this workflow, or any run' }, 'Compare'),
+        copyLinkButton(), refreshBtn)),
     h('div', { class: 'exec-ids' },
       h('span', {}, h('span', { class: 'muted', text: 'Execution ' }), h('code', { class: 'mono', text: exec.id || id })),
       exec.session_id ? h('span', {}, h('span', { class: 'muted', text: 'Session ' }),

@@ -3,6 +3,10 @@
 // URL), then an EventSource on the ticket's path. The stream is nginx's; a
 // ticket opens one subscription only, so every reconnect asks for a new one.
 //
+// Batches: a project channel may send the messages of a short window as
+// one {"type": "batch", "messages": [...]} (docs/LIVE.md section 3); each
+// of them goes through the same path as a message alone, in its order.
+//
 // Order and gaps: every message of an execution carries seq. The client
 // keeps the last seq applied per execution: a duplicate is dropped, a gap
 // makes it ask the page to reload that execution through the API. After
@@ -13,7 +17,7 @@
 // while a reload runs wait for it, then go through the seq check, so a
 // reload's older copy never overwrites a newer message.
 import { api, ApiError } from '../api.js';
-import { seqVerdict, backoffMs } from './rules.js';
+import { seqVerdict, backoffMs, unbatch } from './rules.js';
 
 // A subscription that stayed open this long ended normally (nginx closes
 // each after AGORA_LIVE_SUBSCRIPTION_SECONDS): reconnect at once, quietly.
@@ -90,7 +94,7 @@ export function openLive({ target, onMessage, onResync, onState }) {
       failures = 0; // the stream works: a break after this starts the backoff anew
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
-      if (msg && typeof msg === 'object') receive(msg);
+      for (const m of unbatch(msg)) receive(m);
     };
     source.onerror = () => {
       if (es !== source) return;

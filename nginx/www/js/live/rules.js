@@ -1,7 +1,7 @@
-// The rules of live updates that need no browser (docs/LIVE.md): what a
-// message's seq means against the last one seen, how long to wait before
-// reconnecting, which statuses end a run, and how node executions from a
-// message merge into the ones shown. Pure, so the logic tests run them
+// The rules of live updates that need no browser (docs/LIVE.md): the
+// messages a batch holds, what a message's seq means against the last one
+// seen, how long to wait before reconnecting, which statuses end a run,
+// and how node executions from a message merge into the ones shown. Pure, so the logic tests run them
 // under node.
 
 /** The statuses after which an execution changes no more (ingest answers 409). */
@@ -32,6 +32,17 @@ export function seqVerdict(last, seq) {
   if (seq <= last) return 'duplicate';
   if (seq > last + 1) return 'gap';
   return 'apply';
+}
+
+/**
+ * The messages one received frame holds, in order: a batch's (a project
+ * channel coalesces a short window's messages, docs/LIVE.md section 3), or
+ * the message itself. What is not an object holds none.
+ */
+export function unbatch(frame) {
+  if (!frame || typeof frame !== 'object') return [];
+  if (frame.type !== 'batch') return [frame];
+  return Array.isArray(frame.messages) ? frame.messages.filter((m) => m && typeof m === 'object') : [];
 }
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
