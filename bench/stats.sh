@@ -5,6 +5,7 @@
 #   bench/stats.sh            full run (about 15 minutes on 2 cores)
 #   bench/stats.sh --quick    smoke run: short ingest phases, 100,000 executions
 #   options: --keep           leave the stack running afterwards
+#            --ingest         phase 1 only
 #
 # Phases:
 #   1. ingest throughput with and without the rollup triggers: the M and S
@@ -13,6 +14,9 @@
 #      disabled), so a change in the machine's load hits both alike. All
 #      payloads of a size start in the same hour of one workflow: every
 #      ingest updates that hour's rollup rows, the worst case for contention.
+#      Besides requests per second (wall time, which other work on the
+#      machine moves), the CPU time PostgreSQL and the workers spent per
+#      stored execution (bench/cpu.py), which it moves far less.
 #   2. bulk load of N executions (3 node executions each) over the last 30
 #      days into 10 workflows of one project, by 2 sessions side by side
 #      (bench/stats_bulk.sql): the rollups are filled by the same triggers,
@@ -29,11 +33,13 @@ cd "$root"
 
 mode=full
 keep=0
+only_ingest=0
 for a in "$@"; do
     case $a in
         --quick) mode=quick ;;
         --keep) keep=1 ;;
-        -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --ingest) only_ingest=1 ;;
+        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'bench/stats.sh: unknown option %s (try --help)\n' "$a" >&2; exit 2 ;;
     esac
 done
@@ -62,14 +68,19 @@ triggers() {
 say "1. ingest with and without the rollup triggers, concurrency 8, ${SEGS} x (${SEG_S}s + ${SEG_S}s)"
 for s in M S; do
     for ((k = 1; k <= SEGS; k++)); do
-        triggers enable
-        wrk_run "ingest-$s-on-$k" 8 "$SEG_S" "$base/api/executions/ingest" auth=1 body="$(bodies "$s")"
-        triggers disable
-        wrk_run "ingest-$s-off-$k" 8 "$SEG_S" "$base/api/executions/ingest" auth=1 body="$(bodies "$s")"
+        for mode in on off; do
+            triggers "$([[ $mode == on ]] && echo enable || echo disable)"
+            with_cpu "ingest-$s-$mode-$k" wrk_run "ingest-$s-$mode-$k" 8 "$SEG_S" "$base/api/executions/ingest" \
+                auth=1 body="$(bodies "$s")"
+        done
     done
 done
 triggers enable
 
+if ((only_ingest)); then
+    N=0
+fi
+if ((N)); then
 say "2. bulk-loading $N executions over 30 days (2 sessions)"
 psql_super -c "INSERT INTO agora.workflows (organization_id, project_id, name)
                SELECT '$org', '$project', 'bench-stats-' || lpad(i::text, 2, '0') FROM generate_series(1, 10) i" >/dev/null
@@ -100,13 +111,14 @@ python3 "$bench/stats_reads.py" 127.0.0.1 "$AGORA_HTTPS_PORT" "$AGORA_TLS_CERT" 
     "project_day=/api/projects/$project/stats?since=$since&bucket=day" \
     "project_hour=/api/projects/$project/stats?since=$since&bucket=hour" >"$res/stats-reads.jsonl"
 rm -f "$bv/token"
+fi
 
 say "report"
 python3 - "$res" "$SEGS" <<'PY'
 import glob, json, os, sys
 res, segs = sys.argv[1], int(sys.argv[2])
-print("| payload | with triggers (req/s) | without (req/s) | change |")
-print("|---|---|---|---|")
+print("| payload | with triggers (req/s) | without (req/s) | change | CPU ms per ingest with / without (PostgreSQL + workers) |")
+print("|---|---|---|---|---|")
 for s in ("M", "S"):
     rate = {}
     for mode in ("on", "off"):
@@ -115,7 +127,15 @@ for s in ("M", "S"):
         assert not bad, f"{bad} failed ingests"
         rate[mode] = sum(r["requests"] for r in runs) / sum(r["duration_s"] for r in runs)
     each = lambda mode: ", ".join(f"{json.load(open(f'{res}/ingest-{s}-{mode}-{k}.json'))['requests'] / json.load(open(f'{res}/ingest-{s}-{mode}-{k}.json'))['duration_s']:.0f}" for k in range(1, segs + 1))
-    print(f"| {s} | {rate['on']:.1f} ({each('on')}) | {rate['off']:.1f} ({each('off')}) | {100 * (rate['on'] / rate['off'] - 1):+.1f} % |")
+    cpu = {}
+    for mode in ("on", "off"):
+        c = [json.load(open(f)) for f in glob.glob(f"{res}/cpu-ingest-{s}-{mode}-*.json")]
+        cpu[mode] = (1000 * sum(x["postgres"] for x in c) / sum(x["stored"] for x in c),
+                     1000 * sum(x["workers"] for x in c) / sum(x["stored"] for x in c))
+    print(f"| {s} | {rate['on']:.1f} ({each('on')}) | {rate['off']:.1f} ({each('off')}) | {100 * (rate['on'] / rate['off'] - 1):+.1f} % "
+          f"| {cpu['on'][0]:.2f} + {cpu['on'][1]:.2f} / {cpu['off'][0]:.2f} + {cpu['off'][1]:.2f} |")
+if not os.path.exists(f"{res}/stats-db.json"):
+    sys.exit(0)
 db = json.load(open(f"{res}/stats-db.json"))
 print()
 print(f"stored: {db['executions']:,} executions, {db['node_executions']:,} node executions; rollup rows "
