@@ -15,6 +15,9 @@
  * the same at any depth, and rows inserted meanwhile can neither repeat
  * nor hide one already listed.
  *
+ * since_id (a live viewer's "what is new") is one more condition on the
+ * item id, beside the order and the position, so it pages like any filter.
+ *
  * SQL text is assembled only from the fixed fragments below, chosen by
  * which filters are present; every value travels as a $n parameter. */
 #include "domain/execution_reads.h"
@@ -349,6 +352,11 @@ static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind 
         buf_puts(&s->text, "SELECT " EVENT_JSON ", " MICROS("v.\"timestamp\"") ", v.id::text"
                            " FROM agora.telemetry_events v");
     buf_printf(&s->text, " WHERE %s.execution_id = $%d::uuid", alias, param(s, id));
+    /* Checked inside the (execution_id, key, id) index, or by a scan of
+     * the primary key from since_id when PostgreSQL expects fewer rows
+     * there (docs/DESIGN.md, "Telemetry: reads", has both plans). */
+    if (q->since_id)
+        buf_printf(&s->text, " AND %s.id > $%d::bigint", alias, param(s, q->since_id));
     if (kind == EXEC_EVENTS && q->event_type)
         buf_printf(&s->text, " AND v.event_type = $%d", param(s, q->event_type));
     if (kind == EXEC_EVENTS && q->node_name)
@@ -376,11 +384,14 @@ enum snap_part {
 
 /* rows: how many rows the answer still takes (LIMIT rows + 1), or -1 for
  * no limit. */
-static void snapshots_sql(struct sql *s, const char *id, enum snap_part part, const struct exec_after *after,
+static void snapshots_sql(struct sql *s, const char *id, enum snap_part part, const struct exec_items_query *q,
                           int rows)
 {
+    const struct exec_after *after = &q->after;
     param(s, id);
     buf_puts(&s->text, SNAPSHOT_SELECT);
+    if (q->since_id)
+        buf_printf(&s->text, " AND x.id > $%d::bigint", param(s, q->since_id));
     if (part == SNAP_AFTER_SEQ) {
         snprintf(s->seq, sizeof s->seq, "%lld", after->seq);
         int sp = param(s, s->seq), ip = param(s, after->id);
@@ -405,12 +416,12 @@ static enum db_status snapshots_after_seq(struct db *db, const char *id, const s
 {
     struct sql s = {0};
     buf_init(&s.text);
-    snapshots_sql(&s, id, SNAP_AFTER_SEQ, &q->after, q->limit ? q->limit : -1);
+    snapshots_sql(&s, id, SNAP_AFTER_SEQ, q, q->limit ? q->limit : -1);
     enum db_status st = stream_rows(db, &s, out);
     if (st == DB_OK && !out->more && !out->broken) {
         struct sql nulls = {0};
         buf_init(&nulls.text);
-        snapshots_sql(&nulls, id, SNAP_NULL_SEQ, &q->after, q->limit ? q->limit - out->count : -1);
+        snapshots_sql(&nulls, id, SNAP_NULL_SEQ, q, q->limit ? q->limit - out->count : -1);
         st = stream_rows(db, &nulls, out);
     }
     return stream_end(st, out);
@@ -429,7 +440,7 @@ enum db_status execution_items(struct db *db, const char *id, enum exec_items_ki
     struct sql s = {0};
     buf_init(&s.text);
     if (kind == EXEC_SNAPSHOTS)
-        snapshots_sql(&s, id, SNAP_FROM_START, &q->after, q->limit ? q->limit : -1);
+        snapshots_sql(&s, id, SNAP_FROM_START, q, q->limit ? q->limit : -1);
     else
         timed_items_sql(&s, id, kind, q);
     return stream_answer(db, &s, &out);

@@ -53,8 +53,13 @@ struct exec_list_query {
     struct exec_after after;
 };
 
-/* The item routes. limit 0 means every item (no paging, next_cursor null). */
+/* The item routes. limit 0 means every item (no paging, next_cursor null).
+ * since_id keeps only items stored after that item (a larger id): ingest
+ * writes one execution's items one transaction at a time (its row lock),
+ * and identity values are handed out in order, so within one execution a
+ * larger id was committed later (docs/DESIGN.md, "Telemetry: reads"). */
 struct exec_items_query {
+    const char *since_id;                /* canonical positive decimal bigint; NULL when absent */
     const char *event_type, *node_name;  /* events only; NULL when absent */
     int limit;                           /* 0 or 1..EXEC_ITEMS_LIMIT_MAX */
     uint32_t scope;                      /* the list's cursor scope, see cursor.h */

@@ -4,6 +4,8 @@
  * makes one call into executions.c, which streams the answer itself. */
 #include "handlers/handlers.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/cursor.h"
@@ -43,6 +45,24 @@ static int limit_or_reply(struct req *r, const struct query *q, int def, int max
     if (decimal_parse(v, max, &n) < 0 || n < 1)
         return reply_error(r, E_VALIDATION, "limit", "limit must be an integer from 1 to %d", max);
     *out = (int)n;
+    return 0;
+}
+
+/* since_id: a positive decimal bigint (an item id), rewritten canonically
+ * into store (no leading zeros), so "007" and "7" share a cursor scope;
+ * *out is NULL when absent. */
+static int since_id_or_reply(struct req *r, const struct query *q, char store[24], const char **out)
+{
+    const char *v = query_get(q, "since_id");
+    long long n;
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (decimal_parse(v, INT64_MAX, &n) < 0 || n < 1)
+        return reply_error(r, E_VALIDATION, "since_id",
+                           "since_id must be an integer from 1 to 9223372036854775807 (an item id)");
+    snprintf(store, 24, "%lld", n);
+    *out = store;
     return 0;
 }
 
@@ -122,7 +142,8 @@ static uint32_t list_scope(const struct exec_list_query *lq)
     return cursor_scope_add(h, "until", lq->until);
 }
 
-/* An item list's scope: its kind, its execution and the events' filters. */
+/* An item list's scope: its kind, its execution, since_id and the events'
+ * filters. */
 static uint32_t items_scope(const char *execution_id, enum exec_items_kind kind, const struct exec_items_query *iq)
 {
     static const char *const kinds[] = {[EXEC_SPANS] = "spans", [EXEC_EVENTS] = "events",
@@ -134,6 +155,10 @@ static uint32_t items_scope(const char *execution_id, enum exec_items_kind kind,
         execution_id = id;
     }
     h = cursor_scope_add(h, "execution", execution_id);
+    /* Only when given: the cursors handed out before since_id existed
+     * keep their scope, hence stay valid across an upgrade. */
+    if (iq->since_id)
+        h = cursor_scope_add(h, "since_id", iq->since_id);
     h = cursor_scope_add(h, "event_type", iq->event_type);
     return cursor_scope_add(h, "node_name", iq->node_name);
 }
@@ -192,18 +217,19 @@ void handle_execution_timeline(struct req *r)
         reply_db_error(r, st);
 }
 
-/* The three item routes: optional limit (1..1000) and cursor, plus the
- * events' filters. */
+/* The three item routes: optional limit (1..1000), cursor and since_id,
+ * plus the events' filters. */
 static void items(struct req *r, enum exec_items_kind kind)
 {
-    static const char *const paging[] = {"limit", "cursor", NULL};
-    static const char *const events[] = {"limit", "cursor", "event_type", "node_name", NULL};
+    static const char *const paging[] = {"limit", "cursor", "since_id", NULL};
+    static const char *const events[] = {"limit", "cursor", "since_id", "event_type", "node_name", NULL};
     struct exec_items_query iq = {0};
+    char since[24];
     struct query q;
     if (query_parse_or_reply(r, kind == EXEC_EVENTS ? events : paging, &q) < 0)
         return;
-    if (text_or_reply(r, &q, "event_type", &iq.event_type) < 0 ||
-        text_or_reply(r, &q, "node_name", &iq.node_name) < 0 ||
+    if (since_id_or_reply(r, &q, since, &iq.since_id) < 0 ||
+        text_or_reply(r, &q, "event_type", &iq.event_type) < 0 || text_or_reply(r, &q, "node_name", &iq.node_name) < 0 ||
         limit_or_reply(r, &q, 0, EXEC_ITEMS_LIMIT_MAX, &iq.limit) < 0)
         goto done;
     iq.scope = items_scope(r->params[0], kind, &iq);

@@ -189,6 +189,87 @@ test('the execution page follows a live run: bars appear and finish in place, th
   assert.deepEqual(problems, []);
 });
 
+test('a live run\'s panels fetch only what is new (since_id) and put each new event in its place', T, async () => {
+  const execId = uuid();
+  const base = Date.now() - 60000;
+  const common = { workflow_id: workflowId, execution_id: execId, session_id: `${run}-since`, started_at: iso(base) };
+  const ev = (ms) => ({ event_type: `at-${ms}`, timestamp: iso(base + ms), node_name: 'fetch', data: { ms } });
+  const sp = (ms) => ({
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: crypto.randomBytes(8).toString('hex'), name: `span-${ms}`,
+    start_time: iso(base + ms), end_time: iso(base + ms + 50), duration_ms: 50, status: 'ok', node_name: 'fetch',
+  });
+  const snap = (seq) => ({ sequence: seq, timestamp: iso(base + seq), node_name: 'fetch', phase: 'after', state: { seq } });
+  await ingest({
+    ...common, status: 'running', node_executions: [nodeRun(uuid(), 0, base)],
+    telemetry_events: [ev(1000), ev(2000), ev(3000)], telemetry_spans: [sp(1000)], shared_state_snapshots: [snap(10)],
+  });
+  const asked = []; // the item requests the page makes
+  const onRequest = (req) => {
+    if (/\/(telemetry-events|telemetry-spans|state-snapshots)(\?|$)/.test(req.url())) asked.push(new URL(req.url()));
+  };
+  page.on('request', onRequest);
+  try {
+    await open(`#/executions/${execId}`);
+    await waitStatus('live-status', 'Live');
+    // Spans and State made once (their panels stay), then back to Events.
+    await page.click('#tab-spans');
+    await page.waitForSelector('.span-row');
+    await page.click('#tab-state');
+    await page.waitForSelector('.state-card');
+    await page.click('#tab-events');
+    await page.waitForFunction(() => document.querySelectorAll('.event-row').length === 3, null, WAIT);
+    const shown = () => page.$$eval('.event-row', (rows) => rows.map((r) => r.dataset.type));
+    assert.deepEqual(await shown(), ['at-1000', 'at-2000', 'at-3000']);
+    // A reader opened the first event's data: it stays open.
+    await page.click('.event-row >> nth=0 >> button.linkish.mono');
+    assert.equal(await page.locator('.event-row >> nth=0 >> [aria-expanded="true"]').count(), 1);
+    const loaded = asked.length;
+
+    // After the others, between them, before them: each in its place.
+    const appends = [[ev(4000), ev(1500)], [ev(500), ev(5000), ev(2000)], [ev(2500)]];
+    const want = [1000, 2000, 3000];
+    for (const [k, events] of appends.entries()) {
+      await ingest({
+        ...common, status: 'running', telemetry_events: events,
+        telemetry_spans: [sp(1000 + 100 * (k + 1))], shared_state_snapshots: [snap(k % 2 ? 5 + k : 20 + k)],
+      });
+      want.push(...events.map((e) => e.data.ms));
+      await page.waitForFunction((n) => document.querySelectorAll('.event-row').length === n, want.length, WAIT);
+    }
+    const order = [...want].sort((a, b) => a - b).map((ms) => `at-${ms}`);
+    // Two events of the same time sort by id, which both of at-2000 follow.
+    assert.deepEqual(await shown(), order);
+    assert.equal(await page.locator('.event-row >> nth=1 >> [aria-expanded="true"]').count(), 1, 'the open row stays open');
+    assert.equal(await page.locator('.event-row').first().getAttribute('data-type'), 'at-500');
+    assert.equal(await page.locator('#tab-events .tab-count').textContent(), String(want.length));
+
+    await page.click('#tab-spans');
+    await page.waitForFunction(() => document.querySelectorAll('.span-row').length === 4, null, WAIT);
+    await page.click('#tab-state');
+    await page.waitForFunction(() => document.querySelectorAll('.state-card').length === 4, null, WAIT);
+    const seqs = await page.$$eval('.state-card', (cards) => cards.map((c) => Number(c.dataset.sequence)));
+    assert.deepEqual(seqs, [6, 10, 20, 22]);
+
+    // Every refresh asked for what is newer than the largest id it held, in one request.
+    const refreshes = asked.slice(loaded);
+    for (const kind of ['telemetry-events', 'telemetry-spans', 'state-snapshots']) {
+      const mine = refreshes.filter((u) => u.pathname.endsWith(kind));
+      assert.ok(mine.length >= 1, `${kind} refreshed`);
+      for (const u of mine) {
+        assert.match(u.searchParams.get('since_id') || '', /^[1-9][0-9]*$/, `${kind}: ${u.search}`);
+        assert.equal(u.searchParams.get('cursor'), null, `${kind}: ${u.search}`);
+      }
+      const since = mine.map((u) => Number(u.searchParams.get('since_id')));
+      assert.deepEqual(since, [...since].sort((a, b) => a - b), `${kind}: since_id grows`);
+    }
+    assert.ok(await markerKept(), 'no reload, no navigation');
+    await shot('live-04-since');
+  } finally {
+    page.off('request', onRequest);
+  }
+  assert.deepEqual(problems, []);
+});
+
 test('the list shows a new run at the top and changes a running one in place', T, async () => {
   const olderId = uuid();
   // Newer than the runs the tests before made, older than the next one.

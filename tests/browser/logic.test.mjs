@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
+import { maxId, sortedIndex, timeOrder } from '../../nginx/www/js/feed.js';
 import { prepareRows } from '../../nginx/www/js/gantt.js';
 import { buildSpanTree } from '../../nginx/www/js/spans.js';
 import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
@@ -254,4 +255,30 @@ test('a live list takes a new run only when it passes its filters, on the first 
   assert.ok(!matchesList({ range: '15m' }, { ...e, started_at: '2024-11-26T11:00:00Z' }, now));
   assert.ok(matchesList({ range: 'custom', since: '2024-11-26T11:00:00Z', until: '2024-11-26T12:00:00Z' }, e, now));
   assert.ok(!matchesList({ range: 'custom', until: '2024-11-26T11:59:00Z' }, e, now), 'until is exclusive');
+});
+
+test('snapshotDiffs from an index diffs only the new snapshots, each against the one before', () => {
+  const snaps = [{ state: { a: 1 } }, { state: { a: 1, b: 2 } }, { state: { b: 3 } }];
+  assert.deepEqual(snapshotDiffs(snaps, 2), snapshotDiffs(snaps).slice(2));
+  assert.deepEqual(snapshotDiffs(snaps, 3), []);
+});
+
+test('a live panel finds its largest id and where a new item goes in the API order', () => {
+  assert.equal(maxId([]), 0);
+  assert.equal(maxId([{ id: 3 }, { id: 12 }, { id: 7 }]), 12);
+  const byT = (a, b) => a.t - b.t || a.id - b.id;
+  const items = [{ t: 1, id: 1 }, { t: 2, id: 2 }, { t: 2, id: 5 }, { t: 4, id: 3 }];
+  assert.equal(sortedIndex(items, { t: 0, id: 9 }, byT), 0);
+  assert.equal(sortedIndex(items, { t: 2, id: 4 }, byT), 2);
+  assert.equal(sortedIndex(items, { t: 2, id: 6 }, byT), 3);
+  assert.equal(sortedIndex(items, { t: 9, id: 9 }, byT), 4);
+  assert.equal(sortedIndex([], { t: 1, id: 1 }, byT), 0);
+});
+
+test('a time order sorts by the timestamp to the microsecond, then by id', () => {
+  const byTs = timeOrder('timestamp');
+  const a = { id: 9, timestamp: '2024-11-26T12:00:00.000001Z' };
+  const b = { id: 2, timestamp: '2024-11-26T12:00:00.000002Z' };
+  const c = { id: 3, timestamp: '2024-11-26T12:00:00.000002Z' };
+  assert.deepEqual([c, b, a].sort(byTs), [a, b, c]);
 });

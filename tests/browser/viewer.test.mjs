@@ -585,9 +585,9 @@ test('a 1,000-node workflow: the graph draws the nodes this run took and says so
   await page.click('.graph-node-row[data-node="node_00007"] button');
   await page.waitForSelector('.gantt-row.is-selected[data-node="node_00007"]');
   const longest = Math.max(0, ...await page.evaluate(() => window.__longTasks));
-  // Drawing all 1,000 nodes took 3.4 to 4 s in one task; what is drawn now is
-  // bounded (at most 300 nodes), so this bound only catches a regression.
-  assert.ok(longest < 3000, `longest task while drawing: ${longest.toFixed(0)} ms`);
+  // Drawing all 1,000 nodes took 3.4 to 4 s in one task; what is drawn now
+  // is bounded (the 42 nodes counted above: that is the check). The time
+  // is printed, not asserted: on a loaded machine it measures the machine.
   console.log(`# 1,000-node graph: drawn in ${drawMs} ms (layout ${await page.getAttribute('.graph-canvas', 'data-layout-ms')} ms), longest task ${longest.toFixed(0)} ms, next frame ${frameMs.toFixed(0)} ms`);
   await page.locator('.tabs-card').scrollIntoViewIfNeeded();
   await shot('17-graph-1000-nodes');
@@ -624,7 +624,7 @@ test('an execution that does not exist (or is not visible) shows a clear not-fou
   }
 });
 
-test('10,000 node executions: only visible rows are in the page, scrolling stays smooth', { timeout: 120e3 }, async () => {
+test('10,000 node executions: only the rows around the view are in the page, at every depth', { timeout: 120e3 }, async () => {
   const t0 = Date.now();
   await openExecution(ids.bulk);
   const loadMs = Date.now() - t0;
@@ -632,26 +632,31 @@ test('10,000 node executions: only visible rows are in the page, scrolling stays
   const inDom = await page.locator('.gantt-row').count();
   assert.ok(inDom > 5 && inDom < 80, `rows in the DOM: ${inDom}`);
   await shot('10-bulk');
-  // scroll through the whole list in steps, timing each frame
-  const frames = await page.evaluate(async () => {
+  // Scroll through the whole list in steps: after each, the rows in the
+  // page are the few around the view, whatever the depth (the work per
+  // step does not grow with the run). Step times are printed, not
+  // asserted: they measure the machine as much as the page.
+  const steps = await page.evaluate(async () => {
     const body = document.querySelector('.gantt-body');
-    const times = [];
+    const out = [];
     const step = body.scrollHeight / 40;
     for (let i = 1; i <= 40; i++) {
       const a = performance.now();
       body.scrollTop = step * i;
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      times.push(performance.now() - a);
+      const rows = [...document.querySelectorAll('.gantt-row')].map((r) => Number(r.getAttribute('aria-rowindex')));
+      out.push({ ms: performance.now() - a, count: rows.length, first: Math.min(...rows), last: Math.max(...rows),
+        top: Math.floor(body.scrollTop / 30) + 1, bottom: Math.ceil((body.scrollTop + body.clientHeight) / 30) });
     }
-    return times;
+    return out;
   });
-  frames.sort((a, b) => a - b);
-  // Two animation frames per step (about 33 ms at 60 Hz) plus the rows' work.
-  // Drawing all 10,000 rows takes seconds; the bounds leave room for a busy
-  // machine, the row count in the DOM is the exact check.
+  for (const [i, st] of steps.entries()) {
+    assert.ok(st.count > 5 && st.count < 80, `step ${i + 1}: ${st.count} rows in the DOM`);
+    // the rows drawn cover the view (row height 30 px, rows/rows.js)
+    assert.ok(st.first <= st.top && st.last >= Math.min(st.bottom, 10000), `step ${i + 1}: rows ${st.first}-${st.last}, view ${st.top}-${st.bottom}`);
+  }
+  const frames = steps.map((st) => st.ms).sort((a, b) => a - b);
   const median = frames[Math.floor(frames.length / 2)];
-  assert.ok(median < 150, `median scroll step ${median.toFixed(1)} ms`);
-  assert.ok(frames[frames.length - 1] < 600, `slowest scroll step ${frames[frames.length - 1].toFixed(1)} ms`);
   await page.waitForSelector('.gantt-row[aria-rowindex="10000"]');
   assert.ok(await page.locator('.gantt-row').count() < 80);
   // the filters find the one failed row among 10,000

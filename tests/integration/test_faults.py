@@ -13,6 +13,7 @@ superuser session: the ingest has then inserted (uncommitted) its execution
 row and waits on the lock in its items statement. PostgreSQL stopped under
 load and killed idle workers are covered in test_resilience.py."""
 import json
+import http.client
 import os
 import signal
 import subprocess
@@ -231,28 +232,53 @@ def nginx_workers(stack):
     return master, set(children_of(master))
 
 
-def test_nginx_reload_under_load_fails_no_request(stack, tenant):
+# What a client sees of a connection nginx closed without answering: an
+# old worker that a reload retires closes the connections it has accepted
+# but not read a request from (nginx's graceful shutdown), and a request
+# sent on one meets a closed socket. Nothing of it was read, so nothing was
+# done: every HTTP client retries such a request (ours do: agora-upload,
+# the Python logger), and an ingest retried with its Idempotency-Key is
+# stored once.
+CLOSED_UNANSWERED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def test_nginx_reload_under_load_loses_no_request(stack, tenant):
     master, before = nginx_workers(stack)
     stop = time.monotonic() + 5.0
     results, lock = [], threading.Lock()
+    sessions = []
+
+    def attempt(n, i, key, session):
+        if n % 3 == 0:
+            r = tenant.ingest(tenant.payload(session, 3), key, timeout=10)
+            return r.status == 201 or (r.status == 200 and r.headers.get("Idempotent-Replayed") == "true"), r
+        if n % 3 == 1:
+            r = stack.request("GET", "/api/executions?limit=1", token=tenant.tok, timeout=10)
+        else:
+            r = stack.request("GET", "/api/health", timeout=10)
+        return r.status == 200, r
 
     def client(i):
         n = 0
         while time.monotonic() < stop and n < 500:
             n += 1
-            try:
-                if n % 3 == 0:
-                    r = tenant.ingest(tenant.payload(f"reload-{i}-{n}", 3), f"reload-{uuid.uuid4()}", timeout=10)
-                    ok = r.status == 201
-                elif n % 3 == 1:
-                    r = stack.request("GET", "/api/executions?limit=1", token=tenant.tok, timeout=10)
-                    ok = r.status == 200
-                else:
-                    r = stack.request("GET", "/api/health", timeout=10)
-                    ok = r.status == 200
-                outcome = "ok" if ok else f"{r.status} {r.body[:100]!r}"
-            except Exception as e:
-                outcome = repr(e)
+            key, session = f"reload-{uuid.uuid4()}", f"reload-{i}-{n}"
+            if n % 3 == 0:
+                with lock:
+                    sessions.append(session)
+            outcome = None
+            for tries in (1, 2):
+                try:
+                    ok, r = attempt(n, i, key, session)
+                    outcome = "ok" if ok else f"{r.status} {r.body[:100]!r}"
+                    if tries == 2:
+                        outcome += " (retried)"
+                    break
+                except CLOSED_UNANSWERED as e:
+                    outcome = f"closed unanswered, try {tries}: {e!r}"
+                except Exception as e:
+                    outcome = repr(e)
+                    break
             with lock:
                 results.append(outcome)
 
@@ -267,9 +293,19 @@ def test_nginx_reload_under_load_fails_no_request(stack, tenant):
     finally:
         for t in threads:
             t.join(30)
-    failed = [x for x in results if x != "ok"]
+    # Every request was answered, at worst after one retry of a connection
+    # closed unanswered; none got an error.
+    failed = [x for x in results if x not in ("ok", "ok (retried)")]
+    retried = [x for x in results if x == "ok (retried)"]
     assert len(results) >= 30, len(results)
     assert not failed, (len(failed), len(results), failed[:5])
+    assert len(retried) <= max(3, len(results) // 50), (len(retried), len(results))
+    # An ingest retried with its key was stored once, like every other.
+    out = stack.psql_admin(
+        "SELECT session_id, count(*) FROM agora.executions"
+        f" WHERE organization_id = {sql_text(tenant.org)} AND session_id LIKE 'reload-%' GROUP BY session_id")
+    stored = dict(line.split("|") for line in out.split())
+    assert {k: int(v) for k, v in stored.items()} == {s: 1 for s in sessions}
     # It did reload: same master, new worker processes.
     assert wait_for(lambda: nginx_workers(stack)[0] == master and not (nginx_workers(stack)[1] & before))
     assert stack.request("GET", "/api/health").status == 200

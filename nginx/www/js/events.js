@@ -1,14 +1,18 @@
 // Events panel: the execution's telemetry events in time order, filtered by
 // type and node (the API's event_type / node_name filters). While a run is
-// live, refresh() fetches the events again and appends the new ones below
-// the others, so what is open or scrolled stays put.
+// live, refresh() fetches only the events stored since (feed.js) and puts
+// each new one in its place, below the others or between them, so what is
+// open or scrolled stays put.
 import { fetchAll } from './api.js';
+import { itemFeed, sortedIndex, timeOrder } from './feed.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, hueOf, parseTimeMs,
   loadingState, emptyState, errorState, userText, pagedRows, taskQueue,
 } from './util.js';
 
 const PAGE = 300;
+const MAX = 100000;
+const eventOrder = timeOrder('timestamp'); // the API's
 
 export function renderEvents(container, { executionId, startedAt, node, type, onFilter }) {
   const t0 = parseTimeMs(startedAt);
@@ -20,6 +24,8 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
   let pager = null;     // the table's pagedRows, null while none is shown
   const tasks = taskQueue(); // loads and refreshes, one at a time
   const refreshAbort = new AbortController();
+  const path = `/executions/${encodeURIComponent(executionId)}/telemetry-events`;
+  const feed = itemFeed(path, { max: MAX, compare: eventOrder });
 
   const typeSelect = h('select', { id: 'ev-type', 'aria-label': 'Event type' }, h('option', { value: '', text: 'All types' }));
   const nodeSelect = h('select', { id: 'ev-node', 'aria-label': 'Node' }, h('option', { value: '', text: 'All nodes' }));
@@ -76,10 +82,7 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
     if (signal.aborted) return;
     try {
       if (!all) {
-        all = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, {}, {
-          signal, max: 100000,
-          onPage: (items) => { count.textContent = `${items.length.toLocaleString('en-US')} loaded…`; },
-        });
+        all = await feed.load(signal, (items) => { count.textContent = `${items.length.toLocaleString('en-US')} loaded…`; });
         if (destroyed || signal.aborted) return;
         fillOptions(all);
       }
@@ -88,7 +91,7 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
         const params = {};
         if (filters.type) params.event_type = filters.type;
         if (filters.node) params.node_name = filters.node;
-        events = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, params, { signal, max: 100000 });
+        events = await fetchAll(path, params, { signal, max: MAX });
       }
       if (destroyed || signal.aborted) return;
       show(events);
@@ -105,36 +108,39 @@ export function renderEvents(container, { executionId, startedAt, node, type, on
   }
 
   const matches = (e) => (!filters.type || e.event_type === filters.type) && (!filters.node || e.node_name === filters.node);
-  const after = (a, b) => {
-    const ta = parseTimeMs(a.timestamp);
-    const tb = parseTimeMs(b.timestamp);
-    return ta > tb || (ta === tb && Number(a.id) > Number(b.id));
-  };
 
-  /** A live run's new events: fetched again, the new ones appended (or the table redrawn when they fall between). */
-  function refresh() {
+  /**
+   * A live run's new events (count: the run's events from the message):
+   * only those stored since are fetched, each put in its place in the table.
+   */
+  function refresh(runCount) {
+    feed.expect(runCount);
     return tasks.again(refreshNow);
   }
 
   async function refreshNow() {
     if (destroyed || !all) return;
     try {
-      const fresh = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-events`, {}, { signal: refreshAbort.signal, max: 100000 });
+      const { added } = await feed.next(refreshAbort.signal);
       if (destroyed) return;
-      const known = new Set(all.map((e) => String(e.id)));
-      const added = fresh.filter((e) => !known.has(String(e.id)));
-      all = fresh;
-      fillOptions(added);
-      const more = added.filter(matches);
-      if (!more.length) { if (pager) countText(); return; }
-      const last = shownEvents[shownEvents.length - 1];
-      if (pager && (!last || more.every((e) => after(e, last)))) {
-        shownEvents = shownEvents.concat(more);
-        pager.add(more);
-        countText();
-      } else {
+      all = feed.items;
+      if (added === null) { // reloaded whole (feed.js)
+        fillOptions(all);
         show(all.filter(matches));
+        return;
       }
+      fillOptions(added.map(([, e]) => e));
+      const more = added.map(([, e]) => e).filter(matches);
+      if (!pager) {
+        if (more.length) show(all.filter(matches));
+        return;
+      }
+      for (const e of more) {
+        const i = sortedIndex(shownEvents, e, eventOrder);
+        shownEvents.splice(i, 0, e);
+        pager.insert(i, e);
+      }
+      countText();
     } catch {
       // the next message, or the Reload button, tries again
     }

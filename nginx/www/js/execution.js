@@ -161,7 +161,8 @@ export function renderExecution(outlet, id, initialParams) {
     for (const [key, tabId] of Object.entries(TAB_OF_COUNT)) {
       const grew = reloaded ? counts[key] !== before[key] : Number(added && added[key]) > 0;
       const panel = grew && tabs.panel(tabId);
-      if (panel && panel.refresh) panel.refresh();
+      // The run's count lets the panel check that it holds every item.
+      if (panel && panel.refresh) panel.refresh(counts[key]);
     }
     // The graph is laid out once: a hidden one is made anew when it opens,
     // the one shown when the run has ended (its final colours).

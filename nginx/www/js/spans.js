@@ -1,14 +1,16 @@
 // Spans panel: the execution's spans as a tree by parent_span_id, with a
 // waterfall bar per span. Keyboard: ↑/↓ move, → expands, ← collapses,
-// Enter shows the attributes. While a run is live, refresh() fetches them
-// again and redraws the tree quietly (what is collapsed or open stays so).
-import { fetchAll } from './api.js';
+// Enter shows the attributes. While a run is live, refresh() fetches only
+// the spans stored since (feed.js) and redraws the tree from what it holds,
+// quietly (what is collapsed or open stays so).
+import { itemFeed, timeOrder } from './feed.js';
 import {
   h, clear, fmtDuration, fmtMs, fmtTime, jsonPretty, parseTimeMs, hueOf,
   loadingState, emptyState, errorState, userText, taskQueue,
 } from './util.js';
 
 const LIMIT = 1000;
+const spanOrder = timeOrder('start_time'); // the API's
 
 /** Builds the forest: [{span, children, depth}] roots; a span whose parent is unknown is a root. */
 export function buildSpanTree(spans) {
@@ -55,20 +57,32 @@ export function renderSpans(container, { executionId, startedAt, durationMs }) {
   let focusKey = null;
   let limit = LIMIT;
   const tasks = taskQueue(); // the load and the refreshes, one at a time
+  const feed = itemFeed(`/executions/${encodeURIComponent(executionId)}/telemetry-spans`, { max: 100000, compare: spanOrder });
 
   function load() {
     clear(body).appendChild(loadingState('Loading spans…'));
     return tasks.run(() => loadNow(false));
   }
 
-  /** A live run's new spans: the tree drawn again, keeping the focus when it was in it. */
-  function refresh() {
+  /**
+   * A live run's new spans (runCount: the run's spans from the message):
+   * the tree drawn again, keeping the focus when it was in it.
+   */
+  function refresh(runCount) {
+    feed.expect(runCount);
     return tasks.again(() => loadNow(true));
   }
 
   async function loadNow(quiet) {
     try {
-      const spans = await fetchAll(`/executions/${encodeURIComponent(executionId)}/telemetry-spans`, {}, { signal: abort.signal, max: 100000 });
+      let spans;
+      if (quiet) {
+        const { added } = await feed.next(abort.signal);
+        if (added && !added.length) return;
+        spans = feed.items;
+      } else {
+        spans = await feed.load(abort.signal);
+      }
       if (destroyed) return;
       count.textContent = `${spans.length.toLocaleString('en-US')} spans`;
       if (!spans.length) {

@@ -1,7 +1,8 @@
 // State panel: the shared-state snapshots in order, each with what changed
 // since the one before (keys added, removed, changed: old -> new). While a
-// run is live, refresh() fetches them again and appends the new cards.
-import { fetchAll } from './api.js';
+// run is live, refresh() fetches only the snapshots stored since (feed.js)
+// and appends their cards (all redrawn when one sorts before the last).
+import { itemFeed } from './feed.js';
 import { snapshotDiffs } from './statediff.js';
 import {
   h, clear, fmtTime, fmtMs, jsonPreview, jsonPretty, parseTimeMs,
@@ -9,6 +10,10 @@ import {
 } from './util.js';
 
 const PAGE = 100;
+
+/** The API's order: sequence (none last), then id. */
+const seqKey = (x) => (x.sequence === null || x.sequence === undefined ? Infinity : Number(x.sequence));
+const snapshotOrder = (a, b) => seqKey(a) - seqKey(b) || Number(a.id) - Number(b.id);
 
 function valueEl(v, cls) {
   const text = jsonPreview(v, 160);
@@ -31,7 +36,7 @@ export function renderState(container, { executionId, startedAt }) {
   let pager = null;
   const tasks = taskQueue(); // the load and the refreshes, one at a time
 
-  const fetchSnapshots = () => fetchAll(`/executions/${encodeURIComponent(executionId)}/state-snapshots`, {}, { signal: abort.signal, max: 50000 });
+  const feed = itemFeed(`/executions/${encodeURIComponent(executionId)}/state-snapshots`, { max: 50000, compare: snapshotOrder });
 
   function load() {
     clear(body).appendChild(loadingState('Loading state snapshots…'));
@@ -40,7 +45,7 @@ export function renderState(container, { executionId, startedAt }) {
 
   async function loadNow() {
     try {
-      snapshots = await fetchSnapshots();
+      snapshots = await feed.load(abort.signal);
       if (destroyed) return;
       diffs = snapshotDiffs(snapshots);
       draw();
@@ -50,24 +55,33 @@ export function renderState(container, { executionId, startedAt }) {
     }
   }
 
-  /** A live run's new snapshots: the cards for them appended (all redrawn when the order changed). */
-  function refresh() {
+  /**
+   * A live run's new snapshots (runCount: the run's snapshots from the
+   * message): the cards for them appended, each diffed against the one
+   * before (all redrawn when one sorts before a card already shown).
+   */
+  function refresh(runCount) {
+    feed.expect(runCount);
     return tasks.again(refreshNow);
   }
 
   async function refreshNow() {
     if (destroyed || !snapshots) return;
     try {
-      const fresh = await fetchSnapshots();
+      const before = snapshots.length;
+      const { added } = await feed.next(abort.signal);
       if (destroyed) return;
-      const before = snapshots;
-      const prefix = fresh.length >= before.length && before.every((x, i) => String(x.id) === String(fresh[i].id));
-      snapshots = fresh;
-      diffs = snapshotDiffs(snapshots);
-      if (!prefix || !pager) { draw(); return; }
-      if (fresh.length === before.length) return;
+      snapshots = feed.items;
+      const inOrder = added && added.every(([i], k) => i === before + k);
+      if (!inOrder || !pager) {
+        diffs = snapshotDiffs(snapshots);
+        draw();
+        return;
+      }
+      if (!added.length) return;
+      diffs.push(...snapshotDiffs(snapshots, before));
       count.textContent = `${snapshots.length.toLocaleString('en-US')} snapshots`;
-      pager.add(shownIndexes(before.length));
+      pager.add(shownIndexes(before));
     } catch {
       // the next message, or the Reload button, tries again
     }

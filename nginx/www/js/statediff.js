@@ -59,13 +59,16 @@ export function diffState(before, after, maxDepth = 8) {
   }
 }
 
-/** The diffs of a list of snapshots (ordered), each against the one before; the first against {}. */
-export function snapshotDiffs(snapshots) {
-  let prev = {};
-  return snapshots.map((s, i) => {
-    const state = s && s.state !== undefined ? s.state : {};
-    const d = diffState(i === 0 ? {} : prev, state);
-    prev = state;
-    return d;
-  });
+const stateOf = (s) => (s && s.state !== undefined ? s.state : {});
+
+/**
+ * The diffs of a list of snapshots (ordered), each against the one before;
+ * the first against {}. From index `from` on only (a live run's new ones).
+ */
+export function snapshotDiffs(snapshots, from = 0) {
+  const out = [];
+  for (let i = from; i < snapshots.length; i++) {
+    out.push(diffState(i === 0 ? {} : stateOf(snapshots[i - 1]), stateOf(snapshots[i])));
+  }
+  return out;
 }

@@ -391,16 +391,25 @@ export async function copyText(text) {
  */
 export function pagedRows(parent, items, rowsOf, { page, noun = 'more' }) {
   let shown = 0;
+  const firsts = []; // each shown item's first row, to insert before it
   const more = h('button', { class: 'btn', type: 'button' });
   const wrap = h('div', { class: 'show-more' }, more);
-  const showUpTo = (end) => {
-    const frag = document.createDocumentFragment();
-    for (let i = shown; i < end; i++) append(frag, [rowsOf(items[i])]);
-    parent.appendChild(frag);
-    shown = end;
+  const rowsFor = (frag, item) => {
+    const before = frag.childNodes.length;
+    append(frag, [rowsOf(item)]);
+    return frag.childNodes[before];
+  };
+  const label = () => {
     wrap.hidden = shown >= items.length;
     const left = items.length - shown;
     more.textContent = `Show ${Math.min(page, left).toLocaleString('en-US')} ${noun} (${left.toLocaleString('en-US')} left)`;
+  };
+  const showUpTo = (end) => {
+    const frag = document.createDocumentFragment();
+    for (let i = shown; i < end; i++) firsts[i] = rowsFor(frag, items[i]);
+    parent.appendChild(frag);
+    shown = end;
+    label();
   };
   more.addEventListener('click', () => showUpTo(Math.min(items.length, shown + page)));
   showUpTo(Math.min(items.length, page));
@@ -410,6 +419,22 @@ export function pagedRows(parent, items, rowsOf, { page, noun = 'more' }) {
       const all = shown >= items.length;
       items.push(...moreItems);
       showUpTo(all ? items.length : shown);
+    },
+    /** item at index i of the list: its rows go in place among the shown ones (the rest stay as they are). */
+    insert(i, item) {
+      const all = shown >= items.length;
+      if (i >= shown) {
+        items.splice(i, 0, item);
+        if (all) showUpTo(items.length); else label();
+        return;
+      }
+      const frag = document.createDocumentFragment();
+      const first = rowsFor(frag, item);
+      parent.insertBefore(frag, firsts[i]);
+      items.splice(i, 0, item);
+      firsts.splice(i, 0, first);
+      shown++;
+      label();
     },
   };
 }
