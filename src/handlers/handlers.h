@@ -35,6 +35,8 @@ void handle_execution_compare(struct req *r);     /* handlers/comparisons.c */
 void handle_workflows_create(struct req *r);      /* handlers/workflows.c */
 void handle_workflows_list(struct req *r);
 void handle_workflow_get(struct req *r);
+void handle_workflow_stats(struct req *r);        /* handlers/stats.c */
+void handle_project_stats(struct req *r);
 
 void handle_orgs_create(struct req *r);
 void handle_orgs_list(struct req *r);

@@ -34,6 +34,7 @@ const struct route agora_routes[] = {
     {"POST", "/api/workflows", handle_workflows_create, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},
     {"GET", "/api/workflows", handle_workflows_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/workflows/{id}", handle_workflow_get, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/workflows/{id}/stats", handle_workflow_stats, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
 
     {"POST", "/api/organizations", handle_orgs_create, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
     {"GET", "/api/organizations", handle_orgs_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
@@ -47,6 +48,7 @@ const struct route agora_routes[] = {
 
     {"POST", "/api/projects", handle_projects_create, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
     {"GET", "/api/projects", handle_projects_list, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/projects/{id}/stats", handle_project_stats, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"POST", "/api/projects/{id}/api-keys", handle_api_keys_create, AUTH_USER, BODY_JSON_OPT, QUERY_NONE, SMALL_BODY},
     {"GET", "/api/projects/{id}/api-keys", handle_api_keys_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
     {"DELETE", "/api/api-keys/{id}", handle_api_keys_revoke, AUTH_USER, BODY_NONE, QUERY_NONE, 0},

@@ -41,6 +41,9 @@ TABLES = {
     "idempotency_keys": "organization_id",
     "live_tickets": "organization_id",
     "model_prices": "organization_id",
+    "stats_executions_hourly": "organization_id",
+    "stats_nodes_daily": "organization_id",
+    "stats_errors_daily": "organization_id",
 }
 
 # Tables whose rows with a NULL organization are shared by every caller
@@ -59,6 +62,9 @@ PROJECT_TABLES = {
     "telemetry_spans": "project_id",
     "telemetry_events": "project_id",
     "shared_state_snapshots": "project_id",
+    "stats_executions_hourly": "project_id",
+    "stats_nodes_daily": "project_id",
+    "stats_errors_daily": "project_id",
 }
 
 # What an API key sees of its own organization: its organization, its
@@ -101,6 +107,9 @@ INSERT INTO agora.workflow_edges (organization_id, project_id, workflow_id, from
     VALUES ('{org}', '{p["id"]}', '{p["workflow"]}', '{p["node1"]}', '{p["node2"]}', 'default');
 INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status, started_at)
     VALUES ('{p["execution"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 's1', 'running', now());
+-- A finished run, so the statistics rollups (sql/011) have rows too.
+INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status, started_at, error)
+    VALUES ('{org}', '{p["id"]}', '{p["workflow"]}', 's2', 'error', now(), '"boom"');
 INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id, node_name, status, started_at)
     VALUES ('{org}', '{p["id"]}', '{p["execution"]}', '{p["node1"]}', 'load', 'success', now());
 INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, span_id, name, start_time, status)
@@ -401,8 +410,33 @@ KEY_INSERTS = dict(
 )
 
 
+# Written only by the statistics triggers (as agora_definer): nobody
+# writes them through agora_app, not even in their own tenant.
+TRIGGER_WRITTEN = {
+    "stats_executions_hourly": "INSERT INTO agora.stats_executions_hourly"
+    " (organization_id, project_id, workflow_id, hour, shard, success)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '2025-01-01', 0, 1000)",
+    "stats_nodes_daily": "INSERT INTO agora.stats_nodes_daily"
+    " (organization_id, project_id, workflow_id, node_name, day, shard, runs)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', 'n', '2025-01-01', 0, 1000)",
+    "stats_errors_daily": "INSERT INTO agora.stats_errors_daily"
+    " (organization_id, project_id, workflow_id, day, message, shard, count, last_seen, example_id)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '2025-01-01', 'x', 0, 1000, now(), '{t[execution]}')",
+}
+
+
 def test_insert_lists_cover_every_table():
-    assert set(USER_INSERTS) | set(PROJECT_INSERTS) == set(TABLES)
+    assert set(USER_INSERTS) | set(PROJECT_INSERTS) | set(TRIGGER_WRITTEN) == set(TABLES)
+
+
+@pytest.mark.parametrize("table", sorted(TRIGGER_WRITTEN))
+def test_statistics_rollups_are_written_by_their_triggers_only(stack, tenants, table):
+    _, b = tenants
+    sql = TRIGGER_WRITTEN[table].format(t=b)
+    refused(lambda: as_user(stack, b["owner"], sql))
+    refused(lambda: as_key(stack, b, sql))
+    refused(lambda: as_user(stack, b["owner"], f"UPDATE agora.{table} SET shard = shard"))
+    refused(lambda: as_user(stack, b["owner"], f"DELETE FROM agora.{table}"))
 
 
 @pytest.mark.parametrize("table", sorted(set(USER_INSERTS) | set(PROJECT_INSERTS)))

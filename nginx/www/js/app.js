@@ -4,6 +4,7 @@ import { parseHash, executionHash, executionsHash } from './router.js';
 import { h, clear } from './util.js';
 import { renderList } from './list.js';
 import { renderExecution } from './execution.js';
+import { renderStats, renderStatsHome } from './stats.js';
 import { renderCompare } from './compare.js';
 
 const app = document.getElementById('app');
@@ -63,7 +64,8 @@ function topBar(active) {
     h('a', { class: 'skip-link', href: '#main', onClick: (e) => { e.preventDefault(); document.getElementById('main')?.focus(); }, text: 'Skip to content' }),
     h('a', { class: 'brand', href: executionsHash(), 'aria-label': 'Agora Cloud, executions' }, logo(), h('span', { text: 'Agora Cloud' })),
     h('nav', { class: 'topnav', 'aria-label': 'Main' },
-      h('a', { href: executionsHash(), 'aria-current': active === 'executions' ? 'page' : null, text: 'Executions' })),
+      h('a', { href: executionsHash(), 'aria-current': active === 'executions' ? 'page' : null, text: 'Executions' }),
+      h('a', { href: '#/stats', 'aria-current': active === 'stats' ? 'page' : null, text: 'Statistics' })),
     h('div', { class: 'topbar-spacer' }),
     who ? h('span', { class: 'identity', title: who.sub ? `user ${who.sub}` : who.label },
       h('span', { class: 'identity-dot', 'aria-hidden': 'true' }),
@@ -162,6 +164,8 @@ function route() {
   let key;
   if (path.length === 0 || (path.length === 1 && path[0] === 'executions')) key = 'list';
   else if (path.length === 2 && path[0] === 'executions') key = `exec:${path[1]}`;
+  else if (path.length === 1 && path[0] === 'stats') key = 'stats';
+  else if (path.length === 3 && path[2] === 'stats' && (path[0] === 'workflows' || path[0] === 'projects')) key = `stats:${path[0]}:${path[1]}`;
   else if ((path.length === 3 || path.length === 4) && path[0] === 'executions' && path[2] === 'compare') key = `cmp:${path[1]}:${path[3] || ''}`;
   else key = 'notfound';
 
@@ -171,12 +175,14 @@ function route() {
   }
   destroyCurrent();
   clear(app);
-  app.appendChild(topBar(key === 'notfound' ? '' : 'executions'));
+  app.appendChild(topBar(key === 'notfound' ? '' : key.startsWith('stats') ? 'stats' : 'executions'));
   const outlet = h('div', { class: 'outlet' });
   app.appendChild(outlet);
   let view;
   if (key === 'list') view = renderList(outlet, params);
   else if (key.startsWith('exec:')) view = renderExecution(outlet, path[1], params);
+  else if (key === 'stats') view = renderStatsHome(outlet);
+  else if (key.startsWith('stats:')) view = renderStats(outlet, path[0] === 'projects' ? 'project' : 'workflow', path[1], params);
   else if (key.startsWith('cmp:')) view = renderCompare(outlet, path[1], path[3] || null);
   else { outlet.appendChild(notFound()); view = {}; document.title = 'Not found · Agora Cloud'; }
   current = { key, view };

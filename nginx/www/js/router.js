@@ -1,6 +1,7 @@
 // Hash routes, so every view is a link that nginx serves as index.html:
 //   #/executions?status=error&workflow_id=...&cursor=...   the list
 //   #/executions/ID?tab=state&node=42                       one execution
+//   #/workflows/ID/stats?range=7d, #/projects/ID/stats       statistics (#/stats: projects)
 //   #/executions/A/compare/B, #/executions/ID/compare       two runs compared
 //   #token=...&execution=ID                                 sign-in link (consumed at once)
 

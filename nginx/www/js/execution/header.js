@@ -5,7 +5,7 @@
 // Reload; for a live run, its live indicator and the time it has run so far
 // (tickElapsed moves it on). And the card shown instead when the execution
 // is not found.
-import { compareHash, executionsHash } from '../router.js';
+import { buildHash, compareHash, executionsHash } from '../router.js';
 import {
   h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, staleBadge, jsonPretty, copyText, userText,
   usageSummary,
@@ -74,7 +74,8 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
     h('div', { class: 'exec-ids' },
       h('span', {}, h('span', { class: 'muted', text: 'Execution ' }), h('code', { class: 'mono', text: exec.id || id })),
       exec.session_id ? h('span', {}, h('span', { class: 'muted', text: 'Session ' }),
-        h('a', { class: 'mono', href: executionsHash({ session_id: exec.session_id }), title: 'All executions of this session' }, userText(exec.session_id))) : null),
+        h('a', { class: 'mono', href: executionsHash({ session_id: exec.session_id }), title: 'All executions of this session' }, userText(exec.session_id))) : null,
+      exec.workflow_id ? h('a', { href: buildHash(['workflows', exec.workflow_id, 'stats'], {}), class: 'exec-stats-link', text: 'Workflow statistics' }) : null),
     h('dl', { class: 'exec-facts' },
       fact('Started', when(exec.started_at), { title: `${exec.started_at} (${fmtRelative(exec.started_at)})` }),
       fact('Completed', exec.completed_at ? when(exec.completed_at) : (exec.status === 'running' ? 'still running' : '–'), { title: exec.completed_at || null }),
