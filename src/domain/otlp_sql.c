@@ -152,7 +152,7 @@ const char SQL_OTLP_ITEMS[] =
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
     "   parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name, from_otlp)"
     "  SELECT org, proj, x, t, s, p, n, k, st, et, d, c, a, nn, true FROM sx ORDER BY ord"
-    "  ON CONFLICT (execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING"
+    "  ON CONFLICT (organization_id, execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING"
     "  RETURNING execution_id, span_id),"
     " fresh AS MATERIALIZED (SELECT sx.* FROM sx JOIN sp ON sp.execution_id = sx.x AND sp.span_id = sx.s),"
     " ev AS ("

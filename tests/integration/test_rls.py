@@ -553,12 +553,12 @@ UPDATE agora.api_keys SET revoked_at = now() WHERE organization_id = '{a['org']}
 
 def otlp_span_sql(t, execution):
     """The OTLP ingest's span insert (src/domain/otlp_sql.c): from_otlp, ON
-    CONFLICT DO NOTHING on sql/010's index, so a resend is a no-op."""
+    CONFLICT DO NOTHING on sql/012's index, so a resend is a no-op."""
     return (f"INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
             f" name, start_time, status, from_otlp)"
             f" VALUES ('{t['org']}', '{t['project']}', '{execution}', '{'ab' * 16}', '00f067aa0ba902b7', 'chat',"
             f" now(), 'ok', true)"
-            f" ON CONFLICT (execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING")
+            f" ON CONFLICT (organization_id, execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING")
 
 
 def test_otlp_spans_go_only_into_the_callers_executions(stack, tenants):
@@ -578,6 +578,23 @@ def test_otlp_spans_go_only_into_the_callers_executions(stack, tenants):
     assert last_line(as_key(stack, a, lock)) == a["execution"]
     assert stack.psql_admin(f"SELECT count(*) FROM agora.telemetry_spans WHERE execution_id = '{a['execution']}'"
                             f" AND from_otlp").strip() == "0"
+
+
+def test_whether_another_organizations_run_holds_an_otlp_span_cannot_be_probed(stack, tenants):
+    """ON CONFLICT finds its conflicting row before any policy or foreign
+    key is checked: with a key of (execution, trace, span) only, B's insert
+    of a span A's execution holds did nothing, and of one it does not hold
+    failed, which told B which. With the organization in the key (sql/012)
+    both fail alike."""
+    a, b = tenants
+    stack.psql_admin(otlp_span_sql(a, a["execution"]))
+    try:
+        refused(lambda: as_key(stack, b, otlp_span_sql(b, a["execution"])))
+        refused(lambda: as_user(stack, b["owner"], otlp_span_sql(b, a["execution"])))
+        assert stack.psql_admin(f"SELECT count(*) FROM agora.telemetry_spans WHERE execution_id = '{a['execution']}'"
+                                f" AND from_otlp").strip() == "1"
+    finally:
+        stack.psql_admin(f"DELETE FROM agora.telemetry_spans WHERE execution_id = '{a['execution']}' AND from_otlp")
 
 
 # --- Model prices: the shared defaults and who writes ---------------------
