@@ -180,13 +180,19 @@ static bool read_any(struct jreader *r, int level, struct json_object **out)
         return true;
     if (!jr_expect(r, JT_OBJECT, "an attribute's value must be an object (AnyValue)"))
         return false;
-    if (r->any_depth == OTLP_MAX_ANY_DEPTH)
-        return jr_fail(r, OTLP_ERR_TOO_DEEP, otlp_err_text(OTLP_ERR_TOO_DEEP));
+    /* One deeper than allowed is refused at its first member: an empty
+     * AnyValue ({}) nests nothing and is an empty value, as an empty
+     * AnyValue message is to the protobuf decoder. */
+    bool too_deep = r->any_depth == OTLP_MAX_ANY_DEPTH;
     r->any_depth++;
     js_enter(&r->s, &c, level);
     while (ok && (rc = js_next(&r->s, &c, &key)) > 0) {
         struct json_object *v = NULL;
         bool handled;
+        if (too_deep) {
+            ok = jr_fail(r, OTLP_ERR_TOO_DEEP, otlp_err_text(OTLP_ERR_TOO_DEEP));
+            break;
+        }
         if (jr_null(r))
             continue;
         if (jr_key_is(&key, "arrayValue", "array_value"))

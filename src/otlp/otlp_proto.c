@@ -85,6 +85,11 @@ static enum otlp_err wire_check(const uint8_t *p, size_t len)
                 p += n;
                 break;
             }
+            /* An empty message holds nothing to walk, and nests nothing:
+             * an empty AnyValue is an empty value (JSON's null), which the
+             * JSON decoder takes at any depth too. */
+            if (n == 0)
+                break;
             const ProtobufCMessageDescriptor *sub = f->descriptor;
             bool any = sub == &otlp__any_value__descriptor;
             if (top + 1 == WIRE_STACK || (any && anys == OTLP_MAX_ANY_DEPTH))

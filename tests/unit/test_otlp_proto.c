@@ -511,6 +511,50 @@ Test(otlp_proto, values_nest_32_deep_and_no_deeper_without_recursing)
     buf_free(&deeper);
 }
 
+/* A JSON request whose attribute "k" is kvlists depth deep around an
+ * innermost value (JSON text). */
+static void nested_json(struct buf *json, int depth, const char *innermost)
+{
+    buf_init(json);
+    buf_puts(json, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+                    "\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"n\","
+                    "\"startTimeUnixNano\":\"1\",\"endTimeUnixNano\":\"2\",\"attributes\":[{\"key\":\"k\",\"value\":");
+    for (int i = 0; i < depth; i++)
+        buf_puts(json, "{\"kvlistValue\":{\"values\":[{\"key\":\"k\",\"value\":");
+    buf_puts(json, innermost);
+    for (int i = 0; i < depth; i++)
+        buf_puts(json, "}]}}");
+    buf_puts(json, "}]}]}]}]}");
+}
+
+/* Kvlists OTLP_MAX_ANY_DEPTH deep whose innermost key has an empty value:
+ * JSON's null or {} and protobuf's empty AnyValue (as the encoder writes
+ * it) decode alike, adding no depth; a value with anything in it there is
+ * too deep in both. */
+Test(otlp_proto, an_empty_value_under_the_deepest_list_is_taken_by_both_formats)
+{
+    struct buf json, empty, full, pb;
+    char diff[256], why[256];
+    nested_json(&json, OTLP_MAX_ANY_DEPTH, "null");
+    nested_json(&empty, OTLP_MAX_ANY_DEPTH, "{}");
+    nested_json(&full, OTLP_MAX_ANY_DEPTH, "{\"stringValue\":\"x\"}");
+    buf_init(&pb);
+    struct otlp_request *from_json = otlp_test_decode_ok(OTLP_JSON, json.data, json.len);
+    struct otlp_request *from_empty = otlp_test_decode_ok(OTLP_JSON, empty.data, empty.len);
+    otlp_encode_proto(from_json, &pb);
+    struct otlp_request *from_pb = decode_ok(&pb), *none = NULL;
+    cr_assert_eq(otlp_model_compare(from_json, from_pb, diff, sizeof diff), 0, "%s", diff);
+    cr_assert_eq(otlp_model_compare(from_json, from_empty, diff, sizeof diff), 0, "%s", diff);
+    cr_assert_eq(otlp_test_decode(OTLP_JSON, full.data, full.len, &none, why, sizeof why), OTLP_ERR_TOO_DEEP);
+    otlp_request_free(from_json);
+    otlp_request_free(from_empty);
+    otlp_request_free(from_pb);
+    buf_free(&json);
+    buf_free(&empty);
+    buf_free(&full);
+    buf_free(&pb);
+}
+
 Test(otlp_proto, huge_repeated_fields_are_refused_within_the_budget)
 {
     /* 4 MiB of empty spans (2 bytes each): protobuf-c would take about
