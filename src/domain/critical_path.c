@@ -246,16 +246,11 @@ static void note_gap(struct cp_result *out, struct cp_gap g)
 }
 
 /* Busy, parallel and idle time over the window, and its gaps: a sweep
- * over the node executions in start order, with the end of the running
- * ones kept as a count of how many cover each stretch. */
-static void sweep(const struct cp_node *nodes, size_t n, const size_t *starts, int64_t ws, int64_t we,
-                  struct cp_result *out)
+ * over the node executions' starts (start order) and ends (rank order,
+ * prepare's by_rank), with a count of how many cover each stretch. */
+static void sweep(const struct cp_node *nodes, size_t n, const size_t *starts, const size_t *ends, int64_t ws,
+                  int64_t we, struct cp_result *out)
 {
-    /* The ends in order (the ranks' order, sorted again: sweep needs no more of prepare's work). */
-    size_t *ends = xmalloc((n + 1) * sizeof *ends);
-    memcpy(ends, starts, n * sizeof *ends);
-    qsort_r(ends, n, sizeof *ends, by_end, (void *)nodes);
-
     int64_t t = ws;
     size_t covering = 0, si = 0, ei = 0;
     long long last_ended = 0;
@@ -292,7 +287,6 @@ static void sweep(const struct cp_node *nodes, size_t n, const size_t *starts, i
         out->idle_us += we - t;
         note_gap(out, (struct cp_gap){t, we, last_ended, 0});
     }
-    free(ends);
 }
 
 static double add_ms(double sum, double v)
@@ -344,7 +338,7 @@ void cp_analyze(const struct cp_node *nodes, size_t n, const struct cp_edge *edg
         starts[i] = i;
     qsort_r(starts, n, sizeof *starts, by_start, (void *)nodes);
     walk(nodes, n, &w, window_start_us, out);
-    sweep(nodes, n, starts, window_start_us, window_end_us, out);
+    sweep(nodes, n, starts, w.by_rank, window_start_us, window_end_us, out);
     totals(nodes, n, &w, out);
     free(starts);
     work_free(&w);
