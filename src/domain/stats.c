@@ -1,6 +1,7 @@
 /* Statistics of a workflow or a project from the hourly rollups (stats.h).
- * Four statements, whatever the number of executions: the scope (404 when
- * invisible), the series (one row per bucket, from the hourly rollups),
+ * Five statements, whatever the number of executions: the scope (404 when
+ * invisible), the fold of the project's pending deltas (sql/013, committed
+ * at once), the series (one row per bucket, from the hourly rollups),
  * the nodes and the errors (from the daily ones, over the whole UTC days
  * the window touches: days_since, days_until).
  * Counts and the cost are summed by PostgreSQL (the cost exactly, as
@@ -34,12 +35,18 @@ static const char SQL_PROJECT[] =
 #define IN_DAYS(col) " WHERE s." col " = $1::uuid AND s.day >= $2::timestamptz AND s.day < $3::timestamptz"
 
 /* One row per bucket ($4: 'hour' or 'day'); the last column is the
- * window's cost, the same on every row. */
-#define SQL_SERIES(col)                                                                                      \
+ * window's cost, the same on every row. A workflow's from its rows of
+ * every shard, a project's from its own rows (sql/013: one per hour, the
+ * sum of its workflows'). */
+#define SQL_SERIES(table, col)                                                                               \
     "SELECT extract(epoch FROM date_trunc($4, s.hour, 'UTC'))::bigint, sum(s.success), sum(s.error),"        \
     " sum(s.cancelled), sum(s.input_tokens), sum(s.output_tokens), trim_scale(sum(s.cost_usd)),"             \
     " string_agg(s.duration_hist::text, ';'), trim_scale(sum(sum(s.cost_usd)) OVER ())"                     \
-    " FROM agora.stats_executions_hourly s" IN_WINDOW(col) " GROUP BY 1 ORDER BY 1"
+    " FROM agora." table " s" IN_WINDOW(col) " GROUP BY 1 ORDER BY 1"
+
+/* Moves the project's pending deltas into the rollups (sql/013); $1 the
+ * project. */
+static const char SQL_FOLD[] = "SELECT agora.stats_fold($1::uuid)";
 
 /* At most 200 nodes and 10 errors in an answer, the busiest first. */
 #define SQL_NODES(col)                                                                                       \
@@ -58,7 +65,8 @@ static const char SQL_PROJECT[] =
     " GROUP BY s.workflow_id, w.name, s.message HAVING sum(s.count) > 0"                                     \
     " ORDER BY sum(s.count) DESC, max(s.last_seen) DESC, s.message LIMIT 10"
 
-static const char *const sql_series[] = {SQL_SERIES("workflow_id"), SQL_SERIES("project_id")};
+static const char *const sql_series[] = {SQL_SERIES("stats_executions_hourly", "workflow_id"),
+                                         SQL_SERIES("stats_projects_hourly", "project_id")};
 static const char *const sql_nodes[] = {SQL_NODES("workflow_id"), SQL_NODES("project_id")};
 static const char *const sql_errors[] = {SQL_ERRORS("workflow_id"), SQL_ERRORS("project_id")};
 
@@ -285,8 +293,8 @@ static struct json_object *errors_json(const PGresult *res)
     return errors;
 }
 
-enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id, const struct stats_window *w,
-                          struct json_object **out)
+enum db_status stats_read(struct db *db, const struct identity *who, enum stats_scope scope, const char *id,
+                          const struct stats_window *w, struct json_object **out)
 {
     char since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1], day_since[TS_TEXT_LEN + 1], day_until[TS_TEXT_LEN + 1];
     ts_format(w->since_us, since);
@@ -307,6 +315,12 @@ enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id,
         st = DB_NOT_FOUND;
         goto fail;
     }
+    /* The fold commits on its own, so the project's fold lock and the
+     * rollup rows it wrote are not held while the answer is built. */
+    const char *project[] = {PQgetvalue(head, 0, 1)};
+    if ((st = db_exec(db, SQL_FOLD, 1, project, NULL)) != DB_OK || (st = db_commit(db)) != DB_OK ||
+        (st = db_begin_as(db, who)) != DB_OK)
+        goto fail;
     if ((st = db_exec(db, sql_series[scope], 4, params, &series)) != DB_OK ||
         (st = db_exec(db, sql_nodes[scope], 3, days, &nodes)) != DB_OK ||
         (st = db_exec(db, sql_errors[scope], 3, days, &errors)) != DB_OK)

@@ -2,8 +2,8 @@
  * GET /api/projects/{id}/stats; README "Workflow and project statistics"):
  * executions per time bucket by status with success rate and duration
  * percentiles, per node runs, failures, retries and phase percentiles, the
- * top errors, tokens and cost. Read from the hourly rollups of
- * sql/011_stats_rollups.sql in the caller's transaction, so row-level
+ * top errors, tokens and cost. Read from the rollups of
+ * sql/011_stats_rollups.sql and sql/013_stats_deltas.sql in the caller's transaction, so row-level
  * security decides what is seen; the cost does not grow with the number
  * of executions, only with the window's hours. */
 #ifndef AGORA_STATS_H
@@ -40,9 +40,12 @@ int stats_window_make(const int64_t *since_us, const int64_t *until_us, const ch
                       struct stats_window *out, const char **path, const char **why);
 
 /* The statistics of workflow or project id (a canonical UUID) over w.
- * DB_NOT_FOUND when the caller cannot see it. On DB_OK *out is a new
+ * DB_NOT_FOUND when the caller cannot see it. Runs in the caller's
+ * transaction (db_begin_as as who), which it commits once the project's
+ * pending deltas are folded, then begins again as who, so the answer
+ * counts every ingest committed before the call. On DB_OK *out is a new
  * reference the caller owns (the README documents its members). */
-enum db_status stats_read(struct db *db, enum stats_scope scope, const char *id, const struct stats_window *w,
-                          struct json_object **out);
+enum db_status stats_read(struct db *db, const struct identity *who, enum stats_scope scope, const char *id,
+                          const struct stats_window *w, struct json_object **out);
 
 #endif

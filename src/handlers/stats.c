@@ -49,7 +49,7 @@ static void stats(struct req *r, enum stats_scope scope)
         reply_error(r, E_VALIDATION, path, "%s", why);
         goto done;
     }
-    enum db_status st = stats_read(r->db, scope, r->params[0], &w, &out);
+    enum db_status st = stats_read(r->db, &r->who, scope, r->params[0], &w, &out);
     reply_tx_result(r, st, 200, out);
 done:
     query_free(&q);
