@@ -25,6 +25,11 @@
  * dropped for the same reason: a late message is worth less than a
  * publisher that keeps up.
  *
+ * It also folds the statistics deltas into the rollups every
+ * AGORA_STATS_FOLD_SECONDS (default 2; 0: never), on a connection of its
+ * own (live_fold.h): the statistics routes fold what is pending before
+ * they read, and this keeps that little.
+ *
  * SIGTERM, SIGINT: publishes what it holds, then exits 0. */
 #include <errno.h>
 #include <poll.h>
@@ -42,6 +47,7 @@
 #include "domain/live_announce.h"
 #include "domain/live_batch.h"
 #include "json/json_scan.h"
+#include "main/live_fold.h"
 #include "ops/backoff.h"
 #include "ops/config.h"
 
@@ -186,25 +192,30 @@ static PGconn *connect_and_listen(const char *url)
     return conn;
 }
 
-/* Serves one connection until it breaks or we are stopping; windows still
- * open then are the caller's to publish. */
-static void serve(PGconn *conn, struct publisher *p, struct live_batcher *batcher)
+/* Serves one connection until it breaks or we are stopping, folding the
+ * statistics when due; windows still open then are the caller's to
+ * publish. */
+static void serve(PGconn *conn, struct publisher *p, struct live_batcher *batcher, struct live_fold *fold)
 {
     /* Idle this long, the connection is checked with a round trip (a
      * server that vanished without closing the socket). */
     const int idle_check_ms = 30000;
     int next_due = -1;
     while (!stopping) {
-        struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
-        int n = poll(&pfd, 1, next_due >= 0 && next_due < idle_check_ms ? next_due : idle_check_ms);
+        struct pollfd pfd[2] = {{PQsocket(conn), POLLIN, 0}, {live_fold_fd(fold), POLLIN, 0}};
+        int timeout = next_due >= 0 && next_due < idle_check_ms ? next_due : idle_check_ms;
+        int fold_due = live_fold_wait_ms(fold, now_ms());
+        if (fold_due >= 0 && fold_due < timeout)
+            timeout = fold_due;
+        int n = poll(pfd, 2, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "agora-live: poll: %s\n", strerror(errno));
             return;
         }
-        if (n == 0 && next_due >= 0) {
-            /* a window ended: publish it below */
+        if (n == 0 && timeout < idle_check_ms) {
+            /* a window ended or a fold is due: below */
         } else if (n == 0) {
             PGresult *res = PQexec(conn, "SELECT 1");
             bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
@@ -214,6 +225,7 @@ static void serve(PGconn *conn, struct publisher *p, struct live_batcher *batche
         } else if (!PQconsumeInput(conn)) {
             return;
         }
+        live_fold_step(fold, now_ms());
         PGnotify *note;
         while ((note = PQnotifies(conn)) != NULL) {
             take_notice(p, batcher, note->extra, now_ms());
@@ -230,12 +242,14 @@ int main(void)
     char err[256] = "";
     unsigned char *url = NULL;
     size_t url_len = 0;
-    long long batch_ms;
+    long long batch_ms, fold_s;
     const char *socket_path = getenv("AGORA_LIVE_PUBLISH_SOCKET");
     if (config_secret("AGORA_DATABASE_URL", config_getenv, NULL, true, &url, &url_len, err, sizeof err) <= 0 ||
         !socket_path || !*socket_path ||
         config_number("AGORA_LIVE_BATCH_MS", LIVE_BATCH_MS_DEFAULT, 0, LIVE_BATCH_MS_MAX, config_getenv, NULL,
-                      &batch_ms, err, sizeof err) < 0) {
+                      &batch_ms, err, sizeof err) < 0 ||
+        config_number("AGORA_STATS_FOLD_SECONDS", LIVE_FOLD_SECONDS_DEFAULT, 0, LIVE_FOLD_SECONDS_MAX, config_getenv,
+                      NULL, &fold_s, err, sizeof err) < 0) {
         fprintf(stderr, "agora-live: bad configuration: %s\n",
                 !url ? (err[0] ? err : "AGORA_DATABASE_URL: required")
                      : (!socket_path || !*socket_path) ? "AGORA_LIVE_PUBLISH_SOCKET: required" : err);
@@ -250,7 +264,10 @@ int main(void)
         return 1;
     }
     struct live_batcher *batcher = live_batcher_new((uint32_t)batch_ms);
-    fprintf(stderr, "agora-live: publishing to %s (project channels every %lld ms)\n", socket_path, batch_ms);
+    struct live_fold fold;
+    live_fold_init(&fold, (const char *)url, (uint64_t)fold_s * 1000u, now_ms());
+    fprintf(stderr, "agora-live: publishing to %s (project channels every %lld ms); statistics folded every %lld s\n",
+            socket_path, batch_ms, fold_s);
     uint32_t delay = 0;
     bool listened_before = false;
     while (!stopping) {
@@ -262,7 +279,7 @@ int main(void)
                 fprintf(stderr, "agora-live: listening again; messages committed meanwhile were not "
                                 "published (subscribers resync by seq)\n");
             listened_before = true;
-            serve(conn, &p, batcher);
+            serve(conn, &p, batcher, &fold);
             PQfinish(conn);
         }
         /* What was received had committed: publish it now rather than
@@ -277,8 +294,10 @@ int main(void)
         fprintf(stderr, "agora-live: database connection lost; retrying in %u ms\n", delay);
         sleep_ms(delay);
     }
-    fprintf(stderr, "agora-live: stopping (%lu messages received; %lu published, %lu dropped)\n", p.notices,
-            p.published, p.dropped);
+    fprintf(stderr, "agora-live: stopping (%lu messages received; %lu published, %lu dropped; %lu statistics folds "
+                    "of %lu items, %lu failed)\n",
+            p.notices, p.published, p.dropped, fold.folds, fold.items, fold.failures);
+    live_fold_free(&fold);
     live_batcher_free(batcher);
     publisher_free(&p);
     curl_global_cleanup();
