@@ -107,19 +107,6 @@ BEGIN
 END
 $$;
 
--- The histogram of buckets b, bucket b[k] counted n[k] times, as the
--- rollups store it (subscripts are bucket numbers, from the lowest to the
--- highest used); NULL when b has none. Set-based, so a fold of thousands
--- of durations costs no PL/pgSQL call per duration.
-CREATE FUNCTION agora.hist_of(b integer[], n bigint[]) RETURNS bigint[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-        SELECT ('[' || min(g) || ':' || max(g) || ']=' || array_agg(COALESCE(c.n, 0) ORDER BY g)::text)::bigint[]
-        FROM (SELECT min(x) AS lo, max(x) AS hi FROM unnest(b) x) m
-        CROSS JOIN generate_series(m.lo, m.hi) g
-        LEFT JOIN (SELECT x.b, sum(x.n) AS n FROM unnest(b, n) x(b, n) GROUP BY x.b) c ON c.b = g
-    $$;
-
 -- The sum of histograms (the migration's project rows).
 CREATE AGGREGATE agora.hist_sum(bigint[]) (
     SFUNC = agora.hist_add,
@@ -209,42 +196,84 @@ CREATE FUNCTION agora.stats_changed() RETURNS trigger
 -- Execution items count in the hour (and, for errors, the UTC day) their
 -- run started; node execution items in their execution's day. Each rollup
 -- row is written once per fold, at shard 0 (sql/011's shards stay summed
--- by the readers). Returns the number of items folded.
+-- by the readers). Histograms are built set-based (hb: the signs summed
+-- per histogram and bucket; h: each histogram's buckets from its lowest to
+-- its highest, zeros between), with no PL/pgSQL call per duration.
+-- PL/pgSQL, with a generic plan, so a fold (every read does one) is not
+-- planned again each time. Returns the number of items folded.
 CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, agora, pg_temp
+    SET plan_cache_mode = force_generic_plan
     AS $$
+    DECLARE
+        folded bigint;
+    BEGIN
         WITH d AS (
             DELETE FROM agora.stats_deltas WHERE project_id = p RETURNING items
+        ), x AS MATERIALIZED (
+            SELECT u.* FROM d CROSS JOIN LATERAL unnest(d.items) u
+        ), e AS MATERIALIZED (
+            -- the executions of the node execution items, by primary key
+            SELECT e.id, e.workflow_id, e.started_at FROM agora.executions e
+            WHERE e.id IN (SELECT x.execution_id FROM x WHERE x.node_name IS NOT NULL)
         ), i AS MATERIALIZED (
             SELECT w.organization_id, w.project_id, w.id AS workflow_id, x.node_name, x.sign::bigint AS sign,
                    x.status, x.duration_ms, x.prep_ms, x.exec_ms, x.post_ms, x.retries, x.input_tokens,
                    x.output_tokens, x.cost_usd, x.error, x.ended_at, x.execution_id,
-                   COALESCE(x.started_at, e.started_at) AS at
-            FROM d CROSS JOIN LATERAL unnest(d.items) x
-            LEFT JOIN agora.executions e ON x.node_name IS NOT NULL AND e.id = x.execution_id
+                   CASE WHEN x.node_name IS NULL THEN date_trunc('hour', x.started_at, 'UTC') END AS hour,
+                   date_trunc('day', COALESCE(x.started_at, e.started_at), 'UTC') AS day
+            FROM x LEFT JOIN e ON x.node_name IS NOT NULL AND e.id = x.execution_id
             JOIN agora.workflows w ON w.id = COALESCE(x.workflow_id, e.workflow_id)
+        ), hv AS (
+            -- kind 0: a workflow's durations per hour, 1: a project's, 2..4:
+            -- a node's prep, exec, post per day
+            SELECT 0 AS kind, workflow_id AS id, '' AS node, hour AS at, duration_ms AS ms, sign FROM i
+            WHERE node_name IS NULL
+            UNION ALL SELECT 1, project_id, '', hour, duration_ms, sign FROM i WHERE node_name IS NULL
+            UNION ALL SELECT 2, workflow_id, node_name, day, prep_ms, sign FROM i WHERE node_name IS NOT NULL
+            UNION ALL SELECT 3, workflow_id, node_name, day, exec_ms, sign FROM i WHERE node_name IS NOT NULL
+            UNION ALL SELECT 4, workflow_id, node_name, day, post_ms, sign FROM i WHERE node_name IS NOT NULL
+        ), hb AS MATERIALIZED (
+            SELECT kind, id, node, at, b, sum(sign) AS n
+            FROM (SELECT kind, id, node, at, agora.hist_bucket(ms) AS b, sign FROM hv) v
+            WHERE b IS NOT NULL
+            GROUP BY kind, id, node, at, b
+        ), h AS MATERIALIZED (
+            -- zeros for the buckets in between, added as rows (a join on
+            -- five columns was planned as a merge join that rescanned hb)
+            SELECT kind, id, node, at,
+                   ('[' || min(b) || ':' || max(b) || ']=' || array_agg(n ORDER BY b)::text)::bigint[] AS hist
+            FROM (SELECT kind, id, node, at, b, sum(n) AS n
+                  FROM (SELECT kind, id, node, at, b, n FROM hb
+                        UNION ALL
+                        SELECT r.kind, r.id, r.node, r.at, g.b, 0
+                        FROM (SELECT kind, id, node, at, min(b) AS lo, max(b) AS hi FROM hb
+                              GROUP BY kind, id, node, at) r
+                        CROSS JOIN LATERAL generate_series(r.lo, r.hi) g(b)) z
+                  GROUP BY kind, id, node, at, b) dense
+            GROUP BY kind, id, node, at
         ), ex AS (
-            -- Per workflow and hour, and per project and hour (workflow_id NULL).
-            SELECT organization_id, project_id, workflow_id, date_trunc('hour', at, 'UTC') AS hour,
+            -- per workflow and hour (kind 0), and per project and hour (kind 1)
+            SELECT k.kind, i.organization_id, i.project_id, CASE WHEN k.kind = 0 THEN i.workflow_id END AS workflow_id,
+                   i.hour,
                    COALESCE(sum(sign) FILTER (WHERE status = 'success'), 0) AS success,
                    COALESCE(sum(sign) FILTER (WHERE status = 'error'), 0) AS error,
                    COALESCE(sum(sign) FILTER (WHERE status = 'cancelled'), 0) AS cancelled,
                    COALESCE(sum(sign) FILTER (WHERE duration_ms IS NOT NULL), 0) AS duration_count,
                    COALESCE(sum(sign * duration_ms), 0) AS duration_sum,
-                   agora.hist_of(array_agg(agora.hist_bucket(duration_ms)) FILTER (WHERE duration_ms IS NOT NULL),
-                                 array_agg(sign) FILTER (WHERE duration_ms IS NOT NULL)) AS duration_hist,
                    COALESCE(sum(sign * input_tokens), 0) AS input_tokens,
                    COALESCE(sum(sign * output_tokens), 0) AS output_tokens,
                    COALESCE(sum(sign * cost_usd), 0) AS cost_usd
-            FROM i WHERE node_name IS NULL
-            GROUP BY GROUPING SETS ((organization_id, project_id, workflow_id, date_trunc('hour', at, 'UTC')),
-                                   (organization_id, project_id, date_trunc('hour', at, 'UTC')))
+            FROM i CROSS JOIN (VALUES (0), (1)) k(kind)
+            WHERE i.node_name IS NULL
+            GROUP BY 1, 2, 3, 4, 5
         ), ex_up AS (
             INSERT INTO agora.stats_executions_hourly AS s
-            SELECT organization_id, project_id, workflow_id, hour, 0, success, error, cancelled, duration_count,
-                   duration_sum, duration_hist, input_tokens, output_tokens, cost_usd
-            FROM ex WHERE workflow_id IS NOT NULL
+            SELECT ex.organization_id, ex.project_id, ex.workflow_id, ex.hour, 0, ex.success, ex.error, ex.cancelled,
+                   ex.duration_count, ex.duration_sum, h.hist, ex.input_tokens, ex.output_tokens, ex.cost_usd
+            FROM ex LEFT JOIN h ON h.kind = 0 AND h.id = ex.workflow_id AND h.at = ex.hour
+            WHERE ex.kind = 0
             ON CONFLICT (workflow_id, hour, shard) DO UPDATE SET
                 success = s.success + excluded.success, error = s.error + excluded.error,
                 cancelled = s.cancelled + excluded.cancelled,
@@ -256,9 +285,10 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
                 cost_usd = s.cost_usd + excluded.cost_usd
         ), pr_up AS (
             INSERT INTO agora.stats_projects_hourly AS s
-            SELECT organization_id, project_id, hour, success, error, cancelled, duration_count, duration_sum,
-                   duration_hist, input_tokens, output_tokens, cost_usd
-            FROM ex WHERE workflow_id IS NULL
+            SELECT ex.organization_id, ex.project_id, ex.hour, ex.success, ex.error, ex.cancelled, ex.duration_count,
+                   ex.duration_sum, h.hist, ex.input_tokens, ex.output_tokens, ex.cost_usd
+            FROM ex LEFT JOIN h ON h.kind = 1 AND h.id = ex.project_id AND h.at = ex.hour
+            WHERE ex.kind = 1
             ON CONFLICT (project_id, hour) DO UPDATE SET
                 success = s.success + excluded.success, error = s.error + excluded.error,
                 cancelled = s.cancelled + excluded.cancelled,
@@ -273,7 +303,7 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
             -- that only takes away leaves them (-infinity never wins).
             INSERT INTO agora.stats_errors_daily AS s (organization_id, project_id, workflow_id, day, message,
                 shard, count, last_seen, example_id)
-            SELECT organization_id, project_id, workflow_id, date_trunc('day', at, 'UTC'), error, 0, sum(sign),
+            SELECT organization_id, project_id, workflow_id, day, error, 0, sum(sign),
                    COALESCE(max(ended_at) FILTER (WHERE sign > 0), '-infinity'),
                    COALESCE((array_agg(execution_id ORDER BY ended_at DESC, execution_id) FILTER (WHERE sign > 0))[1],
                             (array_agg(execution_id))[1])
@@ -284,22 +314,24 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
                 last_seen = greatest(s.last_seen, excluded.last_seen),
                 example_id = CASE WHEN excluded.last_seen >= s.last_seen THEN excluded.example_id
                                   ELSE s.example_id END
-        ), nd_up AS (
-            INSERT INTO agora.stats_nodes_daily AS s
-            SELECT organization_id, project_id, workflow_id, node_name, date_trunc('day', at, 'UTC'), 0, sum(sign),
-                   COALESCE(sum(sign) FILTER (WHERE status = 'error'), 0),
-                   COALESCE(sum(sign) FILTER (WHERE status = 'skipped'), 0),
-                   COALESCE(sum(sign * retries), 0),
-                   agora.hist_of(array_agg(agora.hist_bucket(prep_ms)) FILTER (WHERE prep_ms IS NOT NULL),
-                                 array_agg(sign) FILTER (WHERE prep_ms IS NOT NULL)),
-                   agora.hist_of(array_agg(agora.hist_bucket(exec_ms)) FILTER (WHERE exec_ms IS NOT NULL),
-                                 array_agg(sign) FILTER (WHERE exec_ms IS NOT NULL)),
-                   agora.hist_of(array_agg(agora.hist_bucket(post_ms)) FILTER (WHERE post_ms IS NOT NULL),
-                                 array_agg(sign) FILTER (WHERE post_ms IS NOT NULL)),
-                   COALESCE(sum(sign * input_tokens), 0), COALESCE(sum(sign * output_tokens), 0),
-                   COALESCE(sum(sign * cost_usd), 0)
+        ), nd AS (
+            SELECT organization_id, project_id, workflow_id, node_name, day, sum(sign) AS runs,
+                   COALESCE(sum(sign) FILTER (WHERE status = 'error'), 0) AS errors,
+                   COALESCE(sum(sign) FILTER (WHERE status = 'skipped'), 0) AS skipped,
+                   COALESCE(sum(sign * retries), 0) AS retries,
+                   COALESCE(sum(sign * input_tokens), 0) AS input_tokens,
+                   COALESCE(sum(sign * output_tokens), 0) AS output_tokens,
+                   COALESCE(sum(sign * cost_usd), 0) AS cost_usd
             FROM i WHERE node_name IS NOT NULL
             GROUP BY 1, 2, 3, 4, 5
+        ), nd_up AS (
+            INSERT INTO agora.stats_nodes_daily AS s
+            SELECT nd.organization_id, nd.project_id, nd.workflow_id, nd.node_name, nd.day, 0, nd.runs, nd.errors,
+                   nd.skipped, nd.retries, hp.hist, he.hist, ho.hist, nd.input_tokens, nd.output_tokens, nd.cost_usd
+            FROM nd
+            LEFT JOIN h hp ON hp.kind = 2 AND hp.id = nd.workflow_id AND hp.node = nd.node_name AND hp.at = nd.day
+            LEFT JOIN h he ON he.kind = 3 AND he.id = nd.workflow_id AND he.node = nd.node_name AND he.at = nd.day
+            LEFT JOIN h ho ON ho.kind = 4 AND ho.id = nd.workflow_id AND ho.node = nd.node_name AND ho.at = nd.day
             ON CONFLICT (workflow_id, day, node_name, shard) DO UPDATE SET
                 runs = s.runs + excluded.runs, errors = s.errors + excluded.errors,
                 skipped = s.skipped + excluded.skipped, retries = s.retries + excluded.retries,
@@ -310,7 +342,9 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
                 output_tokens = s.output_tokens + excluded.output_tokens,
                 cost_usd = s.cost_usd + excluded.cost_usd
         )
-        SELECT COALESCE(sum(cardinality(d.items)), 0)::bigint FROM d
+        SELECT count(*) INTO folded FROM x;
+        RETURN folded;
+    END
     $$;
 
 -- Folds project p's pending deltas (waiting for a fold of p running
@@ -369,13 +403,13 @@ ALTER FUNCTION agora.stats_changed() OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_fold_project(uuid) OWNER TO agora_definer;
 ALTER FUNCTION agora.stats_fold(uuid) OWNER TO agora_definer;
 REVOKE ALL ON FUNCTION agora.stats_changed(), agora.stats_fold_project(uuid), agora.stats_fold(uuid),
-    agora.hist_of(integer[], bigint[]), agora.hist_sum(bigint[]),
+    agora.hist_sum(bigint[]),
     agora.stats_item(agora.executions, integer), agora.stats_item(agora.node_executions, integer)
     FROM PUBLIC;
 -- The reads and agora-live fold (agora_app); folding moves a project's
 -- numbers from one table to another and shows nothing.
 GRANT EXECUTE ON FUNCTION agora.stats_fold(uuid) TO agora_app;
-GRANT EXECUTE ON FUNCTION agora.hist_of(integer[], bigint[]), agora.hist_sum(bigint[]),
+GRANT EXECUTE ON FUNCTION agora.hist_sum(bigint[]),
     agora.stats_item(agora.executions, integer), agora.stats_item(agora.node_executions, integer)
     TO agora_app, agora_definer;
 GRANT USAGE ON TYPE agora.stats_item TO agora_definer;

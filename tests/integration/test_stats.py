@@ -366,3 +366,74 @@ def test_the_default_window_is_the_last_30_days_by_day(team):
     st = team.stats("projects", team.project)
     assert st["bucket"] == "day" and len(st["series"]) in (30, 31)
     assert st["totals"]["executions"] == 0
+
+
+# --- deltas (sql/013) -------------------------------------------------------
+
+
+def test_deltas_are_folded_exactly_once_under_concurrent_reads_ingests_and_folds(stack):
+    """Ingests, reads of both routes (each folds the project first) and
+    folds of every project (as agora-live's) all at once: afterwards no
+    delta is left and the rollups equal exact SQL, so none was folded
+    twice or lost."""
+    t = Team(stack)
+    rng = random.Random(1613)
+    bodies = [payload(rng, t.workflows[i % 2], 1000 + i) for i in range(160)]
+    jobs = [("ingest", b) for b in bodies]
+    for k in range(40):
+        jobs.insert(4 * k + 1, ("read", ("workflows", t.workflows[k % 2]) if k % 3 else ("projects", t.project)))
+        if k % 4 == 0:
+            jobs.insert(4 * k + 3, ("fold", None))
+
+    def run(job):
+        kind, arg = job
+        if kind == "ingest":
+            return t.must("POST", INGEST, arg)["status"]
+        if kind == "read":
+            return t.stats(*arg, since=SINCE, until=UNTIL, bucket="hour")["totals"]["executions"]
+        return stack.psql_admin("SELECT agora.stats_fold(NULL)")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(run, jobs))
+    final = t.stats("projects", t.project, since=SINCE, until=UNTIL, bucket="hour")
+    assert rows(stack, f"SELECT count(*) FROM agora.stats_deltas WHERE project_id = '{t.project}'") == [["0"]]
+    for wf in t.workflows:
+        got = rows(stack, f"""
+            SELECT sum(success), sum(error), sum(cancelled), sum(duration_count), sum(input_tokens)
+            FROM agora.stats_executions_hourly WHERE workflow_id = '{wf}'""")
+        want = rows(stack, f"""
+            SELECT count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'error'),
+                   count(*) FILTER (WHERE status = 'cancelled'), count(duration_ms), sum(input_tokens)
+            FROM agora.executions WHERE workflow_id = '{wf}'""")
+        assert got == want
+        got = rows(stack, f"""
+            SELECT node_name, sum(runs), sum(errors), sum(retries) FROM agora.stats_nodes_daily
+            WHERE workflow_id = '{wf}' GROUP BY 1 ORDER BY 1""")
+        want = rows(stack, f"""
+            SELECT n.node_name, count(*), count(*) FILTER (WHERE n.status = 'error'), sum(n.retry_count)
+            FROM agora.node_executions n JOIN agora.executions e ON e.id = n.execution_id
+            WHERE e.workflow_id = '{wf}' GROUP BY 1 ORDER BY 1""")
+        assert got == want
+    assert final["totals"]["executions"] == 160
+    exact = exact_series(stack, "project_id", t.project, "hour")
+    for b in final["series"]:
+        s, e, c, p50, p95, p99 = exact.get(b["start"], (0, 0, 0, None, None, None))
+        assert (b["success"], b["error"], b["cancelled"]) == (s, e, c), b["start"]
+        assert within(b["duration_ms"]["p95"], p95), b["start"]
+
+
+def test_project_rows_equal_the_sum_of_the_workflows_rows(stack, team):
+    team.stats("projects", team.project, since=SINCE, until=UNTIL)
+    cols = "success, error, cancelled, duration_count, input_tokens, output_tokens"
+    got = rows(stack, f"""SELECT hour, {cols}, trim_scale(cost_usd), duration_hist FROM agora.stats_projects_hourly
+                          WHERE project_id = '{team.project}' ORDER BY hour""")
+    want = rows(stack, f"""SELECT hour, {", ".join(f"sum({c})" for c in cols.split(", "))},
+                                  trim_scale(sum(cost_usd)), string_agg(duration_hist::text, ';')
+                           FROM agora.stats_executions_hourly WHERE project_id = '{team.project}'
+                           GROUP BY hour ORDER BY hour""")
+    assert [r[:8] for r in got] == [r[:8] for r in want] and len(got) > 20
+    for g, w in zip(got, want):
+        h = {}
+        for text in w[8].split(";"):
+            add_hist(h, parse_hist(text))
+        assert parse_hist(g[8]) == h, g[0]
