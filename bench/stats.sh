@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/stats.sh: what the statistics cost (README "Workflow and project
-# statistics", sql/011_stats_rollups.sql), in one command.
+# statistics", sql/011_stats_rollups.sql, sql/013_stats_deltas.sql), in one
+# command.
 #
 #   bench/stats.sh            full run (about 15 minutes on 2 cores)
 #   bench/stats.sh --quick    smoke run: short ingest phases, 100,000 executions
@@ -13,14 +14,18 @@
 #      alternating SEGS x (SEG_S s with the triggers + SEG_S s with them
 #      disabled), so a change in the machine's load hits both alike. All
 #      payloads of a size start in the same hour of one workflow: every
-#      ingest updates that hour's rollup rows, the worst case for contention.
+#      fold updates that hour's rollup rows. The triggers append deltas;
+#      agora-live folds them every 2 s, and each segment ends with a fold
+#      of what is left, inside the CPU window (also when the triggers were
+#      off, when it finds nothing), so the folds' cost is counted with the
+#      ingests that caused it.
 #      Besides requests per second (wall time, which other work on the
 #      machine moves), the CPU time PostgreSQL and the workers spent per
 #      stored execution (bench/cpu.py), which it moves far less.
 #   2. bulk load of N executions (3 node executions each) over the last 30
 #      days into 10 workflows of one project, by 2 sessions side by side
-#      (bench/stats_bulk.sql): the rollups are filled by the same triggers,
-#      on 2 shards (two writers at once, as two concurrent ingests would).
+#      (bench/stats_bulk.sql), through the same triggers; agora-live folds
+#      meanwhile, and a last fold takes what is left.
 #   3. GET /api/workflows/{id}/stats and GET /api/projects/{id}/stats for
 #      the 30-day window, by day and by hour: p50/p95/p99 of READ_N
 #      requests in a row (bench/stats_reads.py).
@@ -65,13 +70,23 @@ triggers() {
     psql_super -c "BEGIN; $sql COMMIT;" >/dev/null
 }
 
+# ingest_and_fold WRK_RUN_ARGS...: the ingests, then a fold of what they
+# left pending (once the last of them is stored).
+ingest_and_fold() {
+    local n1 n2
+    wrk_run "$@"
+    n1=$(count_executions)
+    while sleep 0.5; n2=$(count_executions); [[ $n2 != "$n1" ]]; do n1=$n2; done
+    psql_super -c "SELECT agora.stats_fold(NULL)" >/dev/null
+}
+
 say "1. ingest with and without the rollup triggers, concurrency 8, ${SEGS} x (${SEG_S}s + ${SEG_S}s)"
 for s in M S; do
     for ((k = 1; k <= SEGS; k++)); do
         for mode in on off; do
             triggers "$([[ $mode == on ]] && echo enable || echo disable)"
-            with_cpu "ingest-$s-$mode-$k" wrk_run "ingest-$s-$mode-$k" 8 "$SEG_S" "$base/api/executions/ingest" \
-                auth=1 body="$(bodies "$s")"
+            with_cpu "ingest-$s-$mode-$k" ingest_and_fold "ingest-$s-$mode-$k" 8 "$SEG_S" \
+                "$base/api/executions/ingest" auth=1 body="$(bodies "$s")"
         done
     done
 done
@@ -91,15 +106,20 @@ for ((p = 0; p < 2; p++)); do
 done
 wait
 load_s=$((SECONDS - t0))
+t0=$SECONDS
+psql_super -c "SELECT agora.stats_fold(NULL)" >/dev/null
+fold_s=$((SECONDS - t0))
 psql_super -c "VACUUM ANALYZE" >/dev/null
 psql_super -c "SELECT json_build_object('executions', (SELECT count(*) FROM agora.executions),
     'node_executions', (SELECT count(*) FROM agora.node_executions),
     'rollup_rows', json_build_object('executions', (SELECT count(*) FROM agora.stats_executions_hourly),
+        'projects', (SELECT count(*) FROM agora.stats_projects_hourly),
         'nodes', (SELECT count(*) FROM agora.stats_nodes_daily),
         'errors', (SELECT count(*) FROM agora.stats_errors_daily)),
     'rollup_bytes', pg_total_relation_size('agora.stats_executions_hourly')
-        + pg_total_relation_size('agora.stats_nodes_daily') + pg_total_relation_size('agora.stats_errors_daily'),
-    'load_seconds', $load_s)" >"$res/stats-db.json"
+        + pg_total_relation_size('agora.stats_nodes_daily') + pg_total_relation_size('agora.stats_errors_daily')
+        + pg_total_relation_size('agora.stats_projects_hourly'),
+    'load_seconds', $load_s, 'last_fold_seconds', $fold_s)" >"$res/stats-db.json"
 
 say "3. reads of the 30-day window ($READ_N requests each, concurrency 1)"
 wf=$(psql_super -c "SELECT id FROM agora.workflows WHERE project_id = '$project' AND name = 'bench-stats-01'")
@@ -139,7 +159,8 @@ if not os.path.exists(f"{res}/stats-db.json"):
 db = json.load(open(f"{res}/stats-db.json"))
 print()
 print(f"stored: {db['executions']:,} executions, {db['node_executions']:,} node executions; rollup rows "
-      f"{db['rollup_rows']}, {db['rollup_bytes'] / 1e6:.1f} MB; bulk load {db['load_seconds']} s")
+      f"{db['rollup_rows']}, {db['rollup_bytes'] / 1e6:.1f} MB; bulk load {db['load_seconds']} s, "
+      f"then a last fold {db['last_fold_seconds']} s")
 print()
 print("| route (30 days) | answer bytes | p50 ms | p95 ms | p99 ms | max ms |")
 print("|---|---|---|---|---|---|")
