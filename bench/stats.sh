@@ -7,6 +7,7 @@
 #   bench/stats.sh --quick    smoke run: short ingest phases, 100,000 executions
 #   options: --keep           leave the stack running afterwards
 #            --ingest         phase 1 only
+#            --reads          phases 2 and 3 only
 #
 # Phases:
 #   1. ingest throughput with and without the rollup triggers: the M and S
@@ -39,12 +40,14 @@ cd "$root"
 mode=full
 keep=0
 only_ingest=0
+only_reads=0
 for a in "$@"; do
     case $a in
         --quick) mode=quick ;;
         --keep) keep=1 ;;
         --ingest) only_ingest=1 ;;
-        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --reads) only_reads=1 ;;
+        -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'bench/stats.sh: unknown option %s (try --help)\n' "$a" >&2; exit 2 ;;
     esac
 done
@@ -81,6 +84,7 @@ ingest_and_fold() {
 }
 
 say "1. ingest with and without the rollup triggers, concurrency 8, ${SEGS} x (${SEG_S}s + ${SEG_S}s)"
+((only_reads)) && SEGS=0
 for s in M S; do
     for ((k = 1; k <= SEGS; k++)); do
         for mode in on off; do
@@ -107,7 +111,7 @@ done
 wait
 load_s=$((SECONDS - t0))
 t0=$SECONDS
-psql_super -c "SELECT agora.stats_fold(NULL)" >/dev/null
+psql_super -c "SELECT agora.stats_fold('$project')" >/dev/null
 fold_s=$((SECONDS - t0))
 psql_super -c "VACUUM ANALYZE" >/dev/null
 psql_super -c "SELECT json_build_object('executions', (SELECT count(*) FROM agora.executions),
@@ -137,9 +141,10 @@ say "report"
 python3 - "$res" "$SEGS" <<'PY'
 import glob, json, os, sys
 res, segs = sys.argv[1], int(sys.argv[2])
-print("| payload | with triggers (req/s) | without (req/s) | change | CPU ms per ingest with / without (PostgreSQL + workers) |")
-print("|---|---|---|---|---|")
-for s in ("M", "S"):
+if glob.glob(f"{res}/ingest-*.json"):
+    print("| payload | with triggers (req/s) | without (req/s) | change | CPU ms per ingest with / without (PostgreSQL + workers) |")
+    print("|---|---|---|---|---|")
+for s in ("M", "S") if glob.glob(f"{res}/ingest-*.json") else ():
     rate = {}
     for mode in ("on", "off"):
         runs = [json.load(open(f)) for f in glob.glob(f"{res}/ingest-{s}-{mode}-*.json")]

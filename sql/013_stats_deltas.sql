@@ -200,8 +200,10 @@ CREATE FUNCTION agora.stats_changed() RETURNS trigger
 -- per histogram and bucket; h: each histogram's buckets from its lowest to
 -- its highest, zeros between), with no PL/pgSQL call per duration.
 -- PL/pgSQL, with a generic plan, so a fold (every read does one) is not
--- planned again each time. Returns the number of items folded.
-CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
+-- planned again each time. At most max_rows delta rows (NULL: all), so a
+-- fold of a backlog holds the project's lock for a bounded time. Returns
+-- the number of delta rows folded.
+CREATE FUNCTION agora.stats_fold_project(p uuid, max_rows integer) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, agora, pg_temp
     SET plan_cache_mode = force_generic_plan
@@ -210,13 +212,18 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
         folded bigint;
     BEGIN
         WITH d AS (
-            DELETE FROM agora.stats_deltas WHERE project_id = p RETURNING items
+            DELETE FROM agora.stats_deltas
+            WHERE ctid = ANY (ARRAY(SELECT t.ctid FROM agora.stats_deltas t WHERE t.project_id = p LIMIT max_rows))
+            RETURNING items
         ), x AS MATERIALIZED (
             SELECT u.* FROM d CROSS JOIN LATERAL unnest(d.items) u
         ), e AS MATERIALIZED (
-            -- the executions of the node execution items, by primary key
-            SELECT e.id, e.workflow_id, e.started_at FROM agora.executions e
-            WHERE e.id IN (SELECT x.execution_id FROM x WHERE x.node_name IS NOT NULL)
+            -- the executions of the node execution items, one index probe
+            -- each (never a scan of the executions)
+            SELECT v.id, v.workflow_id, v.started_at
+            FROM (SELECT DISTINCT x.execution_id FROM x WHERE x.node_name IS NOT NULL) k
+            CROSS JOIN LATERAL (SELECT ee.id, ee.workflow_id, ee.started_at FROM agora.executions ee
+                                WHERE ee.id = k.execution_id) v
         ), i AS MATERIALIZED (
             SELECT w.organization_id, w.project_id, w.id AS workflow_id, x.node_name, x.sign::bigint AS sign,
                    x.status, x.duration_ms, x.prep_ms, x.exec_ms, x.post_ms, x.retries, x.input_tokens,
@@ -342,7 +349,7 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
                 output_tokens = s.output_tokens + excluded.output_tokens,
                 cost_usd = s.cost_usd + excluded.cost_usd
         )
-        SELECT count(*) INTO folded FROM x;
+        SELECT count(*) INTO folded FROM d;
         RETURN folded;
     END
     $$;
@@ -350,9 +357,11 @@ CREATE FUNCTION agora.stats_fold_project(p uuid) RETURNS bigint
 -- Folds project p's pending deltas (waiting for a fold of p running
 -- elsewhere to commit, then taking what it left), or, with p NULL, every
 -- project's whose fold lock is free (skipping the others: they are being
--- folded). Run it in a transaction of its own and commit: the lock and
--- the rollup rows it wrote are held until then. Returns the items folded.
-CREATE FUNCTION agora.stats_fold(p uuid) RETURNS bigint
+-- folded), at most max_rows delta rows of each (NULL: all). Run it in a
+-- transaction of its own and commit: the lock and the rollup rows it wrote
+-- are held until then. Returns the delta rows folded (agora-live folds
+-- again at once when that is max_rows: a backlog goes in bounded steps).
+CREATE FUNCTION agora.stats_fold(p uuid, max_rows integer DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
@@ -362,11 +371,11 @@ CREATE FUNCTION agora.stats_fold(p uuid) RETURNS bigint
     BEGIN
         IF p IS NOT NULL THEN
             PERFORM pg_advisory_xact_lock(1718578276, hashtext(p::text));
-            RETURN agora.stats_fold_project(p);
+            RETURN agora.stats_fold_project(p, max_rows);
         END IF;
         FOR q IN SELECT DISTINCT d.project_id FROM agora.stats_deltas d LOOP
             IF pg_try_advisory_xact_lock(1718578276, hashtext(q::text)) THEN
-                n := n + agora.stats_fold_project(q);
+                n := greatest(n, agora.stats_fold_project(q, max_rows));
             END IF;
         END LOOP;
         RETURN n;
@@ -400,15 +409,15 @@ CREATE TRIGGER stats_nodes_delete AFTER DELETE ON agora.node_executions
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.stats_changed();
 
 ALTER FUNCTION agora.stats_changed() OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_fold_project(uuid) OWNER TO agora_definer;
-ALTER FUNCTION agora.stats_fold(uuid) OWNER TO agora_definer;
-REVOKE ALL ON FUNCTION agora.stats_changed(), agora.stats_fold_project(uuid), agora.stats_fold(uuid),
+ALTER FUNCTION agora.stats_fold_project(uuid, integer) OWNER TO agora_definer;
+ALTER FUNCTION agora.stats_fold(uuid, integer) OWNER TO agora_definer;
+REVOKE ALL ON FUNCTION agora.stats_changed(), agora.stats_fold_project(uuid, integer), agora.stats_fold(uuid, integer),
     agora.hist_sum(bigint[]),
     agora.stats_item(agora.executions, integer), agora.stats_item(agora.node_executions, integer)
     FROM PUBLIC;
 -- The reads and agora-live fold (agora_app); folding moves a project's
 -- numbers from one table to another and shows nothing.
-GRANT EXECUTE ON FUNCTION agora.stats_fold(uuid) TO agora_app;
+GRANT EXECUTE ON FUNCTION agora.stats_fold(uuid, integer) TO agora_app;
 GRANT EXECUTE ON FUNCTION agora.hist_sum(bigint[]),
     agora.stats_item(agora.executions, integer), agora.stats_item(agora.node_executions, integer)
     TO agora_app, agora_definer;

@@ -295,8 +295,8 @@ int main(void)
         sleep_ms(delay);
     }
     fprintf(stderr, "agora-live: stopping (%lu messages received; %lu published, %lu dropped; %lu statistics folds "
-                    "of %lu items, %lu failed)\n",
-            p.notices, p.published, p.dropped, fold.folds, fold.items, fold.failures);
+                    "of %lu delta rows, %lu failed)\n",
+            p.notices, p.published, p.dropped, fold.folds, fold.rows, fold.failures);
     live_fold_free(&fold);
     live_batcher_free(batcher);
     publisher_free(&p);

@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Delta rows per fold, at most: a backlog (agora-live was down, a bulk
+ * load) is folded in steps of this many, one right after the other, so no
+ * fold holds a project's fold lock (which a read of it waits for) long. */
+#define FOLD_ROWS 500
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define FOLD_SQL "SELECT agora.stats_fold(NULL, " TEXT(FOLD_ROWS) ")"
+
 void live_fold_init(struct live_fold *f, const char *url, uint64_t period_ms, uint64_t now_ms)
 {
     memset(f, 0, sizeof *f);
@@ -45,10 +53,12 @@ static void finish(struct live_fold *f, uint64_t now_ms)
     if (PQisBusy(f->conn))
         return;
     PGresult *res;
+    unsigned long rows = 0;
     while ((res = PQgetResult(f->conn)) != NULL) {
         if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
             f->folds++;
-            f->items += strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+            rows = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+            f->rows += rows;
         } else {
             fprintf(stderr, "agora-live: statistics fold failed: %s", PQresultErrorMessage(res));
             f->failures++;
@@ -56,7 +66,8 @@ static void finish(struct live_fold *f, uint64_t now_ms)
         PQclear(res);
     }
     f->busy = false;
-    f->next_ms = now_ms + f->period_ms;
+    /* A full step: more is pending, go on at once. */
+    f->next_ms = rows >= FOLD_ROWS ? now_ms : now_ms + f->period_ms;
     if (PQstatus(f->conn) != CONNECTION_OK)
         drop_connection(f);
 }
@@ -80,7 +91,7 @@ void live_fold_step(struct live_fold *f, uint64_t now_ms)
         }
     }
     /* One transaction of its own (no BEGIN: the statement is one). */
-    if (!PQsendQuery(f->conn, "SELECT agora.stats_fold(NULL)")) {
+    if (!PQsendQuery(f->conn, FOLD_SQL)) {
         fprintf(stderr, "agora-live: statistics fold: %s", PQerrorMessage(f->conn));
         f->failures++;
         drop_connection(f);

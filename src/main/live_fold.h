@@ -23,7 +23,7 @@ struct live_fold {
     uint64_t period_ms;   /* 0: folding is off */
     uint64_t next_ms;     /* when the next fold starts (now_ms clock) */
     bool busy;            /* a fold was sent and its result not read yet */
-    unsigned long folds, items, failures;
+    unsigned long folds, rows, failures; /* folds done, delta rows they took, failures */
 };
 
 /* The first fold is due one period after now_ms. */
