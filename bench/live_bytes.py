@@ -48,6 +48,25 @@ def subscribe(c, project):
     return curl, events
 
 
+def ingest_and_wait(c, events, body):
+    """Ingests body (a new execution) and waits for its message among
+    events (subscribe's queue): its bytes, as published, and its JSON."""
+    status, data, _ = c.request("POST", "/api/executions/ingest", json.dumps(body).encode())
+    if status not in (200, 201):
+        sys.exit(f"bench: ingest: {status} {data[:300]!r}")
+    ident = json.loads(data)["execution_id"]
+    while True:
+        try:
+            raw = events.get(timeout=WAIT_S)
+        except queue.Empty:
+            sys.exit(f"bench: no message for execution {ident} in {WAIT_S} s")
+        if raw is None:
+            sys.exit("bench: the subscription ended")
+        msg = json.loads(raw)
+        if msg.get("type") == "execution" and msg["execution"]["id"] == ident:
+            return raw, msg
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", choices=("S", "M", "L"), default="M")
@@ -57,21 +76,7 @@ def main():
     sizes = []
     try:
         for variant in range(4):
-            status, data, _ = c.request("POST", "/api/executions/ingest",
-                                        json.dumps(payload(args.size, variant, c.demo["workflow_id"])).encode())
-            if status not in (200, 201):
-                sys.exit(f"bench/live_bytes.py: ingest: {status} {data[:300]!r}")
-            ident = json.loads(data)["execution_id"]
-            while True:
-                try:
-                    raw = events.get(timeout=WAIT_S)
-                except queue.Empty:
-                    sys.exit(f"bench/live_bytes.py: no message for execution {ident} in {WAIT_S} s")
-                if raw is None:
-                    sys.exit("bench/live_bytes.py: the subscription ended")
-                msg = json.loads(raw)
-                if msg.get("type") == "execution" and msg["execution"]["id"] == ident:
-                    break
+            raw, msg = ingest_and_wait(c, events, payload(args.size, variant, c.demo["workflow_id"]))
             sizes.append(len(raw))
             members = ", ".join(k if not isinstance(v, dict) else f"{k}{{{', '.join(v)}}}" for k, v in msg.items())
             print(f"{args.size}-{variant}: {len(raw):,} bytes: {members}")

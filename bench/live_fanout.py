@@ -8,10 +8,10 @@ of what the bytes of a message cost, not bench/live.sh's ingest figures.
         against the stack of AGORA_VAR (default ./var), e.g. ./run.sh's;
         defaults 300 subscribers, batches of 8, 50 batches, 3 rounds
 
-Ingests bench/gen.py's M-0 payload (a new execution) and builds its
-project message in both forms from the read API's JSON: whole (the
-execution as GET shows it, with `added` and `truncated`: what project
-channels sent before) and slim (LIVE_PROJECT_MEMBERS). Opens N SSE
+Ingests bench/gen.py's M-0 payload (a new execution) and takes its
+project message in both forms: slim, as the stack published it (read as
+bench/live_bytes.py does), and whole, what project channels sent before
+(the execution as GET shows it, with `added` and `truncated`). Opens N SSE
 subscriptions to the demo project's channel, each with its own ticket and
 TLS connection (bench/live_tickets.py, bench/live_subscribers.c, built
 here with gcc and libcurl, at nice 19), then publishes batches of K copies
@@ -35,11 +35,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import ROOT, Client, cpu_seconds  # noqa: E402  (bench/ is not a package)
 from gen import payload  # noqa: E402
+from live_bytes import ingest_and_wait, subscribe  # noqa: E402
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
-# What a project message carries of its execution (src/domain/live_announce.h).
-SLIM = {"id", "workflow_id", "session_id", "status", "started_at", "completed_at", "duration_ms", "error", "usage",
-        "stale", "counts"}
 WINDOW_S = 0.1
 
 
@@ -56,24 +54,20 @@ class UnixHTTP(http.client.HTTPConnection):
 
 
 def forms(c):
-    """The whole and the slim project message of a fresh M ingest, compact."""
-    status, data, _ = c.request("POST", "/api/executions/ingest",
-                                json.dumps(payload("M", 0, c.demo["workflow_id"])).encode())
-    if status not in (200, 201):
-        sys.exit(f"bench/live_fanout.py: ingest: {status} {data[:300]!r}")
-    ident = json.loads(data)["execution_id"]
+    """The whole and the slim project message of a fresh M ingest."""
+    curl, events = subscribe(c, c.demo["project_id"])
+    try:
+        _, slim = ingest_and_wait(c, events, payload("M", 0, c.demo["workflow_id"]))
+    finally:
+        curl.terminate()
+        curl.wait()
+    ident = slim["execution"]["id"]
     status, data, _ = c.request("GET", f"/api/executions/{ident}")
     if status != 200:
         sys.exit(f"bench/live_fanout.py: GET the execution: {status} {data[:300]!r}")
-    e = json.loads(data)
-    status, data, _ = c.request("GET", f"/api/workflows/{e['workflow_id']}")
-    nodes = len(json.loads(data).get("nodes", [])) if status == 200 else 0
     added = {"node_executions": 20, "node_executions_updated": 0, "telemetry_spans": 60, "telemetry_events": 200,
              "shared_state_snapshots": 20}
-    whole = {"type": "execution", "seq": 1, "execution": e, "workflow_nodes": nodes, "added": added,
-             "truncated": False}
-    slim = {"type": "execution", "seq": 1, "execution": {k: v for k, v in e.items() if k in SLIM},
-            "workflow_nodes": nodes}
+    whole = {**slim, "execution": json.loads(data), "added": added, "truncated": False}
     return {"whole": whole, "slim": slim}
 
 

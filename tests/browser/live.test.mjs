@@ -190,9 +190,13 @@ test('the execution page follows a live run: bars appear and finish in place, th
 });
 
 test('with the Critical path toggle on, a burst of appends asks for the path at most once a second, and the marks end on the final path', T, async () => {
+  // a workflow of its own: its runs add their node names to it
+  const critWorkflow = (await stack.mustJson('POST', '/api/workflows', {
+    token, body: { project_id: (await demoProject(stack, token)).id, name: `${run}-critical` },
+  })).id;
   const execId = uuid();
   const base = Date.now() - 60000;
-  const common = { workflow_id: workflowId, execution_id: execId, session_id: `${run}-critical`, started_at: iso(base) };
+  const common = { workflow_id: critWorkflow, execution_id: execId, session_id: `${run}-critical`, started_at: iso(base) };
   // Step k: `chain` for 300 ms from k x 400 ms, each waiting for the one
   // before (the path); every other step `side` beside it for 100 ms, off it.
   const done = (name, at, ms) => ({
