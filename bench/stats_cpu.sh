@@ -36,7 +36,7 @@ mkdb() {
     sql agora -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
     local f
     for f in "$root"/sql/[0-9][0-9][0-9]_*.sql; do
-        [[ $(basename "$f" | cut -c1-3) -le $2 ]] || continue
+        [[ 10#$(basename "$f" | cut -c1-3) -le $2 ]] || continue
         { echo "BEGIN;"; cat "$f"; echo "COMMIT;"; } | sql "$1" >/dev/null
     done
     sql "$1" -c "INSERT INTO agora.organizations (id, name, created_by) VALUES ('$org', 'o', '$org');
