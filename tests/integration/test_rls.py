@@ -116,10 +116,9 @@ INSERT INTO agora.workflow_edges (organization_id, project_id, workflow_id, from
 INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status, started_at)
     VALUES ('{p["execution"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 's1', 'running', now());
 -- A finished run, so the statistics rollups (sql/011) have rows too, once
--- its delta is folded (sql/013).
+-- its delta is folded (sql/013, below).
 INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status, started_at, error)
     VALUES ('{org}', '{p["id"]}', '{p["workflow"]}', 's2', 'error', now(), '"boom"');
-SELECT agora.stats_fold('{p["id"]}');
 INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id, node_name, status, started_at)
     VALUES ('{org}', '{p["id"]}', '{p["execution"]}', '{p["node1"]}', 'load', 'success', now());
 INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, span_id, name, start_time, status)
@@ -128,6 +127,7 @@ INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, e
     VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 'node_start', now(), 'load', '{{}}');
 INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id, sequence, "timestamp", state)
     VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 0, now(), '{{"n": 1}}');
+SELECT agora.stats_fold('{p["id"]}');
 """
 
 
