@@ -37,7 +37,11 @@
 --   011 has already taken the run's count away), so the message text of
 --   the erased run is not kept either.
 -- The DELETE route removes the node executions before their execution
--- (domain/erase.c) so that their contribution leaves the node rollups too.
+-- (domain/workflow_admin.c) so that their contribution leaves the node
+-- rollups too.
+--
+-- Members may leave (a policy of their own); an organization keeps its
+-- last owner (members.c counts owners under a per-organization lock).
 
 SET LOCAL ROLE agora_owner;
 
