@@ -106,17 +106,25 @@ CREATE FUNCTION agora.forget_erased_executions() RETURNS trigger
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
     BEGIN
+        -- By organization first (its index): the table holds a day of
+        -- every tenant's keys.
         DELETE FROM agora.idempotency_keys i
-        WHERE i.execution_id IN (SELECT o.id FROM old_rows o);
+        WHERE i.organization_id IN (SELECT DISTINCT o.organization_id FROM old_rows o)
+          AND i.execution_id IN (SELECT o.id FROM old_rows o);
         DELETE FROM agora.live_tickets t
         WHERE t.channel IN (SELECT 'execution/' || o.id FROM old_rows o);
-        -- Only rollups that outlive the statement: when the workflow itself
-        -- is being deleted (its cascade got here), its rollups go with it.
+        -- A run is the example only of its own workflow and day: the
+        -- primary key's (workflow_id, day) prefix finds those rows. Only
+        -- rollups that outlive the statement: when the workflow itself is
+        -- being deleted (its cascade got here), its rollups go with it.
         WITH hit AS (
             SELECT s.workflow_id, s.day, s.message, s.shard
-            FROM agora.stats_errors_daily s
-            WHERE s.example_id IN (SELECT o.id FROM old_rows o WHERE o.status = 'error')
-              AND EXISTS (SELECT 1 FROM agora.workflows w WHERE w.id = s.workflow_id)),
+            FROM old_rows o
+            JOIN agora.stats_errors_daily s
+              ON s.workflow_id = o.workflow_id AND s.day = date_trunc('day', o.started_at, 'UTC')
+             AND s.example_id = o.id
+            WHERE o.status = 'error'
+              AND EXISTS (SELECT 1 FROM agora.workflows w WHERE w.id = o.workflow_id)),
         repl AS (
             SELECT h.*, (SELECT e.id FROM agora.executions e
                          WHERE e.workflow_id = h.workflow_id AND e.status = 'error'
