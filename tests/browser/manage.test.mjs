@@ -9,9 +9,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
 
 const T = { timeout: 90e3 };
+const require = createRequire(import.meta.url);
 
 let session, stack, page, token, org, me;
 const unexpected = [];
@@ -184,6 +187,27 @@ test('every control of the organization page is reached by Tab', T, async () => 
     (els) => els.filter((e) => e.offsetParent !== null && !e.dataset.tabSeen).map((e) => e.outerHTML.slice(0, 80)));
   assert.deepEqual(missed, []);
   assert.ok(want >= 8, `only ${want} controls`);
+});
+
+test('accessibility: axe-core finds no serious problem on the organization and keys pages', { timeout: 120e3 }, async () => {
+  const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  const check = async (what) => {
+    await page.evaluate(axeSource);
+    const res = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    });
+    const serious = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(serious, [], `${what}: ${JSON.stringify(serious, null, 1)}`);
+  };
+  await page.goto(`${stack.base}/#/organizations/${org}`);
+  await page.waitForSelector('.audit-table tbody tr');
+  await check('organization');
+  const project = await demoProject(stack, token);
+  await page.goto(`${stack.base}/#/projects/${project.id}/keys`);
+  await page.waitForSelector('.keys-table');
+  await check('keys');
 });
 
 test('nothing went wrong on the way', () => {
