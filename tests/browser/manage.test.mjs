@@ -9,12 +9,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage, axeSerious } from './harness.mjs';
 
 const T = { timeout: 90e3 };
-const require = createRequire(import.meta.url);
 
 let session, stack, page, token, org, me;
 const unexpected = [];
@@ -190,15 +187,8 @@ test('every control of the organization page is reached by Tab', T, async () => 
 });
 
 test('accessibility: axe-core finds no serious problem on the organization and keys pages', { timeout: 120e3 }, async () => {
-  const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   const check = async (what) => {
-    await page.evaluate(axeSource);
-    const res = await page.evaluate(async () => {
-      // eslint-disable-next-line no-undef
-      const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-    });
-    const serious = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const serious = await axeSerious(page);
     assert.deepEqual(serious, [], `${what}: ${JSON.stringify(serious, null, 1)}`);
   };
   await page.goto(`${stack.base}/#/organizations/${org}`);
