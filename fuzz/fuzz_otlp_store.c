@@ -4,13 +4,13 @@
  * placed as otlp_place would have (resource r refused when r % 4 == 3,
  * else in one of two workflows by r % 2), planned, and written as the
  * documents otlp_sql.c unpacks. Checks, aborting with what broke:
- *   - each document (e, n, s, v) is one JSON array (json-c, strict, UTF-8
+ *   - each document (e, u, n, s, v) is one JSON array (json-c, strict, UTF-8
  *     validated, no trailing byte), with no \u0000 (jsonb refuses it in
  *     text);
  *   - s holds exactly the spans to store (not rejected, placed), each
  *     once (a copy later in the request left out and counted in n_dups),
- *     v exactly their events, n exactly the node spans, and the refused
- *     ones are counted with a clean message;
+ *     v exactly their events, n exactly the node spans, u exactly those
+ *     with usage, and the refused ones are counted with a clean message;
  *   - each execution's final fields (nsp, nev, nne) count its spans,
  *     events and node spans in s and v;
  *   - each execution id is a UUID, once in e, and every span and event
@@ -94,7 +94,6 @@ static size_t check_executions(struct json_object *e)
         when(x, "start");
         member(x, "meta", json_type_object);
         member(x, "sess", json_type_string);
-        member(x, "u", json_type_array);
     }
     return n;
 }
@@ -221,8 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < p.n_refs; i++)
         want_events += p.refs[i].span->n_events;
 
-    struct json_object *e = parse_array(&docs.execs), *nd = parse_array(&docs.nodes), *s = parse_array(&docs.spans),
-                       *v = parse_array(&docs.events);
+    struct json_object *e = parse_array(&docs.execs), *u = parse_array(&docs.usage), *nd = parse_array(&docs.nodes),
+                       *s = parse_array(&docs.spans), *v = parse_array(&docs.events);
     size_t n_execs = check_executions(e);
     if (n_execs != p.n_execs || json_object_array_length(s) != p.n_refs || json_object_array_length(v) != want_events)
         fuzz_otlp_fail("the documents' counts", docs.spans.data);
@@ -231,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool *used = calloc(n_execs ? n_execs : 1, 1);
     if (!spans || !events || !nodes || !used)
         abort();
-    size_t n_nodes = 0;
+    size_t n_nodes = 0, n_usage = 0;
     for (size_t i = 0; i < json_object_array_length(s); i++) {
         struct json_object *x = json_object_array_get_idx(s, i), *node;
         size_t at = execution_of(e, x);
@@ -240,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (json_object_object_get_ex(x, "node", &node)) {
             nodes[at]++;
             n_nodes++;
+            n_usage += json_object_object_get_ex(x, "ti", &node) || json_object_object_get_ex(x, "tout", &node);
         }
         check_span(x, p.refs[i].span);
         if (i > 0 && p.refs[i - 1].workflow == p.refs[i].workflow &&
@@ -261,6 +261,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         member(x, "n", json_type_string);
         member(x, "t", json_type_string);
     }
+    if (json_object_array_length(u) != n_usage)
+        fuzz_otlp_fail("u does not hold the node spans with usage", docs.usage.data);
+    for (size_t i = 0; i < n_usage; i++) {
+        struct json_object *x = json_object_array_get_idx(u, i);
+        execution_of(e, x);
+        when(x, "st");
+        count_in_range(x, "ti");
+        count_in_range(x, "tout");
+    }
     for (size_t i = 0; i < n_execs; i++) {
         check_count(e, i, "nsp", spans[i]);
         check_count(e, i, "nev", events[i]);
@@ -271,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(events);
     free(nodes);
     json_object_put(e);
+    json_object_put(u);
     json_object_put(nd);
     json_object_put(s);
     json_object_put(v);

@@ -184,7 +184,7 @@ static const struct otlp_span *root_of(const struct otlp_plan *p, const struct o
 
 /* The fields a new execution is inserted with, final (otlp_sql.c, step
  * 2): its spans, events and node executions counted, its root's status
- * and times, the usage of its nodes to price. */
+ * and times. */
 static void exec_final_json(const struct otlp_plan *p, const struct otlp_exec *e, struct buf *b)
 {
     size_t events = 0, nodes = 0;
@@ -202,23 +202,19 @@ static void exec_final_json(const struct otlp_plan *p, const struct otlp_exec *e
         put_error(b, root);
         buf_putc(b, '}');
     }
-    buf_puts(b, ",\"u\":[");
-    bool first = true;
-    for (size_t i = e->first; i < e->first + e->n; i++) {
-        const struct otlp_ref *r = &p->refs[i];
-        if (!r->has_usage)
-            continue;
-        char ts[TS_TEXT_LEN + 1];
-        ts_format((int64_t)(r->span->start_unix_nano / 1000), ts);
-        buf_printf(b, "%s{\"st\":\"%s\"", first ? "" : ",", ts);
-        first = false;
-        put_count(b, "ti", r->usage.input);
-        put_count(b, "tout", r->usage.output);
-        put_str(b, "model", r->usage.model);
-        put_str(b, "prov", r->usage.provider);
-        buf_putc(b, '}');
-    }
-    buf_putc(b, ']');
+}
+
+/* A node span's member of "u" when it reports tokens: what step 2 prices. */
+static void usage_json(const struct otlp_place *at, const struct otlp_exec *e, const struct otlp_ref *r,
+                       struct buf *b)
+{
+    buf_printf(b, "%s{\"x\":\"%s\",\"org\":\"%s\"", b->len > 1 ? "," : "", e->id, at->org);
+    put_time(b, "st", r->span->start_unix_nano);
+    put_count(b, "ti", r->usage.input);
+    put_count(b, "tout", r->usage.output);
+    put_str(b, "model", r->usage.model);
+    put_str(b, "prov", r->usage.provider);
+    buf_putc(b, '}');
 }
 
 /* The execution's member of "e". */
@@ -320,6 +316,7 @@ static void events_json(const struct otlp_exec *e, const struct otlp_ref *r, str
 void otlp_docs_init(struct otlp_docs *d)
 {
     buf_init(&d->execs);
+    buf_init(&d->usage);
     buf_init(&d->nodes);
     buf_init(&d->spans);
     buf_init(&d->events);
@@ -328,6 +325,7 @@ void otlp_docs_init(struct otlp_docs *d)
 void otlp_docs_free(struct otlp_docs *d)
 {
     buf_free(&d->execs);
+    buf_free(&d->usage);
     buf_free(&d->nodes);
     buf_free(&d->spans);
     buf_free(&d->events);
@@ -343,6 +341,7 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
                     struct otlp_docs *d)
 {
     buf_putc(&d->execs, '[');
+    buf_putc(&d->usage, '[');
     buf_putc(&d->nodes, '[');
     buf_putc(&d->spans, '[');
     buf_putc(&d->events, '[');
@@ -361,10 +360,13 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
                     buf_putc(&d->nodes, ',');
                 node_json(&pl[r->resource], e, r, &d->nodes);
             }
+            if (r->has_usage)
+                usage_json(&pl[r->resource], e, r, &d->usage);
             events_json(e, r, &d->events);
         }
     }
     close_array(&d->execs);
+    close_array(&d->usage);
     close_array(&d->nodes);
     close_array(&d->spans);
     close_array(&d->events);

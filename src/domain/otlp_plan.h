@@ -58,6 +58,7 @@ struct otlp_plan {
 /* The documents of otlp_sql.c, each a JSON array, NUL-terminated. */
 struct otlp_docs {
     struct buf execs;  /* "e": one per execution, with its final fields when new */
+    struct buf usage;  /* "u": one per node span reporting tokens */
     struct buf nodes;  /* "n": one per node span, its node's name and type */
     struct buf spans;  /* "s": the spans */
     struct buf events; /* "v": the span events */

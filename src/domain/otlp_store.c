@@ -76,7 +76,7 @@ static size_t ids_literal(const struct otlp_plan *p, enum which which, struct bu
 }
 
 /* Steps 2 and 3: marks each execution inserted or kept. */
-static enum db_status open_executions(struct db *db, struct otlp_plan *p, const char *execs,
+static enum db_status open_executions(struct db *db, struct otlp_plan *p, const struct otlp_docs *d,
                                       struct otlp_store_result *out)
 {
     PGresult *res = NULL;
@@ -87,8 +87,8 @@ static enum db_status open_executions(struct db *db, struct otlp_plan *p, const 
         by_id[x] = &p->execs[x];
     qsort(by_id, p->n_execs, sizeof *by_id, exec_ptr_cmp);
 
-    const char *params[1] = {execs};
-    enum db_status st = db_exec(db, SQL_OTLP_EXECUTIONS, 1, params, &res);
+    const char *params[2] = {d->execs.data, d->usage.data};
+    enum db_status st = db_exec(db, SQL_OTLP_EXECUTIONS, 2, params, &res);
     if (st != DB_OK)
         goto done;
     for (int row = 0; row < PQntuples(res); row++) {
@@ -170,7 +170,7 @@ enum db_status otlp_store(struct db *db, const struct identity *who, const struc
     if (p.n_refs == 0)
         goto done;
     otlp_plan_json(req, pl, &p, &d);
-    if ((st = open_executions(db, &p, d.execs.data, out)) != DB_OK)
+    if ((st = open_executions(db, &p, &d, out)) != DB_OK)
         goto done;
     if (ids_literal(&p, KEPT, &kept) == 0)
         goto done;

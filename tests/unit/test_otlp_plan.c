@@ -41,7 +41,8 @@ TestSuite(otlp_plan, .fini = drop);
 #define RESOURCE(spans) "{\"resource\":{},\"scopeSpans\":[{\"spans\":[" spans "]}]}"
 
 /* Decodes body, places resource r in pl[r] (NULL workflow: refused), plans,
- * and parses the documents into doc, as {"e": .., "n": .., "s": .., "v": ..}. */
+ * and parses the documents into doc, as {"e": .., "u": .., "n": .., "s": ..,
+ * "v": ..}. */
 static void build(const char *body, const char *const *workflows, size_t n, struct otlp_store_result *out)
 {
     struct otlp_limits lim = OTLP_LIMITS_DEFAULT(1 << 20);
@@ -65,8 +66,8 @@ static void build(const char *body, const char *const *workflows, size_t n, stru
     const struct {
         const char *key;
         const struct buf *b;
-    } parts[] = {{"e", &d.execs}, {"n", &d.nodes}, {"s", &d.spans}, {"v", &d.events}};
-    for (size_t i = 0; i < 4; i++) {
+    } parts[] = {{"e", &d.execs}, {"u", &d.usage}, {"n", &d.nodes}, {"s", &d.spans}, {"v", &d.events}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         struct json_object *a = json_tokener_parse(parts[i].b->data);
         cr_assert(json_object_is_type(a, json_type_array), "%s: %s", parts[i].key, parts[i].b->data);
         json_object_object_add(doc, parts[i].key, a);
@@ -184,18 +185,19 @@ Test(otlp_plan, a_new_execution_carries_its_counts_root_and_usage_to_be_inserted
     build_a(body, &out);
     cr_assert_eq(plan.n_execs, 2);
     for (size_t x = 0; x < 2; x++) {
-        struct json_object *e = json_object_array_get_idx(part("e"), x), *r, *u;
+        struct json_object *e = json_object_array_get_idx(part("e"), x), *r;
         bool t1 = plan.refs[plan.execs[x].first].span->trace_id[0] == 0x01;
         cr_assert_str_eq(field(e, "nsp"), t1 ? "2" : "1");
         cr_assert_str_eq(field(e, "nev"), t1 ? "2" : "1");
         cr_assert_str_eq(field(e, "nne"), t1 ? "2" : "0");
         cr_assert_eq(json_object_object_get_ex(e, "r", &r), t1, "only a trace with its root has one");
-        cr_assert(json_object_object_get_ex(e, "u", &u));
-        cr_assert_eq(json_object_array_length(u), t1 ? 1 : 0);
         if (!t1)
             continue;
         cr_assert_str_eq(field(r, "c"), "unset");
         cr_assert_str_eq(field(r, "d"), "1000.000000");
+        struct json_object *u = part("u");
+        cr_assert_eq(json_object_array_length(u), 1); /* the node with tokens, not the root */
+        cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "x"), field(e, "id"));
         cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "ti"), "7");
         cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "model"), "gpt-4o");
     }
