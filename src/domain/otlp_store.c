@@ -2,6 +2,7 @@
  * statement (texts in otlp_sql.c), so a request costs the same number of
  * round trips for one span or 100,000:
  *
+ *   0. generic plans for the rest of the transaction (otlp_sql.c says why);
  *   1. placement: each resource's workflow (otlp_place.c; more statements
  *      only the first time a service.name is seen);
  *   2. the executions, one per trace and workflow, with ids derived from
@@ -163,7 +164,9 @@ enum db_status otlp_store(struct db *db, const struct identity *who, const struc
     buf_init(&inserted);
     memset(out, 0, sizeof *out);
 
-    enum db_status st = otlp_place(db, who, req, pl);
+    enum db_status st = db_exec(db, SQL_OTLP_GENERIC_PLANS, 0, NULL, NULL);
+    if (st == DB_OK)
+        st = otlp_place(db, who, req, pl);
     if (st != DB_OK)
         goto done;
     otlp_plan_build(req, pl, &p, out);
