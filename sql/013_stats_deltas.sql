@@ -186,6 +186,14 @@ CREATE FUNCTION agora.stats_changed() RETURNS trigger
         IF cardinality(items) > 0 THEN
             INSERT INTO agora.stats_deltas (organization_id, project_id, items)
             SELECT i.organization_id, i.project_id, array_agg(i) FROM unnest(items) i GROUP BY 1, 2;
+            -- A deletion (rare: erasure, retention) is folded at once, in
+            -- the deleting transaction, projects in order: the rollups
+            -- reflect it at commit as sql/011's did, and node executions
+            -- deleted before their execution are still placed by it.
+            IF TG_OP = 'DELETE' THEN
+                PERFORM agora.stats_fold(q.project_id)
+                FROM (SELECT DISTINCT i.project_id FROM unnest(items) i ORDER BY 1) q;
+            END IF;
         END IF;
         RETURN NULL;
     END
