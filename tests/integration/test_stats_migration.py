@@ -44,10 +44,11 @@ def tenant_sql(s):
             f"INSERT INTO agora.workflows (id, organization_id, project_id, name) VALUES {values};")
 
 
-def rows_sql(s, lo, hi):
-    """Executions lo..hi of set s (3 node executions each), then an update
-    of some and the deletion of a few node executions: the same for every
-    set but for the ids."""
+def rows_sql(s, lo, hi, changes=True):
+    """Executions lo..hi of set s (3 node executions each), then (changes)
+    an update of some and the deletion of a few node executions: the same
+    for every set but for the ids. (A deletion folds its project's deltas
+    at once.)"""
     project, wfs, prefix = SETS[s]
     eid = f"('{prefix}-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid"
     return f"""
@@ -68,12 +69,13 @@ SELECT '{ORG}', '{project}', {eid}, (ARRAY['load', 'think', 'save'])[k],
        (g + k) % 3, CASE WHEN k = 2 THEN g % 700 END, CASE WHEN k = 2 THEN g % 80 END,
        CASE WHEN k = 2 THEN (g % 700) * 0.000001 END
 FROM generate_series({lo}, {hi}) g, generate_series(1, 3) k;
+""" + ("" if not changes else f"""
 UPDATE agora.executions SET duration_ms = duration_ms * 3, status = 'error', error = '"late"'
 WHERE project_id = '{project}' AND id IN (SELECT {eid} FROM generate_series({lo}, {hi}, 23) g);
 DELETE FROM agora.node_executions
 WHERE project_id = '{project}' AND node_name = 'save'
   AND execution_id IN (SELECT {eid} FROM generate_series({lo}, {hi}, 29) g);
-"""
+""")
 
 
 def hist(text):
@@ -135,6 +137,7 @@ def db(stack):
     run("BEGIN;" + rows_sql("B", 301, 600) + "COMMIT;")
     for s in ("A", "B"):
         run("BEGIN;" + rows_sql(s, 601, 800) + "COMMIT;")
+        run("BEGIN;" + rows_sql(s, 801, 850, changes=False) + "COMMIT;")
     assert int(run("SELECT count(*) FROM agora.stats_deltas").strip()) > 0
     run("SELECT agora.stats_fold(NULL)")
     yield run
