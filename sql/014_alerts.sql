@@ -179,6 +179,25 @@ CREATE FUNCTION agora.alert_num(v double precision) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT trim_scale(round(v::numeric, 3))::text $$;
 
+-- The JSON an alert's webhooks receive, less what the deliverer adds (the
+-- viewer link and a Slack-compatible `text`). Runs as its caller: the
+-- triggers' definer, or an admin test-firing a rule.
+CREATE FUNCTION agora.alert_payload(p_id uuid, p_rule uuid, p_workflow uuid, p_execution uuid, p_summary text,
+                                    p_details jsonb, p_test boolean) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    SELECT jsonb_build_object(
+        'id', p_id, 'test', p_test, 'fired_at', agora.rfc3339(now()),
+        'rule', jsonb_build_object('id', r.id, 'name', r.name, 'kind', r.kind),
+        'project', jsonb_build_object('id', p.id, 'name', p.name),
+        'workflow', (SELECT jsonb_build_object('id', w.id, 'name', w.name) FROM agora.workflows w
+                     WHERE w.id = p_workflow),
+        'execution_id', p_execution, 'summary', p_summary, 'details', p_details)
+    FROM agora.alert_rules r JOIN agora.projects p ON p.id = r.project_id
+    WHERE r.id = p_rule
+    $$;
+
 -- A candidate alert: a rule that matched a subject. details go into the
 -- payload as they are.
 CREATE TYPE agora.alert_candidate AS (
@@ -200,8 +219,7 @@ CREATE FUNCTION agora.alerts_fire(cands agora.alert_candidate[]) RETURNS integer
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
     WITH c AS (
-        SELECT DISTINCT ON (x.rule_id, x.subject) x.*, r.organization_id, r.project_id, r.cooldown_minutes,
-               r.name AS rule_name, r.kind
+        SELECT DISTINCT ON (x.rule_id, x.subject) x.*, r.organization_id, r.project_id, r.cooldown_minutes
         FROM unnest(cands) x
         JOIN agora.alert_rules r ON r.id = x.rule_id
         WHERE NOT r.muted AND (r.snoozed_until IS NULL OR r.snoozed_until <= now())
@@ -221,17 +239,9 @@ CREATE FUNCTION agora.alerts_fire(cands agora.alert_candidate[]) RETURNS integer
     fired AS (
         INSERT INTO agora.alerts (id, organization_id, project_id, rule_id, subject, execution_id, payload)
         SELECT c.id, c.organization_id, c.project_id, c.rule_id, c.subject, c.execution_id,
-               jsonb_build_object(
-                   'id', c.id, 'test', false, 'fired_at', agora.rfc3339(now()),
-                   'rule', jsonb_build_object('id', c.rule_id, 'name', c.rule_name, 'kind', c.kind),
-                   'project', jsonb_build_object('id', c.project_id, 'name', p.name),
-                   'workflow', CASE WHEN c.workflow_id IS NOT NULL THEN
-                       jsonb_build_object('id', c.workflow_id, 'name', w.name) END,
-                   'execution_id', c.execution_id, 'summary', c.summary, 'details', c.details)
+               agora.alert_payload(c.id, c.rule_id, c.workflow_id, c.execution_id, c.summary, c.details, false)
         FROM (SELECT gen_random_uuid() AS id, c.* FROM c) c
         JOIN quiet USING (rule_id, subject)
-        JOIN agora.projects p ON p.id = c.project_id
-        LEFT JOIN agora.workflows w ON w.id = c.workflow_id
         ON CONFLICT DO NOTHING
         RETURNING id, organization_id, project_id, rule_id),
     sent AS (
@@ -242,13 +252,10 @@ CREATE FUNCTION agora.alerts_fire(cands agora.alert_candidate[]) RETURNS integer
     SELECT count(*)::integer FROM fired WHERE (SELECT count(*) FROM sent) >= 0
     $$;
 
--- The rules that fire on an ingest, for the rows of one statement of
--- executions: a run that ended in error (of a workflow, with a failed node
--- of a name, with an error message holding a text, when the rule says so),
--- and a run that ended after the threshold. rows: executions that just
--- became terminal (inserted so, or updated from running), or failed runs
--- that just gained node executions (a node rule matches once its node is
--- there).
+-- The rules that fire on an ingest, for a batch of runs the triggers
+-- chose (below): a run that ended in error (of a workflow, with a failed
+-- node of a name, with an error message holding a text, when the rule says
+-- so), and a run that ended after the threshold.
 CREATE FUNCTION agora.alerts_for_executions(batch agora.executions[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
@@ -286,52 +293,43 @@ CREATE FUNCTION agora.alerts_for_executions(batch agora.executions[]) RETURNS vo
     END
     $$;
 
-CREATE FUNCTION agora.alerts_executions_changed() RETURNS trigger
+-- The triggers of both tables. The common case, no rule in the
+-- statement's projects, is one probe of a partial index per project.
+-- executions: runs that just became terminal (inserted so, or updated from
+-- running), or failed runs that just gained node executions (a node rule
+-- matches once its node is there). node_executions: the failed runs of
+-- failed nodes, for the rules that name a node (the JSON ingest writes a
+-- new run's node executions after the run). PL/pgSQL keeps a compiled copy
+-- per table, so each branch's statements see their own transition tables.
+CREATE FUNCTION agora.alerts_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
     DECLARE
         batch agora.executions[];
     BEGIN
-        -- The common case, no rule in the statement's projects, is one
-        -- probe of alert_rules_ingest_idx per project.
-        IF NOT EXISTS (SELECT 1 FROM agora.alert_rules r
-                       WHERE r.project_id IN (SELECT DISTINCT n.project_id FROM new_rows n)
-                         AND r.kind IN ('execution_failed', 'duration_above')) THEN
+        IF TG_TABLE_NAME = 'executions' THEN
+            IF NOT EXISTS (SELECT 1 FROM agora.alert_rules r
+                           WHERE r.project_id IN (SELECT DISTINCT n.project_id FROM new_rows n)
+                             AND r.kind IN ('execution_failed', 'duration_above')) THEN
+                RETURN NULL;
+            ELSIF TG_OP = 'INSERT' THEN
+                batch := ARRAY(SELECT n::agora.executions FROM new_rows n WHERE n.status <> 'running');
+            ELSE
+                batch := ARRAY(SELECT n::agora.executions FROM old_rows o JOIN new_rows n ON n.id = o.id
+                               WHERE n.status <> 'running'
+                                 AND (o.status = 'running'
+                                      OR (n.status = 'error' AND n.node_executions_count > o.node_executions_count)));
+            END IF;
+        ELSIF NOT EXISTS (SELECT 1 FROM agora.alert_rules r
+                          WHERE r.project_id IN (SELECT DISTINCT n.project_id FROM new_rows n)
+                            AND r.kind = 'execution_failed' AND r.node_name IS NOT NULL) THEN
             RETURN NULL;
-        END IF;
-        IF TG_OP = 'INSERT' THEN
-            batch := ARRAY(SELECT n::agora.executions FROM new_rows n WHERE n.status <> 'running');
         ELSE
-            batch := ARRAY(SELECT n::agora.executions FROM old_rows o JOIN new_rows n ON n.id = o.id
-                           WHERE n.status <> 'running'
-                             AND (o.status = 'running'
-                                  OR (n.status = 'error' AND n.node_executions_count > o.node_executions_count)));
+            batch := ARRAY(SELECT e FROM agora.executions e
+                           WHERE e.id IN (SELECT n.execution_id FROM new_rows n WHERE n.status = 'error')
+                             AND e.status = 'error');
         END IF;
-        IF cardinality(batch) > 0 THEN
-            PERFORM agora.alerts_for_executions(batch);
-        END IF;
-        RETURN NULL;
-    END
-    $$;
-
--- Node executions: a failed node of a failed run, for the rules that name
--- a node (the JSON ingest writes a new run's node executions after the run).
-CREATE FUNCTION agora.alerts_nodes_changed() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, agora, pg_temp
-    AS $$
-    DECLARE
-        batch agora.executions[];
-    BEGIN
-        IF NOT EXISTS (SELECT 1 FROM agora.alert_rules r
-                       WHERE r.project_id IN (SELECT DISTINCT n.project_id FROM new_rows n)
-                         AND r.kind = 'execution_failed' AND r.node_name IS NOT NULL) THEN
-            RETURN NULL;
-        END IF;
-        batch := ARRAY(SELECT e FROM agora.executions e
-                       WHERE e.id IN (SELECT n.execution_id FROM new_rows n WHERE n.status = 'error')
-                         AND e.status = 'error');
         IF cardinality(batch) > 0 THEN
             PERFORM agora.alerts_for_executions(batch);
         END IF;
@@ -340,14 +338,14 @@ CREATE FUNCTION agora.alerts_nodes_changed() RETURNS trigger
     $$;
 
 CREATE TRIGGER alerts_executions_insert AFTER INSERT ON agora.executions
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_executions_changed();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_changed();
 CREATE TRIGGER alerts_executions_update AFTER UPDATE ON agora.executions
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_executions_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_changed();
 CREATE TRIGGER alerts_nodes_insert AFTER INSERT ON agora.node_executions
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_nodes_changed();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_changed();
 CREATE TRIGGER alerts_nodes_update AFTER UPDATE ON agora.node_executions
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_nodes_changed();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION agora.alerts_changed();
 
 -- The scheduled rules, for agora-alerts (any number of them at once).
 -- Window rules evaluate each window [end - window, end) of runs started
@@ -395,7 +393,7 @@ CREATE FUNCTION agora.alert_evaluate_windows() RETURNS integer
                 AND (d.workflow_id IS NULL OR e.workflow_id = d.workflow_id)
             WHERE d.kind = 'usage_above'
             GROUP BY d.id, d.workflow_id, d.metric, d.threshold, d.window_minutes)
-        SELECT array_agg(c ORDER BY c.rule_id, c.subject) INTO cands FROM (
+        SELECT array_agg(s.c ORDER BY (s.c).rule_id, (s.c).subject) INTO cands FROM (
             SELECT ROW(n.id, n.workflow_id::text || '/' || n.node_name, NULL::uuid, n.workflow_id,
                        format('Node %s of %s failed %s%% of %s runs in %s min, over %s%%',
                               ('"' || n.node_name || '"'), ('"' || w.name || '"'),
@@ -412,7 +410,7 @@ CREATE FUNCTION agora.alert_evaluate_windows() RETURNS integer
                               CASE u.metric WHEN 'tokens' THEN 'tokens' ELSE 'USD' END, u.window_minutes,
                               agora.alert_num(u.threshold)),
                        jsonb_build_object('metric', u.metric, 'used', u.used,
-                                          'window_minutes', u.window_minutes))::agora.alert_candidate
+                                          'window_minutes', u.window_minutes))::agora.alert_candidate AS c
             FROM usage u LEFT JOIN agora.workflows w ON w.id = u.workflow_id
             WHERE u.used > u.threshold
             UNION ALL
@@ -420,7 +418,7 @@ CREATE FUNCTION agora.alert_evaluate_windows() RETURNS integer
                        format('Run of %s has had no telemetry for %s min', ('"' || w.name || '"'),
                               floor(extract(epoch FROM now() - e.last_ingest_at) / 60)),
                        jsonb_build_object('started_at', agora.rfc3339(e.started_at),
-                                          'last_ingest_at', agora.rfc3339(e.last_ingest_at)))::agora.alert_candidate
+                                          'last_ingest_at', agora.rfc3339(e.last_ingest_at)))::agora.alert_candidate AS c
             FROM agora.alert_rules r
             JOIN agora.executions e ON e.organization_id = r.organization_id AND e.status = 'running'
                 AND e.project_id = r.project_id AND (r.workflow_id IS NULL OR e.workflow_id = r.workflow_id)
@@ -472,24 +470,24 @@ CREATE FUNCTION agora.alert_delivery_record(p_id bigint, ok boolean, code intege
 
 ALTER FUNCTION agora.alert_num(double precision) OWNER TO agora_owner;
 ALTER TYPE agora.alert_candidate OWNER TO agora_owner;
+ALTER FUNCTION agora.alert_payload(uuid, uuid, uuid, uuid, text, jsonb, boolean) OWNER TO agora_owner;
 ALTER FUNCTION agora.alerts_fire(agora.alert_candidate[]) OWNER TO agora_definer;
 ALTER FUNCTION agora.alerts_for_executions(agora.executions[]) OWNER TO agora_definer;
-ALTER FUNCTION agora.alerts_executions_changed() OWNER TO agora_definer;
-ALTER FUNCTION agora.alerts_nodes_changed() OWNER TO agora_definer;
+ALTER FUNCTION agora.alerts_changed() OWNER TO agora_definer;
 ALTER FUNCTION agora.alert_evaluate_windows() OWNER TO agora_definer;
 ALTER FUNCTION agora.alert_delivery_claim() OWNER TO agora_definer;
 ALTER FUNCTION agora.alert_delivery_record(bigint, boolean, integer, text, timestamptz) OWNER TO agora_definer;
 
 REVOKE ALL ON FUNCTION agora.alerts_fire(agora.alert_candidate[]),
-    agora.alerts_for_executions(agora.executions[]), agora.alerts_executions_changed(),
-    agora.alerts_nodes_changed(), agora.alert_evaluate_windows(), agora.alert_delivery_claim(),
+    agora.alerts_for_executions(agora.executions[]), agora.alerts_changed(), agora.alert_evaluate_windows(), agora.alert_delivery_claim(),
     agora.alert_delivery_record(bigint, boolean, integer, text, timestamptz)
     FROM PUBLIC;
 -- agora-alerts connects as agora_app (the workers' role, which is trusted
 -- with every tenant's rows anyway: it names the caller).
 GRANT EXECUTE ON FUNCTION agora.alert_evaluate_windows(), agora.alert_delivery_claim(),
     agora.alert_delivery_record(bigint, boolean, integer, text, timestamptz) TO agora_app;
-GRANT EXECUTE ON FUNCTION agora.alert_num(double precision) TO agora_app, agora_definer;
+GRANT EXECUTE ON FUNCTION agora.alert_num(double precision),
+    agora.alert_payload(uuid, uuid, uuid, uuid, text, jsonb, boolean) TO agora_app, agora_definer;
 
 -- What the definer's functions touch.
 GRANT SELECT ON agora.executions, agora.node_executions, agora.workflows, agora.projects TO agora_definer;
