@@ -435,6 +435,49 @@ def test_a_window_rule_fires_once_for_its_window(stack, team):
     assert "75% of 4 runs" in summary
 
 
+def test_duration_stale_and_usage_rules(stack, team):
+    none = [{"url": "http://127.0.0.1:9/none"}]
+    wf = team.new_workflow()
+    slow = team.rule(kind="duration_above", workflow_id=wf, threshold=1000, cooldown_minutes=0, channels=none)
+    now = datetime.now(timezone.utc)
+    for ms in (900, 1500):
+        team.must("POST", INGEST, {"workflow_id": wf, "session_id": f"d{ms}", "status": "success",
+                                   "started_at": iso(now), "duration_ms": ms})
+    assert len(alerts_of(stack, slow["id"])) == 1
+    assert "1500 ms, over 1000 ms" in stack.psql_admin(
+        f"SELECT payload->>'summary' FROM agora.alerts WHERE rule_id = '{slow['id']}'")
+
+    # A live run whose last telemetry is older than the rule's window.
+    stale = team.rule(kind="stale_run", workflow_id=wf, window_minutes=5, channels=none)
+    run = team.must("POST", INGEST, {"workflow_id": wf, "session_id": "live", "status": "running",
+                                     "started_at": iso(now)})["execution_id"]
+    fresh = team.must("POST", INGEST, {"workflow_id": wf, "session_id": "live2", "status": "running",
+                                       "started_at": iso(now)})["execution_id"]
+    stack.psql_admin(f"UPDATE agora.executions SET last_ingest_at = now() - interval '6 minutes'"
+                     f" WHERE id = '{run}'")
+    assert wait_for(lambda: len(alerts_of(stack, stale["id"])) == 1, timeout=10)
+    time.sleep(2.5)
+    got = stack.psql_admin(f"SELECT execution_id FROM agora.alerts WHERE rule_id = '{stale['id']}'").split()
+    assert got == [run] and fresh not in got
+
+    # Tokens of runs started in the last whole minute, over the threshold.
+    if now.second > 50:
+        time.sleep(61 - now.second)
+        now = datetime.now(timezone.utc)
+    start = iso(now.replace(second=0, microsecond=0) - timedelta(seconds=20))
+    wf2 = team.new_workflow()
+    for i in range(2):
+        team.must("POST", INGEST, {"workflow_id": wf2, "session_id": f"u{i}", "status": "success",
+                                   "started_at": start, "node_executions": [{
+                                       "node_name": "fetch", "status": "success", "started_at": start,
+                                       "input_tokens": 400, "output_tokens": 200, "model": "m"}]})
+    usage = team.rule(kind="usage_above", workflow_id=wf2, metric="tokens", threshold=1000, window_minutes=1,
+                      channels=none)
+    assert wait_for(lambda: len(alerts_of(stack, usage["id"])) == 1, timeout=10)
+    assert "used 1200 tokens in 1 min, over 1000" in stack.psql_admin(
+        f"SELECT payload->>'summary' FROM agora.alerts WHERE rule_id = '{usage['id']}'")
+
+
 def test_run_sh_status_shows_the_deliverer(stack):
     r = stack.run_sh("status")
     assert r.returncode == 0, r.stdout
