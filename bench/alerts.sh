@@ -92,7 +92,7 @@ fired=$(psql_super -c "SELECT count(*) FROM agora.alerts")
 
 say "2. commit -> webhook, $N alerts, idle and under ingest"
 python3 "$bench/alerts_latency.py" "$base" "$AGORA_TLS_CERT" "$project" "$workflow" "$N" >"$res/latency-idle.json"
-wrk_run "latency-load" 4 $((N / 5 + 15)) "$base/api/executions/ingest" auth=1 body="$(bodies S)" &
+wrk_run "ingest-during-latency" 4 $((N / 5 + 15)) "$base/api/executions/ingest" auth=1 body="$(bodies S)" &
 wrk_pid=$!
 sleep 3
 python3 "$bench/alerts_latency.py" "$base" "$AGORA_TLS_CERT" "$project" "$workflow" "$N" >"$res/latency-load.json"
