@@ -283,9 +283,13 @@ CREATE FUNCTION agora.alerts_for_executions(batch agora.executions[]) RETURNS vo
               WHEN 'execution_failed' THEN n.status = 'error'
                   AND (r.error_contains IS NULL OR strpos(lower(COALESCE(n.error->>'message', n.error #>> '{}', '')),
                                                           lower(r.error_contains)) > 0)
-                  AND (r.node_name IS NULL OR EXISTS (
-                      SELECT 1 FROM agora.node_executions ne
-                      WHERE ne.execution_id = n.id AND ne.node_name = r.node_name AND ne.status = 'error'))
+                  -- A scalar probe, not EXISTS: the planner would turn an
+                  -- EXISTS under OR into a hashed subplan that reads every
+                  -- failed node execution of every run.
+                  AND (r.node_name IS NULL OR (
+                      SELECT true FROM agora.node_executions ne
+                      WHERE ne.execution_id = n.id AND ne.node_name = r.node_name AND ne.status = 'error'
+                      LIMIT 1))
               ELSE n.duration_ms > r.threshold END;
         IF cands IS NOT NULL THEN
             PERFORM agora.alerts_fire(cands);
@@ -293,14 +297,18 @@ CREATE FUNCTION agora.alerts_for_executions(batch agora.executions[]) RETURNS vo
     END
     $$;
 
--- The triggers of both tables. The common case, no rule in the
--- statement's projects, is one probe of a partial index per project.
--- executions: runs that just became terminal (inserted so, or updated from
--- running), or failed runs that just gained node executions (a node rule
--- matches once its node is there). node_executions: the failed runs of
--- failed nodes, for the rules that name a node (the JSON ingest writes a
--- new run's node executions after the run). PL/pgSQL keeps a compiled copy
--- per table, so each branch's statements see their own transition tables.
+-- The triggers of both tables, one statement each: the runs the statement
+-- made interesting that some rule of their project could match, probed
+-- per run on a partial index (alert_rules_ingest_idx, _node_idx), so that
+-- a project without rules, or whose rules cannot match (a success when
+-- only failures are watched, a duration under every threshold), pays that
+-- probe and nothing else. executions: runs that just became terminal
+-- (inserted so, or updated from running), or failed runs that just gained
+-- node executions (a node rule matches once its node is there).
+-- node_executions: the failed runs of failed nodes, for the rules that
+-- name a node (the JSON ingest writes a new run's node executions after
+-- the run). PL/pgSQL keeps a compiled copy per table, so each branch's
+-- statements see their own transition tables.
 CREATE FUNCTION agora.alerts_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
@@ -308,27 +316,31 @@ CREATE FUNCTION agora.alerts_changed() RETURNS trigger
     DECLARE
         batch agora.executions[];
     BEGIN
-        IF TG_TABLE_NAME = 'executions' THEN
-            IF NOT EXISTS (SELECT 1 FROM agora.alert_rules r
-                           WHERE r.project_id IN (SELECT DISTINCT n.project_id FROM new_rows n)
-                             AND r.kind IN ('execution_failed', 'duration_above')) THEN
-                RETURN NULL;
-            ELSIF TG_OP = 'INSERT' THEN
-                batch := ARRAY(SELECT n::agora.executions FROM new_rows n WHERE n.status <> 'running');
-            ELSE
-                batch := ARRAY(SELECT n::agora.executions FROM old_rows o JOIN new_rows n ON n.id = o.id
-                               WHERE n.status <> 'running'
-                                 AND (o.status = 'running'
-                                      OR (n.status = 'error' AND n.node_executions_count > o.node_executions_count)));
-            END IF;
-        ELSIF NOT EXISTS (SELECT 1 FROM agora.alert_rules r
-                          WHERE r.project_id IN (SELECT DISTINCT n.project_id FROM new_rows n)
-                            AND r.kind = 'execution_failed' AND r.node_name IS NOT NULL) THEN
-            RETURN NULL;
-        ELSE
+        IF TG_TABLE_NAME = 'node_executions' THEN
             batch := ARRAY(SELECT e FROM agora.executions e
                            WHERE e.id IN (SELECT n.execution_id FROM new_rows n WHERE n.status = 'error')
-                             AND e.status = 'error');
+                             AND e.status = 'error'
+                             AND EXISTS (SELECT 1 FROM agora.alert_rules r
+                                         WHERE r.project_id = e.project_id AND r.kind = 'execution_failed'
+                                           AND r.node_name IS NOT NULL));
+        ELSIF TG_OP = 'INSERT' THEN
+            batch := ARRAY(SELECT n::agora.executions FROM new_rows n
+                           WHERE n.status <> 'running'
+                             AND EXISTS (SELECT 1 FROM agora.alert_rules r
+                                         WHERE r.project_id = n.project_id
+                                           AND r.kind IN ('execution_failed', 'duration_above')
+                                           AND CASE r.kind WHEN 'execution_failed' THEN n.status = 'error'
+                                               ELSE n.duration_ms > r.threshold END));
+        ELSE
+            batch := ARRAY(SELECT n::agora.executions FROM old_rows o JOIN new_rows n ON n.id = o.id
+                           WHERE n.status <> 'running'
+                             AND (o.status = 'running'
+                                  OR (n.status = 'error' AND n.node_executions_count > o.node_executions_count))
+                             AND EXISTS (SELECT 1 FROM agora.alert_rules r
+                                         WHERE r.project_id = n.project_id
+                                           AND r.kind IN ('execution_failed', 'duration_above')
+                                           AND CASE r.kind WHEN 'execution_failed' THEN n.status = 'error'
+                                               ELSE n.duration_ms > r.threshold END));
         END IF;
         IF cardinality(batch) > 0 THEN
             PERFORM agora.alerts_for_executions(batch);
