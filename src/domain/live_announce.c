@@ -1,15 +1,19 @@
-/* The live message of a committed ingest (live_announce.h, docs/LIVE.md
- * section 3). PostgreSQL builds it from the rows as stored, with the read
+/* The live messages of a committed ingest (live_announce.h, docs/LIVE.md
+ * section 3). PostgreSQL builds them from the rows as stored, with the read
  * routes' own JSON (execution_json.h), so a message can never hold a field
  * the API would not show its subscriber, nor disagree with it.
  *
- * Each notification's payload is "<channel> <message>": the execution's
- * channel gets the node executions this ingest wrote, the project's gets
- * the same without them. A message that would not fit NOTIFY goes out
- * truncated: no node executions, no error, metadata or session_id (the
- * members whose size the client decides; what is left has a bounded size,
- * so a truncated message always fits), "truncated": true; the client reads
- * what it needs from the API. */
+ * Each notification's payload is "<channel> <message>". The execution's
+ * channel gets the whole message: the execution as GET shows it, what the
+ * ingest added, and the node executions it wrote. The project's channel
+ * gets a slim one: of the execution only the members a row of the list
+ * shows (LIVE_PROJECT_MEMBERS), and neither `added` nor node executions,
+ * because nginx writes each of its messages to every subscriber of the
+ * project (BENCHMARKS.md, "Live monitoring"). A message that would not fit
+ * NOTIFY goes out truncated: no node executions, no error, metadata or
+ * session_id (the members whose size the client decides; what is left has
+ * a bounded size, so a truncated message always fits), "truncated": true;
+ * the client reads what it needs from the API. */
 #include "domain/live_announce.h"
 
 #include <stdio.h>
@@ -39,17 +43,24 @@ static const char SQL_ANNOUNCE[] =
     "  SELECT jsonb_agg((" NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id) AS a"
     "  FROM base b JOIN agora.node_executions n"
     "   ON n.id = ANY ($2::bigint[]) AND n.execution_id = $1::uuid),"
+    " slim AS ("
+    "  SELECT (b.j - 'added' - 'truncated') || jsonb_build_object('execution',"
+    "   (SELECT jsonb_object_agg(f.k, f.v) FROM jsonb_each(b.j->'execution') AS f(k, v)"
+    "    WHERE f.k = ANY ('{" LIVE_PROJECT_MEMBERS "}'::text[]))) AS p"
+    "  FROM base b),"
     " msg AS ("
-    "  SELECT b.project_id, b.j AS proj,"
+    "  SELECT b.project_id, s.p AS proj,"
     "   CASE WHEN $2 IS NOT NULL"
     "    THEN b.j || jsonb_build_object('node_executions', COALESCE(x.a, '[]'::jsonb)) END AS whole,"
     "   jsonb_set(b.j, '{execution}', (b.j->'execution') - 'error' - 'metadata' - 'session_id')"
-    "    || '{\"truncated\": true}'::jsonb AS short"
-    "  FROM base b, nodes x)"
+    "    || '{\"truncated\": true}'::jsonb AS short,"
+    "   jsonb_set(s.p, '{execution}', (s.p->'execution') - 'error' - 'session_id')"
+    "    || '{\"truncated\": true}'::jsonb AS proj_short"
+    "  FROM base b, nodes x, slim s)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || $1 || ' ' ||"
     "   CASE WHEN octet_length(whole::text) <= " MAX_TEXT " THEN whole ELSE short END::text),"
     "  pg_notify('" LIVE_NOTIFY_CHANNEL "', 'project/' || project_id || ' ' ||"
-    "   CASE WHEN octet_length(proj::text) <= " MAX_TEXT " THEN proj ELSE short END::text)"
+    "   CASE WHEN octet_length(proj::text) <= " MAX_TEXT " THEN proj ELSE proj_short END::text)"
     " FROM msg";
 
 _Static_assert(LIVE_MESSAGE_MAX == 7000, "MAX_TEXT spells LIVE_MESSAGE_MAX");

@@ -22,6 +22,14 @@
  * this goes out truncated. */
 #define LIVE_MESSAGE_MAX 7000
 
+/* The members of the execution that a project channel's message carries,
+ * as a PostgreSQL array literal's elements: what a row of the executions
+ * list shows (nginx/www/js/list/table.js) or filters on (list/params.js),
+ * with the times. Not project_id (the channel names it) nor metadata. Its
+ * message has no `added` either, and `truncated` only when true. */
+#define LIVE_PROJECT_MEMBERS                                                                        \
+    "id,workflow_id,session_id,status,started_at,completed_at,duration_ms,error,usage,stale,counts"
+
 /* What one ingest changed, for its message. */
 struct live_change {
     const char *execution_id;

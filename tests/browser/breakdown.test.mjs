@@ -7,13 +7,14 @@
 // Screenshots land in the test output folder (printed at the start).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
 
 const T = { timeout: 60e3 };
 const WAIT = { timeout: 15e3 };
 
 let session, stack, page, token;
 let execId;
+const unexpected = []; // answers of 4xx/5xx
 const problems = [];
 
 const shot = (name) => screenshot(session.out, name, page);
@@ -21,8 +22,7 @@ const shot = (name) => screenshot(session.out, name, page);
 before(async () => {
   session = await openSession();
   ({ stack, token, page } = session);
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  watchPage(page, { problems, allowed: new Set(), unexpected });
   const project = await demoProject(stack, token);
   const names = ['fetch', 'summarize', 'translate', 'merge'];
   const wf = await stack.mustJson('POST', '/api/workflows', {
@@ -100,4 +100,5 @@ test('the Breakdown tab shows the path, the split of the run\'s time, the nodes 
   await page.click('.bd-step >> nth=1 >> button');
   await page.waitForFunction(() => document.querySelector('.gantt-row.is-selected')?.dataset.node === 'summarize', null, WAIT);
   assert.deepEqual(problems, []);
+  assert.deepEqual(unexpected, []);
 });

@@ -189,6 +189,58 @@ test('the execution page follows a live run: bars appear and finish in place, th
   assert.deepEqual(problems, []);
 });
 
+test('with the Critical path toggle on, a burst of appends asks for the path at most once a second, and the marks end on the final path', T, async () => {
+  // a workflow of its own: its runs add their node names to it
+  const critWorkflow = (await stack.mustJson('POST', '/api/workflows', {
+    token, body: { project_id: (await demoProject(stack, token)).id, name: `${run}-critical` },
+  })).id;
+  const execId = uuid();
+  const base = Date.now() - 60000;
+  const common = { workflow_id: critWorkflow, execution_id: execId, session_id: `${run}-critical`, started_at: iso(base) };
+  // Step k: `chain` for 300 ms from k x 400 ms, each waiting for the one
+  // before (the path); every other step `side` beside it for 100 ms, off it.
+  const done = (name, at, ms) => ({
+    id: uuid(), node_name: name, node_type: 'StepNode', status: 'success', started_at: iso(base + at),
+    completed_at: iso(base + at + ms), prep_duration_ms: 1, exec_duration_ms: ms - 2, post_duration_ms: 1,
+  });
+  const step = (k) => [done('chain', k * 400, 300), ...(k % 2 ? [done('side', k * 400, 100)] : [])];
+  await ingest({ ...common, status: 'running', node_executions: step(0) });
+  await open(`#/executions/${execId}`);
+  await page.waitForSelector('.gantt-row');
+  await waitStatus('live-status', 'Live');
+  await page.evaluate(() => performance.setResourceTimingBufferSize(10000));
+  const asked = () => page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => /\/critical-path$/.test(new URL(e.name).pathname)).map((e) => e.startTime));
+  const marked = () => page.$$eval('.gantt-row.is-critical', (rows) => rows.map((r) => r.dataset.node));
+  await page.click('.gantt-toolbar button:text("Critical path")');
+  await page.waitForFunction(() => document.querySelectorAll('.gantt-row.is-critical').length === 1, null, WAIT);
+
+  // Eight appends as fast as they are answered, each a message to the page.
+  const APPENDS = 8;
+  for (let k = 1; k <= APPENDS; k++) await ingest({ ...common, status: 'running', node_executions: step(k) });
+  const rows = APPENDS + 1 + APPENDS / 2;
+  await page.waitForFunction((n) => document.querySelectorAll('.gantt-row').length === n, rows, WAIT);
+  // The last answer is the run's final path: every chain step, no side one.
+  await page.waitForFunction((n) => document.querySelectorAll('.gantt-row.is-critical').length === n, APPENDS + 1, WAIT);
+  const path = await stack.mustJson('GET', `/api/executions/${execId}/critical-path`, { token });
+  assert.deepEqual(path.critical_path.steps.map((st) => st.node_name), Array(APPENDS + 1).fill('chain'));
+  assert.deepEqual(await marked(), Array(APPENDS + 1).fill('chain'));
+  // Quiet after the trailing request.
+  const settled = (await asked()).length;
+  await new Promise((r) => setTimeout(r, 2500));
+  const starts = await asked();
+  assert.equal(starts.length, settled, 'no request once the run stopped changing');
+  // The toggle's request, then fewer than one per message, each a second or more after the one before.
+  assert.ok(starts.length >= 2 && starts.length < 1 + APPENDS, `${starts.length} requests for ${APPENDS} messages`);
+  for (let i = 1; i < starts.length; i++) {
+    assert.ok(starts[i] - starts[i - 1] >= 950, `request ${i} came ${Math.round(starts[i] - starts[i - 1])} ms after the one before`);
+  }
+  assert.equal(await page.locator('.gantt-toolbar button:text("Critical path")').getAttribute('aria-pressed'), 'true');
+  assert.ok(await markerKept(), 'no reload, no navigation');
+  await shot('live-08-critical-path');
+  assert.deepEqual(problems, []);
+});
+
 test('a live run\'s panels fetch only what is new (since_id) and put each new event in its place', T, async () => {
   const execId = uuid();
   const base = Date.now() - 60000;

@@ -1,7 +1,7 @@
 // The viewer's pure parts, run under node without a browser: the state diff,
 // the Gantt's row geometry, the span tree, the graph's path analysis, the
 // formatting helpers (times, tokens and dollars), and the rules of live updates (seq, backoff, merges,
-// which runs a filtered list takes).
+// which runs a filtered list takes, how often the Gantt asks for the critical path again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
@@ -16,6 +16,7 @@ import { parseHash, buildHash } from '../../nginx/www/js/router.js';
 import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun, unbatch } from '../../nginx/www/js/live/rules.js';
 import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
 import { matchesList } from '../../nginx/www/js/list/params.js';
+import { createCriticalPath } from '../../nginx/www/js/gantt/critical.js';
 
 test('diffState finds keys added, removed and changed, nested ones by path', () => {
   const d = diffState(
@@ -218,6 +219,141 @@ test('live merge: node executions by id, in timeline order; a final one never go
   const counted = mergeExecution({ id: 'x', status: 'running', counts: { node_executions: 3, telemetry_events: 5 } },
     { id: 'x', status: 'running', counts: { node_executions: 2, telemetry_events: 7 } });
   assert.deepEqual(counted.counts, { node_executions: 3, telemetry_events: 7 }, 'counts only grow');
+  // a project channel's slim copy keeps what only the API's copy has
+  const listed = { id: 'x', project_id: 'p', status: 'running', metadata: { k: 1 }, error: null, counts: { node_executions: 1 } };
+  assert.deepEqual(mergeExecution(listed, { id: 'x', status: 'error', error: 'boom', counts: { node_executions: 2 } }),
+    { id: 'x', project_id: 'p', status: 'error', metadata: { k: 1 }, error: 'boom', counts: { node_executions: 2 } });
+});
+
+/** A clock whose time moves only when told; advance() runs the timers due, in order. */
+function fakeClock() {
+  let t = 0;
+  const timers = [];
+  const settle = () => new Promise((r) => setImmediate(r));
+  return {
+    now: () => t,
+    setTimeout(fn, ms) {
+      const x = { at: t + ms, fn };
+      timers.push(x);
+      return x;
+    },
+    clearTimeout(x) {
+      const i = timers.indexOf(x);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    pending: () => timers.length,
+    async to(end) {
+      await settle();
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        if (!timers.length || timers[0].at > end) break;
+        const x = timers.shift();
+        t = x.at;
+        x.fn();
+        await settle();
+      }
+      t = end;
+      await settle();
+    },
+  };
+}
+
+/** A critical path over a run whose state is a number: each answer names the state it saw. */
+function criticalOver(clock, { fail = false, gate = null } = {}) {
+  const run = { state: 0, asked: [], shown: [] };
+  run.cp = createCriticalPath({
+    clock,
+    intervalMs: 1000,
+    load: async () => {
+      run.asked.push(clock.now());
+      const seen = run.state;
+      if (gate) await gate();
+      if (fail) throw new Error('503');
+      return new Set([`v${seen}`]);
+    },
+    onChange: (ids) => run.shown.push(ids && [...ids][0]),
+  });
+  return run;
+}
+
+test('critical path marks: a burst of live changes asks at most once a second, and last for the final state', async () => {
+  const clock = fakeClock();
+  const run = criticalOver(clock);
+  assert.equal(await run.cp.show(true), true, 'the toggle asks at once');
+  assert.deepEqual(run.asked, [0]);
+  // ten changes in 900 ms: one request at 1 s, none before
+  for (let t = 100; t <= 1000; t += 100) {
+    await clock.to(t - 1);
+    run.state++;
+    run.cp.changed();
+  }
+  await clock.to(999);
+  assert.deepEqual(run.asked, [0]);
+  await clock.to(1000);
+  assert.deepEqual(run.asked, [0, 1000]);
+  // two more changes after it started: one more request, 1 s after it
+  await clock.to(1200);
+  run.state++;
+  run.cp.changed();
+  await clock.to(1500);
+  run.state++;
+  run.cp.changed();
+  await clock.to(10000);
+  assert.deepEqual(run.asked, [0, 1000, 2000], 'a trailing request, then quiet');
+  assert.deepEqual(run.shown, ['v0', 'v10', 'v12'], 'the last answer is the final state');
+  assert.equal(clock.pending(), 0);
+  // long after: a change asks at once
+  run.state++;
+  run.cp.changed();
+  await clock.to(10000);
+  assert.deepEqual(run.asked, [0, 1000, 2000, 10000]);
+  assert.equal(run.shown.at(-1), 'v13');
+});
+
+test('critical path marks: never two requests at once, and a change during one asks again after it', async () => {
+  const clock = fakeClock();
+  let open = [];
+  const gate = () => new Promise((r) => open.push(r));
+  const run = criticalOver(clock, { gate });
+  const toggled = run.cp.show(true);
+  await clock.to(0);
+  open.shift()();
+  assert.equal(await toggled, true);
+  run.state++;
+  run.cp.changed();
+  await clock.to(1000);
+  assert.deepEqual(run.asked, [0, 1000]);
+  // it takes 2.5 s; changes meanwhile wait for its answer
+  run.state++;
+  run.cp.changed();
+  await clock.to(3500);
+  assert.deepEqual(run.asked, [0, 1000], 'one at a time');
+  open.shift()();
+  await clock.to(3500);
+  assert.deepEqual(run.asked, [0, 1000, 3500], 'the change during it: asked once it answered');
+  open.shift()();
+  await clock.to(3500);
+  assert.deepEqual(run.shown, ['v0', 'v1', 'v2']);
+});
+
+test('critical path marks: off drops them and asks nothing; a toggle that fails stays off', async () => {
+  const clock = fakeClock();
+  const run = criticalOver(clock);
+  await run.cp.show(true);
+  run.cp.changed();
+  assert.equal(await run.cp.show(false), false);
+  assert.equal(run.shown.at(-1), null);
+  run.cp.changed();
+  await clock.to(5000);
+  assert.deepEqual(run.asked, [0], 'off: changes ask nothing, the one held is dropped');
+
+  const later = fakeClock();
+  const failing = criticalOver(later, { fail: true });
+  assert.equal(await failing.cp.show(true), false, 'nothing to show: the toggle stays off');
+  failing.cp.changed();
+  await later.to(5000);
+  assert.equal(failing.asked.length, 1);
+  assert.deepEqual(failing.shown, []);
 });
 
 test('open bars: a running node reaches to now, and the chart to the run so far', () => {

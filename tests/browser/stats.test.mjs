@@ -8,13 +8,15 @@
 // land in the test output folder (printed at the start).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
 
 const T = { timeout: 90e3 };
 const WAIT = { timeout: 15e3 };
 
 let session, stack, page, token, project;
 const workflows = [];
+const unexpected = []; // answers of 4xx/5xx not in allowed
+const allowed = new Set();
 const problems = [];
 
 const shot = (name) => screenshot(session.out, name, page);
@@ -22,8 +24,7 @@ const shot = (name) => screenshot(session.out, name, page);
 before(async () => {
   session = await openSession();
   ({ stack, token, page } = session);
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  watchPage(page, { problems, allowed, unexpected });
   project = await demoProject(stack, token);
   for (const name of ['checkout', 'refunds']) {
     workflows.push(await stack.mustJson('POST', '/api/workflows', {
@@ -119,8 +120,11 @@ test('the project overview sums its workflows, and links to each', T, async () =
 });
 
 test('an unknown workflow says so', T, async () => {
+  allowed.add(404);
   await page.goto(`${stack.base}/#/workflows/00000000-0000-4000-8000-000000000000/stats`);
   await page.waitForSelector('.state-empty');
   assert.match(await page.locator('.state-title').textContent(), /There is no such workflow/);
-  assert.deepEqual(problems.filter((p) => !/404/.test(p)), []);
+  allowed.delete(404);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(unexpected, []);
 });

@@ -6,20 +6,20 @@
 // test output folder (printed at the start).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSession, closeSession, demoProject, screenshot } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
 import { llmExecution, LLM_ROWS, LLM_COSTS } from './fixtures.mjs';
 
 const T = { timeout: 60e3 };
 
 let session, stack, page, token; // openSession()'s
 const ids = {};
+const unexpected = []; // answers of 4xx/5xx
 const problems = []; // console errors and page errors
 
 before(async () => {
   session = await openSession();
   ({ stack, token, page } = session);
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  watchPage(page, { problems, allowed: new Set(), unexpected });
   const project = await demoProject(stack, token);
   const wf = await stack.mustJson('POST', '/api/workflows', { token, body: { project_id: project.id, name: `llm-${Date.now().toString(36)}` } });
   ids.workflow = wf.id;
@@ -106,4 +106,5 @@ test('a bar\'s tooltip and the details panel show its model, tokens and cost', T
 
 test('no console errors or page errors', T, async () => {
   assert.deepEqual(problems, []);
+  assert.deepEqual(unexpected, []);
 });

@@ -34,6 +34,11 @@ TICKET_RE = re.compile(r"^[0-9a-f]{64}$")
 MESSAGE_ID_RE = re.compile(r"^[0-9]+:[0-9]+$")
 TRANSPORTS = ("sse", "ws", "ws+meta")
 NODES = ("load", "process", "save")
+# What a project channel's message carries of its execution: what a row of
+# the executions list shows (docs/LIVE.md section 3); and what it never does.
+PROJECT_MEMBERS = {"id", "workflow_id", "session_id", "status", "started_at", "completed_at", "duration_ms",
+                   "error", "usage", "stale", "counts"}
+PROJECT_LEFT_OUT = {"project_id", "metadata"}
 
 
 def error_code(sub):
@@ -142,22 +147,29 @@ def next_message(sub, what):
 
 def check_message(msg, run, seq, added_counts, nodes=None, channel="execution"):
     """msg is the message of run's ingest number seq, matching what the read
-    API answers now: the execution exactly; on the execution channel the
-    node executions with client ids nodes exactly as the timeline has them,
-    none on the project channel. Returns the JSON."""
+    API answers now. On the execution channel: the execution exactly, what
+    the ingest added, and the node executions with client ids nodes exactly
+    as the timeline has them. On the project channel the slim message: of
+    the execution only PROJECT_MEMBERS, with the API's values, and no
+    added, node executions or truncated (added_counts and nodes unused).
+    Returns the JSON."""
     body = msg.json()
     assert body["type"] == "execution" and body["seq"] == seq, body
-    assert body["truncated"] is False, body
-    assert body["execution"] == run.read(), body
     assert body["workflow_nodes"] == len(NODES)
-    assert body["added"] == added_counts
+    whole = run.read()
     if channel == "project":
-        assert "node_executions" not in body, body
-    else:
-        timeline = {n["client_id"]: n for n in run.read("/timeline")["node_executions"] if n["client_id"]}
-        got = {n["client_id"]: n for n in body["node_executions"]}
-        assert len(got) == len(body["node_executions"]) == len(nodes)
-        assert got == {k: timeline[k] for k in nodes}
+        assert set(body) == {"type", "seq", "execution", "workflow_nodes"}, body
+        assert set(body["execution"]) == PROJECT_MEMBERS and not PROJECT_LEFT_OUT & set(body["execution"]), body
+        assert PROJECT_LEFT_OUT <= set(whole), whole  # the API has them: the message leaves them out
+        assert body["execution"] == {k: whole[k] for k in PROJECT_MEMBERS}, body
+        return body
+    assert body["truncated"] is False, body
+    assert body["execution"] == whole, body
+    assert body["added"] == added_counts
+    timeline = {n["client_id"]: n for n in run.read("/timeline")["node_executions"] if n["client_id"]}
+    got = {n["client_id"]: n for n in body["node_executions"]}
+    assert len(got) == len(body["node_executions"]) == len(nodes)
+    assert got == {k: timeline[k] for k in nodes}
     return body
 
 
@@ -361,16 +373,23 @@ def test_the_publisher_comes_back_after_the_database_and_after_its_own_death(sta
         close_all(sub)
 
 
-def check_truncated(msg, run, seq, added_counts):
+def check_truncated(msg, run, seq, added_counts, channel="execution"):
     """msg is run's message number seq cut to fit: no node executions, and
     the execution as the read API has it but for error, metadata and
-    session_id."""
+    session_id; on the project channel the slim message (check_message)
+    without error and session_id, and no added."""
     body = msg.json()
     assert body["type"] == "execution" and body["seq"] == seq, body
     assert body["truncated"] is True and "node_executions" not in body, body
+    assert body["workflow_nodes"] == len(NODES)
     whole = run.read()
+    if channel == "project":
+        assert set(body) == {"type", "seq", "execution", "workflow_nodes", "truncated"}, body
+        kept = PROJECT_MEMBERS - {"error", "session_id"}
+        assert body["execution"] == {k: whole[k] for k in kept}, body
+        return
     assert body["execution"] == {k: v for k, v in whole.items() if k not in ("error", "metadata", "session_id")}
-    assert body["added"] == added_counts and body["workflow_nodes"] == len(NODES)
+    assert body["added"] == added_counts
 
 
 def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
@@ -383,16 +402,23 @@ def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
         many = [node(str(uuid.uuid4()), NODES[i % len(NODES)], "success") for i in range(51)]
         run.ingest(node_executions=many)
         check_truncated(next_message(on_run, "51 node executions"), run, 2, added(ne=51))
-        assert next_message(on_project, "51 node executions").json()["seq"] == 2
-        # Large metadata: cut on both channels.
+        # The project's message lists no node executions: whole.
+        check_message(next_message(on_project, "51 node executions"), run, 2, added(ne=51), channel="project")
+        # Large metadata: cut on the execution channel; the project's
+        # message never carries metadata, so it goes out whole.
         run.ingest(metadata={"blob": "x" * 8000}, error={"message": "e" * 100})
         check_truncated(next_message(on_run, "large metadata"), run, 3, added())
-        check_truncated(next_message(on_project, "large metadata"), run, 3, added())
+        body = check_message(next_message(on_project, "large metadata"), run, 3, added(), channel="project")
+        assert body["execution"]["error"] == {"message": "e" * 100}
+        # A large error: cut on both.
+        run.ingest(metadata={"blob": "small"}, error={"message": "e" * 7500})
+        check_truncated(next_message(on_run, "large error"), run, 4, added())
+        check_truncated(next_message(on_project, "large error"), run, 4, added(), channel="project")
         # Back to small: whole again.
         a = str(uuid.uuid4())
-        run.ingest(metadata={"blob": "small"}, node_executions=[node(a, "load", "running")])
-        check_message(next_message(on_run, "a small append"), run, 4, added(ne=1), [a])
-        check_message(next_message(on_project, "a small append"), run, 4, added(ne=1), channel="project")
+        run.ingest(error={"message": "small"}, node_executions=[node(a, "load", "running")])
+        check_message(next_message(on_run, "a small append"), run, 5, added(ne=1), [a])
+        check_message(next_message(on_project, "a small append"), run, 5, added(ne=1), channel="project")
     finally:
         close_all(on_run, on_project)
 
@@ -929,7 +955,9 @@ def test_ingests_within_a_window_reach_a_project_as_one_batch_in_commit_order(st
         # Each inner message is the one the ingest would send alone: the
         # last one is the run as the read API has it now.
         last = got[-1].messages()[-1]
-        assert last["execution"] == a.read() and last["added"] == added(ev=1) and "node_executions" not in last
+        whole = a.read()
+        assert last["execution"] == {k: whole[k] for k in PROJECT_MEMBERS}, last
+        assert set(last) == {"type", "seq", "execution", "workflow_nodes"}, last
         # SSE carries the same batch as the WebSocket.
         same = [on_sse.next_event(BATCH_S + DELIVERY) for _ in got]
         assert [m.json() for m in same] == [m.json() for m in got]

@@ -7,7 +7,8 @@
 // This module lays the parts out and runs them: one render per animation
 // frame, the selection, the filters. The parts are in gantt/: model (rows
 // as data), view (time window and geometry), toolbar, minimap (overview),
-// axis, rows, detail, tooltip and interaction (pointer and keys).
+// axis, rows, detail, tooltip, interaction (pointer and keys) and critical
+// (the critical path's marks, asked again at most once a second).
 //
 // A live run changes under the chart: update() takes its new node
 // executions and keeps the zoom, the scroll, the filters and the selection
@@ -24,6 +25,7 @@ import { ROW_H, renderRows } from './gantt/rows.js';
 import { createDetail } from './gantt/detail.js';
 import { createTooltip } from './gantt/tooltip.js';
 import { attachInteraction } from './gantt/interaction.js';
+import { createCriticalPath } from './gantt/critical.js';
 
 export { prepareRows };
 
@@ -42,15 +44,24 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
   let ticker = 0;
   let destroyed = false;
   let filter = { q: '', failed: false };
-  let criticalWanted = false; // the toggle is on: a live update asks again
   // What the parts share: the run, its rows, those the filters let through
   // (shown), the selected row's index (or -1), the view, a drag in
   // progress, the DOM. A live run replaces rows and total (update, tick).
   const g = { execution, rows, total, shown: rows, selected: -1, drag: null, view: createView(total, schedule), shownPos, select };
 
+  // The critical path's marks (g.critical), asked again after live updates
+  // while the toggle is on, at most once a second (gantt/critical.js).
+  const critical = loadCriticalPath ? createCriticalPath({
+    load: loadCriticalPath,
+    onChange: (ids) => {
+      g.critical = ids;
+      schedule();
+    },
+  }) : null;
+
   // ------------------------------------------------------------- DOM
   const toolbar = createToolbar({
-    rows, total, view: g.view, onFilter: applyFilter, onCritical: loadCriticalPath ? showCritical : null,
+    rows, total, view: g.view, onFilter: applyFilter, onCritical: critical ? critical.show : null,
   });
   const minimap = createMinimap(g);
   const axis = h('div', { class: 'gantt-axis', 'aria-hidden': 'true' });
@@ -165,28 +176,6 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
     schedule();
   }
 
-  /**
-   * The critical path's rows marked (on), or not; asked again after a live
-   * update while on (the marks stay until the answer comes). Whether they are.
-   */
-  async function showCritical(on) {
-    criticalWanted = on;
-    if (!on) {
-      g.critical = null;
-      schedule();
-      return false;
-    }
-    let ids = null;
-    try {
-      ids = await loadCriticalPath();
-    } catch {
-      ids = null; // the button stays off; pressing it again asks again
-    }
-    if (criticalWanted && !destroyed && ids) g.critical = ids;
-    schedule();
-    return !!g.critical;
-  }
-
   // ------------------------------------------------------------- a live run
   /** The chart's end moved (new rows, or the clock): the view follows, the summary says it. */
   function setTotal(next) {
@@ -220,7 +209,8 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
       body.scrollTop = body.scrollHeight;
     }
     syncTicker();
-    if (criticalWanted) showCritical(true);
+    // the marks stay until the answer comes
+    if (critical) critical.changed();
     schedule();
   }
 
@@ -262,6 +252,7 @@ export function createGantt({ execution, nodeExecutions, selectedId, onSelect, o
     update,
     destroy() {
       destroyed = true;
+      if (critical) critical.destroy();
       ro.disconnect();
       if (raf) cancelAnimationFrame(raf);
       if (ticker) clearInterval(ticker);

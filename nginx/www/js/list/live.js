@@ -151,9 +151,10 @@ export function followList({ results, params, workflowName, hasMore, reload }) {
     if (!msg || msg.type !== 'execution' || !msg.execution || !msg.execution.id) return undefined;
     const m = Number(msg.workflow_nodes);
     if (m > 0) workflowNodes.set(msg.execution.id, m);
-    // Cut to fit, it lacks session_id, error and metadata: a row needs them
-    // (and the session filter), so the execution comes from the API; the
-    // messages after it wait.
+    // A project message is slim (no project_id, metadata: mergeExecution
+    // keeps the row's own). Cut to fit, it lacks session_id and error too:
+    // a row needs them (and the session filter), so the execution comes
+    // from the API; the messages after it wait.
     if (msg.truncated) return onResync(msg.execution.id);
     show(msg.execution);
     return undefined;

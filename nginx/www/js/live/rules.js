@@ -90,8 +90,10 @@ export function mergeNodes(current, incoming) {
 }
 
 /**
- * The execution shown, updated by a message's copy: its members win, but a
- * truncated message lacks error and metadata (kept from before), a run
+ * The execution shown, updated by a message's copy: its members win, but
+ * the members a message lacks are kept from before (a project channel's
+ * carries no project_id or metadata; a truncated one no error or
+ * session_id either), a run
  * already finished never goes back to running, and counts (rows stored,
  * which only grow) never go down. So a copy older than what is shown
  * (a message that waited while the page loaded) changes nothing wrongly.
