@@ -142,12 +142,13 @@ ALTER TABLE agora.alert_cooldowns ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SEC
 ALTER TABLE agora.alert_deliveries ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 
 -- Read by members (users only: an API key sends telemetry, it does not
--- administer alerts); written by owners and admins.
+-- administer alerts); written by owners and admins (alert_cooldowns has the
+-- policies but agora_app only reads it).
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['alert_rules', 'alert_channels', 'alerts', 'alert_deliveries']
+    FOREACH t IN ARRAY ARRAY['alert_rules', 'alert_channels', 'alerts', 'alert_deliveries', 'alert_cooldowns']
     LOOP
         EXECUTE format($p$CREATE POLICY %I ON agora.%I FOR SELECT
             USING (organization_id = ANY ((SELECT agora.read_orgs())::uuid[]))$p$, t || '_select', t);
@@ -171,7 +172,9 @@ GRANT INSERT (organization_id, project_id, rule_id, position, url, secret), DELE
     TO agora_app;
 GRANT SELECT, INSERT ON agora.alerts TO agora_app;
 GRANT SELECT, INSERT ON agora.alert_deliveries TO agora_app;
--- alert_cooldowns: the triggers' and the scheduler's only.
+-- alert_cooldowns: read by members, written by the triggers and the
+-- scheduler only.
+GRANT SELECT ON agora.alert_cooldowns TO agora_app;
 
 -- The summary's texts: a workflow's or project's name quoted, numbers
 -- without a trail of decimals.

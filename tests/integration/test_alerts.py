@@ -251,13 +251,15 @@ def test_rls_keeps_alert_tables_per_organization_and_the_secret_unreadable(stack
     r = team.rule(channels=[{"url": rec.url, "secret": SECRET}])
     team.must("POST", f"/api/alert-rules/{r['id']}/test")
     other = stack.new_user()
-    for table in ("alert_rules", "alert_channels", "alerts", "alert_deliveries"):
+    for table in ("alert_rules", "alert_channels", "alerts", "alert_deliveries", "alert_cooldowns"):
         seen = stack.psql_app(f"SELECT count(*) FROM agora.{table}", user_id=other).split()
         assert seen[-1] == "0", (table, seen)
     mine = stack.psql_app(f"SELECT count(*) FROM agora.alert_rules WHERE id = '{r['id']}'", user_id=team.user)
     assert mine.split()[-1] == "1"
-    # The secret and the cooldowns are the triggers' and the deliverer's.
-    for sql in ("SELECT secret FROM agora.alert_channels", "SELECT count(*) FROM agora.alert_cooldowns"):
+    # The secret is the deliverer's; the cooldowns the triggers'.
+    for sql in ("SELECT secret FROM agora.alert_channels",
+                f"INSERT INTO agora.alert_cooldowns (rule_id, subject, organization_id, project_id, quiet_until)"
+                f" VALUES ('{r['id']}', 'x', '{team.org}', '{team.project}', now())"):
         with pytest.raises(subprocess.CalledProcessError) as e:
             stack.psql_app(sql, user_id=team.user)
         assert "permission denied" in e.value.stderr
