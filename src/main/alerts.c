@@ -268,14 +268,15 @@ static int deliver_one(PGconn *db, const struct settings *cfg)
     bool named = webhook_url_parse(url, true, &u, &why) == 0;
     fprintf(stderr, "agora-alerts: alert %s to %s: %s (attempt %d)%s\n", alert_id, named ? u.host : "?",
             o.ok ? "delivered" : o.error, attempt, o.ok || again ? "" : "; gave up");
-    PQclear(res);
-    res = PQexecParams(db,
-                       "SELECT agora.alert_delivery_record($1::bigint, $2::boolean, $3::integer, $4,"
-                       " to_timestamp($5::bigint))",
-                       5, NULL, params, NULL, NULL, 0);
-    bool recorded = PQresultStatus(res) == PGRES_TUPLES_OK;
+    /* params borrow from res (the claim): cleared only after. */
+    PGresult *rec = PQexecParams(db,
+                                 "SELECT agora.alert_delivery_record($1::bigint, $2::boolean, $3::integer, $4,"
+                                 " to_timestamp($5::bigint))",
+                                 5, NULL, params, NULL, NULL, 0);
+    bool recorded = PQresultStatus(rec) == PGRES_TUPLES_OK;
     if (!recorded)
-        fprintf(stderr, "agora-alerts: recording delivery %s: %s\n", id, primary_error(res));
+        fprintf(stderr, "agora-alerts: recording delivery %s: %s\n", id, primary_error(rec));
+    PQclear(rec);
     PQclear(res);
     return exec_ok(db, recorded ? "COMMIT" : "ROLLBACK") && recorded ? 1 : -1;
 }
