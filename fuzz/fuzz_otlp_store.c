@@ -3,12 +3,16 @@
  * when its first non-blank byte is '{', else protobuf; what decodes is
  * placed as otlp_place would have (resource r refused when r % 4 == 3,
  * else in one of two workflows by r % 2), planned, and written as the
- * document otlp_sql.c unpacks. Checks, aborting with what broke:
- *   - the document is one JSON object (json-c, strict, UTF-8 validated,
- *     no trailing byte) with arrays e, s, v, and no \u0000 (jsonb refuses
- *     it in text);
- *   - s holds exactly the spans to store (not rejected, placed), v exactly
- *     their events, and the refused ones are counted with a clean message;
+ * documents otlp_sql.c unpacks. Checks, aborting with what broke:
+ *   - each document (e, u, n, s, v) is one JSON array (json-c, strict, UTF-8
+ *     validated, no trailing byte), with no \u0000 (jsonb refuses it in
+ *     text);
+ *   - s holds exactly the spans to store (not rejected, placed), each
+ *     once (a copy later in the request left out and counted in n_dups),
+ *     v exactly their events, n exactly the node spans, u exactly those
+ *     with usage, and the refused ones are counted with a clean message;
+ *   - each execution's final fields (nsp, nev, nne) count its spans,
+ *     events and node spans in s and v;
  *   - each execution id is a UUID, once in e, and every span and event
  *     names one of them, and each execution has a span;
  *   - times parse back as timestamps (ts_parse), start <= end, the
@@ -94,6 +98,32 @@ static size_t check_executions(struct json_object *e)
     return n;
 }
 
+/* The document b as a JSON array, checked. */
+static struct json_object *parse_array(const struct buf *b)
+{
+    if (has_nul_escape(b->data, b->len))
+        fuzz_otlp_fail("a NUL in a document (jsonb refuses it)", b->data);
+    struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 4);
+    if (!tok)
+        abort();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    size_t len = b->len - 1; /* the document's NUL */
+    struct json_object *d = json_tokener_parse_ex(tok, b->data, (int)len);
+    if (!d || json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len ||
+        !json_object_is_type(d, json_type_array))
+        fuzz_otlp_fail("a document is not one JSON array", b->data);
+    json_tokener_free(tok);
+    return d;
+}
+
+/* Execution x's count key in e against want. */
+static void check_count(struct json_object *e, size_t x, const char *key, size_t want)
+{
+    struct json_object *o = json_object_array_get_idx(e, x);
+    if (json_object_get_int64(member(o, key, json_type_int)) != (int64_t)want)
+        fuzz_otlp_fail("an execution's final count", key);
+}
+
 /* The index in e of the execution named by o's "x", or abort. */
 static size_t execution_of(struct json_object *e, struct json_object *o)
 {
@@ -161,68 +191,100 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const struct otlp_span *sp = &req->resources[r].scopes[c].spans[i];
                 if (sp->rejected)
                     continue;
-                if (pl[r].reject) {
+                if (pl[r].reject)
                     want_refused++;
-                } else {
+                else
                     want_stored++;
-                    want_events += sp->n_events;
-                }
             }
     }
 
     struct otlp_plan p = {0};
     struct otlp_store_result out;
-    struct buf doc;
+    struct otlp_docs docs;
     char n[32];
     memset(&out, 0, sizeof out);
-    buf_init(&doc);
+    otlp_docs_init(&docs);
     otlp_plan_build(req, pl, &p, &out);
-    if (out.rejected != want_refused || p.n_refs != want_stored) {
+    if (out.rejected != want_refused) {
         snprintf(n, sizeof n, "%zu/%zu", out.rejected, p.n_refs);
         fuzz_otlp_fail("spans refused / to store", n);
     }
     fuzz_otlp_clean("refusal message", out.message);
     if ((out.message[0] != '\0') != (want_refused > 0))
         fuzz_otlp_fail("a refusal message without refusals, or the other way", out.message);
-    otlp_plan_json(req, pl, &p, &doc);
+    otlp_plan_json(req, pl, &p, &docs);
+    if (p.n_refs + p.n_dups != want_stored) {
+        snprintf(n, sizeof n, "%zu+%zu", p.n_refs, p.n_dups);
+        fuzz_otlp_fail("spans to store and copies left out", n);
+    }
+    for (size_t i = 0; i < p.n_refs; i++)
+        want_events += p.refs[i].span->n_events;
 
-    if (has_nul_escape(doc.data, doc.len))
-        fuzz_otlp_fail("a NUL in the document (jsonb refuses it)", doc.data);
-    struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 4);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    size_t len = doc.len - 1; /* the document's NUL */
-    struct json_object *d = json_tokener_parse_ex(tok, doc.data, (int)len);
-    if (!d || json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len)
-        fuzz_otlp_fail("the document is not one JSON value", doc.data);
-    json_tokener_free(tok);
-
-    struct json_object *e = member(d, "e", json_type_array), *s = member(d, "s", json_type_array),
-                       *v = member(d, "v", json_type_array);
+    struct json_object *e = parse_array(&docs.execs), *u = parse_array(&docs.usage), *nd = parse_array(&docs.nodes),
+                       *s = parse_array(&docs.spans), *v = parse_array(&docs.events);
     size_t n_execs = check_executions(e);
-    if (n_execs != p.n_execs || json_object_array_length(s) != want_stored ||
-        json_object_array_length(v) != want_events)
-        fuzz_otlp_fail("the document's counts", doc.data);
+    if (n_execs != p.n_execs || json_object_array_length(s) != p.n_refs || json_object_array_length(v) != want_events)
+        fuzz_otlp_fail("the documents' counts", docs.spans.data);
+    size_t *spans = calloc(n_execs ? n_execs : 1, sizeof *spans), *events = calloc(n_execs ? n_execs : 1, sizeof *events),
+           *nodes = calloc(n_execs ? n_execs : 1, sizeof *nodes);
     bool *used = calloc(n_execs ? n_execs : 1, 1);
-    if (!used)
+    if (!spans || !events || !nodes || !used)
         abort();
+    size_t n_nodes = 0, n_usage = 0;
     for (size_t i = 0; i < json_object_array_length(s); i++) {
-        struct json_object *x = json_object_array_get_idx(s, i);
-        used[execution_of(e, x)] = true;
+        struct json_object *x = json_object_array_get_idx(s, i), *node;
+        size_t at = execution_of(e, x);
+        used[at] = true;
+        spans[at]++;
+        if (json_object_object_get_ex(x, "node", &node)) {
+            nodes[at]++;
+            n_nodes++;
+            n_usage += json_object_object_get_ex(x, "ti", &node) || json_object_object_get_ex(x, "tout", &node);
+        }
         check_span(x, p.refs[i].span);
+        if (i > 0 && p.refs[i - 1].workflow == p.refs[i].workflow &&
+            memcmp(p.refs[i - 1].span->trace_id, p.refs[i].span->trace_id, 16) == 0 &&
+            memcmp(p.refs[i - 1].span->span_id, p.refs[i].span->span_id, 8) == 0)
+            fuzz_otlp_fail("a span twice in s", json_object_to_json_string(x));
     }
     for (size_t i = 0; i < json_object_array_length(v); i++) {
         struct json_object *x = json_object_array_get_idx(v, i);
-        execution_of(e, x);
+        events[execution_of(e, x)]++;
         when(x, "ts");
         member(x, "d", json_type_object);
     }
-    for (size_t i = 0; i < n_execs; i++)
-        if (!used[i])
-            fuzz_otlp_fail("an execution without spans", "");
-
+    if (json_object_array_length(nd) != n_nodes)
+        fuzz_otlp_fail("n does not hold the node spans", docs.nodes.data);
+    for (size_t i = 0; i < n_nodes; i++) {
+        struct json_object *x = json_object_array_get_idx(nd, i);
+        execution_of(e, x);
+        member(x, "n", json_type_string);
+        member(x, "t", json_type_string);
+    }
+    if (json_object_array_length(u) != n_usage)
+        fuzz_otlp_fail("u does not hold the node spans with usage", docs.usage.data);
+    for (size_t i = 0; i < n_usage; i++) {
+        struct json_object *x = json_object_array_get_idx(u, i);
+        execution_of(e, x);
+        when(x, "st");
+        count_in_range(x, "ti");
+        count_in_range(x, "tout");
+    }
+    for (size_t i = 0; i < n_execs; i++) {
+        check_count(e, i, "nsp", spans[i]);
+        check_count(e, i, "nev", events[i]);
+        check_count(e, i, "nne", nodes[i]);
+    }
     free(used);
-    json_object_put(d);
-    buf_free(&doc);
+    free(spans);
+    free(events);
+    free(nodes);
+    json_object_put(e);
+    json_object_put(u);
+    json_object_put(nd);
+    json_object_put(s);
+    json_object_put(v);
+    otlp_docs_free(&docs);
     otlp_plan_free(&p);
     free(pl);
     otlp_request_free(req);

@@ -9,6 +9,8 @@ then swaps its workers for ONE worker running under
 ingests (small ones, a 2,000-event one, live-run appends, idempotent
 replays, refused bodies) and reads (lists with paging and filters, detail,
 timeline, spans, events, snapshots, workflows, projects, API-key calls,
+the management routes (renames, member changes, rotation, erasure, the
+audit log, deletions),
 401/404/405/413/415/422 answers), stops it with SIGTERM (the worker finishes
 and exits, so the leak check sees a whole life), and reads valgrind's log.
 
@@ -176,8 +178,35 @@ def drive(s, rounds):
     req("GET", "/api/organizations", 200, token=tok)
     req("GET", f"/api/organizations/{org}/members", 200, token=tok)
     req("GET", f"/api/projects/{proj}/api-keys", 200, token=tok)
-    req("DELETE", f"/api/api-keys/{key['id']}", 204, token=tok)
+    # The management routes: the node filter, renames, member changes, a
+    # key rotation, erasure, the audit log (paged), deletions.
+    req("GET", f"/api/executions?workflow_id={wf}&node_name=a&limit=2", 200, token=tok)
+    req("GET", "/api/executions?node_name=a", 422, token=tok)
+    member = s.new_user()
+    req("POST", f"/api/organizations/{org}/members", 201, token=tok, body={"user_id": member, "role": "viewer"})
+    req("PATCH", f"/api/organizations/{org}/members/{member}", 200, token=tok, body={"role": "admin"})
+    req("PATCH", f"/api/organizations/{org}/members/{owner}", 409, token=tok, body={"role": "admin"})
+    req("DELETE", f"/api/organizations/{org}/members/{member}", 204, token=tok)
+    req("PATCH", f"/api/projects/{proj}", 200, token=tok, body={"name": "vg-renamed"})
+    req("PATCH", f"/api/workflows/{wf}", 200, token=tok, body={"name": "vg-renamed"})
+    req("PATCH", f"/api/workflows/{wf}", 422, token=tok, body={"name": ""})
+    rotated = req("POST", f"/api/api-keys/{key['id']}/rotate", 200, token=tok).json()
     req("GET", "/api/projects", 401, token=key["key"])
+    req("GET", "/api/projects", 200, token=rotated["key"])
+    for ex in executions[:2]:
+        req("DELETE", f"/api/executions/{ex}", 204, token=tok)
+    cursor = None
+    while True:
+        q = f"/api/organizations/{org}/audit-log?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        cursor = req("GET", q, 200, token=tok).json()["next_cursor"]
+        if not cursor:
+            break
+    req("GET", f"/api/organizations/{org}/audit-log?cursor=bogus", 422, token=tok)
+    req("DELETE", f"/api/api-keys/{key['id']}", 204, token=tok)
+    req("POST", f"/api/api-keys/{key['id']}/rotate", 409, token=tok)
+    req("GET", "/api/projects", 401, token=rotated["key"])
+    req("DELETE", f"/api/workflows/{wf}", 204, token=tok)
+    req("DELETE", f"/api/projects/{proj}", 204, token=tok)
     req("GET", "/api/health", 200)
     return n
 

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -64,14 +65,13 @@ bool apikey_hash_equal(const unsigned char a[APIKEY_HASH_LEN],
     return CRYPTO_memcmp(a, b, APIKEY_HASH_LEN) == 0;
 }
 
-int apikey_generate(char key_out[APIKEY_TEXT_LEN + 1], struct apikey_parts *parts)
+int apikey_generate_for(const char *id, char key_out[APIKEY_TEXT_LEN + 1], struct apikey_parts *parts)
 {
     unsigned char secret[SECRET_BYTES];
-    char id[UUID_STR_LEN + 1];
     char *p = key_out;
     int rc = -1;
 
-    if (uuid_v4(id) != 0)
+    if (!uuid_valid(id))
         goto out;
     if (fill_random(secret, sizeof secret) != 0)
         goto out;
@@ -80,11 +80,11 @@ int apikey_generate(char key_out[APIKEY_TEXT_LEN + 1], struct apikey_parts *part
     p += PREFIX_LEN;
     for (const char *s = id; *s != '\0'; s++) {
         if (*s != '-')
-            *p++ = *s;
+            *p++ = (char)tolower((unsigned char)*s);
     }
     hex_encode(secret, sizeof secret, p);
 
-    memcpy(parts->id, id, sizeof parts->id);
+    uuid_lower(id, parts->id);
     sha256(p, SECRET_HEX_LEN, parts->hash);
     rc = 0;
 
@@ -94,6 +94,15 @@ out:
     if (rc != 0)
         OPENSSL_cleanse(key_out, APIKEY_TEXT_LEN + 1);
     return rc;
+}
+
+int apikey_generate(char key_out[APIKEY_TEXT_LEN + 1], struct apikey_parts *parts)
+{
+    char id[UUID_STR_LEN + 1];
+
+    if (uuid_v4(id) != 0)
+        return -1;
+    return apikey_generate_for(id, key_out, parts);
 }
 
 int apikey_parse(const char *text, size_t len, struct apikey_parts *parts)

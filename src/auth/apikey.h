@@ -23,6 +23,9 @@ struct apikey_parts {
 /* Makes a new key from getrandom(2): key_out gets the text shown to the
  * user once, parts what is stored. 0, or -1 when randomness fails. */
 int apikey_generate(char key_out[APIKEY_TEXT_LEN + 1], struct apikey_parts *parts);
+/* The same for an existing key id (rotation: a new secret, same id):
+ * id must be a UUID. 0, or -1 when it is not or randomness fails. */
+int apikey_generate_for(const char *id, char key_out[APIKEY_TEXT_LEN + 1], struct apikey_parts *parts);
 /* Splits a presented key (len bytes) and hashes its secret. -1 when the
  * text is not a well-formed key. */
 int apikey_parse(const char *text, size_t len, struct apikey_parts *parts);

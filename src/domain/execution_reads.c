@@ -202,6 +202,19 @@ static void list_conditions(struct sql *s, const struct exec_list_query *q)
         buf_printf(&s->text, " AND e.status = $%d", param(s, q->status));
     if (q->session_id)
         buf_printf(&s->text, " AND e.session_id = $%d", param(s, q->session_id));
+    /* The node's id (one probe of workflow_nodes' (workflow_id, name)
+     * key, an InitPlan), then "ran it" is one probe of sql/017's
+     * node_executions (node_id, execution_id) index per execution the
+     * workflow's index walks newest first: a page stops after limit + 1
+     * hits. For a node that ran rarely PostgreSQL may instead read the
+     * node's entries of that index (all its executions), sort them and
+     * probe the executions by id: either plan is bounded by an index. */
+    if (q->node_name && q->workflow_id)
+        buf_printf(&s->text,
+                   " AND EXISTS (SELECT 1 FROM agora.node_executions n WHERE n.execution_id = e.id"
+                   " AND n.node_id = (SELECT wn.id FROM agora.workflow_nodes wn"
+                   " WHERE wn.workflow_id = $%d::uuid AND wn.name = $%d))",
+                   param(s, q->workflow_id), param(s, q->node_name));
     if (q->since)
         buf_printf(&s->text, " AND e.started_at >= $%d::timestamptz", param(s, q->since));
     if (q->until)

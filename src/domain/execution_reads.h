@@ -48,6 +48,7 @@ struct exec_after {
 struct exec_list_query {
     const char *workflow_id, *project_id, *status, *session_id;
     const char *since, *until;  /* since inclusive, until exclusive */
+    const char *node_name;      /* with workflow_id only: runs of that workflow node */
     int limit;                  /* 1..EXEC_LIST_LIMIT_MAX */
     uint32_t scope;             /* the list's cursor scope, see cursor.h */
     struct exec_after after;

@@ -510,7 +510,7 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     } else if ((st = append_execution(db, in, &f, &used, out)) != DB_OK) {
         goto done;
     }
-    if ((st = live_announce(db, &live)) != DB_OK)
+    if ((st = live_announce(db, &live, 1)) != DB_OK)
         goto done;
     if (in->idem_key)
         st = ingest_idem_store(db, in, out);

@@ -20,62 +20,97 @@
 #include <string.h>
 
 #include "domain/execution_json.h"
+#include "util/buf.h"
 
 #define MAX_TEXT "7000"
 
-/* $1 execution, $2 node_executions.id written (bigint[] text, or NULL:
- * too many to list), $3..$6 rows added per table, $7 node executions
- * updated. */
+/* One row per change, in the order given: $1 executions (uuid[]), $2 the
+ * node_executions.id written of every execution listed (bigint[]; each
+ * row takes its own by execution_id), $3 whether its node executions are
+ * listed (boolean[]; false: too many), $4..$7 rows added per table, $8
+ * node executions updated (bigint[] each). One statement for all the
+ * executions of a request, however many. */
 static const char SQL_ANNOUNCE[] =
-    "WITH e AS MATERIALIZED (SELECT * FROM agora.executions WHERE id = $1::uuid),"
+    "WITH c AS MATERIALIZED ("
+    "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
+    "   $7::bigint[], $8::bigint[]) WITH ORDINALITY AS c(id, listed, ne, sp, ev, ss, nu, ord)),"
     " base AS ("
-    "  SELECT e.project_id, e.started_at,"
+    "  SELECT c.ord, c.id, c.listed, e.project_id, e.started_at,"
     "   jsonb_build_object('type', 'execution', 'seq', e.live_seq,"
     "    'execution', (" EXEC_JSON_COUNTS("e") ")::jsonb,"
     "    'workflow_nodes', (SELECT count(*) FROM agora.workflow_nodes w"
     "                       WHERE w.workflow_id = e.workflow_id),"
-    "    'added', jsonb_build_object('node_executions', $3::bigint,"
-    "     'node_executions_updated', $7::bigint, 'telemetry_spans', $4::bigint,"
-    "     'telemetry_events', $5::bigint, 'shared_state_snapshots', $6::bigint),"
+    "    'added', jsonb_build_object('node_executions', c.ne,"
+    "     'node_executions_updated', c.nu, 'telemetry_spans', c.sp,"
+    "     'telemetry_events', c.ev, 'shared_state_snapshots', c.ss),"
     "    'truncated', false) AS j"
-    "  FROM e),"
-    " nodes AS ("
-    "  SELECT jsonb_agg((" NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id) AS a"
-    "  FROM base b JOIN agora.node_executions n"
-    "   ON n.id = ANY ($2::bigint[]) AND n.execution_id = $1::uuid),"
-    " slim AS ("
-    "  SELECT (b.j - 'added' - 'truncated') || jsonb_build_object('execution',"
-    "   (SELECT jsonb_object_agg(f.k, f.v) FROM jsonb_each(b.j->'execution') AS f(k, v)"
-    "    WHERE f.k = ANY ('{" LIVE_PROJECT_MEMBERS "}'::text[]))) AS p"
-    "  FROM base b),"
+    "  FROM c JOIN agora.executions e ON e.id = c.id),"
     " msg AS ("
-    "  SELECT b.project_id, s.p AS proj,"
-    "   CASE WHEN $2 IS NOT NULL"
+    "  SELECT b.ord, b.id, b.project_id, s.p AS proj,"
+    "   CASE WHEN b.listed"
     "    THEN b.j || jsonb_build_object('node_executions', COALESCE(x.a, '[]'::jsonb)) END AS whole,"
     "   jsonb_set(b.j, '{execution}', (b.j->'execution') - 'error' - 'metadata' - 'session_id')"
     "    || '{\"truncated\": true}'::jsonb AS short,"
     "   jsonb_set(s.p, '{execution}', (s.p->'execution') - 'error' - 'session_id')"
     "    || '{\"truncated\": true}'::jsonb AS proj_short"
-    "  FROM base b, nodes x, slim s)"
-    " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || $1 || ' ' ||"
+    "  FROM base b LEFT JOIN LATERAL ("
+    "   SELECT jsonb_agg((" NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id) AS a"
+    "   FROM agora.node_executions n"
+    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) x ON true"
+    "  CROSS JOIN LATERAL ("
+    "   SELECT (b.j - 'added' - 'truncated') || jsonb_build_object('execution',"
+    "    (SELECT jsonb_object_agg(f.k, f.v) FROM jsonb_each(b.j->'execution') AS f(k, v)"
+    "     WHERE f.k = ANY ('{" LIVE_PROJECT_MEMBERS "}'::text[]))) AS p) s)"
+    " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || id || ' ' ||"
     "   CASE WHEN octet_length(whole::text) <= " MAX_TEXT " THEN whole ELSE short END::text),"
     "  pg_notify('" LIVE_NOTIFY_CHANNEL "', 'project/' || project_id || ' ' ||"
     "   CASE WHEN octet_length(proj::text) <= " MAX_TEXT " THEN proj ELSE proj_short END::text)"
-    " FROM msg";
+    " FROM msg ORDER BY ord";
 
 _Static_assert(LIVE_MESSAGE_MAX == 7000, "MAX_TEXT spells LIVE_MESSAGE_MAX");
 _Static_assert(LIVE_NODES_MAX == 50, "LIVE_NODES_MAX_SQL spells LIVE_NODES_MAX");
 
-enum db_status live_announce(struct db *db, const struct live_change *c)
+/* Appends the array literal's elements (between its braces) to b, after a
+ * comma when b holds some already. */
+static void put_elements(struct buf *b, const char *literal)
 {
-    char added[IT_COUNT + 1][24];
-    for (int i = 0; i < IT_COUNT; i++)
-        snprintf(added[i], sizeof added[i], "%lld", c->added[i]);
-    snprintf(added[IT_COUNT], sizeof added[IT_COUNT], "%lld", c->node_updates);
-    const char *params[7] = {c->execution_id, c->node_ids, added[IT_NODE_EXECUTIONS],
-                             added[IT_TELEMETRY_SPANS], added[IT_TELEMETRY_EVENTS],
-                             added[IT_SHARED_STATE_SNAPSHOTS], added[IT_COUNT]};
-    return db_exec(db, SQL_ANNOUNCE, 7, params, NULL);
+    size_t len = strlen(literal);
+    if (len < 2 || literal[0] != '{' || literal[len - 1] != '}' || len == 2)
+        return;
+    if (b->len > 1)
+        buf_putc(b, ',');
+    buf_append(b, literal + 1, len - 2);
+}
+
+enum db_status live_announce(struct db *db, const struct live_change *c, size_t n)
+{
+    struct buf col[8];
+    for (size_t k = 0; k < 8; k++) {
+        buf_init(&col[k]);
+        buf_putc(&col[k], '{');
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i ? "," : "";
+        long long v[5] = {c[i].added[IT_NODE_EXECUTIONS], c[i].added[IT_TELEMETRY_SPANS],
+                          c[i].added[IT_TELEMETRY_EVENTS], c[i].added[IT_SHARED_STATE_SNAPSHOTS],
+                          c[i].node_updates};
+        buf_printf(&col[0], "%s%s", sep, c[i].execution_id);
+        if (c[i].node_ids)
+            put_elements(&col[1], c[i].node_ids);
+        buf_printf(&col[2], "%s%s", sep, c[i].node_ids ? "t" : "f");
+        for (size_t k = 0; k < 5; k++)
+            buf_printf(&col[3 + k], "%s%lld", sep, v[k]);
+    }
+    const char *params[8];
+    for (size_t k = 0; k < 8; k++) {
+        buf_putc(&col[k], '}');
+        buf_putc(&col[k], '\0');
+        params[k] = col[k].data;
+    }
+    enum db_status st = db_exec(db, SQL_ANNOUNCE, 8, params, NULL);
+    for (size_t k = 0; k < 8; k++)
+        buf_free(&col[k]);
+    return st;
 }
 
 int live_notice_parse(const char *payload, char channel[LIVE_CHANNEL_MAX + 1], const char **message)

@@ -49,8 +49,10 @@ struct live_change {
  * non-empty. */
 int live_notice_parse(const char *payload, char channel[LIVE_CHANNEL_MAX + 1], const char **message);
 
-/* Queues the messages of c in the caller's open transaction (after the
- * execution row has its final fields). DB_OK or the connection's error. */
-enum db_status live_announce(struct db *db, const struct live_change *c);
+/* Queues the messages of the n changes c[0..n) (n >= 1, one execution
+ * each), in that order, in the caller's open transaction (after the
+ * execution rows have their final fields): one statement for all of them.
+ * DB_OK or the connection's error. */
+enum db_status live_announce(struct db *db, const struct live_change *c, size_t n);
 
 #endif

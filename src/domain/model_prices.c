@@ -5,8 +5,11 @@
 #include "domain/model_prices.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "db/pg_json.h"
+#include "domain/audit.h"
 #include "domain/tenancy.h"
 
 /* A price as the routes show it, from alias p. */
@@ -90,6 +93,20 @@ enum db_status model_prices_set(struct db *db, const struct identity *who, const
             st = DB_ERROR; /* an admin's insert is visible to it: a bug */
     }
     PQclear(res);
+    if (st == DB_OK) {
+        struct json_object *d = json_must(json_object_new_object());
+        const char *keys[] = {"provider", "input_usd_per_mtok", "output_usd_per_mtok", "valid_from"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            struct json_object *v = NULL;
+            json_object_object_get_ex(*out, keys[i], &v);
+            json_object_object_add(d, keys[i], json_object_get(v));
+        }
+        st = audit_record(db, org_id, NULL, "model_price.set", "model_price", in->model, d);
+    }
+    if (st != DB_OK) {
+        json_object_put(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -99,7 +116,18 @@ enum db_status model_prices_delete(struct db *db, const struct identity *who, co
     enum db_status st = tenancy_require_member(db, who, org_id, true);
     if (st != DB_OK)
         return st;
+    PGresult *res = NULL;
     const char *params[2] = {org_id, model};
-    return db_exec(db, "DELETE FROM agora.model_prices WHERE organization_id = $1::uuid AND model = $2", 2, params,
-                   NULL);
+    st = db_exec(db,
+                 "WITH d AS (DELETE FROM agora.model_prices WHERE organization_id = $1::uuid AND model = $2"
+                 " RETURNING 1) SELECT count(*) FROM d",
+                 2, params, &res);
+    /* Deleting what is not there changes nothing, and records nothing. */
+    if (st == DB_OK && strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+        struct json_object *d = json_must(json_object_new_object());
+        json_object_object_add(d, "periods", json_must(json_object_new_int64(strtoll(PQgetvalue(res, 0, 0), NULL, 10))));
+        st = audit_record(db, org_id, NULL, "model_price.delete", "model_price", model, d);
+    }
+    PQclear(res);
+    return st;
 }

@@ -29,7 +29,16 @@ static int ref_cmp(const void *a, const void *b)
         c = memcmp(x->span->trace_id, y->span->trace_id, sizeof x->span->trace_id);
     if (c == 0)
         c = memcmp(x->span->span_id, y->span->span_id, sizeof x->span->span_id);
+    if (c == 0)
+        c = (x->seq > y->seq) - (x->seq < y->seq);
     return c;
+}
+
+/* Whether a and b are the same span of the same workflow. */
+static bool same_span(const struct otlp_ref *a, const struct otlp_ref *b)
+{
+    return strcmp(a->workflow, b->workflow) == 0 && memcmp(a->span->trace_id, b->span->trace_id, 16) == 0 &&
+           memcmp(a->span->span_id, b->span->span_id, 8) == 0;
 }
 
 /* The spans to store, sorted; those of a resource that has no place are
@@ -45,15 +54,28 @@ static void collect(const struct otlp_request *req, const struct otlp_place *pl,
             for (size_t i = 0; i < sc->n_spans; i++) {
                 if (sc->spans[i].rejected)
                     continue;
-                if (pl[r].reject)
+                if (pl[r].reject) {
                     refused++;
-                else
-                    p->refs[p->n_refs++] = (struct otlp_ref){pl[r].workflow, r, &sc->spans[i], {NULL, NULL}, NULL};
+                    continue;
+                }
+                p->refs[p->n_refs] = (struct otlp_ref){
+                    .workflow = pl[r].workflow, .resource = r, .span = &sc->spans[i], .seq = p->n_refs};
+                p->n_refs++;
             }
         }
         otlp_plan_reject(out, r, pl[r].reject ? pl[r].reject : "", refused);
     }
     qsort(p->refs, p->n_refs, sizeof *p->refs, ref_cmp);
+    /* A span twice in one request is stored once, as the first sent: the
+     * executions' counts are then known here (exec_json). */
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_refs; i++) {
+        if (kept > 0 && same_span(&p->refs[kept - 1], &p->refs[i]))
+            p->n_dups++;
+        else
+            p->refs[kept++] = p->refs[i];
+    }
+    p->n_refs = kept;
 }
 
 /* The span of e whose id is id, or NULL (e's refs are sorted by span id). */
@@ -87,8 +109,10 @@ static void group(struct otlp_plan *p)
             otlp_execution_id(p->refs[i].workflow, p->refs[i].span->trace_id, e->id);
         }
         e->n++;
-        if (otlp_span_node(p->refs[i].span, &p->refs[i].role)) {
-            p->refs[i].node_name = p->refs[i].role.name;
+        struct otlp_ref *r = &p->refs[i];
+        if (otlp_span_node(r->span, &r->role)) {
+            r->node_name = r->role.name;
+            r->has_usage = otlp_span_usage(&r->span->attributes, &r->usage);
             p->any_node = true;
         }
     }
@@ -135,7 +159,65 @@ static void put_count(struct buf *b, const char *key, int64_t n)
         buf_printf(b, ",\"%s\":%lld", key, (long long)n);
 }
 
-/* The execution's member of the document (otlp_sql.c, "e"). */
+static void put_error(struct buf *b, const struct otlp_span *s)
+{
+    if (s->status_code != OTLP_STATUS_ERROR)
+        return;
+    buf_puts(b, ",\"err\":{\"message\":");
+    const char *m = s->status_message[0] ? s->status_message : "error";
+    buf_json_string(b, m, strlen(m));
+    buf_putc(b, '}');
+}
+
+/* The root span of e (no parent; the earliest started of several), or
+ * NULL. */
+static const struct otlp_span *root_of(const struct otlp_plan *p, const struct otlp_exec *e)
+{
+    const struct otlp_span *root = NULL;
+    for (size_t i = e->first; i < e->first + e->n; i++) {
+        const struct otlp_span *s = p->refs[i].span;
+        if (!s->has_parent && (!root || s->start_unix_nano < root->start_unix_nano))
+            root = s;
+    }
+    return root;
+}
+
+/* The fields a new execution is inserted with, final (otlp_sql.c, step
+ * 2): its spans, events and node executions counted, its root's status
+ * and times. */
+static void exec_final_json(const struct otlp_plan *p, const struct otlp_exec *e, struct buf *b)
+{
+    size_t events = 0, nodes = 0;
+    for (size_t i = e->first; i < e->first + e->n; i++) {
+        events += p->refs[i].span->n_events;
+        nodes += p->refs[i].role.name != NULL;
+    }
+    buf_printf(b, ",\"nsp\":%zu,\"nev\":%zu,\"nne\":%zu", e->n, events, nodes);
+    const struct otlp_span *root = root_of(p, e);
+    if (root) {
+        buf_printf(b, ",\"r\":{\"d\":%.6f", (double)(root->end_unix_nano - root->start_unix_nano) / 1e6);
+        put_time(b, "st", root->start_unix_nano);
+        put_time(b, "et", root->end_unix_nano);
+        put_str(b, "c", otlp_status_text(root->status_code));
+        put_error(b, root);
+        buf_putc(b, '}');
+    }
+}
+
+/* A node span's member of "u" when it reports tokens: what step 2 prices. */
+static void usage_json(const struct otlp_place *at, const struct otlp_exec *e, const struct otlp_ref *r,
+                       struct buf *b)
+{
+    buf_printf(b, "%s{\"x\":\"%s\",\"org\":\"%s\"", b->len > 1 ? "," : "", e->id, at->org);
+    put_time(b, "st", r->span->start_unix_nano);
+    put_count(b, "ti", r->usage.input);
+    put_count(b, "tout", r->usage.output);
+    put_str(b, "model", r->usage.model);
+    put_str(b, "prov", r->usage.provider);
+    buf_putc(b, '}');
+}
+
+/* The execution's member of "e". */
 static void exec_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
                       const struct otlp_exec *e, struct buf *b)
 {
@@ -161,14 +243,15 @@ static void exec_json(const struct otlp_request *req, const struct otlp_place *p
     put_time(b, "start", start);
     buf_printf(b, ",\"meta\":{\"source\":\"otlp\",\"trace_id\":\"%s\",\"resource\":", trace);
     otlp_attrs_json(&req->resources[first->resource].attributes, b);
-    buf_puts(b, "}}");
+    buf_putc(b, '}');
+    exec_final_json(p, e, b);
+    buf_putc(b, '}');
 }
 
-/* A span's member ("s"), and its node execution's fields when it is one. */
+/* A span's member of "s", and its node execution's fields when it is one. */
 static void span_json(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *b)
 {
     const struct otlp_span *s = r->span;
-    struct otlp_usage u;
 
     buf_printf(b, "{\"x\":\"%s\"", e->id);
     put_hex(b, "t", s->trace_id, 16);
@@ -184,73 +267,109 @@ static void span_json(const struct otlp_exec *e, const struct otlp_ref *r, struc
     buf_puts(b, ",\"a\":");
     otlp_attrs_json(&s->attributes, b);
     put_str(b, "nn", r->node_name);
-    if (s->status_code == OTLP_STATUS_ERROR) {
-        buf_puts(b, ",\"err\":{\"message\":");
-        const char *m = s->status_message[0] ? s->status_message : "error";
-        buf_json_string(b, m, strlen(m));
-        buf_putc(b, '}');
-    }
+    put_error(b, s);
     if (r->role.name) {
         char cid[UUID_STR_LEN + 1];
         otlp_node_execution_id(e->id, s->span_id, cid);
         buf_printf(b, ",\"node\":true,\"cid\":\"%s\"", cid);
         put_str(b, "nt", r->role.type);
-        if (otlp_span_usage(&s->attributes, &u)) {
-            put_count(b, "ti", u.input);
-            put_count(b, "tout", u.output);
-            put_count(b, "cr", u.cache_read);
-            put_count(b, "cc", u.cache_creation);
-            put_str(b, "model", u.model);
-            put_str(b, "prov", u.provider);
+        if (r->has_usage) {
+            put_count(b, "ti", r->usage.input);
+            put_count(b, "tout", r->usage.output);
+            put_count(b, "cr", r->usage.cache_read);
+            put_count(b, "cc", r->usage.cache_creation);
+            put_str(b, "model", r->usage.model);
+            put_str(b, "prov", r->usage.provider);
         }
     }
     buf_putc(b, '}');
 }
 
-/* A span's events ("v"); *first tells whether one was written yet. */
-static void events_json(const struct otlp_exec *e, const struct otlp_ref *r, bool *first, struct buf *b)
+/* A node span's member of "n": what step 4 needs to create its node. */
+static void node_json(const struct otlp_place *at, const struct otlp_exec *e, const struct otlp_ref *r,
+                      struct buf *b)
+{
+    buf_printf(b, "{\"x\":\"%s\",\"org\":\"%s\",\"proj\":\"%s\",\"wf\":\"%s\"", e->id, at->org, at->project,
+               at->workflow);
+    put_str(b, "n", r->role.name);
+    put_str(b, "t", r->role.type);
+    buf_putc(b, '}');
+}
+
+/* A span's events (members of "v"). */
+static void events_json(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *b)
 {
     const struct otlp_span *s = r->span;
+    char hex[17];
+    hex_encode(s->span_id, 8, hex);
     for (size_t i = 0; i < s->n_events; i++) {
         const struct otlp_event *ev = &s->events[i];
-        buf_printf(b, "%s{\"x\":\"%s\"", *first ? "" : ",", e->id);
-        *first = false;
-        put_hex(b, "s", s->span_id, 8);
+        buf_printf(b, "%s{\"x\":\"%s\",\"s\":\"%s\"", b->len > 1 ? "," : "", e->id, hex);
         put_str(b, "ty", ev->name[0] ? ev->name : "event");
         put_time(b, "ts", ev->time_unix_nano ? ev->time_unix_nano : s->start_unix_nano);
-        buf_puts(b, ",\"d\":{\"span_id\":");
-        char hex[17];
-        hex_encode(s->span_id, 8, hex);
-        buf_json_string(b, hex, 16);
-        buf_puts(b, ",\"attributes\":");
+        buf_printf(b, ",\"d\":{\"span_id\":\"%s\",\"attributes\":", hex);
         otlp_attrs_json(&ev->attributes, b);
         buf_puts(b, "}}");
     }
 }
 
-void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
-                      struct buf *b)
+void otlp_docs_init(struct otlp_docs *d)
 {
-    bool first = true;
-    buf_puts(b, "{\"e\":[");
-    for (size_t x = 0; x < p->n_execs; x++) {
-        if (x)
-            buf_putc(b, ',');
-        exec_json(req, pl, p, &p->execs[x], b);
-    }
-    buf_puts(b, "],\"s\":[");
-    for (size_t x = 0; x < p->n_execs; x++)
-        for (size_t i = p->execs[x].first; i < p->execs[x].first + p->execs[x].n; i++) {
-            if (i)
-                buf_putc(b, ',');
-            span_json(&p->execs[x], &p->refs[i], b);
-        }
-    buf_puts(b, "],\"v\":[");
-    for (size_t x = 0; x < p->n_execs; x++)
-        for (size_t i = p->execs[x].first; i < p->execs[x].first + p->execs[x].n; i++)
-            events_json(&p->execs[x], &p->refs[i], &first, b);
-    buf_puts(b, "]}");
+    buf_init(&d->execs);
+    buf_init(&d->usage);
+    buf_init(&d->nodes);
+    buf_init(&d->spans);
+    buf_init(&d->events);
+}
+
+void otlp_docs_free(struct otlp_docs *d)
+{
+    buf_free(&d->execs);
+    buf_free(&d->usage);
+    buf_free(&d->nodes);
+    buf_free(&d->spans);
+    buf_free(&d->events);
+}
+
+static void close_array(struct buf *b)
+{
+    buf_putc(b, ']');
     buf_putc(b, '\0');
+}
+
+void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
+                    struct otlp_docs *d)
+{
+    buf_putc(&d->execs, '[');
+    buf_putc(&d->usage, '[');
+    buf_putc(&d->nodes, '[');
+    buf_putc(&d->spans, '[');
+    buf_putc(&d->events, '[');
+    for (size_t x = 0; x < p->n_execs; x++) {
+        const struct otlp_exec *e = &p->execs[x];
+        if (x)
+            buf_putc(&d->execs, ',');
+        exec_json(req, pl, p, e, &d->execs);
+        for (size_t i = e->first; i < e->first + e->n; i++) {
+            const struct otlp_ref *r = &p->refs[i];
+            if (i)
+                buf_putc(&d->spans, ',');
+            span_json(e, r, &d->spans);
+            if (r->role.name) {
+                if (d->nodes.len > 1)
+                    buf_putc(&d->nodes, ',');
+                node_json(&pl[r->resource], e, r, &d->nodes);
+            }
+            if (r->has_usage)
+                usage_json(&pl[r->resource], e, r, &d->usage);
+            events_json(e, r, &d->events);
+        }
+    }
+    close_array(&d->execs);
+    close_array(&d->usage);
+    close_array(&d->nodes);
+    close_array(&d->spans);
+    close_array(&d->events);
 }
 
 void otlp_plan_build(const struct otlp_request *req, const struct otlp_place *pl, struct otlp_plan *p,

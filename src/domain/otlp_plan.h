@@ -1,8 +1,8 @@
 /* The pure part of storing an OTLP request (otlp_store.c): which spans
  * are stored, grouped into one execution per workflow and trace, each
- * span's node (otlp_map.h) or its nearest node ancestor's, and the one
- * JSON document every statement of otlp_sql.c unpacks (its members are
- * described there). No database: the placements come in (otlp_place.h),
+ * span's node (otlp_map.h) or its nearest node ancestor's, and the JSON
+ * documents the statements of otlp_sql.c unpack (described there), one
+ * per statement's need, so each byte is parsed by PostgreSQL once. No database: the placements come in (otlp_place.h),
  * so fuzz/fuzz_otlp_store.c and the unit tests build plans from decoded
  * models alone. */
 #ifndef AGORA_OTLP_PLAN_H
@@ -33,6 +33,9 @@ struct otlp_ref {
     const struct otlp_span *span;
     struct otlp_node_role role; /* name NULL: not a node */
     const char *node_name;      /* its own, or its nearest node ancestor's, or NULL */
+    size_t seq;                 /* its place in the request, which breaks ties */
+    bool has_usage;             /* a node reporting tokens: usage holds them */
+    struct otlp_usage usage;
 };
 
 /* One execution: refs[first .. first + n), sorted by span id. */
@@ -48,6 +51,17 @@ struct otlp_plan {
     struct otlp_exec *execs;
     size_t n_execs;
     bool any_node; /* some span is a node */
+    size_t n_dups; /* spans left out: the same span (trace and span id) came
+                      earlier in the request, in the same workflow */
+};
+
+/* The documents of otlp_sql.c, each a JSON array, NUL-terminated. */
+struct otlp_docs {
+    struct buf execs;  /* "e": one per execution, with its final fields when new */
+    struct buf usage;  /* "u": one per node span reporting tokens */
+    struct buf nodes;  /* "n": one per node span, its node's name and type */
+    struct buf spans;  /* "s": the spans */
+    struct buf events; /* "v": the span events */
 };
 
 /* Counts n spans of resource refused, and words why the first refusal
@@ -57,16 +71,20 @@ void otlp_plan_reject(struct otlp_store_result *out, size_t resource, const char
 /* Fills p (zeroed by the caller) from the spans of req that are not
  * rejected, placed by pl (one entry per resource): the spans of a resource
  * with a reject are counted in out (otlp_plan_reject), the rest sorted by
- * workflow, trace and span id and grouped into executions, each span's
- * node decided. p borrows from req and pl; otlp_plan_free releases what
+ * workflow, trace and span id, a span sent twice kept once (the first
+ * sent, with its events; p->n_dups counts the others), grouped into
+ * executions, each span's node and usage decided. p borrows from req and pl; otlp_plan_free releases what
  * it owns. */
 void otlp_plan_build(const struct otlp_request *req, const struct otlp_place *pl, struct otlp_plan *p,
                      struct otlp_store_result *out);
 
-/* Appends the document of otlp_sql.c ({"e": [...], "s": [...], "v":
- * [...]}, NUL-terminated) for every execution of p. */
+/* Writes the documents of otlp_sql.c for every execution of p into d
+ * (otlp_docs_init'ed by the caller, who frees them with otlp_docs_free). */
 void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
-                    struct buf *b);
+                    struct otlp_docs *d);
+
+void otlp_docs_init(struct otlp_docs *d);
+void otlp_docs_free(struct otlp_docs *d);
 
 void otlp_plan_free(struct otlp_plan *p);
 

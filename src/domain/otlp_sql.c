@@ -1,16 +1,27 @@
 /* The SQL of the OpenTelemetry ingest (otlp_store.c has the steps). The
- * request's spans reach PostgreSQL as one JSON document (a jsonb
- * parameter, otlp_store.c writes it), unpacked with jsonb_to_recordset, so
- * every step is one statement whatever the number of spans. Its parts:
+ * request's spans reach PostgreSQL as JSON arrays (otlp_plan.c writes
+ * them), one per need, each parsed once by the one statement that reads
+ * it, so every step is one statement whatever the number of spans:
  *   e: the executions, {id, org, proj, wf, sess, fb (the trace id in hex,
- *      the session when none was named), start, meta};
- *   s: the spans, {x (execution), t, s, p (trace, span and parent ids in
- *      hex; p null for a root), n, k, st, et, d, c, a (name, kind, times,
- *      duration in ms, status, attributes), nn (its node's name, or its
- *      nearest node ancestor's), node (true when it is a node itself), nt,
- *      cid, err, ti, tout, cr, cc, model, prov (the node execution's type,
- *      client id, error, tokens, model and provider)};
- *   v: the span events, {x, s (their span), ty, ts, d}.
+ *      the session when none was named), start (its earliest span), meta,
+ *      and what a new one is inserted with: nsp, nev, nne (its spans,
+ *      events and node executions), r (its root span: st, et, d, c, err;
+ *      absent when the request has none)}; steps 2 and 5;
+ *   u: the node spans that report tokens, {x, org, st, ti, tout, model,
+ *      prov}, priced by step 2 for its new executions' sums;
+ *   n: the node spans, {x (execution), org, proj, wf, n, t (node name and
+ *      type)}; step 4;
+ *   s: the spans, {x, t, s, p (trace, span and parent ids in hex; p absent
+ *      for a root), n, k, st, et, d, c, a (name, kind, times, duration in
+ *      ms, status, attributes), nn (its node's name, or its nearest node
+ *      ancestor's), node (true when it is a node itself), nt, cid, err,
+ *      ti, tout, cr, cc, model, prov (the node execution's type, client id,
+ *      error, tokens, model and provider)}; step 5;
+ *   v: the span events, {x, s (their span), ty, ts, d}; step 5.
+ * The large ones (s, v) are read with jsonb_array_elements and ->: for
+ * records of many typed columns, one a large jsonb, that costs less than
+ * jsonb_to_recordset (500 spans of 1.4 KB: 13 against 16 ms with the
+ * parse of the array, measured; BENCHMARKS.md).
  * Constant texts with parameters only: db_exec prepares each once per
  * connection. */
 #include "domain/otlp_sql.h"
@@ -23,6 +34,14 @@
  * (pg_advisory_xact_lock(int, int)): "otlw" in ASCII; the second key
  * hashes the project and the name. */
 #define SQL_WORKFLOW_LOCK_CLASS "1869900919"
+
+/* First, for the rest of the transaction: the statements below are
+ * planned once per connection (the generic plan) rather than at every
+ * request. Their parameters are JSON documents and id arrays, whose
+ * values tell the planner nothing (it guesses 100 rows of any
+ * jsonb_to_recordset), so a custom plan is the same plan made again: it
+ * was 14% of PostgreSQL's time for a request of 100 spans, measured. */
+const char SQL_OTLP_GENERIC_PLANS[] = "SET LOCAL plan_cache_mode = force_generic_plan";
 
 /* Step 1: $1 [{i, wf, proj, svc}], one per resource to place. A resource
  * naming agora.workflow.id gets that workflow when the caller can see it;
@@ -67,18 +86,41 @@ const char SQL_OTLP_WORKFLOW_CREATE[] =
     "  AND NOT EXISTS (SELECT 1 FROM agora.workflows w WHERE w.project_id = p.id AND w.name = x.svc)"
     " ORDER BY p.id, x.svc";
 
-/* Step 2: $1 the document. Inserts the executions that do not exist yet,
- * running, started at their earliest span so far; ON CONFLICT DO NOTHING
- * without a target never raises (an id taken, visible or not, is left to
- * step 3). In id order, as step 3 locks, so concurrent requests that
- * share executions take their locks in one order. Returns the ids
- * inserted. */
+/* Step 2: $1 the executions ("e"), $2 the usage ("u"). Inserts those that do not exist yet,
+ * each in its final state, as if step 5 had already run: all of a new
+ * execution's spans are new (no other request can have stored a span in
+ * an execution that did not exist), so its counts are the request's, its
+ * status and times its root's (running, started at its earliest span,
+ * without one), its usage its node spans' priced as step 5 prices them.
+ * One row version: step 5 then only checks (and corrects, when a
+ * concurrent price change or a taken node execution id made it differ).
+ * ON CONFLICT DO NOTHING without a target never raises (an id taken,
+ * visible or not, is left to step 3). In id order, as step 3 locks, so
+ * concurrent requests that share executions take their locks in one
+ * order. The usage is priced apart and joined: priced in a subquery per
+ * execution, the planner's guess of 100 rows for each jsonb_to_recordset
+ * multiplies, and a cost that high compiles the statement with JIT (60 to
+ * 250 ms of a request, measured). Returns the ids inserted. */
 const char SQL_OTLP_EXECUTIONS[] =
-    "INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
-    " started_at, metadata)"
-    " SELECT x.id, x.org, x.proj, x.wf, x.sess, 'running', x.start, x.meta"
-    " FROM jsonb_to_recordset($1::jsonb->'e')"
-    "  AS x(id uuid, org uuid, proj uuid, wf uuid, sess text, start timestamptz, meta jsonb)"
+    "WITH u AS (SELECT y.x, sum(y.ti) AS ti, sum(y.tout) AS tout, sum(c.cost) AS cost,"
+    "   count(*) FILTER (WHERE c.cost IS NULL AND " HAS_TOKENS("y.ti", "y.tout") ") AS unpriced"
+    "  FROM jsonb_to_recordset($2::jsonb)"
+    "   AS y(x uuid, org uuid, st timestamptz, ti bigint, tout bigint, model text, prov text)"
+    PRICE_JOIN("y.org", "y.model", "y.prov", "y.st", "y.model IS NOT NULL AND " HAS_TOKENS("y.ti", "y.tout"))
+    "  CROSS JOIN LATERAL (SELECT " TOKEN_COST("y.ti", "y.tout") " AS cost) c"
+    "  GROUP BY y.x)"
+    " INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
+    " started_at, completed_at, duration_ms, error, metadata, node_executions_count, telemetry_spans_count,"
+    " telemetry_events_count, input_tokens, output_tokens, cost_usd, unpriced_count)"
+    " SELECT x.id, x.org, x.proj, x.wf, x.sess,"
+    "  CASE WHEN x.r IS NULL THEN 'running' WHEN x.r->>'c' = 'error' THEN 'error' ELSE 'success' END,"
+    "  COALESCE((x.r->>'st')::timestamptz, x.start), (x.r->>'et')::timestamptz,"
+    "  (x.r->>'d')::double precision, CASE WHEN x.r->>'c' = 'error' THEN x.r->'err' END, x.meta,"
+    "  x.nne, x.nsp, x.nev, COALESCE(u.ti, 0), COALESCE(u.tout, 0), COALESCE(u.cost, 0),"
+    "  COALESCE(u.unpriced, 0)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, org uuid, proj uuid, wf uuid, sess text,"
+    "  start timestamptz, meta jsonb, nsp integer, nev integer, nne integer, r jsonb)"
+    " LEFT JOIN u ON u.x = x.id"
     " ORDER BY x.id"
     " ON CONFLICT DO NOTHING"
     " RETURNING id";
@@ -91,21 +133,18 @@ const char SQL_OTLP_EXECUTIONS[] =
 const char SQL_OTLP_EXECUTIONS_LOCK[] =
     "SELECT id, workflow_id FROM agora.executions WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE";
 
-/* Step 4, when spans are nodes: $1 the document, $2 the executions kept
- * (uuid[]). Creates the workflow nodes their names lack, as the JSON
- * ingest does, while the workflow stays within WORKFLOW_NODES_MAX; past
- * it, node executions are stored without a node_id (a soft limit: two
- * requests at once may pass it by their own new names, which an
- * instrumentation naming nodes by tool or model cannot do without end).
- * A statement of its own so that step 5's snapshot sees nodes another
- * request committed meanwhile. */
+/* Step 4, when spans are nodes: $1 the node spans ("n"), $2 the
+ * executions kept (uuid[]). Creates the workflow nodes their names lack,
+ * as the JSON ingest does, while the workflow stays within
+ * WORKFLOW_NODES_MAX; past it, node executions are stored without a
+ * node_id (a soft limit: two requests at once may pass it by their own new
+ * names, which an instrumentation naming nodes by tool or model cannot do
+ * without end). A statement of its own so that step 5's snapshot sees
+ * nodes another request committed meanwhile. */
 const char SQL_OTLP_NODES[] =
-    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
-    " ex AS (SELECT x.* FROM b, jsonb_to_recordset(b.j->'e') AS x(id uuid, org uuid, proj uuid, wf uuid)"
-    "  WHERE x.id = ANY ($2::uuid[])),"
-    " want AS (SELECT DISTINCT ON (ex.wf, s.nn) ex.org, ex.proj, ex.wf, s.nn AS name, s.nt AS type"
-    "  FROM b, jsonb_to_recordset(b.j->'s') AS s(x uuid, nn text, nt text, node boolean)"
-    "  JOIN ex ON ex.id = s.x WHERE s.node ORDER BY ex.wf, s.nn),"
+    "WITH want AS (SELECT DISTINCT ON (s.wf, s.n) s.org, s.proj, s.wf, s.n AS name, s.t AS type"
+    "  FROM jsonb_to_recordset($1::jsonb) AS s(x uuid, org uuid, proj uuid, wf uuid, n text, t text)"
+    "  WHERE s.x = ANY ($2::uuid[]) ORDER BY s.wf, s.n),"
     " fresh AS (SELECT w.*, row_number() OVER (PARTITION BY w.wf ORDER BY w.name) AS k FROM want w"
     "  WHERE NOT EXISTS (SELECT 1 FROM agora.workflow_nodes n WHERE n.workflow_id = w.wf AND n.name = w.name))"
     " INSERT INTO agora.workflow_nodes (organization_id, project_id, workflow_id, name, type)"
@@ -115,39 +154,47 @@ const char SQL_OTLP_NODES[] =
     " ORDER BY f.wf, f.name"
     " ON CONFLICT (workflow_id, name) DO NOTHING";
 
-/* Step 5: $1 the document, $2 the executions kept (uuid[]). One statement
- * of data-modifying CTEs:
- *   - sp: the spans, ON CONFLICT DO NOTHING on (execution, trace id, span
- *     id) (sql/010): a span sent again is skipped (a span twice in one
- *     request too: DISTINCT ON);
+/* Step 5: $1 the executions ("e"), $2 the spans ("s"), $3 the events
+ * ("v"), $4 the executions kept (uuid[]), $5 those step 2 inserted
+ * (uuid[]). One statement of data-modifying CTEs:
+ *   - sp: the spans, ON CONFLICT DO NOTHING on (organization, execution,
+ *     trace id, span id) (sql/012): a span sent again is skipped (the plan
+ *     already kept one of a span twice in the request);
  *   - fresh: the spans sp inserted; only they bring their events (ev) and
  *     node executions (ne), so a resend adds nothing anywhere. ne's client
  *     id (sql/006) is derived from the span: ON CONFLICT DO NOTHING covers
  *     the rest. Each node execution is priced as the JSON ingest prices
  *     one (price_sql.h), at its span's start;
- *   - up: each execution that got new spans: counts and usage sums grow by
- *     what was inserted; its root span (no parent), when it came now, sets
- *     status (error when the root's status is, else success), started_at,
- *     completed_at, duration_ms and error; until then started_at is the
- *     earliest span seen; a session still the trace id's fallback takes a
- *     named one; the live sequence moves on (sql/008), the row being
- *     locked since step 2 or 3.
+ *   - up: each execution that existed before the request and got new
+ *     spans: counts and usage sums grow by what was inserted; its root
+ *     span (no parent), when it came now, sets status (error when the
+ *     root's status is, else success), started_at, completed_at,
+ *     duration_ms and error; until then started_at is the earliest span
+ *     seen; a session still the trace id's fallback takes a named one; the
+ *     live sequence moves on (sql/008), the row being locked since step 3.
+ *     An execution step 2 inserted already holds its final fields: it is
+ *     updated only when what was inserted here differs from what step 2
+ *     counted and priced (a node execution id taken, a price changed by a
+ *     transaction that committed in between), to what was inserted. Left
+ *     alone, its row has one version for the foreign-key checks of the
+ *     rows inserted here to find.
  * Returns, per execution that got new spans: its id, the spans, events and
  * node executions inserted, and the node executions' ids as an array (NULL
  * past LIVE_NODES_MAX), for its live message. */
 const char SQL_OTLP_ITEMS[] =
-    "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
-    " ex AS MATERIALIZED (SELECT x.* FROM b,"
-    "  jsonb_to_recordset(b.j->'e') AS x(id uuid, org uuid, proj uuid, wf uuid, sess text, fb text)"
-    "  WHERE x.id = ANY ($2::uuid[])),"
-    " sx AS MATERIALIZED (SELECT DISTINCT ON (s.x, s.s) s.*, ex.org, ex.proj, ex.wf"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'s') AS (x uuid, t text, s text, p text, n text, k text,"
-    "   st timestamptz, et timestamptz, d double precision, c text, a jsonb, nn text, node boolean, nt text,"
-    "   cid uuid, err jsonb, ti bigint, tout bigint, cr bigint, cc bigint, model text, prov text))"
-    "   WITH ORDINALITY AS s(x, t, s, p, n, k, st, et, d, c, a, nn, node, nt, cid, err, ti, tout, cr, cc,"
-    "    model, prov, ord)"
-    "  JOIN ex ON ex.id = s.x"
-    "  ORDER BY s.x, s.s, s.ord),"
+    "WITH ex AS MATERIALIZED (SELECT x.id, x.org, x.proj, x.wf, x.sess, x.fb, x.id = ANY ($5::uuid[]) AS new"
+    "  FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, org uuid, proj uuid, wf uuid, sess text, fb text)"
+    "  WHERE x.id = ANY ($4::uuid[])),"
+    " sx AS MATERIALIZED (SELECT s.x, s.j->>'t' AS t, s.j->>'s' AS s, s.j->>'p' AS p, s.j->>'n' AS n,"
+    "   s.j->>'k' AS k, (s.j->>'st')::timestamptz AS st, (s.j->>'et')::timestamptz AS et,"
+    "   (s.j->>'d')::double precision AS d, s.j->>'c' AS c, s.j->'a' AS a, s.j->>'nn' AS nn,"
+    "   (s.j->>'node')::boolean AS node, s.j->>'nt' AS nt, (s.j->>'cid')::uuid AS cid, s.j->'err' AS err,"
+    "   (s.j->>'ti')::bigint AS ti, (s.j->>'tout')::bigint AS tout, (s.j->>'cr')::bigint AS cr,"
+    "   (s.j->>'cc')::bigint AS cc, s.j->>'model' AS model, s.j->>'prov' AS prov, s.ord,"
+    "   ex.org, ex.proj, ex.wf"
+    "  FROM (SELECT (e.j->>'x')::uuid AS x, e.j, e.ord"
+    "        FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(j, ord)) s"
+    "  JOIN ex ON ex.id = s.x),"
     " sp AS ("
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
     "   parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name, from_otlp)"
@@ -158,10 +205,9 @@ const char SQL_OTLP_ITEMS[] =
     " ev AS ("
     "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
     "   \"timestamp\", node_name, data)"
-    "  SELECT f.org, f.proj, f.x, v.ty, v.ts, f.nn, v.d"
-    "  FROM b, ROWS FROM (jsonb_to_recordset(b.j->'v') AS (x uuid, s text, ty text, ts timestamptz, d jsonb))"
-    "   WITH ORDINALITY AS v(x, s, ty, ts, d, ord)"
-    "  JOIN fresh f ON f.x = v.x AND f.s = v.s"
+    "  SELECT f.org, f.proj, f.x, v.j->>'ty', (v.j->>'ts')::timestamptz, f.nn, v.j->'d'"
+    "  FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS v(j, ord)"
+    "  JOIN fresh f ON f.x = (v.j->>'x')::uuid AND f.s = v.j->>'s'"
     "  ORDER BY v.ord"
     "  RETURNING execution_id),"
     " ne AS ("
@@ -187,29 +233,37 @@ const char SQL_OTLP_ITEMS[] =
     " root AS (SELECT DISTINCT ON (f.x) f.x AS id, f.st, f.et, f.d, f.c, f.err FROM fresh f"
     "  WHERE f.p IS NULL ORDER BY f.x, f.st),"
     " earliest AS (SELECT f.x AS id, min(f.st) AS st FROM fresh f GROUP BY 1),"
+    " gain AS (SELECT ex.id, ex.new, ex.sess, ex.fb, c_sp.n AS sp, COALESCE(c_ev.n, 0) AS ev,"
+    "   COALESCE(c_ne.n, 0) AS ne, COALESCE(c_ne.ti, 0) AS ti, COALESCE(c_ne.tout, 0) AS tout,"
+    "   COALESCE(c_ne.cost, 0) AS cost, COALESCE(c_ne.unpriced, 0) AS unpriced, es.st AS earliest,"
+    "   r.id IS NOT NULL AND NOT ex.new AS has_root, r.st, r.et, r.d, r.c, r.err"
+    "  FROM ex JOIN c_sp ON c_sp.id = ex.id JOIN earliest es ON es.id = ex.id"
+    "   LEFT JOIN c_ne ON c_ne.id = ex.id LEFT JOIN c_ev ON c_ev.id = ex.id LEFT JOIN root r ON r.id = ex.id),"
     " up AS ("
     "  UPDATE agora.executions e SET"
-    "   telemetry_spans_count = e.telemetry_spans_count + c_sp.n,"
-    "   telemetry_events_count = e.telemetry_events_count + COALESCE(c_ev.n, 0),"
-    "   node_executions_count = e.node_executions_count + COALESCE(c_ne.n, 0),"
-    "   input_tokens = e.input_tokens + COALESCE(c_ne.ti, 0),"
-    "   output_tokens = e.output_tokens + COALESCE(c_ne.tout, 0),"
-    "   cost_usd = e.cost_usd + COALESCE(c_ne.cost, 0),"
-    "   unpriced_count = e.unpriced_count + COALESCE(c_ne.unpriced, 0),"
-    "   status = CASE WHEN r.id IS NULL THEN e.status WHEN r.c = 'error' THEN 'error' ELSE 'success' END,"
-    "   started_at = CASE WHEN r.id IS NOT NULL THEN r.st"
-    "    WHEN e.status = 'running' THEN LEAST(e.started_at, es.st) ELSE e.started_at END,"
-    "   completed_at = CASE WHEN r.id IS NULL THEN e.completed_at ELSE r.et END,"
-    "   duration_ms = CASE WHEN r.id IS NULL THEN e.duration_ms ELSE r.d END,"
-    "   error = CASE WHEN r.id IS NULL THEN e.error WHEN r.c = 'error' THEN r.err END,"
-    "   session_id = CASE WHEN e.session_id = ex.fb THEN ex.sess ELSE e.session_id END,"
-    "   updated_at = now(), last_ingest_at = now(), live_seq = e.live_seq + 1"
-    "  FROM ex JOIN c_sp ON c_sp.id = ex.id JOIN earliest es ON es.id = ex.id"
-    "   LEFT JOIN c_ne ON c_ne.id = ex.id LEFT JOIN c_ev ON c_ev.id = ex.id LEFT JOIN root r ON r.id = ex.id"
-    "  WHERE e.id = ex.id"
+    "   telemetry_spans_count = CASE WHEN a.new THEN 0 ELSE e.telemetry_spans_count END + a.sp,"
+    "   telemetry_events_count = CASE WHEN a.new THEN 0 ELSE e.telemetry_events_count END + a.ev,"
+    "   node_executions_count = CASE WHEN a.new THEN 0 ELSE e.node_executions_count END + a.ne,"
+    "   input_tokens = CASE WHEN a.new THEN 0 ELSE e.input_tokens END + a.ti,"
+    "   output_tokens = CASE WHEN a.new THEN 0 ELSE e.output_tokens END + a.tout,"
+    "   cost_usd = CASE WHEN a.new THEN 0 ELSE e.cost_usd END + a.cost,"
+    "   unpriced_count = CASE WHEN a.new THEN 0 ELSE e.unpriced_count END + a.unpriced,"
+    "   status = CASE WHEN NOT a.has_root THEN e.status WHEN a.c = 'error' THEN 'error' ELSE 'success' END,"
+    "   started_at = CASE WHEN a.has_root THEN a.st"
+    "    WHEN e.status = 'running' AND NOT a.new THEN LEAST(e.started_at, a.earliest) ELSE e.started_at END,"
+    "   completed_at = CASE WHEN a.has_root THEN a.et ELSE e.completed_at END,"
+    "   duration_ms = CASE WHEN a.has_root THEN a.d ELSE e.duration_ms END,"
+    "   error = CASE WHEN NOT a.has_root THEN e.error WHEN a.c = 'error' THEN a.err END,"
+    "   session_id = CASE WHEN e.session_id = a.fb THEN a.sess ELSE e.session_id END,"
+    "   updated_at = now(), last_ingest_at = now(),"
+    "   live_seq = e.live_seq + CASE WHEN a.new THEN 0 ELSE 1 END"
+    "  FROM gain a"
+    "  WHERE e.id = a.id AND (NOT a.new OR e.telemetry_spans_count <> a.sp OR e.telemetry_events_count <> a.ev"
+    "   OR e.node_executions_count <> a.ne OR e.input_tokens <> a.ti OR e.output_tokens <> a.tout"
+    "   OR e.cost_usd <> a.cost OR e.unpriced_count <> a.unpriced)"
     "  RETURNING e.id)"
-    " SELECT ex.id, c_sp.n, COALESCE(c_ev.n, 0), COALESCE(c_ne.n, 0),"
-    "  CASE WHEN COALESCE(c_ne.n, 0) <= " LIVE_NODES_MAX_SQL " THEN COALESCE(c_ne.ids, '{}') END,"
+    " SELECT a.id, a.sp, a.ev, a.ne,"
+    "  CASE WHEN a.ne <= " LIVE_NODES_MAX_SQL " THEN COALESCE(c_ne.ids, '{}') END,"
     "  (SELECT count(*) FROM up)"
-    " FROM ex JOIN c_sp ON c_sp.id = ex.id LEFT JOIN c_ev ON c_ev.id = ex.id LEFT JOIN c_ne ON c_ne.id = ex.id"
-    " ORDER BY ex.id";
+    " FROM gain a LEFT JOIN c_ne ON c_ne.id = a.id"
+    " ORDER BY a.id";

@@ -3,6 +3,7 @@
 #ifndef AGORA_OTLP_SQL_H
 #define AGORA_OTLP_SQL_H
 
+extern const char SQL_OTLP_GENERIC_PLANS[];
 extern const char SQL_OTLP_PLACE[];
 extern const char SQL_OTLP_WORKFLOW_LOCK[];
 extern const char SQL_OTLP_WORKFLOW_CREATE[];

@@ -2,25 +2,31 @@
  * statement (texts in otlp_sql.c), so a request costs the same number of
  * round trips for one span or 100,000:
  *
+ *   0. generic plans for the rest of the transaction (otlp_sql.c says why);
  *   1. placement: each resource's workflow (otlp_place.c; more statements
  *      only the first time a service.name is seen);
  *   2. the executions, one per trace and workflow, with ids derived from
  *      both (otlp_map.h) so every batch of a trace and every resend finds
- *      the same one: inserted running when new (ON CONFLICT DO NOTHING);
+ *      the same one: inserted when new (ON CONFLICT DO NOTHING), in their
+ *      final state (counts, usage, the root's status and times, or
+ *      running), so their rows are written once;
  *   3. the others locked (FOR UPDATE): an id the caller cannot see, or of
  *      another workflow, refuses that trace's spans (never written to);
  *   4. when spans are nodes: the workflow nodes their names lack;
  *   5. spans, events and node executions of the executions kept, in one
  *      statement of data-modifying CTEs that skips spans already stored
- *      and updates each execution (counts, usage, its root's fields);
- *   6. the live message of each execution that got spans (live_announce,
- *      the JSON ingest's own), for up to OTLP_LIVE_MAX of them.
+ *      and updates each execution that existed before (counts, usage, its
+ *      root's fields);
+ *   6. the live messages of the executions that got spans (live_announce,
+ *      the JSON ingest's own), one statement for up to OTLP_LIVE_MAX of
+ *      them.
  *
  * Before step 2 the spans are sorted by workflow, trace and span id, which
  * groups them by execution and lets a span find its parents within the
  * request (the nearest node ancestor names the node of a span that is not
- * one). All of it goes to PostgreSQL as one JSON document; the plan and
- * the document are otlp_plan.c's, pure, the statements here. */
+ * one). It goes to PostgreSQL as JSON arrays, each statement getting only
+ * those it reads; the plan and the arrays are otlp_plan.c's, pure, the
+ * statements here. */
 #include "domain/otlp_store.h"
 
 #include <stdio.h>
@@ -52,15 +58,18 @@ static int exec_ptr_cmp(const void *a, const void *b)
     return strcmp((*(struct otlp_exec *const *)a)->id, (*(struct otlp_exec *const *)b)->id);
 }
 
-/* A PostgreSQL array literal of the executions' ids that pass (kept or,
- * with !kept, not inserted). Returns how many. */
-static size_t ids_literal(const struct otlp_plan *p, bool kept, struct buf *b)
+/* Which executions an array literal lists. */
+enum which { KEPT, INSERTED, NOT_INSERTED };
+
+/* A PostgreSQL array literal of the executions' ids that are which.
+ * Returns how many. */
+static size_t ids_literal(const struct otlp_plan *p, enum which which, struct buf *b)
 {
     size_t n = 0;
     buf_reset(b);
     buf_putc(b, '{');
     for (size_t x = 0; x < p->n_execs; x++)
-        if (kept ? p->execs[x].kept : !p->execs[x].inserted)
+        if (which == KEPT ? p->execs[x].kept : p->execs[x].inserted == (which == INSERTED))
             buf_printf(b, "%s%s", n++ ? "," : "", p->execs[x].id);
     buf_puts(b, "}");
     buf_putc(b, '\0');
@@ -68,7 +77,7 @@ static size_t ids_literal(const struct otlp_plan *p, bool kept, struct buf *b)
 }
 
 /* Steps 2 and 3: marks each execution inserted or kept. */
-static enum db_status open_executions(struct db *db, struct otlp_plan *p, const char *doc,
+static enum db_status open_executions(struct db *db, struct otlp_plan *p, const struct otlp_docs *d,
                                       struct otlp_store_result *out)
 {
     PGresult *res = NULL;
@@ -79,8 +88,8 @@ static enum db_status open_executions(struct db *db, struct otlp_plan *p, const 
         by_id[x] = &p->execs[x];
     qsort(by_id, p->n_execs, sizeof *by_id, exec_ptr_cmp);
 
-    const char *params[1] = {doc};
-    enum db_status st = db_exec(db, SQL_OTLP_EXECUTIONS, 1, params, &res);
+    const char *params[2] = {d->execs.data, d->usage.data};
+    enum db_status st = db_exec(db, SQL_OTLP_EXECUTIONS, 2, params, &res);
     if (st != DB_OK)
         goto done;
     for (int row = 0; row < PQntuples(res); row++) {
@@ -90,7 +99,7 @@ static enum db_status open_executions(struct db *db, struct otlp_plan *p, const 
     }
     PQclear(res);
     res = NULL;
-    if (ids_literal(p, false, &ids) > 0) {
+    if (ids_literal(p, NOT_INSERTED, &ids) > 0) {
         params[0] = ids.data;
         if ((st = db_exec(db, SQL_OTLP_EXECUTIONS_LOCK, 1, params, &res)) != DB_OK)
             goto done;
@@ -112,29 +121,33 @@ done:
     return st;
 }
 
-/* Steps 5 and 6. */
-static enum db_status store_items(struct db *db, const char *doc, const char *kept,
-                                  struct otlp_store_result *out)
+/* Steps 5 and 6: kept and inserted, the array literals of those
+ * executions. */
+static enum db_status store_items(struct db *db, const struct otlp_docs *d, const char *kept,
+                                  const char *inserted, struct otlp_store_result *out)
 {
     PGresult *res = NULL;
-    const char *params[2] = {doc, kept};
-    enum db_status st = db_exec(db, SQL_OTLP_ITEMS, 2, params, &res);
+    const char *params[5] = {d->execs.data, d->spans.data, d->events.data, kept, inserted};
+    enum db_status st = db_exec(db, SQL_OTLP_ITEMS, 5, params, &res);
     if (st != DB_OK)
         return st;
     int rows = PQntuples(res);
-    for (int row = 0; row < rows && st == DB_OK; row++) {
-        struct live_change live = {PQgetvalue(res, row, 0),
-                                   PQgetisnull(res, row, 4) ? NULL : PQgetvalue(res, row, 4), {0}, 0};
-        live.added[IT_TELEMETRY_SPANS] = strtoll(PQgetvalue(res, row, 1), NULL, 10);
-        live.added[IT_TELEMETRY_EVENTS] = strtoll(PQgetvalue(res, row, 2), NULL, 10);
-        live.added[IT_NODE_EXECUTIONS] = strtoll(PQgetvalue(res, row, 3), NULL, 10);
+    struct live_change *live = xcalloc(rows ? (size_t)rows : 1, sizeof *live);
+    for (int row = 0; row < rows; row++) {
+        struct live_change *c = &live[row];
+        c->execution_id = PQgetvalue(res, row, 0);
+        c->node_ids = PQgetisnull(res, row, 4) ? NULL : PQgetvalue(res, row, 4);
+        c->added[IT_TELEMETRY_SPANS] = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+        c->added[IT_TELEMETRY_EVENTS] = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+        c->added[IT_NODE_EXECUTIONS] = strtoll(PQgetvalue(res, row, 3), NULL, 10);
         out->executions++;
-        out->spans += live.added[IT_TELEMETRY_SPANS];
-        out->events += live.added[IT_TELEMETRY_EVENTS];
-        out->node_executions += live.added[IT_NODE_EXECUTIONS];
-        if (rows <= OTLP_LIVE_MAX)
-            st = live_announce(db, &live);
+        out->spans += c->added[IT_TELEMETRY_SPANS];
+        out->events += c->added[IT_TELEMETRY_EVENTS];
+        out->node_executions += c->added[IT_NODE_EXECUTIONS];
     }
+    if (rows > 0 && rows <= OTLP_LIVE_MAX)
+        st = live_announce(db, live, (size_t)rows);
+    free(live);
     PQclear(res);
     return st;
 }
@@ -144,29 +157,35 @@ enum db_status otlp_store(struct db *db, const struct identity *who, const struc
 {
     struct otlp_place *pl = xcalloc(req->n_resources ? req->n_resources : 1, sizeof *pl);
     struct otlp_plan p = {0};
-    struct buf doc, kept;
-    buf_init(&doc);
+    struct otlp_docs d;
+    struct buf kept, inserted;
+    otlp_docs_init(&d);
     buf_init(&kept);
+    buf_init(&inserted);
     memset(out, 0, sizeof *out);
 
-    enum db_status st = otlp_place(db, who, req, pl);
+    enum db_status st = db_exec(db, SQL_OTLP_GENERIC_PLANS, 0, NULL, NULL);
+    if (st == DB_OK)
+        st = otlp_place(db, who, req, pl);
     if (st != DB_OK)
         goto done;
     otlp_plan_build(req, pl, &p, out);
     if (p.n_refs == 0)
         goto done;
-    otlp_plan_json(req, pl, &p, &doc);
-    if ((st = open_executions(db, &p, doc.data, out)) != DB_OK)
+    otlp_plan_json(req, pl, &p, &d);
+    if ((st = open_executions(db, &p, &d, out)) != DB_OK)
         goto done;
-    if (ids_literal(&p, true, &kept) == 0)
+    if (ids_literal(&p, KEPT, &kept) == 0)
         goto done;
-    const char *params[2] = {doc.data, kept.data};
+    ids_literal(&p, INSERTED, &inserted);
+    const char *params[2] = {d.nodes.data, kept.data};
     if (p.any_node && (st = db_exec(db, SQL_OTLP_NODES, 2, params, NULL)) != DB_OK)
         goto done;
-    st = store_items(db, doc.data, kept.data, out);
+    st = store_items(db, &d, kept.data, inserted.data, out);
 done:
-    buf_free(&doc);
+    otlp_docs_free(&d);
     buf_free(&kept);
+    buf_free(&inserted);
     otlp_plan_free(&p);
     free(pl);
     return st;

@@ -21,29 +21,12 @@
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "domain/audit.h"
+#include "domain/tenancy_access.h"
 #include "util/buf.h"
 #include "db/pg_json.h"
 #include "util/uuid.h"
 
-#define ROLE_MAX 16
-
-/* Runs a statement expected to return exactly one row and converts it.
- * No row: DB_NOT_FOUND (the row is not visible). */
-static enum db_status one_row(struct db *db, const char *sql, int n, const char *const *params,
-                              struct json_object **out)
-{
-    PGresult *res = NULL;
-    enum db_status st = db_exec(db, sql, n, params, &res);
-
-    if (st == DB_OK) {
-        if (PQntuples(res) == 1)
-            *out = pg_row_object(res, 0);
-        else
-            st = DB_NOT_FOUND;
-    }
-    PQclear(res);
-    return st;
-}
 
 /* Runs a listing statement and wraps its rows in {"items":[...]}. */
 static enum db_status all_rows(struct db *db, const char *sql, int n, const char *const *params,
@@ -58,86 +41,36 @@ static enum db_status all_rows(struct db *db, const char *sql, int n, const char
     return st;
 }
 
-static bool is_manager(const char *role)
+/* A change's last step: on failure nothing is handed back, and a row the
+ * change just wrote but cannot see is a bug (the policies disagree with
+ * this code), not a 404. */
+static enum db_status finish(enum db_status st, struct json_object **out)
 {
-    return strcmp(role, "owner") == 0 || strcmp(role, "admin") == 0;
+    if (st != DB_OK) {
+        json_object_put(*out);
+        *out = NULL;
+    }
+    return st == DB_NOT_FOUND ? DB_ERROR : st;
 }
 
 static bool is_role(const char *role)
 {
-    return role && (is_manager(role) || strcmp(role, "member") == 0 || strcmp(role, "viewer") == 0);
+    return role && (tenancy_is_manager(role) || strcmp(role, "member") == 0 || strcmp(role, "viewer") == 0);
 }
 
-/* Copies column c of res's only row into role, "" when absent or NULL. */
-static void copy_role(const PGresult *res, int c, char role[ROLE_MAX])
+static enum db_status require_manager(struct db *db, const char *org_id, char role[TENANCY_ROLE_MAX])
 {
-    role[0] = '\0';
-    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, c))
-        snprintf(role, ROLE_MAX, "%s", PQgetvalue(res, 0, c));
-}
-
-/* Decides whether the caller is a member of org_id (manager: an owner or
- * admin). DB_OK when it is; DB_NOT_FOUND when not a member (the
- * organization is invisible to it); DB_FORBIDDEN when a member with a
- * lower role. role gets the role. */
-static enum db_status require_role(struct db *db, const char *org_id, bool manager, char role[ROLE_MAX])
-{
-    PGresult *res = NULL;
-    const char *params[1] = {org_id};
-    enum db_status st = db_exec(db, "SELECT agora.org_role($1)", 1, params, &res);
-
-    if (st == DB_OK) {
-        copy_role(res, 0, role);
-        if (!role[0])
-            st = DB_NOT_FOUND;
-        else if (manager && !is_manager(role))
-            st = DB_FORBIDDEN;
-    }
-    PQclear(res);
-    return st;
-}
-
-static enum db_status require_manager(struct db *db, const char *org_id, char role[ROLE_MAX])
-{
-    return require_role(db, org_id, true, role);
+    return tenancy_role_in(db, org_id, true, role);
 }
 
 enum db_status tenancy_require_member(struct db *db, const struct identity *who, const char *org_id, bool manager)
 {
-    char role[ROLE_MAX];
+    char role[TENANCY_ROLE_MAX];
     if (who->kind != CALLER_USER)
         return DB_FORBIDDEN;
     if (!uuid_valid(org_id))
         return DB_NOT_FOUND;
-    return require_role(db, org_id, manager, role);
-}
-
-/* Finds the organization of a project visible to the caller and checks the
- * caller manages it. org gets the organization's id. */
-static enum db_status require_project_manager(struct db *db, const char *project_id,
-                                              char org[UUID_STR_LEN + 1])
-{
-    PGresult *res = NULL;
-    const char *params[1] = {project_id};
-    char role[ROLE_MAX];
-    enum db_status st = db_exec(db,
-                                "SELECT organization_id, agora.org_role(organization_id)"
-                                " FROM agora.projects WHERE id = $1",
-                                1, params, &res);
-
-    if (st == DB_OK) {
-        copy_role(res, 1, role);
-        /* Visible with no role happens only to the project's own API key,
-         * which callers have already turned away. */
-        if (PQntuples(res) != 1 || !role[0])
-            st = DB_NOT_FOUND;
-        else if (!is_manager(role))
-            st = DB_FORBIDDEN;
-        else
-            snprintf(org, UUID_STR_LEN + 1, "%s", PQgetvalue(res, 0, 0));
-    }
-    PQclear(res);
-    return st;
+    return tenancy_role_in(db, org_id, manager, role);
 }
 
 enum db_status tenancy_create_org(struct db *db, const struct identity *who, const char *name,
@@ -167,8 +100,12 @@ enum db_status tenancy_create_org(struct db *db, const struct identity *who, con
                  2, member_params, NULL);
     if (st != DB_OK)
         return st;
+    struct json_object *d = json_must(json_object_new_object());
+    json_object_object_add(d, "name", json_must(json_object_new_string(name)));
+    if ((st = audit_record(db, id, NULL, "organization.create", "organization", id, d)) != DB_OK)
+        return st;
     const char *read_params[1] = {id};
-    st = one_row(db,
+    st = tenancy_one_row(db,
                  "SELECT id, name, agora.rfc3339(created_at) AS created_at, 'owner' AS role"
                  " FROM agora.organizations WHERE id = $1",
                  1, read_params, out);
@@ -193,7 +130,7 @@ enum db_status tenancy_list_orgs(struct db *db, const struct identity *who, stru
 enum db_status tenancy_add_member(struct db *db, const struct identity *who, const char *org_id,
                                   const char *user_id, const char *role, struct json_object **out)
 {
-    char mine[ROLE_MAX];
+    char mine[TENANCY_ROLE_MAX];
     enum db_status st;
 
     *out = NULL;
@@ -212,11 +149,16 @@ enum db_status tenancy_add_member(struct db *db, const struct identity *who, con
 
     /* Already a member: the primary key answers 23505, i.e. DB_CONFLICT. */
     const char *params[3] = {org_id, user_id, role};
-    st = one_row(db,
+    st = tenancy_one_row(db,
                  "INSERT INTO agora.memberships (organization_id, user_id, role) VALUES ($1, $2, $3)"
-                 " RETURNING organization_id, user_id, role, agora.rfc3339(created_at) AS created_at",
+                 " RETURNING " TENANCY_MEMBER_COLUMNS,
                  3, params, out);
-    return st == DB_NOT_FOUND ? DB_ERROR : st;
+    if (st == DB_OK) {
+        struct json_object *d = json_must(json_object_new_object());
+        json_object_object_add(d, "role", json_must(json_object_new_string(role)));
+        st = audit_record(db, org_id, NULL, "member.add", "member", user_id, d);
+    }
+    return finish(st, out);
 }
 
 enum db_status tenancy_list_members(struct db *db, const struct identity *who, const char *org_id,
@@ -238,7 +180,7 @@ enum db_status tenancy_list_members(struct db *db, const struct identity *who, c
 enum db_status tenancy_create_project(struct db *db, const struct identity *who, const char *org_id,
                                       const char *name, struct json_object **out)
 {
-    char role[ROLE_MAX];
+    char role[TENANCY_ROLE_MAX];
     enum db_status st;
 
     *out = NULL;
@@ -252,11 +194,18 @@ enum db_status tenancy_create_project(struct db *db, const struct identity *who,
     /* A managed organization's projects are visible, so RETURNING works.
      * A duplicate name answers 23505, i.e. DB_CONFLICT. */
     const char *params[2] = {org_id, name};
-    st = one_row(db,
+    st = tenancy_one_row(db,
                  "INSERT INTO agora.projects (organization_id, name) VALUES ($1, $2)"
-                 " RETURNING id, organization_id, name, agora.rfc3339(created_at) AS created_at",
+                 " RETURNING " TENANCY_PROJECT_COLUMNS,
                  2, params, out);
-    return st == DB_NOT_FOUND ? DB_ERROR : st;
+    if (st == DB_OK) {
+        struct json_object *d = json_must(json_object_new_object()), *pid = NULL;
+        json_object_object_add(d, "name", json_must(json_object_new_string(name)));
+        json_object_object_get_ex(*out, "id", &pid);
+        st = audit_record(db, org_id, json_object_get_string(pid), "project.create", "project",
+                          json_object_get_string(pid), d);
+    }
+    return finish(st, out);
 }
 
 enum db_status tenancy_list_projects(struct db *db, const struct identity *who, const char *org_id,
@@ -288,7 +237,7 @@ enum db_status tenancy_create_api_key(struct db *db, const struct identity *who,
         return DB_FORBIDDEN;
     if (!uuid_valid(project_id))
         return DB_NOT_FOUND;
-    st = require_project_manager(db, project_id, org);
+    st = tenancy_project_manager(db, project_id, org);
     if (st != DB_OK)
         return st;
     if (apikey_generate(key, &parts) < 0)
@@ -297,15 +246,20 @@ enum db_status tenancy_create_api_key(struct db *db, const struct identity *who,
 
     /* Only the hash is stored; the key text leaves in the answer alone. */
     const char *params[6] = {parts.id, org, project_id, name, hash_hex, who->user_id};
-    st = one_row(db,
+    st = tenancy_one_row(db,
                  "INSERT INTO agora.api_keys (id, organization_id, project_id, name, secret_hash, created_by)"
                  " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6)"
                  " RETURNING id, project_id, organization_id, name, agora.rfc3339(created_at) AS created_at",
                  6, params, out);
+    if (st == DB_OK) {
+        struct json_object *d = json_must(json_object_new_object());
+        json_object_object_add(d, "name", name ? json_must(json_object_new_string(name)) : NULL);
+        st = audit_record(db, org, project_id, "api_key.create", "api_key", parts.id, d);
+    }
     if (st == DB_OK)
         json_object_object_add(*out, "key", json_must(json_object_new_string(key)));
     explicit_bzero(key, sizeof key);
-    return st == DB_NOT_FOUND ? DB_ERROR : st;
+    return finish(st, out);
 }
 
 enum db_status tenancy_list_api_keys(struct db *db, const struct identity *who, const char *project_id,
@@ -319,13 +273,14 @@ enum db_status tenancy_list_api_keys(struct db *db, const struct identity *who, 
         return DB_FORBIDDEN;
     if (!uuid_valid(project_id))
         return DB_NOT_FOUND;
-    st = require_project_manager(db, project_id, org);
+    st = tenancy_project_manager(db, project_id, org);
     if (st != DB_OK)
         return st;
     const char *params[1] = {project_id};
     return all_rows(db,
                     "SELECT id, name, agora.rfc3339(created_at) AS created_at, "
-                    "agora.rfc3339(revoked_at)" " AS revoked_at, agora.rfc3339(last_used_at) AS last_used_at"
+                    "agora.rfc3339(revoked_at) AS revoked_at, agora.rfc3339(last_used_at) AS last_used_at,"
+                    " agora.rfc3339(rotated_at) AS rotated_at"
                     " FROM agora.api_keys WHERE project_id = $1 ORDER BY created_at, id",
                     1, params, out);
 }
@@ -333,32 +288,22 @@ enum db_status tenancy_list_api_keys(struct db *db, const struct identity *who, 
 enum db_status tenancy_revoke_api_key(struct db *db, const struct identity *who, const char *key_id)
 {
     PGresult *res = NULL;
-    char role[ROLE_MAX];
+    char id[UUID_STR_LEN + 1], org[UUID_STR_LEN + 1], project[UUID_STR_LEN + 1];
     enum db_status st;
 
-    if (who->kind != CALLER_USER)
-        return DB_FORBIDDEN;
-    if (!uuid_valid(key_id))
-        return DB_NOT_FOUND;
-    /* Keys are visible to managers only, so a member would see "no such
-     * key"; api_key_lookup (definer) names the key's organization so a
-     * member gets 403 and an outsider 404. */
-    const char *params[1] = {key_id};
-    st = db_exec(db,
-                 "SELECT agora.org_role(k.organization_id) FROM agora.api_key_lookup($1) k",
+    if ((st = tenancy_managed_key(db, who, key_id, id, org, project)) != DB_OK)
+        return st;
+    /* Already revoked: nothing to change, and still a success (nothing
+     * recorded either). The first revocation time is kept. */
+    const char *params[1] = {id};
+    st = db_exec(db, "UPDATE agora.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING name",
                  1, params, &res);
-    if (st == DB_OK) {
-        copy_role(res, 0, role);
-        if (!role[0])
-            st = DB_NOT_FOUND;
-        else if (!is_manager(role))
-            st = DB_FORBIDDEN;
+    if (st == DB_OK && PQntuples(res) == 1) {
+        struct json_object *d = json_must(json_object_new_object());
+        json_object_object_add(d, "name", PQgetisnull(res, 0, 0) ? NULL
+                                          : json_must(json_object_new_string(PQgetvalue(res, 0, 0))));
+        st = audit_record(db, org, project, "api_key.revoke", "api_key", id, d);
     }
     PQclear(res);
-    if (st != DB_OK)
-        return st;
-    /* Already revoked: nothing to change, and still a success. The first
-     * revocation time is kept. */
-    return db_exec(db, "UPDATE agora.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
-                   1, params, NULL);
+    return st;
 }

@@ -50,7 +50,8 @@ enum db_status tenancy_list_projects(struct db *db, const struct identity *who, 
  * key text is in the answer only, never stored. */
 enum db_status tenancy_create_api_key(struct db *db, const struct identity *who, const char *project_id,
                                       const char *name, struct json_object **out);
-/* Keys of a project, without secrets. out: {"items":[{"id","name","created_at","revoked_at"}]} */
+/* Keys of a project, without secrets.
+ * out: {"items":[{"id","name","created_at","revoked_at","last_used_at","rotated_at"}]} */
 enum db_status tenancy_list_api_keys(struct db *db, const struct identity *who, const char *project_id,
                                      struct json_object **out);
 /* Owner/admin revokes a key: from then on it is refused. Revoking twice is

@@ -26,6 +26,7 @@
 
 #include "util/buf.h"
 #include "db/pg_json.h"
+#include "domain/audit.h"
 #include "util/timestamp.h"
 
 static bool is_writer(const char *role)
@@ -183,6 +184,12 @@ enum db_status workflows_create(struct db *db, const struct identity *who, const
         goto out;
     }
     snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+    struct json_object *d = json_must(json_object_new_object());
+    json_object_object_add(d, "name", json_must(json_object_new_string(in->name)));
+    json_object_object_add(d, "nodes", json_must(json_object_new_int64((int64_t)in->n_nodes)));
+    json_object_object_add(d, "edges", json_must(json_object_new_int64((int64_t)in->n_edges)));
+    if ((st = audit_record(db, org, in->project_id, "workflow.create", "workflow", id, d)) != DB_OK)
+        goto out;
     st = read_workflow(db, id, out);
     /* Just inserted: not finding it means the policies disagree with this
      * code, which is a bug, not a 404. */

@@ -1,9 +1,12 @@
 /* A project's API keys: POST/GET /api/projects/{id}/api-keys (create one,
  * shown once; list them, never their secrets) and DELETE
  * /api/api-keys/{id} (revoke: from the commit on the key is refused by
- * every worker, since each request looks the key up afresh). For users. */
+ * every worker, since each request looks the key up afresh) and POST
+ * /api/api-keys/{id}/rotate (a new secret for the same key, shown once;
+ * the old one refused from the commit on). For users. */
 #include "handlers/handlers.h"
 
+#include "domain/key_rotation.h"
 #include "domain/tenancy.h"
 #include "http/json_body.h"
 
@@ -37,4 +40,12 @@ void handle_api_keys_list(struct req *r)
 void handle_api_keys_revoke(struct req *r)
 {
     reply_tx_result(r, tenancy_revoke_api_key(r->db, &r->who, r->params[0]), 204, NULL);
+}
+
+void handle_api_key_rotate(struct req *r)
+{
+    struct json_object *out = NULL;
+    const char *why;
+    enum db_status st = api_key_rotate(r->db, &r->who, r->params[0], &out, &why);
+    reply_tx_result_why(r, st, 200, out, NULL, why);
 }

@@ -139,7 +139,9 @@ static uint32_t list_scope(const struct exec_list_query *lq)
     h = cursor_scope_add(h, "status", lq->status);
     h = cursor_scope_add(h, "session_id", lq->session_id);
     h = cursor_scope_add(h, "since", lq->since);
-    return cursor_scope_add(h, "until", lq->until);
+    h = cursor_scope_add(h, "until", lq->until);
+    /* Only when given, so the cursors of lists without it stay valid. */
+    return lq->node_name ? cursor_scope_add(h, "node_name", lq->node_name) : h;
 }
 
 /* An item list's scope: its kind, its execution, since_id and the events'
@@ -177,7 +179,7 @@ static int status_or_reply(struct req *r, const struct query *q, const char **ou
 void handle_executions_list(struct req *r)
 {
     static const char *const params[] = {"workflow_id", "project_id", "status", "session_id", "since",
-                                         "until", "limit", "cursor", NULL};
+                                         "until", "node_name", "limit", "cursor", NULL};
     char wf[UUID_STR_LEN + 1], proj[UUID_STR_LEN + 1], since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1];
     struct exec_list_query lq;
     struct query q;
@@ -187,8 +189,13 @@ void handle_executions_list(struct req *r)
         uuid_or_reply(r, &q, "project_id", proj, &lq.project_id) < 0 ||
         status_or_reply(r, &q, &lq.status) < 0 || text_or_reply(r, &q, "session_id", &lq.session_id) < 0 ||
         ts_or_reply(r, &q, "since", since, &lq.since) < 0 || ts_or_reply(r, &q, "until", until, &lq.until) < 0 ||
+        text_or_reply(r, &q, "node_name", &lq.node_name) < 0 ||
         limit_or_reply(r, &q, EXEC_LIST_LIMIT_DEFAULT, EXEC_LIST_LIMIT_MAX, &lq.limit) < 0)
         goto done;
+    if (lq.node_name && !lq.workflow_id) {
+        reply_error(r, E_VALIDATION, "node_name", "node_name needs workflow_id: node names belong to a workflow");
+        goto done;
+    }
     lq.scope = list_scope(&lq);
     if (cursor_or_reply(r, &q, lq.scope, false, false, &lq.after) < 0)
         goto done;

@@ -3,6 +3,7 @@
 #include "handlers/handlers.h"
 
 #include "http/errors.h"
+#include "http/json_body.h"
 #include "http/response.h"
 
 /* Sends obj as the whole body; steals it. A tree json-c cannot encode
@@ -37,4 +38,17 @@ int reply_tx_result_why(struct req *r, enum db_status st, int status, struct jso
 int reply_tx_result(struct req *r, enum db_status st, int status, struct json_object *out)
 {
     return reply_tx_result_why(r, st, status, out, NULL, NULL);
+}
+
+struct json_object *name_body_or_reply(struct req *r, int max, const char **name)
+{
+    static const char *const keys[] = {"name", NULL};
+    static const struct json_shape shape = JSON_FLAT_SHAPE(keys);
+    struct json_object *body = json_body_object_or_reply(r, &shape);
+    if (body && (json_only_keys_or_reply(r, body, keys) < 0 ||
+                 json_string_or_reply(r, body, "name", JF_REQUIRED, max, name) < 0)) {
+        json_object_put(body);
+        body = NULL;
+    }
+    return body;
 }

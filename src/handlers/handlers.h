@@ -18,6 +18,12 @@ int reply_tx_result(struct req *r, enum db_status st, int status, struct json_ob
 int reply_tx_result_why(struct req *r, enum db_status st, int status, struct json_object *out, const char *path,
                         const char *message);
 
+/* Reads a body that is {"name": a string of 1..max bytes} and nothing
+ * else (creating an organization, renaming a project or a workflow). The
+ * body, which *name borrows from and the caller puts, or NULL when it has
+ * answered the client (400/422). */
+struct json_object *name_body_or_reply(struct req *r, int max, const char **name);
+
 void handle_health(struct req *r);
 void handle_metrics(struct req *r);               /* handlers/prometheus.c */
 
@@ -35,6 +41,9 @@ void handle_execution_compare(struct req *r);     /* handlers/comparisons.c */
 void handle_workflows_create(struct req *r);      /* handlers/workflows.c */
 void handle_workflows_list(struct req *r);
 void handle_workflow_get(struct req *r);
+void handle_workflow_rename(struct req *r);
+void handle_workflow_delete(struct req *r);
+void handle_execution_delete(struct req *r);
 void handle_workflow_stats(struct req *r);        /* handlers/stats.c */
 void handle_project_stats(struct req *r);
 
@@ -42,15 +51,21 @@ void handle_orgs_create(struct req *r);
 void handle_orgs_list(struct req *r);
 void handle_members_add(struct req *r);
 void handle_members_list(struct req *r);
+void handle_member_update(struct req *r);
+void handle_member_remove(struct req *r);
+void handle_audit_log(struct req *r);             /* handlers/audit_log.c */
 void handle_model_prices_list(struct req *r);     /* handlers/model_prices.c */
 void handle_model_price_put(struct req *r);
 void handle_model_price_delete(struct req *r);
 
 void handle_projects_create(struct req *r);
 void handle_projects_list(struct req *r);
+void handle_project_rename(struct req *r);
+void handle_project_delete(struct req *r);
 void handle_api_keys_create(struct req *r);
 void handle_api_keys_list(struct req *r);
 void handle_api_keys_revoke(struct req *r);
+void handle_api_key_rotate(struct req *r);
 
 void handle_alert_rules_create(struct req *r);   /* handlers/alerts.c */
 void handle_alert_rules_list(struct req *r);

@@ -1,5 +1,6 @@
-/* Projects: POST/GET /api/projects. Listing is open to API keys (a key
- * sees its own project); creating is for users. Their API keys are in
+/* Projects: POST/GET /api/projects, PATCH/DELETE /api/projects/{id}
+ * (rename; delete with all it owns). Listing is open to API keys (a key
+ * sees its own project); the rest is for users. Their API keys are in
  * api_keys.c. */
 #include "handlers/handlers.h"
 
@@ -8,6 +9,7 @@
 #include "http/errors.h"
 #include "http/json_body.h"
 #include "http/query.h"
+#include "domain/project_admin.h"
 #include "domain/tenancy.h"
 
 
@@ -51,4 +53,20 @@ void handle_projects_list(struct req *r)
     reply_tx_result(r, st, 200, out);
 done:
     query_free(&q);
+}
+
+void handle_project_rename(struct req *r)
+{
+    const char *name;
+    struct json_object *body = name_body_or_reply(r, TENANCY_NAME_MAX, &name), *out = NULL;
+    if (!body)
+        return;
+    enum db_status st = project_rename(r->db, &r->who, r->params[0], name, &out);
+    reply_tx_result(r, st, 200, out);
+    json_object_put(body);
+}
+
+void handle_project_delete(struct req *r)
+{
+    reply_tx_result(r, project_delete(r->db, &r->who, r->params[0]), 204, NULL);
 }

@@ -25,7 +25,7 @@
 /* Room for the route table: entries 0..METRICS_MAX_ROUTES-2 are routes by
  * their index in the table, the last one counts requests no route matched
  * (404, 405). A table with more routes cannot open a block. */
-#define METRICS_MAX_ROUTES 48
+#define METRICS_MAX_ROUTES 64
 #define METRICS_UNMATCHED (METRICS_MAX_ROUTES - 1)
 /* Slots in the file: the most workers that can record at once. */
 #define METRICS_SLOTS 128

@@ -2,15 +2,15 @@
  * claims and writes it) and metrics_text.c (which sums and renders it).
  * Internal: nothing else includes this.
  *
- * File format, version 1 (METRICS_FILE_VERSION). Native byte order and
+ * File format, version 2 (METRICS_FILE_VERSION). Native byte order and
  * alignment: the file is shared by the processes of one machine only.
  *
  *   offset 0    header, 64 bytes (struct metrics_header):
  *                 0  magic "AGORAMTR" (8 bytes, no NUL)
- *                 8  version (u32) = 1
+ *                 8  version (u32) = 2
  *                12  header_size (u32) = 64
- *                16  file_size (u64) = 64 + 128 * 12096 = 1548352
- *                24  slot_size (u32) = 12096
+ *                16  file_size (u64) = 64 + 128 * 16064 = 2056256
+ *                24  slot_size (u32) = 16064
  *                28  nslots (u32) = 128
  *                32  layout (u64): FNV-1a of every label the slots are
  *                    indexed by (routes "METHOD pattern", statuses, bucket
@@ -25,9 +25,9 @@
  *                    not taken for the worker that held the slot
  *                16  claims (u64): processes that have held the slot
  *                24  in_flight (u64), then the counters (u64 each):
- *                    requests[48 routes][16 statuses],
- *                    latency[48 routes][13 buckets + +Inf],
- *                    latency_sum_us[48 routes], ingested[5 tables],
+ *                    requests[64 routes][16 statuses],
+ *                    latency[64 routes][13 buckets + +Inf],
+ *                    latency_sum_us[64 routes], ingested[5 tables],
  *                    db_errors[8 kinds]
  *
  * Every later version keeps magic, version, header_size, file_size,
@@ -52,7 +52,7 @@
 #include "ops/metrics.h"
 
 #define METRICS_FILE_MAGIC "AGORAMTR"
-#define METRICS_FILE_VERSION 1
+#define METRICS_FILE_VERSION 2
 #define METRICS_NSTATUS 16 /* 15 known statuses, then "other" */
 
 enum metrics_table { MT_EXECUTIONS, MT_NODE_EXECUTIONS, MT_TELEMETRY_SPANS, MT_TELEMETRY_EVENTS,
@@ -92,7 +92,7 @@ struct metrics_slot {
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct metrics_header) == 64, "the header is 64 bytes");
-_Static_assert(sizeof(struct metrics_slot) == 12096, "a slot is 12096 bytes (update the format comment)");
+_Static_assert(sizeof(struct metrics_slot) == 16064, "a slot is 16064 bytes (update the format comment)");
 
 #define METRICS_HEADER_SIZE sizeof(struct metrics_header)
 #define METRICS_SLOT_SIZE sizeof(struct metrics_slot)

@@ -85,7 +85,7 @@ test('a pasted token authorizes, and "Try it out" on GET /api/executions shows a
   await op.locator('.try-out__btn').click();
   // The example filters name placeholder ids; leave only limit, so the
   // demo run the stack started with is in the answer.
-  for (const name of ['workflow_id', 'project_id', 'session_id', 'since', 'until']) {
+  for (const name of ['workflow_id', 'project_id', 'session_id', 'node_name', 'since', 'until']) {
     await op.locator(`tr[data-param-name="${name}"] input`).fill('');
   }
   await op.locator('tr[data-param-name="status"] select').selectOption({ label: '--' });

@@ -10,6 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -248,4 +249,19 @@ export function watchPage(p, { problems, allowed, unexpected }) {
   p.on('response', (res) => {
     if (res.status() >= 400 && !allowed.has(res.status())) unexpected.push(`${res.status()} ${res.request().method()} ${res.url()}`);
   });
+}
+
+/**
+ * The serious and critical WCAG 2.1 A/AA violations axe-core finds on what
+ * page p shows, as [{id, impact, help, nodes}] (the first 3 targets each).
+ */
+export async function axeSerious(p) {
+  const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await p.evaluate(axeSource);
+  const res = await p.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  return res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

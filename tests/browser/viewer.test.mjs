@@ -5,15 +5,12 @@
 // (printed at the start).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { openSession, closeSession, demoProject, screenshot, watchPage } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage, axeSerious } from './harness.mjs';
 import {
   paymentWorkflow, failedExecution, bulkExecution, smallExecution, FAILED_ROWS, FAILED_ERROR,
   SPOOF, SPOOF_SHOWN, SPOOF_WORKFLOW_NAME, spoofWorkflow, spoofExecution, legacyNamesSql, chainWorkflow, chainExecution,
 } from './fixtures.mjs';
 
-const require = createRequire(import.meta.url);
 const T = { timeout: 60e3 };
 
 let session;
@@ -714,15 +711,8 @@ test('a narrow window gets a layout without horizontal scrolling', T, async () =
 });
 
 test('accessibility: axe-core finds no serious problem on the list and the execution page', { timeout: 120e3 }, async () => {
-  const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   const check = async (what) => {
-    await page.evaluate(axeSource);
-    const res = await page.evaluate(async () => {
-      // eslint-disable-next-line no-undef
-      const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-    });
-    const serious = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const serious = await axeSerious(page);
     assert.deepEqual(serious, [], `${what}: ${JSON.stringify(serious, null, 1)}`);
   };
   await gotoList();

@@ -939,6 +939,11 @@ def test_ingests_within_a_window_reach_a_project_as_one_batch_in_commit_order(st
                 # The execution channel is not held: its message comes
                 # well before the project's window ends.
                 msg = on_a.next_event(BATCH_S / 2)
+                if msg is not None and msg.json()["seq"] == 1 and a.ingests > 1:
+                    # The first ingest's message, published (NOTIFY, then
+                    # the listener) after this subscription opened: under
+                    # load that can be later than subscribe() returning.
+                    msg = on_a.next_event(BATCH_S / 2)
                 assert msg is not None and msg.json()["seq"] == a.ingests, msg
                 assert msg.json()["type"] == "execution"
         answered = time.monotonic() - began

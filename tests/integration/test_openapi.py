@@ -203,9 +203,9 @@ def test_the_validator_is_strict_enough_to_catch_drift():
 # ------------------------------------------------------------------ against the stack
 
 class World:
-    """A fresh owner, organization, project, workflow, API key, ingested
-    execution and alert rule: what the document's placeholder ids stand
-    for."""
+    """A fresh owner, organization with a second member, project, workflow,
+    API key, ingested execution and alert rule: what the document's
+    placeholder ids stand for."""
 
     def __init__(self, stack):
         self.stack = stack
@@ -216,6 +216,9 @@ class World:
         self.workflow = self.must("POST", "/api/workflows", {
             "project_id": self.project, "name": "pipeline",
             "nodes": [{"name": "processor", "type": "AuditedNode"}]})["id"]
+        # A viewer, for the examples that change or remove a member.
+        self.member = stack.new_user()
+        self.must("POST", f"/api/organizations/{self.org}/members", {"user_id": self.member, "role": "viewer"})
         key = self.must("POST", f"/api/projects/{self.project}/api-keys", {"name": "docs"})
         self.key_id, self.key = key["id"], key["key"]
         # The execution is the document's own first ingest example.

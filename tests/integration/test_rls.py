@@ -49,6 +49,7 @@ TABLES = {
     "alerts": "organization_id",
     "alert_deliveries": "organization_id",
     "alert_cooldowns": "organization_id",
+    "audit_log": "organization_id",
 }
 
 # Tables whose rows with a NULL organization are shared by every caller
@@ -179,6 +180,9 @@ INSERT INTO agora.alert_deliveries (organization_id, project_id, rule_id, alert_
     VALUES ('{t["org"]}', '{t["project"]}', '{t["rule"]}', '{t["alert"]}', '{t["channel"]}');
 INSERT INTO agora.alert_cooldowns (rule_id, subject, organization_id, project_id, quiet_until)
     VALUES ('{t["rule"]}', 's', '{t["org"]}', '{t["project"]}', now());
+INSERT INTO agora.audit_log (organization_id, project_id, actor_user_id, action, target_type, target_id, detail)
+    VALUES ('{t["org"]}', '{t["project"]}', '{t["owner"]}', 'project.rename', 'project', '{t["project"]}',
+            '{{"to": "x"}}');
 COMMIT;
 """
     )
@@ -402,6 +406,8 @@ USER_INSERTS = {
     " VALUES ('{t[org]}', '{t[project]}', '{t[rule]}', '{new}', '{{}}')",
     "alert_deliveries": "INSERT INTO agora.alert_deliveries (organization_id, project_id, rule_id, alert_id,"
     " channel_id) VALUES ('{t[org]}', '{t[project]}', '{t[rule]}', '{t[alert]}', '{t[channel]}')",
+    "audit_log": "INSERT INTO agora.audit_log (organization_id, actor_user_id, action, target_type, target_id)"
+    " VALUES ('{t[org]}', '{t[owner]}', 'project.rename', 'project', '{new}')",
 }
 PROJECT_INSERTS = {
     "workflows": "INSERT INTO agora.workflows (organization_id, project_id, name)"
@@ -433,6 +439,8 @@ KEY_INSERTS = dict(
     live_tickets="INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, key_id, key_project,"
     " key_org, channel, expires_at) VALUES (sha256('{new}'::bytea), '{t[org]}', 'key:{t[key]}', '{t[key]}',"
     " '{t[project]}', '{t[org]}', 'project/{t[project]}', now())",
+    audit_log="INSERT INTO agora.audit_log (organization_id, project_id, actor_key_id, action, target_type,"
+    " target_id) VALUES ('{t[org]}', '{t[project]}', '{t[key]}', 'workflow.create', 'workflow', '{new}')",
 )
 
 
@@ -787,3 +795,83 @@ def test_a_membership_change_counts_within_the_same_transaction(stack, tenants):
     )
     lines = [l for l in out.splitlines() if l.strip()]
     assert lines[-2:] == ["1", "viewer|{}"], lines
+
+
+# --- The management API (sql/017) -------------------------------------------
+
+
+def test_the_audit_log_is_read_by_managers_and_written_only_as_oneself(stack, tenants):
+    a, b = tenants
+    count = "SELECT count(*) FROM agora.audit_log"
+    assert counts(as_user(stack, b["admin"], count))[0] > 0
+    assert counts(as_user(stack, b["viewer"], count)) == (0,)
+    assert counts(as_key(stack, b, count)) == (0,)
+    row = ("INSERT INTO agora.audit_log (organization_id, actor_user_id, action, target_type, target_id)"
+           " VALUES ('{org}', '{actor}', 'project.delete', 'project', 'x')")
+    # Another author, or another organization: refused; oneself at home: control.
+    refused(lambda: as_user(stack, b["owner"], row.format(org=b["org"], actor=b["admin"])))
+    refused(lambda: as_user(stack, b["owner"], row.format(org=a["org"], actor=b["owner"])))
+    as_user(stack, b["owner"], in_savepoint(row.format(org=b["org"], actor=b["owner"])))
+    # A key writes as itself, in its own project only.
+    key_row = ("INSERT INTO agora.audit_log (organization_id, project_id, actor_key_id, action, target_type,"
+               " target_id) VALUES ('{t[org]}', '{p}', '{t[key]}', 'workflow.create', 'workflow', 'x')")
+    refused(lambda: as_key(stack, b, key_row.format(t=b, p=b["project2"])))
+    as_key(stack, b, in_savepoint(key_row.format(t=b, p=b["project"])))
+    # Append-only for the workers, even for the organization's owner.
+    refused(lambda: as_user(stack, b["owner"], "UPDATE agora.audit_log SET action = 'x.y'"))
+    refused(lambda: as_user(stack, b["owner"], "DELETE FROM agora.audit_log"))
+
+
+def test_only_managers_rename_workflows_and_anyone_only_leaves_by_themself(stack, tenants):
+    a, b = tenants
+    rename = f"UPDATE agora.workflows SET name = 'renamed' WHERE id = '{b['workflow']}'"
+    for run in (lambda: as_user(stack, b["viewer"], rename), lambda: as_key(stack, b, rename),
+                lambda: as_user(stack, a["owner"], rename)):
+        run()
+    name = f"SELECT name FROM agora.workflows WHERE id = '{b['workflow']}'"
+    assert last_line(stack.psql_admin(name)) == "wf"
+    as_user(stack, b["admin"], in_savepoint(rename))  # control
+
+    # A viewer may delete its own membership, nobody else's.
+    as_user(stack, b["viewer"], f"DELETE FROM agora.memberships WHERE user_id = '{b['admin']}'")
+    as_user(stack, a["owner"], f"DELETE FROM agora.memberships WHERE user_id = '{b['viewer']}'")
+    out = as_user(stack, b["viewer"], in_savepoint(
+        f"DELETE FROM agora.memberships WHERE user_id = '{b['viewer']}' RETURNING role") + " SELECT 1")
+    assert "viewer" in out
+    assert last_line(stack.psql_admin(
+        f"SELECT count(*) FROM agora.memberships WHERE organization_id = '{b['org']}'")) == "3"
+
+
+def test_a_key_secret_is_changed_only_by_its_organizations_managers(stack, tenants):
+    a, b = tenants
+    hash_of = f"SELECT encode(secret_hash, 'hex') FROM agora.api_keys WHERE id = '{a['key']}'"
+    before = stack.psql_admin(hash_of)
+    rotate = f"UPDATE agora.api_keys SET secret_hash = sha256('mine'::bytea), rotated_at = now() WHERE id = '{a['key']}'"
+    as_user(stack, b["owner"], rotate)
+    as_key(stack, a, rotate)
+    as_user(stack, a["viewer"], rotate)
+    assert stack.psql_admin(hash_of) == before
+    as_user(stack, a["admin"], in_savepoint(rotate))  # control
+    # Nor may the workers change a key's id or project.
+    refused(lambda: as_user(stack, a["owner"],
+                            f"UPDATE agora.api_keys SET project_id = '{a['project2']}' WHERE id = '{a['key']}'"))
+
+
+def test_another_organization_cannot_erase_runs_or_delete_projects(stack, tenants):
+    a, b = tenants
+    probe = (f"SELECT (SELECT count(*) FROM agora.executions WHERE id = '{a['execution']}'),"
+             f" (SELECT count(*) FROM agora.node_executions WHERE execution_id = '{a['execution']}'),"
+             f" (SELECT count(*) FROM agora.projects WHERE id = '{a['project']}'),"
+             f" (SELECT count(*) FROM agora.workflows WHERE id = '{a['workflow']}')")
+    before = stack.psql_admin(probe)
+    attacks = (f"DELETE FROM agora.node_executions WHERE execution_id = '{a['execution']}';"
+               f" DELETE FROM agora.executions WHERE id = '{a['execution']}';"
+               f" DELETE FROM agora.workflows WHERE id = '{a['workflow']}';"
+               f" DELETE FROM agora.projects WHERE id = '{a['project']}';"
+               f" UPDATE agora.projects SET name = 'taken' WHERE id = '{a['project']}'")
+    as_user(stack, b["owner"], attacks)
+    as_key(stack, b, attacks)
+    as_key(stack, a, attacks)      # a key erases nothing, even at home
+    as_user(stack, a["viewer"], attacks)
+    assert stack.psql_admin(probe) == before
+    assert last_line(before) == "1|1|1|1"

@@ -80,6 +80,26 @@ Test(apikey, two_generated_keys_differ)
     cr_assert_not(apikey_hash_equal(p1.hash, p2.hash));
 }
 
+Test(apikey, a_key_made_for_an_id_keeps_the_id_with_a_new_secret)
+{
+    char k1[APIKEY_TEXT_LEN + 1], k2[APIKEY_TEXT_LEN + 1];
+    struct apikey_parts p1, p2, parsed;
+
+    cr_assert_eq(apikey_generate_for("0123456789AB4DEF8123456789ABCDEF", k1, &p1), -1, "not a UUID");
+    cr_assert_eq(apikey_generate_for("01234567-89AB-4DEF-8123-456789ABCDEF", k1, &p1), 0);
+    cr_assert_str_eq(p1.id, "01234567-89ab-4def-8123-456789abcdef");
+    cr_assert_eq(strncmp(k1, "agk_0123456789ab4def8123456789abcdef", 36), 0, "key %s", k1);
+    cr_assert_eq(apikey_parse(k1, strlen(k1), &parsed), 0, "key %s", k1);
+    cr_assert_str_eq(parsed.id, p1.id);
+    cr_assert(apikey_hash_equal(parsed.hash, p1.hash));
+    /* Rotating again: the same id, another secret and hash. */
+    cr_assert_eq(apikey_generate_for(p1.id, k2, &p2), 0);
+    cr_assert_str_eq(p2.id, p1.id);
+    cr_assert_eq(strncmp(k1, k2, 36), 0);
+    cr_assert_neq(memcmp(k1 + 36, k2 + 36, 64), 0, "secrets repeat");
+    cr_assert_not(apikey_hash_equal(p1.hash, p2.hash));
+}
+
 Test(apikey, parse_puts_the_dashes_back_into_the_id)
 {
     struct apikey_parts parts;

@@ -142,7 +142,7 @@ Test(metrics, a_fresh_file_gets_the_documented_header_and_size)
     cr_assert_eq(metrics_block_slot(m), 0);
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
-    cr_assert_eq(st.st_size, 1548352, "file size %lld", (long long)st.st_size);
+    cr_assert_eq(st.st_size, 2056256, "file size %lld", (long long)st.st_size);
     cr_assert_eq(st.st_mode & 0777, 0600);
     unsigned char head[16];
     int fd = open(path, O_RDONLY);
@@ -152,7 +152,7 @@ Test(metrics, a_fresh_file_gets_the_documented_header_and_size)
     uint32_t version, header_size;
     memcpy(&version, head + 8, 4);
     memcpy(&header_size, head + 12, 4);
-    cr_assert_eq(version, 1);
+    cr_assert_eq(version, 2);
     cr_assert_eq(header_size, 64);
     metrics_block_close(m);
 }

@@ -1,7 +1,8 @@
 /* Unit tests for otlp_plan.c: the spans of a decoded request grouped into
  * executions by workflow and trace, the refused resources counted, each
- * span's node or nearest node ancestor, and the document otlp_sql.c
- * unpacks. No database: the placements are given. */
+ * span's node or nearest node ancestor, a span sent twice kept once, and
+ * the documents otlp_sql.c unpacks (a new execution's final fields among
+ * them). No database: the placements are given. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,12 +41,13 @@ TestSuite(otlp_plan, .fini = drop);
 #define RESOURCE(spans) "{\"resource\":{},\"scopeSpans\":[{\"spans\":[" spans "]}]}"
 
 /* Decodes body, places resource r in pl[r] (NULL workflow: refused), plans,
- * and parses the document into doc. */
+ * and parses the documents into doc, as {"e": .., "u": .., "n": .., "s": ..,
+ * "v": ..}. */
 static void build(const char *body, const char *const *workflows, size_t n, struct otlp_store_result *out)
 {
     struct otlp_limits lim = OTLP_LIMITS_DEFAULT(1 << 20);
     char why[128];
-    struct buf b;
+    struct otlp_docs d;
     cr_assert_eq(otlp_decode_json(body, strlen(body), &lim, &req, why, sizeof why), OTLP_OK, "%s", why);
     cr_assert_eq(req->n_resources, n);
     memset(pl, 0, sizeof pl);
@@ -58,11 +60,26 @@ static void build(const char *body, const char *const *workflows, size_t n, stru
         snprintf(pl[r].project, sizeof pl[r].project, "%s", "66666666-7777-4888-9999-aaaaaaaaaaaa");
     }
     otlp_plan_build(req, pl, &plan, out);
-    buf_init(&b);
-    otlp_plan_json(req, pl, &plan, &b);
-    doc = json_tokener_parse(b.data);
-    cr_assert_not_null(doc, "%s", b.data);
-    buf_free(&b);
+    otlp_docs_init(&d);
+    otlp_plan_json(req, pl, &plan, &d);
+    doc = json_object_new_object();
+    const struct {
+        const char *key;
+        const struct buf *b;
+    } parts[] = {{"e", &d.execs}, {"u", &d.usage}, {"n", &d.nodes}, {"s", &d.spans}, {"v", &d.events}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        struct json_object *a = json_tokener_parse(parts[i].b->data);
+        cr_assert(json_object_is_type(a, json_type_array), "%s: %s", parts[i].key, parts[i].b->data);
+        json_object_object_add(doc, parts[i].key, a);
+    }
+    otlp_docs_free(&d);
+}
+
+/* build() of one resource, placed in workflow A. */
+static void build_a(const char *body, struct otlp_store_result *out)
+{
+    const char *const wf[] = {WF_A};
+    build(body, wf, 1, out);
 }
 
 static struct json_object *part(const char *key)
@@ -115,9 +132,8 @@ Test(otlp_plan, a_span_takes_the_name_of_its_nearest_node_ancestor_in_the_reques
                  SPAN(T1, "a000000000000001", "", "root", NODE("plan")) ","
                  SPAN(T1, "a000000000000004", "a0000000000000ff", "orphan", ""))
         "]}";
-    const char *const wf[] = {WF_A};
     struct otlp_store_result out;
-    build(body, wf, 1, &out);
+    build_a(body, &out);
     cr_assert_eq(out.rejected, 0);
     cr_assert_eq(plan.n_execs, 1);
     cr_assert(plan.any_node);
@@ -136,4 +152,54 @@ Test(otlp_plan, a_span_takes_the_name_of_its_nearest_node_ancestor_in_the_reques
         cr_assert_eq(field(x, "node") != NULL, want[i][2] != NULL, "%s", field(x, "n"));
         cr_assert_eq(field(x, "p") != NULL, i != 0);
     }
+}
+
+Test(otlp_plan, a_span_sent_twice_in_one_request_is_kept_once_as_first_sent_with_its_events)
+{
+    const char *body = "{\"resourceSpans\":["
+        RESOURCE(SPAN(T1, "a000000000000001", "", "first", "") "," SPAN(T1, "a000000000000002", "a000000000000001",
+                 "child", "") "," SPAN(T1, "a000000000000001", "", "second", NODE("n")))
+        "]}";
+    struct otlp_store_result out;
+    build_a(body, &out);
+    cr_assert_eq(out.rejected, 0);
+    cr_assert_eq(plan.n_refs, 2);
+    cr_assert_eq(plan.n_dups, 1);
+    struct json_object *s = part("s");
+    cr_assert_eq(json_object_array_length(s), 2);
+    cr_assert_str_eq(field(json_object_array_get_idx(s, 0), "n"), "first");
+    cr_assert_eq(json_object_array_length(part("v")), 2);
+    cr_assert_eq(json_object_array_length(part("n")), 0); /* the node was the copy */
+}
+
+Test(otlp_plan, a_new_execution_carries_its_counts_root_and_usage_to_be_inserted_final)
+{
+#define USAGE "{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":\"7\"}},"               \
+              "{\"key\":\"gen_ai.request.model\",\"value\":{\"stringValue\":\"gpt-4o\"}}"
+    const char *body = "{\"resourceSpans\":["
+        RESOURCE(SPAN(T1, "a000000000000002", "a000000000000001", "llm", NODE("chat") "," USAGE) ","
+                 SPAN(T1, "a000000000000001", "", "root", NODE("agent")) ","
+                 SPAN(T2, "b000000000000002", "b0000000000000ff", "child only", ""))
+        "]}";
+    struct otlp_store_result out;
+    build_a(body, &out);
+    cr_assert_eq(plan.n_execs, 2);
+    for (size_t x = 0; x < 2; x++) {
+        struct json_object *e = json_object_array_get_idx(part("e"), x), *r;
+        bool t1 = plan.refs[plan.execs[x].first].span->trace_id[0] == 0x01;
+        cr_assert_str_eq(field(e, "nsp"), t1 ? "2" : "1");
+        cr_assert_str_eq(field(e, "nev"), t1 ? "2" : "1");
+        cr_assert_str_eq(field(e, "nne"), t1 ? "2" : "0");
+        cr_assert_eq(json_object_object_get_ex(e, "r", &r), t1, "only a trace with its root has one");
+        if (!t1)
+            continue;
+        cr_assert_str_eq(field(r, "c"), "unset");
+        cr_assert_str_eq(field(r, "d"), "1000.000000");
+        struct json_object *u = part("u");
+        cr_assert_eq(json_object_array_length(u), 1); /* the node with tokens, not the root */
+        cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "x"), field(e, "id"));
+        cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "ti"), "7");
+        cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "model"), "gpt-4o");
+    }
+    cr_assert_eq(json_object_array_length(part("n")), 2);
 }

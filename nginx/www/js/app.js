@@ -6,6 +6,7 @@ import { renderList } from './list.js';
 import { renderExecution } from './execution.js';
 import { renderStats, renderStatsHome } from './stats.js';
 import { renderCompare } from './compare.js';
+import { renderOrganizations, renderOrganization, renderProjectKeys } from './manage.js';
 
 const app = document.getElementById('app');
 let current = null;      // {key, view}
@@ -65,7 +66,8 @@ function topBar(active) {
     h('a', { class: 'brand', href: executionsHash(), 'aria-label': 'Agora Cloud, executions' }, logo(), h('span', { text: 'Agora Cloud' })),
     h('nav', { class: 'topnav', 'aria-label': 'Main' },
       h('a', { href: executionsHash(), 'aria-current': active === 'executions' ? 'page' : null, text: 'Executions' }),
-      h('a', { href: '#/stats', 'aria-current': active === 'stats' ? 'page' : null, text: 'Statistics' })),
+      h('a', { href: '#/stats', 'aria-current': active === 'stats' ? 'page' : null, text: 'Statistics' }),
+      h('a', { href: '#/organizations', 'aria-current': active === 'manage' ? 'page' : null, text: 'Organizations' })),
     h('div', { class: 'topbar-spacer' }),
     who ? h('span', { class: 'identity', title: who.sub ? `user ${who.sub}` : who.label },
       h('span', { class: 'identity-dot', 'aria-hidden': 'true' }),
@@ -167,6 +169,9 @@ function route() {
   else if (path.length === 1 && path[0] === 'stats') key = 'stats';
   else if (path.length === 3 && path[2] === 'stats' && (path[0] === 'workflows' || path[0] === 'projects')) key = `stats:${path[0]}:${path[1]}`;
   else if ((path.length === 3 || path.length === 4) && path[0] === 'executions' && path[2] === 'compare') key = `cmp:${path[1]}:${path[3] || ''}`;
+  else if (path.length === 1 && path[0] === 'organizations') key = 'orgs';
+  else if (path.length === 2 && path[0] === 'organizations') key = `org:${path[1]}`;
+  else if (path.length === 3 && path[0] === 'projects' && path[2] === 'keys') key = `keys:${path[1]}`;
   else key = 'notfound';
 
   if (current && current.key === key && current.view.update) {
@@ -175,7 +180,8 @@ function route() {
   }
   destroyCurrent();
   clear(app);
-  app.appendChild(topBar(key === 'notfound' ? '' : key.startsWith('stats') ? 'stats' : 'executions'));
+  const manage = key === 'orgs' || key.startsWith('org:') || key.startsWith('keys:');
+  app.appendChild(topBar(key === 'notfound' ? '' : key.startsWith('stats') ? 'stats' : manage ? 'manage' : 'executions'));
   const outlet = h('div', { class: 'outlet' });
   app.appendChild(outlet);
   let view;
@@ -184,6 +190,9 @@ function route() {
   else if (key === 'stats') view = renderStatsHome(outlet);
   else if (key.startsWith('stats:')) view = renderStats(outlet, path[0] === 'projects' ? 'project' : 'workflow', path[1], params);
   else if (key.startsWith('cmp:')) view = renderCompare(outlet, path[1], path[3] || null);
+  else if (key === 'orgs') view = renderOrganizations(outlet);
+  else if (key.startsWith('org:')) view = renderOrganization(outlet, path[1]);
+  else if (key.startsWith('keys:')) view = renderProjectKeys(outlet, path[1]);
   else { outlet.appendChild(notFound()); view = {}; document.title = 'Not found · Agora Cloud'; }
   current = { key, view };
 }

@@ -3,6 +3,7 @@
 //   #/executions/ID?tab=state&node=42                       one execution
 //   #/workflows/ID/stats?range=7d, #/projects/ID/stats       statistics (#/stats: projects)
 //   #/executions/A/compare/B, #/executions/ID/compare       two runs compared
+//   #/organizations, #/organizations/ID, #/projects/ID/keys  management (manage.js)
 //   #token=...&execution=ID                                 sign-in link (consumed at once)
 
 export function parseHash(hash = location.hash) {
