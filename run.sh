@@ -16,7 +16,9 @@
 # AGORA_JWT_PUBLIC_KEY_FILE and AGORA_JWT_PRIVATE_KEY_FILE (RS256/ES256: the
 # private key signs the demo token; without it none is printed),
 # AGORA_LIVE_REPLAY_SECONDS [300], AGORA_LIVE_SUBSCRIPTION_SECONDS [600] and
-# AGORA_LIVE_BATCH_MS [100] (live monitoring, docs/LIVE.md).
+# AGORA_LIVE_BATCH_MS [100] (live monitoring, docs/LIVE.md), and for alerts
+# AGORA_WEBHOOK_ALLOW [none], AGORA_WEBHOOK_ALLOW_HTTP [off] and agora-alerts'
+# AGORA_ALERTS_* (README "Alerts").
 #
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` OS user, which owns var/pg. When that user cannot reach var/
@@ -76,6 +78,7 @@ nginx_conf=$var/nginx/nginx.conf
 nginx_pidfile=$rundir/nginx.pid
 workers_pidfile=$rundir/workers.pid
 live_pidfile=$rundir/live.pid
+alerts_pidfile=$rundir/alerts.pid
 # agora-live's socket to nginx's publisher, in a directory of its own that
 # only nginx's master (root or the user) and agora-live's user reach.
 live_dir=$rundir/live
@@ -166,6 +169,7 @@ pg_pid() { pid_from "$(pg_data_dir)/postmaster.pid" postgres; }
 nginx_pid() { pid_from "$nginx_pidfile" nginx; }
 workers_pid() { pid_from "$workers_pidfile" agora-supervise; }
 live_pid() { pid_from "$live_pidfile" agora-supervise; }
+alerts_pid() { pid_from "$alerts_pidfile" agora-supervise; }
 
 # children_count PID: how many processes PID is the parent of.
 children_count() {
@@ -502,7 +506,9 @@ write_env() {
         fi
         for name in AGORA_JWT_ALG AGORA_JWT_AUDIENCE AGORA_JWT_ISSUER AGORA_JWT_PUBLIC_KEY_FILE \
                     AGORA_JWT_PRIVATE_KEY_FILE AGORA_JWT_LEEWAY_SECONDS AGORA_ACCESS_LOG \
-                    AGORA_LIVE_REPLAY_SECONDS AGORA_LIVE_TICKET_SECONDS AGORA_LIVE_BATCH_MS AGORA_STALE_MINUTES; do
+                    AGORA_LIVE_REPLAY_SECONDS AGORA_LIVE_TICKET_SECONDS AGORA_LIVE_BATCH_MS AGORA_STALE_MINUTES \
+                    AGORA_WEBHOOK_ALLOW AGORA_WEBHOOK_ALLOW_HTTP AGORA_ALERTS_POLL_MS \
+                    AGORA_ALERTS_EVALUATE_SECONDS AGORA_ALERTS_RETRY_SECONDS AGORA_ALERTS_TIMEOUT_SECONDS; do
             if [[ -n ${!name:-} ]]; then
                 printf 'export %s=%s\n' "$name" "$(q "${!name}")"
             fi
@@ -571,23 +577,38 @@ render_nginx_conf() {
     mv "$nginx_conf.tmp" "$nginx_conf"
 }
 
-# The live publisher (src/main/live.c) under agora-supervise -S, which
-# starts it again should it die; as root it runs as the workers' user.
-start_live() {
-    local pid cmd
-    if pid=$(live_pid); then
-        say "live: already running (supervisor pid $pid)"
+# A background program under agora-supervise -S, which starts it again
+# should it die; as root it runs as the workers' user. $1 names it in
+# messages, $2 is its pid file, $3 its log, the rest its command. It reads
+# its settings from the environment (var/env, sourced).
+start_supervised() {
+    local name=$1 pidfile=$2 log=$3 pid cmd
+    shift 3
+    if pid=$(pid_from "$pidfile" agora-supervise); then
+        say "$name: already running (supervisor pid $pid)"
         return 0
     fi
-    cmd=("$root/agora-supervise" -n 1 -S -- "$root/agora-live")
-    touch "$logdir/live.log"
+    cmd=("$root/agora-supervise" -n 1 -S -- "$@")
+    touch "$log"
     if [[ -n $worker_user ]]; then
-        chown "$worker_user:" "$logdir/live.log"
+        chown "$worker_user:" "$log"
         cmd=(setpriv --reuid="$worker_user" --regid="$worker_user" --init-groups "${cmd[@]}")
     fi
-    say "live: starting the publisher (agora-live -> $live_sock)"
-    AGORA_LIVE_PUBLISH_SOCKET=$live_sock setsid "${cmd[@]}" </dev/null >>"$logdir/live.log" 2>&1 &
-    printf '%s\n' "$!" >"$live_pidfile"
+    setsid "${cmd[@]}" </dev/null >>"$log" 2>&1 &
+    printf '%s\n' "$!" >"$pidfile"
+}
+
+# The live publisher (src/main/live.c).
+start_live() {
+    live_pid >/dev/null || say "live: starting the publisher (agora-live -> $live_sock)"
+    AGORA_LIVE_PUBLISH_SOCKET=$live_sock start_supervised live "$live_pidfile" "$logdir/live.log" "$root/agora-live"
+}
+
+# Alert delivery (src/main/alerts.c): the database URL, AGORA_URL (for
+# links) and the alert settings come from var/env.
+start_alerts() {
+    alerts_pid >/dev/null || say "alerts: starting the webhook deliverer (agora-alerts)"
+    start_supervised alerts "$alerts_pidfile" "$logdir/alerts.log" "$root/agora-alerts"
 }
 
 # The publisher socket's directory: nginx's master makes the socket (mode
@@ -671,7 +692,10 @@ demo_token() {
 
 # ---------------------------------------------------------------- commands
 
-all_running() { pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null && live_pid >/dev/null; }
+all_running() {
+    pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null && live_pid >/dev/null &&
+        alerts_pid >/dev/null
+}
 
 cmd_start() {
     local pid demo demo_user token org project workflow
@@ -710,6 +734,7 @@ cmd_start() {
     start_nginx
     wait_healthy
     start_live
+    start_alerts
 
     # agora-admin demo creates the demo data once and prints the same ids on
     # every later call.
@@ -772,6 +797,11 @@ EOF
 
 cmd_stop() {
     local pid
+    if pid=$(alerts_pid); then
+        stop_pid "$pid"
+        rm -f "$alerts_pidfile"
+        say "alerts: stopped"
+    fi
     if pid=$(live_pid); then
         stop_pid "$pid"
         rm -f "$live_pidfile"
@@ -814,6 +844,11 @@ cmd_status() {
         say "live:     running (supervisor pid $pid, publishing to $live_sock)"
     else
         say "live:     stopped"; rc=3
+    fi
+    if pid=$(alerts_pid); then
+        say "alerts:   running (supervisor pid $pid, log $logdir/alerts.log)"
+    else
+        say "alerts:   stopped"; rc=3
     fi
     if pid=$(nginx_pid); then
         code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 3 \

@@ -67,6 +67,16 @@ void handle_api_keys_list(struct req *r);
 void handle_api_keys_revoke(struct req *r);
 void handle_api_key_rotate(struct req *r);
 
+void handle_alert_rules_create(struct req *r);   /* handlers/alerts.c */
+void handle_alert_rules_list(struct req *r);
+void handle_alert_rule_get(struct req *r);
+void handle_alert_rule_put(struct req *r);
+void handle_alert_rule_delete(struct req *r);
+void handle_alert_rule_mute(struct req *r);
+void handle_alert_rule_snooze(struct req *r);
+void handle_alert_rule_test(struct req *r);
+void handle_alert_rule_deliveries(struct req *r);
+
 void handle_live_tickets(struct req *r);          /* handlers/live.c */
 void handle_live_authorize(struct req *r);
 

@@ -64,6 +64,18 @@ const struct route agora_routes[] = {
     {"DELETE", "/api/api-keys/{id}", handle_api_keys_revoke, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
     {"POST", "/api/api-keys/{id}/rotate", handle_api_key_rotate, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
 
+    {"POST", "/api/projects/{id}/alert-rules", handle_alert_rules_create, AUTH_USER, BODY_JSON, QUERY_NONE,
+     SMALL_BODY},
+    {"GET", "/api/projects/{id}/alert-rules", handle_alert_rules_list, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/alert-rules/{id}", handle_alert_rule_get, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+    {"PUT", "/api/alert-rules/{id}", handle_alert_rule_put, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
+    {"DELETE", "/api/alert-rules/{id}", handle_alert_rule_delete, AUTH_USER, BODY_NONE, QUERY_NONE, 0},
+    {"POST", "/api/alert-rules/{id}/mute", handle_alert_rule_mute, AUTH_USER, BODY_JSON, QUERY_NONE, SMALL_BODY},
+    {"POST", "/api/alert-rules/{id}/snooze", handle_alert_rule_snooze, AUTH_USER, BODY_JSON, QUERY_NONE,
+     SMALL_BODY},
+    {"POST", "/api/alert-rules/{id}/test", handle_alert_rule_test, AUTH_USER, BODY_JSON_OPT, QUERY_NONE, SMALL_BODY},
+    {"GET", "/api/alert-rules/{id}/deliveries", handle_alert_rule_deliveries, AUTH_USER, BODY_NONE, QUERY_OWN, 0},
+
     {"POST", "/api/live/tickets", handle_live_tickets, AUTH_ANY, BODY_JSON, QUERY_NONE, SMALL_BODY},
     /* nginx's subscription check (nchan_authorize_request): the ticket is
      * the credential, and only nginx's internal location reaches it. */

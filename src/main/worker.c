@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 
 #include "http/access_log.h"
+#include "domain/webhook_target.h"
 #include "ops/config.h"
 #include "db/db.h"
 #include "http/fcgi_io.h"
@@ -99,6 +100,13 @@ int main(void)
     }
     if (!cfg.database_url) {
         fprintf(stderr, "agora-worker: bad configuration: AGORA_DATABASE_URL: required\n");
+        config_free(&cfg);
+        return 2;
+    }
+    unsigned allow;
+    const char *why;
+    if (webhook_allow_parse(cfg.webhook_allow ? cfg.webhook_allow : "", &allow, &why) < 0) {
+        fprintf(stderr, "agora-worker: bad configuration: AGORA_WEBHOOK_ALLOW: %s\n", why);
         config_free(&cfg);
         return 2;
     }

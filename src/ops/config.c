@@ -221,6 +221,23 @@ static int load_jwt(struct config *cfg, config_getter get, void *ctx, char *err,
     return 0;
 }
 
+/* An on/off setting: unset or empty is def. */
+static int load_switch(const char *name, bool def, config_getter get, void *ctx, bool *out, char *err, size_t errlen)
+{
+    const char *v = get(name, ctx);
+    if (!v || !*v)
+        *out = def;
+    else if (strcmp(v, "on") == 0)
+        *out = true;
+    else if (strcmp(v, "off") == 0)
+        *out = false;
+    else {
+        snprintf(err, errlen, "%s: must be on or off", name);
+        return -1;
+    }
+    return 0;
+}
+
 /* Where the shared metrics block lives (metrics.c) and whether each
  * request is logged (access_log.c). */
 static int load_observability(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
@@ -235,16 +252,7 @@ static int load_observability(struct config *cfg, config_getter get, void *ctx, 
         buf_printf(&b, "%s/run/metrics", var);
         cfg->metrics_file = buf_steal(&b);
     }
-    const char *log = get("AGORA_ACCESS_LOG", ctx);
-    if (!log || !*log || strcmp(log, "on") == 0) {
-        cfg->access_log = true;
-    } else if (strcmp(log, "off") == 0) {
-        cfg->access_log = false;
-    } else {
-        snprintf(err, errlen, "AGORA_ACCESS_LOG: must be on or off");
-        return -1;
-    }
-    return 0;
+    return load_switch("AGORA_ACCESS_LOG", true, get, ctx, &cfg->access_log, err, errlen);
 }
 
 int config_number(const char *name, long long def, long long min, long long max, config_getter get, void *ctx,
@@ -274,8 +282,10 @@ int config_load(struct config *cfg, config_getter get, void *ctx, char *err, siz
     if (config_secret("AGORA_DATABASE_URL", get, ctx, true, &url, &url_len, err, errlen) < 0)
         goto fail;
     cfg->database_url = (char *)url;
-    if (load_jwt(cfg, get, ctx, err, errlen) < 0 || load_observability(cfg, get, ctx, err, errlen) < 0)
+    if (load_jwt(cfg, get, ctx, err, errlen) < 0 || load_observability(cfg, get, ctx, err, errlen) < 0 ||
+        load_switch("AGORA_WEBHOOK_ALLOW_HTTP", false, get, ctx, &cfg->webhook_allow_http, err, errlen) < 0)
         goto fail;
+    cfg->webhook_allow = dup_or_null(get("AGORA_WEBHOOK_ALLOW", ctx));
     return 0;
 fail:
     config_free(cfg);
@@ -291,5 +301,6 @@ void config_free(struct config *cfg)
     free(cfg->jwt_audience);
     free(cfg->jwt_issuer);
     free(cfg->metrics_file);
+    free(cfg->webhook_allow);
     memset(cfg, 0, sizeof *cfg);
 }

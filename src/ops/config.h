@@ -39,6 +39,10 @@ struct config {
     long live_replay_s;        /* AGORA_LIVE_REPLAY_SECONDS: older message ids must resync */
     char *metrics_file;        /* AGORA_METRICS_FILE, else $AGORA_VAR/run/metrics; NULL: no metrics */
     bool access_log;           /* AGORA_ACCESS_LOG: on (default) or off */
+    char *webhook_allow;       /* AGORA_WEBHOOK_ALLOW as given, NULL when unset: the networks besides public
+                                  ones alert webhooks may reach (the programs check it with
+                                  webhook_allow_parse, domain/webhook_target.h, at start) */
+    bool webhook_allow_http;   /* AGORA_WEBHOOK_ALLOW_HTTP: on or off (default): http:// webhook URLs */
 };
 
 /* Looks a variable up; returns NULL when unset. getenv fits; tests pass

@@ -14,7 +14,8 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UNITS = ("agora-worker.service", "agora-worker@.service", "agora-migrate.service", "agora-live.service")
+UNITS = ("agora-worker.service", "agora-worker@.service", "agora-migrate.service", "agora-live.service",
+         "agora-alerts.service")
 
 
 def run(cmd, cwd, **kw):
@@ -63,7 +64,7 @@ def installed(tmp_path_factory):
 def test_make_install_puts_every_file_under_the_prefix(installed):
     base = installed.staged
     for rel in ("bin/agora-worker", "bin/agora-admin", "bin/agora-supervise", "bin/agora-live",
-                "share/agora-cloud/fcgi/agora-workers"):
+                "bin/agora-alerts", "share/agora-cloud/fcgi/agora-workers"):
         path = os.path.join(base, rel)
         assert os.path.isfile(path) and os.access(path, os.X_OK), rel
     sql = sorted(os.listdir(os.path.join(base, "share/agora-cloud/sql")))
@@ -101,7 +102,7 @@ def test_units_and_nginx_example_name_the_installed_paths(installed):
         execs = re.findall(r"^ExecStart=(.*)$", text, re.M)
         assert len(execs) == 1, unit
         programs = (["agora-admin"] if "migrate" in unit else ["agora-live"] if "live" in unit
-                    else ["agora-supervise", "agora-worker"])
+                    else ["agora-alerts"] if "alerts" in unit else ["agora-supervise", "agora-worker"])
         for program in programs:
             assert installed.path(f"bin/{program}") in execs[0].split(), (unit, execs[0])
         assert f"EnvironmentFile=-{installed.prefix}/etc/agora-cloud/agora.env" in text, unit

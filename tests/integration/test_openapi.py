@@ -204,8 +204,8 @@ def test_the_validator_is_strict_enough_to_catch_drift():
 
 class World:
     """A fresh owner, organization with a second member, project, workflow,
-    API key and ingested execution: what the document's placeholder ids
-    stand for."""
+    API key, ingested execution and alert rule: what the document's
+    placeholder ids stand for."""
 
     def __init__(self, stack):
         self.stack = stack
@@ -224,6 +224,9 @@ class World:
         # The execution is the document's own first ingest example.
         _, body = request_examples(DOC["paths"]["/api/executions/ingest"]["post"])[0]
         self.execution = self.must("POST", "/api/executions/ingest", self.fill(body))["execution_id"]
+        # The alert rule is the document's own example rule.
+        _, body = request_examples(DOC["paths"]["/api/projects/{id}/alert-rules"]["post"])[0]
+        self.alert_rule = self.must("POST", f"/api/projects/{self.project}/alert-rules", self.fill(body))["id"]
 
     def must(self, method, path, body=None):
         r = self.stack.request(method, path, token=self.token, body=body)

@@ -46,6 +46,11 @@ TABLES = {
     "stats_errors_daily": "organization_id",
     "stats_projects_hourly": "organization_id",
     "stats_deltas": "organization_id",
+    "alert_rules": "organization_id",
+    "alert_channels": "organization_id",
+    "alerts": "organization_id",
+    "alert_deliveries": "organization_id",
+    "alert_cooldowns": "organization_id",
     "audit_log": "organization_id",
 }
 
@@ -143,6 +148,9 @@ def make_tenant(stack, label):
         "admin": new_id(),
         "viewer": new_id(),
         "key": new_id(),
+        "rule": new_id(),
+        "channel": new_id(),
+        "alert": new_id(),
     }
     projects = []
     for _ in range(2):
@@ -172,6 +180,16 @@ INSERT INTO agora.live_tickets (ticket_hash, organization_id, caller, user_id, k
             '{t["project"]}', '{t["org"]}', 'project/{t["project"]}', now() + interval '1 hour');
 INSERT INTO agora.model_prices (organization_id, model, input_usd_per_mtok, output_usd_per_mtok, valid_from)
     VALUES ('{t["org"]}', 'gpt-4o', 1, 2, now());
+INSERT INTO agora.alert_rules (id, organization_id, project_id, name, kind)
+    VALUES ('{t["rule"]}', '{t["org"]}', '{t["project"]}', 'fails', 'execution_failed');
+INSERT INTO agora.alert_channels (id, organization_id, project_id, rule_id, position, url, secret)
+    VALUES ('{t["channel"]}', '{t["org"]}', '{t["project"]}', '{t["rule"]}', 0, 'https://e.com/', 'shh');
+INSERT INTO agora.alerts (id, organization_id, project_id, rule_id, subject, payload)
+    VALUES ('{t["alert"]}', '{t["org"]}', '{t["project"]}', '{t["rule"]}', 's', '{{}}');
+INSERT INTO agora.alert_deliveries (organization_id, project_id, rule_id, alert_id, channel_id)
+    VALUES ('{t["org"]}', '{t["project"]}', '{t["rule"]}', '{t["alert"]}', '{t["channel"]}');
+INSERT INTO agora.alert_cooldowns (rule_id, subject, organization_id, project_id, quiet_until)
+    VALUES ('{t["rule"]}', 's', '{t["org"]}', '{t["project"]}', now());
 INSERT INTO agora.audit_log (organization_id, project_id, actor_user_id, action, target_type, target_id, detail)
     VALUES ('{t["org"]}', '{t["project"]}', '{t["owner"]}', 'project.rename', 'project', '{t["project"]}',
             '{{"to": "x"}}');
@@ -390,6 +408,14 @@ USER_INSERTS = {
     " 'execution/{t[execution]}', now())",
     "model_prices": "INSERT INTO agora.model_prices (organization_id, model, input_usd_per_mtok,"
     " output_usd_per_mtok, valid_from) VALUES ('{t[org]}', '{new}', 1, 1, now())",
+    "alert_rules": "INSERT INTO agora.alert_rules (organization_id, project_id, name, kind)"
+    " VALUES ('{t[org]}', '{t[project]}', '{new}', 'execution_failed')",
+    "alert_channels": "INSERT INTO agora.alert_channels (organization_id, project_id, rule_id, position, url)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[rule]}', 9, 'https://e.com/{new}')",
+    "alerts": "INSERT INTO agora.alerts (organization_id, project_id, rule_id, subject, payload)"
+    " VALUES ('{t[org]}', '{t[project]}', '{t[rule]}', '{new}', '{{}}')",
+    "alert_deliveries": "INSERT INTO agora.alert_deliveries (organization_id, project_id, rule_id, alert_id,"
+    " channel_id) VALUES ('{t[org]}', '{t[project]}', '{t[rule]}', '{t[alert]}', '{t[channel]}')",
     "audit_log": "INSERT INTO agora.audit_log (organization_id, actor_user_id, action, target_type, target_id)"
     " VALUES ('{t[org]}', '{t[owner]}', 'project.rename', 'project', '{new}')",
 }
@@ -442,6 +468,9 @@ TRIGGER_WRITTEN = {
     " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '2025-01-01', 'x', 0, 1000, now(), '{t[execution]}')",
     "stats_projects_hourly": "INSERT INTO agora.stats_projects_hourly"
     " (organization_id, project_id, hour, success) VALUES ('{t[org]}', '{t[project]}', '2025-01-01', 1000)",
+    # Alert cooldowns: the alert triggers' and agora-alerts' (sql/014).
+    "alert_cooldowns": "INSERT INTO agora.alert_cooldowns (rule_id, subject, organization_id, project_id,"
+    " quiet_until) VALUES ('{t[rule]}', 'x', '{t[org]}', '{t[project]}', now())",
 }
 
 

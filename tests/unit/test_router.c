@@ -471,8 +471,8 @@ Test(router, a_body_over_the_routes_own_limit_is_413_and_never_read)
     capture_fini(&c);
 }
 
-/* The tenancy bodies (a model price's, a rename's among them) and a live
- * ticket's are small; a workflow's may be megabytes. */
+/* The tenancy bodies (a model price's, a rename's among them), a live
+ * ticket's and an alert rule's are small; a workflow's may be megabytes. */
 Test(router, tenancy_routes_cap_their_bodies_and_workflows_keep_the_configured_limit)
 {
     for (size_t i = 0; i < agora_routes_count; i++) {
@@ -481,6 +481,7 @@ Test(router, tenancy_routes_cap_their_bodies_and_workflows_keep_the_configured_l
                                                 strcmp(rt->method, "PATCH") == 0);
         bool tenancy = writes && (strncmp(rt->pattern, "/api/organizations", 18) == 0 ||
                                   strncmp(rt->pattern, "/api/projects", 13) == 0 ||
+                                  strncmp(rt->pattern, "/api/alert-rules", 16) == 0 ||
                                   strcmp(rt->pattern, "/api/live/tickets") == 0 ||
                                   strcmp(rt->method, "PATCH") == 0);
         if (tenancy)
