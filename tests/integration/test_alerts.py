@@ -315,6 +315,20 @@ def test_a_rolled_back_ingest_fires_nothing(stack, team):
     assert len(alerts_of(stack, r["id"])) == 1
 
 
+def test_erasing_a_run_erases_its_alerts_and_deliveries(stack, team):
+    wf = team.new_workflow()
+    r = team.rule(workflow_id=wf, cooldown_minutes=0, channels=[{"url": "http://127.0.0.1:9/none"}])
+    erased, kept = team.fail(wf, message="secret customer text"), team.fail(wf, message="other")
+    assert len(alerts_of(stack, r["id"])) == 2
+    team.must("DELETE", f"/api/executions/{erased}")
+    left = stack.psql_admin(f"SELECT a.execution_id, count(d.*) FROM agora.alerts a"
+                            f" LEFT JOIN agora.alert_deliveries d ON d.alert_id = a.id"
+                            f" WHERE a.rule_id = '{r['id']}' GROUP BY 1").split()
+    assert left == [f"{kept}|1"], left
+    assert "secret customer text" not in stack.psql_admin(
+        f"SELECT payload::text FROM agora.alerts WHERE rule_id = '{r['id']}'")
+
+
 def test_filters_error_text_and_node(stack, team):
     wf = team.new_workflow()
     by_text = team.rule(workflow_id=wf, error_contains="TimeOut", cooldown_minutes=0,
