@@ -51,7 +51,8 @@ export class Stack {
     this.ca = fs.readFileSync(path.join(varDir, 'tls', 'cert.pem'));
   }
 
-  static async start() {
+  /** extraEnv: settings for run.sh beyond the harness's own (AGORA_WEBHOOK_ALLOW, ...). */
+  static async start(extraEnv = {}) {
     const reuse = process.env.AGORA_TEST_STACK_VAR;
     if (reuse) {
       const env = { ...process.env, ...readEnvFile(path.join(reuse, 'env')) };
@@ -64,7 +65,7 @@ export class Stack {
     while (httpPort === httpsPort) httpPort = await freePort();
     const env = {
       ...process.env, AGORA_VAR: varDir, AGORA_HTTPS_PORT: String(httpsPort),
-      AGORA_HTTP_PORT: String(httpPort), AGORA_WORKERS: '2',
+      AGORA_HTTP_PORT: String(httpPort), AGORA_WORKERS: '2', ...extraEnv,
     };
     const r = spawnSync(path.join(ROOT, 'run.sh'), ['start'], { cwd: ROOT, env, encoding: 'utf8', timeout: 900e3, stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.status !== 0) {
@@ -202,13 +203,14 @@ export function pageProblems(p) {
 
 /**
  * What each browser test file starts from: its screenshot folder (printed),
- * a stack, the demo user's token (2 h), and a page in a fresh Chromium.
+ * a stack (env: settings for its run.sh), the demo user's token (2 h), and
+ * a page in a fresh Chromium.
  * -> {out, stack, token, browser, page}; closeSession(session) ends it.
  */
-export async function openSession() {
+export async function openSession({ env = {} } = {}) {
   const out = outputDir();
   console.log(`# screenshots: ${out}`);
-  const stack = await Stack.start();
+  const stack = await Stack.start(env);
   const token = stack.token(stack.demoUser(), 7200);
   const browser = await launchBrowser();
   const page = await browser.context.newPage();
@@ -264,4 +266,24 @@ export async function axeSerious(p) {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });
   return res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * Tabs from #main through page p's controls (those selector matches and
+ * shows) once over, and a few presses more; -> {want: how many there are,
+ * missed: the start of each one never focused}.
+ */
+export async function tabThroughMain(p, selector = 'main button:not([disabled]), main input, main select, main a[href]') {
+  const want = await p.$$eval(selector, (els) => els.filter((e) => e.offsetParent !== null).length);
+  await p.locator('#main').focus();
+  for (let i = 0; i < want + 10; i++) {
+    await p.keyboard.press('Tab');
+    await p.evaluate(() => {
+      const a = document.activeElement;
+      if (a && a.closest('main')) a.dataset.tabSeen = '1';
+    });
+  }
+  const missed = await p.$$eval(selector, (els) => els.filter((e) => e.offsetParent !== null && !e.dataset.tabSeen)
+    .map((e) => e.outerHTML.slice(0, 80)));
+  return { want, missed };
 }

@@ -1,7 +1,8 @@
 // The viewer's pure parts, run under node without a browser: the state diff,
 // the Gantt's row geometry, the span tree, the graph's path analysis, the
 // formatting helpers (times, tokens and dollars), and the rules of live updates (seq, backoff, merges,
-// which runs a filtered list takes, how often the Gantt asks for the critical path again).
+// which runs a filtered list takes, how often the Gantt asks for the critical path again),
+// and alert rules in words (conditions, state, last fired, when pending deliveries are looked at again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffState, snapshotDiffs, jsonEqual, joinPath } from '../../nginx/www/js/statediff.js';
@@ -17,6 +18,8 @@ import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRu
 import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
 import { matchesList } from '../../nginx/www/js/list/params.js';
 import { createCriticalPath } from '../../nginx/www/js/gantt/critical.js';
+import { conditions, urlHost, ruleState, lastFired, refusal } from '../../nginx/www/js/alerts/describe.js';
+import { deliveryCounts, refreshDelay } from '../../nginx/www/js/alerts/deliveries.js';
 
 test('diffState finds keys added, removed and changed, nested ones by path', () => {
   const d = diffState(
@@ -417,4 +420,50 @@ test('a time order sorts by the timestamp to the microsecond, then by id', () =>
   const b = { id: 2, timestamp: '2024-11-26T12:00:00.000002Z' };
   const c = { id: 3, timestamp: '2024-11-26T12:00:00.000002Z' };
   assert.deepEqual([c, b, a].sort(byTs), [a, b, c]);
+});
+
+test('alert rules in words: conditions per kind, the channel\'s host only, state and last fired', () => {
+  const wf = (id) => (id === 'w1' ? 'checkout' : id);
+  const base = { workflow_id: null, node_name: null, error_contains: null, threshold: null, metric: null,
+    window_minutes: null, min_runs: null, cooldown_minutes: 60, muted: false, snoozed_until: null };
+  assert.deepEqual(conditions({ ...base, kind: 'execution_failed' }, wf), ['any failed run', 'cooldown 60 min']);
+  assert.deepEqual(conditions({ ...base, kind: 'execution_failed', workflow_id: 'w1', error_contains: 'timeout', cooldown_minutes: 0 }, wf),
+    ['workflow checkout', 'error contains "timeout"', 'no cooldown']);
+  assert.deepEqual(conditions({ ...base, kind: 'duration_above', threshold: 60000 }, wf), ['over 60,000 ms', 'cooldown 60 min']);
+  assert.deepEqual(conditions({ ...base, kind: 'node_failure_rate', threshold: 50, window_minutes: 5, min_runs: 3, node_name: 'fetch' }, wf),
+    ['over 50% of runs in 5 min', 'at least 3 runs', 'node fetch', 'cooldown 60 min']);
+  assert.deepEqual(conditions({ ...base, kind: 'stale_run', window_minutes: 10 }, wf), ['no telemetry for 10 min', 'cooldown 60 min']);
+  assert.equal(conditions({ ...base, kind: 'usage_above', metric: 'cost_usd', threshold: 5, window_minutes: 60 }, wf)[0], '$5.00 in 60 min');
+  assert.equal(conditions({ ...base, kind: 'usage_above', metric: 'tokens', threshold: 100000, window_minutes: 60 }, wf)[0], '100,000 tokens in 60 min');
+  assert.equal(urlHost('https://hooks.slack.com/services/T0/B0/XXXX'), 'hooks.slack.com');
+  assert.equal(urlHost('http://127.0.0.1:8080/x?token=1'), '127.0.0.1:8080');
+  assert.equal(urlHost('not a url'), '(not a URL)');
+
+  const now = Date.parse('2026-12-05T02:00:00Z');
+  assert.equal(ruleState({ ...base }, now).key, 'active');
+  assert.equal(ruleState({ ...base, muted: true }, now).text, 'muted');
+  assert.equal(ruleState({ ...base, snoozed_until: '2026-12-05T01:00:00Z' }, now).key, 'active');
+  const snoozed = ruleState({ ...base, snoozed_until: '2026-12-05T03:00:00Z' }, now);
+  assert.equal(snoozed.key, 'snoozed');
+  assert.match(snoozed.text, /^snoozed until \d{4}-\d\d-\d\d \d\d:\d\d$/);
+  assert.match(ruleState({ ...base, muted: true, snoozed_until: '2026-12-05T03:00:00Z' }, now).text, /^muted; snoozed until /);
+
+  assert.equal(lastFired([]).text, 'never');
+  const t = new Date(Date.now() - 10e3).toISOString();
+  assert.equal(lastFired([{ test: true, created_at: t }]).text, 'never (test just now)');
+  assert.equal(lastFired([{ test: true, created_at: t }, { test: false, created_at: t }]).text, 'just now');
+  assert.match(refusal({ status: 403, message: 'forbidden' }), /^Only owners and admins .*403: forbidden/);
+  assert.equal(refusal({ status: 409, message: 'conflict' }), 'conflict');
+});
+
+test('alert deliveries: counts by status, and pending ones looked at again when their next try is due', () => {
+  const now = Date.parse('2026-12-05T02:00:00Z');
+  const at = (s) => new Date(now + s * 1000).toISOString();
+  assert.equal(deliveryCounts([]), 'none yet');
+  assert.equal(deliveryCounts([{ status: 'pending' }, { status: 'delivered' }, { status: 'delivered' }, { status: 'gave_up' }]),
+    '2 delivered, 1 pending, 1 gave up');
+  assert.equal(refreshDelay([{ status: 'delivered' }], now), null);
+  assert.equal(refreshDelay([{ status: 'pending', next_try_at: at(-5) }], now), 1000);
+  assert.equal(refreshDelay([{ status: 'pending', next_try_at: at(5) }, { status: 'pending', next_try_at: at(3) }], now), 3700);
+  assert.equal(refreshDelay([{ status: 'pending', next_try_at: at(3600) }], now), 30000);
 });

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { openSession, closeSession, demoProject, screenshot, watchPage, axeSerious } from './harness.mjs';
+import { openSession, closeSession, demoProject, screenshot, watchPage, axeSerious, tabThroughMain } from './harness.mjs';
 
 const T = { timeout: 90e3 };
 
@@ -170,18 +170,7 @@ test('every control of the organization page is reached by Tab', T, async () => 
   await page.goto(`${stack.base}/#/organizations/${org}`);
   await page.waitForSelector('.audit-table tbody tr');
   await page.waitForSelector('.projects-table tbody tr');
-  const want = await page.$$eval('main button:not([disabled]), main input, main select, main a[href]',
-    (els) => els.filter((e) => e.offsetParent !== null).length);
-  await page.locator('#main').focus();
-  for (let i = 0; i < want + 10; i++) {
-    await page.keyboard.press('Tab');
-    await page.evaluate(() => {
-      const a = document.activeElement;
-      if (a && a.closest('main')) a.dataset.tabSeen = '1';
-    });
-  }
-  const missed = await page.$$eval('main button:not([disabled]), main input, main select, main a[href]',
-    (els) => els.filter((e) => e.offsetParent !== null && !e.dataset.tabSeen).map((e) => e.outerHTML.slice(0, 80)));
+  const { want, missed } = await tabThroughMain(page);
   assert.deepEqual(missed, []);
   assert.ok(want >= 8, `only ${want} controls`);
 });

@@ -7,6 +7,7 @@ import { renderExecution } from './execution.js';
 import { renderStats, renderStatsHome } from './stats.js';
 import { renderCompare } from './compare.js';
 import { renderOrganizations, renderOrganization, renderProjectKeys } from './manage.js';
+import { renderAlertsHome, renderProjectAlerts } from './alerts.js';
 
 const app = document.getElementById('app');
 let current = null;      // {key, view}
@@ -67,6 +68,7 @@ function topBar(active) {
     h('nav', { class: 'topnav', 'aria-label': 'Main' },
       h('a', { href: executionsHash(), 'aria-current': active === 'executions' ? 'page' : null, text: 'Executions' }),
       h('a', { href: '#/stats', 'aria-current': active === 'stats' ? 'page' : null, text: 'Statistics' }),
+      h('a', { href: '#/alerts', 'aria-current': active === 'alerts' ? 'page' : null, text: 'Alerts' }),
       h('a', { href: '#/organizations', 'aria-current': active === 'manage' ? 'page' : null, text: 'Organizations' })),
     h('div', { class: 'topbar-spacer' }),
     who ? h('span', { class: 'identity', title: who.sub ? `user ${who.sub}` : who.label },
@@ -172,6 +174,8 @@ function route() {
   else if (path.length === 1 && path[0] === 'organizations') key = 'orgs';
   else if (path.length === 2 && path[0] === 'organizations') key = `org:${path[1]}`;
   else if (path.length === 3 && path[0] === 'projects' && path[2] === 'keys') key = `keys:${path[1]}`;
+  else if (path.length === 1 && path[0] === 'alerts') key = 'alerts';
+  else if (path.length === 3 && path[0] === 'projects' && path[2] === 'alerts') key = `alerts:${path[1]}`;
   else key = 'notfound';
 
   if (current && current.key === key && current.view.update) {
@@ -181,7 +185,8 @@ function route() {
   destroyCurrent();
   clear(app);
   const manage = key === 'orgs' || key.startsWith('org:') || key.startsWith('keys:');
-  app.appendChild(topBar(key === 'notfound' ? '' : key.startsWith('stats') ? 'stats' : manage ? 'manage' : 'executions'));
+  app.appendChild(topBar(key === 'notfound' ? '' : key.startsWith('stats') ? 'stats' : manage ? 'manage'
+    : key.startsWith('alerts') ? 'alerts' : 'executions'));
   const outlet = h('div', { class: 'outlet' });
   app.appendChild(outlet);
   let view;
@@ -193,6 +198,8 @@ function route() {
   else if (key === 'orgs') view = renderOrganizations(outlet);
   else if (key.startsWith('org:')) view = renderOrganization(outlet, path[1]);
   else if (key.startsWith('keys:')) view = renderProjectKeys(outlet, path[1]);
+  else if (key === 'alerts') view = renderAlertsHome(outlet);
+  else if (key.startsWith('alerts:')) view = renderProjectAlerts(outlet, path[1]);
   else { outlet.appendChild(notFound()); view = {}; document.title = 'Not found · Agora Cloud'; }
   current = { key, view };
 }

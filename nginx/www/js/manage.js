@@ -5,30 +5,11 @@
 import { api, describeToken, getToken } from './api.js';
 import { buildHash, navigate } from './router.js';
 import { h, clear, userText, loadingState, errorState, emptyState } from './util.js';
+import { frame } from './manage/common.js';
 import { renderMembers } from './manage/members.js';
 import { renderProjects } from './manage/projects.js';
 import { renderAudit } from './manage/audit.js';
 import { renderKeys } from './manage/keys.js';
-
-/**
- * The page's frame: heading (its text replaceable: title), eyebrow, the
- * document's title. null, after saying why, when signed in with an API key.
- */
-function frame(outlet, heading, eyebrow, docTitle) {
-  const title = h('span', { text: heading });
-  const main = h('main', { class: 'page manage-page', id: 'main', tabindex: '-1' },
-    h('div', { class: 'page-head' }, h('div', null,
-      eyebrow ? h('p', { class: 'eyebrow', text: eyebrow }) : null,
-      h('h1', { class: 'manage-title' }, title))));
-  outlet.appendChild(main);
-  document.title = `${docTitle} · Agora Cloud`;
-  if (describeToken(getToken())?.kind === 'key') {
-    main.appendChild(h('div', { class: 'card' }, emptyState('Signed in with an API key',
-      'Organizations, members, projects and keys are managed by users: sign in with your own token.')));
-    return null;
-  }
-  return { main, title };
-}
 
 export function renderOrganizations(outlet) {
   const f = frame(outlet, 'Organizations', null, 'Organizations');

@@ -4,6 +4,7 @@
 //   #/workflows/ID/stats?range=7d, #/projects/ID/stats       statistics (#/stats: projects)
 //   #/executions/A/compare/B, #/executions/ID/compare       two runs compared
 //   #/organizations, #/organizations/ID, #/projects/ID/keys  management (manage.js)
+//   #/alerts, #/projects/ID/alerts                          alert rules (alerts.js)
 //   #token=...&execution=ID                                 sign-in link (consumed at once)
 
 export function parseHash(hash = location.hash) {

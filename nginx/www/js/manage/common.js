@@ -2,7 +2,30 @@
 // message line that announces what an action did (or why it failed), and a
 // destructive button that asks once more in place (no dialog), so every
 // step stays on the keyboard.
-import { h, clear, setText } from '../util.js';
+import { describeToken, getToken } from '../api.js';
+import { h, clear, setText, emptyState } from '../util.js';
+
+const BY_USERS = 'Organizations, members, projects and keys are managed by users: sign in with your own token.';
+
+/**
+ * A management page's frame: heading (its text replaceable: title),
+ * eyebrow, the document's title. null, after saying why (byUsers), when
+ * signed in with an API key.
+ */
+export function frame(outlet, heading, eyebrow, docTitle, byUsers = BY_USERS) {
+  const title = h('span', { text: heading });
+  const main = h('main', { class: 'page manage-page', id: 'main', tabindex: '-1' },
+    h('div', { class: 'page-head' }, h('div', null,
+      eyebrow ? h('p', { class: 'eyebrow', text: eyebrow }) : null,
+      h('h1', { class: 'manage-title' }, title))));
+  outlet.appendChild(main);
+  document.title = `${docTitle} · Agora Cloud`;
+  if (describeToken(getToken())?.kind === 'key') {
+    main.appendChild(h('div', { class: 'card' }, emptyState('Signed in with an API key', byUsers)));
+    return null;
+  }
+  return { main, title };
+}
 
 /** A card with a heading (h2, id for aria-labelledby) and a body. */
 export function section(id, title, ...children) {

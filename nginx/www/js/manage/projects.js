@@ -1,4 +1,4 @@
-// An organization's projects: each with its API keys' page, and for owners
+// An organization's projects: each with its alert rules' and API keys' pages, and for owners
 // and admins a new name, deletion (with everything the project owns) and
 // a new project.
 import { api } from '../api.js';
@@ -40,6 +40,8 @@ export function renderProjects(parent, org) {
       h('td', { class: 'nowrap', text: fmtTime(p.created_at) }),
       h('td', null, manager ? rename.form : null),
       h('td', { class: 'row-actions' },
+        h('a', { class: 'btn', href: buildHash(['projects', p.id, 'alerts'], {}), text: 'Alerts',
+          'aria-label': `Alert rules of ${p.name}` }),
         manager ? h('a', { class: 'btn', href: buildHash(['projects', p.id, 'keys'], {}), text: 'API keys',
           'aria-label': `API keys of ${p.name}` }) : null,
         manager ? confirmButton('Delete', p.name, async () => {
