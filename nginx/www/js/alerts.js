@@ -73,6 +73,7 @@ export function renderProjectAlerts(outlet, projectId) {
           rules.status.ok(rule ? `The rule ${saved.name} was saved.` : `The rule ${saved.name} was created.`);
           await rules.load();
           document.querySelector(`.alert-rules-table tr[data-rule="${saved.id}"] th`)?.scrollIntoView({ block: 'nearest' });
+          document.getElementById('alert-new')?.focus({ preventScroll: true });
         } });
       clear(formSlot).appendChild(form.el);
       form.el.scrollIntoView({ block: 'nearest' });

@@ -4,15 +4,20 @@
 import { fmtTime, fmtRelative, fmtTokens, fmtUsd } from '../util.js';
 
 export const KINDS = [
-  { kind: 'execution_failed', label: 'Run failed', fields: ['node_name', 'error_contains'] },
-  { kind: 'duration_above', label: 'Run slower than', fields: ['threshold'] },
-  { kind: 'node_failure_rate', label: 'Node failure rate', fields: ['node_name', 'threshold', 'window_minutes', 'min_runs'] },
-  { kind: 'stale_run', label: 'Stale run', fields: ['window_minutes'] },
-  { kind: 'usage_above', label: 'Tokens or cost', fields: ['metric', 'threshold', 'window_minutes'] },
+  { kind: 'execution_failed', label: 'Run failed', fields: ['node_name', 'error_contains'],
+    fires: 'Fires when a run ends in error.' },
+  { kind: 'duration_above', label: 'Run slower than', fields: ['threshold'],
+    fires: 'Fires when a run ends after the threshold.' },
+  { kind: 'node_failure_rate', label: 'Node failure rate', fields: ['node_name', 'threshold', 'window_minutes', 'min_runs'],
+    fires: 'Fires when a node fails in more than the threshold\'s share of its runs in a window.' },
+  { kind: 'stale_run', label: 'Stale run', fields: ['window_minutes'],
+    fires: 'Fires when a run is still running with no telemetry for the window.' },
+  { kind: 'usage_above', label: 'Tokens or cost', fields: ['metric', 'threshold', 'window_minutes'],
+    fires: 'Fires when the tokens or cost of the runs started in a window pass the threshold.' },
 ];
 
 export function kindOf(kind) {
-  return KINDS.find((k) => k.kind === kind) || { kind, label: kind, fields: [] };
+  return KINDS.find((k) => k.kind === kind) || { kind, label: kind, fields: [], fires: '' };
 }
 
 /** The threshold's label for a kind (and a usage rule's metric). */

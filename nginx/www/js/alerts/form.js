@@ -12,14 +12,14 @@ const CHANNELS_MAX = 10;
 const NUMBERS = new Set(['threshold', 'window_minutes', 'min_runs', 'cooldown_minutes']);
 let channelSeq = 0; // unique ids for the channels' fields
 
-/** A labelled field: {wrap, input, error, label}. input: an input or a select. */
+/** A labelled field: {wrap, input, error, label, help}. input: an input or a select. */
 function field(id, label, input, help) {
   const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
   const helpEl = help ? h('p', { class: 'field-help', id: `${id}-help`, text: help }) : null;
   input.id = id;
   input.setAttribute('aria-describedby', [help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(' '));
   const labelEl = h('label', { for: id, class: 'field-label', text: label });
-  return { wrap: h('div', { class: 'alert-field' }, labelEl, input, helpEl, error), input, error, label: labelEl };
+  return { wrap: h('div', { class: 'alert-field' }, labelEl, input, helpEl, error), input, error, label: labelEl, help: helpEl };
 }
 
 function textInput(props = {}) {
@@ -41,7 +41,7 @@ export function ruleForm({ rule, workflows, base, onSaved, onCancel }) {
   const fields = {};
   fields.name = field('alert-f-name', 'Name', textInput({ value: rule?.name || '', placeholder: 'e.g. checkout failures' }));
   fields.kind = field('alert-f-kind', 'Kind', h('select', null,
-    KINDS.map((k) => h('option', { value: k.kind, selected: (rule?.kind || 'execution_failed') === k.kind, text: k.label }))));
+    KINDS.map((k) => h('option', { value: k.kind, selected: (rule?.kind || 'execution_failed') === k.kind, text: k.label }))), ' ');
   fields.workflow_id = field('alert-f-workflow', 'Workflow', h('select', null,
     h('option', { value: '', text: 'Any workflow of the project' }),
     workflows.map((w) => h('option', { value: w.id, selected: rule?.workflow_id === w.id, text: w.name }))));
@@ -104,6 +104,7 @@ export function ruleForm({ rule, workflows, base, onSaved, onCancel }) {
       fields[name].wrap.hidden = !k.fields.includes(name);
     }
     setText(fields.threshold.label, thresholdLabel(k.kind, fields.metric.input.value));
+    setText(fields.kind.help, k.fires);
   }
   fields.kind.input.addEventListener('change', showKind);
   fields.metric.input.addEventListener('change', showKind);
