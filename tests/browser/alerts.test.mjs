@@ -276,6 +276,8 @@ test('accessibility: axe-core finds no serious problem on the rules page and its
 test('the rule is deleted, with its deliveries', T, async () => {
   await openRules();
   const row = ruleRow('slow checkouts');
+  await press(page.locator('.alert-deliveries summary'));
+  await page.waitForSelector('.deliveries-table');
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('alerts-list');
   await press(row.locator('button', { hasText: 'Delete' }));
