@@ -11,6 +11,7 @@ import { deliveriesTable, deliveryCounts, refreshDelay } from './deliveries.js';
 
 const SNOOZES = [[60, '1 hour'], [240, '4 hours'], [1440, '1 day'], [10080, '1 week']];
 const COLUMNS = ['Name', 'Kind', 'Conditions', 'Channels', 'State', 'Last fired', 'Actions'];
+const TWINS = { Mute: 'Unmute', Unmute: 'Mute', Snooze: 'End snooze', 'End snooze': 'Snooze' };
 
 /**
  * Renders the rules section into parent. base: the project's alert-rules
@@ -43,12 +44,31 @@ export function renderRules(parent, { base, manager, workflowName, onEdit }) {
     }
   }
 
-  /** Runs act() (a write to the rule), says what it did, and reloads the rules. */
+  /** The rule and the button that has the focus, to find them again once the rules are drawn anew. */
+  function focused() {
+    const a = document.activeElement;
+    const row = a && a.closest ? a.closest('tr[data-rule]') : null;
+    return row ? { rule: row.dataset.rule, label: a.textContent } : null;
+  }
+
+  /** The same button of the same rule (or its twin: Mute after Unmute, ...), else the rule's first, else "New rule". */
+  function refocus(f) {
+    if (!f) return;
+    const row = body.querySelector(`tr.alert-rule-row[data-rule="${f.rule}"]`);
+    const buttons = row ? [...row.querySelectorAll('button')] : [];
+    const want = [f.label, TWINS[f.label]];
+    const el = buttons.find((b) => want.includes(b.textContent)) || buttons[0] || document.getElementById('alert-new');
+    if (el) el.focus();
+  }
+
+  /** Runs act() (a write to the rule), says what it did (done(answer)), and draws the rules anew. */
   async function write(act, done) {
+    const f = focused();
     try {
       const r = await act();
       status.ok(done(r));
       await load();
+      refocus(f);
     } catch (err) { status.fail(refusal(err)); }
   }
 
@@ -70,14 +90,8 @@ export function renderRules(parent, { base, manager, workflowName, onEdit }) {
             onClick: () => write(post('snooze', { minutes: Number(snoozeSelect.value) }),
               (x) => `${name} is snoozed until ${fmtMinute(x.snoozed_until)}.`) })),
       h('button', { class: 'btn', type: 'button', text: 'Send test', 'aria-label': `Send a test alert of ${name}`,
-        onClick: async () => {
-          try {
-            const t = await api(`/alert-rules/${rid}/test`, { method: 'POST' });
-            status.ok(`A test alert of ${name} was queued for ${t.deliveries} ${t.deliveries === 1 ? 'channel' : 'channels'}.`);
-            open.add(r.id);
-            await load();
-          } catch (err) { status.fail(refusal(err)); }
-        } }),
+        onClick: () => write(() => { open.add(r.id); return api(`/alert-rules/${rid}/test`, { method: 'POST' }); },
+          (t) => `A test alert of ${name} was queued for ${t.deliveries} ${t.deliveries === 1 ? 'channel' : 'channels'}.`) }),
       confirmButton('Delete', name, () => write(() => api(`/alert-rules/${rid}`, { method: 'DELETE' }),
         () => `${name} was deleted, with its deliveries.`)),
     ];
