@@ -85,7 +85,7 @@ export function renderProjectAlerts(outlet, projectId) {
       manager ? h('button', { class: 'btn btn-primary', type: 'button', id: 'alert-new', text: 'New rule', onClick: () => openForm(null) }) : null));
     clear(note).appendChild(h('p', { class: 'muted alert-intro' },
       manager
-        ? 'Each rule posts to its webhooks when runs of this project fail, slow down, stall or cost too much (README "Alerts").'
+        ? 'Each rule posts to its webhooks when runs of this project fail, slow down, stall or cost too much.'
         : `You are ${org ? `a ${org.role}` : 'a reader'} of this organization: you see its rules and their deliveries; owners and admins change them.`));
     note.classList.add(manager ? 'alert-manager' : 'alert-readonly');
     rules = renderRules(main, { base, manager, workflowName: (id) => names.get(id) || id, onEdit: openForm });

@@ -81,19 +81,19 @@ export function renderRules(parent, { base, manager, workflowName, onEdit }) {
     return [
       h('button', { class: 'btn', type: 'button', text: 'Edit', 'aria-label': `Edit ${name}`, onClick: () => onEdit(r) }),
       h('button', { class: 'btn', type: 'button', text: r.muted ? 'Unmute' : 'Mute', 'aria-label': `${r.muted ? 'Unmute' : 'Mute'} ${name}`,
-        onClick: () => write(post('mute', { muted: !r.muted }), (x) => (x.muted ? `${name} is muted: it fires nothing until unmuted.` : `${name} is no longer muted.`)) }),
+        onClick: () => write(post('mute', { muted: !r.muted }), (x) => (x.muted ? `The rule ${name} is muted: it fires nothing until unmuted.` : `The rule ${name} is no longer muted.`)) }),
       state.snoozed
-        ? h('button', { class: 'btn', type: 'button', text: 'End snooze', 'aria-label': `End the snooze of ${name}`,
-          onClick: () => write(post('snooze', { minutes: 0 }), () => `${name} is no longer snoozed.`) })
+        ? h('button', { class: 'btn', type: 'button', text: 'End snooze', 'aria-label': `End snooze of ${name}`,
+          onClick: () => write(post('snooze', { minutes: 0 }), () => `The rule ${name} is no longer snoozed.`) })
         : h('span', { class: 'alert-snooze' }, snoozeSelect,
           h('button', { class: 'btn', type: 'button', text: 'Snooze', 'aria-label': `Snooze ${name}`,
             onClick: () => write(post('snooze', { minutes: Number(snoozeSelect.value) }),
-              (x) => `${name} is snoozed until ${fmtMinute(x.snoozed_until)}.`) })),
-      h('button', { class: 'btn', type: 'button', text: 'Send test', 'aria-label': `Send a test alert of ${name}`,
+              (x) => `The rule ${name} is snoozed until ${fmtMinute(x.snoozed_until)}.`) })),
+      h('button', { class: 'btn', type: 'button', text: 'Send test', 'aria-label': `Send test of ${name}`,
         onClick: () => write(() => { open.add(r.id); return api(`/alert-rules/${rid}/test`, { method: 'POST' }); },
           (t) => `A test alert of ${name} was queued for ${t.deliveries} ${t.deliveries === 1 ? 'channel' : 'channels'}.`) }),
       confirmButton('Delete', name, () => write(() => api(`/alert-rules/${rid}`, { method: 'DELETE' }),
-        () => `${name} was deleted, with its deliveries.`)),
+        () => `The rule ${name} was deleted, with its deliveries.`)),
     ];
   }
 

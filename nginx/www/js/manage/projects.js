@@ -41,7 +41,7 @@ export function renderProjects(parent, org) {
       h('td', null, manager ? rename.form : null),
       h('td', { class: 'row-actions' },
         h('a', { class: 'btn', href: buildHash(['projects', p.id, 'alerts'], {}), text: 'Alerts',
-          'aria-label': `Alert rules of ${p.name}` }),
+          'aria-label': `Alerts of ${p.name}` }),
         manager ? h('a', { class: 'btn', href: buildHash(['projects', p.id, 'keys'], {}), text: 'API keys',
           'aria-label': `API keys of ${p.name}` }) : null,
         manager ? confirmButton('Delete', p.name, async () => {
