@@ -754,6 +754,21 @@ test('a token the API refuses (401) returns to sign-in with a message, then back
   allowed.delete(401);
 });
 
+test('a link followed while signed out is where signing in leads, not the page the 401 came from', T, async () => {
+  await signedIn();
+  allowed.add(401);
+  await page.evaluate(() => sessionStorage.setItem('agora.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad'));
+  await page.goto(`${stack.base}/#/executions?status=failed`); // the list's requests meet the 401
+  await page.waitForSelector('#token-input');
+  await page.goto(`${stack.base}/#/executions/${ids.failed}`); // then the user follows a link
+  await page.waitForSelector('#token-input');
+  await page.fill('#token-input', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.gantt-row');
+  assert.ok(page.url().endsWith(`#/executions/${ids.failed}`));
+  allowed.delete(401);
+});
+
 test('sign-out forgets the token and shows the sign-in page', T, async () => {
   await gotoList(`session_id=${ids.failedSession}`);
   await page.click('.exec-row a.exec-link');

@@ -159,7 +159,9 @@ function notFound() {
 function route() {
   consumeSignInLink();
   if (!getToken()) {
-    if (!returnTo && location.hash.startsWith('#/') && location.hash !== '#/') returnTo = location.hash;
+    // The page asked for last is where signing in leads: a user who follows
+    // a link while signed out means that page, not the one the 401 came from.
+    if (location.hash.startsWith('#/') && location.hash !== '#/') returnTo = location.hash;
     renderSignIn();
     return;
   }
