@@ -54,6 +54,15 @@ BEGIN
                                     CASE WHEN r.rolname <> 'agora_definer' THEN ' NOBYPASSRLS' ELSE '' END);
         END IF;
     END LOOP;
+    -- Through a membership agora_app would act as the table owner or the
+    -- definer, and so see every tenant's rows.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+               WHERE m.member = 'agora_app'::regrole
+                 AND m.roleid IN ('agora_owner'::regrole, 'agora_definer'::regrole)) THEN
+        RAISE EXCEPTION 'role agora_app is a member of agora_owner or agora_definer'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'REVOKE agora_owner, agora_definer FROM agora_app (README "Managed PostgreSQL").';
+    END IF;
     -- The migrations create objects as agora_owner (SET ROLE) and hand
     -- functions to agora_definer (ALTER ... OWNER TO), which a non-superuser
     -- may do only as a member of the role. A CREATEROLE role grants it to
@@ -64,14 +73,24 @@ BEGIN
     IF NOT pg_catalog.pg_has_role(current_user, 'agora_definer', 'MEMBER') THEN
         EXECUTE format('GRANT agora_definer TO %I', current_user);
     END IF;
+    -- The attributes a CREATEROLE role may set on a role that is not a
+    -- superuser, forced as 001 forces them; without CREATEROLE, checked.
+    IF can_create THEN
+        ALTER ROLE agora_owner NOLOGIN NOCREATEDB NOCREATEROLE;
+        ALTER ROLE agora_definer NOLOGIN NOCREATEDB NOCREATEROLE;
+        ALTER ROLE agora_app LOGIN NOCREATEDB NOCREATEROLE INHERIT;
+    END IF;
+    FOR r IN SELECT rolname FROM pg_catalog.pg_roles
+             WHERE rolname IN ('agora_owner', 'agora_definer', 'agora_app')
+               AND (rolcreatedb OR rolcreaterole OR rolcanlogin <> (rolname = 'agora_app')) LOOP
+        RAISE EXCEPTION 'role % has CREATEDB or CREATEROLE, or % log in', r.rolname,
+            CASE WHEN r.rolname = 'agora_app' THEN 'cannot' ELSE 'can' END
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('Ask for ALTER ROLE %I %s NOCREATEDB NOCREATEROLE.', r.rolname,
+                                CASE WHEN r.rolname = 'agora_app' THEN 'LOGIN' ELSE 'NOLOGIN' END);
+    END LOOP;
 END
 $$;
-
--- The attributes a CREATEROLE role may set on a role that is not a
--- superuser, forced as 001 forces them.
-ALTER ROLE agora_owner NOLOGIN NOCREATEDB NOCREATEROLE;
-ALTER ROLE agora_definer NOLOGIN NOCREATEDB NOCREATEROLE;
-ALTER ROLE agora_app LOGIN NOCREATEDB NOCREATEROLE INHERIT;
 
 CREATE SCHEMA IF NOT EXISTS agora AUTHORIZATION agora_owner;
 ALTER SCHEMA agora OWNER TO agora_owner;
