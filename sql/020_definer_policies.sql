@@ -1,5 +1,5 @@
 -- 020: agora_definer reaches every row through a policy, not only through
--- BYPASSRLS, so the SECURITY DEFINER helpers it owns (membership lookups,
+-- BYPASSRLS, so the SECURITY DEFINER functions it owns (membership lookups,
 -- API-key lookup, stats folds, alert evaluation and delivery) work on a
 -- managed PostgreSQL, where no superuser exists to give it BYPASSRLS
 -- (README "Managed PostgreSQL", sql/managed/001). Where it has BYPASSRLS

@@ -324,8 +324,8 @@ int migrate_run(PGconn *conn, const char *dir, FILE *log)
     }
     if (list_migrations(dir, &names, &n, log) < 0)
         return -1;
-    /* Reported by the server at connection time, and again should a SET
-     * SESSION AUTHORIZATION change it. */
+    /* The server reports it when the connection starts (and whenever the
+     * connection's authorization changes). */
     const char *su = PQparameterStatus(conn, "is_superuser");
     bool superuser = su != NULL && strcmp(su, "on") == 0;
 

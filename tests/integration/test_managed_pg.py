@@ -1,8 +1,8 @@
 """Migrations on a managed PostgreSQL: an admin role that is not a superuser.
 
-A throwaway cluster of its own (the agora roles are cluster-wide, and the
-session stack's were made by a superuser, agora_definer with BYPASSRLS),
-where a superuser, playing the provider, only creates
+A throwaway cluster of its own (the agora roles are cluster-wide, and
+those of the other tests' stack were made by a superuser, agora_definer
+with BYPASSRLS), where a superuser, playing the provider, only creates
 `agora_admin LOGIN CREATEROLE CREATEDB` and an empty database it owns.
 Then, as agora_admin alone:
 
@@ -11,7 +11,7 @@ Then, as agora_admin alone:
   run after it;
 - the roles hold no power: agora_app is no superuser, not BYPASSRLS, and a
   member of no agora role; agora_definer has no BYPASSRLS either, so its
-  helpers work through sql/020's policies, which every table has;
+  functions work through sql/020's policies, which every table has;
 - an agora-worker pointed at the database ingests and reads, and one
   tenant sees nothing of another's;
 - a role without CREATEROLE is told what to ask the provider for, and
