@@ -35,7 +35,7 @@
  * itself for a time too far from the epoch for an exact JSON number. The values
  * of a row come in this order (live_announce.c builds them; the viewer's
  * live/rules.js and the tests decode them by these names, never by
- * position). Why: the keys were two thirds of a message's bytes, and
+ * position). Why: the keys were more than half of a message's bytes, and
  * nginx's cost of a message grows with its bytes times the subscribers. */
 #define LIVE_PROJECT_COLUMNS                                                                        \
     "\"seq\",\"workflow_nodes\",\"truncated\",\"execution.id\",\"execution.workflow_id\","               \
