@@ -21,7 +21,9 @@ libcurl, at nice 19), then publishes messages of K copies straight to
 nginx's publisher socket, one every W ms as agora-live's window would, in
 segments of B messages alternating the two forms R times. Prints nginx's
 CPU (master and workers, /proc) per update and per subscriber write for
-each segment, and checks that every subscriber got every update."""
+each segment, and the subscribers' client's (what the clients pay, TLS
+included, all of them together), and checks that every subscriber got
+every update."""
 import argparse
 import http.client
 import json
@@ -115,13 +117,14 @@ def main():
         subs.send_signal(signal.SIGUSR1)
         pub = UnixHTTP(os.path.join(var, "run", "live", "live-pub.sock"))
         with open(os.path.join(var, "run", "nginx.pid"), encoding="utf-8") as f:
-            roots = {"nginx": int(f.read().strip())}
+            roots = {"nginx": int(f.read().strip()), "client": subs.pid}
         per_msg = {"slim": [], "rows": []}
+        client_per_msg = {"slim": [], "rows": []}
         for r in range(args.rounds):
             for kind in ("slim", "rows"):
                 time.sleep(1)  # what the segment before wrote is out
                 load = open("/proc/loadavg", encoding="utf-8").read().split()[0]
-                cpu0, t0 = cpu_seconds(roots)["nginx"], time.monotonic()
+                cpu0, t0 = cpu_seconds(roots), time.monotonic()
                 for i in range(args.batches):
                     pub.request("POST", f"/pub/project/{project}", body=forms[kind],
                                 headers={"Content-Type": "application/json"})
@@ -131,11 +134,14 @@ def main():
                         sys.exit(f"bench/live_fanout.py: publish answered {answer.status}")
                     time.sleep(max(0.0, t0 + (i + 1) * window_s - time.monotonic()))
                 time.sleep(1)
-                ms = (cpu_seconds(roots)["nginx"] - cpu0) * 1000
+                cpu1 = cpu_seconds(roots)
+                ms = (cpu1["nginx"] - cpu0["nginx"]) * 1000
                 per_msg[kind].append(ms / (args.batches * args.per_batch))
+                client_ms = (cpu1["client"] - cpu0["client"]) * 1000
+                client_per_msg[kind].append(client_ms / (args.batches * args.per_batch))
                 print(f"round {r + 1} {kind}: nginx {ms / (args.batches * args.per_batch):.3f} ms per update, "
-                      f"{1000 * ms / (args.batches * args.subscribers):.1f} µs per write to a subscriber "
-                      f"(load {load})", flush=True)
+                      f"{1000 * ms / (args.batches * args.subscribers):.1f} µs per write to a subscriber; "
+                      f"the subscribers' client {client_per_msg[kind][-1]:.3f} ms per update (load {load})", flush=True)
         subs.send_signal(signal.SIGTERM)
         totals = json.loads(subs.communicate(timeout=60)[0].strip().splitlines()[-1])
         subs = None
@@ -143,9 +149,11 @@ def main():
         print(f"{opened} subscribers opened in {secs} s; messages each: {totals['messages_min']} to "
               f"{totals['messages_max']} of {want}; closed early {totals['closed_early']}")
         mean = {k: sum(v) / len(v) for k, v in per_msg.items()}
+        client = {k: sum(v) / len(v) for k, v in client_per_msg.items()}
         print(f"mean nginx ms per update, {args.subscribers} subscribers, {args.per_batch} a message: "
               f"slim {mean['slim']:.3f}, rows {mean['rows']:.3f} ({100 * (mean['rows'] / mean['slim'] - 1):+.0f}%); "
-              f"client CPU {totals.get('cpu_s', '?')} s")
+              f"the subscribers' client: slim {client['slim']:.3f}, rows {client['rows']:.3f} "
+              f"({100 * (client['rows'] / client['slim'] - 1):+.0f}%)")
         if totals["messages_min"] != want or totals["closed_early"]:
             sys.exit("bench/live_fanout.py: a subscriber missed messages")
     finally:
