@@ -40,11 +40,11 @@
  * SQL: the row of a message cut to fit has neither session_id nor
  * error. */
 #define PROJECT_ROW(truncated, session, error)                                                      \
-    "jsonb_build_array(b.j->'seq', b.j->'workflow_nodes', " truncated ", ex->'id', ex->'workflow_id', " \
-    session ", ex->'status', " TIME_VALUE("b.started_at") ", " TIME_VALUE("b.completed_at") ", "             \
-    "ex->'duration_ms', " error ", ex->'usage'->'input_tokens', ex->'usage'->'output_tokens', "        \
-    "ex->'usage'->'cost_usd', ex->'usage'->'cost_complete', ex->'stale', "                             \
-    "ex->'counts'->'node_executions', ex->'counts'->'telemetry_spans', "                              \
+    "jsonb_build_array(b.j->'seq', b.j->'workflow_nodes', " truncated ", ex->'id', "                \
+    "ex->'workflow_id', " session ", ex->'status', " TIME_VALUE("b.started_at") ", "                \
+    TIME_VALUE("b.completed_at") ", ex->'duration_ms', " error ", ex->'usage'->'input_tokens', "    \
+    "ex->'usage'->'output_tokens', ex->'usage'->'cost_usd', ex->'usage'->'cost_complete', "         \
+    "ex->'stale', ex->'counts'->'node_executions', ex->'counts'->'telemetry_spans', "               \
     "ex->'counts'->'telemetry_events', ex->'counts'->'shared_state_snapshots')"
 
 /* One row per change, in the order given: $1 executions (uuid[]), $2 the

@@ -28,12 +28,12 @@
  * nor metadata, and no `added` or node executions.
  *
  * It sends them as rows of a table whose columns are named once per
- * message (docs/LIVE.md section 3): each column is the
- * path of a member of the message it stands for, "a.b" for member b of
- * member a, and ":us" after a time's name says it holds microseconds since
- * the epoch (the API's RFC 3339 text, exactly, once decoded), or that text
- * itself for a time too far from the epoch for an exact JSON number. The values
- * of a row come in this order (live_announce.c builds them; the viewer's
+ * message (docs/LIVE.md section 3): each column is the path of a member of
+ * the message it stands for, "a.b" for member b of member a, and ":us"
+ * after a time's name says it holds microseconds since the epoch (the
+ * API's RFC 3339 text, exactly, once decoded), or that text itself for a
+ * time too far from the epoch for an exact JSON number. The values of a
+ * row come in this order (live_announce.c builds them; the viewer's
  * live/rules.js and the tests decode them by these names, never by
  * position). Why: the keys were more than half of a message's bytes, and
  * nginx's cost of a message grows with its bytes times the subscribers. */

@@ -1,9 +1,9 @@
 /* The window buffer of agora-live's project channels (live_batch.h). Each
  * open window is one slot holding its message's text as it will be sent,
  * head included, so publishing copies nothing: the closing tail is
- * appended in the room every add leaves for it. Slots are
- * allocated when first needed and kept for the process's life: a host's
- * set of busy projects changes slowly, and a slot is LIVE_BATCH_MAX bytes. */
+ * appended in the room every add leaves for it. Slots are allocated when
+ * first needed and kept for the process's life: a host's set of busy
+ * projects changes slowly, and a slot is LIVE_BATCH_MAX bytes. */
 #include "domain/live_batch.h"
 
 #include <stdbool.h>

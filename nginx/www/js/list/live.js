@@ -8,8 +8,8 @@
 // executions, through the API. Messages that come while the list loads a
 // page wait for it, then apply over it. A project channel sends a short
 // window's updates as one message of rows; client.js hands them here one
-// by one, decoded, in order, so a message is a few row updates in one go. Running rows count
-// their time once a second.
+// by one, decoded, in order, so a message is a few row updates in one go.
+// Running rows count their time once a second.
 import { api } from '../api.js';
 import { openLive } from '../live/client.js';
 import { createIndicator } from '../live/indicator.js';

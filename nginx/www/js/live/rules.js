@@ -1,8 +1,8 @@
 // The rules of live updates that need no browser (docs/LIVE.md): the
-// messages a project channel's rows hold, what a message's seq means against the last one
-// seen, how long to wait before reconnecting, which statuses end a run,
-// and how node executions from a message merge into the ones shown. Pure, so the logic tests run them
-// under node.
+// messages a project channel's rows hold, what a message's seq means
+// against the last one seen, how long to wait before reconnecting, which
+// statuses end a run, and how node executions from a message merge into
+// the ones shown. Pure, so the logic tests run them under node.
 
 /** The statuses after which an execution changes no more (ingest answers 409). */
 export const TERMINAL = new Set(['success', 'error', 'cancelled']);
