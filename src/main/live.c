@@ -10,9 +10,10 @@
  * local Nchan publisher location ("/pub/<channel>") over a unix socket
  * that only nginx and this process can reach (run.sh).
  *
- * A project channel's messages are coalesced (domain/live_batch.c): held
- * for AGORA_LIVE_BATCH_MS (default 250; 0: not held) after the first, then
- * published as one message, because nginx writes each message to every
+ * A project channel's updates (rows, domain/live_announce.h) are coalesced
+ * (domain/live_batch.c): held for AGORA_LIVE_BATCH_MS (default 250; 0: not
+ * held) after the first, then published as one message under one list of
+ * column names, because nginx writes each message to every
  * subscriber and a watched busy project would otherwise cost nginx as much
  * CPU as the ingests themselves (BENCHMARKS.md, "Live monitoring"). An
  * execution channel's messages go out at once: a run's page shows each
