@@ -195,8 +195,9 @@ int exec_after_from_cursor(const struct cursor *c, bool items, bool sequence, st
 
 /* ------------------------------------------------------------------ the list */
 
-/* The filters every branch applies to alias e, the position included. */
-static void list_conditions(struct sql *s, const struct exec_list_query *q)
+/* The filters every branch applies to alias e, and the position after
+ * (borrowed, as every parameter: it must outlive the statement). */
+static void list_conditions(struct sql *s, const struct exec_list_query *q, const struct exec_after *after)
 {
     if (q->workflow_id)
         buf_printf(&s->text, " AND e.workflow_id = $%d::uuid", param(s, q->workflow_id));
@@ -223,8 +224,8 @@ static void list_conditions(struct sql *s, const struct exec_list_query *q)
         buf_printf(&s->text, " AND e.started_at >= $%d::timestamptz", param(s, q->since));
     if (q->until)
         buf_printf(&s->text, " AND e.started_at < $%d::timestamptz", param(s, q->until));
-    if (q->after.set) {
-        int ts = param(s, q->after.ts), id = param(s, q->after.id);
+    if (after->set) {
+        int ts = param(s, after->ts), id = param(s, after->id);
         buf_printf(&s->text, " AND (e.started_at, e.id) < ($%d::timestamptz, $%d::uuid)", ts, id);
     }
 }
@@ -249,7 +250,7 @@ static void list_sql(struct sql *s, const struct identity *who, const struct exe
         scoped.project_id = who->project_id;
     if (scoped.workflow_id || scoped.project_id) {
         buf_puts(&s->text, "SELECT " LIST_COLUMNS " FROM agora.executions e WHERE true");
-        list_conditions(s, &scoped);
+        list_conditions(s, &scoped, &q->after);
         /* With a session_id filter, naming the organization lets
          * PostgreSQL drive from the (organization, session_id) index
          * instead, rather than walk the scope's whole index to find a rare
@@ -272,7 +273,7 @@ static void list_sql(struct sql *s, const struct identity *who, const struct exe
         buf_puts(&s->text, "SELECT " LIST_COLUMNS " FROM unnest(agora.read_orgs()) AS o(id)"
                           " CROSS JOIN LATERAL (SELECT e.* FROM agora.executions e"
                           " WHERE e.organization_id = o.id");
-        list_conditions(s, &scoped);
+        list_conditions(s, &scoped, &q->after);
         int lim = limit_param(s, q->limit);
         buf_printf(&s->text, NEWEST_FIRST ") e" NEWEST_FIRST, lim, lim);
     }
