@@ -76,26 +76,33 @@ psql_super -c "INSERT INTO agora.telemetry_events (organization_id, project_id, 
 psql_super -c "VACUUM ANALYZE agora.executions" -c "VACUUM ANALYZE agora.telemetry_events" \
            -c "VACUUM ANALYZE agora.node_executions" >/dev/null
 
+# timed_get NAME URL: the GET read to the end into a file; its wall time
+# (the request alone: with_cpu's own waits are outside) in NAME.secs.
+timed_get() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    curl -sS --fail --cacert "$AGORA_TLS_CERT" --max-time 3600 -H @"$bv/auth-header" -o "$bv/$1.out" "$base$2"
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}' >"$bv/$1.secs"
+}
+
 # measure NAME URL ROWS: one streamed GET read to the end; results/NAME.json.
 measure() {
-    local name=$1 url=$2 rows=$3 pid rss0 hwm t0 t1 bytes
+    local name=$1 url=$2 rows=$3 pid rss0 hwm bytes
     pid=$(worker_pid)
     [[ -n $pid ]] || die "no worker"
     rss0=$(kib "$pid" VmRSS)
     echo 5 >"/proc/$pid/clear_refs" || die "cannot reset the worker's peak RSS (run as root or as the workers' user)"
-    t0=$(date +%s.%N)
-    with_cpu "$name" curl -sS --fail --cacert "$AGORA_TLS_CERT" --max-time 3600 -H @"$bv/auth-header" \
-        -o "$bv/$name.out" "$base$url"
-    t1=$(date +%s.%N)
+    with_cpu "$name" timed_get "$name" "$url"
     hwm=$(kib "$pid" VmHWM)
     bytes=$(stat -c %s "$bv/$name.out")
     jq -n --arg name "$name" --argjson rows "$rows" --argjson bytes "$bytes" --argjson rss0 "$rss0" \
-        --argjson hwm "$hwm" --argjson secs "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" --slurpfile cpu "$res/cpu-$name.json" \
+        --argjson hwm "$hwm" --argjson secs "$(<"$bv/$name.secs")" --slurpfile cpu "$res/cpu-$name.json" \
         '{name:$name, rows:$rows, bytes:$bytes, seconds:$secs, rows_per_s:($rows / $secs),
           worker_rss_before_kib:$rss0, worker_peak_rss_kib:$hwm,
           cpu_s_per_million_rows:{worker:($cpu[0].workers / $rows * 1e6), postgres:($cpu[0].postgres / $rows * 1e6),
                                   nginx:($cpu[0].nginx / $rows * 1e6)}}' >"$res/$name.json"
-    rm -f "$bv/$name.out"
+    rm -f "$bv/$name.out" "$bv/$name.secs"
 }
 
 say "streaming $N executions as NDJSON"
@@ -104,10 +111,10 @@ lines=$(psql_super -c "SELECT count(*) FROM agora.executions WHERE workflow_id =
 say "exporting run $run ($events events, $nodes node executions)"
 measure export "/api/executions/$run/export" "$((events + nodes))"
 
-printf '\n| stream | rows | rows/s (wall) | worker RSS before -> peak (KiB) | CPU s per 1M rows: worker / PostgreSQL / nginx |\n'
-printf '|---|---|---|---|---|\n'
+printf '\n| stream | rows | bytes | rows/s (wall) | worker RSS before -> peak (KiB) | CPU s per 1M rows: worker / PostgreSQL / nginx |\n'
+printf '|---|---|---|---|---|---|\n'
 for name in ndjson export; do
-    jq -r '"| \(.name) | \(.rows) | \(.rows_per_s | floor) | \(.worker_rss_before_kib) -> \(.worker_peak_rss_kib) | \(.cpu_s_per_million_rows.worker * 100 | round / 100) / \(.cpu_s_per_million_rows.postgres * 100 | round / 100) / \(.cpu_s_per_million_rows.nginx * 100 | round / 100) |"' \
+    jq -r '"| \(.name) | \(.rows) | \(.bytes) | \(.rows_per_s | floor) | \(.worker_rss_before_kib) -> \(.worker_peak_rss_kib) | \(.cpu_s_per_million_rows.worker * 100 | round / 100) / \(.cpu_s_per_million_rows.postgres * 100 | round / 100) / \(.cpu_s_per_million_rows.nginx * 100 | round / 100) |"' \
         "$res/$name.json"
 done
 say "$lines executions in the workflow; figures in $res"

@@ -64,7 +64,7 @@ static const char style[] =
     "text-align:left;vertical-align:top}th{background:#f2f4f8}"
     "pre{margin:0;white-space:pre-wrap;word-break:break-word;font:12px/1.35 ui-monospace,monospace}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}dd{margin:0}"
-    ".gantt .row{display:grid;grid-template-columns:14em 1fr 10em;gap:.5em;align-items:center;"
+    ".gantt .row{display:grid;grid-template-columns:14em 1fr 14em;gap:.5em;align-items:center;"
     "border-bottom:1px solid #eef}.gantt .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
     ".gantt svg{width:100%;height:14px;display:block;background:#f7f8fb}"
     ".prep{fill:#8fb3d9}.exec{fill:#2f64b5}.post{fill:#d9a441}.row.error .exec{fill:#c2382f}"
@@ -118,6 +118,19 @@ static void text_cells(struct buf *b, const PGresult *res, int row, int n)
     }
 }
 
+/* Milliseconds as text: microsecond precision, trailing zeros trimmed. */
+static void put_ms(struct buf *b, double ms)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "%.3f", ms);
+    while (n > 0 && text[n - 1] == '0')
+        n--;
+    if (n > 0 && text[n - 1] == '.')
+        n--;
+    buf_append(b, text, (size_t)n);
+    buf_puts(b, " ms");
+}
+
 static double num_at(const PGresult *res, int row, int col)
 {
     return null_at(res, row, col) ? -1 : strtod(PQgetvalue(res, row, col), NULL);
@@ -163,8 +176,10 @@ static int node_rows(void *ctx, const PGresult *res)
         }
         buf_puts(&r->b, "</svg><span class=\"note\">");
         esc(&r->b, res, i, 1);
-        if (in.duration_ms >= 0)
-            buf_printf(&r->b, ", %.3f ms", in.duration_ms);
+        if (in.duration_ms >= 0) {
+            buf_puts(&r->b, ", ");
+            put_ms(&r->b, in.duration_ms);
+        }
         if (!null_at(res, i, 7) && strcmp(PQgetvalue(res, i, 7), "0") != 0) {
             buf_puts(&r->b, ", retries ");
             esc(&r->b, res, i, 7);
@@ -320,8 +335,10 @@ enum db_status execution_report(struct db *db, const char *id, struct sink *out)
                      "<span style=\"background:#8fb3d9\"></span>prep"
                      "<span style=\"background:#2f64b5\"></span>exec"
                      "<span style=\"background:#d9a441\"></span>post"
-                     "<span style=\"background:#c2382f\"></span>exec of a failed node; the chart spans %.3f ms</p>",
-               nodes, r.range_ms);
+                     "<span style=\"background:#c2382f\"></span>exec of a failed node; the chart spans ",
+               nodes);
+    put_ms(&r.b, r.range_ms);
+    buf_puts(&r.b, " from the run's start</p>");
     if (!section(db, &r, nodes_sql, 2, params, node_rows, "<div class=\"gantt\">\n", "</div>\n"))
         goto done;
     buf_printf(&r.b, "<h2 id=\"events\">Events (%ld)</h2>", events);
