@@ -169,6 +169,23 @@ def test_export_ingest_elsewhere_export_again_gives_the_same_document(orgs, rich
     assert r.body == again_bytes
 
 
+def test_a_run_without_items_exports_and_reports(orgs):
+    a, _ = orgs
+    body = {"workflow_id": a.workflow, "session_id": "empty", "status": "success",
+            "started_at": "2025-05-01T00:00:00Z"}
+    ex = a.must("POST", INGEST, body)["execution_id"]
+    _, doc = export_of(a, ex)
+    assert doc == {"workflow_id": a.workflow, "execution_id": ex, "session_id": "empty", "status": "success",
+                   "started_at": "2025-05-01T00:00:00.000000Z", "completed_at": None, "duration_ms": None,
+                   "error": None, "metadata": None, "node_executions": [], "telemetry_events": [],
+                   "telemetry_spans": [], "shared_state_snapshots": []}
+    r = a.get(f"/api/executions/{ex}/report")
+    assert r.status == 200, r
+    html = r.body.decode("utf-8")
+    assert "Node executions (0)" in html and "Events (0)" in html and html.rstrip().endswith("</html>")
+    assert '<div class="row' not in html
+
+
 def test_a_run_larger_than_the_body_limit_exports_whole(stack, orgs):
     """Three appends of about 6 MB: more than the 16 MiB an ingest body may
     hold. The export streams all of it; posting it back whole is refused
