@@ -7,6 +7,7 @@
  * forbids scripts besides. */
 #include "domain/execution_report.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,8 @@ static const char style[] =
     ".prep{fill:#8fb3d9}.exec{fill:#2f64b5}.post{fill:#d9a441}.row.error .exec{fill:#c2382f}"
     ".legend span{display:inline-block;width:1em;height:.8em;margin:0 .3em 0 1em}"
     ".error-text{color:#a3231b}.note{color:#5b6475}"
+    ".changes{margin:0;padding-left:1.2em;font:12px/1.35 ui-monospace,monospace;word-break:break-word}"
+    ".changes .changed{color:#7a4a00}.changes .added{color:#1d6b2f}.changes .removed{color:#a3231b}"
     "</style>";
 
 /* What a section's batches write into, and whether the reader is gone. */
@@ -222,26 +225,88 @@ static int event_rows(void *ctx, const PGresult *res)
     return flush(r) ? 0 : -1;
 }
 
-/* Each snapshot with what changed since the previous one (the first
- * against nothing: its whole state, added). */
+/* One entry's value, as JSON text, or a note when state_diff left it out
+ * for its length. */
+static void change_value(struct buf *b, struct json_object *entry, const char *key)
+{
+    struct json_object *v = json_object_object_get(entry, key), *cut;
+    if (json_object_object_get_ex(entry, "truncated", &cut) && json_object_get_boolean(cut) && !v) {
+        buf_puts(b, "<span class=\"note\">(too long to show)</span>");
+        return;
+    }
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                         &len);
+    html_escape(b, text ? text : "null", text ? len : 4);
+}
+
+/* The entries of one list of a state_diff_write answer as list items:
+ * "~ path: a -> b", "+ path: value", "- path: value". */
+static void change_items(struct buf *b, struct json_object *diff, const char *list, const char *mark)
+{
+    struct json_object *items = json_object_object_get(diff, list);
+    size_t n = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(items, i);
+        const char *path = json_object_get_string(json_object_object_get(e, "path"));
+        buf_printf(b, "<li class=\"%s\"><code>%s ", list, mark);
+        html_escape(b, path ? path : "", path ? strlen(path) : 0);
+        buf_puts(b, "</code>: ");
+        if (strcmp(list, "changed") == 0) {
+            change_value(b, e, "a");
+            buf_puts(b, " &rarr; ");
+            change_value(b, e, "b");
+        } else {
+            change_value(b, e, "value");
+        }
+        buf_puts(b, "</li>");
+    }
+}
+
+/* What changed from prev to state (both JSON texts of objects), as a list:
+ * changed, added, removed keys. */
+static void write_changes(struct buf *b, const char *prev, const char *state)
+{
+    struct buf text;
+    buf_init(&text);
+    size_t found = state_diff_write(prev, state, DIFF_ENTRIES, NULL, &text);
+    struct json_tokener *tok = json_tokener_new_ex(STATE_DIFF_PARSE_DEPTH);
+    if (!tok)
+        agora_oom();
+    struct json_object *diff = json_tokener_parse_ex(tok, text.data, (int)text.len);
+    json_tokener_free(tok);
+    buf_puts(b, "<ul class=\"changes\">");
+    change_items(b, diff, "changed", "~");
+    change_items(b, diff, "added", "+");
+    change_items(b, diff, "removed", "&minus;");
+    buf_puts(b, "</ul>");
+    if (json_object_get_boolean(json_object_object_get(diff, "truncated")))
+        buf_printf(b, "<p class=\"note\">The first %d of %zu changes.</p>", DIFF_ENTRIES, found);
+    json_object_put(diff);
+    buf_free(&text);
+}
+
+/* Each snapshot with what changed since the previous one; the first shows
+ * its whole state. */
 static int snapshot_rows(void *ctx, const PGresult *res)
 {
     struct report *r = ctx;
-    struct buf diff;
-    buf_init(&diff);
     for (int i = 0; i < PQntuples(res); i++) {
         const char *state = PQgetvalue(res, i, 4);
-        buf_reset(&diff);
-        size_t found = state_diff_write(r->prev_state, state, DIFF_ENTRIES, NULL, &diff);
         text_cells(&r->b, res, i, 4);
-        buf_printf(&r->b, "<td>%zu</td><td><pre>", found);
-        esc_value(&r->b, diff.data, diff.len);
-        buf_puts(&r->b, "</pre></td></tr>\n");
+        buf_puts(&r->b, "<td>");
+        if (r->prev_state) {
+            write_changes(&r->b, r->prev_state, state);
+        } else {
+            buf_puts(&r->b, "<p class=\"note\">The first state:</p><pre>");
+            esc_value(&r->b, state, (size_t)PQgetlength(res, i, 4));
+            buf_puts(&r->b, "</pre>");
+        }
+        buf_puts(&r->b, "</td></tr>\n");
         free(r->prev_state);
         r->prev_state = xstrdup(state);
         r->rows++;
     }
-    buf_free(&diff);
     return flush(r) ? 0 : -1;
 }
 
@@ -350,7 +415,7 @@ enum db_status execution_report(struct db *db, const char *id, struct sink *out)
     buf_printf(&r.b, "<h2 id=\"state\">State changes (%ld snapshots)</h2>", snapshots);
     if (!section(db, &r, snapshots_sql, 1, params, snapshot_rows,
                  "<table class=\"state\"><thead><tr><th>Sequence</th><th>Time</th><th>Node</th><th>Phase</th>"
-                 "<th>Changes</th><th>What changed since the previous snapshot</th></tr></thead><tbody>\n",
+                 "<th>What changed since the previous snapshot</th></tr></thead><tbody>\n",
                  "</tbody></table>\n"))
         goto done;
     buf_puts(&r.b, "<p class=\"note\">Exported from Agora Cloud.</p></body></html>\n");

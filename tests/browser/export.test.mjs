@@ -133,9 +133,13 @@ test('the report opens offline from a file and shows the Gantt, errors, events a
     assert.equal(events.length, payload.telemetry_events.length);
     assert.equal(events[0], 'workflow_start');
     assert.equal(events[events.length - 1], 'workflow_end');
-    const state = await offline.$$eval('.state tbody tr', (trs) => trs.map((tr) => tr.children[5].textContent));
+    const state = await offline.$$eval('.state tbody tr', (trs) => trs.map((tr) => tr.children[4].textContent));
     assert.equal(state.length, payload.shared_state_snapshots.length);
-    assert.ok(state[2].includes('customer.tier') && state[2].includes('silver'), state[2]);
+    assert.ok(state[0].includes('"order_id": "A-1001"'), state[0]);
+    const changed = await offline.$$eval('.state tbody tr:nth-child(3) li', (lis) => lis.map((li) => li.textContent));
+    assert.ok(changed.includes('~ customer.tier: "gold" → "silver"'), changed.join(' | '));
+    assert.ok(changed.includes('+ attempts: 1'), changed.join(' | '));
+    assert.ok(changed.some((c) => c.startsWith('− warnings: ')), changed.join(' | '));
     await screenshot(session.out, 'export-report-offline', offline);
     await offline.screenshot({ path: path.join(session.out, 'export-report-offline-full.png'), fullPage: true });
     assert.deepEqual(fetched, []);

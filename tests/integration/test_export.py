@@ -278,7 +278,9 @@ def test_the_report_is_one_safe_html_file(orgs, rich):
     assert "TimeoutError: gave up" in html
     assert html.count('<tr><td>') >= 3 + 3  # events and snapshots
     assert "node_start" in html and "&lt;/pre&gt;&lt;i&gt;slow&lt;/i&gt;" in html
-    assert '"path":"answer"' in html.replace("&quot;", '"')
+    # State changes: the first state whole, then what each snapshot changed.
+    assert '<li class="added"><code>+ answer</code>: &quot;&lt;img src=x&gt;&quot;</li>' in html
+    assert '<li class="changed"><code>~ docs</code>: 3 &rarr; 4</li>' in html
 
 
 # ------------------------------------------------------------------ NDJSON
