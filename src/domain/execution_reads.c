@@ -1,5 +1,6 @@
-/* Reading executions and their telemetry (see executions.h): the SQL behind
- * the read routes, and the writer that streams its rows to the client.
+/* Reading executions and their telemetry (see execution_reads.h): the SQL
+ * behind the read routes and the export, and the writer that streams its
+ * rows to the client.
  *
  * PostgreSQL builds each row's JSON text (json_build_object(...)::text,
  * timestamps through agora.rfc3339), so this file never parses or rebuilds

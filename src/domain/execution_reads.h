@@ -1,6 +1,6 @@
 /* Reading executions and their telemetry: the SQL and the streaming behind
- * GET /api/executions, /api/executions/{id} and its timeline, spans, events
- * and state snapshots.
+ * GET /api/executions (JSON pages or NDJSON), /api/executions/{id} and its
+ * timeline, spans, events, state snapshots and export.
  *
  * Every function runs inside the caller's transaction (db_begin_as), so
  * row-level security decides what exists: an execution the caller cannot
