@@ -351,6 +351,17 @@ def test_ndjson_holds_no_other_orgs_runs(orgs, bulk, rich):
     assert ndjson(b, workflow_id=a.workflow) == []
 
 
+def test_ndjson_with_an_api_key_is_its_project_only(orgs, bulk):
+    a = bulk
+    other = a.must("POST", "/api/projects", {"organization_id": a.org, "name": "ndjson-other"})["id"]
+    key = a.must("POST", f"/api/projects/{other}/api-keys")["key"]
+    assert ndjson(a, token=key) == []
+    own = a.must("POST", f"/api/projects/{a.project}/api-keys")["key"]
+    lines = ndjson(a, token=own, status="success")
+    assert lines == paged(a, token=own, status="success")
+    assert len(lines) >= N_BULK // 4 and all(x["project_id"] == a.project for x in lines)
+
+
 @pytest.mark.parametrize("query, param", [
     ("format=xml", "format"),
     ("format=ndjson&limit=10", "limit"),
