@@ -54,13 +54,24 @@ static PGconn *connect_to(const char *url, long connect_timeout_s, long statemen
     return conn;
 }
 
-void db_init(struct db *db, const struct config *cfg)
+static void init_url(struct db *db, const struct config *cfg, const char *url)
 {
     memset(db, 0, sizeof *db);
     stmt_cache_init(&db->stmts);
     db->cfg = cfg;
-    if (cfg->database_url)
-        db->conn = connect_to(cfg->database_url, cfg->connect_timeout_s, cfg->statement_timeout_ms, cfg->stale_minutes);
+    db->url = url;
+    if (url)
+        db->conn = connect_to(url, cfg->connect_timeout_s, cfg->statement_timeout_ms, cfg->stale_minutes);
+}
+
+void db_init(struct db *db, const struct config *cfg)
+{
+    init_url(db, cfg, cfg->database_url);
+}
+
+void db_init_read(struct db *db, const struct config *cfg)
+{
+    init_url(db, cfg, cfg->read_database_url);
 }
 
 int db_open_url(struct db *db, const char *url, long connect_timeout_s)
@@ -84,9 +95,9 @@ void db_close(struct db *db)
 static enum db_status reconnect(struct db *db)
 {
     db_close(db);
-    if (!db->cfg || !db->cfg->database_url)
+    if (!db->cfg || !db->url)
         return DB_UNAVAILABLE;
-    db->conn = connect_to(db->cfg->database_url, db->cfg->connect_timeout_s, db->cfg->statement_timeout_ms,
+    db->conn = connect_to(db->url, db->cfg->connect_timeout_s, db->cfg->statement_timeout_ms,
                           db->cfg->stale_minutes);
     return db->conn ? DB_OK : DB_UNAVAILABLE;
 }

@@ -32,6 +32,7 @@ enum db_status {
 struct db {
     PGconn *conn;      /* owned; NULL until the first successful connect */
     const struct config *cfg;
+    const char *url;   /* what reconnect dials: cfg's primary or read URL (borrowed) */
     bool in_tx;
     struct stmt_cache stmts;   /* what conn has prepared (db_exec) */
     bool stmts_stale;          /* statements or connection in doubt: reconnect after this request */
@@ -46,6 +47,9 @@ struct db {
 /* Remembers cfg and tries to connect once; failure is not fatal (the next
  * request retries). Never blocks longer than the connect timeout. */
 void db_init(struct db *db, const struct config *cfg);
+/* The same for cfg's read URL (a hot standby, AGORA_READ_DATABASE_URL);
+ * db_for_read (replica.h) chooses between the two per request. */
+void db_init_read(struct db *db, const struct config *cfg);
 /* Connects with an explicit conninfo (agora-admin). 0 or -1 (message on
  * stderr, without the password). */
 int db_open_url(struct db *db, const char *url, long connect_timeout_s);

@@ -51,7 +51,9 @@ struct req {
     struct req_source source;
     struct req_sink sink;
     const struct config *cfg;
-    struct db *db;               /* the worker's connection (borrowed) */
+    struct db *db;               /* the worker's connection (borrowed); the router points it at
+                                    read_db for the route's handler when the standby may serve it */
+    struct db *read_db;          /* the hot standby's connection (borrowed), NULL without one */
 
     /* Filled by the router. */
     const struct route *route;   /* the matched route, NULL when none (404/405) */

@@ -15,6 +15,7 @@
 #include "http/authenticate.h"
 #include "ops/config.h"
 #include "db/db.h"
+#include "db/replica.h"
 #include "http/errors.h"
 #include "http/query.h"
 #include "http/response.h"
@@ -233,16 +234,21 @@ void router_dispatch(const struct route *table, size_t n, struct req *r)
     /* Every authenticated handler runs in the caller's transaction, so row
      * level security applies to all it does. The handler commits what it
      * writes; whatever is still open afterwards is rolled back. */
+    struct db *primary = r->db;
+    if (rt->db == DB_STANDBY_OK && r->read_db && r->db)
+        r->db = db_for_read(r->db, r->read_db, r->cfg ? r->cfg->read_wait_ms : 0);
     if (rt->auth != AUTH_NONE && r->db) {
         enum db_status st = db_begin_as(r->db, &r->who);
         if (st != DB_OK) {
             reply_db_error(r, st);
+            r->db = primary;
             return;
         }
     }
     rt->handler(r);
     if (r->db)
         db_rollback(r->db);
+    r->db = primary;
     if (!r->headers_sent) {
         fprintf(stderr, "agora: handler for %s %s sent no reply, request_id=%s\n", rt->method, rt->pattern,
                 r->request_id);

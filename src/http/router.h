@@ -27,6 +27,11 @@ enum body_need {
                        answered as OTLP expects (errors.h) */
 };
 
+enum db_need {
+    DB_PRIMARY,     /* runs on the primary: writes, and reads that write (stats fold first) */
+    DB_STANDBY_OK,  /* a pure read: may run on the hot standby once it has caught up (db/replica.h) */
+};
+
 enum query_need {
     QUERY_NONE,     /* any query parameter answers 422 naming it */
     QUERY_OWN,      /* the handler parses its own (query.h whitelist) */
@@ -44,6 +49,7 @@ struct route {
     enum body_need body;
     enum query_need query;
     size_t max_body;       /* bytes; 0: AGORA_MAX_BODY_BYTES, else the smaller of the two */
+    enum db_need db;
 };
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

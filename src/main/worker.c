@@ -110,8 +110,9 @@ int main(void)
      * it is back. */
     struct metrics_block *metrics = open_metrics(&cfg);
     metrics_install(metrics);
-    struct db db;
+    struct db db, read_db;
     db_init(&db, &cfg);
+    db_init_read(&read_db, &cfg);
 
     static char path[8192];
     while (!signals_stop_requested()) {
@@ -132,6 +133,7 @@ int main(void)
         fcgi_fill_request(&r, &fr, path, sizeof path);
         r.cfg = &cfg;
         r.db = &db;
+        r.read_db = cfg.read_database_url ? &read_db : NULL;
         router_dispatch(agora_routes, agora_routes_count, &r);
         uint64_t us = elapsed_us(&t0);
         metrics_request_end(r.route ? (int)(r.route - agora_routes) : -1, r.status, us);
@@ -143,6 +145,7 @@ int main(void)
     }
     FCGX_Free(&fr, 1);
     db_close(&db);
+    db_close(&read_db);
     metrics_install(NULL);
     metrics_block_close(metrics);
     config_free(&cfg);

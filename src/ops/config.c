@@ -42,6 +42,7 @@ static const struct num_setting num_settings[] = {
     {"AGORA_STATEMENT_TIMEOUT_MS", 30000, 0, 3600000, NUM_LONG, offsetof(struct config, statement_timeout_ms)},
     {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 2, 1, 60, NUM_LONG, offsetof(struct config, connect_timeout_s)},
     {"AGORA_JWT_LEEWAY_SECONDS", 30, 0, 600, NUM_LONG, offsetof(struct config, jwt_leeway_s)},
+    {"AGORA_READ_WAIT_MS", 200, 0, 10000, NUM_LONG, offsetof(struct config, read_wait_ms)},
     {"AGORA_STALE_MINUTES", CONFIG_STALE_MINUTES_DEFAULT, 1, 525600, NUM_LONG, offsetof(struct config, stale_minutes)},
     {"AGORA_LIVE_TICKET_SECONDS", CONFIG_LIVE_TICKET_SECONDS_DEFAULT, 1, 3600, NUM_LONG,
      offsetof(struct config, live_ticket_s)},
@@ -282,6 +283,9 @@ int config_load(struct config *cfg, config_getter get, void *ctx, char *err, siz
     if (config_secret("AGORA_DATABASE_URL", get, ctx, true, &url, &url_len, err, errlen) < 0)
         goto fail;
     cfg->database_url = (char *)url;
+    if (config_secret("AGORA_READ_DATABASE_URL", get, ctx, true, &url, &url_len, err, errlen) < 0)
+        goto fail;
+    cfg->read_database_url = (char *)url;
     if (load_jwt(cfg, get, ctx, err, errlen) < 0 || load_observability(cfg, get, ctx, err, errlen) < 0 ||
         load_switch("AGORA_WEBHOOK_ALLOW_HTTP", false, get, ctx, &cfg->webhook_allow_http, err, errlen) < 0)
         goto fail;
@@ -297,6 +301,8 @@ void config_free(struct config *cfg)
     /* Do not leave secrets (the URL may hold a password) in freed memory. */
     if (cfg->database_url)
         free_secret((unsigned char *)cfg->database_url, strlen(cfg->database_url));
+    if (cfg->read_database_url)
+        free_secret((unsigned char *)cfg->read_database_url, strlen(cfg->read_database_url));
     free_secret(cfg->jwt_key, cfg->jwt_key_len);
     free(cfg->jwt_audience);
     free(cfg->jwt_issuer);

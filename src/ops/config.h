@@ -21,6 +21,9 @@ enum jwt_pin { PIN_HS256, PIN_RS256, PIN_ES256 };
 
 struct config {
     char *database_url;        /* AGORA_DATABASE_URL[_FILE]; NULL when unset (the worker refuses to start) */
+    char *read_database_url;   /* AGORA_READ_DATABASE_URL[_FILE]: a hot standby for the read routes; NULL: none */
+    long read_wait_ms;         /* AGORA_READ_WAIT_MS: how long a read waits for the standby to catch up
+                                  before it goes to the primary */
     enum jwt_pin jwt_alg;      /* AGORA_JWT_ALG: HS256 (default), RS256, ES256 */
     unsigned char *jwt_key;    /* HS256: the secret; RS256/ES256: PEM public key */
     size_t jwt_key_len;

@@ -179,13 +179,26 @@ def worker_log_lines(stack, bad):
     return out[:40]
 
 
-def restart_workers(stack, url):
+def restart_workers(stack, url, read_url=None, read_wait_ms=200):
+    """Restarts the workers on url, with read_url as their standby for the
+    read routes (none when None)."""
     stopped = stack.workers("stop")
     assert stopped.returncode == 0, stopped.stderr
     stack.env["AGORA_DATABASE_URL"] = url
+    stack.env.pop("AGORA_READ_DATABASE_URL", None)
+    if read_url:
+        stack.env["AGORA_READ_DATABASE_URL"] = read_url
+        stack.env["AGORA_READ_WAIT_MS"] = str(read_wait_ms)
     started = stack.workers("start")
     assert started.returncode == 0, started.stdout + started.stderr
     assert stack.wait_healthy().status == 200
+
+
+def standby_table_reads(standby, table):
+    """Scans of table the standby itself has run (its own statistics)."""
+    out = standby.psql("SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables"
+                       f" WHERE schemaname = 'agora' AND relname = '{table}'")
+    return int(out.strip())
 
 
 def test_the_standby_is_hot_read_only_and_streams_synchronously(pair):
@@ -201,6 +214,85 @@ def test_the_standby_is_hot_read_only_and_streams_synchronously(pair):
     with pytest.raises(subprocess.CalledProcessError) as refused:
         standby.psql("CREATE TABLE agora.nope (x int)")
     assert "read-only" in refused.value.stderr
+
+
+@pytest.fixture
+def reading_from_standby(pair):
+    """The workers with the standby as AGORA_READ_DATABASE_URL; back on the
+    primary alone afterwards."""
+    stack, standby = pair
+    primary = stack.env["AGORA_DATABASE_URL"]
+    app_pass = conninfo_value(primary, "passfile")
+    restart_workers(stack, primary, standby.url("agora_app", app_pass))
+    yield stack, standby
+    restart_workers(stack, primary)
+
+
+def test_read_routes_run_on_the_standby_and_see_the_callers_own_writes(reading_from_standby):
+    stack, standby = reading_from_standby
+    t = Tenant(stack)
+    before = standby_table_reads(standby, "executions")
+    ids = []
+    for i in range(20):
+        # Each run read back at once: the standby must have replayed it
+        # first, or the read goes to the primary; never a 404.
+        r = stack.request("POST", ROUTE, token=t.tok, body=t.payload(f"ryw-{i}-{uuid.uuid4().hex[:6]}"))
+        assert r.status in (200, 201), r.body
+        run = r.json()["execution_id"]
+        got = stack.request("GET", f"/api/executions/{run}", token=t.tok)
+        assert got.status == 200, (i, got.status, got.body)
+        assert got.json()["id"] == run
+        listed = stack.request("GET", "/api/executions", token=t.tok)
+        assert run in [x["id"] for x in listed.json()["items"]], i
+        ids.append(run)
+    # The standby ran those reads itself (its statistics reach the view
+    # within its flush interval).
+    assert wait_for(lambda: standby_table_reads(standby, "executions") >= before + 20, timeout=20), \
+        (before, standby_table_reads(standby, "executions"))
+
+
+def test_every_standby_route_answers_from_a_read_only_server(reading_from_standby):
+    stack, standby = reading_from_standby
+    t = Tenant(stack)
+    runs = []
+    for i in range(2):
+        r = stack.request("POST", ROUTE, token=t.tok, body=t.payload(f"routes-{i}-{uuid.uuid4().hex[:6]}"))
+        assert r.status in (200, 201), r.body
+        runs.append(r.json()["execution_id"])
+    project = stack.request("GET", "/api/projects", token=t.tok).json()["items"][0]["id"]
+    a, b = runs
+    paths = [
+        "/api/executions", "/api/executions?format=ndjson", f"/api/executions/{a}", f"/api/executions/{a}/timeline",
+        f"/api/executions/{a}/critical-path", f"/api/executions/{a}/telemetry-spans",
+        f"/api/executions/{a}/telemetry-events", f"/api/executions/{a}/state-snapshots",
+        f"/api/executions/{a}/export", f"/api/executions/{a}/report", f"/api/executions/{a}/compare/{b}",
+        "/api/workflows", f"/api/workflows/{t.wf}", "/api/organizations", f"/api/organizations/{t.org}/members",
+        f"/api/organizations/{t.org}/audit-log", f"/api/organizations/{t.org}/model-prices", "/api/projects",
+        f"/api/projects/{project}/api-keys", f"/api/projects/{project}/alert-rules",
+    ]
+    # Wait until the standby has everything, so these run there.
+    time.sleep(0.5)
+    for path in paths:
+        r = stack.request("GET", path, token=t.tok)
+        assert r.status == 200, (path, r.status, r.body[:300])
+
+
+def test_a_lagging_standby_sends_the_read_to_the_primary(reading_from_standby):
+    stack, standby = reading_from_standby
+    t = Tenant(stack)
+    standby.psql("SELECT pg_wal_replay_pause()")
+    try:
+        r = stack.request("POST", ROUTE, token=t.tok, body=t.payload(f"lag-{uuid.uuid4().hex[:6]}"))
+        assert r.status in (200, 201), r.body
+        run = r.json()["execution_id"]
+        assert standby.psql(f"SELECT count(*) FROM agora.executions WHERE id = '{run}'").strip() == "0"
+        t0 = time.monotonic()
+        got = stack.request("GET", f"/api/executions/{run}", token=t.tok)
+        waited = time.monotonic() - t0
+        assert got.status == 200, got.body
+        assert 0.2 <= waited < 3, waited  # AGORA_READ_WAIT_MS, then the primary
+    finally:
+        standby.psql("SELECT pg_wal_replay_resume()")
 
 
 def test_promotion_under_load_keeps_every_acknowledged_ingest_and_workers_recover(pair):

@@ -130,8 +130,9 @@ Test(access_log, a_long_client_string_is_cut)
 }
 
 static const struct route org_route = {"POST", "/api/organizations/{id}/members", NULL, AUTH_USER, BODY_JSON,
-                                       QUERY_NONE, 0};
-static const struct route ingest_route = {"POST", "/api/executions/ingest", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE, 0};
+                                       QUERY_NONE, 0, DB_PRIMARY};
+static const struct route ingest_route = {"POST", "/api/executions/ingest", NULL, AUTH_ANY, BODY_JSON, QUERY_NONE, 0,
+                                          DB_PRIMARY};
 
 static void fake_request(struct req *r, const struct route *rt)
 {

@@ -185,6 +185,7 @@ static const struct {
     {"AGORA_DB_CONNECT_TIMEOUT_SECONDS", 1, 60},
     {"AGORA_JWT_LEEWAY_SECONDS", 0, 600},
     {"AGORA_STALE_MINUTES", 1, 525600},
+    {"AGORA_READ_WAIT_MS", 0, 10000},
 };
 #define NUMERIC_COUNT (sizeof numeric / sizeof numeric[0])
 
@@ -460,6 +461,23 @@ Test(config, database_url_file_without_a_newline_is_taken_whole)
     struct config cfg;
     assert_loads(&e, &cfg);
     cr_assert_str_eq(cfg.database_url, DB_URL);
+    config_free(&cfg);
+}
+
+Test(config, a_read_database_url_is_optional_and_may_come_from_a_file)
+{
+    struct env e = base_env();
+    struct config cfg;
+    assert_loads(&e, &cfg);
+    cr_assert_null(cfg.read_database_url);
+    cr_assert_eq(cfg.read_wait_ms, 200);
+    config_free(&cfg);
+    const char *path = temp_file(DB_URL "\n", strlen(DB_URL) + 1);
+    env_set(&e, "AGORA_READ_DATABASE_URL_FILE", path);
+    env_set(&e, "AGORA_READ_WAIT_MS", "0");
+    assert_loads(&e, &cfg);
+    cr_assert_str_eq(cfg.read_database_url, DB_URL);
+    cr_assert_eq(cfg.read_wait_ms, 0);
     config_free(&cfg);
 }
 

@@ -65,18 +65,18 @@ static void h_silent(struct req *r)
 }
 
 static const struct route table[] = {
-    {"GET", "/api/things", h_list, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
-    {"POST", "/api/things", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 0},
-    {"GET", "/api/things/{id}", h_get, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
-    {"PUT", "/api/things/{id}", h_put, AUTH_NONE, BODY_JSON_OPT, QUERY_NONE, 0},
-    {"DELETE", "/api/things/{id}", h_delete, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
-    {"GET", "/api/things/{id}/parts/{id}", h_part, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
-    {"GET", "/api/silent", h_silent, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
-    {"GET", "/api/private", h_private, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
-    {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON, QUERY_NONE, 0},
-    {"GET", "/api/search", h_search, AUTH_NONE, BODY_NONE, QUERY_OWN, 0},
-    {"POST", "/api/small", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 100},
-    {"GET", "/api/things/{id}/labels/{label}", h_label, AUTH_NONE, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/things", h_list, AUTH_NONE, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
+    {"POST", "/api/things", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 0, DB_PRIMARY},
+    {"GET", "/api/things/{id}", h_get, AUTH_NONE, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
+    {"PUT", "/api/things/{id}", h_put, AUTH_NONE, BODY_JSON_OPT, QUERY_NONE, 0, DB_PRIMARY},
+    {"DELETE", "/api/things/{id}", h_delete, AUTH_NONE, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
+    {"GET", "/api/things/{id}/parts/{id}", h_part, AUTH_NONE, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
+    {"GET", "/api/silent", h_silent, AUTH_NONE, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
+    {"GET", "/api/private", h_private, AUTH_ANY, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
+    {"POST", "/api/private", h_private, AUTH_USER, BODY_JSON, QUERY_NONE, 0, DB_PRIMARY},
+    {"GET", "/api/search", h_search, AUTH_NONE, BODY_NONE, QUERY_OWN, 0, DB_PRIMARY},
+    {"POST", "/api/small", h_create, AUTH_NONE, BODY_JSON, QUERY_NONE, 100, DB_PRIMARY},
+    {"GET", "/api/things/{id}/labels/{label}", h_label, AUTH_NONE, BODY_NONE, QUERY_NONE, 0, DB_PRIMARY},
 };
 #define TABLE_LEN (sizeof table / sizeof table[0])
 
@@ -702,6 +702,25 @@ Test(router, a_protected_route_checks_auth_before_reading_the_body)
 static bool internal_route(const struct route *rt)
 {
     return strncmp(rt->pattern, "/internal/", 10) == 0;
+}
+
+/* A hot standby refuses writes: only reads that write nothing may go
+ * there. The stats routes fold pending deltas first (a write) and the live
+ * authorization consumes its ticket, so they stay on the primary. */
+Test(router, only_authenticated_pure_reads_may_run_on_the_standby)
+{
+    size_t standby = 0;
+    for (size_t i = 0; i < agora_routes_count; i++) {
+        const struct route *rt = &agora_routes[i];
+        if (rt->db != DB_STANDBY_OK)
+            continue;
+        standby++;
+        cr_assert_str_eq(rt->method, "GET", "%s %s", rt->method, rt->pattern);
+        cr_assert_neq(rt->auth, AUTH_NONE, "%s", rt->pattern);
+        cr_assert_null(strstr(rt->pattern, "/stats"), "%s", rt->pattern);
+        cr_assert(!internal_route(rt), "%s", rt->pattern);
+    }
+    cr_assert_geq(standby, 10, "the telemetry reads are standby reads");
 }
 
 Test(router, every_real_route_is_under_api_with_a_well_formed_pattern)
