@@ -5,8 +5,7 @@
 
 #include "util/text.h"
 
-/* The comma before every element but the first ('{' is the first byte). */
-static void sep(struct buf *b)
+void pg_array_sep(struct buf *b)
 {
     if (b->len > 1)
         buf_putc(b, ',');
@@ -19,13 +18,13 @@ void pg_array_open(struct buf *b)
 
 void pg_array_raw(struct buf *b, const char *s)
 {
-    sep(b);
+    pg_array_sep(b);
     buf_puts(b, s ? s : "NULL");
 }
 
 void pg_array_null(struct buf *b)
 {
-    sep(b);
+    pg_array_sep(b);
     buf_puts(b, "NULL");
 }
 
@@ -35,7 +34,7 @@ void pg_array_text(struct buf *b, const char *s)
         pg_array_null(b);
         return;
     }
-    sep(b);
+    pg_array_sep(b);
     buf_putc(b, '"');
     const unsigned char *p = (const unsigned char *)s, *run = p;
     size_t left = strlen(s);

@@ -16,6 +16,10 @@ void pg_array_open(struct buf *b);
  * numbers, hex, ISO timestamps: no space, comma, quote, backslash or
  * brace, never "NULL"); NULL s: a NULL element. */
 void pg_array_raw(struct buf *b, const char *s);
+/* Starts an element the caller then appends itself (the same rule as
+ * pg_array_raw's text): the comma before every one but the first ('{' is
+ * the literal's first byte). */
+void pg_array_sep(struct buf *b);
 /* A NULL element. */
 void pg_array_null(struct buf *b);
 /* s quoted, its quotes and backslashes escaped; a byte that is not part

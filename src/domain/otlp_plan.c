@@ -245,13 +245,12 @@ static void exec_json(const struct otlp_request *req, const struct otlp_place *p
 /* A count's element: NULL when absent (< 0). */
 static void col_count(struct buf *b, int64_t n)
 {
-    char text[24];
     if (n < 0) {
         pg_array_null(b);
         return;
     }
-    snprintf(text, sizeof text, "%lld", (long long)n);
-    pg_array_raw(b, text);
+    pg_array_sep(b);
+    buf_put_int(b, (long long)n);
 }
 
 static void col_time(struct buf *b, uint64_t ns)
@@ -275,6 +274,22 @@ static void doc_sep(struct buf *b)
         buf_putc(b, ',');
 }
 
+/* The span's duration in ms, six decimals (what "%.6f" writes, exact:
+ * nanoseconds are millionths of a ms); the decoder rejects an end before
+ * the start. */
+static void put_duration(struct buf *b, const struct otlp_span *s)
+{
+    uint64_t ns = s->end_unix_nano - s->start_unix_nano;
+    char frac[6];
+    unsigned f = (unsigned)(ns % 1000000);
+    for (int i = 6; i-- > 0; f /= 10)
+        frac[i] = (char)('0' + f % 10);
+    pg_array_sep(b);
+    buf_put_int(b, (long long)(ns / 1000000));
+    buf_putc(b, '.');
+    buf_append(b, frac, 6);
+}
+
 /* A span's elements of the span columns, and its node execution's fields
  * when it is one. */
 static void span_cols(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *c)
@@ -292,8 +307,7 @@ static void span_cols(const struct otlp_exec *e, const struct otlp_ref *r, struc
     pg_array_raw(&c[OSC_KIND], otlp_kind_text(s->kind));
     col_time(&c[OSC_START], s->start_unix_nano);
     col_time(&c[OSC_END], s->end_unix_nano);
-    snprintf(text, sizeof text, "%.6f", (double)(s->end_unix_nano - s->start_unix_nano) / 1e6);
-    pg_array_raw(&c[OSC_DUR], text);
+    put_duration(&c[OSC_DUR], s);
     pg_array_raw(&c[OSC_STATUS], otlp_status_text(s->status_code));
     doc_sep(&c[OSC_ATTRS]);
     otlp_attrs_json(&s->attributes, &c[OSC_ATTRS]);
@@ -333,16 +347,18 @@ static void node_json(const struct otlp_place *at, const struct otlp_exec *e, co
 static void event_cols(const struct otlp_ref *r, size_t at, struct buf *c)
 {
     const struct otlp_span *s = r->span;
-    char hex[17], pos[24];
+    char hex[17];
     hex_encode(s->span_id, 8, hex);
-    snprintf(pos, sizeof pos, "%zu", at);
     for (size_t i = 0; i < s->n_events; i++) {
         const struct otlp_event *ev = &s->events[i];
-        pg_array_raw(&c[OEC_SPAN], pos);
+        pg_array_sep(&c[OEC_SPAN]);
+        buf_put_int(&c[OEC_SPAN], (long long)at);
         pg_array_text(&c[OEC_TYPE], ev->name[0] ? ev->name : "event");
         col_time(&c[OEC_TIME], ev->time_unix_nano ? ev->time_unix_nano : s->start_unix_nano);
         doc_sep(&c[OEC_DATA]);
-        buf_printf(&c[OEC_DATA], "{\"span_id\":\"%s\",\"attributes\":", hex);
+        buf_puts(&c[OEC_DATA], "{\"span_id\":\"");
+        buf_append(&c[OEC_DATA], hex, 16);
+        buf_puts(&c[OEC_DATA], "\",\"attributes\":");
         otlp_attrs_json(&ev->attributes, &c[OEC_DATA]);
         buf_putc(&c[OEC_DATA], '}');
     }

@@ -159,6 +159,10 @@ Test(otlp_plan, a_span_takes_the_name_of_its_nearest_node_ancestor_in_the_reques
             cr_assert_null(field(x, "nn"), "%s", field(x, "n"));
         cr_assert_eq(field(x, "node") != NULL, want[i][2] != NULL, "%s", field(x, "n"));
         cr_assert_eq(field(x, "p") != NULL, i != 0);
+        struct json_object *d;
+        cr_assert(json_object_object_get_ex(x, "d", &d));
+        cr_assert_float_eq(json_object_get_double(d), 1000.0, 1e-9); /* the SPAN()s last 1 s */
+        cr_assert_str_eq(field(x, "st"), "2025-06-01T12:00:00.000000Z");
     }
 }
 
