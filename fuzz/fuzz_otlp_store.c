@@ -225,11 +225,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     json_object_put(parse_array(&docs.spans[OSC_ATTRS]));
     json_object_put(parse_array(&docs.events[OEC_DATA]));
-    const char *why = "";
+    const char *bad = "";
     struct json_object *e = parse_array(&docs.execs), *u = parse_array(&docs.usage), *nd = parse_array(&docs.nodes),
-                       *s = otlp_columns_spans(&docs, &why), *v = s ? otlp_columns_events(&docs, s, &why) : NULL;
+                       *s = otlp_columns_spans(&docs, &bad), *v = s ? otlp_columns_events(&docs, s, &bad) : NULL;
     if (!s || !v)
-        fuzz_otlp_fail("the span or event columns do not read back", why);
+        fuzz_otlp_fail("the span or event columns do not read back", bad);
     size_t n_execs = check_executions(e);
     if (n_execs != p.n_execs || json_object_array_length(s) != p.n_refs || json_object_array_length(v) != want_events)
         fuzz_otlp_fail("the documents' counts", docs.spans[OSC_EXEC].data);
