@@ -8,7 +8,10 @@ Posts ROUNDS x N protobuf bodies of SIZE spans (PAYLOAD_DIR/otlp-SIZE.pb,
 bench/otlp_gen.py), each with trace ids of its own (the marker bytes of
 PAYLOAD_DIR/otlp.json replaced by a counter), one after the other over one
 keep-alive TLS connection, and prints one JSON line per round: the CPU
-milliseconds per request PostgreSQL, the workers and nginx used meanwhile.
+milliseconds per request PostgreSQL, the workers and nginx used meanwhile,
+and "backend", the busiest PostgreSQL client backend alone (with one
+worker, the worker's connection: the ingest's statements without
+autovacuum, the checkpointer or the live publisher's queries).
 
 CPU time, not wall time, so it stands on a busy machine: each process's
 run time from /proc/PID/schedstat (nanoseconds; the scheduler's count,
@@ -56,6 +59,26 @@ def tree_ms(root, stats):
     return ns / 1e6 + ticks * 1000.0 / TICK
 
 
+BACKGROUND = ("autovacuum", "checkpointer", "writer", "launcher", "stats", "logger", "archiver", "walsender")
+
+
+def client_backends(root, stats):
+    """{pid: run ns} of the postmaster's children that serve a client (their
+    title "postgres: USER DB ..."), not its background processes."""
+    out = {}
+    for pid, st in stats.items():
+        if st["ppid"] != root:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and not any(b in title for b in BACKGROUND):
+            out[pid] = run_ns(pid)
+    return out
+
+
 def snapshot(var, env):
     roots = {
         "postgres": first_int(os.path.join(env["AGORA_PG_DATA"], "postmaster.pid")),
@@ -63,7 +86,9 @@ def snapshot(var, env):
         "nginx": first_int(os.path.join(var, "run", "nginx.pid")),
     }
     stats = all_stats()
-    return {k: tree_ms(p, stats) if p else 0.0 for k, p in roots.items()}
+    out = {k: tree_ms(p, stats) if p else 0.0 for k, p in roots.items()}
+    out["backends"] = client_backends(roots["postgres"], stats) if roots["postgres"] else {}
+    return out
 
 
 def main(argv):
@@ -97,11 +122,14 @@ def main(argv):
         time.sleep(0.3)  # the last request's backend work and the live publisher settle
         after = snapshot(var, env)
         row = {"size": int(size), "round": r + 1, "requests": n}
-        row.update({k: round((after[k] - before[k]) / n, 2) for k in before})
+        row.update({k: round((after[k] - before[k]) / n, 2) for k in ("postgres", "workers", "nginx")})
+        # the busiest client backend: the worker's own, with one worker
+        row["backend"] = round(max((ns - before["backends"].get(pid, 0) for pid, ns in after["backends"].items()),
+                                   default=0) / 1e6 / n, 2)
         results.append(row)
         print(json.dumps(row), flush=True)
     summary = {"size": int(size), "round": "median", "requests": n * rounds}
-    summary.update({k: round(statistics.median(x[k] for x in results), 2) for k in ("postgres", "workers", "nginx")})
+    summary.update({k: round(statistics.median(x[k] for x in results), 2) for k in ("postgres", "backend", "workers", "nginx")})
     print(json.dumps(summary), flush=True)
     return 0
 

@@ -55,10 +55,10 @@ restart_workers() {
     sleep 1
     python3 "$bench/otlp_cpu.py" "$AGORA_VAR" "$base" "$bv/key-header" "$pay" 100 2 1 >/dev/null
 }
-# one_round SIZE N LABEL: one round, its JSON line labelled.
+# one_round SIZE N LABEL ROUND: one round, its JSON line labelled.
 one_round() {
     python3 "$bench/otlp_cpu.py" "$AGORA_VAR" "$base" "$bv/key-header" "$pay" "$1" "$2" 1 | sed -n 1p |
-        jq -c --arg w "$3" '. + {worker: $w}'
+        jq -c --arg w "$3" --argjson k "$4" '. + {worker: $w, round: $k}'
 }
 if [[ -n ${OTLP_CPU_AB:-} ]]; then
     [[ -x $OTLP_CPU_AB ]] || die "OTLP_CPU_AB: $OTLP_CPU_AB is not a program"
@@ -67,18 +67,20 @@ if [[ -n ${OTLP_CPU_AB:-} ]]; then
         for s in 100 500; do
             n=$([[ $s == 100 ]] && echo "$n100" || echo "$n500")
             restart_workers "$OTLP_CPU_AB"
-            one_round "$s" "$n" A
+            one_round "$s" "$n" A "$k"
             restart_workers "$root/agora-worker"
-            one_round "$s" "$n" B
+            one_round "$s" "$n" B "$k"
         done
     done | tee "$res/otlp-cpu.jsonl"
     say "medians (CPU ms per request) and B / A"
     jq -s -c 'group_by(.size)[] | . as $g | [ "A", "B" ] | map(. as $w | [$g[] | select(.worker == $w)]
         | {worker: .[0].worker, size: .[0].size, rounds: length,
            postgres: (map(.postgres) | sort | .[length / 2 | floor]),
+           backend: (map(.backend) | sort | .[length / 2 | floor]),
            workers: (map(.workers) | sort | .[length / 2 | floor]),
            nginx: (map(.nginx) | sort | .[length / 2 | floor])})
         | . + [{size: .[0].size, "B/A postgres": (.[1].postgres / .[0].postgres * 100 | round),
+                "B/A backend": (.[1].backend / .[0].backend * 100 | round),
                 "B/A workers": (.[1].workers / .[0].workers * 100 | round)}] | .[]' "$res/otlp-cpu.jsonl" |
         tee "$res/otlp-cpu-summary.jsonl"
 else
