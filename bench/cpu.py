@@ -65,17 +65,23 @@ def first_int(path):
         return None
 
 
-def main(argv):
-    if len(argv) != 1:
-        sys.stderr.write(__doc__)
-        return 2
-    var = argv[0]
+def read_env(var):
+    """The stack's settings, from the env file ./run.sh writes in AGORA_VAR."""
     env = {}
     with open(os.path.join(var, "env")) as f:
         for line in f:
             if line.startswith("export ") and "=" in line:
                 k, v = line[7:].strip().split("=", 1)
                 env[k] = v.strip("'")
+    return env
+
+
+def main(argv):
+    if len(argv) != 1:
+        sys.stderr.write(__doc__)
+        return 2
+    var = argv[0]
+    env = read_env(var)
     stats = all_stats()
     roots = {
         "postgres": first_int(os.path.join(env.get("AGORA_PG_DATA", ""), "postmaster.pid")),

@@ -4,9 +4,11 @@
  * placed as otlp_place would have (resource r refused when r % 4 == 3,
  * else in one of two workflows by r % 2), planned, and written as the
  * documents otlp_sql.c unpacks. Checks, aborting with what broke:
- *   - each document (e, u, n, s, v) is one JSON array (json-c, strict, UTF-8
- *     validated, no trailing byte), with no \u0000 (jsonb refuses it in
- *     text);
+ *   - each JSON document (e, u, n, and the spans' and events' attribute
+ *     columns) is one JSON array (json-c, strict, UTF-8 validated, no
+ *     trailing byte), with no \u0000 (jsonb refuses it in text); the span
+ *     and event columns read back as PostgreSQL's array_in reads them
+ *     (tests/reference/otlp_columns_read.c), all of one length;
  *   - s holds exactly the spans to store (not rejected, placed), each
  *     once (a copy later in the request left out and counted in n_dups),
  *     v exactly their events, n exactly the node spans, u exactly those
@@ -25,6 +27,7 @@
 
 #include <json-c/json.h>
 
+#include "../tests/reference/otlp_columns_read.h"
 #include "domain/otlp_plan.h"
 #include "fuzz_otlp.h"
 #include "util/timestamp.h"
@@ -220,11 +223,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < p.n_refs; i++)
         want_events += p.refs[i].span->n_events;
 
+    json_object_put(parse_array(&docs.spans[OSC_ATTRS]));
+    json_object_put(parse_array(&docs.events[OEC_DATA]));
+    const char *bad = "";
     struct json_object *e = parse_array(&docs.execs), *u = parse_array(&docs.usage), *nd = parse_array(&docs.nodes),
-                       *s = parse_array(&docs.spans), *v = parse_array(&docs.events);
+                       *s = otlp_columns_spans(&docs, &bad), *v = s ? otlp_columns_events(&docs, s, &bad) : NULL;
+    if (!s || !v)
+        fuzz_otlp_fail("the span or event columns do not read back", bad);
     size_t n_execs = check_executions(e);
     if (n_execs != p.n_execs || json_object_array_length(s) != p.n_refs || json_object_array_length(v) != want_events)
-        fuzz_otlp_fail("the documents' counts", docs.spans.data);
+        fuzz_otlp_fail("the documents' counts", docs.spans[OSC_EXEC].data);
     size_t *spans = calloc(n_execs ? n_execs : 1, sizeof *spans), *events = calloc(n_execs ? n_execs : 1, sizeof *events),
            *nodes = calloc(n_execs ? n_execs : 1, sizeof *nodes);
     bool *used = calloc(n_execs ? n_execs : 1, 1);

@@ -1,10 +1,11 @@
-/* Building the plan and the document of an OTLP request (otlp_plan.h). */
+/* Building the plan and the parameters of an OTLP request (otlp_plan.h). */
 #include "domain/otlp_plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/pg_array.h"
 #include "domain/otlp_map.h"
 #include "util/text.h"
 #include "util/timestamp.h"
@@ -139,13 +140,6 @@ static void put_str(struct buf *b, const char *key, const char *value)
         buf_puts(b, "null");
 }
 
-static void put_hex(struct buf *b, const char *key, const uint8_t *id, size_t n)
-{
-    char hex[33];
-    hex_encode(id, n, hex);
-    buf_printf(b, ",\"%s\":\"%s\"", key, hex);
-}
-
 static void put_time(struct buf *b, const char *key, uint64_t ns)
 {
     char ts[TS_TEXT_LEN + 1];
@@ -248,41 +242,93 @@ static void exec_json(const struct otlp_request *req, const struct otlp_place *p
     buf_putc(b, '}');
 }
 
-/* A span's member of "s", and its node execution's fields when it is one. */
-static void span_json(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *b)
+/* A count's element: NULL when absent (< 0). */
+static void col_count(struct buf *b, int64_t n)
+{
+    if (n < 0) {
+        pg_array_null(b);
+        return;
+    }
+    pg_array_sep(b);
+    buf_put_int(b, (long long)n);
+}
+
+static void col_time(struct buf *b, uint64_t ns)
+{
+    char ts[TS_TEXT_LEN + 1];
+    ts_format((int64_t)(ns / 1000), ts);
+    pg_array_raw(b, ts);
+}
+
+static void col_hex(struct buf *b, const uint8_t *id, size_t n)
+{
+    char hex[33];
+    hex_encode(id, n, hex);
+    pg_array_raw(b, hex);
+}
+
+/* Appends a member to a JSON array parameter ('[' is its first byte). */
+static void doc_sep(struct buf *b)
+{
+    if (b->len > 1)
+        buf_putc(b, ',');
+}
+
+/* The span's duration in ms, six decimals (what "%.6f" writes, exact:
+ * nanoseconds are millionths of a ms); the decoder rejects an end before
+ * the start. */
+static void put_duration(struct buf *b, const struct otlp_span *s)
+{
+    uint64_t ns = s->end_unix_nano - s->start_unix_nano;
+    char frac[6];
+    unsigned f = (unsigned)(ns % 1000000);
+    for (int i = 6; i-- > 0; f /= 10)
+        frac[i] = (char)('0' + f % 10);
+    pg_array_sep(b);
+    buf_put_int(b, (long long)(ns / 1000000));
+    buf_putc(b, '.');
+    buf_append(b, frac, 6);
+}
+
+/* A span's elements of the span columns, and its node execution's fields
+ * when it is one. */
+static void span_cols(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *c)
 {
     const struct otlp_span *s = r->span;
+    char text[UUID_STR_LEN + 1];
 
-    buf_printf(b, "{\"x\":\"%s\"", e->id);
-    put_hex(b, "t", s->trace_id, 16);
-    put_hex(b, "s", s->span_id, 8);
+    pg_array_raw(&c[OSC_EXEC], e->id);
+    col_hex(&c[OSC_SPAN], s->span_id, 8);
     if (s->has_parent)
-        put_hex(b, "p", s->parent_span_id, 8);
-    put_str(b, "n", s->name);
-    put_str(b, "k", otlp_kind_text(s->kind));
-    put_time(b, "st", s->start_unix_nano);
-    put_time(b, "et", s->end_unix_nano);
-    buf_printf(b, ",\"d\":%.6f", (double)(s->end_unix_nano - s->start_unix_nano) / 1e6);
-    put_str(b, "c", otlp_status_text(s->status_code));
-    buf_puts(b, ",\"a\":");
-    otlp_attrs_json(&s->attributes, b);
-    put_str(b, "nn", r->node_name);
-    put_error(b, s);
+        col_hex(&c[OSC_PARENT], s->parent_span_id, 8);
+    else
+        pg_array_null(&c[OSC_PARENT]);
+    pg_array_text(&c[OSC_NAME], s->name);
+    pg_array_raw(&c[OSC_KIND], otlp_kind_text(s->kind));
+    col_time(&c[OSC_START], s->start_unix_nano);
+    col_time(&c[OSC_END], s->end_unix_nano);
+    put_duration(&c[OSC_DUR], s);
+    pg_array_raw(&c[OSC_STATUS], otlp_status_text(s->status_code));
+    doc_sep(&c[OSC_ATTRS]);
+    otlp_attrs_json(&s->attributes, &c[OSC_ATTRS]);
+    pg_array_text(&c[OSC_NODE], r->node_name);
+    pg_array_text(&c[OSC_ERR], s->status_code != OTLP_STATUS_ERROR ? NULL
+                               : s->status_message[0]             ? s->status_message
+                                                                  : "error");
+    bool usage = r->role.name && r->has_usage;
     if (r->role.name) {
-        char cid[UUID_STR_LEN + 1];
-        otlp_node_execution_id(e->id, s->span_id, cid);
-        buf_printf(b, ",\"node\":true,\"cid\":\"%s\"", cid);
-        put_str(b, "nt", r->role.type);
-        if (r->has_usage) {
-            put_count(b, "ti", r->usage.input);
-            put_count(b, "tout", r->usage.output);
-            put_count(b, "cr", r->usage.cache_read);
-            put_count(b, "cc", r->usage.cache_creation);
-            put_str(b, "model", r->usage.model);
-            put_str(b, "prov", r->usage.provider);
-        }
+        otlp_node_execution_id(e->id, s->span_id, text);
+        pg_array_raw(&c[OSC_CID], text);
+    } else {
+        pg_array_null(&c[OSC_CID]);
     }
-    buf_putc(b, '}');
+    pg_array_text(&c[OSC_NTYPE], r->role.name ? r->role.type : NULL);
+    col_count(&c[OSC_TIN], usage ? r->usage.input : -1);
+    col_count(&c[OSC_TOUT], usage ? r->usage.output : -1);
+    col_count(&c[OSC_TCR], usage ? r->usage.cache_read : -1);
+    col_count(&c[OSC_TCC], usage ? r->usage.cache_creation : -1);
+    pg_array_text(&c[OSC_MODEL], usage ? r->usage.model : NULL);
+    pg_array_text(&c[OSC_PROV], usage ? r->usage.provider : NULL);
 }
 
 /* A node span's member of "n": what step 4 needs to create its node. */
@@ -296,20 +342,25 @@ static void node_json(const struct otlp_place *at, const struct otlp_exec *e, co
     buf_putc(b, '}');
 }
 
-/* A span's events (members of "v"). */
-static void events_json(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *b)
+/* A span's events' elements of the event columns; at is the span's
+ * position in the span columns, from 1. */
+static void event_cols(const struct otlp_ref *r, size_t at, struct buf *c)
 {
     const struct otlp_span *s = r->span;
     char hex[17];
     hex_encode(s->span_id, 8, hex);
     for (size_t i = 0; i < s->n_events; i++) {
         const struct otlp_event *ev = &s->events[i];
-        buf_printf(b, "%s{\"x\":\"%s\",\"s\":\"%s\"", b->len > 1 ? "," : "", e->id, hex);
-        put_str(b, "ty", ev->name[0] ? ev->name : "event");
-        put_time(b, "ts", ev->time_unix_nano ? ev->time_unix_nano : s->start_unix_nano);
-        buf_printf(b, ",\"d\":{\"span_id\":\"%s\",\"attributes\":", hex);
-        otlp_attrs_json(&ev->attributes, b);
-        buf_puts(b, "}}");
+        pg_array_sep(&c[OEC_SPAN]);
+        buf_put_int(&c[OEC_SPAN], (long long)at);
+        pg_array_text(&c[OEC_TYPE], ev->name[0] ? ev->name : "event");
+        col_time(&c[OEC_TIME], ev->time_unix_nano ? ev->time_unix_nano : s->start_unix_nano);
+        doc_sep(&c[OEC_DATA]);
+        buf_puts(&c[OEC_DATA], "{\"span_id\":\"");
+        buf_append(&c[OEC_DATA], hex, 16);
+        buf_puts(&c[OEC_DATA], "\",\"attributes\":");
+        otlp_attrs_json(&ev->attributes, &c[OEC_DATA]);
+        buf_putc(&c[OEC_DATA], '}');
     }
 }
 
@@ -318,8 +369,10 @@ void otlp_docs_init(struct otlp_docs *d)
     buf_init(&d->execs);
     buf_init(&d->usage);
     buf_init(&d->nodes);
-    buf_init(&d->spans);
-    buf_init(&d->events);
+    for (size_t k = 0; k < OSC_COUNT; k++)
+        buf_init(&d->spans[k]);
+    for (size_t k = 0; k < OEC_COUNT; k++)
+        buf_init(&d->events[k]);
 }
 
 void otlp_docs_free(struct otlp_docs *d)
@@ -327,8 +380,10 @@ void otlp_docs_free(struct otlp_docs *d)
     buf_free(&d->execs);
     buf_free(&d->usage);
     buf_free(&d->nodes);
-    buf_free(&d->spans);
-    buf_free(&d->events);
+    for (size_t k = 0; k < OSC_COUNT; k++)
+        buf_free(&d->spans[k]);
+    for (size_t k = 0; k < OEC_COUNT; k++)
+        buf_free(&d->events[k]);
 }
 
 static void close_array(struct buf *b)
@@ -337,14 +392,26 @@ static void close_array(struct buf *b)
     buf_putc(b, '\0');
 }
 
+/* Opens (close false) or closes the columns c of n, the JSON one (json)
+ * as an array of objects, the others as array literals. */
+static void columns(struct buf *c, size_t n, size_t json, bool close)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (k == json)
+            close ? close_array(&c[k]) : buf_putc(&c[k], '[');
+        else
+            close ? pg_array_close(&c[k]) : pg_array_open(&c[k]);
+    }
+}
+
 void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
                     struct otlp_docs *d)
 {
     buf_putc(&d->execs, '[');
     buf_putc(&d->usage, '[');
     buf_putc(&d->nodes, '[');
-    buf_putc(&d->spans, '[');
-    buf_putc(&d->events, '[');
+    columns(d->spans, OSC_COUNT, OSC_ATTRS, false);
+    columns(d->events, OEC_COUNT, OEC_DATA, false);
     for (size_t x = 0; x < p->n_execs; x++) {
         const struct otlp_exec *e = &p->execs[x];
         if (x)
@@ -352,9 +419,7 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
         exec_json(req, pl, p, e, &d->execs);
         for (size_t i = e->first; i < e->first + e->n; i++) {
             const struct otlp_ref *r = &p->refs[i];
-            if (i)
-                buf_putc(&d->spans, ',');
-            span_json(e, r, &d->spans);
+            span_cols(e, r, d->spans);
             if (r->role.name) {
                 if (d->nodes.len > 1)
                     buf_putc(&d->nodes, ',');
@@ -362,14 +427,14 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
             }
             if (r->has_usage)
                 usage_json(&pl[r->resource], e, r, &d->usage);
-            events_json(e, r, &d->events);
+            event_cols(r, i + 1, d->events);
         }
     }
     close_array(&d->execs);
     close_array(&d->usage);
     close_array(&d->nodes);
-    close_array(&d->spans);
-    close_array(&d->events);
+    columns(d->spans, OSC_COUNT, OSC_ATTRS, true);
+    columns(d->events, OEC_COUNT, OEC_DATA, true);
 }
 
 void otlp_plan_build(const struct otlp_request *req, const struct otlp_place *pl, struct otlp_plan *p,

@@ -1,8 +1,10 @@
 /* The pure part of storing an OTLP request (otlp_store.c): which spans
  * are stored, grouped into one execution per workflow and trace, each
- * span's node (otlp_map.h) or its nearest node ancestor's, and the JSON
- * documents the statements of otlp_sql.c unpack (described there), one
- * per statement's need, so each byte is parsed by PostgreSQL once. No database: the placements come in (otlp_place.h),
+ * span's node (otlp_map.h) or its nearest node ancestor's, and the
+ * parameters the statements of otlp_sql.c unpack (described there): JSON
+ * documents for the executions and nodes, typed PostgreSQL arrays for the
+ * spans and events, one per statement's need, so each byte is parsed by
+ * PostgreSQL once. No database: the placements come in (otlp_place.h),
  * so fuzz/fuzz_otlp_store.c and the unit tests build plans from decoded
  * models alone. */
 #ifndef AGORA_OTLP_PLAN_H
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "domain/otlp_columns.h"
 #include "domain/otlp_map.h"
 #include "domain/otlp_place.h"
 #include "otlp/otlp_model.h"
@@ -55,13 +58,13 @@ struct otlp_plan {
                       earlier in the request, in the same workflow */
 };
 
-/* The documents of otlp_sql.c, each a JSON array, NUL-terminated. */
+/* The parameters of otlp_sql.c, each NUL-terminated. */
 struct otlp_docs {
-    struct buf execs;  /* "e": one per execution, with its final fields when new */
-    struct buf usage;  /* "u": one per node span reporting tokens */
-    struct buf nodes;  /* "n": one per node span, its node's name and type */
-    struct buf spans;  /* "s": the spans */
-    struct buf events; /* "v": the span events */
+    struct buf execs;                /* "e", JSON: one per execution, with its final fields when new */
+    struct buf usage;                /* "u", JSON: one per node span reporting tokens */
+    struct buf nodes;                /* "n", JSON: one per node span, its node's name and type */
+    struct buf spans[OSC_COUNT];     /* the spans, by column */
+    struct buf events[OEC_COUNT];    /* the span events, by column */
 };
 
 /* Counts n spans of resource refused, and words why the first refusal
@@ -78,7 +81,7 @@ void otlp_plan_reject(struct otlp_store_result *out, size_t resource, const char
 void otlp_plan_build(const struct otlp_request *req, const struct otlp_place *pl, struct otlp_plan *p,
                      struct otlp_store_result *out);
 
-/* Writes the documents of otlp_sql.c for every execution of p into d
+/* Writes the parameters of otlp_sql.c for every execution of p into d
  * (otlp_docs_init'ed by the caller, who frees them with otlp_docs_free). */
 void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl, const struct otlp_plan *p,
                     struct otlp_docs *d);

@@ -1,7 +1,7 @@
 /* The SQL of the OpenTelemetry ingest (otlp_store.c has the steps). The
- * request's spans reach PostgreSQL as JSON arrays (otlp_plan.c writes
- * them), one per need, each parsed once by the one statement that reads
- * it, so every step is one statement whatever the number of spans:
+ * request's rows reach PostgreSQL as a few parameters (otlp_plan.c writes
+ * them), each read by the one statement that needs it, so every step is
+ * one statement whatever the number of spans. The small ones are JSON:
  *   e: the executions, {id, org, proj, wf, sess, fb (the trace id in hex,
  *      the session when none was named), start (its earliest span), meta,
  *      and what a new one is inserted with: nsp, nev, nne (its spans,
@@ -10,23 +10,20 @@
  *   u: the node spans that report tokens, {x, org, st, ti, tout, model,
  *      prov}, priced by step 2 for its new executions' sums;
  *   n: the node spans, {x (execution), org, proj, wf, n, t (node name and
- *      type)}; step 4;
- *   s: the spans, {x, t, s, p (trace, span and parent ids in hex; p absent
- *      for a root), n, k, st, et, d, c, a (name, kind, times, duration in
- *      ms, status, attributes), nn (its node's name, or its nearest node
- *      ancestor's), node (true when it is a node itself), nt, cid, err,
- *      ti, tout, cr, cc, model, prov (the node execution's type, client id,
- *      error, tokens, model and provider)}; step 5;
- *   v: the span events, {x, s (their span), ty, ts, d}; step 5.
- * The large ones (s, v) are read with jsonb_array_elements and ->: for
- * records of many typed columns, one a large jsonb, that costs less than
- * jsonb_to_recordset (500 spans of 1.4 KB: 13 against 16 ms with the
- * parse of the array, measured; BENCHMARKS.md).
- * Constant texts with parameters only: db_exec prepares each once per
- * connection. */
+ *      type)}; step 4.
+ * The spans and their events, most of the bytes, come as one parameter per
+ * column (enum otlp_span_col, otlp_event_col in otlp_columns.h): typed
+ * arrays (uuid[], text[], timestamptz[], bigint[], ...) expanded together
+ * by a multi-argument unnest(), and the attribute maps as one JSON array
+ * each, read by position (jsonb -> n). Step 5 read them as JSON objects
+ * before, one per span, with ->> and casts per field: the arrays cost
+ * PostgreSQL less (BENCHMARKS.md, "OpenTelemetry ingest"), and their
+ * values are parsed straight into their types. Constant texts with
+ * parameters only: db_exec prepares each once per connection. */
 #include "domain/otlp_sql.h"
 
 #include "domain/live_announce.h"
+#include "domain/otlp_columns.h"
 #include "domain/price_sql.h"
 #include "domain/workflow_limits.h"
 
@@ -37,9 +34,9 @@
 
 /* First, for the rest of the transaction: the statements below are
  * planned once per connection (the generic plan) rather than at every
- * request. Their parameters are JSON documents and id arrays, whose
- * values tell the planner nothing (it guesses 100 rows of any
- * jsonb_to_recordset), so a custom plan is the same plan made again: it
+ * request. Their parameters are JSON documents and arrays, whose values
+ * tell the planner nothing (it guesses 100 rows of any jsonb_to_recordset
+ * and 10 of an unnest), so a custom plan is the same plan made again: it
  * was 14% of PostgreSQL's time for a request of 100 spans, measured. */
 const char SQL_OTLP_GENERIC_PLANS[] = "SET LOCAL plan_cache_mode = force_generic_plan";
 
@@ -154,9 +151,11 @@ const char SQL_OTLP_NODES[] =
     " ORDER BY f.wf, f.name"
     " ON CONFLICT (workflow_id, name) DO NOTHING";
 
-/* Step 5: $1 the executions ("e"), $2 the spans ("s"), $3 the events
- * ("v"), $4 the executions kept (uuid[]), $5 those step 2 inserted
- * (uuid[]). One statement of data-modifying CTEs:
+/* Step 5: $1 the executions ("e"), $2 the executions kept (uuid[]), $3
+ * those step 2 inserted (uuid[]), $4 to $23 the span columns and $24 to
+ * $27 the event columns (otlp_columns.h, in the order of their enums; the
+ * asserts below keep the numbers in step). One statement of
+ * data-modifying CTEs:
  *   - sp: the spans, ON CONFLICT DO NOTHING on (organization, execution,
  *     trace id, span id) (sql/012): a span sent again is skipped (the plan
  *     already kept one of a span twice in the request);
@@ -178,24 +177,28 @@ const char SQL_OTLP_NODES[] =
  *     transaction that committed in between), to what was inserted. Left
  *     alone, its row has one version for the foreign-key checks of the
  *     rows inserted here to find.
+ * A span's trace id is its execution's (fb); an event finds its span by
+ * position (ord), as its attributes are found in $13 and $27.
  * Returns, per execution that got new spans: its id, the spans, events and
  * node executions inserted, and the node executions' ids as an array (NULL
  * past LIVE_NODES_MAX), for its live message. */
+_Static_assert(OSC_EXEC == 0 && OSC_ATTRS == 9 && OSC_PROV == 19 && OSC_COUNT == 20,
+               "SQL_OTLP_ITEMS numbers the span columns $4 to $23");
+_Static_assert(OEC_SPAN == 0 && OEC_DATA == 3 && OEC_COUNT == 4, "SQL_OTLP_ITEMS numbers the event columns $24 to $27");
 const char SQL_OTLP_ITEMS[] =
-    "WITH ex AS MATERIALIZED (SELECT x.id, x.org, x.proj, x.wf, x.sess, x.fb, x.id = ANY ($5::uuid[]) AS new"
+    "WITH ex AS MATERIALIZED (SELECT x.id, x.org, x.proj, x.wf, x.sess, x.fb, x.id = ANY ($3::uuid[]) AS new"
     "  FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, org uuid, proj uuid, wf uuid, sess text, fb text)"
-    "  WHERE x.id = ANY ($4::uuid[])),"
-    " sx AS MATERIALIZED (SELECT s.x, s.j->>'t' AS t, s.j->>'s' AS s, s.j->>'p' AS p, s.j->>'n' AS n,"
-    "   s.j->>'k' AS k, (s.j->>'st')::timestamptz AS st, (s.j->>'et')::timestamptz AS et,"
-    "   (s.j->>'d')::double precision AS d, s.j->>'c' AS c, s.j->'a' AS a, s.j->>'nn' AS nn,"
-    "   (s.j->>'node')::boolean AS node, s.j->>'nt' AS nt, (s.j->>'cid')::uuid AS cid, s.j->'err' AS err,"
-    "   (s.j->>'ti')::bigint AS ti, (s.j->>'tout')::bigint AS tout, (s.j->>'cr')::bigint AS cr,"
-    "   (s.j->>'cc')::bigint AS cc, s.j->>'model' AS model, s.j->>'prov' AS prov, s.ord,"
-    "   ex.org, ex.proj, ex.wf"
-    "  FROM (SELECT (e.j->>'x')::uuid AS x, e.j, e.ord"
-    "        FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(j, ord)) s"
+    "  WHERE x.id = ANY ($2::uuid[])),"
+    " sx AS MATERIALIZED (SELECT s.x, ex.fb AS t, s.s, s.p, s.n, s.k, s.st, s.et, s.d, s.c,"
+    "   $13::jsonb -> (s.ord::integer - 1) AS a, s.nn, s.cid IS NOT NULL AS node, s.nt, s.cid,"
+    "   CASE WHEN s.em IS NOT NULL THEN jsonb_build_object('message', s.em) END AS err,"
+    "   s.ti, s.tout, s.cr, s.cc, s.model, s.prov, s.ord, ex.org, ex.proj, ex.wf"
+    "  FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],"
+    "   $10::timestamptz[], $11::double precision[], $12::text[], $14::text[], $15::uuid[], $16::text[],"
+    "   $17::text[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::text[])"
+    "   WITH ORDINALITY AS s(x, s, p, n, k, st, et, d, c, nn, cid, nt, em, ti, tout, cr, cc, model, prov, ord)"
     "  JOIN ex ON ex.id = s.x),"
-    " sp AS ("
+ " sp AS ("
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
     "   parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name, from_otlp)"
     "  SELECT org, proj, x, t, s, p, n, k, st, et, d, c, a, nn, true FROM sx ORDER BY ord"
@@ -205,9 +208,9 @@ const char SQL_OTLP_ITEMS[] =
     " ev AS ("
     "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
     "   \"timestamp\", node_name, data)"
-    "  SELECT f.org, f.proj, f.x, v.j->>'ty', (v.j->>'ts')::timestamptz, f.nn, v.j->'d'"
-    "  FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS v(j, ord)"
-    "  JOIN fresh f ON f.x = (v.j->>'x')::uuid AND f.s = v.j->>'s'"
+    "  SELECT f.org, f.proj, f.x, v.ty, v.ts, f.nn, $27::jsonb -> (v.ord::integer - 1)"
+    "  FROM unnest($24::bigint[], $25::text[], $26::timestamptz[]) WITH ORDINALITY AS v(span, ty, ts, ord)"
+    "  JOIN fresh f ON f.ord = v.span"
     "  ORDER BY v.ord"
     "  RETURNING execution_id),"
     " ne AS ("

@@ -24,9 +24,10 @@
  * Before step 2 the spans are sorted by workflow, trace and span id, which
  * groups them by execution and lets a span find its parents within the
  * request (the nearest node ancestor names the node of a span that is not
- * one). It goes to PostgreSQL as JSON arrays, each statement getting only
- * those it reads; the plan and the arrays are otlp_plan.c's, pure, the
- * statements here. */
+ * one). It goes to PostgreSQL as JSON arrays (executions, nodes, usage)
+ * and typed arrays, one per column (the spans and events), each statement
+ * getting only those it reads; the plan and the parameters are
+ * otlp_plan.c's, pure, the statements here. */
 #include "domain/otlp_store.h"
 
 #include <stdio.h>
@@ -127,8 +128,12 @@ static enum db_status store_items(struct db *db, const struct otlp_docs *d, cons
                                   const char *inserted, struct otlp_store_result *out)
 {
     PGresult *res = NULL;
-    const char *params[5] = {d->execs.data, d->spans.data, d->events.data, kept, inserted};
-    enum db_status st = db_exec(db, SQL_OTLP_ITEMS, 5, params, &res);
+    const char *params[3 + OSC_COUNT + OEC_COUNT] = {d->execs.data, kept, inserted};
+    for (size_t k = 0; k < OSC_COUNT; k++)
+        params[3 + k] = d->spans[k].data;
+    for (size_t k = 0; k < OEC_COUNT; k++)
+        params[3 + OSC_COUNT + k] = d->events[k].data;
+    enum db_status st = db_exec(db, SQL_OTLP_ITEMS, 3 + OSC_COUNT + OEC_COUNT, params, &res);
     if (st != DB_OK)
         return st;
     int rows = PQntuples(res);

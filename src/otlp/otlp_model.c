@@ -66,7 +66,7 @@ static void value_json(struct json_object *v, struct buf *out)
         buf_json_string(out, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         break;
     case json_type_int:
-        buf_printf(out, "%lld", (long long)json_object_get_int64(v));
+        buf_put_int(out, (long long)json_object_get_int64(v));
         break;
     case json_type_boolean:
         buf_puts(out, json_object_get_boolean(v) ? "true" : "false");

@@ -112,6 +112,20 @@ void buf_putc(struct buf *b, char c)
     buf_append(b, &c, 1);
 }
 
+void buf_put_int(struct buf *b, long long v)
+{
+    char text[24], *p = text + sizeof text;
+    /* In unsigned arithmetic: the negation of LLONG_MIN does not overflow. */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    buf_append(b, p, (size_t)(text + sizeof text - p));
+}
+
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
     va_list copy;

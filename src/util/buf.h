@@ -23,6 +23,9 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends v in decimal, as "%lld" would, without printf's parsing of a
+ * format (a large OTLP request writes thousands of integers). */
+void buf_put_int(struct buf *b, long long v);
 /* Appends s (len bytes) as a JSON string literal, quotes included: the one
  * JSON string writer. Control characters and DEL are escaped; a byte that
  * is not part of a well-formed UTF-8 character becomes \ufffd. */

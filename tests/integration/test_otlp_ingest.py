@@ -3,7 +3,8 @@ exports, protobuf and JSON, plain or gzip, on POST /v1/traces and POST
 /api/otlp/v1/traces, stored as executions (one per trace and workflow),
 spans, events and node executions, with GenAI usage priced; the answers
 OTLP expects (partial success, google.rpc.Status errors); resends and
-batches in any order; tenant isolation."""
+batches in any order, a request mixing stored and new spans; every value
+stored as sent, NULL where absent; tenant isolation."""
 import json
 import os
 import time
@@ -20,6 +21,9 @@ PROTO = "application/x-protobuf"
 GPT_4O = (Decimal("2.50"), Decimal("10.00"))  # sql/009's default, USD per million tokens
 T0 = 1_748_779_200_000_000_000  # 2025-06-01T12:00:00Z in nanoseconds (sql/009's prices hold then)
 MS = 1_000_000
+# Text an array literal has to quote: the spans' columns reach PostgreSQL as
+# typed arrays (domain/otlp_columns.h), and each must come back as sent.
+AWKWARD = ['say "hi"', "back\\slash", "{braces}", "a,b", " padded ", "NULL", "null", "", "ünï 😀", "\\\"{,}\\"]
 
 
 def trace_id():
@@ -70,6 +74,17 @@ class Org:
 
     def here(self, **extra):
         return {"agora.workflow.id": self.workflow, "service.name": "agent-svc", **extra}
+
+    def export_spans(self, spans, fmt="protobuf"):
+        """One resource of the org's workflow; all of it must be stored.
+        Returns the execution of the first span's trace."""
+        r = self.export([resource(self.here(), spans)], fmt=fmt)
+        assert r.status == 200 and r.body in (b"", b"{}"), r.body
+        return execution_id(self.workflow, spans[0]["traceId"])
+
+    def rows(self, sql):
+        """The rows of a query as the cluster's superuser, one JSON object each."""
+        return json.loads(self.stack.psql_admin(f"SELECT coalesce(json_agg(q), '[]') FROM ({sql}) q").strip())
 
 
 @pytest.fixture(scope="module")
@@ -307,3 +322,106 @@ def test_the_database_down_is_a_503_with_retry_after_and_the_resend_stores_once(
         time.sleep(0.2)
     assert r.status == 200
     assert org.execution(execution_id(org.workflow, trace))["counts"]["telemetry_spans"] == 4
+
+
+@pytest.mark.parametrize("fmt", ["protobuf", "json"])
+def test_text_that_an_array_literal_quotes_is_stored_as_sent(org, fmt):
+    trace = trace_id()
+    root = span_id()
+    spans = [span(trace, root, "root", T0, T0 + 10 * MS, status=1)]
+    for i, text in enumerate(AWKWARD):
+        spans.append(span(trace, span_id(), text, T0 + i * MS, T0 + (i + 1) * MS, parent=root, status=2,
+                          message=text or "x",
+                          attrs={"agora.node.name": f"n{i} {text}", "agora.node.type": text or "t",
+                                 "gen_ai.request.model": text, "gen_ai.provider.name": text,
+                                 "gen_ai.usage.input_tokens": 10 + i, "k": text},
+                          events=[event(text or "e", T0 + i * MS + 1000, {"v": text})]))
+    ex = org.export_spans(spans, fmt)
+    got = {r["span_id"]: r for r in org.rows(
+        f"SELECT span_id, name, node_name, attributes FROM agora.telemetry_spans WHERE execution_id = '{ex}'")}
+    nodes = {r["node_name"]: r for r in org.rows(
+        "SELECT node_name, node_type, error, model, provider, input_tokens, output_tokens"
+        f" FROM agora.node_executions WHERE execution_id = '{ex}'")}
+    events = org.rows(f"SELECT event_type, node_name, data FROM agora.telemetry_events WHERE execution_id = '{ex}'")
+    assert len(got) == len(spans) and len(nodes) == len(AWKWARD) and len(events) == len(AWKWARD)
+    for i, (s, text) in enumerate(zip(spans[1:], AWKWARD)):
+        row = got[s["spanId"]]
+        assert (row["name"], row["node_name"], row["attributes"]["k"]) == (text, f"n{i} {text}", text)
+        n = nodes[f"n{i} {text}"]
+        assert (n["node_type"], n["error"], n["model"], n["provider"]) == \
+            (text or "t", {"message": text or "x"}, text or None, text or None)  # an empty model is none
+        assert (n["input_tokens"], n["output_tokens"]) == (10 + i, None)
+    assert sorted(e["event_type"] for e in events) == sorted(t or "e" for t in AWKWARD)
+    for e in events:
+        assert e["data"]["attributes"]["v"] in AWKWARD and e["node_name"].startswith("n")
+
+
+def test_an_absent_value_is_null_in_every_optional_column(org):
+    trace = trace_id()
+    root, plain, node = span_id(), span_id(), span_id()
+    spans = [
+        # kind unspecified, no attributes, no events, status unset, no parent
+        span(trace, root, "bare root", T0, T0 + 5 * MS, kind=0),
+        span(trace, plain, "bare child", T0 + MS, T0 + 2 * MS, parent=root, kind=0),
+        # a node without usage, and an event without a time or a name
+        span(trace, node, "tool", T0 + 2 * MS, T0 + 4 * MS, parent=root,
+             attrs={"agora.node.name": "tool"}, events=[event("", 0)]),
+    ]
+    ex = org.export_spans(spans)
+    rows = {r["span_id"]: r for r in org.rows(
+        "SELECT span_id, trace_id, parent_span_id, kind, status, attributes, node_name, duration_ms, start_time"
+        f" FROM agora.telemetry_spans WHERE execution_id = '{ex}'")}
+    assert rows[root] == {"span_id": root, "trace_id": trace, "parent_span_id": None, "kind": None,
+                          "status": "unset", "attributes": {}, "node_name": None, "duration_ms": 5,
+                          "start_time": "2025-06-01T12:00:00+00:00"}
+    assert rows[plain]["parent_span_id"] == root and rows[plain]["kind"] is None
+    assert rows[plain]["node_name"] is None
+    assert rows[node]["kind"] == "internal" and rows[node]["node_name"] == "tool"
+    [n] = org.rows("SELECT node_type, error, model, provider, input_tokens, output_tokens, cache_read_tokens,"
+                   f" cache_creation_tokens, cost_usd, status FROM agora.node_executions WHERE execution_id = '{ex}'")
+    assert n == {"node_type": "node", "error": None, "model": None, "provider": None, "input_tokens": None,
+                 "output_tokens": None, "cache_read_tokens": None, "cache_creation_tokens": None,
+                 "cost_usd": None, "status": "success"}
+    [e] = org.rows(f"SELECT event_type, \"timestamp\", node_name, data FROM agora.telemetry_events"
+                   f" WHERE execution_id = '{ex}'")
+    assert e == {"event_type": "event", "timestamp": "2025-06-01T12:00:00.002+00:00", "node_name": "tool",
+                 "data": {"span_id": node, "attributes": {}}}
+    x = org.must("GET", f"/api/executions/{ex}")
+    assert x["status"] == "success" and x["duration_ms"] == 5  # the root's, status unset
+    assert x["counts"]["telemetry_spans"] == 3
+
+
+def test_a_request_mixing_stored_and_new_spans_stores_the_new_ones_once(org):
+    trace, other = trace_id(), trace_id()
+    root, chat, tool, http = span_id(), span_id(), span_id(), span_id()
+    usage = {"agora.node.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai",
+             "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100}
+    all_spans = [
+        span(trace, chat, "chat", T0 + MS, T0 + 3 * MS, parent=root, attrs=usage,
+             events=[event("prompt", T0 + 2 * MS)]),
+        span(trace, tool, "tool", T0 + 4 * MS, T0 + 6 * MS, parent=root, attrs={"agora.node.name": "tool"},
+             events=[event("call", T0 + 5 * MS), event("done", T0 + 6 * MS)]),
+        span(trace, http, "GET", T0 + 4 * MS, T0 + 5 * MS, parent=tool, events=[event("sent", T0 + 4 * MS)]),
+        span(trace, root, "agent", T0, T0 + 10 * MS, status=1, attrs={"agora.node.name": "agent"}),
+    ]
+    ex = org.export_spans(all_spans[:2])
+    first = org.must("GET", f"/api/executions/{ex}")
+    assert first["status"] == "running"
+    assert first["counts"]["telemetry_spans"] == 2 and first["counts"]["telemetry_events"] == 3
+    # the same two again, the two new ones, and a new trace, in one request
+    new_trace = [span(other, span_id(), "alone", T0, T0 + MS, status=1, events=[event("x", T0)])]
+    org.export_spans(all_spans[::-1] + new_trace)
+    e = org.must("GET", f"/api/executions/{ex}")
+    assert e["counts"] == {"node_executions": 3, "telemetry_spans": 4, "telemetry_events": 4,
+                           "shared_state_snapshots": 0}
+    assert e["status"] == "success" and e["duration_ms"] == 10
+    assert e["usage"] == {"input_tokens": 1000, "output_tokens": 100, "cost_usd": cost(1000, 100, GPT_4O),
+                          "cost_complete": True}
+    counted = org.rows(
+        f"SELECT (SELECT count(*) FROM agora.telemetry_spans WHERE execution_id = '{ex}') AS spans,"
+        f" (SELECT count(*) FROM agora.telemetry_events WHERE execution_id = '{ex}') AS events,"
+        f" (SELECT count(*) FROM agora.node_executions WHERE execution_id = '{ex}') AS nodes")
+    assert counted == [{"spans": 4, "events": 4, "nodes": 3}]
+    n = org.must("GET", f"/api/executions/{execution_id(org.workflow, other)}")
+    assert n["status"] == "success" and n["counts"]["telemetry_spans"] == 1
+    assert n["counts"]["telemetry_events"] == 1

@@ -2,6 +2,7 @@
  * JSON string escaping, and the ownership hand-over of buf_steal. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,22 @@ Test(buf, one_large_append_grows_the_buffer_at_once)
     cr_assert_eq(b.data[b.len], '\0');
     free(big);
     buf_free(&b);
+}
+
+Test(buf, put_int_writes_what_printf_writes_down_to_the_extremes)
+{
+    const long long values[] = {0, 7, -7, 10, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        struct buf b;
+        char want[32];
+        buf_init(&b);
+        buf_puts(&b, "x");
+        buf_put_int(&b, values[i]);
+        buf_putc(&b, '\0');
+        snprintf(want, sizeof want, "x%lld", values[i]);
+        cr_assert_str_eq(b.data, want);
+        buf_free(&b);
+    }
 }
 
 Test(buf, printf_output_accumulates_across_many_kilobytes)

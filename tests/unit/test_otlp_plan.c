@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "../reference/otlp_columns_read.h"
 #include "domain/otlp_plan.h"
 #include "otlp/otlp_decode.h"
 
@@ -42,7 +43,7 @@ TestSuite(otlp_plan, .fini = drop);
 
 /* Decodes body, places resource r in pl[r] (NULL workflow: refused), plans,
  * and parses the documents into doc, as {"e": .., "u": .., "n": .., "s": ..,
- * "v": ..}. */
+ * "v": ..}, the spans and events read back from their columns. */
 static void build(const char *body, const char *const *workflows, size_t n, struct otlp_store_result *out)
 {
     struct otlp_limits lim = OTLP_LIMITS_DEFAULT(1 << 20);
@@ -66,12 +67,19 @@ static void build(const char *body, const char *const *workflows, size_t n, stru
     const struct {
         const char *key;
         const struct buf *b;
-    } parts[] = {{"e", &d.execs}, {"u", &d.usage}, {"n", &d.nodes}, {"s", &d.spans}, {"v", &d.events}};
+    } parts[] = {{"e", &d.execs}, {"u", &d.usage}, {"n", &d.nodes}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         struct json_object *a = json_tokener_parse(parts[i].b->data);
         cr_assert(json_object_is_type(a, json_type_array), "%s: %s", parts[i].key, parts[i].b->data);
         json_object_object_add(doc, parts[i].key, a);
     }
+    const char *bad = "";
+    struct json_object *s = otlp_columns_spans(&d, &bad);
+    cr_assert_not_null(s, "span columns: %s", bad);
+    struct json_object *v = otlp_columns_events(&d, s, &bad);
+    cr_assert_not_null(v, "event columns: %s", bad);
+    json_object_object_add(doc, "s", s);
+    json_object_object_add(doc, "v", v);
     otlp_docs_free(&d);
 }
 
@@ -151,6 +159,10 @@ Test(otlp_plan, a_span_takes_the_name_of_its_nearest_node_ancestor_in_the_reques
             cr_assert_null(field(x, "nn"), "%s", field(x, "n"));
         cr_assert_eq(field(x, "node") != NULL, want[i][2] != NULL, "%s", field(x, "n"));
         cr_assert_eq(field(x, "p") != NULL, i != 0);
+        struct json_object *d;
+        cr_assert(json_object_object_get_ex(x, "d", &d));
+        cr_assert_float_eq(json_object_get_double(d), 1000.0, 1e-9); /* the SPAN()s last 1 s */
+        cr_assert_str_eq(field(x, "st"), "2025-06-01T12:00:00.000000Z");
     }
 }
 
