@@ -1,6 +1,8 @@
 # bench/lib.sh: what bench/run.sh, bench/live.sh and bench/profile.sh share.
 # Sourced, with root, bench and keep set by the caller.
 #
+# bench_options HELP_END ARGS...   --quick (mode=quick, else full), --keep
+#                        (keep=1), --help (the script's lines 2..HELP_END)
 # bench_tools [PKG...]   installs (apt, as root) wrk, python3, gcc, jq, curl,
 #                        libpq-dev and any extra packages when missing
 # bench_stack_start      a fresh stack under /tmp/agora-bench-XXXXXX on free
@@ -16,6 +18,20 @@
 
 say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+bench_options() {
+    local help_end=$1 a
+    shift
+    mode=full keep=0
+    for a in "$@"; do
+        case $a in
+            --quick) mode=quick ;;
+            --keep) keep=1 ;;
+            -h | --help) sed -n "2,${help_end}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+            *) printf '%s: unknown option %s (try --help)\n' "${0#"$root/"}" "$a" >&2; exit 2 ;;
+        esac
+    done
+}
 
 bench_tools() {
     local need=() p

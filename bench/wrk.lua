@@ -1,9 +1,10 @@
 -- wrk script for the Agora Cloud benchmark (bench/run.sh).
 --
 --   WRK_OUT=FILE WRK_TOKEN=T wrk ... -s bench/wrk.lua URL -- [auth=1] [body=F1,F2,...] [cap=N]
---                                                          [type=MEDIA] [unique=HEX]
+--                                                          [type=MEDIA] [unique=HEX] [paths=FILE]
 --
--- Without body: GET URL's path (with its query). With body: POST each file
+-- Without body: GET URL's path (with its query), or with paths, each path
+-- (one a line, with its query) of FILE in turn. With body: POST each file
 -- in turn as application/json, or as type (round robin per connection thread).
 -- auth=1: sends "Authorization: Bearer $WRK_TOKEN". cap: each thread stops after N
 -- responses (wrk -d is then only the upper bound; see run.sh).
@@ -84,6 +85,11 @@ function init(args)
             table.insert(reqs, wrk.format("POST", nil, headers, text))
          end
       end
+   elseif opts.paths and opts.paths ~= "" then
+      for path in assert(io.open(opts.paths, "r")):lines() do
+         if path ~= "" then table.insert(reqs, wrk.format("GET", path, headers, nil)) end
+      end
+      assert(#reqs > 0, opts.paths .. ": no paths")
    else
       table.insert(reqs, wrk.format("GET", nil, headers, nil))
    end
