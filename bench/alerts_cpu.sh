@@ -25,7 +25,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=${1:-5} n=${2:-500}
 shift $(($# < 2 ? $# : 2))
-newest=$(basename "$(ls "$root"/sql/[0-9][0-9][0-9]_*.sql | tail -n1)" | cut -c1-3)
+migrations=("$root"/sql/[0-9][0-9][0-9]_*.sql)
+newest=$(basename "${migrations[-1]}" | cut -c1-3)
 lasts=("$@")
 ((${#lasts[@]})) || lasts=("$newest")
 # shellcheck source=bench/lib.sh

@@ -334,7 +334,7 @@ scratch_db() {
     scratch_sql agora -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
     scratch_dbs+=("$1")
     for f in "$root"/sql/[0-9][0-9][0-9]_*.sql; do
-        [[ 10#$(basename "$f" | cut -c1-3) -le 10#$2 ]] || continue
+        ((10#$(basename "$f" | cut -c1-3) <= 10#$2)) || continue
         { echo "BEGIN;"; cat "$f"; echo "COMMIT;"; } | scratch_sql "$1" >/dev/null
     done
     scratch_sql "$1" -c "INSERT INTO agora.organizations (id, name, created_by)
