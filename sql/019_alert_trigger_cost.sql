@@ -11,7 +11,8 @@
 -- trigger call. CREATE OR REPLACE keeps the function's owner
 -- (agora_definer), its grants and 017's trigger, which still fires after
 -- 011/013's stats_executions_delete by name order; agora_definer may
--- already delete alerts (018's grant).
+-- already delete alerts (018's grant). The body below is 017's, restated
+-- whole as CREATE OR REPLACE needs, with the alerts' DELETE added.
 --
 -- The alert triggers of 014 are left as they are: bench/alerts_cpu.sh
 -- (BENCHMARKS.md "Alerts") puts ten rules against none at well under the
