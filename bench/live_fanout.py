@@ -1,25 +1,29 @@
 #!/usr/bin/env python3
-"""bench/live_fanout.py: nginx's CPU to fan a project channel's messages
-out to many subscribers, for the whole message against the slim one
-(docs/LIVE.md section 3; BENCHMARKS.md, "Live monitoring"). A short check
-of what the bytes of a message cost, not bench/live.sh's ingest figures.
+"""bench/live_fanout.py: nginx's CPU to fan a project channel's updates
+out to many subscribers, for the rows form (docs/LIVE.md section 3) against
+the slim messages project channels sent before it (BENCHMARKS.md, "Live
+monitoring"). A short check of what the bytes of an update cost, not
+bench/live.sh's ingest figures.
 
-    bench/live_fanout.py [--subscribers N] [--per-batch K] [--batches B] [--rounds R]
+    bench/live_fanout.py [--subscribers N] [--per-batch K] [--batches B] [--rounds R] [--window-ms W]
         against the stack of AGORA_VAR (default ./var), e.g. ./run.sh's;
-        defaults 300 subscribers, batches of 8, 50 batches, 3 rounds
+        defaults 300 subscribers, 28 updates a message, 40 messages,
+        3 rounds, 250 ms
 
 Ingests bench/gen.py's M-0 payload (a new execution) and takes its
-project message in both forms: slim, as the stack published it (read as
-bench/live_bytes.py does), and whole, what project channels sent before
-(the execution as GET shows it, with `added` and `truncated`). Opens N SSE
-subscriptions to the demo project's channel, each with its own ticket and
-TLS connection (bench/live_tickets.py, bench/live_subscribers.c, built
-here with gcc and libcurl, at nice 19), then publishes batches of K copies
-straight to nginx's publisher socket, 10 a second as agora-live's 100 ms
-window would, in segments of B batches alternating the two forms R times.
-Prints nginx's CPU (master and workers, /proc) per message and per
-subscriber write for each segment, and checks that every subscriber got
-every message."""
+project update in both forms: rows, as the stack published it (read as
+bench/live_bytes.py does), and slim, what project channels sent before
+(the same update decoded, each member with its key, in a
+{"type":"batch","messages":[...]}). Opens N SSE subscriptions to the demo
+project's channel, each with its own ticket and TLS connection
+(bench/live_tickets.py, bench/live_subscribers.c, built here with gcc and
+libcurl, at nice 19), then publishes messages of K copies straight to
+nginx's publisher socket, one every W ms as agora-live's window would, in
+segments of B messages alternating the two forms R times. Prints nginx's
+CPU (master and workers, /proc) per update and per subscriber write for
+each segment, and the subscribers' client's (what the clients pay, TLS
+included, all of them together), and checks that every subscriber got
+every update."""
 import argparse
 import http.client
 import json
@@ -35,10 +39,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import ROOT, Client, cpu_seconds  # noqa: E402  (bench/ is not a package)
 from gen import payload  # noqa: E402
-from live_bytes import ingest_and_wait, subscribe  # noqa: E402
+from live_bytes import compact, ingest_and_wait, slim, subscribe  # noqa: E402
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
-WINDOW_S = 0.1
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -53,39 +56,34 @@ class UnixHTTP(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def forms(c):
-    """The whole and the slim project message of a fresh M ingest."""
+def bodies(c, k):
+    """A message of k copies of a fresh M ingest's project update, as rows
+    (what the stack publishes) and as a batch of slim messages (before)."""
     curl, events = subscribe(c, c.demo["project_id"])
     try:
-        _, slim = ingest_and_wait(c, events, payload("M", 0, c.demo["workflow_id"]))
+        raw, msg = ingest_and_wait(c, events, payload("M", 0, c.demo["workflow_id"]))
     finally:
         curl.terminate()
         curl.wait()
-    ident = slim["execution"]["id"]
-    status, data, _ = c.request("GET", f"/api/executions/{ident}")
-    if status != 200:
-        sys.exit(f"bench/live_fanout.py: GET the execution: {status} {data[:300]!r}")
-    added = {"node_executions": 20, "node_executions_updated": 0, "telemetry_spans": 60, "telemetry_events": 200,
-             "shared_state_snapshots": 20}
-    whole = {**slim, "execution": json.loads(data), "added": added, "truncated": False}
-    return {"whole": whole, "slim": slim}
+    frame = json.loads(raw)
+    return {"slim": compact({"type": "batch", "messages": [slim(msg)] * k}),
+            "rows": compact({**frame, "rows": frame["rows"] * k})}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", type=int, default=300)
-    ap.add_argument("--per-batch", type=int, default=8)
-    ap.add_argument("--batches", type=int, default=50)
+    ap.add_argument("--per-batch", type=int, default=28)
+    ap.add_argument("--batches", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--window-ms", type=int, default=250)
     args = ap.parse_args()
     var = os.environ.get("AGORA_VAR", os.path.join(ROOT, "var"))
     c = Client(var)
     project = c.demo["project_id"]
-    compact = lambda o: json.dumps(o, separators=(",", ":")).encode()
-    msgs = forms(c)
-    bodies = {k: compact({"type": "batch", "messages": [m] * args.per_batch}) for k, m in msgs.items()}
-    print(f"message bytes: whole {len(compact(msgs['whole']))}, slim {len(compact(msgs['slim']))}; "
-          f"batch of {args.per_batch}: whole {len(bodies['whole'])}, slim {len(bodies['slim'])}")
+    forms = bodies(c, args.per_batch)
+    window_s = args.window_ms / 1000
+    print(f"message of {args.per_batch} updates: slim {len(forms['slim'])} bytes, rows {len(forms['rows'])} bytes")
 
     tmp = tempfile.mkdtemp(prefix="agora-fanout-")
     subs = None
@@ -119,27 +117,31 @@ def main():
         subs.send_signal(signal.SIGUSR1)
         pub = UnixHTTP(os.path.join(var, "run", "live", "live-pub.sock"))
         with open(os.path.join(var, "run", "nginx.pid"), encoding="utf-8") as f:
-            roots = {"nginx": int(f.read().strip())}
-        per_msg = {"whole": [], "slim": []}
+            roots = {"nginx": int(f.read().strip()), "client": subs.pid}
+        per_msg = {"slim": [], "rows": []}
+        client_per_msg = {"slim": [], "rows": []}
         for r in range(args.rounds):
-            for kind in ("whole", "slim"):
+            for kind in ("slim", "rows"):
                 time.sleep(1)  # what the segment before wrote is out
                 load = open("/proc/loadavg", encoding="utf-8").read().split()[0]
-                cpu0, t0 = cpu_seconds(roots)["nginx"], time.monotonic()
+                cpu0, t0 = cpu_seconds(roots), time.monotonic()
                 for i in range(args.batches):
-                    pub.request("POST", f"/pub/project/{project}", body=bodies[kind],
+                    pub.request("POST", f"/pub/project/{project}", body=forms[kind],
                                 headers={"Content-Type": "application/json"})
                     answer = pub.getresponse()
                     answer.read()
                     if not 200 <= answer.status < 300:
                         sys.exit(f"bench/live_fanout.py: publish answered {answer.status}")
-                    time.sleep(max(0.0, t0 + (i + 1) * WINDOW_S - time.monotonic()))
+                    time.sleep(max(0.0, t0 + (i + 1) * window_s - time.monotonic()))
                 time.sleep(1)
-                ms = (cpu_seconds(roots)["nginx"] - cpu0) * 1000
+                cpu1 = cpu_seconds(roots)
+                ms = (cpu1["nginx"] - cpu0["nginx"]) * 1000
                 per_msg[kind].append(ms / (args.batches * args.per_batch))
-                print(f"round {r + 1} {kind}: nginx {ms / (args.batches * args.per_batch):.3f} ms per message, "
-                      f"{1000 * ms / (args.batches * args.subscribers):.1f} µs per write to a subscriber "
-                      f"(load {load})", flush=True)
+                client_ms = (cpu1["client"] - cpu0["client"]) * 1000
+                client_per_msg[kind].append(client_ms / (args.batches * args.per_batch))
+                print(f"round {r + 1} {kind}: nginx {ms / (args.batches * args.per_batch):.3f} ms per update, "
+                      f"{1000 * ms / (args.batches * args.subscribers):.1f} µs per write to a subscriber; "
+                      f"the subscribers' client {client_per_msg[kind][-1]:.3f} ms per update (load {load})", flush=True)
         subs.send_signal(signal.SIGTERM)
         totals = json.loads(subs.communicate(timeout=60)[0].strip().splitlines()[-1])
         subs = None
@@ -147,8 +149,11 @@ def main():
         print(f"{opened} subscribers opened in {secs} s; messages each: {totals['messages_min']} to "
               f"{totals['messages_max']} of {want}; closed early {totals['closed_early']}")
         mean = {k: sum(v) / len(v) for k, v in per_msg.items()}
-        print(f"mean nginx ms per message, {args.subscribers} subscribers, batches of {args.per_batch}: "
-              f"whole {mean['whole']:.3f}, slim {mean['slim']:.3f} ({100 * (mean['slim'] / mean['whole'] - 1):+.0f}%)")
+        client = {k: sum(v) / len(v) for k, v in client_per_msg.items()}
+        print(f"mean nginx ms per update, {args.subscribers} subscribers, {args.per_batch} a message: "
+              f"slim {mean['slim']:.3f}, rows {mean['rows']:.3f} ({100 * (mean['rows'] / mean['slim'] - 1):+.0f}%); "
+              f"the subscribers' client: slim {client['slim']:.3f}, rows {client['rows']:.3f} "
+              f"({100 * (client['rows'] / client['slim'] - 1):+.0f}%)")
         if totals["messages_min"] != want or totals["closed_early"]:
             sys.exit("bench/live_fanout.py: a subscriber missed messages")
     finally:

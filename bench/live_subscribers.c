@@ -20,8 +20,8 @@
  * exits: subscriptions opened, failed (by HTTP status), closed by the
  * server before the end, the time to open them (per subscription, ms),
  * the messages each received since the mark (min, max, sum: ingest
- * messages, a project channel's batch counting those it holds), the events
- * nginx wrote to them (sum: one per message or batch) and the client's own
+ * messages, a project channel's message counting the rows it holds), the
+ * events nginx wrote to them (sum: one per message) and the client's own
  * CPU seconds.
  *
  * libcurl's multi interface on epoll: one thread, no busy loop, so the
@@ -49,11 +49,16 @@ struct sub {
     char head[5];
     size_t head_len;
     int line_start, has_data;
-    /* Ingest messages in the event being read: a project channel's batch
-     * holds several (docs/LIVE.md section 3). Counted by the one member
-     * every message has at its top level, matched across reads. */
+    /* Ingest messages in the event being read: a project channel's
+     * message holds one row each (docs/LIVE.md section 3), counted as the
+     * arrays right inside an array inside the top object (only "rows"
+     * holds such: JSON scanned across reads, strings skipped); any other
+     * message is one, found by the member every execution message has at
+     * its top level. */
     size_t matched;
-    unsigned long long in_event;
+    unsigned long long in_event, rows;
+    int depth, in_string, escaped;
+    char outer[3];  /* the containers at depths 1 and 2 */
     unsigned long long messages, at_mark;      /* ingest messages */
     unsigned long long events, events_at_mark; /* what nginx wrote: one per message or batch */
 };
@@ -93,6 +98,23 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
     bytes_total += len;
     for (size_t i = 0; i < len; i++) {
         char c = p[i];
+        if (s->in_string) {
+            if (s->escaped)
+                s->escaped = 0;
+            else if (c == '\\')
+                s->escaped = 1;
+            else if (c == '"')
+                s->in_string = 0;
+        } else if (c == '"') {
+            s->in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (s->depth < 3)
+                s->outer[s->depth] = c;
+            if (++s->depth == 3 && c == '[' && s->outer[1] == '[')
+                s->rows++;
+        } else if ((c == ']' || c == '}') && s->depth > 0) {
+            s->depth--;
+        }
         /* The key's only quote is its first character: a mismatch restarts
          * the match at this character. */
         if (c == MESSAGE_KEY[s->matched]) {
@@ -108,13 +130,14 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
         if (c == '\n') {
             if (s->line_start) { /* blank line: end of an event */
                 if (s->has_data) {
-                    unsigned long long k = s->in_event ? s->in_event : 1;
+                    unsigned long long k = s->rows ? s->rows : s->in_event ? s->in_event : 1;
                     s->messages += k;
                     messages_total += k;
                     s->events++;
                 }
                 s->has_data = 0;
-                s->in_event = 0;
+                s->in_event = s->rows = 0;
+                s->depth = s->in_string = s->escaped = 0;
             } else if (s->head_len == 5 && memcmp(s->head, "data:", 5) == 0) {
                 s->has_data = 1;
             }

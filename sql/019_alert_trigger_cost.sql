@@ -17,7 +17,7 @@
 -- The alert triggers of 014 are left as they are: bench/alerts_cpu.sh
 -- (BENCHMARKS.md "Alerts") puts ten rules against none at well under the
 -- ingest's 5 % (they already run as agora_definer, SECURITY DEFINER with a
--- pinned search_path, so no policy is evaluated inside them).
+-- pinned search_path, so no tenant's policy narrows them).
 
 DROP TRIGGER alerts_forget_erased ON agora.executions;
 DROP FUNCTION agora.forget_erased_alerts();

@@ -8,7 +8,8 @@ then swaps its workers for ONE worker running under
 `valgrind --tool=memcheck --leak-check=full`, drives it through nginx with
 ingests (small ones, a 2,000-event one, live-run appends, idempotent
 replays, refused bodies) and reads (lists with paging and filters, detail,
-timeline, spans, events, snapshots, workflows, projects, API-key calls,
+timeline, spans, events, snapshots, export, report, the NDJSON list,
+workflows, projects, API-key calls,
 the management routes (renames, member changes, rotation, erasure, the
 audit log, deletions),
 401/404/405/413/415/422 answers), stops it with SIGTERM (the worker finishes
@@ -163,6 +164,13 @@ def drive(s, rounds):
         req("GET", f"/api/executions/{ex}/telemetry-spans", 200, token=tok)
         req("GET", f"/api/executions/{ex}/telemetry-events?event_type=tick", 200, token=key["key"])
         req("GET", f"/api/executions/{ex}/state-snapshots?limit=2", 200, token=tok)
+        req("GET", f"/api/executions/{ex}/export", 200, token=tok)
+        req("GET", f"/api/executions/{ex}/report", 200, token=key["key"])
+    req("GET", f"/api/executions/{big}/export", 200, token=tok)
+    req("GET", f"/api/executions/{big}/report", 200, token=tok)
+    req("GET", f"/api/executions/{uuid.uuid4()}/report", 404, token=tok)
+    req("GET", f"/api/executions?workflow_id={wf}&format=ndjson", 200, token=tok)
+    req("GET", "/api/executions?format=ndjson&limit=2", 422, token=tok)
     cursor = None
     while True:  # page the big one's events
         q = f"/api/executions/{big}/telemetry-events?limit=500" + (f"&cursor={cursor}" if cursor else "")

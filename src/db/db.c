@@ -140,7 +140,14 @@ static enum db_status classify(struct db *db, PGresult *res)
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
         return DB_UNAVAILABLE;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    enum db_status st = db_status_from_sqlstate(state);
+    /* No SQLSTATE: libpq made the error itself and the server never judged
+     * the statement. That is a connection going away (a server killed under
+     * a query can report "server closed the connection" while libpq still
+     * calls the connection OK), so the caller may retry, and this
+     * connection is replaced before the next request. */
+    enum db_status st = state ? db_status_from_sqlstate(state) : DB_UNAVAILABLE;
+    if (!state)
+        db->stmts_stale = true;
     if (st == DB_ERROR || st == DB_TIMEOUT || st == DB_UNAVAILABLE) {
         char clean[300];
         const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;

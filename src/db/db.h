@@ -34,7 +34,7 @@ struct db {
     const struct config *cfg;
     bool in_tx;
     struct stmt_cache stmts;   /* what conn has prepared (db_exec) */
-    bool stmts_stale;          /* the server lost or refused one: reconnect */
+    bool stmts_stale;          /* statements or connection in doubt: reconnect after this request */
     struct timespec last_ok;   /* CLOCK_MONOTONIC of the last statement that worked */
     /* API keys whose last_used_at this worker updated lately (auth.c). */
     struct {

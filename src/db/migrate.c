@@ -7,7 +7,14 @@
  * The files are trusted (they ship with the program), so their text goes to
  * PQexec as is: it may hold several statements, DO blocks and dollar
  * quotes. A file must not contain BEGIN/COMMIT itself. A file may SET ROLE;
- * the role is reset before the record is written. */
+ * the role is reset before the record is written.
+ *
+ * Managed PostgreSQL: a file that needs a superuser has a twin of the same
+ * name in dir/managed/ that does the same without one. When the connected
+ * role is not a superuser, the twin runs in the file's place and is
+ * recorded under its own name ("managed/NNN_name.sql") and checksum, so
+ * the record says what ran, and later runs, superuser or not, check the
+ * twin's text for edits instead of the file's. */
 #include "db/migrate.h"
 
 #include <dirent.h>
@@ -15,6 +22,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/sha256.h"
 #include "util/buf.h"
@@ -143,6 +151,7 @@ static void log_failure(FILE *log, PGconn *conn, PGresult *res, const char *what
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 
     if (!msg)
         msg = PQerrorMessage(conn);
@@ -152,6 +161,8 @@ static void log_failure(FILE *log, PGconn *conn, PGresult *res, const char *what
     fprintf(log, ": %s%s%s", state ? state : "", state ? " " : "", msg);
     if (msg[0] == '\0' || msg[strlen(msg) - 1] != '\n')
         fputc('\n', log);
+    if (hint)
+        fprintf(log, "migrate: hint: %s\n", hint);
 }
 
 /* Runs sql (which may hold several statements) and reports success. An
@@ -167,23 +178,56 @@ static bool exec_ok(PGconn *conn, const char *sql, FILE *log, const char *what)
     return ok;
 }
 
-/* Applies one file unless recorded. 1 applied, 0 already there, -1 error
- * (the file's transaction is rolled back). */
-static int apply_one(PGconn *conn, const char *dir, const char *name, FILE *log)
+/* The directory, under the migrations', of the twins of the files that
+ * need a superuser (see the top of this file). */
+#define MANAGED_SUBDIR "managed/"
+
+/* Reads dir/rel into *text (reset first) and its SHA-256 into checksum.
+ * 0 or -1 (message on log). */
+static int read_migration(const char *dir, const char *rel, struct buf *text, char *checksum, FILE *log)
 {
-    struct buf path, text;
+    struct buf path;
+    int rc;
+
+    buf_init(&path);
+    buf_printf(&path, "%s/%s", dir, rel);
+    text->len = 0;
+    rc = read_text_file(path.data, text, log);
+    if (rc == 0)
+        sha256_hex(text->data, text->len, checksum);
+    buf_free(&path);
+    return rc;
+}
+
+/* Whether dir holds a managed twin of the migration name. */
+static bool has_twin(const char *dir, const char *name)
+{
+    struct buf path;
+    bool found;
+
+    buf_init(&path);
+    buf_printf(&path, "%s/" MANAGED_SUBDIR "%s", dir, name);
+    found = access(path.data, F_OK) == 0;
+    buf_free(&path);
+    return found;
+}
+
+/* Applies one file unless recorded. superuser: whether the connected role
+ * is one (else a managed twin runs in the file's place). 1 applied, 0
+ * already there, -1 error (the file's transaction is rolled back). */
+static int apply_one(PGconn *conn, const char *dir, const char *name, bool superuser, FILE *log)
+{
+    struct buf twin, text;
     char checksum[2 * SHA256_LEN + 1], version[4];
-    const char *params[3] = {version, name, checksum};
+    const char *rel = name;
+    const char *params[3] = {version, NULL, checksum};
     PGresult *res = NULL;
     bool in_tx = false;
     int rc = -1;
 
-    buf_init(&path);
+    buf_init(&twin);
     buf_init(&text);
-    buf_printf(&path, "%s/%s", dir, name);
-    if (read_text_file(path.data, &text, log) < 0)
-        goto out;
-    sha256_hex(text.data, text.len, checksum);
+    buf_printf(&twin, MANAGED_SUBDIR "%s", name);
     memcpy(version, name, 3);
     version[3] = '\0';
 
@@ -195,14 +239,18 @@ static int apply_one(PGconn *conn, const char *dir, const char *name, FILE *log)
     }
     if (PQntuples(res) == 1) {
         const char *was = PQgetvalue(res, 0, 0), *sum = PQgetvalue(res, 0, 1);
-        if (strcmp(was, name) != 0) {
+        if (strcmp(was, twin.data) == 0)
+            rel = twin.data; /* a managed database: its twin ran */
+        else if (strcmp(was, name) != 0) {
             fprintf(log, "migrate: version %s was applied as %s, not %s\n", version, was, name);
             goto out;
         }
+        if (read_migration(dir, rel, &text, checksum, log) < 0)
+            goto out;
         /* An edited migration would leave databases that ran the old text
          * and databases that run the new one silently different. */
         if (strcmp(sum, checksum) != 0) {
-            fprintf(log, "migrate: %s changed after it was applied (checksum %s, now %s)\n", name, sum,
+            fprintf(log, "migrate: %s changed after it was applied (checksum %s, now %s)\n", rel, sum,
                     checksum);
             goto out;
         }
@@ -212,10 +260,16 @@ static int apply_one(PGconn *conn, const char *dir, const char *name, FILE *log)
     PQclear(res);
     res = NULL;
 
+    if (!superuser && has_twin(dir, name))
+        rel = twin.data;
+    params[1] = rel;
+    if (read_migration(dir, rel, &text, checksum, log) < 0)
+        goto out;
+
     if (!exec_ok(conn, "BEGIN", log, "BEGIN"))
         goto out;
     in_tx = true;
-    if (!exec_ok(conn, text.data, log, name))
+    if (!exec_ok(conn, text.data, log, rel))
         goto out;
     if (!exec_ok(conn, "RESET ROLE", log, "RESET ROLE"))
         goto out;
@@ -236,14 +290,17 @@ static int apply_one(PGconn *conn, const char *dir, const char *name, FILE *log)
         log_failure(log, conn, res, "COMMIT", NULL);
         goto out;
     }
-    fprintf(log, "applied %s\n", name);
+    if (rel == name)
+        fprintf(log, "applied %s\n", name);
+    else
+        fprintf(log, "applied %s (in place of %s: the role is not a superuser)\n", rel, name);
     rc = 1;
 
 out:
     PQclear(res);
     if (in_tx)
         PQclear(PQexec(conn, "ROLLBACK"));
-    buf_free(&path);
+    buf_free(&twin);
     buf_free(&text);
     return rc;
 }
@@ -267,6 +324,10 @@ int migrate_run(PGconn *conn, const char *dir, FILE *log)
     }
     if (list_migrations(dir, &names, &n, log) < 0)
         return -1;
+    /* The server reports it when the connection starts (and whenever the
+     * connection's authorization changes). */
+    const char *su = PQparameterStatus(conn, "is_superuser");
+    bool superuser = su != NULL && strcmp(su, "on") == 0;
 
     /* Session-level lock, held across the per-file transactions: a second
      * migrator waits here, then finds everything recorded. */
@@ -288,7 +349,7 @@ int migrate_run(PGconn *conn, const char *dir, FILE *log)
         goto out;
 
     for (size_t i = 0; i < n; i++) {
-        int one = apply_one(conn, dir, names[i], log);
+        int one = apply_one(conn, dir, names[i], superuser, log);
         if (one < 0)
             goto out;
         applied += one;

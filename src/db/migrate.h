@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <libpq-fe.h>
 
-/* Applies what is missing from dir over conn (a superuser or the schema
- * owner). Progress goes to log. Returns the number applied, or -1 on error
+/* Applies what is missing from dir over conn: a superuser, or a role with
+ * CREATEROLE that may create in the database (a managed PostgreSQL's admin
+ * role), for which the twins in dir/managed/ run in place of the files
+ * that need a superuser. Progress goes to log. Returns the number applied, or -1 on error
  * (the failing file's transaction is rolled back; message on log). */
 int migrate_run(PGconn *conn, const char *dir, FILE *log);
 

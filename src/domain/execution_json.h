@@ -73,4 +73,40 @@
 /* The timeline's form: $2 is the execution's started_at. */
 #define NODE_JSON NODE_JSON_FROM("$2::timestamptz")
 
+/* The export (GET /api/executions/{id}/export): an execution in the ingest
+ * payload's own fields (CONTRACT.md section 4), so the document can be
+ * posted to /api/executions/ingest as it is. Left open for its tables.
+ * Fields the server derives (counts, usage sums, cost, stale, offsets) are
+ * not part of a payload and are left out; node_id too (a node of this
+ * workflow, meaningless elsewhere: the ingest finds the node by name). */
+#define EXPORT_EXEC_OPEN                                                                            \
+    "json_build_object('workflow_id', e.workflow_id, 'execution_id', e.id, 'session_id', "          \
+    "e.session_id, 'status', e.status, 'started_at', agora.rfc3339(e.started_at), 'completed_at', " \
+    "agora.rfc3339(e.completed_at), 'duration_ms', e.duration_ms, 'error', e.error, 'metadata', "   \
+    "e.metadata)::text"
+
+/* A node execution as sent: id is the client's id (null without one). */
+#define EXPORT_NODE_JSON                                                                            \
+    "json_build_object('id', n.client_id, 'node_name', n.node_name, 'node_type', n.node_type, "     \
+    "'status', n.status, 'started_at', agora.rfc3339(n.started_at), 'completed_at', "              \
+    "agora.rfc3339(n.completed_at), 'prep_duration_ms', n.prep_duration_ms, 'exec_duration_ms', "   \
+    "n.exec_duration_ms, 'post_duration_ms', n.post_duration_ms, 'retry_count', n.retry_count, "    \
+    "'action', n.action, 'error', n.error, 'input_tokens', n.input_tokens, 'output_tokens', "       \
+    "n.output_tokens, 'cache_read_tokens', n.cache_read_tokens, 'cache_creation_tokens', "          \
+    "n.cache_creation_tokens, 'model', n.model, 'provider', n.provider)::text"
+
+#define EXPORT_SPAN_JSON                                                                            \
+    "json_build_object('trace_id', s.trace_id, 'span_id', s.span_id, 'parent_span_id', "            \
+    "s.parent_span_id, 'name', s.name, 'kind', s.kind, 'start_time', agora.rfc3339(s.start_time), " \
+    "'end_time', agora.rfc3339(s.end_time), 'duration_ms', s.duration_ms, 'status', s.status, "     \
+    "'attributes', s.attributes, 'node_name', s.node_name)::text"
+
+#define EXPORT_EVENT_JSON                                                                           \
+    "json_build_object('event_type', v.event_type, 'timestamp', agora.rfc3339(v.\"timestamp\"), "   \
+    "'node_name', v.node_name, 'data', v.data)::text"
+
+#define EXPORT_SNAPSHOT_JSON                                                                        \
+    "json_build_object('sequence', x.sequence, 'timestamp', agora.rfc3339(x.\"timestamp\"), "       \
+    "'node_name', x.node_name, 'phase', x.phase, 'state', x.state)::text"
+
 #endif

@@ -1,5 +1,6 @@
-/* Reading executions and their telemetry (see executions.h): the SQL behind
- * the read routes, and the writer that streams its rows to the client.
+/* Reading executions and their telemetry (see execution_reads.h): the SQL
+ * behind the read routes and the export, and the writer that streams its
+ * rows to the client.
  *
  * PostgreSQL builds each row's JSON text (json_build_object(...)::text,
  * timestamps through agora.rfc3339), so this file never parses or rebuilds
@@ -73,7 +74,8 @@ struct stream {
     const char *head;  /* sent with the headers: everything up to the "[" */
     int limit;         /* rows to send; 0: all of them */
     bool paged;        /* ends with "next_cursor" */
-    int count;         /* rows sent */
+    bool ndjson;       /* one row a line, no head, commas or tail */
+    int count;         /* rows sent (of this query or section) */
     bool more;         /* a row beyond limit exists */
     bool broken;       /* the client went away */
     struct cursor last;
@@ -98,7 +100,8 @@ static int stream_batch(void *ctx, const PGresult *res)
         /* Compacted in place: the result's memory is ours until PQclear. */
         char *row = PQgetvalue(res, i, 0);
         size_t len = json_compact(row, row, (size_t)PQgetlength(res, i, 0));
-        if ((s->count > 0 && sink_write(s->out, ",", 1) < 0) || sink_write(s->out, row, len) < 0) {
+        if ((!s->ndjson && s->count > 0 && sink_write(s->out, ",", 1) < 0) || sink_write(s->out, row, len) < 0 ||
+            (s->ndjson && sink_write(s->out, "\n", 1) < 0)) {
             s->broken = true;
             return -1;
         }
@@ -133,6 +136,8 @@ static enum db_status stream_end(enum db_status st, struct stream *s)
                     s->out->log_tag ? s->out->log_tag : "-");
         return DB_OK;
     }
+    if (s->ndjson)
+        return DB_OK;
     struct buf tail;
     buf_init(&tail);
     buf_putc(&tail, ']');
@@ -191,8 +196,9 @@ int exec_after_from_cursor(const struct cursor *c, bool items, bool sequence, st
 
 /* ------------------------------------------------------------------ the list */
 
-/* The filters every branch applies to alias e, the position included. */
-static void list_conditions(struct sql *s, const struct exec_list_query *q)
+/* The filters every branch applies to alias e, and the position after
+ * (borrowed, as every parameter: it must outlive the statement). */
+static void list_conditions(struct sql *s, const struct exec_list_query *q, const struct exec_after *after)
 {
     if (q->workflow_id)
         buf_printf(&s->text, " AND e.workflow_id = $%d::uuid", param(s, q->workflow_id));
@@ -219,8 +225,8 @@ static void list_conditions(struct sql *s, const struct exec_list_query *q)
         buf_printf(&s->text, " AND e.started_at >= $%d::timestamptz", param(s, q->since));
     if (q->until)
         buf_printf(&s->text, " AND e.started_at < $%d::timestamptz", param(s, q->until));
-    if (q->after.set) {
-        int ts = param(s, q->after.ts), id = param(s, q->after.id);
+    if (after->set) {
+        int ts = param(s, after->ts), id = param(s, after->id);
         buf_printf(&s->text, " AND (e.started_at, e.id) < ($%d::timestamptz, $%d::uuid)", ts, id);
     }
 }
@@ -228,12 +234,12 @@ static void list_conditions(struct sql *s, const struct exec_list_query *q)
 #define LIST_COLUMNS EXEC_JSON_COUNTS("e") ", " MICROS("e.started_at") ", e.id::text"
 #define NEWEST_FIRST " ORDER BY e.started_at DESC, e.id DESC LIMIT $%d"
 
-enum db_status executions_list(struct db *db, const struct identity *who, const struct exec_list_query *q,
-                               struct sink *out)
+/* The list's statement for q: a page of q->limit rows (plus one). */
+static void list_sql(struct sql *s, const struct identity *who, const struct exec_list_query *q)
 {
-    struct sql s = {0};
     struct exec_list_query scoped = *q;
-    buf_init(&s.text);
+    memset(s, 0, sizeof *s);
+    buf_init(&s->text);
 
     /* The driving index follows the narrowest scope: a workflow, then a
      * project (an API key is always confined to its own), else each of the
@@ -244,8 +250,8 @@ enum db_status executions_list(struct db *db, const struct identity *who, const 
     if (!scoped.workflow_id && !scoped.project_id && who->kind == CALLER_API_KEY)
         scoped.project_id = who->project_id;
     if (scoped.workflow_id || scoped.project_id) {
-        buf_puts(&s.text, "SELECT " LIST_COLUMNS " FROM agora.executions e WHERE true");
-        list_conditions(&s, &scoped);
+        buf_puts(&s->text, "SELECT " LIST_COLUMNS " FROM agora.executions e WHERE true");
+        list_conditions(s, &scoped, &q->after);
         /* With a session_id filter, naming the organization lets
          * PostgreSQL drive from the (organization, session_id) index
          * instead, rather than walk the scope's whole index to find a rare
@@ -255,26 +261,59 @@ enum db_status executions_list(struct db *db, const struct identity *who, const 
          * for a bitmap and a sort that grow with the project. */
         if (scoped.session_id) {
             if (who->kind == CALLER_API_KEY)
-                buf_printf(&s.text, " AND e.organization_id = $%d::uuid", param(&s, who->org_id));
+                buf_printf(&s->text, " AND e.organization_id = $%d::uuid", param(s, who->org_id));
             else if (scoped.workflow_id)
-                buf_printf(&s.text, " AND e.organization_id = (SELECT w.organization_id FROM agora.workflows w"
-                                    " WHERE w.id = $%d::uuid)", param(&s, scoped.workflow_id));
+                buf_printf(&s->text, " AND e.organization_id = (SELECT w.organization_id FROM agora.workflows w"
+                                    " WHERE w.id = $%d::uuid)", param(s, scoped.workflow_id));
             else
-                buf_printf(&s.text, " AND e.organization_id = (SELECT p.organization_id FROM agora.projects p"
-                                    " WHERE p.id = $%d::uuid)", param(&s, scoped.project_id));
+                buf_printf(&s->text, " AND e.organization_id = (SELECT p.organization_id FROM agora.projects p"
+                                    " WHERE p.id = $%d::uuid)", param(s, scoped.project_id));
         }
-        buf_printf(&s.text, NEWEST_FIRST, limit_param(&s, q->limit));
+        buf_printf(&s->text, NEWEST_FIRST, limit_param(s, q->limit));
     } else {
-        buf_puts(&s.text, "SELECT " LIST_COLUMNS " FROM unnest(agora.read_orgs()) AS o(id)"
+        buf_puts(&s->text, "SELECT " LIST_COLUMNS " FROM unnest(agora.read_orgs()) AS o(id)"
                           " CROSS JOIN LATERAL (SELECT e.* FROM agora.executions e"
                           " WHERE e.organization_id = o.id");
-        list_conditions(&s, &scoped);
-        int lim = limit_param(&s, q->limit);
-        buf_printf(&s.text, NEWEST_FIRST ") e" NEWEST_FIRST, lim, lim);
+        list_conditions(s, &scoped, &q->after);
+        int lim = limit_param(s, q->limit);
+        buf_printf(&s->text, NEWEST_FIRST ") e" NEWEST_FIRST, lim, lim);
     }
+}
+
+enum db_status executions_list(struct db *db, const struct identity *who, const struct exec_list_query *q,
+                               struct sink *out)
+{
+    struct sql s;
+    list_sql(&s, who, q);
     struct stream st = {.out = out, .head = "{\"items\":[", .limit = q->limit, .paged = true,
                         .last.scope = q->scope};
     return stream_answer(db, &s, &st);
+}
+
+enum db_status executions_list_ndjson(struct db *db, const struct identity *who, const struct exec_list_query *q,
+                                      struct sink *out)
+{
+    struct exec_list_query page = *q;
+    page.limit = FETCH_BATCH;
+    struct stream st = {.out = out, .head = "", .limit = page.limit, .paged = true, .ndjson = true};
+    int sent = 0;
+    for (;;) {
+        struct sql s;
+        list_sql(&s, who, &page);
+        enum db_status rc = stream_rows(db, &s, &st);
+        sent += st.count;
+        if (rc != DB_OK || st.broken || !st.more) {
+            st.count = sent;
+            return stream_end(rc, &st);
+        }
+        /* The next page starts strictly after the last row sent: the
+         * keyset position a next_cursor would carry. */
+        page.after.set = true;
+        ts_format(st.last.micros, page.after.ts);
+        snprintf(page.after.id, sizeof page.after.id, "%s", st.last.id);
+        st.count = 0;
+        st.more = false;
+    }
 }
 
 /* ------------------------------------------------------------------ one execution */
@@ -457,4 +496,60 @@ enum db_status execution_items(struct db *db, const char *id, enum exec_items_ki
     else
         timed_items_sql(&s, id, kind, q);
     return stream_answer(db, &s, &out);
+}
+
+/* ------------------------------------------------------------------ export */
+
+/* The export's tables in their read routes' orders (each one index range
+ * of its execution, no sort), so two exports of equal runs are equal. */
+static const struct {
+    const char *head; /* written before the table's first row */
+    const char *sql;
+} export_tables[] = {
+    {",\"node_executions\":[",
+     "SELECT " EXPORT_NODE_JSON " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
+     " ORDER BY n.started_at, n.id"},
+    {"],\"telemetry_events\":[",
+     "SELECT " EXPORT_EVENT_JSON " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid"
+     " ORDER BY v.\"timestamp\", v.id"},
+    {"],\"telemetry_spans\":[",
+     "SELECT " EXPORT_SPAN_JSON " FROM agora.telemetry_spans s WHERE s.execution_id = $1::uuid"
+     " ORDER BY s.start_time, s.id"},
+    {"],\"shared_state_snapshots\":[",
+     "SELECT " EXPORT_SNAPSHOT_JSON " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
+     " ORDER BY x.sequence, x.id"},
+};
+
+enum db_status execution_export(struct db *db, const char *id, struct sink *sink)
+{
+    PGresult *res = NULL;
+    enum db_status st = one_row(db, "SELECT " EXPORT_EXEC_OPEN " FROM agora.executions e WHERE e.id = $1::uuid",
+                                id, &res);
+    if (st != DB_OK)
+        return st;
+    /* The execution's object without its closing brace, then its tables. */
+    struct buf head;
+    buf_init(&head);
+    char *exec_json = PQgetvalue(res, 0, 0);
+    size_t len = json_compact(exec_json, exec_json, (size_t)PQgetlength(res, 0, 0));
+    buf_append(&head, exec_json, len > 0 ? len - 1 : 0);
+    buf_puts(&head, export_tables[0].head);
+    PQclear(res);
+
+    struct stream out = {.out = sink, .head = head.data};
+    int rows = 0;
+    for (size_t i = 0; i < sizeof export_tables / sizeof export_tables[0] && st == DB_OK && !out.broken; i++) {
+        /* The first table's head goes with the headers (stream_batch). */
+        if (i > 0 && sink_write(sink, export_tables[i].head, strlen(export_tables[i].head)) < 0) {
+            out.broken = true;
+            break;
+        }
+        rows += out.count;
+        out.count = 0;
+        const char *params[1] = {id};
+        st = db_stream(db, export_tables[i].sql, 1, params, FETCH_BATCH, stream_batch, &out);
+    }
+    out.count += rows;
+    buf_free(&head);
+    return stream_end(st, &out);
 }

@@ -1,6 +1,6 @@
 /* Reading executions and their telemetry: the SQL and the streaming behind
- * GET /api/executions, /api/executions/{id} and its timeline, spans, events
- * and state snapshots.
+ * GET /api/executions (JSON pages or NDJSON), /api/executions/{id} and its
+ * timeline, spans, events, state snapshots and export.
  *
  * Every function runs inside the caller's transaction (db_begin_as), so
  * row-level security decides what exists: an execution the caller cannot
@@ -72,6 +72,12 @@ enum exec_items_kind { EXEC_SPANS, EXEC_EVENTS, EXEC_SNAPSHOTS };
 /* Writes {"items":[execution...],"next_cursor":...}, newest first. */
 enum db_status executions_list(struct db *db, const struct identity *who, const struct exec_list_query *q,
                                struct sink *out);
+/* Writes every execution of q (no limit: keyset pages of 1,000 walked one
+ * after another, so memory stays that of one page), one execution a line
+ * (NDJSON), each the object the list's items hold. q->limit is ignored;
+ * the walk starts after q->after when it is set. */
+enum db_status executions_list_ndjson(struct db *db, const struct identity *who, const struct exec_list_query *q,
+                                      struct sink *out);
 /* Writes one execution with its "counts". */
 enum db_status execution_get(struct db *db, const char *id, struct sink *out);
 /* Writes {"execution":{...},"node_executions":[...]}. */
@@ -80,6 +86,11 @@ enum db_status execution_timeline(struct db *db, const char *id, struct sink *ou
  * id; the execution is checked first (DB_NOT_FOUND when invisible). */
 enum db_status execution_items(struct db *db, const char *id, enum exec_items_kind kind,
                                const struct exec_items_query *q, struct sink *out);
+
+/* Writes execution id as an ingest payload (CONTRACT.md section 4): its
+ * fields, then node_executions, telemetry_events, telemetry_spans and
+ * shared_state_snapshots, each streamed. */
+enum db_status execution_export(struct db *db, const char *id, struct sink *out);
 
 /* Turns a decoded cursor into the position it names (pure). items: false
  * for the execution list (the id must be a UUID), true for the item lists

@@ -6,14 +6,16 @@
  * Each notification's payload is "<channel> <message>". The execution's
  * channel gets the whole message: the execution as GET shows it, what the
  * ingest added, and the node executions it wrote. The project's channel
- * gets a slim one: of the execution only the members a row of the list
- * shows (LIVE_PROJECT_MEMBERS), and neither `added` nor node executions,
- * because nginx writes each of its messages to every subscriber of the
- * project (BENCHMARKS.md, "Live monitoring"). A message that would not fit
- * NOTIFY goes out truncated: no node executions, no error, metadata or
- * session_id (the members whose size the client decides; what is left has
- * a bounded size, so a truncated message always fits), "truncated": true;
- * the client reads what it needs from the API. */
+ * gets a row (LIVE_PROJECT_COLUMNS): of the execution only the members a
+ * row of the list shows, as values without their keys, and neither
+ * `added` nor node executions, because nginx writes each of its messages
+ * to every subscriber of the project (BENCHMARKS.md, "Live monitoring");
+ * agora-live puts a window's rows under one head (live_batch.h). A
+ * message (or row) that would not fit NOTIFY goes out truncated: no node
+ * executions, no error, metadata or session_id (the members whose size
+ * the client decides; what is left has a bounded size, so a truncated
+ * message always fits), "truncated": true; the client reads what it needs
+ * from the API. */
 #include "domain/live_announce.h"
 
 #include <stdio.h>
@@ -23,6 +25,27 @@
 #include "util/buf.h"
 
 #define MAX_TEXT "7000"
+
+/* A time column's value (LIVE_PROJECT_COLUMNS): microseconds since the
+ * epoch, the instant the API's text gives to the microsecond; the text
+ * itself when the number would not be exact in a browser's JSON (a double
+ * is exact up to 2^53 - 1: between the years 1684 and 2255); null. */
+#define TIME_VALUE(col)                                                                             \
+    "CASE WHEN abs(" MICROS(col) ") <= 9007199254740991 THEN to_jsonb(" MICROS(col) ")"             \
+    " ELSE to_jsonb(agora.rfc3339(" col ")) END"
+
+/* The project channel's row of message b (ex: its execution as the read
+ * API shows it), in LIVE_PROJECT_COLUMNS' order: every value is the API's
+ * own, but for the times (TIME_VALUE). truncated, session and error are
+ * SQL: the row of a message cut to fit has neither session_id nor
+ * error. */
+#define PROJECT_ROW(truncated, session, error)                                                      \
+    "jsonb_build_array(b.j->'seq', b.j->'workflow_nodes', " truncated ", ex->'id', "                \
+    "ex->'workflow_id', " session ", ex->'status', " TIME_VALUE("b.started_at") ", "                \
+    TIME_VALUE("b.completed_at") ", ex->'duration_ms', " error ", ex->'usage'->'input_tokens', "    \
+    "ex->'usage'->'output_tokens', ex->'usage'->'cost_usd', ex->'usage'->'cost_complete', "         \
+    "ex->'stale', ex->'counts'->'node_executions', ex->'counts'->'telemetry_spans', "               \
+    "ex->'counts'->'telemetry_events', ex->'counts'->'shared_state_snapshots')"
 
 /* One row per change, in the order given: $1 executions (uuid[]), $2 the
  * node_executions.id written of every execution listed (bigint[]; each
@@ -35,7 +58,7 @@ static const char SQL_ANNOUNCE[] =
     "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
     "   $7::bigint[], $8::bigint[]) WITH ORDINALITY AS c(id, listed, ne, sp, ev, ss, nu, ord)),"
     " base AS ("
-    "  SELECT c.ord, c.id, c.listed, e.project_id, e.started_at,"
+    "  SELECT c.ord, c.id, c.listed, e.project_id, e.started_at, e.completed_at,"
     "   jsonb_build_object('type', 'execution', 'seq', e.live_seq,"
     "    'execution', (" EXEC_JSON_COUNTS("e") ")::jsonb,"
     "    'workflow_nodes', (SELECT count(*) FROM agora.workflow_nodes w"
@@ -46,21 +69,18 @@ static const char SQL_ANNOUNCE[] =
     "    'truncated', false) AS j"
     "  FROM c JOIN agora.executions e ON e.id = c.id),"
     " msg AS ("
-    "  SELECT b.ord, b.id, b.project_id, s.p AS proj,"
+    "  SELECT b.ord, b.id, b.project_id,"
     "   CASE WHEN b.listed"
     "    THEN b.j || jsonb_build_object('node_executions', COALESCE(x.a, '[]'::jsonb)) END AS whole,"
     "   jsonb_set(b.j, '{execution}', (b.j->'execution') - 'error' - 'metadata' - 'session_id')"
     "    || '{\"truncated\": true}'::jsonb AS short,"
-    "   jsonb_set(s.p, '{execution}', (s.p->'execution') - 'error' - 'session_id')"
-    "    || '{\"truncated\": true}'::jsonb AS proj_short"
+    "   " PROJECT_ROW("false", "ex->'session_id'", "ex->'error'") " AS proj,"
+    "   " PROJECT_ROW("true", "NULL::jsonb", "NULL::jsonb") " AS proj_short"
     "  FROM base b LEFT JOIN LATERAL ("
     "   SELECT jsonb_agg((" NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id) AS a"
     "   FROM agora.node_executions n"
     "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) x ON true"
-    "  CROSS JOIN LATERAL ("
-    "   SELECT (b.j - 'added' - 'truncated') || jsonb_build_object('execution',"
-    "    (SELECT jsonb_object_agg(f.k, f.v) FROM jsonb_each(b.j->'execution') AS f(k, v)"
-    "     WHERE f.k = ANY ('{" LIVE_PROJECT_MEMBERS "}'::text[]))) AS p) s)"
+    "  CROSS JOIN LATERAL (SELECT b.j->'execution' AS ex) s)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || id || ' ' ||"
     "   CASE WHEN octet_length(whole::text) <= " MAX_TEXT " THEN whole ELSE short END::text),"
     "  pg_notify('" LIVE_NOTIFY_CHANNEL "', 'project/' || project_id || ' ' ||"

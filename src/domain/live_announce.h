@@ -22,13 +22,33 @@
  * this goes out truncated. */
 #define LIVE_MESSAGE_MAX 7000
 
-/* The members of the execution that a project channel's message carries,
- * as a PostgreSQL array literal's elements: what a row of the executions
- * list shows (nginx/www/js/list/table.js) or filters on (list/params.js),
- * with the times. Not project_id (the channel names it) nor metadata. Its
- * message has no `added` either, and `truncated` only when true. */
-#define LIVE_PROJECT_MEMBERS                                                                        \
-    "id,workflow_id,session_id,status,started_at,completed_at,duration_ms,error,usage,stale,counts"
+/* A project channel's message carries of the execution only what a row
+ * of the executions list shows (nginx/www/js/list/table.js) or filters on
+ * (list/params.js), with the times: not project_id (the channel names it)
+ * nor metadata, and no `added` or node executions.
+ *
+ * It sends them as rows of a table whose columns are named once per
+ * message (docs/LIVE.md section 3): each column is the path of a member of
+ * the message it stands for, "a.b" for member b of member a, and ":us"
+ * after a time's name says it holds microseconds since the epoch (the
+ * API's RFC 3339 text, exactly, once decoded), or that text itself for a
+ * time too far from the epoch for an exact JSON number. The values of a
+ * row come in this order (live_announce.c builds them; the viewer's
+ * live/rules.js and the tests decode them by these names, never by
+ * position). Why: the keys were more than half of a message's bytes, and
+ * nginx's cost of a message grows with its bytes times the subscribers. */
+#define LIVE_PROJECT_COLUMNS                                                                        \
+    "\"seq\",\"workflow_nodes\",\"truncated\",\"execution.id\",\"execution.workflow_id\","               \
+    "\"execution.session_id\",\"execution.status\",\"execution.started_at:us\","                      \
+    "\"execution.completed_at:us\",\"execution.duration_ms\",\"execution.error\","                    \
+    "\"execution.usage.input_tokens\",\"execution.usage.output_tokens\",\"execution.usage.cost_usd\"," \
+    "\"execution.usage.cost_complete\",\"execution.stale\",\"execution.counts.node_executions\","     \
+    "\"execution.counts.telemetry_spans\",\"execution.counts.telemetry_events\","                     \
+    "\"execution.counts.shared_state_snapshots\""
+/* What a project channel's message opens with, its rows following, and
+ * what closes it (live_batch.h). */
+#define LIVE_ROWS_HEAD "{\"type\":\"rows\",\"columns\":[" LIVE_PROJECT_COLUMNS "],\"rows\":["
+#define LIVE_ROWS_TAIL "]}"
 
 /* What one ingest changed, for its message. */
 struct live_change {

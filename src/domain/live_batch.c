@@ -1,10 +1,9 @@
 /* The window buffer of agora-live's project channels (live_batch.h). Each
- * open window is one slot holding its batch's text as it will be sent,
- * prefix included, so publishing copies nothing: a batch of one is sent
- * from after the prefix (the message as it is), a larger one gets its
- * closing "]}" appended in the room every add leaves for it. Slots are
- * allocated when first needed and kept for the process's life: a host's
- * set of busy projects changes slowly, and a slot is LIVE_BATCH_MAX bytes. */
+ * open window is one slot holding its message's text as it will be sent,
+ * head included, so publishing copies nothing: the closing tail is
+ * appended in the room every add leaves for it. Slots are allocated when
+ * first needed and kept for the process's life: a host's set of busy
+ * projects changes slowly, and a slot is LIVE_BATCH_MAX bytes. */
 #include "domain/live_batch.h"
 
 #include <stdbool.h>
@@ -13,15 +12,15 @@
 
 #include "util/buf.h"
 
-static const char PREFIX[] = "{\"type\":\"batch\",\"messages\":[";
-static const char SUFFIX[] = "]}";
+static const char PREFIX[] = LIVE_ROWS_HEAD;
+static const char SUFFIX[] = LIVE_ROWS_TAIL;
 #define PREFIX_LEN (sizeof PREFIX - 1)
 #define SUFFIX_LEN (sizeof SUFFIX - 1)
 
 struct window {
     char channel[LIVE_CHANNEL_MAX + 1];
     uint64_t ends;               /* when it publishes (the caller's clock, ms) */
-    unsigned count;              /* messages held; 0: the slot is free */
+    unsigned count;              /* rows held; 0: the slot is free */
     size_t len;                  /* bytes of text, PREFIX included */
     char text[LIVE_BATCH_MAX + 1];
 };
@@ -48,16 +47,23 @@ void live_batcher_free(struct live_batcher *b)
     free(b);
 }
 
-/* Publishes w's batch and frees its slot. */
+/* Publishes w's message and frees its slot. */
 static void publish(struct window *w, live_emit_fn emit, void *ctx)
 {
-    if (w->count == 1) {
-        emit(ctx, w->channel, w->text + PREFIX_LEN, w->len - PREFIX_LEN);
-    } else {
-        memcpy(w->text + w->len, SUFFIX, SUFFIX_LEN + 1);
-        emit(ctx, w->channel, w->text, w->len + SUFFIX_LEN);
-    }
+    memcpy(w->text + w->len, SUFFIX, SUFFIX_LEN + 1);
+    emit(ctx, w->channel, w->text, w->len + SUFFIX_LEN);
     w->count = 0;
+}
+
+/* Publishes row (n bytes) in a message of its own, now. */
+static void publish_alone(const char *channel, const char *row, size_t n, live_emit_fn emit, void *ctx)
+{
+    char *m = xmalloc(PREFIX_LEN + n + SUFFIX_LEN + 1);
+    memcpy(m, PREFIX, PREFIX_LEN);
+    memcpy(m + PREFIX_LEN, row, n);
+    memcpy(m + PREFIX_LEN + n, SUFFIX, SUFFIX_LEN + 1);
+    emit(ctx, channel, m, PREFIX_LEN + n + SUFFIX_LEN);
+    free(m);
 }
 
 static struct window *open_window_of(struct live_batcher *b, const char *channel)
@@ -96,20 +102,20 @@ static struct window *free_slot(struct live_batcher *b, live_emit_fn emit, void 
     return w;
 }
 
-/* Whether n more bytes of message go in w (a comma before it when w holds
- * one already), with room left for the closing SUFFIX. */
+/* Whether n more bytes of row go in w (a comma before it when w holds one
+ * already), with room left for the closing SUFFIX. */
 static bool fits(const struct window *w, size_t n)
 {
     size_t len = (w->count ? w->len + 1 : PREFIX_LEN) + SUFFIX_LEN;
     return len <= LIVE_BATCH_MAX && n <= LIVE_BATCH_MAX - len;
 }
 
-void live_batcher_add(struct live_batcher *b, const char *channel, const char *message, uint64_t now_ms,
+void live_batcher_add(struct live_batcher *b, const char *channel, const char *row, uint64_t now_ms,
                       live_emit_fn emit, void *ctx)
 {
-    size_t n = strlen(message);
+    size_t n = strlen(row);
     if (b->window_ms == 0) {
-        emit(ctx, channel, message, n);
+        publish_alone(channel, row, n, emit, ctx);
         return;
     }
     struct window *w = open_window_of(b, channel);
@@ -119,10 +125,11 @@ void live_batcher_add(struct live_batcher *b, const char *channel, const char *m
     }
     static const struct window empty;
     if (!fits(&empty, n)) {
-        /* Larger than a batch may be (never from live_announce, whose
-         * messages are under NOTIFY's 8,000 bytes): alone, after what the
-         * channel held, so the order stays. */
-        emit(ctx, channel, message, n);
+        /* Larger than a window's message may be (never from
+         * live_announce, whose rows are under NOTIFY's 8,000 bytes): in a
+         * message of its own, after what the channel held, so the order
+         * stays. */
+        publish_alone(channel, row, n, emit, ctx);
         return;
     }
     if (!w) {
@@ -138,7 +145,7 @@ void live_batcher_add(struct live_batcher *b, const char *channel, const char *m
     } else {
         w->text[w->len++] = ',';
     }
-    memcpy(w->text + w->len, message, n + 1);
+    memcpy(w->text + w->len, row, n + 1);
     w->len += n;
     w->count++;
 }

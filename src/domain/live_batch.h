@@ -6,11 +6,13 @@
  * sockets or clocks: the caller passes the time and a function that
  * publishes, so it is unit-tested (tests/unit/test_live.c).
  *
- * What a channel's window publishes: its one message as it is, or, for two
- * or more, {"type":"batch","messages":[m1,m2,...]} with the messages in
- * the order they were added (commit order). A batch never exceeds
- * LIVE_BATCH_MAX bytes: a message that would make it larger publishes the
- * batch first (a burst goes out in full batches, not late). */
+ * What it is given are rows (live_announce.h, LIVE_PROJECT_COLUMNS: one
+ * JSON array per ingest); what a channel's window publishes is always one
+ * message, LIVE_ROWS_HEAD r1,r2,... LIVE_ROWS_TAIL, with the rows in the
+ * order they were added (commit order), so the column names go once per
+ * window, however many rows it caught. A message never exceeds
+ * LIVE_BATCH_MAX bytes: a row that would make it larger publishes the
+ * window's message first (a burst goes out in full messages, not late). */
 #ifndef AGORA_LIVE_BATCH_H
 #define AGORA_LIVE_BATCH_H
 
@@ -19,8 +21,8 @@
 
 #include "domain/live_announce.h"
 
-/* The largest message a batch publishes, bytes. Two messages of the
- * largest size NOTIFY carries (under 8,000) fit; nginx keeps up to 1,000
+/* The largest message a window publishes, bytes. Two rows of the
+ * largest size NOTIFY carries (under 8,000) fit with the head; nginx keeps up to 1,000
  * per channel (nginx/agora.conf.in), so one channel holds at most 16 MiB
  * of the 64 MiB Nchan zone, and the publisher location's body buffer
  * (client_body_buffer_size) is larger than this. */
@@ -39,19 +41,19 @@ typedef void (*live_emit_fn)(void *ctx, const char *channel, const char *message
 
 struct live_batcher;
 
-/* A buffer whose windows last window_ms from their first message; 0
- * publishes every message at once, alone. Never NULL (out of memory
+/* A buffer whose windows last window_ms from their first row; 0 publishes
+ * every row at once, in a message of its own. Never NULL (out of memory
  * aborts, util/buf.h). */
 struct live_batcher *live_batcher_new(uint32_t window_ms);
 /* Frees b and what it holds, unpublished: call live_batcher_flush first. */
 void live_batcher_free(struct live_batcher *b);
 
-/* Adds message (NUL-terminated) for channel at now_ms (a monotonic clock).
- * Publishes through emit what must go first: the channel's batch when the
- * message would overfill it, the oldest window when every slot is taken,
- * and the message itself when the window is 0 or it is too large to share
- * a batch. */
-void live_batcher_add(struct live_batcher *b, const char *channel, const char *message, uint64_t now_ms,
+/* Adds row (NUL-terminated, one JSON array) for channel at now_ms (a
+ * monotonic clock). Publishes through emit what must go first: the
+ * channel's window when the row would overfill it, the oldest window when
+ * every slot is taken, and the row in a message of its own when the
+ * window is 0 or it is too large to share one. */
+void live_batcher_add(struct live_batcher *b, const char *channel, const char *row, uint64_t now_ms,
                       live_emit_fn emit, void *ctx);
 
 /* Publishes every window that has ended by now_ms, oldest first. Returns

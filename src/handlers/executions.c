@@ -1,5 +1,6 @@
-/* The read routes of executions: GET /api/executions, /api/executions/{id}
- * and its timeline, telemetry-spans, telemetry-events and state-snapshots.
+/* The read routes of executions: GET /api/executions (JSON pages, or the
+ * whole range as NDJSON), /api/executions/{id} and its timeline,
+ * telemetry-spans, telemetry-events and state-snapshots.
  * Each handler checks its query parameters (422 naming the parameter) and
  * makes one call into executions.c, which streams the answer itself. */
 #include "handlers/handlers.h"
@@ -32,6 +33,14 @@ static int write_reply(void *ctx, const char *data, size_t len)
 static struct sink answer_sink(struct req *r)
 {
     return (struct sink){.begin = begin_200, .write = write_reply, .ctx = r, .log_tag = r->request_id};
+}
+
+/* NDJSON: nginx passes each part on as it comes instead of buffering a
+ * stream of any length (X-Accel-Buffering). */
+static int begin_ndjson(void *ctx)
+{
+    reply_header(ctx, "X-Accel-Buffering", "no");
+    return reply_start(ctx, 200, "application/x-ndjson");
 }
 
 /* A limit: a strict decimal (text.h) in 1..max. */
@@ -179,7 +188,7 @@ static int status_or_reply(struct req *r, const struct query *q, const char **ou
 void handle_executions_list(struct req *r)
 {
     static const char *const params[] = {"workflow_id", "project_id", "status", "session_id", "since",
-                                         "until", "node_name", "limit", "cursor", NULL};
+                                         "until", "node_name", "limit", "cursor", "format", NULL};
     char wf[UUID_STR_LEN + 1], proj[UUID_STR_LEN + 1], since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1];
     struct exec_list_query lq;
     struct query q;
@@ -192,6 +201,18 @@ void handle_executions_list(struct req *r)
         text_or_reply(r, &q, "node_name", &lq.node_name) < 0 ||
         limit_or_reply(r, &q, EXEC_LIST_LIMIT_DEFAULT, EXEC_LIST_LIMIT_MAX, &lq.limit) < 0)
         goto done;
+    const char *format = query_get(&q, "format");
+    bool ndjson = format && strcmp(format, "ndjson") == 0;
+    if (format && !ndjson) {
+        reply_error(r, E_VALIDATION, "format", "format must be ndjson (or absent for JSON pages)");
+        goto done;
+    }
+    /* The stream is the whole range: paging it would be a mistake. */
+    if (ndjson && (query_get(&q, "limit") || query_get(&q, "cursor"))) {
+        reply_error(r, E_VALIDATION, query_get(&q, "limit") ? "limit" : "cursor",
+                    "format=ndjson streams every execution of the filters: it takes no limit or cursor");
+        goto done;
+    }
     if (lq.node_name && !lq.workflow_id) {
         reply_error(r, E_VALIDATION, "node_name", "node_name needs workflow_id: node names belong to a workflow");
         goto done;
@@ -200,7 +221,10 @@ void handle_executions_list(struct req *r)
     if (cursor_or_reply(r, &q, lq.scope, false, false, &lq.after) < 0)
         goto done;
     struct sink out = answer_sink(r);
-    enum db_status st = executions_list(r->db, &r->who, &lq, &out);
+    if (ndjson)
+        out.begin = begin_ndjson;
+    enum db_status st = ndjson ? executions_list_ndjson(r->db, &r->who, &lq, &out)
+                               : executions_list(r->db, &r->who, &lq, &out);
     if (st != DB_OK)
         reply_db_error(r, st);
 done:

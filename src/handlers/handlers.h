@@ -37,6 +37,8 @@ void handle_execution_spans(struct req *r);
 void handle_execution_events(struct req *r);
 void handle_execution_snapshots(struct req *r);
 void handle_execution_compare(struct req *r);     /* handlers/comparisons.c */
+void handle_execution_export(struct req *r);      /* handlers/exports.c */
+void handle_execution_report(struct req *r);
 
 void handle_workflows_create(struct req *r);      /* handlers/workflows.c */
 void handle_workflows_list(struct req *r);

@@ -30,6 +30,8 @@ const struct route agora_routes[] = {
     {"GET", "/api/executions/{id}/telemetry-spans", handle_execution_spans, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}/telemetry-events", handle_execution_events, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
     {"GET", "/api/executions/{id}/state-snapshots", handle_execution_snapshots, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
+    {"GET", "/api/executions/{id}/export", handle_execution_export, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
+    {"GET", "/api/executions/{id}/report", handle_execution_report, AUTH_ANY, BODY_NONE, QUERY_NONE, 0},
     {"GET", "/api/executions/{id}/compare/{other_id}", handle_execution_compare, AUTH_ANY, BODY_NONE, QUERY_OWN, 0},
 
     {"POST", "/api/workflows", handle_workflows_create, AUTH_ANY, BODY_JSON, QUERY_NONE, 0},

@@ -23,7 +23,6 @@
  *
  * SIGTERM, SIGINT: finishes the delivery in hand, then exits 0. */
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,25 +38,7 @@
 #include "domain/webhook_target.h"
 #include "ops/backoff.h"
 #include "ops/config.h"
-
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
-
-static int install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-        return -1;
-    sa.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &sa, NULL);
-}
+#include "ops/signals.h"
 
 struct settings {
     char *db_url;
@@ -70,7 +51,7 @@ struct settings {
 static void sleep_ms(long long ms)
 {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    while (!stopping && nanosleep(&t, &t) < 0 && errno == EINTR)
+    while (!signals_stop_requested() && nanosleep(&t, &t) < 0 && errno == EINTR)
         ;
 }
 
@@ -297,7 +278,7 @@ static bool evaluate(PGconn *db)
 static void serve(PGconn *db, const struct settings *cfg)
 {
     struct timespec last = {0, 0};
-    while (!stopping) {
+    while (!signals_stop_requested()) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (last.tv_sec == 0 || now.tv_sec - last.tv_sec >= cfg->evaluate_s) {
@@ -306,7 +287,7 @@ static void serve(PGconn *db, const struct settings *cfg)
             last = now;
         }
         int rc = 0;
-        while (!stopping && (rc = deliver_one(db, cfg)) == 1)
+        while (!signals_stop_requested() && (rc = deliver_one(db, cfg)) == 1)
             ;
         if (rc < 0 || PQstatus(db) != CONNECTION_OK)
             return;
@@ -357,14 +338,14 @@ int main(void)
         free(cfg.db_url);
         return 2;
     }
-    if (install_signals() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (signals_install_stop(NULL, 0) < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "agora-alerts: cannot initialise\n");
         free(cfg.db_url);
         return 1;
     }
     fprintf(stderr, "agora-alerts: delivering (links to %s)\n", cfg.base_url);
     uint32_t delay = 0;
-    while (!stopping) {
+    while (!signals_stop_requested()) {
         struct timespec began, now;
         clock_gettime(CLOCK_MONOTONIC, &began);
         PGconn *db = PQconnectdb(cfg.db_url);
@@ -373,7 +354,7 @@ int main(void)
         else
             fprintf(stderr, "agora-alerts: cannot connect to the database: %s", PQerrorMessage(db));
         PQfinish(db);
-        if (stopping)
+        if (signals_stop_requested())
             break;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long lived = (now.tv_sec - began.tv_sec) * 1000LL + (now.tv_nsec - began.tv_nsec) / 1000000;

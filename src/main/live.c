@@ -10,9 +10,10 @@
  * local Nchan publisher location ("/pub/<channel>") over a unix socket
  * that only nginx and this process can reach (run.sh).
  *
- * A project channel's messages are coalesced (domain/live_batch.c): held
- * for AGORA_LIVE_BATCH_MS (default 250; 0: not held) after the first, then
- * published as one message, because nginx writes each message to every
+ * A project channel's updates (rows, domain/live_announce.h) are coalesced
+ * (domain/live_batch.c): held for AGORA_LIVE_BATCH_MS (default 250; 0: not
+ * held) after the first, then published as one message under one list of
+ * column names, because nginx writes each message to every
  * subscriber and a watched busy project would otherwise cost nginx as much
  * CPU as the ingests themselves (BENCHMARKS.md, "Live monitoring"). An
  * execution channel's messages go out at once: a run's page shows each
@@ -33,7 +34,6 @@
  * SIGTERM, SIGINT: publishes what it holds, then exits 0. */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,31 +50,12 @@
 #include "main/live_fold.h"
 #include "ops/backoff.h"
 #include "ops/config.h"
-
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
-
-static int install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-        return -1;
-    sa.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &sa, NULL);
-}
+#include "ops/signals.h"
 
 static void sleep_ms(uint32_t ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    while (!signals_stop_requested() && nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
 }
 
@@ -201,7 +182,7 @@ static void serve(PGconn *conn, struct publisher *p, struct live_batcher *batche
      * server that vanished without closing the socket). */
     const int idle_check_ms = 30000;
     int next_due = -1;
-    while (!stopping) {
+    while (!signals_stop_requested()) {
         struct pollfd pfd[2] = {{PQsocket(conn), POLLIN, 0}, {live_fold_fd(fold), POLLIN, 0}};
         int timeout = next_due >= 0 && next_due < idle_check_ms ? next_due : idle_check_ms;
         int fold_due = live_fold_wait_ms(fold, now_ms());
@@ -257,7 +238,7 @@ int main(void)
         return 2;
     }
     struct publisher p;
-    if (install_signals() < 0 || curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
+    if (signals_install_stop(NULL, 0) < 0 || curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK ||
         publisher_init(&p, socket_path) < 0) {
         fprintf(stderr, "agora-live: cannot initialise\n");
         free(url);
@@ -270,7 +251,7 @@ int main(void)
             socket_path, batch_ms, fold_s);
     uint32_t delay = 0;
     bool listened_before = false;
-    while (!stopping) {
+    while (!signals_stop_requested()) {
         struct timespec began;
         clock_gettime(CLOCK_MONOTONIC, &began);
         PGconn *conn = connect_and_listen((const char *)url);
@@ -285,7 +266,7 @@ int main(void)
         /* What was received had committed: publish it now rather than
          * after the reconnect's backoff, or never (stopping). */
         live_batcher_flush(batcher, publish, &p);
-        if (stopping)
+        if (signals_stop_requested())
             break;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);

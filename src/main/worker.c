@@ -18,36 +18,19 @@
 #include "db/db.h"
 #include "http/fcgi_io.h"
 #include "ops/metrics.h"
+#include "ops/signals.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "handlers/routes.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* SIGTERM, SIGINT, SIGQUIT and SIGUSR1 all mean "finish and go".
  * agora-supervise sends SIGTERM; SIGQUIT stays a stop too because Debian
  * 12's multiwatch (1.0.0-rc1+really1.0.0), which supervised the workers
  * before, sent it for `-s TERM`, and its default action would kill the
- * worker in the middle of a request (and skip its exit path). No SA_RESTART: a signal must break the blocking accept() so an
- * idle worker exits at once (FCGI_FAIL_ACCEPT_ON_INTR below). */
-static int install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-        sigaction(SIGQUIT, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
-        return -1;
-    sa.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &sa, NULL);
-}
+ * worker in the middle of a request (and skip its exit path). The stop
+ * breaks the blocking accept() so an idle worker exits at once
+ * (FCGI_FAIL_ACCEPT_ON_INTR below). */
+static const int extra_stop_signals[] = {SIGQUIT, SIGUSR1};
 
 /* Free heap above this after a request goes back to the kernel. */
 #define IDLE_HEAP_KEEP (4u << 20)
@@ -110,7 +93,8 @@ int main(void)
         config_free(&cfg);
         return 2;
     }
-    if (install_signals() < 0 || FCGX_Init() != 0) {
+    if (signals_install_stop(extra_stop_signals, sizeof extra_stop_signals / sizeof extra_stop_signals[0]) < 0 ||
+        FCGX_Init() != 0) {
         fprintf(stderr, "agora-worker: cannot initialise: %s\n", strerror(errno));
         config_free(&cfg);
         return 1;
@@ -130,9 +114,9 @@ int main(void)
     db_init(&db, &cfg);
 
     static char path[8192];
-    while (!stop_requested) {
+    while (!signals_stop_requested()) {
         if (FCGX_Accept_r(&fr) < 0) {
-            if (stop_requested)
+            if (signals_stop_requested())
                 break;
             if (errno == EINTR)
                 continue;

@@ -98,26 +98,36 @@ test('a ticket with the token, then the ticket path; each connect reloads; seq: 
   assert.equal(c.states.at(-1), 'closed');
 });
 
-test('a batch (a project channel) applies its messages in order through the same seq checks', async () => {
+/** A project channel's frame: the messages as rows under their column names. */
+const rows = (...msgs) => ({
+  type: 'rows',
+  columns: ['seq', 'execution.id', 'execution.status'],
+  rows: msgs.map((m) => [m.seq, m.execution.id, m.execution.status]),
+});
+
+test('a project channel\'s rows apply in order, each through the same seq checks', async () => {
   const c = client();
   await until(() => sources.length === 1, 'subscribed');
   sources[0].onopen();
   await tick();
   const es = sources[0];
-  es.send(msg(1), '1:0');
+  es.send(rows(msg(1)), '1:0');
   // E's 2 and 3, F's first, a duplicate of E's 2: one frame, one id
-  es.send({ type: 'batch', messages: [msg(2), msg(3), msg(4, 'F'), msg(2)] }, '2:0');
-  assert.deepEqual(c.messages, [1, 2, 3, 4], 'each inner message applied once, in order');
-  // a gap inside a batch reloads that execution; what follows it waits for the reload
-  es.send({ type: 'batch', messages: [msg(6), msg(5, 'F'), msg(7)] }, '3:0');
+  es.send(rows(msg(2), msg(3), msg(4, 'F'), msg(2)), '2:0');
+  assert.deepEqual(c.messages, [1, 2, 3, 4], 'each row applied once, in order');
+  // a gap inside a frame reloads that execution; what follows it waits for the reload
+  es.send(rows(msg(6), msg(5, 'F'), msg(7)), '3:0');
   await until(() => c.resyncs.length === 2, 'the gap reloaded E');
   assert.deepEqual(c.resyncs, [null, 'E']);
   await until(() => c.messages.length === 6, 'the rest applied after the reload');
   assert.deepEqual(c.messages, [1, 2, 3, 4, 5, 7], "F's next applies; E's 6 is in the reload, 7 follows it");
-  // the batch's id is where a reconnect resumes
+  // an older batch (a replay after an upgrade) still applies
+  es.send({ type: 'batch', messages: [msg(8), msg(6, 'F')] }, '4:0');
+  assert.deepEqual(c.messages, [1, 2, 3, 4, 5, 7, 8, 6]);
+  // the frame's id is where a reconnect resumes
   es.onerror();
   await until(() => sources.length === 2, 'subscribed again');
-  assert.equal(sources[1].url, '/live/executions/E?ticket=t2&last_event_id=3%3A0');
+  assert.equal(sources[1].url, '/live/executions/E?ticket=t2&last_event_id=4%3A0');
   c.live.close();
 });
 

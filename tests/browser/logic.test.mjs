@@ -14,7 +14,7 @@ import {
   fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape, fmtTokens, fmtUsd, usageSummary, nodeUsage,
 } from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
-import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun, unbatch } from '../../nginx/www/js/live/rules.js';
+import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun, unbatch, decodeRows, microsToTime } from '../../nginx/www/js/live/rules.js';
 import { chartTotal, stretchOpen } from '../../nginx/www/js/gantt/model.js';
 import { matchesList } from '../../nginx/www/js/list/params.js';
 import { createCriticalPath } from '../../nginx/www/js/gantt/critical.js';
@@ -203,6 +203,59 @@ test('live batches: a batch holds its messages in order, a message alone holds i
   assert.deepEqual(unbatch({ type: 'batch' }), []);
   assert.deepEqual(unbatch(null), []);
   assert.deepEqual(unbatch('x'), []);
+});
+
+test('live rows: each row is a message built from the column paths, times given back as the API writes them', () => {
+  // The columns agora-live sends (src/domain/live_announce.h), with values
+  // a run of the list might have.
+  const columns = ['seq', 'workflow_nodes', 'truncated', 'execution.id', 'execution.workflow_id',
+    'execution.session_id', 'execution.status', 'execution.started_at:us', 'execution.completed_at:us',
+    'execution.duration_ms', 'execution.error', 'execution.usage.input_tokens', 'execution.usage.output_tokens',
+    'execution.usage.cost_usd', 'execution.usage.cost_complete', 'execution.stale',
+    'execution.counts.node_executions', 'execution.counts.telemetry_spans', 'execution.counts.telemetry_events',
+    'execution.counts.shared_state_snapshots'];
+  const frame = {
+    type: 'rows', columns,
+    rows: [
+      [3, 5, false, 'E', 'W', 's-1', 'error', 1732622400123456, 1732622409000001, 9000, { message: 'boom', at: [1] },
+        1200, 345, 0.0123, true, false, 2, 1, 20, 1],
+      [1, 5, true, 'F', 'W', null, 'running', '1492-10-12T06:30:00.654321Z', null, null, null,
+        null, null, null, true, true, 0, 0, 0, 0],
+    ],
+  };
+  assert.deepEqual(unbatch(frame), [
+    { type: 'execution', seq: 3, workflow_nodes: 5, truncated: false, execution: {
+      id: 'E', workflow_id: 'W', session_id: 's-1', status: 'error', started_at: '2024-11-26T12:00:00.123456Z',
+      completed_at: '2024-11-26T12:00:09.000001Z', duration_ms: 9000, error: { message: 'boom', at: [1] },
+      usage: { input_tokens: 1200, output_tokens: 345, cost_usd: 0.0123, cost_complete: true }, stale: false,
+      counts: { node_executions: 2, telemetry_spans: 1, telemetry_events: 20, shared_state_snapshots: 1 } } },
+    { type: 'execution', seq: 1, workflow_nodes: 5, truncated: true, execution: {
+      id: 'F', workflow_id: 'W', session_id: null, status: 'running', started_at: '1492-10-12T06:30:00.654321Z',
+      completed_at: null, duration_ms: null, error: null,
+      usage: { input_tokens: null, output_tokens: null, cost_usd: null, cost_complete: true }, stale: true,
+      counts: { node_executions: 0, telemetry_spans: 0, telemetry_events: 0, shared_state_snapshots: 0 } } },
+  ]);
+  // a row of another length is left out; columns that are not paths make no messages
+  assert.deepEqual(decodeRows({ type: 'rows', columns: ['seq', 'execution.id'], rows: [[1], [2, 'E'], 'x'] }),
+    [{ type: 'execution', seq: 2, execution: { id: 'E' } }]);
+  for (const bad of [['seq', ''], ['seq', 'a..b'], ['__proto__.x'], ['execution.constructor'], [1]]) {
+    assert.deepEqual(decodeRows({ type: 'rows', columns: bad, rows: [bad.map(() => 1)] }), [], JSON.stringify(bad));
+  }
+  assert.deepEqual(unbatch({ type: 'rows', columns: ['seq'] }), []);
+  assert.equal(Object.prototype.x, undefined);
+});
+
+test('live times: microseconds since the epoch read back as the API text, exactly', () => {
+  assert.equal(microsToTime(0), '1970-01-01T00:00:00.000000Z');
+  assert.equal(microsToTime(1), '1970-01-01T00:00:00.000001Z');
+  assert.equal(microsToTime(-1), '1969-12-31T23:59:59.999999Z');
+  assert.equal(microsToTime(1732622400999999), '2024-11-26T12:00:00.999999Z');
+  // the furthest a row sends as a number (2^53 - 1 either way)
+  assert.equal(microsToTime(Number.MAX_SAFE_INTEGER), '2255-06-05T23:47:34.740991Z');
+  assert.equal(microsToTime(-Number.MAX_SAFE_INTEGER), '1684-07-28T00:12:25.259009Z');
+  assert.equal(microsToTime(2 ** 53), null, 'not exact: not a time');
+  assert.equal(microsToTime(1.5), null);
+  assert.equal(microsToTime('1'), null);
 });
 
 test('live merge: node executions by id, in timeline order; a final one never goes back to running', () => {

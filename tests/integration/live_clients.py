@@ -15,6 +15,7 @@ A refused subscription (no 200 / no 101) leaves .status, .headers and
 .body (and .json()) to look at; the stream is then closed.
 """
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -36,6 +37,41 @@ class Closed(Exception):
         self.reason = reason
 
 
+def micros_to_time(us):
+    """The API's text (agora.rfc3339) of a time given in microseconds
+    since the epoch."""
+    t = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(microseconds=us)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond:06d}Z"
+
+
+def decode_rows(body):
+    """The messages of a project channel's rows frame, as docs/LIVE.md
+    section 3 says a client builds them: for each row a message
+    {"type": "execution"} with each column's value at its path ("a.b":
+    member b of member a); a column named "<name>:us" holds microseconds
+    since the epoch (or, far from it, the API's text) and gives <name>
+    the API's text. Every row has a value for every column."""
+    assert set(body) == {"type", "columns", "rows"}, body
+    columns = body["columns"]
+    assert all(isinstance(c, str) and c for c in columns) and len(set(columns)) == len(columns), columns
+    out = []
+    for row in body["rows"]:
+        assert isinstance(row, list) and len(row) == len(columns), (columns, row)
+        msg = {"type": "execution"}
+        for column, value in zip(columns, row):
+            keys = column.split(".")
+            if keys[-1].endswith(":us"):
+                keys[-1] = keys[-1][:-3]
+                if isinstance(value, int):
+                    value = micros_to_time(value)
+            at = msg
+            for k in keys[:-1]:
+                at = at.setdefault(k, {})
+            at[keys[-1]] = value
+        out.append(msg)
+    return out
+
+
 class Message:
     """One live message: its id (None when the transport gave none) and
     its data (the text of one JSON object)."""
@@ -49,10 +85,11 @@ class Message:
 
     def messages(self):
         """The ingest messages it holds, in order: a project channel's
-        batch ({"type": "batch", "messages": [...]}, docs/LIVE.md section
-        3) holds several, any other message itself."""
+        rows ({"type": "rows", "columns": [...], "rows": [[...], ...]},
+        docs/LIVE.md section 3) one per row (decode_rows), any other
+        message itself."""
         body = self.json()
-        return body["messages"] if body.get("type") == "batch" else [body]
+        return decode_rows(body) if body.get("type") == "rows" else [body]
 
     def __repr__(self):
         return f"<Message id={self.id!r} {self.data[:120]!r}>"

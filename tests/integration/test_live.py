@@ -145,20 +145,30 @@ def next_message(sub, what):
     return msg
 
 
+def only(msg):
+    """The one ingest message msg holds (a project channel's frame of one
+    row, or an execution channel's message)."""
+    inside = msg.messages()
+    assert len(inside) == 1, msg
+    return inside[0]
+
+
 def check_message(msg, run, seq, added_counts, nodes=None, channel="execution"):
     """msg is the message of run's ingest number seq, matching what the read
     API answers now. On the execution channel: the execution exactly, what
     the ingest added, and the node executions with client ids nodes exactly
-    as the timeline has them. On the project channel the slim message: of
-    the execution only PROJECT_MEMBERS, with the API's values, and no
-    added, node executions or truncated (added_counts and nodes unused).
-    Returns the JSON."""
-    body = msg.json()
+    as the timeline has them. On the project channel one row, decoded: of
+    the execution only PROJECT_MEMBERS, with the API's values, truncated
+    false, and no added or node executions (added_counts and nodes
+    unused). Returns the (decoded) JSON."""
+    body = only(msg) if channel == "project" else msg.json()
     assert body["type"] == "execution" and body["seq"] == seq, body
     assert body["workflow_nodes"] == len(NODES)
     whole = run.read()
     if channel == "project":
-        assert set(body) == {"type", "seq", "execution", "workflow_nodes"}, body
+        assert msg.json()["type"] == "rows", msg
+        assert set(body) == {"type", "seq", "execution", "workflow_nodes", "truncated"}, body
+        assert body["truncated"] is False, body
         assert set(body["execution"]) == PROJECT_MEMBERS and not PROJECT_LEFT_OUT & set(body["execution"]), body
         assert PROJECT_LEFT_OUT <= set(whole), whole  # the API has them: the message leaves them out
         assert body["execution"] == {k: whole[k] for k in PROJECT_MEMBERS}, body
@@ -176,7 +186,7 @@ def check_message(msg, run, seq, added_counts, nodes=None, channel="execution"):
 def append_reaches(sub, run, seq, token=None):
     """An append to run (its ingest number seq) reaches sub in time."""
     run.ingest(token=token, telemetry_events=events(1))
-    assert next_message(sub, f"append {seq}").json()["seq"] == seq
+    assert only(next_message(sub, f"append {seq}"))["seq"] == seq
 
 
 def assert_quiet(*subs):
@@ -280,7 +290,7 @@ def test_websocket_on_a_project_announces_new_runs_and_their_appends(live, tenan
             body = check_message(msg, run, seq, counts, channel="project")
             # The plain WebSocket gets the bare JSON, the same message.
             bare = next_message(plain, f"ingest {seq} (plain WebSocket)")
-            assert bare.json() == body
+            assert bare.json() == msg.json() and only(bare) == body
             # A run of another project of the same organization is not announced here.
             if elsewhere.ingests == 0:
                 elsewhere.ingest(telemetry_events=events(1))
@@ -343,7 +353,7 @@ def wait_for_delivery(live, tenant, sub, run, timeout=15):
         run.ingest(telemetry_events=events(1))
         msg = sub.next_event(1.0)
         if msg is not None:
-            return msg.json()["seq"]
+            return only(msg)["seq"]
     raise AssertionError(f"no message within {timeout} s")
 
 
@@ -376,9 +386,9 @@ def test_the_publisher_comes_back_after_the_database_and_after_its_own_death(sta
 def check_truncated(msg, run, seq, added_counts, channel="execution"):
     """msg is run's message number seq cut to fit: no node executions, and
     the execution as the read API has it but for error, metadata and
-    session_id; on the project channel the slim message (check_message)
-    without error and session_id, and no added."""
-    body = msg.json()
+    session_id; on the project channel the row (check_message) with null
+    for error and session_id, and no added."""
+    body = only(msg) if channel == "project" else msg.json()
     assert body["type"] == "execution" and body["seq"] == seq, body
     assert body["truncated"] is True and "node_executions" not in body, body
     assert body["workflow_nodes"] == len(NODES)
@@ -386,7 +396,7 @@ def check_truncated(msg, run, seq, added_counts, channel="execution"):
     if channel == "project":
         assert set(body) == {"type", "seq", "execution", "workflow_nodes", "truncated"}, body
         kept = PROJECT_MEMBERS - {"error", "session_id"}
-        assert body["execution"] == {k: whole[k] for k in kept}, body
+        assert body["execution"] == {**{k: whole[k] for k in kept}, "error": None, "session_id": None}, body
         return
     assert body["execution"] == {k: v for k, v in whole.items() if k not in ("error", "metadata", "session_id")}
     assert body["added"] == added_counts
@@ -421,6 +431,49 @@ def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
         check_message(next_message(on_project, "a small append"), run, 5, added(ne=1), channel="project")
     finally:
         close_all(on_run, on_project)
+
+
+def test_a_project_row_decodes_to_every_member_the_list_shows_and_to_nothing_else(live, tenant):
+    """The rows encoding round-trips: each member of PROJECT_MEMBERS set to
+    something other than its default (session, error, usage with tokens,
+    times to the microsecond, one far from the epoch where a time goes as
+    text, counts), decoded by the column names, equals the read API's
+    value; the frame names no other member, and nothing the subscriber
+    could read only elsewhere (metadata, project_id) is in its bytes."""
+    secret = "meta-" + uuid.uuid4().hex
+    sub = live.subscribe(tenant.tok, "sse", project_id=tenant.project)
+    try:
+        cases = [("2024-11-26T12:00:00.123456Z", "2024-11-26T12:00:09.000001Z"),
+                 ("1492-10-12T06:30:00.654321Z", "2300-01-01T00:00:00.999999Z")]
+        for started_at, completed_at in cases:
+            run = Run(tenant)
+            same = dict(started_at=started_at, session_id="s-" + uuid.uuid4().hex)
+            run.ingest(status="running", **same, metadata={"secret": secret},
+                       node_executions=[node(str(uuid.uuid4()), "load", "success", model="gpt-4o", provider="openai",
+                                             input_tokens=1200, output_tokens=345)],
+                       telemetry_events=events(2),
+                       telemetry_spans=[{"span_id": "01", "name": "load", "start_time": started_at}],
+                       shared_state_snapshots=[{"sequence": 0, "node_name": "load", "state": {"k": 1}}])
+            run.ingest(status="error", **same, completed_at=completed_at, duration_ms=9000,
+                       error={"message": "boom", "detail": [1, {"x": "y"}]})
+            got = collect(sub, 2, WINDOW + DELIVERY)
+            rows = [m for frame in got for m in frame.messages()]
+            assert [m["seq"] for m in rows] == [1, 2], rows
+            whole = run.read()
+            assert whole["error"] and whole["session_id"] and whole["completed_at"], whole
+            assert whole["usage"]["input_tokens"] == 1200 and whole["counts"]["telemetry_events"] == 2, whole
+            assert rows[-1] == {"type": "execution", "seq": 2, "workflow_nodes": len(NODES), "truncated": False,
+                                "execution": {k: whole[k] for k in PROJECT_MEMBERS}}, (rows[-1], whole)
+            for frame in got:
+                raw = frame.json()
+                members = {c.split(".")[1].removesuffix(":us") for c in raw["columns"] if c.startswith("execution.")}
+                tops = {c.split(".")[0] for c in raw["columns"]}
+                assert members == PROJECT_MEMBERS and tops == {"seq", "workflow_nodes", "truncated", "execution"}, raw
+                for hidden in (secret, "metadata", "project_id", tenant.project):
+                    assert hidden not in frame.data, (hidden, frame.data)
+        assert_quiet(sub)
+    finally:
+        sub.close()
 
 
 # ------------------------------------------------------------------ resume
@@ -613,12 +666,12 @@ def test_another_organizations_subscribers_never_receive_our_messages(stack, liv
         run = Run(tenant)
         for seq, status in enumerate(("running", "running", "success"), start=1):
             run.ingest(status=status, telemetry_events=events(1))
-            assert next_message(ours, f"our ingest {seq}").json()["seq"] == seq
+            assert only(next_message(ours, f"our ingest {seq}"))["seq"] == seq
         assert_quiet(*spies)
         # Positive control: their own ingest reaches them, and not us.
         their_run.ingest(telemetry_events=events(1))
         for spy in spies:
-            assert next_message(spy, "their own ingest").json()["execution"]["id"] == their_run.id
+            assert only(next_message(spy, "their own ingest"))["execution"]["id"] == their_run.id
         assert_quiet(ours)
     finally:
         close_all(ours, *spies)
@@ -921,7 +974,7 @@ def live_on(stack, tenant, host):
 def test_ingests_within_a_window_reach_a_project_as_one_batch_in_commit_order(stack, tenant, slow_batch_host):
     """Four ingests of two runs, one after the other: the execution channel
     gets each at once; the project channel gets them in one message at the
-    window's end, each as it would come alone."""
+    window's end, one row each under one list of columns."""
     host = live_on(stack, tenant, slow_batch_host)
     a, b = Run(tenant), Run(tenant)
     on_project = host.subscribe(tenant.tok, "ws+meta", project_id=tenant.project)
@@ -953,7 +1006,7 @@ def test_ingests_within_a_window_reach_a_project_as_one_batch_in_commit_order(st
         if answered < BATCH_S * 0.8:
             # All four committed within the first one's window: one message.
             assert len(got) == 1, inner(got)
-            assert first["type"] == "batch" and set(first) == {"type", "messages"}, first
+            assert first["type"] == "rows" and set(first) == {"type", "columns", "rows"}, first
         else:
             assert len(got) < len(order), "no two of four ingests within a second shared a message"
         assert all(m.id and MESSAGE_ID_RE.match(m.id) for m in got)
@@ -962,7 +1015,7 @@ def test_ingests_within_a_window_reach_a_project_as_one_batch_in_commit_order(st
         last = got[-1].messages()[-1]
         whole = a.read()
         assert last["execution"] == {k: whole[k] for k in PROJECT_MEMBERS}, last
-        assert set(last) == {"type", "seq", "execution", "workflow_nodes"}, last
+        assert set(last) == {"type", "seq", "execution", "workflow_nodes", "truncated"}, last
         # SSE carries the same batch as the WebSocket.
         same = [on_sse.next_event(BATCH_S + DELIVERY) for _ in got]
         assert [m.json() for m in same] == [m.json() for m in got]
@@ -1003,7 +1056,7 @@ def test_without_a_window_each_ingest_is_one_project_message_at_once(stack, tena
         for _ in range(3):
             run.ingest(telemetry_events=events(1))
         got = [next_message(sub, f"ingest {seq}") for seq in (1, 2, 3)]
-        assert [m.json()["type"] for m in got] == ["execution"] * 3
+        assert [m.json()["type"] for m in got] == ["rows"] * 3
         assert inner(got) == [(run.id, s) for s in (1, 2, 3)]
         assert len({m.id for m in got}) == 3
         assert_quiet(sub)

@@ -8,6 +8,8 @@ import re
 import signal
 import time
 
+import pytest
+
 from conftest import wait_for
 
 
@@ -82,6 +84,48 @@ def test_sigterm_lets_the_request_in_hand_finish(stack):
     finally:
         holder.wait(20)
     assert stack.wait_healthy().status == 200
+
+
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def test_sigquit_and_sigusr1_also_stop_a_worker_cleanly(stack):
+    """A worker takes SIGQUIT and SIGUSR1 as stops too (Debian's multiwatch
+    sent SIGQUIT): it leaves through its exit path, status 0, rather than
+    dying of the signal."""
+    log = os.path.join(stack.var, "log", "workers.log")
+    for sig in (signal.SIGQUIT, signal.SIGUSR1):
+        pid = stack.workers_pids()[0]
+        os.kill(pid, sig)
+        line = f"(pid {pid}) exited with status 0"
+        assert wait_for(lambda: line in read_text(log), timeout=15), \
+            f"worker {pid} did not exit cleanly on {sig.name}:\n{read_text(log)[-2000:]}"
+        assert stack.wait_healthy().status == 200
+
+
+@pytest.mark.parametrize("program, started", [("agora-live", "publishing to"), ("agora-alerts", "delivering")])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_live_and_alerts_stop_at_once_on_sigterm_or_sigint(stack, tmp_path, program, started, sig):
+    """agora-live and agora-alerts, idle in their wait, leave through their
+    exit path (the "stopping" line, status 0) as soon as they are told to."""
+    import subprocess
+
+    out = tmp_path / "out.log"
+    env = dict(stack.env, AGORA_LIVE_PUBLISH_SOCKET=str(tmp_path / "pub.sock"))
+    with open(out, "wb") as f:
+        proc = subprocess.Popen([os.path.join(stack.root, program)], env=env, stdin=subprocess.DEVNULL,
+                                stdout=f, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: started in out.read_text(errors="replace")), out.read_text(errors="replace")
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+        assert f"{program}: stopping" in out.read_text(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def age(pid):

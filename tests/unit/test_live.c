@@ -111,7 +111,9 @@ Test(live, other_notices_are_refused)
 
 #define PROJ_A "project/" UID
 #define PROJ_B "project/1a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-#define BATCH_OPEN "{\"type\":\"batch\",\"messages\":["
+#define BATCH_OPEN LIVE_ROWS_HEAD
+/* The message of one row r, as the batcher publishes it. */
+#define ALONE(r) BATCH_OPEN r "]}"
 
 /* What the batcher published, in order. */
 struct sent {
@@ -157,50 +159,74 @@ static void batch_fini(void)
 
 TestSuite(live_batch, .init = batch_init, .fini = batch_fini);
 
-/* A message of exactly n bytes: {"seq":<seq>,"pad":"xxx..."}. */
+/* A row of exactly n bytes: [<seq>,"xxx..."]. */
 static char *message_of(size_t n, int seq)
 {
     char head[40];
-    int h = snprintf(head, sizeof head, "{\"seq\":%d,\"pad\":\"", seq);
+    int h = snprintf(head, sizeof head, "[%d,\"", seq);
     cr_assert_gt(n, (size_t)h + 2);
     char *m = malloc(n + 1);
     memcpy(m, head, (size_t)h);
     memset(m + h, 'x', n - (size_t)h - 2);
-    memcpy(m + n - 2, "\"}", 3);
+    memcpy(m + n - 2, "\"]", 3);
     return m;
+}
+
+Test(live_batch, the_head_names_the_columns_once_and_makes_valid_json_with_its_rows)
+{
+    /* The head and tail around rows are one JSON object whose columns are
+     * the project row's, each a distinct non-empty string. */
+    live_batcher_add(b, PROJ_A, "[1]", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "[2]", 1, record, &s);
+    live_batcher_flush(b, record, &s);
+    cr_assert_eq(s.n, 1);
+    const char *m = s.message[0];
+    cr_assert(strncmp(m, "{\"type\":\"rows\",\"columns\":[\"seq\",", 30) == 0, "%s", m);
+    const char *rows = strstr(m, "],\"rows\":[");
+    cr_assert_not_null(rows);
+    cr_assert_str_eq(rows, "],\"rows\":[[1],[2]]}");
+    cr_assert_null(strstr(rows + 1, "\"columns\""), "the columns come once");
+    /* 20 columns: the list's members, usage and counts spelt out. */
+    size_t quotes = 0;
+    for (const char *p = strchr(m, '[') + 1; p < rows; p++)
+        quotes += *p == '"';
+    cr_assert_eq(quotes, 40, "%s", m);
+    cr_assert_not_null(strstr(m, "\"execution.started_at:us\""));
+    cr_assert_null(strstr(m, "project_id"));
+    cr_assert_null(strstr(m, "metadata"));
 }
 
 Test(live_batch, a_window_of_several_messages_publishes_one_batch_in_their_order)
 {
-    live_batcher_add(b, PROJ_A, "{\"seq\":1}", 1000, record, &s);
-    live_batcher_add(b, PROJ_A, "{\"seq\":2}", 1030, record, &s);
+    live_batcher_add(b, PROJ_A, "[1]", 1000, record, &s);
+    live_batcher_add(b, PROJ_A, "[2]", 1030, record, &s);
     cr_assert_eq(live_batcher_due(b, 1050, record, &s), 50, "the window ends 100 ms after its first message");
-    live_batcher_add(b, PROJ_A, "{\"seq\":3}", 1099, record, &s);
+    live_batcher_add(b, PROJ_A, "[3]", 1099, record, &s);
     cr_assert_eq(s.n, 0, "nothing before the window ends");
     cr_assert_eq(live_batcher_due(b, 1100, record, &s), -1, "no window open after it");
     cr_assert_eq(s.n, 1);
     cr_assert_str_eq(s.channel[0], PROJ_A);
-    cr_assert_str_eq(s.message[0], BATCH_OPEN "{\"seq\":1},{\"seq\":2},{\"seq\":3}]}");
-    /* The next message opens a new window, from its own arrival. */
-    live_batcher_add(b, PROJ_A, "{\"seq\":4}", 1500, record, &s);
+    cr_assert_str_eq(s.message[0], BATCH_OPEN "[1],[2],[3]]}");
+    /* The next row opens a new window, from its own arrival. */
+    live_batcher_add(b, PROJ_A, "[4]", 1500, record, &s);
     cr_assert_eq(live_batcher_due(b, 1599, record, &s), 1);
     cr_assert_eq(live_batcher_due(b, 1600, record, &s), -1);
     cr_assert_eq(s.n, 2);
-    cr_assert_str_eq(s.message[1], "{\"seq\":4}", "a window of one message publishes it as it is");
+    cr_assert_str_eq(s.message[1], ALONE("[4]"), "a window of one row has the same head");
 }
 
 Test(live_batch, each_channel_has_its_own_window)
 {
-    live_batcher_add(b, PROJ_A, "{\"a\":1}", 0, record, &s);
-    live_batcher_add(b, PROJ_B, "{\"b\":1}", 40, record, &s);
-    live_batcher_add(b, PROJ_A, "{\"a\":2}", 60, record, &s);
+    live_batcher_add(b, PROJ_A, "[\"a\",1]", 0, record, &s);
+    live_batcher_add(b, PROJ_B, "[\"b\",1]", 40, record, &s);
+    live_batcher_add(b, PROJ_A, "[\"a\",2]", 60, record, &s);
     cr_assert_eq(live_batcher_due(b, 100, record, &s), 40);
     cr_assert_eq(s.n, 1);
     cr_assert_str_eq(s.channel[0], PROJ_A);
-    cr_assert_str_eq(s.message[0], BATCH_OPEN "{\"a\":1},{\"a\":2}]}");
+    cr_assert_str_eq(s.message[0], BATCH_OPEN "[\"a\",1],[\"a\",2]]}");
     cr_assert_eq(live_batcher_due(b, 140, record, &s), -1);
     cr_assert_str_eq(s.channel[1], PROJ_B);
-    cr_assert_str_eq(s.message[1], "{\"b\":1}");
+    cr_assert_str_eq(s.message[1], ALONE("[\"b\",1]"));
 }
 
 Test(live_batch, a_burst_goes_out_in_full_batches_at_once_and_none_exceeds_the_bound)
@@ -223,7 +249,8 @@ Test(live_batch, a_burst_goes_out_in_full_batches_at_once_and_none_exceeds_the_b
     cr_assert_eq(live_batcher_due(b, 50, record, &s), 55);
     live_batcher_flush(b, record, &s);
     cr_assert_eq(s.n, 2);
-    cr_assert_str_eq(s.message[1], m[2]);
+    cr_assert_eq(s.len[1], strlen(BATCH_OPEN) + each + 2);
+    cr_assert(strncmp(s.message[1] + strlen(BATCH_OPEN), m[2], each) == 0);
     for (int i = 0; i < 3; i++)
         free(m[i]);
 }
@@ -231,11 +258,13 @@ Test(live_batch, a_burst_goes_out_in_full_batches_at_once_and_none_exceeds_the_b
 Test(live_batch, a_message_too_large_to_share_a_batch_goes_alone_after_what_was_held)
 {
     char *big = message_of(LIVE_BATCH_MAX, 2);
-    live_batcher_add(b, PROJ_A, "{\"seq\":1}", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "[1]", 0, record, &s);
     live_batcher_add(b, PROJ_A, big, 10, record, &s);
     cr_assert_eq(s.n, 2);
-    cr_assert_str_eq(s.message[0], "{\"seq\":1}");
-    cr_assert_str_eq(s.message[1], big);
+    cr_assert_str_eq(s.message[0], ALONE("[1]"));
+    cr_assert(strncmp(s.message[1], BATCH_OPEN, strlen(BATCH_OPEN)) == 0);
+    cr_assert(strncmp(s.message[1] + strlen(BATCH_OPEN), big, LIVE_BATCH_MAX) == 0);
+    cr_assert_str_eq(s.message[1] + strlen(BATCH_OPEN) + LIVE_BATCH_MAX, "]}");
     cr_assert_eq(live_batcher_due(b, 10, record, &s), -1);
     free(big);
 }
@@ -244,23 +273,23 @@ Test(live_batch, a_window_of_zero_publishes_every_message_at_once)
 {
     live_batcher_free(b);
     b = live_batcher_new(0);
-    live_batcher_add(b, PROJ_A, "{\"seq\":1}", 0, record, &s);
-    live_batcher_add(b, PROJ_A, "{\"seq\":2}", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "[1]", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "[2]", 0, record, &s);
     cr_assert_eq(s.n, 2);
-    cr_assert_str_eq(s.message[0], "{\"seq\":1}");
-    cr_assert_str_eq(s.message[1], "{\"seq\":2}");
+    cr_assert_str_eq(s.message[0], ALONE("[1]"));
+    cr_assert_str_eq(s.message[1], ALONE("[2]"));
     cr_assert_eq(live_batcher_due(b, 0, record, &s), -1);
 }
 
 Test(live_batch, flush_publishes_every_open_window_oldest_first)
 {
-    live_batcher_add(b, PROJ_B, "{\"b\":1}", 0, record, &s);
-    live_batcher_add(b, PROJ_A, "{\"a\":1}", 20, record, &s);
-    live_batcher_add(b, PROJ_B, "{\"b\":2}", 30, record, &s);
+    live_batcher_add(b, PROJ_B, "[\"b\",1]", 0, record, &s);
+    live_batcher_add(b, PROJ_A, "[\"a\",1]", 20, record, &s);
+    live_batcher_add(b, PROJ_B, "[\"b\",2]", 30, record, &s);
     live_batcher_flush(b, record, &s);
     cr_assert_eq(s.n, 2);
     cr_assert_str_eq(s.channel[0], PROJ_B);
-    cr_assert_str_eq(s.message[0], BATCH_OPEN "{\"b\":1},{\"b\":2}]}");
+    cr_assert_str_eq(s.message[0], BATCH_OPEN "[\"b\",1],[\"b\",2]]}");
     cr_assert_str_eq(s.channel[1], PROJ_A);
     cr_assert_eq(live_batcher_due(b, 1000, record, &s), -1, "nothing held after a flush");
 }
@@ -270,7 +299,7 @@ Test(live_batch, more_channels_than_slots_publish_the_oldest_window_early)
     char channel[LIVE_CHANNEL_MAX + 1];
     for (int i = 0; i <= LIVE_BATCH_CHANNELS; i++) {
         snprintf(channel, sizeof channel, "project/00000000-0000-4000-8000-%012d", i);
-        live_batcher_add(b, channel, "{}", (uint64_t)i, record, &s);
+        live_batcher_add(b, channel, "[]", (uint64_t)i, record, &s);
     }
     cr_assert_eq(s.n, 1, "one slot too few: the oldest window went out");
     cr_assert_str_eq(s.channel[0], "project/00000000-0000-4000-8000-000000000000");

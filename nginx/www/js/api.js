@@ -61,50 +61,85 @@ function query(params) {
 }
 
 /**
- * api(path, {params, method, body, signal, token}) -> parsed JSON (or null for 204).
- * Throws ApiError for any non-2xx answer; a 401 also drops the token and
- * calls the unauthorized handler (unless opts.quiet401).
+ * fetch of /api + path with the token as a Bearer credential (never in the
+ * URL). Resolves to {res, token}; a network failure is an ApiError.
  */
-export async function api(path, opts = {}) {
+async function send(path, opts, accept) {
   const token = opts.token ?? getToken();
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   let body;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  let res;
   try {
-    res = await fetch(`/api${path}${query(opts.params)}`, {
+    const res = await fetch(`/api${path}${query(opts.params)}`, {
       method: opts.method || 'GET', headers, body, signal: opts.signal,
       credentials: 'omit', cache: 'no-store',
     });
+    return { res, token };
   } catch (e) {
     if (e && e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
   }
+}
+
+/** The ApiError of a non-2xx answer whose body parsed to data (or null). */
+function failure(res, data, token, opts) {
   const requestId = res.headers.get('X-Request-Id') || undefined;
+  const e = (data && data.error) || {};
+  const err = new ApiError(res.status, e.code || `http_${res.status}`,
+    e.message || `The server answered ${res.status}.`, e.path, e.request_id || requestId);
+  // A 401 for a token that is no longer the current one (signed out or in
+  // again meanwhile) is stale: it must not throw the new token away.
+  if (res.status === 401 && !opts.quiet401 && token === getToken()) {
+    clearToken();
+    if (unauthorizedHandler) unauthorizedHandler(err);
+  }
+  return err;
+}
+
+function parseJson(text) {
+  if (!text) return null;
+  try { return JSON.parse(text); } catch { return null; }
+}
+
+/**
+ * api(path, {params, method, body, signal, token}) -> parsed JSON (or null for 204).
+ * Throws ApiError for any non-2xx answer; a 401 also drops the token and
+ * calls the unauthorized handler (unless opts.quiet401).
+ */
+export async function api(path, opts = {}) {
+  const { res, token } = await send(path, opts, 'application/json');
   if (res.status === 204) return null;
-  let data = null;
-  const text = await res.text();
-  if (text) {
-    try { data = JSON.parse(text); } catch { data = null; }
+  const data = parseJson(await res.text());
+  if (!res.ok) throw failure(res, data, token, opts);
+  if (data === null) {
+    throw new ApiError(res.status, 'bad_answer', 'The server answered with something that is not JSON.', undefined,
+      res.headers.get('X-Request-Id') || undefined);
   }
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    const err = new ApiError(res.status, e.code || `http_${res.status}`,
-      e.message || `The server answered ${res.status}.`, e.path, e.request_id || requestId);
-    // A 401 for a token that is no longer the current one (signed out or in
-    // again meanwhile) is stale: it must not throw the new token away.
-    if (res.status === 401 && !opts.quiet401 && token === getToken()) {
-      clearToken();
-      if (unauthorizedHandler) unauthorizedHandler(err);
-    }
-    throw err;
-  }
-  if (data === null) throw new ApiError(res.status, 'bad_answer', 'The server answered with something that is not JSON.', undefined, requestId);
   return data;
+}
+
+/**
+ * Saves what GET /api + path answers as a file named filename: fetched with
+ * the token (so it never goes into a URL), then handed to the browser as a
+ * blob. Throws ApiError as api() does.
+ */
+export async function download(path, filename, opts = {}) {
+  const { res, token } = await send(path, opts, '*/*');
+  if (!res.ok) throw failure(res, parseJson(await res.text()), token, opts);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // The click has started the download; the URL is no longer needed.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 /**

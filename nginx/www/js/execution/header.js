@@ -1,8 +1,8 @@
 // The execution page's summary card: status, workflow name (filled in when
 // the workflow arrives), ids with a link to the session's executions,
 // times, duration, counts, tokens and cost (when the run reported tokens),
-// the error and the metadata; Compare (with the previous run), Copy link and
-// Reload; for a live run, its live indicator and the time it has run so far
+// the error and the metadata; Compare (with the previous run), Download
+// report, Export JSON, Copy link and Reload; for a live run, its live indicator and the time it has run so far
 // (tickElapsed moves it on). And the card shown instead when the execution
 // is not found.
 import { buildHash, compareHash, executionsHash } from '../router.js';
@@ -11,6 +11,32 @@ import {
   usageSummary,
 } from '../util.js';
 import { isOpenRun } from '../live/rules.js';
+import { download } from '../api.js';
+
+/**
+ * A button that downloads GET /api/executions/{id}/{route} as filename
+ * (the report, the export); its label says when that fails.
+ */
+function downloadButton(label, title, route, filename, id) {
+  const btn = h('button', { class: `btn btn-${route}`, type: 'button', title },
+    h('span', { class: 'btn-text', text: label }));
+  const text = btn.querySelector('.btn-text');
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    text.textContent = 'Preparing…';
+    try {
+      await download(`/executions/${encodeURIComponent(id)}/${route}`, filename);
+      text.textContent = label;
+    } catch (e) {
+      text.textContent = `${label} failed`;
+      btn.title = e.message;
+      setTimeout(() => { text.textContent = label; btn.title = title; }, 4000);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return btn;
+}
 
 function copyLinkButton() {
   const copyBtn = h('button', { class: 'btn', type: 'button', title: 'Copy a link to this view' },
@@ -70,6 +96,10 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
       h('h1', { class: 'exec-title' }, h('span', { class: 'exec-wf-name' }, workflowName ? userText(workflowName) : 'Execution')),
       h('div', { class: 'page-actions' }, liveEl || null,
         h('a', { class: 'btn btn-compare', href: compareHash(exec.id || id), title: 'Compare with the previous run of this workflow, or any run' }, 'Compare'),
+        downloadButton('Download report', 'One HTML file with the timeline, errors, events and state changes: opens offline',
+          'report', `agora-run-${exec.id || id}.html`, exec.id || id),
+        downloadButton('Export JSON', 'The run as an ingest payload, to send to another project',
+          'export', `agora-run-${exec.id || id}.json`, exec.id || id),
         copyLinkButton(), refreshBtn)),
     h('div', { class: 'exec-ids' },
       h('span', {}, h('span', { class: 'muted', text: 'Execution ' }), h('code', { class: 'mono', text: exec.id || id })),

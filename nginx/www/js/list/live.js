@@ -7,9 +7,9 @@
 // gap in an execution's seq reloads that execution, a (re)connect the page's
 // executions, through the API. Messages that come while the list loads a
 // page wait for it, then apply over it. A project channel sends a short
-// window's messages as one batch; client.js hands them here one by one, in
-// order, so a batch is a few row updates in one go. Running rows count
-// their time once a second.
+// window's updates as one message of rows; client.js hands them here one
+// by one, decoded, in order, so a message is a few row updates in one go.
+// Running rows count their time once a second.
 import { api } from '../api.js';
 import { openLive } from '../live/client.js';
 import { createIndicator } from '../live/indicator.js';

@@ -3,9 +3,10 @@
 // URL), then an EventSource on the ticket's path. The stream is nginx's; a
 // ticket opens one subscription only, so every reconnect asks for a new one.
 //
-// Batches: a project channel may send the messages of a short window as
-// one {"type": "batch", "messages": [...]} (docs/LIVE.md section 3); each
-// of them goes through the same path as a message alone, in its order.
+// Rows: a project channel sends the updates of a short window as one
+// {"type": "rows", "columns": [...], "rows": [[...], ...]} (docs/LIVE.md
+// section 3); rules.js decodes each row into the message it stands for,
+// which goes through the same path as a message alone, in its order.
 //
 // Order and gaps: every message of an execution carries seq. The client
 // keeps the last seq applied per execution: a duplicate is dropped, a gap

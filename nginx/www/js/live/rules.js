@@ -1,8 +1,8 @@
 // The rules of live updates that need no browser (docs/LIVE.md): the
-// messages a batch holds, what a message's seq means against the last one
-// seen, how long to wait before reconnecting, which statuses end a run,
-// and how node executions from a message merge into the ones shown. Pure, so the logic tests run them
-// under node.
+// messages a project channel's rows hold, what a message's seq means
+// against the last one seen, how long to wait before reconnecting, which
+// statuses end a run, and how node executions from a message merge into
+// the ones shown. Pure, so the logic tests run them under node.
 
 /** The statuses after which an execution changes no more (ingest answers 409). */
 export const TERMINAL = new Set(['success', 'error', 'cancelled']);
@@ -35,12 +35,64 @@ export function seqVerdict(last, seq) {
 }
 
 /**
- * The messages one received frame holds, in order: a batch's (a project
- * channel coalesces a short window's messages, docs/LIVE.md section 3), or
- * the message itself. What is not an object holds none.
+ * The API's text of a time given in microseconds since the epoch
+ * (agora.rfc3339: "YYYY-MM-DDTHH:MM:SS.ffffffZ", UTC), or null.
+ */
+export function microsToTime(us) {
+  if (typeof us !== 'number' || !Number.isSafeInteger(us)) return null;
+  const ms = Math.floor(us / 1000);
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return null;
+  const sub = String(us - ms * 1000).padStart(3, '0');
+  return d.toISOString().replace(/Z$/, `${sub}Z`);
+}
+
+// Names that would reach an object's prototype, never a message's member.
+const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+/**
+ * The messages of a rows frame (a project channel, docs/LIVE.md section 3):
+ * one per row, each {"type": "execution", ...} built from the column
+ * names: "a.b" is member b of member a, and a name ending in ":us" holds
+ * microseconds since the epoch, given back as the API's text (a time too
+ * far from the epoch for an exact number comes as that text already). A
+ * row whose length is not the columns' is left out.
+ */
+export function decodeRows(frame) {
+  const columns = Array.isArray(frame.columns) ? frame.columns : [];
+  const ok = (c) => typeof c === 'string' && c && !c.split('.').some((k) => !k || UNSAFE_KEYS.has(k.replace(/:us$/, '')));
+  if (!Array.isArray(frame.rows) || !columns.every(ok)) return [];
+  const paths = columns.map((c) => {
+    const micros = c.endsWith(':us');
+    return { micros, keys: (micros ? c.slice(0, -3) : c).split('.') };
+  });
+  const out = [];
+  for (const row of frame.rows) {
+    if (!Array.isArray(row) || row.length !== paths.length) continue;
+    const msg = { type: 'execution' };
+    paths.forEach(({ micros, keys }, i) => {
+      let at = msg;
+      for (const k of keys.slice(0, -1)) {
+        if (!at[k] || typeof at[k] !== 'object') at[k] = {};
+        at = at[k];
+      }
+      const v = row[i];
+      at[keys[keys.length - 1]] = micros && typeof v === 'number' ? microsToTime(v) : v;
+    });
+    out.push(msg);
+  }
+  return out;
+}
+
+/**
+ * The messages one received frame holds, in order: a project channel's
+ * rows (decodeRows), an older batch's messages ({"type": "batch"}, which
+ * a replay may still hold after an upgrade), or the message itself. What
+ * is not an object holds none.
  */
 export function unbatch(frame) {
   if (!frame || typeof frame !== 'object') return [];
+  if (frame.type === 'rows') return decodeRows(frame);
   if (frame.type !== 'batch') return [frame];
   return Array.isArray(frame.messages) ? frame.messages.filter((m) => m && typeof m === 'object') : [];
 }
