@@ -357,3 +357,9 @@ fail:
     PQclear(errors);
     return st;
 }
+
+enum db_status stats_hold(struct db *db, const char *project_id)
+{
+    const char *params[1] = {project_id};
+    return db_exec(db, "SELECT agora.stats_hold($1::uuid)", 1, params, NULL);
+}

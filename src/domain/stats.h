@@ -45,6 +45,11 @@ int stats_window_make(const int64_t *since_us, const int64_t *until_us, const ch
  * pending deltas are folded, then begins again as who, so the answer
  * counts every ingest committed before the call. On DB_OK *out is a new
  * reference the caller owns (the README documents its members). */
+/* Takes the project's fold lock for the rest of the transaction (sql/021):
+ * a delete that cascades to the rollups calls it first, so it never
+ * deadlocks with a fold writing them. */
+enum db_status stats_hold(struct db *db, const char *project_id);
+
 enum db_status stats_read(struct db *db, const struct identity *who, enum stats_scope scope, const char *id,
                           const struct stats_window *w, struct json_object **out);
 
