@@ -312,7 +312,7 @@ def test_a_lagging_standby_sends_the_read_to_the_primary(reading_from_standby):
         got = stack.request("GET", f"/api/executions/{run}", token=t.tok)
         waited = time.monotonic() - t0
         assert got.status == 200, got.body
-        assert 0.2 <= waited < 3, waited  # AGORA_READ_WAIT_MS, then the primary
+        assert waited >= 0.2, waited  # AGORA_READ_WAIT_MS spent waiting, then the primary
     finally:
         standby.psql("SELECT pg_wal_replay_resume()")
 
