@@ -30,7 +30,7 @@ cd "$root"
 
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
-bench_options 24 "$@"
+bench_options 2,24 -- "$@"
 if [[ $mode == full ]]; then
     SEGS=4 SEG_S=10 N=100
 else

@@ -39,7 +39,7 @@ cd "$root"
 
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
-bench_options 33 "$@"
+bench_options 2,33 -- "$@"
 if [[ $mode == full ]]; then
     SEED=100000 SEED_S=10 SEGS=3 SEG_S=10 TRIALS=3 FO_BEFORE_S=5
 else
