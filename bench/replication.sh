@@ -18,8 +18,10 @@
 #      single-execution reads (GET /api/executions/{id}) of M runs, half
 #      and half, over SEED bulk-loaded executions plus the M ones; the
 #      workers restarted with AGORA_READ_DATABASE_URL on the standby, then
-#      without (primary only), alternating SEGS x SEG_S s. The standby's own
-#      scan count says the reads ran there.
+#      without (primary only), alternating SEGS x SEG_S s (each first in
+#      turn), once the primary's WAL stands still. The standby's own
+#      scan count says the reads ran there; the primary's WAL written
+#      meanwhile is what a standby read may wait to see replayed.
 #   2. ingest of M payloads, concurrency 8: asynchronous replication
 #      against synchronous (synchronous_standby_names naming the standby),
 #      alternating SEGS x SEG_S s; with the WAL bytes per stored ingest.
@@ -39,7 +41,7 @@ cd "$root"
 
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
-bench_options 2,33 -- "$@"
+bench_options 2,35 -- "$@"
 if [[ $mode == full ]]; then
     SEED=100000 SEED_S=10 SEGS=3 SEG_S=10 TRIALS=3 FO_BEFORE_S=5
 else
@@ -195,16 +197,30 @@ while read -r p; do
     [[ $code == 200 ]] || die "GET $p answered $code"
 done <"$bv/read-paths"
 
+# The bulk load and its vacuum leave the primary writing WAL for a while
+# (a standby read waits for its replay): phase 1 starts once the primary's
+# WAL position has stood still for 2 s (at most 120 s).
+quiet_t0=$SECONDS
+while l0=$(wal_lsn); sleep 2; [[ $(wal_lsn) != "$l0" ]] && ((SECONDS - quiet_t0 < 120)); do :; done
+say "the primary's WAL stood still after $((SECONDS - quiet_t0)) s"
+printf '{"wal_quiet_after_s":%d}\n' $((SECONDS - quiet_t0)) >"$res/wal-quiet.json"
+
 say "1. reads (lists and single runs), concurrency 8: standby vs primary only, ${SEGS} x (${SEG_S}s + ${SEG_S}s)"
 for ((k = 1; k <= SEGS; k++)); do
-    for m in standby primary; do
+    order=(standby primary)
+    ((k % 2)) || order=(primary standby)  # each goes first in turn
+    for m in "${order[@]}"; do
         if [[ $m == standby ]]; then workers_restart "$primary_url" "$sb_app"; else workers_restart "$primary_url"; fi
         wrk -t2 -c8 -d2s -s "$bench/wrk.lua" "$base/" -- auth=1 paths="$bv/read-paths" >/dev/null 2>&1  # warm-up
         standby_caught_up
-        s0=$(standby_scans)
+        s0=$(standby_scans) l0=$(wal_lsn)
         wrk_run "reads-$m-$k" 8 "$SEG_S" "$base/" auth=1 paths="$bv/read-paths"
+        # WAL the primary wrote meanwhile: each read on the standby waits
+        # until the standby has replayed it.
+        wal=$(psql_super -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$l0')::bigint")
         sleep 1  # the standby's statistics reach the view within its flush interval
-        jq --argjson s "$(($(standby_scans) - s0))" '. + {standby_scans: $s}' "$res/reads-$m-$k.json" \
+        jq --argjson s "$(($(standby_scans) - s0))" --argjson w "$wal" '. + {standby_scans: $s, primary_wal_bytes: $w}' \
+            "$res/reads-$m-$k.json" \
             >"$res/reads-$m-$k.tmp" && mv "$res/reads-$m-$k.tmp" "$res/reads-$m-$k.json"
     done
 done
@@ -285,14 +301,15 @@ def rate(names):
 
 
 print()
-print("| reads, concurrency 8 | req/s (each segment) | p50 ms | p99 ms | scans on the standby |")
-print("|---|---|---|---|---|")
+print("| reads, concurrency 8 | req/s (each segment) | p50 ms | p99 ms | scans on the standby | primary's WAL meanwhile, kB |")
+print("|---|---|---|---|---|---|")
 for mode, label in (("standby", "workers reading from the standby"), ("primary", "primary only")):
     r, runs = rate([f"reads-{mode}-{k}" for k in range(1, segs + 1)])
     each = ", ".join(f"{x['requests'] / x['duration_s']:.0f}" for x in runs)
     p50 = sorted(x["p50_ms"] for x in runs)[len(runs) // 2]
     p99 = max(x["p99_ms"] for x in runs)
-    print(f"| {label} | {r:.0f} ({each}) | {p50:.1f} | {p99:.1f} | {sum(x['standby_scans'] for x in runs)} |")
+    print(f"| {label} | {r:.0f} ({each}) | {p50:.1f} | {p99:.1f} | {sum(x['standby_scans'] for x in runs)} |"
+          f" {sum(x['primary_wal_bytes'] for x in runs) / 1024:.0f} |")
 print()
 print("| M ingests, concurrency 8 | req/s (each segment) | p50 ms | p99 ms | WAL kB per ingest |")
 print("|---|---|---|---|---|")
