@@ -74,13 +74,74 @@ CREATE POLICY definer_all ON agora.retention_runs FOR ALL TO agora_definer USING
 
 RESET ROLE;
 
--- Retention deletes leave the rollups alone (013's triggers would take the
--- runs back out) and clean the rest themselves (017's trigger would drop
--- the error rollup of a message whose runs all expired). As the migrating
--- role, as 017 did: the trigger function is agora_definer's.
+-- The erasure path of 017/019 (idempotency keys, live tickets, alerts)
+-- serves retention too, but not its error-rollup part: restated whole, as
+-- CREATE OR REPLACE needs (019's body with the guard added); it keeps its
+-- owner, grants and trigger.
+CREATE OR REPLACE FUNCTION agora.forget_erased_executions() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    BEGIN
+        -- By organization first (its index): the table holds a day of
+        -- every tenant's keys.
+        DELETE FROM agora.idempotency_keys i
+        WHERE i.organization_id IN (SELECT DISTINCT o.organization_id FROM old_rows o)
+          AND i.execution_id IN (SELECT o.id FROM old_rows o);
+        DELETE FROM agora.live_tickets t
+        WHERE t.channel IN (SELECT 'execution/' || o.id FROM old_rows o);
+        -- The alerts the runs fired (018's reasons); their deliveries go
+        -- by alert_deliveries' cascade. By execution_id alone (018's
+        -- alerts_execution_idx).
+        DELETE FROM agora.alerts a
+        WHERE a.execution_id IN (SELECT o.id FROM old_rows o);
+        -- A retention delete keeps the error rollups whole: the count of
+        -- an expired run stays (so does its row, whose example_id may
+        -- then name a run that is gone).
+        IF current_setting('agora.retention_delete', true) = 'on' THEN
+            RETURN NULL;
+        END IF;
+        -- A run is the example only of its own workflow and day: the
+        -- primary key's (workflow_id, day) prefix finds those rows. Only
+        -- rollups that outlive the statement: when the workflow itself is
+        -- being deleted (its cascade got here), its rollups go with it.
+        WITH hit AS (
+            SELECT s.workflow_id, s.day, s.message, s.shard
+            FROM old_rows o
+            JOIN agora.stats_errors_daily s
+              ON s.workflow_id = o.workflow_id AND s.day = date_trunc('day', o.started_at, 'UTC')
+             AND s.example_id = o.id
+            WHERE o.status = 'error'
+              AND EXISTS (SELECT 1 FROM agora.workflows w WHERE w.id = o.workflow_id)),
+        repl AS (
+            SELECT h.*, (SELECT e.id FROM agora.executions e
+                         WHERE e.workflow_id = h.workflow_id AND e.status = 'error'
+                           AND e.started_at >= h.day AND e.started_at < h.day + interval '1 day'
+                           AND agora.stats_error_message(e.error) = h.message
+                         ORDER BY COALESCE(e.completed_at, e.started_at) DESC, e.id
+                         LIMIT 1) AS example
+            FROM hit h),
+        moved AS (
+            UPDATE agora.stats_errors_daily s
+            SET example_id = r.example,
+                last_seen = (SELECT COALESCE(e.completed_at, e.started_at) FROM agora.executions e
+                             WHERE e.id = r.example)
+            FROM repl r
+            WHERE r.example IS NOT NULL AND s.workflow_id = r.workflow_id AND s.day = r.day
+              AND s.message = r.message AND s.shard = r.shard
+            RETURNING 1)
+        DELETE FROM agora.stats_errors_daily s
+        USING repl r
+        WHERE r.example IS NULL AND s.workflow_id = r.workflow_id AND s.day = r.day AND s.message = r.message;
+        RETURN NULL;
+    END
+    $$;
+
+-- Retention deletes leave the rollups alone: 013's triggers would take the
+-- runs back out. As the migrating role, as 017 did: the trigger function
+-- is agora_definer's.
 DROP TRIGGER stats_executions_delete ON agora.executions;
 DROP TRIGGER stats_nodes_delete ON agora.node_executions;
-DROP TRIGGER stats_forget_erased ON agora.executions;
 CREATE TRIGGER stats_executions_delete AFTER DELETE ON agora.executions
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
     WHEN (current_setting('agora.retention_delete', true) IS DISTINCT FROM 'on')
@@ -89,10 +150,6 @@ CREATE TRIGGER stats_nodes_delete AFTER DELETE ON agora.node_executions
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
     WHEN (current_setting('agora.retention_delete', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION agora.stats_changed();
-CREATE TRIGGER stats_forget_erased AFTER DELETE ON agora.executions
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-    WHEN (current_setting('agora.retention_delete', true) IS DISTINCT FROM 'on')
-    EXECUTE FUNCTION agora.forget_erased_executions();
 
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON agora.retention_policies TO agora_app;
@@ -103,7 +160,6 @@ GRANT SELECT, DELETE ON agora.executions, agora.node_executions, agora.telemetry
 GRANT SELECT (id, organization_id) ON agora.projects TO agora_definer;
 -- FOR UPDATE needs an UPDATE right: the job locks the runs it removes.
 GRANT UPDATE (updated_at) ON agora.executions TO agora_definer;
-GRANT SELECT, DELETE ON agora.idempotency_keys, agora.live_tickets TO agora_definer;
 
 -- Each project with a policy, effective (its override, else its
 -- organization's default), for the job.
@@ -167,10 +223,6 @@ CREATE FUNCTION agora.retention_runs_batch(p_project uuid, p_before timestamptz,
         IF ids IS NULL THEN RETURN 0; END IF;
         PERFORM set_config('agora.retention_delete', 'on', true);
         DELETE FROM agora.node_executions ne WHERE ne.execution_id = ANY (ids);
-        DELETE FROM agora.idempotency_keys i
-        WHERE i.organization_id = (SELECT p.organization_id FROM agora.projects p WHERE p.id = p_project)
-          AND i.execution_id = ANY (ids);
-        DELETE FROM agora.live_tickets t WHERE t.channel IN (SELECT 'execution/' || u FROM unnest(ids) u);
         DELETE FROM agora.executions e WHERE e.id = ANY (ids);
         GET DIAGNOSTICS n = ROW_COUNT;
         PERFORM set_config('agora.retention_delete', 'off', true);

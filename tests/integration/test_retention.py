@@ -75,6 +75,12 @@ def test_expired_runs_go_with_everything_they_own_and_the_rollups_stay(stack, or
            org.ingest(full=True, status="error", error={"message": "boom"})]
     new = org.ingest(full=True)
     assert count(stack, "idempotency_keys", f"execution_id = '{old[0]}'") == 1
+    # An alert the failed run fired goes with it (the erasure path, sql/019).
+    stack.psql_admin(
+        "WITH r AS (INSERT INTO agora.alert_rules (organization_id, project_id, name, kind)"
+        f" VALUES ('{org.id}', '{org.project}', 'failed', 'execution_failed') RETURNING id)"
+        " INSERT INTO agora.alerts (organization_id, project_id, rule_id, subject, execution_id, payload)"
+        f" SELECT '{org.id}', '{org.project}', r.id, 'run', '{old[1]}', '{{}}' FROM r")
     age(stack, old, 40)
     before = rollups(stack, org)
     assert put(org, {"runs_days": 30, "payload_days": None}).status == 200
@@ -86,6 +92,7 @@ def test_expired_runs_go_with_everything_they_own_and_the_rollups_stay(stack, or
     for run in old:
         assert owned(stack, run) == [0, 0, 0, 0, 0]
     assert count(stack, "idempotency_keys", f"execution_id = '{old[0]}'") == 0
+    assert count(stack, "alerts", f"execution_id = '{old[1]}'") == 0
     assert owned(stack, new) == [1, 1, 1, 1, 1]
     assert rollups(stack, org) == before
     assert org.req("GET", f"/api/executions/{old[0]}").status == 404
