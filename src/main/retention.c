@@ -8,7 +8,9 @@
  * and says so. Stops starting batches after --max-seconds. Prints one JSON
  * object of what it removed and records a row per project in
  * agora.retention_runs, which the API shows. Connects with
- * AGORA_ADMIN_DATABASE_URL (or _FILE): the functions are not the workers'. */
+ * AGORA_ADMIN_DATABASE_URL (or _FILE): the functions are not the workers'.
+ * With --every S it runs again every S seconds until SIGTERM (./run.sh
+ * starts it so, under agora-supervise; systemd uses the timer instead). */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include "db/pg_json.h"
 #include "ops/config.h"
+#include "ops/signals.h"
 
 /* The lock's first key: the job's own space of advisory locks (the
  * second is the project). */
@@ -51,7 +54,8 @@ static PGresult *one(struct job *j, const char *sql, int n, const char *const *p
     return res;
 }
 
-/* Calls fn (one batch function) until it removes nothing or time runs out.
+/* Calls fn (one batch function) until it removes nothing, time runs out or
+ * a stop arrives.
  * Adds what went to *removed. 0 done, 1 out of time, -1 error. */
 static int drain(struct job *j, const char *fn, const char *project, const char *cutoff, long long *removed)
 {
@@ -60,7 +64,7 @@ static int drain(struct job *j, const char *fn, const char *project, const char 
     snprintf(batch, sizeof batch, "%ld", j->batch);
     const char *params[3] = {project, cutoff, batch};
     for (;;) {
-        if (now_s() >= j->deadline)
+        if (now_s() >= j->deadline || signals_stop_requested())
             return 1;
         PGresult *res = one(j, sql, 3, params);
         if (!res)
@@ -119,10 +123,11 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
 
 static int usage(FILE *f)
 {
-    fputs("usage: agora-retention [--batch N] [--max-seconds S]\n"
+    fputs("usage: agora-retention [--batch N] [--max-seconds S] [--every S]\n"
           "  removes expired runs and payloads (policies: GET/PUT /api/projects/{id}/retention)\n"
           "  --batch N        rows per transaction, 1..100000 (default 500)\n"
           "  --max-seconds S  start no batch after S seconds, 1..86400 (default 600)\n"
+          "  --every S        run again every S seconds (60..604800) until SIGTERM\n"
           "Connects with AGORA_ADMIN_DATABASE_URL (or AGORA_ADMIN_DATABASE_URL_FILE).\n",
           f);
     return f == stderr ? 2 : 0;
@@ -140,40 +145,13 @@ static int number(const char *flag, const char *v, long lo, long hi, long *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* One pass over every project with a policy: 0, or 1 after an error. */
+static int run_once(const char *url, long batch, long max_seconds)
 {
-    static const struct option longopts[] = {
-        {"batch", required_argument, NULL, 'b'},
-        {"max-seconds", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct job j = {.batch = 500};
-    long max_seconds = 600;
-    int c, rc = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b': if (number("--batch", optarg, 1, 100000, &j.batch) < 0) return 2; break;
-        case 's': if (number("--max-seconds", optarg, 1, 86400, &max_seconds) < 0) return 2; break;
-        case 'h': return usage(stdout);
-        default: return usage(stderr);
-        }
-    }
-    if (optind < argc)
-        return usage(stderr);
-
-    unsigned char *url = NULL;
-    size_t len;
-    char err[512];
-    int found = config_secret("AGORA_ADMIN_DATABASE_URL", config_getenv, NULL, true, &url, &len, err, sizeof err);
-    if (found <= 0) {
-        fprintf(stderr, "agora-retention: %s\n", found < 0 ? err : "AGORA_ADMIN_DATABASE_URL is not set");
-        return 1;
-    }
-    const char *keys[] = {"dbname", "application_name", NULL}, *vals[] = {(char *)url, "agora-retention", NULL};
+    struct job j = {.batch = batch};
+    int rc = 1;
+    const char *keys[] = {"dbname", "application_name", NULL}, *vals[] = {url, "agora-retention", NULL};
     j.conn = PQconnectdbParams(keys, vals, 1);
-    explicit_bzero(url, len);
-    free(url);
     double t0 = now_s();
     j.deadline = t0 + (double)max_seconds;
     struct json_object *projects = json_must(json_object_new_array());
@@ -209,10 +187,61 @@ int main(int argc, char **argv)
     json_object_object_add(out, "seconds", json_must(json_object_new_double(now_s() - t0)));
     json_object_object_add(out, "projects", json_object_get(projects));
     puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+    fflush(stdout);
     json_object_put(out);
 fail:
     json_object_put(projects);
     PQclear(p);
     PQfinish(j.conn);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"batch", required_argument, NULL, 'b'},
+        {"max-seconds", required_argument, NULL, 's'},
+        {"every", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long batch = 500, max_seconds = 600, every = 0;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b': if (number("--batch", optarg, 1, 100000, &batch) < 0) return 2; break;
+        case 's': if (number("--max-seconds", optarg, 1, 86400, &max_seconds) < 0) return 2; break;
+        case 'e': if (number("--every", optarg, 60, 604800, &every) < 0) return 2; break;
+        case 'h': return usage(stdout);
+        default: return usage(stderr);
+        }
+    }
+    if (optind < argc)
+        return usage(stderr);
+
+    unsigned char *url = NULL;
+    size_t len;
+    char err[512];
+    int found = config_secret("AGORA_ADMIN_DATABASE_URL", config_getenv, NULL, true, &url, &len, err, sizeof err);
+    if (found <= 0) {
+        fprintf(stderr, "agora-retention: %s\n", found < 0 ? err : "AGORA_ADMIN_DATABASE_URL is not set");
+        return 1;
+    }
+    if (signals_install_stop(NULL, 0) < 0) {
+        perror("agora-retention: signals");
+        rc = 1;
+        goto done;
+    }
+    rc = run_once((const char *)url, batch, max_seconds);
+    /* --every: an error is reported and retried at the next pass. */
+    while (every && !signals_stop_requested()) {
+        struct timespec left = {.tv_sec = every};
+        if (nanosleep(&left, NULL) < 0 || signals_stop_requested())
+            break;
+        rc = run_once((const char *)url, batch, max_seconds);
+    }
+done:
+    explicit_bzero(url, len);
+    free(url);
+    return every ? 0 : rc;
 }

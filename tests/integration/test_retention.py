@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from conftest import children_of, wait_for
 from test_management import CHILD_TABLES, Org, err
 
 INGEST = "/api/executions/ingest"
@@ -271,3 +272,24 @@ def test_ingest_during_a_job_of_many_batches_is_not_held_up(stack, org):
     # loose for a busy machine; a blocked ingest would wait for the job.
     assert max(times) < 5.0, times
     assert count(stack, "executions", f"project_id = '{org.project}'") == len(times)
+
+
+def test_run_sh_runs_the_job_at_start_and_shows_it(stack):
+    r = stack.run_sh("status")
+    assert r.returncode == 0, r.stdout
+    assert "retention: running" in r.stdout
+    with open(os.path.join(stack.var, "run", "retention.pid")) as f:
+        assert len(children_of(int(f.read()))) == 1
+    log = os.path.join(stack.var, "log", "retention.log")
+
+    def reported():
+        with open(log) as f:
+            return any(line.startswith('{"runs_removed"') for line in f)
+    assert wait_for(reported, timeout=30)
+
+
+def test_bad_job_options_are_refused_with_a_reason(stack):
+    for args in (["--batch", "0"], ["--max-seconds", "x"], ["--every", "5"], ["extra"]):
+        r = subprocess.run([os.path.join(stack.root, "agora-retention"), *args], env=stack.env,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and r.stderr.strip(), (args, r.stderr)
