@@ -194,8 +194,9 @@ enum db_status retention_put(struct db *db, const struct identity *who, bool pro
     if (st != DB_OK)
         return st;
     struct json_object *d = json_must(json_object_new_object());
-    json_object_object_add(d, "runs_days", p->runs_days ? json_object_new_int(p->runs_days) : NULL);
-    json_object_object_add(d, "payload_days", p->payload_days ? json_object_new_int(p->payload_days) : NULL);
+    json_object_object_add(d, "runs_days", p->runs_days ? json_must(json_object_new_int(p->runs_days)) : NULL);
+    json_object_object_add(d, "payload_days",
+                           p->payload_days ? json_must(json_object_new_int(p->payload_days)) : NULL);
     st = audit_record(db, org, project ? canon : NULL, project ? "project.retention" : "organization.retention",
                       project ? "project" : "organization", canon, d);
     return st != DB_OK ? st : answer(db, project, canon, out);
