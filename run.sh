@@ -18,7 +18,8 @@
 # AGORA_LIVE_REPLAY_SECONDS [300], AGORA_LIVE_SUBSCRIPTION_SECONDS [600] and
 # AGORA_LIVE_BATCH_MS [250] (live monitoring, docs/LIVE.md), and for alerts
 # AGORA_WEBHOOK_ALLOW [none], AGORA_WEBHOOK_ALLOW_HTTP [off] and agora-alerts'
-# AGORA_ALERTS_* (README "Alerts").
+# AGORA_ALERTS_* (README "Alerts"), AGORA_RETENTION_EVERY [3600] (seconds
+# between retention jobs, README "Retention").
 #
 # PostgreSQL refuses to run as root: as root, initdb and pg_ctl run as the
 # `postgres` OS user, which owns var/pg. When that user cannot reach var/
@@ -79,6 +80,7 @@ nginx_pidfile=$rundir/nginx.pid
 workers_pidfile=$rundir/workers.pid
 live_pidfile=$rundir/live.pid
 alerts_pidfile=$rundir/alerts.pid
+retention_pidfile=$rundir/retention.pid
 # agora-live's socket to nginx's publisher, in a directory of its own that
 # only nginx's master (root or the user) and agora-live's user reach.
 live_dir=$rundir/live
@@ -170,6 +172,7 @@ nginx_pid() { pid_from "$nginx_pidfile" nginx; }
 workers_pid() { pid_from "$workers_pidfile" agora-supervise; }
 live_pid() { pid_from "$live_pidfile" agora-supervise; }
 alerts_pid() { pid_from "$alerts_pidfile" agora-supervise; }
+retention_pid() { pid_from "$retention_pidfile" agora-supervise; }
 
 # children_count PID: how many processes PID is the parent of.
 children_count() {
@@ -611,6 +614,16 @@ start_alerts() {
     start_supervised alerts "$alerts_pidfile" "$logdir/alerts.log" "$root/agora-alerts"
 }
 
+# Retention (src/main/retention.c): applies the policies now and every
+# AGORA_RETENTION_EVERY seconds [3600], as the database superuser (its
+# functions are not agora_app's), so as run.sh's own user, who alone reads
+# pgpass; what it removed goes to its log.
+start_retention() {
+    retention_pid >/dev/null || say "retention: starting the retention job (agora-retention, every ${AGORA_RETENTION_EVERY:-3600} s)"
+    AGORA_ADMIN_DATABASE_URL=$(super_url agora) worker_user='' start_supervised retention "$retention_pidfile" \
+        "$logdir/retention.log" "$root/agora-retention" --every "${AGORA_RETENTION_EVERY:-3600}"
+}
+
 # The publisher socket's directory: nginx's master makes the socket (mode
 # 0666), so the directory decides who may publish.
 setup_live_dir() {
@@ -694,7 +707,7 @@ demo_token() {
 
 all_running() {
     pg_pid >/dev/null && workers_pid >/dev/null && nginx_pid >/dev/null && live_pid >/dev/null &&
-        alerts_pid >/dev/null
+        alerts_pid >/dev/null && retention_pid >/dev/null
 }
 
 cmd_start() {
@@ -735,6 +748,7 @@ cmd_start() {
     wait_healthy
     start_live
     start_alerts
+    start_retention
 
     # agora-admin demo creates the demo data once and prints the same ids on
     # every later call.
@@ -797,6 +811,11 @@ EOF
 
 cmd_stop() {
     local pid
+    if pid=$(retention_pid); then
+        stop_pid "$pid"
+        rm -f "$retention_pidfile"
+        say "retention: stopped"
+    fi
     if pid=$(alerts_pid); then
         stop_pid "$pid"
         rm -f "$alerts_pidfile"
@@ -849,6 +868,11 @@ cmd_status() {
         say "alerts:   running (supervisor pid $pid, log $logdir/alerts.log)"
     else
         say "alerts:   stopped"; rc=3
+    fi
+    if pid=$(retention_pid); then
+        say "retention: running (supervisor pid $pid, log $logdir/retention.log)"
+    else
+        say "retention: stopped"; rc=3
     fi
     if pid=$(nginx_pid); then
         code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 3 \

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNITS = ("agora-worker.service", "agora-worker@.service", "agora-migrate.service", "agora-live.service",
-         "agora-alerts.service")
+         "agora-alerts.service", "agora-retention.service")
 
 
 def run(cmd, cwd, **kw):
@@ -64,7 +64,7 @@ def installed(tmp_path_factory):
 def test_make_install_puts_every_file_under_the_prefix(installed):
     base = installed.staged
     for rel in ("bin/agora-worker", "bin/agora-admin", "bin/agora-supervise", "bin/agora-live",
-                "bin/agora-alerts", "share/agora-cloud/fcgi/agora-workers"):
+                "bin/agora-alerts", "bin/agora-retention", "share/agora-cloud/fcgi/agora-workers"):
         path = os.path.join(base, rel)
         assert os.path.isfile(path) and os.access(path, os.X_OK), rel
     # The migrations, and the twins migrate runs in their place as a role
@@ -83,7 +83,7 @@ def test_make_install_puts_every_file_under_the_prefix(installed):
                 "share/agora-cloud/nginx/live_locations.conf", "share/agora-cloud/nginx/errors/bad_message_id.json",
                 "share/doc/agora-cloud/README.md", "share/doc/agora-cloud/BENCHMARKS.md",
                 "share/doc/agora-cloud/RELIABILITY.md", "share/doc/agora-cloud/DESIGN.md",
-                *(f"lib/systemd/system/{u}" for u in UNITS)):
+                "lib/systemd/system/agora-retention.timer", *(f"lib/systemd/system/{u}" for u in UNITS)):
         assert os.path.isfile(os.path.join(base, rel)), rel
     # DESTDIR holds the prefix and nothing beside it.
     first = installed.prefix.lstrip("/").split("/")[0]
@@ -106,7 +106,8 @@ def test_units_and_nginx_example_name_the_installed_paths(installed):
         execs = re.findall(r"^ExecStart=(.*)$", text, re.M)
         assert len(execs) == 1, unit
         programs = (["agora-admin"] if "migrate" in unit else ["agora-live"] if "live" in unit
-                    else ["agora-alerts"] if "alerts" in unit else ["agora-supervise", "agora-worker"])
+                    else ["agora-alerts"] if "alerts" in unit else ["agora-retention"] if "retention" in unit
+                    else ["agora-supervise", "agora-worker"])
         for program in programs:
             assert installed.path(f"bin/{program}") in execs[0].split(), (unit, execs[0])
         assert f"EnvironmentFile=-{installed.prefix}/etc/agora-cloud/agora.env" in text, unit
@@ -127,7 +128,8 @@ def test_units_and_nginx_example_name_the_installed_paths(installed):
 def test_systemd_analyze_verify_accepts_the_installed_units(installed):
     unitdir = installed.path("lib/systemd/system")
     # A template is verified through an instance, as systemd would load it.
-    names = ["agora-worker.service", "agora-worker@9000.service", "agora-migrate.service"]
+    names = ["agora-worker.service", "agora-worker@9000.service", "agora-migrate.service",
+             "agora-retention.service", "agora-retention.timer"]
     r = subprocess.run(["systemd-analyze", "verify", *names], cwd=unitdir, capture_output=True, text=True,
                        timeout=120)
     # verify exits 0 on unknown keys too, only warning: any output is a failure.

@@ -54,7 +54,7 @@ def parse_routes():
     documented."""
     with open(ROUTES_FILE, encoding="utf-8") as f:
         text = f.read()
-    rows = re.findall(r'\{\s*"([A-Z]+)",\s*"(/[^"]*)",\s*\w+,\s*(AUTH_\w+),\s*(BODY_\w+),\s*(QUERY_\w+),\s*\w+\s*\}',
+    rows = re.findall(r'\{\s*"([A-Z]+)",\s*"(/[^"]*)",\s*\w+,\s*(AUTH_\w+),\s*(BODY_\w+),\s*(QUERY_\w+),\s*\w+(?:,\s*DB_\w+)?\s*\}',
                       text)
     assert rows, "no route found in src/handlers/routes.c: has the table's shape changed?"
     return [row for row in rows if not row[1].startswith("/internal/")]

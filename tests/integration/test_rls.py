@@ -52,6 +52,8 @@ TABLES = {
     "alert_deliveries": "organization_id",
     "alert_cooldowns": "organization_id",
     "audit_log": "organization_id",
+    "retention_policies": "organization_id",
+    "retention_runs": "organization_id",
 }
 
 # Tables whose rows with a NULL organization are shared by every caller
@@ -193,6 +195,10 @@ INSERT INTO agora.alert_cooldowns (rule_id, subject, organization_id, project_id
 INSERT INTO agora.audit_log (organization_id, project_id, actor_user_id, action, target_type, target_id, detail)
     VALUES ('{t["org"]}', '{t["project"]}', '{t["owner"]}', 'project.rename', 'project', '{t["project"]}',
             '{{"to": "x"}}');
+INSERT INTO agora.retention_policies (organization_id, project_id, runs_days, payload_days)
+    VALUES ('{t["org"]}', NULL, 90, 7), ('{t["org"]}', '{t["project"]}', 30, NULL);
+INSERT INTO agora.retention_runs (organization_id, project_id, started_at, runs_removed, outcome)
+    VALUES ('{t["org"]}', '{t["project"]}', now(), 3, 'done');
 COMMIT;
 """
     )
@@ -356,6 +362,21 @@ def test_viewer_reads_but_cannot_write_or_see_keys(stack, tenants):
     as_user(stack, b["owner"], in_savepoint(insert))  # control: a writer may
 
 
+def test_retention_policies_are_read_by_members_and_changed_by_owners_and_admins(stack, tenants):
+    a, b = tenants
+    change = f"UPDATE agora.retention_policies SET runs_days = 100 WHERE organization_id = '{b['org']}' RETURNING 1"
+    assert counts(as_user(stack, b["viewer"], "SELECT count(*) FROM agora.retention_policies")) == (2,)
+    assert counts(as_user(stack, b["viewer"], "SELECT count(*) FROM agora.retention_runs")) == (1,)
+    assert as_user(stack, b["viewer"], change).strip() == ""  # sees the rows, changes none
+    assert as_user(stack, b["admin"], in_savepoint(change)).split() == ["1", "1"]
+    assert as_user(stack, a["owner"], change).strip() == ""  # another organization's: not even seen
+    refused(lambda: as_user(stack, b["owner"], "DELETE FROM agora.retention_runs"))
+    # The job's functions are not the workers'.
+    for call in ("agora.retention_projects()", f"agora.retention_runs_batch('{b['project']}', now(), 10)",
+                 f"agora.retention_payload_batch('{b['project']}', now(), 10)"):
+        refused(lambda: as_user(stack, b["owner"], f"SELECT {call}"))
+
+
 def test_live_tickets_are_scoped_to_the_caller_and_spent_only_by_their_hash(stack, tenants):
     _, b = tenants
     sql = "SELECT caller FROM agora.live_tickets"
@@ -394,6 +415,8 @@ def test_idempotency_keys_are_scoped_to_the_caller(stack, tenants):
 
 # Inserts aimed at a target tenant t (a dict of ids); {new} is a fresh id.
 USER_INSERTS = {
+    "retention_policies": "INSERT INTO agora.retention_policies (organization_id, project_id, runs_days)"
+    " VALUES ('{t[org]}', '{t[project2]}', 30)",
     "organizations": "INSERT INTO agora.organizations (id, name, created_by)"
     " VALUES ('{new}', 'x', '{t[owner]}')",
     "memberships": "INSERT INTO agora.memberships (organization_id, user_id, role)"
@@ -468,6 +491,9 @@ TRIGGER_WRITTEN = {
     " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', '2025-01-01', 'x', 0, 1000, now(), '{t[execution]}')",
     "stats_projects_hourly": "INSERT INTO agora.stats_projects_hourly"
     " (organization_id, project_id, hour, success) VALUES ('{t[org]}', '{t[project]}', '2025-01-01', 1000)",
+    # What the retention job did: its functions' (sql/024), as agora_definer.
+    "retention_runs": "INSERT INTO agora.retention_runs (organization_id, project_id, started_at, outcome)"
+    " VALUES ('{t[org]}', '{t[project]}', now(), 'done')",
     # Alert cooldowns: the alert triggers' and agora-alerts' (sql/014).
     "alert_cooldowns": "INSERT INTO agora.alert_cooldowns (rule_id, subject, organization_id, project_id,"
     " quiet_until) VALUES ('{t[rule]}', 'x', '{t[org]}', '{t[project]}', now())",
