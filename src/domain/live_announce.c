@@ -26,6 +26,16 @@
 
 #define MAX_TEXT "7000"
 
+/* The fewest bytes a node execution adds to a message's text: its JSON
+ * (NODE_JSON_FROM: 23 keys, 248 bytes of names) is at least 399 bytes as
+ * jsonb writes it, {"key": v, ...} with every value one byte or more
+ * (null is 4), and 2 more separate it from the next. Node executions of
+ * which even that much would not fit (18 or more) make the message a
+ * truncated one without building their JSON: the answer is the same, and
+ * that JSON was most of the statement's time for an OTLP request
+ * (BENCHMARKS.md, "OpenTelemetry ingest"). */
+#define NODE_TEXT_MIN "401"
+
 /* A time column's value (LIVE_PROJECT_COLUMNS): microseconds since the
  * epoch, the instant the API's text gives to the microsecond; the text
  * itself when the number would not be exact in a browser's JSON (a double
@@ -60,7 +70,8 @@
  * expression that read it, some twenty times per execution. `ex` is the
  * execution's JSON, `j` the message without its node executions; the
  * messages are text once, and a truncated form is built only for a
- * message that does not fit. */
+ * message that does not fit; node executions only when they could
+ * (NODE_TEXT_MIN). */
 static const char SQL_ANNOUNCE[] =
     "WITH c AS MATERIALIZED ("
     "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
@@ -81,14 +92,15 @@ static const char SQL_ANNOUNCE[] =
     "  FROM x),"
     " msg AS MATERIALIZED ("
     "  SELECT b.ord, b.id, b.project_id, b.started_at, b.completed_at, b.j, b.ex,"
-    "   (CASE WHEN b.listed"
-    "    THEN b.j || jsonb_build_object('node_executions', COALESCE(n.a, '[]'::jsonb)) END)::text"
-    "    AS whole,"
+    "   (CASE WHEN b.listed AND f.fits"
+    "    THEN b.j || jsonb_build_object('node_executions', COALESCE((SELECT jsonb_agg(("
+    NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id)"
+    "     FROM agora.node_executions n WHERE n.id = ANY ($2::bigint[]) AND n.execution_id = b.id),"
+    "     '[]'::jsonb)) END)::text AS whole,"
     "   (" PROJECT_ROW_OF("b.ex", "false", "b.ex->'session_id'", "b.ex->'error'") ")::text AS proj"
     "  FROM base b LEFT JOIN LATERAL ("
-    "   SELECT jsonb_agg((" NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id) AS a"
-    "   FROM agora.node_executions n"
-    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) n ON true)"
+    "   SELECT count(*) * " NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM agora.node_executions n"
+    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) f ON true)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || b.id || ' ' ||"
     "   CASE WHEN octet_length(b.whole) <= " MAX_TEXT " THEN b.whole"
     "   ELSE (jsonb_set(b.j, '{execution}', b.ex - 'error' - 'metadata' - 'session_id')"
