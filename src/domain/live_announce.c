@@ -26,15 +26,6 @@
 
 #define MAX_TEXT "7000"
 
-/* The fewest bytes a node execution adds to a message's text: its JSON
- * (NODE_JSON_FROM: 23 keys, 248 bytes of names) is at least 399 bytes as
- * jsonb writes it, {"key": v, ...} with every value one byte or more
- * (null is 4), and 2 more separate it from the next. Node executions of
- * which even that much would not fit (18 or more) make the message a
- * truncated one without building their JSON: the answer is the same, and
- * that JSON was most of the statement's time for an OTLP request
- * (BENCHMARKS.md, "OpenTelemetry ingest"). */
-#define NODE_TEXT_MIN "401"
 
 /* A time column's value (LIVE_PROJECT_COLUMNS): microseconds since the
  * epoch, the instant the API's text gives to the microsecond; the text
@@ -71,7 +62,7 @@
  * execution's JSON, `j` the message without its node executions; the
  * messages are text once, and a truncated form is built only for a
  * message that does not fit; node executions only when they could
- * (NODE_TEXT_MIN). */
+ * (LIVE_NODE_TEXT_MIN). */
 static const char SQL_ANNOUNCE[] =
     "WITH c AS MATERIALIZED ("
     "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
@@ -99,7 +90,7 @@ static const char SQL_ANNOUNCE[] =
     "     '[]'::jsonb)) END)::text AS whole,"
     "   (" PROJECT_ROW_OF("b.ex", "false", "b.ex->'session_id'", "b.ex->'error'") ")::text AS proj"
     "  FROM base b LEFT JOIN LATERAL ("
-    "   SELECT count(*) * " NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM agora.node_executions n"
+    "   SELECT count(*) * " LIVE_NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM agora.node_executions n"
     "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) f ON true)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || b.id || ' ' ||"
     "   CASE WHEN octet_length(b.whole) <= " MAX_TEXT " THEN b.whole"
