@@ -28,16 +28,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$root/bench
 cd "$root"
 
-mode=full
-keep=0
-for a in "$@"; do
-    case $a in
-        --quick) mode=quick ;;
-        --keep) keep=1 ;;
-        -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) printf 'bench/alerts.sh: unknown option %s (try --help)\n' "$a" >&2; exit 2 ;;
-    esac
-done
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+bench_options 2,24 -- "$@"
 if [[ $mode == full ]]; then
     SEGS=4 SEG_S=10 N=100
 else
@@ -45,8 +38,6 @@ else
 fi
 export AGORA_WEBHOOK_ALLOW=loopback AGORA_WEBHOOK_ALLOW_HTTP=on
 
-# shellcheck source=bench/lib.sh
-. "$bench/lib.sh"
 bench_tools
 bench_stack_start
 bench_facts alerts

@@ -1,6 +1,9 @@
-# bench/lib.sh: what bench/run.sh, bench/live.sh and bench/profile.sh share.
-# Sourced, with root, bench and keep set by the caller.
+# bench/lib.sh: what the benches share (bench/run.sh, live.sh, profile.sh,
+# stats.sh, alerts.sh, stats_cpu.sh, alerts_cpu.sh). Sourced, with root,
+# bench and keep set by the caller (bench_options sets mode and keep).
 #
+# bench_options HELP [--FLAG=VAR...] -- ARGS...
+#                        --quick, --keep, --help and the script's own flags
 # bench_tools [PKG...]   installs (apt, as root) wrk, python3, gcc, jq, curl,
 #                        libpq-dev and any extra packages when missing
 # bench_stack_start      a fresh stack under /tmp/agora-bench-XXXXXX on free
@@ -13,6 +16,10 @@
 # statements_table MARK N TITLE   the log's statements since MARK, averaged over N requests
 # stack_pids, postmaster_pids, perf_while NAME PIDS SECONDS CMD..., perf_report DATA TITLE
 #                        perf record of the stack while CMD runs, and its report
+# scratch_init, scratch_db NAME LAST, scratch_sql DB ARGS..., cpu_pid, cpu_mark,
+# cpu_ingest I AS, cpu_rounds ROUNDS N DB:TITLE...
+#                        one backend's CPU per ingest in scratch databases of a
+#                        running stack's cluster, the databases alternating
 
 say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -34,6 +41,30 @@ bench_tools() {
     export DEBIAN_FRONTEND=noninteractive
     { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; } ||
         die "apt-get install ${need[*]} failed"
+}
+
+# bench_options HELP [--FLAG=VAR...] -- ARGS...: the options of a bench
+# script. --quick sets mode=quick (else mode=full), --keep keep=1, --help
+# prints the script's lines HELP (a sed range: its header) and exits; each
+# --FLAG=VAR names one of the script's own flags, which sets VAR=1 (else 0).
+bench_options() {
+    local help=$1 a v
+    local -A own=()
+    shift
+    while (($#)) && [[ $1 != -- ]]; do own[${1%%=*}]=${1#*=}; shift; done
+    shift
+    mode=full keep=0
+    for v in "${own[@]}"; do printf -v "$v" 0; done
+    for a in "$@"; do
+        case $a in
+            --quick) mode=quick ;;
+            --keep) keep=1 ;;
+            -h | --help) sed -n "${help}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+            *)
+                [[ -n ${own[$a]:-} ]] || { printf 'bench/%s: unknown option %s (try --help)\n' "$(basename "$0")" "$a" >&2; exit 2; }
+                printf -v "${own[$a]}" 1 ;;
+        esac
+    done
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -260,4 +291,128 @@ perf_report() {
     printf '\n== PostgreSQL, inclusive (with callees), top entries\n'
     perf report -i "$1" --children --comm postgres --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 50
     set -o pipefail
+}
+
+# --- One backend's CPU per ingest, in scratch databases (bench/stats_cpu.sh,
+# bench/alerts_cpu.sh). Each database of a running stack's cluster
+# (AGORA_VAR) gets the migrations up to some number and one organization,
+# project, workflow and owner; one psql session then runs N M-sized ingests
+# in it, and the figure is that backend's CPU time (/proc/PID/schedstat)
+# per ingest, which other work on the machine moves far less than
+# wall time. The databases alternate, round after round, so a change in
+# the machine's load hits all alike.
+
+scratch_org=00000000-0000-4000-8000-0000000000c1 scratch_project=00000000-0000-4000-8000-0000000000c2
+scratch_workflow=00000000-0000-4000-8000-0000000000c3 scratch_user=00000000-0000-4000-8000-0000000000c4
+
+# scratch_init: the cluster's settings, and $tmp, a directory removed on exit
+# with the databases scratch_db made.
+scratch_init() {
+    : "${AGORA_VAR:?set AGORA_VAR to the var directory of a running stack}"
+    # shellcheck source=/dev/null
+    . "$AGORA_VAR/env"
+    export PGPASSFILE=$AGORA_VAR/secrets/pgpass PGOPTIONS="-c client_min_messages=warning"
+    tmp=$(mktemp -d)
+    scratch_dbs=()
+    trap scratch_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+scratch_cleanup() {
+    local rc=$? db
+    for db in "${scratch_dbs[@]}"; do scratch_sql agora -c "DROP DATABASE IF EXISTS $db" >/dev/null || true; done
+    rm -rf "$tmp"
+    exit "$rc"
+}
+scratch_url() { printf '%s' "${AGORA_ADMIN_DATABASE_URL/dbname=agora/dbname=$1}"; }
+# scratch_sql DB ARGS...: psql as the superuser in DB.
+scratch_sql() { "$AGORA_PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$(scratch_url "$1")" "${@:2}"; }
+
+# scratch_db NAME LAST: a new database NAME with migrations 001..LAST, one
+# organization, project and workflow, and scratch_user its owner.
+scratch_db() {
+    local f
+    scratch_sql agora -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    scratch_dbs+=("$1")
+    for f in "$root"/sql/[0-9][0-9][0-9]_*.sql; do
+        ((10#$(basename "$f" | cut -c1-3) <= 10#$2)) || continue
+        { echo "BEGIN;"; cat "$f"; echo "COMMIT;"; } | scratch_sql "$1" >/dev/null
+    done
+    scratch_sql "$1" -c "INSERT INTO agora.organizations (id, name, created_by)
+            VALUES ('$scratch_org', 'o', '$scratch_user');
+        INSERT INTO agora.memberships (organization_id, user_id, role) VALUES ('$scratch_org', '$scratch_user', 'owner');
+        INSERT INTO agora.projects (id, organization_id, name) VALUES ('$scratch_project', '$scratch_org', 'p');
+        INSERT INTO agora.workflows (id, organization_id, project_id, name)
+            VALUES ('$scratch_workflow', '$scratch_org', '$scratch_project', 'w')"
+}
+
+# cpu_pid, cpu_mark NAME: the lines of a psql script that note its
+# backend's pid, and its time on a CPU so far (ns, /proc/PID/schedstat:
+# finer than the 10 ms ticks of /proc/PID/stat) into $tmp/NAME.
+cpu_pid() { printf '\\o %s/pid\nSELECT pg_backend_pid();\n\\o\n' "$tmp"; }
+cpu_mark() { printf "\\\\! awk '{print \$1}' /proc/\$(cat %s/pid)/schedstat > %s/%s\n" "$tmp" "$tmp" "$1"; }
+
+# cpu_ingest AS: one M-sized ingest, one transaction: an execution, then 20
+# node executions of 20 nodes in one statement. AS=super: as the
+# superuser, plain INSERTs (stats_cpu.sh's recorded figures). AS=app: as
+# the workers do it, under agora_app (the session ran SET ROLE agora_app)
+# with scratch_user's identity (agora.begin_request), the node executions
+# upserted on their client ids (the ingest's ON CONFLICT DO UPDATE, which
+# fires the UPDATE statement triggers too).
+cpu_ingest() {
+    local who="" client="" upsert=""
+    if [[ $1 == app ]]; then
+        who="SELECT agora.begin_request('$scratch_user', NULL, NULL, NULL);"
+        client="client_id, " upsert="gen_random_uuid(), "
+    fi
+    cat <<SQL
+BEGIN;
+$who
+INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status, started_at,
+    completed_at, duration_ms, input_tokens, output_tokens, cost_usd)
+VALUES (gen_random_uuid(), '$scratch_org', '$scratch_project', '$scratch_workflow', 'b', 'success', now(), now(),
+    random() * 1000, 100, 50, 0.001)
+RETURNING id AS eid \\gset
+INSERT INTO agora.node_executions AS t (organization_id, project_id, execution_id, ${client}node_name, status,
+    started_at, prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, input_tokens, output_tokens,
+    cost_usd)
+SELECT '$scratch_org', '$scratch_project', :'eid', ${upsert}'node-' || k, 'success', now(), random(),
+       random() * 100, random(), 0, 10, 5, 0.0001 FROM generate_series(1, 20) k
+SQL
+    [[ $1 == app ]] && echo "ON CONFLICT (client_id) WHERE client_id IS NOT NULL DO UPDATE SET status = COALESCE(EXCLUDED.status, t.status)"
+    printf ';\nCOMMIT;\n'
+}
+
+# cpu_rounds ROUNDS N DB:TITLE...: ROUNDS rounds; in each, every DB in turn
+# runs the psql script the caller's function `script DB` prints (which
+# marks t0 and t1 around its N ingests). Prints a Markdown table: the
+# backend's CPU ms per ingest, a row per round, their mean and median (a
+# busy machine's outliers move the mean).
+cpu_rounds() {
+    local rounds=$1 n=$2 r d db row ms head="| round" line="|---"
+    local -A sum=() all=()
+    shift 2
+    for d in "$@"; do head+=" | ${d#*:}"; line+="|---"; done
+    printf '%s | load average |\n%s|---|\n' "$head" "$line"
+    for ((r = 1; r <= rounds; r++)); do
+        row="| $r"
+        for d in "$@"; do
+            db=${d%%:*}
+            script "$db" >"$tmp/s.sql"
+            scratch_sql "$db" -f "$tmp/s.sql" >/dev/null
+            ms=$(echo "scale=3; ($(<"$tmp/t1") - $(<"$tmp/t0")) / 1000000 / $n" | bc)
+            sum[$db]=$(echo "${sum[$db]:-0} + $ms" | bc)
+            all[$db]+="$ms "
+            row+=" | $ms"
+        done
+        echo "$row | $(cut -d' ' -f1-3 /proc/loadavg) |"
+    done
+    row="| mean"
+    for d in "$@"; do row+=" | $(echo "scale=3; ${sum[${d%%:*}]} / $rounds" | bc)"; done
+    echo "$row | |"
+    row="| median"
+    for d in "$@"; do
+        row+=" | $(tr ' ' '\n' <<<"${all[${d%%:*}]}" | sed '/^$/d' | sort -n |
+                   awk '{v[NR] = $1} END {printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
+    done
+    echo "$row | |"
 }

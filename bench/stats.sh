@@ -37,20 +37,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$root/bench
 cd "$root"
 
-mode=full
-keep=0
-only_ingest=0
-only_reads=0
-for a in "$@"; do
-    case $a in
-        --quick) mode=quick ;;
-        --keep) keep=1 ;;
-        --ingest) only_ingest=1 ;;
-        --reads) only_reads=1 ;;
-        -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) printf 'bench/stats.sh: unknown option %s (try --help)\n' "$a" >&2; exit 2 ;;
-    esac
-done
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
+bench_options 2,32 --ingest=only_ingest --reads=only_reads -- "$@"
 if [[ $mode == full ]]; then
     SEGS=4 SEG_S=10 N=1000000 READ_N=100
 else
@@ -59,8 +48,6 @@ fi
 TRIGGERS=(executions:stats_executions_insert executions:stats_executions_update executions:stats_executions_delete
           node_executions:stats_nodes_insert node_executions:stats_nodes_update node_executions:stats_nodes_delete)
 
-# shellcheck source=bench/lib.sh
-. "$bench/lib.sh"
 bench_tools
 bench_stack_start
 

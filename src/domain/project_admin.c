@@ -5,6 +5,7 @@
 
 #include "db/pg_json.h"
 #include "domain/audit.h"
+#include "domain/stats.h"
 #include "domain/tenancy_access.h"
 #include "util/uuid.h"
 
@@ -71,6 +72,8 @@ enum db_status project_delete(struct db *db, const struct identity *who, const c
     if ((st = managed_project(db, who, project_id, id, org, &before)) != DB_OK)
         goto done;
     const char *params[1] = {id};
+    if ((st = stats_hold(db, id)) != DB_OK)
+        goto done;
     st = db_exec(db, "DELETE FROM agora.projects WHERE id = $1::uuid RETURNING id", 1, params, &res);
     if (st == DB_OK && PQntuples(res) != 1)
         st = DB_ERROR; /* managed and visible a statement ago */

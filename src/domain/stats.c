@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "db/pg_json.h"
+#include "db/replica.h"
 #include "domain/stats_hist.h"
 #include "util/timestamp.h"
 
@@ -293,8 +294,9 @@ static struct json_object *errors_json(const PGresult *res)
     return errors;
 }
 
-enum db_status stats_read(struct db *db, const struct identity *who, enum stats_scope scope, const char *id,
-                          const struct stats_window *w, struct json_object **out)
+enum db_status stats_read(struct db *db, struct db *read_db, long read_wait_ms, const struct identity *who,
+                          enum stats_scope scope, const char *id, const struct stats_window *w,
+                          struct json_object **out)
 {
     char since[TS_TEXT_LEN + 1], until[TS_TEXT_LEN + 1], day_since[TS_TEXT_LEN + 1], day_until[TS_TEXT_LEN + 1];
     ts_format(w->since_us, since);
@@ -306,6 +308,7 @@ enum db_status stats_read(struct db *db, const struct identity *who, enum stats_
     const char *params[] = {id, since, until, bucket}, *days[] = {id, day_since, day_until};
     PGresult *head = NULL, *series = NULL, *nodes = NULL, *errors = NULL;
     struct json_object *o = NULL, *list;
+    struct db *rd = db;
     *out = NULL;
 
     enum db_status st = db_exec(db, scope == STATS_WORKFLOW ? SQL_WORKFLOW : SQL_PROJECT, 1, params, &head);
@@ -318,12 +321,15 @@ enum db_status stats_read(struct db *db, const struct identity *who, enum stats_
     /* The fold commits on its own, so the project's fold lock and the
      * rollup rows it wrote are not held while the answer is built. */
     const char *project[] = {PQgetvalue(head, 0, 1)};
-    if ((st = db_exec(db, SQL_FOLD, 1, project, NULL)) != DB_OK || (st = db_commit(db)) != DB_OK ||
-        (st = db_begin_as(db, who)) != DB_OK)
+    if ((st = db_exec(db, SQL_FOLD, 1, project, NULL)) != DB_OK || (st = db_commit(db)) != DB_OK)
         goto fail;
-    if ((st = db_exec(db, sql_series[scope], 4, params, &series)) != DB_OK ||
-        (st = db_exec(db, sql_nodes[scope], 3, days, &nodes)) != DB_OK ||
-        (st = db_exec(db, sql_errors[scope], 3, days, &errors)) != DB_OK)
+    /* The reads that cost, on the standby once it has the fold. */
+    rd = read_db ? db_for_read(db, read_db, read_wait_ms) : db;
+    if ((st = db_begin_as(rd, who)) != DB_OK)
+        goto fail;
+    if ((st = db_exec(rd, sql_series[scope], 4, params, &series)) != DB_OK ||
+        (st = db_exec(rd, sql_nodes[scope], 3, days, &nodes)) != DB_OK ||
+        (st = db_exec(rd, sql_errors[scope], 3, days, &errors)) != DB_OK)
         goto fail;
 
     o = json_must(json_object_new_object());
@@ -350,10 +356,18 @@ enum db_status stats_read(struct db *db, const struct identity *who, enum stats_
     *out = o;
     o = NULL;
 fail:
+    if (rd != db) /* nothing written there: end its transaction */
+        db_rollback(rd);
     json_object_put(o);
     PQclear(head);
     PQclear(series);
     PQclear(nodes);
     PQclear(errors);
     return st;
+}
+
+enum db_status stats_hold(struct db *db, const char *project_id)
+{
+    const char *params[1] = {project_id};
+    return db_exec(db, "SELECT agora.stats_hold($1::uuid)", 1, params, NULL);
 }

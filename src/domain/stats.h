@@ -39,13 +39,22 @@ struct stats_window {
 int stats_window_make(const int64_t *since_us, const int64_t *until_us, const char *bucket, int64_t now_us,
                       struct stats_window *out, const char **path, const char **why);
 
+/* Takes the project's fold lock for the rest of the transaction (sql/021):
+ * a delete that cascades to the rollups calls it first, so it never
+ * deadlocks with a fold writing them. */
+enum db_status stats_hold(struct db *db, const char *project_id);
+
 /* The statistics of workflow or project id (a canonical UUID) over w.
  * DB_NOT_FOUND when the caller cannot see it. Runs in the caller's
  * transaction (db_begin_as as who), which it commits once the project's
  * pending deltas are folded, then begins again as who, so the answer
- * counts every ingest committed before the call. On DB_OK *out is a new
- * reference the caller owns (the README documents its members). */
-enum db_status stats_read(struct db *db, const struct identity *who, enum stats_scope scope, const char *id,
-                          const struct stats_window *w, struct json_object **out);
+ * counts every ingest committed before the call. With a hot standby
+ * (read_db, else NULL) the rollups are then read there, once it has
+ * replayed the fold (db/replica.h, waiting up to read_wait_ms), else on
+ * db. On DB_OK *out is a new reference the caller owns (the README
+ * documents its members). */
+enum db_status stats_read(struct db *db, struct db *read_db, long read_wait_ms, const struct identity *who,
+                          enum stats_scope scope, const char *id, const struct stats_window *w,
+                          struct json_object **out);
 
 #endif

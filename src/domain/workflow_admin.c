@@ -19,6 +19,7 @@
 
 #include "db/pg_json.h"
 #include "domain/audit.h"
+#include "domain/stats.h"
 #include "domain/tenancy_access.h"
 #include "domain/workflow_store.h"
 #include "util/uuid.h"
@@ -113,7 +114,8 @@ enum db_status workflow_delete(struct db *db, const struct identity *who, const 
 
     if ((st = managed(db, who, WORKFLOW_LOOKUP, workflow_id, id, org, project, &before)) != DB_OK)
         goto done;
-    if ((st = delete_one(db, "DELETE FROM agora.workflows WHERE id = $1::uuid RETURNING id", id)) != DB_OK)
+    if ((st = stats_hold(db, project)) != DB_OK ||
+        (st = delete_one(db, "DELETE FROM agora.workflows WHERE id = $1::uuid RETURNING id", id)) != DB_OK)
         goto done;
     st = audit_record(db, org, project, "workflow.delete", "workflow", id, json_object_get(before));
 done:

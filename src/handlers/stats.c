@@ -9,6 +9,7 @@
 #include "domain/stats.h"
 #include "http/errors.h"
 #include "http/query.h"
+#include "ops/config.h"
 #include "util/timestamp.h"
 
 /* An optional timestamp parameter: 0 with *out NULL or set, or -1 after
@@ -49,7 +50,7 @@ static void stats(struct req *r, enum stats_scope scope)
         reply_error(r, E_VALIDATION, path, "%s", why);
         goto done;
     }
-    enum db_status st = stats_read(r->db, &r->who, scope, r->params[0], &w, &out);
+    enum db_status st = stats_read(r->db, r->read_db, r->cfg->read_wait_ms, &r->who, scope, r->params[0], &w, &out);
     reply_tx_result(r, st, 200, out);
 done:
     query_free(&q);

@@ -273,6 +273,71 @@ def test_rls_keeps_alert_tables_per_organization_and_the_secret_unreadable(stack
     team.must("DELETE", f"/api/alert-rules/{r['id']}")
 
 
+def test_a_caller_of_one_organization_never_fires_anothers_rules(stack, team):
+    # The triggers run as agora_definer, where no policy applies: what
+    # they read must follow from the statement's own rows, which passed
+    # the caller's. B (team) has a rule every failed run of its project
+    # matches; A tries, through the API and in SQL as agora_app, to make
+    # a run of B's fail or to give one a failed node.
+    none = [{"url": "http://127.0.0.1:9/none"}]
+    b_rule = team.rule(cooldown_minutes=0, channels=none)
+    b_node_rule = team.rule(node_name="save", cooldown_minutes=0, channels=none)
+    b_ok = team.must("POST", INGEST, {"workflow_id": team.workflow, "session_id": "ok", "status": "success",
+                                      "started_at": iso(datetime.now(timezone.utc))})["execution_id"]
+    team.fail()
+    assert len(alerts_of(stack, b_rule["id"])) == 1
+    a = Team(stack)
+    a_rule = a.rule(cooldown_minutes=0, channels=none)
+    a_node_rule = a.rule(node_name="save", cooldown_minutes=0, channels=none)
+
+    # The API: B's workflow is not A's to ingest into.
+    res = a.call("POST", INGEST, {"workflow_id": team.workflow, "session_id": "x", "status": "error",
+                                  "started_at": iso(datetime.now(timezone.utc))})
+    assert res.status in (403, 404), res.body
+
+    # SQL: each statement works with A's own rows (and fires A's rules),
+    # and is refused, or changes nothing, with B's.
+    def run(org, project, workflow):
+        return stack.psql_app(
+            f"INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status,"
+            f" started_at) VALUES ('{org}', '{project}', '{workflow}', 'sql', 'error', now()) RETURNING id",
+            user_id=a.user).split()[-1]
+
+    def node(org, project, execution):
+        return stack.psql_app(
+            f"INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status,"
+            f" started_at) VALUES ('{org}', '{project}', '{execution}', 'save', 'error', now())", user_id=a.user)
+
+    a_run = run(a.org, a.project, a.workflow)
+    node(a.org, a.project, a_run)
+    for org, project, workflow in ((team.org, team.project, team.workflow), (a.org, a.project, team.workflow)):
+        with pytest.raises(subprocess.CalledProcessError):
+            run(org, project, workflow)
+    b_failed = team.fail()
+    for org, project in ((team.org, team.project), (a.org, a.project)):
+        with pytest.raises(subprocess.CalledProcessError):
+            node(org, project, b_failed)
+    out = stack.psql_app(f"UPDATE agora.executions SET status = 'error' WHERE id = '{b_ok}' RETURNING id",
+                         user_id=a.user)
+    assert out.strip() == "", out
+    assert stack.psql_admin(f"SELECT status FROM agora.executions WHERE id = '{b_ok}'").strip() == "success"
+
+    assert len(alerts_of(stack, a_rule["id"])) == 1
+    assert len(alerts_of(stack, a_node_rule["id"])) == 1
+    assert len(alerts_of(stack, b_rule["id"])) == 2  # B's own two failures
+    assert alerts_of(stack, b_node_rule["id"]) == []
+    mine = stack.psql_admin(f"SELECT DISTINCT organization_id FROM agora.alerts WHERE rule_id IN"
+                            f" ('{a_rule['id']}', '{a_node_rule['id']}')").split()
+    assert mine == [a.org], mine
+    # Nor can A hand the definer's functions rules and runs of its choosing.
+    for fn in ("agora.alerts_fire(agora.alert_candidate[])", "agora.alerts_for_executions(agora.executions[])",
+               "agora.alerts_changed()"):
+        out = stack.psql_admin(f"SELECT has_function_privilege('agora_app', '{fn}', 'EXECUTE')")
+        assert out.strip() == "f", fn
+    for r in (b_rule, b_node_rule):
+        team.must("DELETE", f"/api/alert-rules/{r['id']}")
+
+
 # --- delivery --------------------------------------------------------------
 
 

@@ -4,6 +4,8 @@ execution and what named it, rotating an API key, a workflow's executions
 that ran a node, and the audit log that records every change. Each test
 acts as fresh users, so tests do not depend on one another."""
 import json
+import os
+import subprocess
 import uuid
 
 import pytest
@@ -373,3 +375,29 @@ def test_the_audit_log_records_who_did_what_and_only_managers_read_it(stack, org
     other = Org(stack)
     foreign = other.audit(limit=1).json()["next_cursor"]
     assert err(org.audit(cursor=foreign)) == (422, "validation_failed")
+
+
+def test_deletes_racing_the_stats_fold_never_deadlock(stack, org):
+    """A project or workflow delete cascades to the statistics rollups the
+    fold (agora-live's, or a stats read's) is writing at the same moment:
+    both take the project's fold lock, so neither answers 409 (deadlock)."""
+    fold = subprocess.Popen(
+        [os.path.join(stack.env["AGORA_PG_BINDIR"], "psql"), "-XAtq", "-d", stack.env["AGORA_ADMIN_DATABASE_URL"],
+         "-c", "DO $$ DECLARE t timestamptz := clock_timestamp() + interval '3 minutes'; BEGIN"
+         " WHILE clock_timestamp() < t LOOP PERFORM agora.stats_fold(NULL); COMMIT; END LOOP; END $$"],
+        env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        answers = []
+        for i in range(12):
+            project = org.must("POST", "/api/projects", {"organization_id": org.id, "name": f"fold-race-{i}"})["id"]
+            workflows = [org.new_workflow(project=project) for _ in range(2)]
+            for wf in workflows:
+                for day in ("01", "02", "03"):
+                    org.ingest(workflow=wf, nodes=("load", "think", "save"), started=f"2025-06-{day}T10:00:00Z")
+            answers.append(org.req("DELETE", f"/api/workflows/{workflows[0]}").status)
+            answers.append(org.req("DELETE", f"/api/projects/{project}").status)
+        assert fold.poll() is None, fold.stderr.read()
+        assert answers == [204] * len(answers), answers
+    finally:
+        fold.terminate()
+        fold.wait(timeout=10)
