@@ -26,6 +26,7 @@
 
 #define MAX_TEXT "7000"
 
+
 /* A time column's value (LIVE_PROJECT_COLUMNS): microseconds since the
  * epoch, the instant the API's text gives to the microsecond; the text
  * itself when the number would not be exact in a browser's JSON (a double
@@ -35,57 +36,70 @@
     " ELSE to_jsonb(agora.rfc3339(" col ")) END"
 
 /* The project channel's row of message b (ex: its execution as the read
- * API shows it), in LIVE_PROJECT_COLUMNS' order: every value is the API's
- * own, but for the times (TIME_VALUE). truncated, session and error are
- * SQL: the row of a message cut to fit has neither session_id nor
+ * API shows it, SQL), in LIVE_PROJECT_COLUMNS' order: every value is the
+ * API's own, but for the times (TIME_VALUE). truncated, session and error
+ * are SQL: the row of a message cut to fit has neither session_id nor
  * error. */
-#define PROJECT_ROW(truncated, session, error)                                                      \
-    "jsonb_build_array(b.j->'seq', b.j->'workflow_nodes', " truncated ", ex->'id', "                \
-    "ex->'workflow_id', " session ", ex->'status', " TIME_VALUE("b.started_at") ", "                \
-    TIME_VALUE("b.completed_at") ", ex->'duration_ms', " error ", ex->'usage'->'input_tokens', "    \
-    "ex->'usage'->'output_tokens', ex->'usage'->'cost_usd', ex->'usage'->'cost_complete', "         \
-    "ex->'stale', ex->'counts'->'node_executions', ex->'counts'->'telemetry_spans', "               \
-    "ex->'counts'->'telemetry_events', ex->'counts'->'shared_state_snapshots')"
+#define PROJECT_ROW_OF(ex, truncated, session, error)                                               \
+    "jsonb_build_array(b.j->'seq', b.j->'workflow_nodes', " truncated ", " ex "->'id', "            \
+    ex "->'workflow_id', " session ", " ex "->'status', " TIME_VALUE("b.started_at") ", "           \
+    TIME_VALUE("b.completed_at") ", " ex "->'duration_ms', " error ", "                             \
+    ex "->'usage'->'input_tokens', " ex "->'usage'->'output_tokens', " ex "->'usage'->'cost_usd', "  \
+    ex "->'usage'->'cost_complete', " ex "->'stale', " ex "->'counts'->'node_executions', "          \
+    ex "->'counts'->'telemetry_spans', " ex "->'counts'->'telemetry_events', "                      \
+    ex "->'counts'->'shared_state_snapshots')"
 
 /* One row per change, in the order given: $1 executions (uuid[]), $2 the
  * node_executions.id written of every execution listed (bigint[]; each
  * row takes its own by execution_id), $3 whether its node executions are
  * listed (boolean[]; false: too many), $4..$7 rows added per table, $8
  * node executions updated (bigint[] each). One statement for all the
- * executions of a request, however many. */
+ * executions of a request, however many.
+ *
+ * Every CTE is MATERIALIZED, each value built once: inlined, the
+ * execution's JSON (and its workflow_nodes count) was built again in each
+ * expression that read it, some twenty times per execution. `ex` is the
+ * execution's JSON, `j` the message without its node executions; the
+ * messages are text once, and a truncated form is built only for a
+ * message that does not fit; node executions only when they could
+ * (LIVE_NODE_TEXT_MIN). */
 static const char SQL_ANNOUNCE[] =
     "WITH c AS MATERIALIZED ("
     "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
     "   $7::bigint[], $8::bigint[]) WITH ORDINALITY AS c(id, listed, ne, sp, ev, ss, nu, ord)),"
-    " base AS ("
-    "  SELECT c.ord, c.id, c.listed, e.project_id, e.started_at, e.completed_at,"
-    "   jsonb_build_object('type', 'execution', 'seq', e.live_seq,"
-    "    'execution', (" EXEC_JSON_COUNTS("e") ")::jsonb,"
-    "    'workflow_nodes', (SELECT count(*) FROM agora.workflow_nodes w"
-    "                       WHERE w.workflow_id = e.workflow_id),"
-    "    'added', jsonb_build_object('node_executions', c.ne,"
-    "     'node_executions_updated', c.nu, 'telemetry_spans', c.sp,"
-    "     'telemetry_events', c.ev, 'shared_state_snapshots', c.ss),"
-    "    'truncated', false) AS j"
+    " x AS MATERIALIZED ("
+    "  SELECT c.*, e.project_id, e.started_at, e.completed_at, e.live_seq,"
+    "   (SELECT count(*) FROM agora.workflow_nodes w WHERE w.workflow_id = e.workflow_id) AS wn,"
+    "   (" EXEC_JSON_COUNTS("e") ")::jsonb AS ex"
     "  FROM c JOIN agora.executions e ON e.id = c.id),"
-    " msg AS ("
-    "  SELECT b.ord, b.id, b.project_id,"
-    "   CASE WHEN b.listed"
-    "    THEN b.j || jsonb_build_object('node_executions', COALESCE(x.a, '[]'::jsonb)) END AS whole,"
-    "   jsonb_set(b.j, '{execution}', (b.j->'execution') - 'error' - 'metadata' - 'session_id')"
-    "    || '{\"truncated\": true}'::jsonb AS short,"
-    "   " PROJECT_ROW("false", "ex->'session_id'", "ex->'error'") " AS proj,"
-    "   " PROJECT_ROW("true", "NULL::jsonb", "NULL::jsonb") " AS proj_short"
+    " base AS MATERIALIZED ("
+    "  SELECT x.ord, x.id, x.listed, x.project_id, x.started_at, x.completed_at, x.ex,"
+    "   jsonb_build_object('type', 'execution', 'seq', x.live_seq, 'execution', x.ex,"
+    "    'workflow_nodes', x.wn,"
+    "    'added', jsonb_build_object('node_executions', x.ne,"
+    "     'node_executions_updated', x.nu, 'telemetry_spans', x.sp,"
+    "     'telemetry_events', x.ev, 'shared_state_snapshots', x.ss),"
+    "    'truncated', false) AS j"
+    "  FROM x),"
+    " msg AS MATERIALIZED ("
+    "  SELECT b.ord, b.id, b.project_id, b.started_at, b.completed_at, b.j, b.ex,"
+    "   (CASE WHEN b.listed AND f.fits"
+    "    THEN b.j || jsonb_build_object('node_executions', COALESCE((SELECT jsonb_agg(("
+    NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id)"
+    "     FROM agora.node_executions n WHERE n.id = ANY ($2::bigint[]) AND n.execution_id = b.id),"
+    "     '[]'::jsonb)) END)::text AS whole,"
+    "   (" PROJECT_ROW_OF("b.ex", "false", "b.ex->'session_id'", "b.ex->'error'") ")::text AS proj"
     "  FROM base b LEFT JOIN LATERAL ("
-    "   SELECT jsonb_agg((" NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id) AS a"
-    "   FROM agora.node_executions n"
-    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) x ON true"
-    "  CROSS JOIN LATERAL (SELECT b.j->'execution' AS ex) s)"
-    " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || id || ' ' ||"
-    "   CASE WHEN octet_length(whole::text) <= " MAX_TEXT " THEN whole ELSE short END::text),"
-    "  pg_notify('" LIVE_NOTIFY_CHANNEL "', 'project/' || project_id || ' ' ||"
-    "   CASE WHEN octet_length(proj::text) <= " MAX_TEXT " THEN proj ELSE proj_short END::text)"
-    " FROM msg ORDER BY ord";
+    "   SELECT count(*) * " LIVE_NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM agora.node_executions n"
+    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) f ON true)"
+    " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || b.id || ' ' ||"
+    "   CASE WHEN octet_length(b.whole) <= " MAX_TEXT " THEN b.whole"
+    "   ELSE (jsonb_set(b.j, '{execution}', b.ex - 'error' - 'metadata' - 'session_id')"
+    "    || '{\"truncated\": true}'::jsonb)::text END),"
+    "  pg_notify('" LIVE_NOTIFY_CHANNEL "', 'project/' || b.project_id || ' ' ||"
+    "   CASE WHEN octet_length(b.proj) <= " MAX_TEXT " THEN b.proj"
+    "   ELSE (" PROJECT_ROW_OF("b.ex", "true", "NULL::jsonb", "NULL::jsonb") ")::text END)"
+    " FROM msg b ORDER BY b.ord";
 
 _Static_assert(LIVE_MESSAGE_MAX == 7000, "MAX_TEXT spells LIVE_MESSAGE_MAX");
 _Static_assert(LIVE_NODES_MAX == 50, "LIVE_NODES_MAX_SQL spells LIVE_NODES_MAX");

@@ -21,6 +21,16 @@
 /* NOTIFY refuses payloads of 8,000 bytes or more; a message larger than
  * this goes out truncated. */
 #define LIVE_MESSAGE_MAX 7000
+/* The fewest bytes a node execution adds to a message's text: its JSON
+ * (NODE_JSON_FROM, execution_json.h: 23 keys, 248 bytes of names) is at
+ * least 399 bytes as jsonb writes it, {"key": v, ...} with every value
+ * one byte or more, and ", " separates it from the next. A message whose
+ * node executions would not fit even at that size (18 or more) goes out
+ * truncated without their JSON being built: the same message, and that
+ * JSON was most of the statement's time for an OTLP request
+ * (BENCHMARKS.md, "OpenTelemetry ingest"). tests/unit/test_live.c
+ * derives the bound from NODE_JSON_FROM's keys. */
+#define LIVE_NODE_TEXT_MIN "401"
 
 /* A project channel's message carries of the execution only what a row
  * of the executions list shows (nginx/www/js/list/table.js) or filters on

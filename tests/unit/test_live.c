@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/execution_json.h"
 #include "domain/live_announce.h"
 #include "domain/live_batch.h"
 #include "domain/live_tickets.h"
@@ -92,6 +93,27 @@ Test(live, notices_split_into_channel_and_message)
     cr_assert_eq(live_notice_parse("project/" UID " x", channel, &msg), 0);
     cr_assert_str_eq(channel, "project/" UID);
     cr_assert_str_eq(msg, "x");
+}
+
+/* LIVE_NODE_TEXT_MIN may not exceed what the shortest node execution's
+ * JSON takes as jsonb's text, {"key": v, ...} with one-byte values, and
+ * its separator: else a message that fits would go out truncated. Every
+ * quoted word of NODE_JSON_FROM is one of its keys. */
+Test(live, the_node_text_bound_is_no_more_than_the_shortest_node)
+{
+    const char *sql = NODE_JSON_FROM("s");
+    size_t keys = 0, bytes = 2; /* the braces */
+    for (const char *p = strchr(sql, '\''); p; p = strchr(p, '\'')) {
+        const char *end = strchr(p + 1, '\'');
+        cr_assert_not_null(end);
+        bytes += (size_t)(end - p - 1) + 2 + 2 + 1; /* "key": v */
+        keys++;
+        p = end + 1;
+    }
+    bytes += 2 * (keys - 1); /* ", " between members */
+    cr_assert_eq(keys, 23);
+    cr_assert_leq(strtoul(LIVE_NODE_TEXT_MIN, NULL, 10), bytes + 2, "bound %s, shortest %zu + 2",
+                  LIVE_NODE_TEXT_MIN, bytes);
 }
 
 Test(live, other_notices_are_refused)
