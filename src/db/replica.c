@@ -21,14 +21,18 @@ static long elapsed_ms(const struct timespec *t0)
     return (long)((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
-/* The primary's WAL write position ("16/B374D848"), outside any
+/* The primary's WAL flush position ("16/B374D848"), outside any
  * transaction; false when the primary cannot say (the read then goes to
- * the primary, which reports the real failure). */
+ * the primary, which reports the real failure). Flush, not write: every
+ * acknowledged commit is flushed (synchronous_commit is on), and the
+ * standby only receives flushed WAL, so a write position ahead of it
+ * (vacuum's WAL, flushed by the background writer up to 200 ms later)
+ * would make reads wait for WAL that holds no commit anyone was told of. */
 static bool primary_position(struct db *primary, char *lsn, size_t len)
 {
     PGresult *res = NULL;
     bool ok = db_ensure(primary) == DB_OK &&
-              db_exec(primary, "SELECT pg_current_wal_lsn()::text", 0, NULL, &res) == DB_OK &&
+              db_exec(primary, "SELECT pg_current_wal_flush_lsn()::text", 0, NULL, &res) == DB_OK &&
               PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && (size_t)PQgetlength(res, 0, 0) < len;
     if (ok)
         memcpy(lsn, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0) + 1);
