@@ -16,7 +16,7 @@
 # AGORA_JWT_PUBLIC_KEY_FILE and AGORA_JWT_PRIVATE_KEY_FILE (RS256/ES256: the
 # private key signs the demo token; without it none is printed),
 # AGORA_LIVE_REPLAY_SECONDS [300], AGORA_LIVE_SUBSCRIPTION_SECONDS [600] and
-# AGORA_LIVE_BATCH_MS [250] (live monitoring, docs/LIVE.md), and for alerts
+# AGORA_LIVE_BATCH_MS [500] (live monitoring, docs/LIVE.md), and for alerts
 # AGORA_WEBHOOK_ALLOW [none], AGORA_WEBHOOK_ALLOW_HTTP [off] and agora-alerts'
 # AGORA_ALERTS_* (README "Alerts"), AGORA_RETENTION_EVERY [3600] (seconds
 # between retention jobs, README "Retention").

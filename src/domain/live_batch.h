@@ -31,7 +31,7 @@
  * window early (a host sees few busy projects; this bounds the memory). */
 #define LIVE_BATCH_CHANNELS 256
 /* AGORA_LIVE_BATCH_MS: its default and largest value. */
-#define LIVE_BATCH_MS_DEFAULT 250
+#define LIVE_BATCH_MS_DEFAULT 500
 #define LIVE_BATCH_MS_MAX 1000
 
 /* Publishes message (len bytes, NUL-terminated, borrowed for the call) on

@@ -11,7 +11,7 @@
  * that only nginx and this process can reach (run.sh).
  *
  * A project channel's updates (rows, domain/live_announce.h) are coalesced
- * (domain/live_batch.c): held for AGORA_LIVE_BATCH_MS (default 250; 0: not
+ * (domain/live_batch.c): held for AGORA_LIVE_BATCH_MS (default 500; 0: not
  * held) after the first, then published as one message under one list of
  * column names, because nginx writes each message to every
  * subscriber and a watched busy project would otherwise cost nginx as much

@@ -29,7 +29,7 @@ from test_ingest import Tenant, base, events
 
 DELIVERY = 1.0  # seconds from an ingest's answer to its message
 QUIET = 0.8     # how long a subscriber is watched for a message that must not come
-WINDOW = 0.25   # the stack's AGORA_LIVE_BATCH_MS (its default): a project message's longest wait
+WINDOW = 0.5    # the stack's AGORA_LIVE_BATCH_MS (its default): a project message's longest wait
 TICKET_RE = re.compile(r"^[0-9a-f]{64}$")
 MESSAGE_ID_RE = re.compile(r"^[0-9]+:[0-9]+$")
 TRANSPORTS = ("sse", "ws", "ws+meta")
