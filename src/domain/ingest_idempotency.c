@@ -34,8 +34,8 @@ enum db_status ingest_idem_claim(struct db *db, const char *org, const struct in
     if (*owned)
         return DB_OK;
 
-    const char *read[2] = {in->idem_key, hash_hex};
-    if ((st = db_exec(db, SQL_IDEM_READ, 2, read, &res)) != DB_OK)
+    const char *read[3] = {in->idem_key, hash_hex, org};
+    if ((st = db_exec(db, SQL_IDEM_READ, 3, read, &res)) != DB_OK)
         return st;
     if (PQntuples(res) != 1) {
         /* Purged between the two statements: the client may simply retry. */
@@ -60,14 +60,15 @@ enum db_status ingest_idem_claim(struct db *db, const char *org, const struct in
 }
 
 /* Step 8: the answer, as the replay will send it. */
-enum db_status ingest_idem_store(struct db *db, const struct ingest_input *in, struct ingest_result *out)
+enum db_status ingest_idem_store(struct db *db, const char *org, const struct ingest_input *in,
+                                 struct ingest_result *out)
 {
     struct json_object *answer = ingest_answer(out);
     const char *text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN);
     char status[8];
     snprintf(status, sizeof status, "%d", out->http_status);
-    const char *params[4] = {in->idem_key, status, text, out->execution_id};
-    enum db_status st = text ? db_exec(db, SQL_IDEM_STORE, 4, params, NULL) : DB_ERROR;
+    const char *params[5] = {in->idem_key, status, text, out->execution_id, org};
+    enum db_status st = text ? db_exec(db, SQL_IDEM_STORE, 5, params, NULL) : DB_ERROR;
     json_object_put(answer);
     return st;
 }

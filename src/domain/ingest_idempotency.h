@@ -21,7 +21,9 @@ void ingest_copy_field(char *dst, size_t len, const PGresult *res, int row, int 
  * the replay (DB_OK, out->replayed) or the reason there is none. */
 enum db_status ingest_idem_claim(struct db *db, const char *org, const struct ingest_input *in,
                                  const char *hash_hex, bool *owned, struct ingest_result *out);
-/* Step 8: stores out's answer under in->idem_key, as the replay will send it. */
-enum db_status ingest_idem_store(struct db *db, const struct ingest_input *in, struct ingest_result *out);
+/* Step 8: stores out's answer under in->idem_key of organization org, as
+ * the replay will send it. */
+enum db_status ingest_idem_store(struct db *db, const char *org, const struct ingest_input *in,
+                                 struct ingest_result *out);
 
 #endif

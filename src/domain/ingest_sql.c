@@ -18,7 +18,9 @@ const char SQL_WORKFLOW[] =
     "SELECT organization_id, project_id, agora.org_role(organization_id)"
     " FROM agora.workflows WHERE id = $1";
 
-/* Step 2: $1 organization, $2 key, $3 SHA-256 of the body (hex). */
+/* Step 2: $1 organization, $2 key, $3 SHA-256 of the body (hex). A key is
+ * the caller's within the organization (sql/027), so the two statements
+ * after the claim name the organization too. */
 const char SQL_IDEM_CLAIM[] =
     "INSERT INTO agora.idempotency_keys (organization_id, caller, key, request_hash)"
     " VALUES ($1::uuid, agora.caller(), $2, decode($3, 'hex'))"
@@ -32,17 +34,19 @@ const char SQL_IDEM_READ[] =
     " response->>'execution_id', response->>'status',"
     " response->'counts'->>'node_executions', response->'counts'->>'telemetry_spans',"
     " response->'counts'->>'telemetry_events', response->'counts'->>'shared_state_snapshots'"
-    " FROM agora.idempotency_keys WHERE caller = agora.caller() AND key = $1";
+    " FROM agora.idempotency_keys WHERE caller = agora.caller() AND key = $1 AND organization_id = $3::uuid";
 
-/* Step 7: $1 key, $2 status, $3 the answer, $4 execution. */
+/* Step 7: $1 key, $2 status, $3 the answer, $4 execution, $5 organization. */
 const char SQL_IDEM_STORE[] =
     "UPDATE agora.idempotency_keys SET status_code = $2::integer, response = $3::jsonb,"
     " execution_id = $4::uuid"
-    " WHERE caller = agora.caller() AND key = $1";
+    " WHERE caller = agora.caller() AND key = $1 AND organization_id = $5::uuid";
 
 /* Step 3. ON CONFLICT DO NOTHING without a target covers every unique index
  * and never raises 23505, which would abort the transaction: no row back
- * means the id exists, visible to us or not. $7 is text the validator
+ * means the id exists, visible to us or not. An execution id is unique
+ * per organization (sql/027); agora.execution_id_elsewhere keeps an id
+ * another organization holds out, so it answers 404 as it always did. $7 is text the validator
  * proved a timestamp; $8 the body's execution-level members (body_parts);
  * $9..$12 the payload's item counts, which step 5 then inserts; $13
  * {"node_executions": [...]} when some of them report tokens, else NULL:
@@ -69,6 +73,7 @@ const char SQL_EXECUTION_INSERT[] =
     PRICE_JOIN("$2::uuid", "x.model", "x.provider", "COALESCE(x.started_at, $7::timestamptz)",
                "x.model IS NOT NULL AND " HAS_TOKENS("x.input_tokens", "x.output_tokens"))
     "   CROSS JOIN LATERAL (SELECT " TOKEN_COST("x.input_tokens", "x.output_tokens") " AS cost) c) u"
+    " WHERE NOT agora.execution_id_elsewhere($1::uuid, $2::uuid)"
     " ON CONFLICT DO NOTHING"
     " RETURNING id, input_tokens, output_tokens, trim_scale(cost_usd), unpriced_count";
 
@@ -159,7 +164,7 @@ const char SQL_NODES[] =
     "  WHERE (SELECT idx FROM bad) IS NULL AND (SELECT ok FROM fits)"
     "   AND (SELECT idx FROM dup) IS NULL AND NOT EXISTS (SELECT 1 FROM taken)"
     "  ORDER BY x.node_name, x.node_type IS NULL, x.ord"
-    "  ON CONFLICT (workflow_id, name) DO NOTHING"
+    "  ON CONFLICT (workflow_id, name, organization_id) DO NOTHING"
     "  RETURNING 1),"
     " locked AS ("
     "  SELECT pg_advisory_xact_lock(" SQL_NODE_LOCK_CLASS ", hashtext($4::text))"

@@ -513,7 +513,7 @@ enum db_status ingest_store(struct db *db, const struct identity *who, const str
     if ((st = live_announce(db, &live, 1)) != DB_OK)
         goto done;
     if (in->idem_key)
-        st = ingest_idem_store(db, in, out);
+        st = ingest_idem_store(db, t.org, in, out);
 done:
     free(node_ids);
     body_parts_free(&f);

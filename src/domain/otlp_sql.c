@@ -149,7 +149,7 @@ const char SQL_OTLP_NODES[] =
     " WHERE f.k + (SELECT count(*) FROM agora.workflow_nodes n WHERE n.workflow_id = f.wf)"
     "  <= " WORKFLOW_LIMIT_TEXT(WORKFLOW_NODES_MAX)
     " ORDER BY f.wf, f.name"
-    " ON CONFLICT (workflow_id, name) DO NOTHING";
+    " ON CONFLICT (workflow_id, name, organization_id) DO NOTHING";
 
 /* Step 5: $1 the executions ("e"), $2 the executions kept (uuid[]), $3
  * those step 2 inserted (uuid[]), $4 to $23 the span columns and $24 to

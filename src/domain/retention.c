@@ -185,7 +185,7 @@ enum db_status retention_put(struct db *db, const struct identity *who, bool pro
     " SET runs_days = EXCLUDED.runs_days, payload_days = EXCLUDED.payload_days, updated_at = now()" \
     " RETURNING 1"
     st = db_exec(db,
-                 project ? UPSERT("(project_id) WHERE project_id IS NOT NULL")
+                 project ? UPSERT("(project_id, organization_id) WHERE project_id IS NOT NULL")
                          : UPSERT("(organization_id) WHERE project_id IS NULL"),
                  4, params, &res);
     if (st == DB_OK && PQntuples(res) != 1)
