@@ -32,7 +32,7 @@
 -- agora.execution_id_elsewhere() before it inserts, one probe of
 -- executions_id_organization_id_project_id_key; two organizations racing
 -- to create the same id both succeed, each with its own execution, neither
--- seeing the other's (docs/DESIGN.md, "Tenancy").
+-- seeing the other's (docs/DESIGN.md, "Telemetry: ingest").
 -- Idempotency keys become per caller and organization: a user's key
 -- reused in another organization is a new key there.
 --
