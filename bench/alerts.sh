@@ -24,12 +24,8 @@
 # Prints the figures as Markdown; BENCHMARKS.md has the recorded ones.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bench=$root/bench
-cd "$root"
-
 # shellcheck source=bench/lib.sh
-. "$bench/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_options 2,24 -- "$@"
 if [[ $mode == full ]]; then
     SEGS=4 SEG_S=10 N=100

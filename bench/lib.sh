@@ -1,6 +1,7 @@
 # bench/lib.sh: what the benches share (bench/run.sh, live.sh, profile.sh,
-# stats.sh, alerts.sh, stats_cpu.sh, alerts_cpu.sh). Sourced, with root,
-# bench and keep set by the caller (bench_options sets mode and keep).
+# stats.sh, alerts.sh, stats_cpu.sh, alerts_cpu.sh, replication.sh).
+# Sourced; sets root (the checkout) and bench (this folder) unless the
+# caller did, and works from root (bench_options sets mode and keep).
 #
 # bench_options HELP [--FLAG=VAR...] -- ARGS...
 #                        --quick, --keep, --help and the script's own flags
@@ -20,6 +21,10 @@
 # cpu_ingest I AS, cpu_rounds ROUNDS N DB:TITLE...
 #                        one backend's CPU per ingest in scratch databases of a
 #                        running stack's cluster, the databases alternating
+
+bench=${bench:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+root=${root:-$(cd "$bench/.." && pwd)}
+cd "$root" || exit 1
 
 say() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }

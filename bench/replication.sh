@@ -35,12 +35,8 @@
 # Prints the figures as Markdown; BENCHMARKS.md has the recorded ones.
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bench=$root/bench
-cd "$root"
-
 # shellcheck source=bench/lib.sh
-. "$bench/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_options 2,35 -- "$@"
 if [[ $mode == full ]]; then
     SEED=100000 SEED_S=10 SEGS=3 SEG_S=10 TRIALS=3 FO_BEFORE_S=5
