@@ -54,6 +54,17 @@ def wait_for(pred, timeout=15.0, step=0.05):
     return False
 
 
+def terminate(proc, timeout=20):
+    """Ends a subprocess.Popen of the test's own: SIGTERM, then SIGKILL if
+    it has not exited within timeout seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 def children_of(parent):
     """Sorted pids of the processes whose parent is pid parent."""
     pids = []

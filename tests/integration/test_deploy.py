@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, free_port, plain_http_get
+from conftest import ROOT, free_port, plain_http_get, terminate
 
 SECRET_RE = re.compile(r"password=(\S+)")
 
@@ -318,12 +318,7 @@ http {{
             return [json.loads(line)["upstream_addr"] for line in f if line.strip()]
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        terminate(self.proc)
 
 
 def test_the_upstream_example_redirects_to_its_server_name_not_the_host_header(stack, tmp_path):

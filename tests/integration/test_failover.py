@@ -11,10 +11,15 @@ shutdown: no checkpoint, as a crash) and the standby promoted:
 - every ingest the API acknowledged is on the promoted server, whole;
 - clients see 503 with Retry-After while no server accepts writes, never a
   500 and never a partial run;
-- the workers recover on their own within a few seconds of the promotion.
+- the workers recover on their own within a few seconds of the promotion;
+- so do agora-live and agora-alerts on the same multi-host string: a live
+  subscriber gets the messages of a run appended to after the promotion,
+  and a run that fails after it reaches its rule's webhook.
 """
 import os
+import pwd
 import re
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +29,9 @@ import uuid
 
 import pytest
 
-from conftest import free_port, new_stack, remove_stack, start_stack, wait_for
+from conftest import free_port, new_stack, remove_stack, start_stack, terminate, wait_for
+from live_clients import SSEClient, tls_context
+from test_alerts import Receiver
 
 ROUTE = "/api/executions/ingest"
 APP = "agora_standby"  # the standby's application_name, named by synchronous_standby_names
@@ -146,8 +153,9 @@ class Tenant:
         r = stack.request("POST", "/api/projects", token=self.tok,
                           body={"organization_id": self.org, "name": "failover"})
         assert r.status == 201, r.body
+        self.project = r.json()["id"]
         r = stack.request("POST", "/api/workflows", token=self.tok,
-                          body={"project_id": r.json()["id"], "name": "failover",
+                          body={"project_id": self.project, "name": "failover",
                                 "nodes": [{"name": "a"}, {"name": "b"}], "edges": []})
         assert r.status == 201, r.body
         self.wf = r.json()["id"]
@@ -194,11 +202,29 @@ def restart_workers(stack, url, read_url=None, read_wait_ms=200):
     assert stack.wait_healthy().status == 200
 
 
-def standby_table_reads(standby, table):
-    """Scans of table the standby itself has run (its own statistics)."""
+def standby_table_reads(standby, tables):
+    """Scans of the tables whose names are LIKE tables that the standby
+    itself has run (its own statistics)."""
     out = standby.psql("SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables"
-                       f" WHERE schemaname = 'agora' AND relname = '{table}'")
+                       f" WHERE schemaname = 'agora' AND relname LIKE '{tables}'")
     return int(out.strip())
+
+
+def ingest_and_read_on_the_standby(stack, standby, n, tables, read):
+    """n ingests of a new tenant's run, each read back at once by
+    read(tenant, execution id, i), which asserts what it gets: the standby
+    must have replayed the run first, or the read goes to the primary;
+    never a stale answer. Then the standby must have run the reads itself:
+    n scans more of the tables LIKE tables (its statistics reach the view
+    within its flush interval)."""
+    t = Tenant(stack)
+    before = standby_table_reads(standby, tables)
+    for i in range(n):
+        r = stack.request("POST", ROUTE, token=t.tok, body=t.payload(f"standby-{i}-{uuid.uuid4().hex[:6]}"))
+        assert r.status in (200, 201), r.body
+        read(t, r.json()["execution_id"], i)
+    assert wait_for(lambda: standby_table_reads(standby, tables) >= before + n, timeout=20), \
+        (before, standby_table_reads(standby, tables))
 
 
 def test_the_standby_is_hot_read_only_and_streams_synchronously(pair):
@@ -230,25 +256,15 @@ def reading_from_standby(pair):
 
 def test_read_routes_run_on_the_standby_and_see_the_callers_own_writes(reading_from_standby):
     stack, standby = reading_from_standby
-    t = Tenant(stack)
-    before = standby_table_reads(standby, "executions")
-    ids = []
-    for i in range(20):
-        # Each run read back at once: the standby must have replayed it
-        # first, or the read goes to the primary; never a 404.
-        r = stack.request("POST", ROUTE, token=t.tok, body=t.payload(f"ryw-{i}-{uuid.uuid4().hex[:6]}"))
-        assert r.status in (200, 201), r.body
-        run = r.json()["execution_id"]
+
+    def read(t, run, i):
         got = stack.request("GET", f"/api/executions/{run}", token=t.tok)
         assert got.status == 200, (i, got.status, got.body)
         assert got.json()["id"] == run
         listed = stack.request("GET", "/api/executions", token=t.tok)
         assert run in [x["id"] for x in listed.json()["items"]], i
-        ids.append(run)
-    # The standby ran those reads itself (its statistics reach the view
-    # within its flush interval).
-    assert wait_for(lambda: standby_table_reads(standby, "executions") >= before + 20, timeout=20), \
-        (before, standby_table_reads(standby, "executions"))
+
+    ingest_and_read_on_the_standby(stack, standby, 20, "executions", read)
 
 
 def test_every_standby_route_answers_from_a_read_only_server(reading_from_standby):
@@ -277,26 +293,17 @@ def test_every_standby_route_answers_from_a_read_only_server(reading_from_standb
         assert r.status == 200, (path, r.status, r.body[:300])
 
 
-def stats_table_reads(standby):
-    out = standby.psql("SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables"
-                       " WHERE schemaname = 'agora' AND relname LIKE 'stats\\_%'")
-    return int(out.strip())
-
-
 def test_statistics_fold_on_the_primary_and_read_the_rollups_on_the_standby(reading_from_standby):
     stack, standby = reading_from_standby
-    t = Tenant(stack)
-    before = stats_table_reads(standby)
     query = "since=2026-11-26T00:00:00Z&until=2026-11-27T00:00:00Z&bucket=day"
-    for n in range(1, 6):
-        r = stack.request("POST", ROUTE, token=t.tok, body=t.payload(f"stats-{n}-{uuid.uuid4().hex[:6]}"))
-        assert r.status in (200, 201), r.body
+
+    def read(t, run, i):
         # Counted at once: the fold's commit is replayed before the read.
         st = stack.request("GET", f"/api/workflows/{t.wf}/stats?{query}", token=t.tok)
         assert st.status == 200, st.body
-        assert [b["success"] for b in st.json()["series"]] == [n], st.json()["series"]
-    assert wait_for(lambda: stats_table_reads(standby) >= before + 5, timeout=20), \
-        (before, stats_table_reads(standby))
+        assert [b["success"] for b in st.json()["series"]] == [i + 1], st.json()["series"]
+
+    ingest_and_read_on_the_standby(stack, standby, 5, "stats\\_%", read)
 
 
 def test_a_lagging_standby_sends_the_read_to_the_primary(reading_from_standby):
@@ -317,7 +324,67 @@ def test_a_lagging_standby_sends_the_read_to_the_primary(reading_from_standby):
         standby.psql("SELECT pg_wal_replay_resume()")
 
 
-def test_promotion_under_load_keeps_every_acknowledged_ingest_and_workers_recover(pair):
+class Daemon:
+    """The stack's agora-NAME (live or alerts) replaced by one of our own
+    with the environment env, as the same user: run.sh starts it with the
+    single-host URL of var/env, a deployment with the workers' multi-host
+    string (the same environment file)."""
+
+    def __init__(self, stack, name, env):
+        with open(os.path.join(stack.var, "run", f"{name}.pid")) as f:
+            supervisor = int(f.read().strip())
+        uid = os.stat(f"/proc/{supervisor}").st_uid
+        os.kill(supervisor, signal.SIGTERM)  # it stops its child and exits
+        assert wait_for(lambda: not alive(supervisor), timeout=20), f"agora-{name}'s supervisor did not stop"
+        cmd = [os.path.join(stack.root, f"agora-{name}")]
+        if uid != os.geteuid():
+            cmd = ["setpriv", f"--reuid={uid}", f"--regid={pwd.getpwuid(uid).pw_gid}", "--init-groups", *cmd]
+        self.log = os.path.join(stack.var, "log", f"{name}-failover.log")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=stack.root, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self):
+        terminate(self.proc)
+
+
+def alive(pid):
+    """Whether pid runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def live_message_after_appends(stack, t, timeout=30):
+    """A run of t's, a live subscription to it, and appends until one of
+    their messages arrives (agora-live may still be reconnecting); the
+    message's body."""
+    session = f"live-{uuid.uuid4().hex[:6]}"
+    run = {"workflow_id": t.wf, "session_id": session, "status": "running", "started_at": "2026-11-26T12:00:00Z"}
+    r = stack.request("POST", ROUTE, token=t.tok, body=run)
+    assert r.status == 201, r.body
+    run["execution_id"] = r.json()["execution_id"]
+    ticket = stack.request("POST", "/api/live/tickets", token=t.tok, body={"execution_id": run["execution_id"]})
+    assert ticket.status == 201, ticket.body
+    sub = SSEClient(stack.https_port, tls_context(stack.ca), ticket.json()["path"])
+    try:
+        assert sub.status == 200, sub.status
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = stack.request("POST", ROUTE, token=t.tok, body={
+                **run, "telemetry_events": [{"event_type": "tick", "timestamp": "2026-11-26T12:00:01Z"}]})
+            assert r.status == 200, r.body
+            msg = sub.next_event(1.0)
+            if msg is not None:
+                return msg.json()
+        raise AssertionError(f"no live message within {timeout} s")
+    finally:
+        sub.close()
+
+
+def test_promotion_under_load_keeps_every_acknowledged_ingest_and_workers_live_and_alerts_recover(pair):
     stack, standby = pair
     app = stack.env["AGORA_DATABASE_URL"]
     multi = (f"host={conninfo_value(app, 'host')},{standby.sock} port={conninfo_value(app, 'port')},{standby.port}"
@@ -325,6 +392,37 @@ def test_promotion_under_load_keeps_every_acknowledged_ingest_and_workers_recove
              " target_session_attrs=read-write")
     restart_workers(stack, multi)
     t = Tenant(stack)
+    # agora-live and agora-alerts on the same string, and a rule of t's
+    # whose webhook the deliverer may reach (loopback, http).
+    hook, daemons = Receiver().start(), []
+    stack.psql_admin(
+        "WITH r AS (INSERT INTO agora.alert_rules (organization_id, project_id, name, kind, workflow_id)"
+        f" VALUES ('{t.org}', '{t.project}', 'failover', 'execution_failed', '{t.wf}') RETURNING id)"
+        " INSERT INTO agora.alert_channels (organization_id, project_id, rule_id, position, url)"
+        f" SELECT '{t.org}', '{t.project}', r.id, 0, '{hook.url}' FROM r")
+    try:
+        for name in ("live", "alerts"):
+            daemons.append(Daemon(stack, name, dict(stack.env, AGORA_DATABASE_URL=multi,
+                                                    AGORA_WEBHOOK_ALLOW="loopback", AGORA_WEBHOOK_ALLOW_HTTP="on")))
+        check_promotion_under_load(stack, standby, t)
+        # Both connected to the primary before; now to the promoted server.
+        msg = live_message_after_appends(stack, t)
+        assert msg["type"] == "execution" and msg["seq"] >= 2, msg
+        failed = stack.request("POST", ROUTE, token=t.tok, body={**t.payload("failover-alert"), "status": "error"})
+        assert failed.status == 201, failed.body
+        run = failed.json()["execution_id"]
+        assert wait_for(lambda: any(b'"' + run.encode() + b'"' in body for _, body in list(hook.requests)),
+                        timeout=30), (hook.requests[-1:], open(daemons[1].log, "rb").read()[-600:])
+    finally:
+        for d in daemons:
+            d.stop()
+        hook.stop()
+
+
+def check_promotion_under_load(stack, standby, t):
+    """The primary killed under the ingest load of four retrying clients of
+    t, the standby promoted: every acknowledged run is on it, whole, and
+    the workers answer again within seconds."""
     stop = threading.Event()
     lock = threading.Lock()
     acked, answers, bad = [], [], []

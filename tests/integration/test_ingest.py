@@ -573,6 +573,33 @@ def test_a_retry_with_the_same_key_replays_the_answer_and_writes_nothing(tenant)
     assert "idempotent-replayed" not in r.headers
 
 
+def test_an_idempotency_key_is_the_callers_within_one_organization(stack, tenant):
+    """sql/027: a key is unique per caller and organization (the table is
+    distributed by organization), so the caller's same key in another of
+    their organizations is a new request there, and neither answer
+    replaces the other."""
+    wf, _ = tenant.workflow()
+    first = tenant.ingest(base(wf, telemetry_events=events(1)), key="per-org")
+    assert first.status == 201, first.body
+
+    other = Tenant(stack)
+    r = stack.request("POST", f"/api/organizations/{other.org}/members", token=other.tok,
+                      body={"user_id": tenant.owner, "role": "member"})
+    assert r.status == 201, r.body
+    other_wf, _ = other.workflow()
+    elsewhere = tenant.ingest(base(other_wf, session_id="another body"), key="per-org")
+    assert elsewhere.status == 201, elsewhere.body
+    assert "idempotent-replayed" not in elsewhere.headers
+    assert elsewhere.json()["execution_id"] != first.json()["execution_id"]
+    assert other.rows()["idempotency_keys"] == 1 and other.rows()["executions"] == 1
+
+    # Each organization's retry replays its own answer.
+    for body, answer in ((base(wf, telemetry_events=events(1)), first),
+                         (base(other_wf, session_id="another body"), elsewhere)):
+        r = tenant.ingest(body, key="per-org")
+        assert (r.status, r.headers.get("idempotent-replayed"), r.body) == (201, "true", answer.body)
+
+
 @pytest.mark.parametrize("key", ["", "has space", "x" * 256, "tab\there", "caf\u00e9"])
 def test_a_malformed_idempotency_key_is_refused(tenant, key):
     wf, _ = tenant.workflow()
