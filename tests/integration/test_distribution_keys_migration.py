@@ -13,7 +13,12 @@ the audit log), and the deltas are folded. Then 027, then:
 - a fold of new runs adds to the rollup rows that were there (the
   restated fold's ON CONFLICT meets them), and the rollups equal the runs;
 - a cooldown that was there is taken over by a new alert of its rule and
-  subject (the restated alerts_fire's ON CONFLICT DO UPDATE)."""
+  subject (the restated alerts_fire's ON CONFLICT DO UPDATE);
+- the lookups that do not name the organization (by id, by workflow and
+  name, ...) can still use an index.
+
+(A GROUP BY on a table's id alone no longer covers its other columns: the
+primary key is (organization_id, id); group by both.)"""
 import glob
 import os
 import re
@@ -164,3 +169,24 @@ def test_a_cooldown_found_by_the_migration_is_taken_over_by_a_new_alert(db):
     assert run(f"SELECT quiet_until > '2020-01-01Z' FROM agora.alert_cooldowns"
                f" WHERE rule_id = '{rule}' AND subject = '{subject}'").strip() == "t"
     assert int(run(f"SELECT count(*) FROM agora.alerts WHERE rule_id = '{rule}'").strip()) == alerts + 1
+
+
+@pytest.mark.parametrize("lookup", [
+    "agora.executions WHERE id = $1 AND organization_id <> $1",  # agora.execution_id_elsewhere
+    "agora.executions WHERE id = $1",
+    "agora.api_keys WHERE id = $1",  # authentication, rotation, revocation
+    "agora.alert_deliveries WHERE id = 1",  # alert_delivery_record
+    "agora.alert_channels WHERE id = $1",
+    "agora.alert_rules WHERE id = $1",
+    "agora.workflow_nodes WHERE workflow_id = $1 AND name = 'a'",  # the ingest's node lookup
+    "agora.idempotency_keys WHERE caller = 'u' AND key = 'k' AND organization_id = $1",
+    "agora.stats_executions_hourly WHERE workflow_id = $1 AND hour = now()",
+    "agora.retention_policies WHERE project_id = $1",
+])
+def test_the_lookups_without_the_organization_stay_index_backed(db, lookup):
+    """With sequential scans priced out, a lookup that an index can serve
+    uses it; one that none can still scans (and fails here)."""
+    run, _ = db
+    sql = "SELECT 1 FROM " + lookup.replace("$1", f"'{ORGS[0]}'::uuid")
+    plan = run(f"BEGIN; SET LOCAL enable_seqscan = off; EXPLAIN (COSTS OFF) {sql}; ROLLBACK;")
+    assert "Index" in plan and "Seq Scan" not in plan, plan

@@ -108,7 +108,7 @@ def org(stack):
         " count(n.id) FILTER (WHERE n.cost_usd IS NULL AND (n.input_tokens IS NOT NULL"
         "  OR n.output_tokens IS NOT NULL))"
         " FROM agora.executions e LEFT JOIN agora.node_executions n ON n.execution_id = e.id"
-        f" WHERE e.organization_id = '{o.org}' GROUP BY e.id")
+        f" WHERE e.organization_id = '{o.org}' GROUP BY e.organization_id, e.id")
     for line in out.split():
         f = line.split("|")
         assert (int(f[1]), int(f[2]), Decimal(f[3]), int(f[4])) == \
