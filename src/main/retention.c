@@ -56,13 +56,13 @@ static PGresult *one(struct job *j, const char *sql, int n, const char *const *p
     return res;
 }
 
-/* Calls fn (one batch function) until it removes nothing, time runs out or
- * a stop arrives.
- * Adds what went to *removed. 0 done, 1 out of time, -1 error. */
-static int drain(struct job *j, const char *fn, const char *project, const char *cutoff, long long *removed)
+/* Runs sql (a batch for the project, cutoff and batch size) until its
+ * first column says it found nothing, time runs out or a stop arrives.
+ * Adds its last column (what went) to *added: a one-column batch says
+ * both at once. 0 done, 1 out of time, -1 error. */
+static int batches(struct job *j, const char *sql, const char *project, const char *cutoff, long long *added)
 {
-    char sql[128], batch[24];
-    snprintf(sql, sizeof sql, "SELECT agora.%s($1::uuid, $2::timestamptz, $3::int)", fn);
+    char batch[24];
     snprintf(batch, sizeof batch, "%ld", j->batch);
     const char *params[3] = {project, cutoff, batch};
     for (;;) {
@@ -71,37 +71,31 @@ static int drain(struct job *j, const char *fn, const char *project, const char 
         PGresult *res = one(j, sql, 3, params);
         if (!res)
             return -1;
-        long long n = atoll(PQgetvalue(res, 0, 0));
+        long long found = atoll(PQgetvalue(res, 0, 0));
+        *added += atoll(PQgetvalue(res, 0, PQnfields(res) - 1));
         PQclear(res);
-        *removed += n;
-        if (n == 0)
+        if (found == 0)
             return 0;
     }
 }
 
-/* The trim step: agora.retention_trim_batch until it finds no run left
- * after its mark, time runs out or a stop arrives. A batch may look at
- * runs and trim nothing, so the runs it looked at, not what it trimmed,
- * say when to stop. Adds the fields trimmed to *trimmed. 0 done, 1 out of
- * time, -1 error. */
+/* Calls fn (one batch function, returning how many rows went) until it
+ * removes nothing, time runs out or a stop arrives. Adds what went to
+ * *removed. 0 done, 1 out of time, -1 error. */
+static int drain(struct job *j, const char *fn, const char *project, const char *cutoff, long long *removed)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT agora.%s($1::uuid, $2::timestamptz, $3::int)", fn);
+    return batches(j, sql, project, cutoff, removed);
+}
+
+/* The trim step (sql/026). A batch may look at runs and trim nothing, so
+ * the runs it looked at, not what it trimmed, say when to stop. Adds the
+ * fields trimmed to *trimmed. */
 static int trim(struct job *j, const char *project, const char *cutoff, long long *trimmed)
 {
-    char batch[24];
-    snprintf(batch, sizeof batch, "%ld", j->batch);
-    const char *params[3] = {project, cutoff, batch};
-    for (;;) {
-        if (now_s() >= j->deadline || signals_stop_requested())
-            return 1;
-        PGresult *res = one(j, "SELECT runs, trimmed FROM agora.retention_trim_batch($1::uuid,"
-                               " $2::timestamptz, $3::int)", 3, params);
-        if (!res)
-            return -1;
-        long long runs = atoll(PQgetvalue(res, 0, 0));
-        *trimmed += atoll(PQgetvalue(res, 0, 1));
-        PQclear(res);
-        if (runs == 0)
-            return 0;
-    }
+    return batches(j, "SELECT runs, trimmed FROM agora.retention_trim_batch($1::uuid, $2::timestamptz, $3::int)",
+                   project, cutoff, trimmed);
 }
 
 /* One project: its lock, its payloads, its runs, its trims, its record.
