@@ -5,11 +5,10 @@
  * one batch), first the expired payloads (events, spans, snapshots), then
  * the expired runs with everything they own, then it trims the large
  * fields of the runs kept past their payload window (sql/026). Each
- * project is held under a
- * session advisory lock: a second job running at once skips the project
- * and says so. Stops starting batches after --max-seconds. Prints one JSON
- * object of what it removed and records a row per project in
- * agora.retention_runs, which the API shows. Connects with
+ * project is held under a session advisory lock: a second job running at
+ * once skips the project and says so. Stops starting batches after
+ * --max-seconds. Prints one JSON object of what it removed and trimmed and
+ * records a row per project in agora.retention_runs, which the API shows. Connects with
  * AGORA_ADMIN_DATABASE_URL (or _FILE): the functions are not the workers'.
  * With --every S it runs again every S seconds until SIGTERM (./run.sh
  * starts it so, under agora-supervise; systemd uses the timer instead). */
@@ -149,7 +148,7 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
 static int usage(FILE *f)
 {
     fputs("usage: agora-retention [--batch N] [--max-seconds S] [--every S]\n"
-          "  removes expired runs and payloads (policies: GET/PUT /api/projects/{id}/retention)\n"
+          "  removes expired runs and payloads, trims large fields (policies: /api/projects/{id}/retention)\n"
           "  --batch N        rows (runs, when trimming) per transaction, 1..100000 (default 500)\n"
           "  --max-seconds S  start no batch after S seconds, 1..86400 (default 600)\n"
           "  --every S        run again every S seconds (60..604800) until SIGTERM\n"
