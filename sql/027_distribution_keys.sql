@@ -18,9 +18,9 @@
 --   name, the folds, the cooldowns) do not name the organization yet, and
 --   an index leading with it would no longer serve them. Citus asks only
 --   that the column be in the key. Their ON CONFLICT targets name the new
---   column set: the C statements change with this migration, and the two
+--   column set: the C statements change with this migration, and the
 --   SQL functions with such a target (013's stats_fold_project, 014's
---   alerts_fire) are restated below.
+--   alerts_fire, 026's retention_trim_batch) are restated below.
 -- - the foreign keys on id alone (alert_cooldowns to alert_rules,
 --   alert_deliveries to alert_channels, workflow_edges to workflow_nodes)
 --   reference keys that contain organization_id. Every table already has
@@ -91,7 +91,8 @@ BEGIN
             ('stats_executions_hourly', 'stats_executions_hourly_pkey', 'PRIMARY KEY', 'workflow_id, hour, shard'),
             ('stats_nodes_daily', 'stats_nodes_daily_pkey', 'PRIMARY KEY', 'workflow_id, day, node_name, shard'),
             ('stats_errors_daily', 'stats_errors_daily_pkey', 'PRIMARY KEY', 'workflow_id, day, message, shard'),
-            ('stats_projects_hourly', 'stats_projects_hourly_pkey', 'PRIMARY KEY', 'project_id, hour'))
+            ('stats_projects_hourly', 'stats_projects_hourly_pkey', 'PRIMARY KEY', 'project_id, hour'),
+            ('retention_trim_marks', 'retention_trim_marks_pkey', 'PRIMARY KEY', 'project_id'))
             AS v(tab, name, kind, cols) LOOP
         EXECUTE format('CREATE UNIQUE INDEX %I ON agora.%I (%s, organization_id)', k.name || '_org', k.tab, k.cols);
         EXECUTE format('ALTER TABLE agora.%I DROP CONSTRAINT %I, ADD CONSTRAINT %I %s USING INDEX %I',
@@ -147,11 +148,13 @@ ALTER FUNCTION agora.execution_id_elsewhere(uuid, uuid) OWNER TO agora_definer;
 REVOKE ALL ON FUNCTION agora.execution_id_elsewhere(uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agora.execution_id_elsewhere(uuid, uuid) TO agora_app;
 
--- The two functions whose ON CONFLICT names a key changed above, restated
+-- The three functions whose ON CONFLICT names a key changed above
+-- (013's fold, 014's alerts_fire, 026's retention_trim_batch), restated
 -- whole (CREATE OR REPLACE keeps their owner and grants) with the new
--- column sets. The fold also names its project where it looks executions
--- and workflows up by id (an execution id is unique per organization now;
--- every item of project p's deltas is of p).
+-- column sets. The fold and the trim also name their project where they
+-- look executions and workflows up by id (an execution id is unique per
+-- organization now; every item of project p's deltas, every run of its
+-- batch, is of p).
 
 -- Folds project p's pending deltas into the rollups; the caller holds p's
 -- fold lock. One statement: the deletion hands its items to the upserts.
@@ -357,4 +360,65 @@ CREATE OR REPLACE FUNCTION agora.alerts_fire(cands agora.alert_candidate[]) RETU
         FROM fired f JOIN agora.alert_channels ch ON ch.rule_id = f.rule_id
         RETURNING 1)
     SELECT count(*)::integer FROM fired WHERE (SELECT count(*) FROM sent) >= 0
+    $$;
+
+-- Up to p_batch of the project's runs created before p_before, the next
+-- after its mark, oldest first: their large fields are trimmed and the
+-- mark moves past them. Each run is locked first, as the runs batch does,
+-- but waited for rather than skipped: the mark passes every run once.
+-- Returns how many runs it looked at (0: none left) and how many fields
+-- it trimmed.
+CREATE OR REPLACE FUNCTION agora.retention_trim_batch(p_project uuid, p_before timestamptz, p_batch integer,
+                                           OUT runs bigint, OUT trimmed bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    DECLARE
+        mark_at timestamptz;
+        mark_id uuid;
+        ids uuid[];
+        n bigint;
+    BEGIN
+        SELECT m.created_at, m.execution_id INTO mark_at, mark_id
+        FROM agora.retention_trim_marks m WHERE m.project_id = p_project;
+        -- Before every run: one row comparison, which the index of 024
+        -- (project_id, created_at, id) starts from, in any plan.
+        IF NOT FOUND THEN
+            mark_at := '-infinity';
+            mark_id := '00000000-0000-0000-0000-000000000000';
+        END IF;
+        SELECT array_agg(x.id ORDER BY x.created_at, x.id) INTO ids FROM (
+            SELECT e.id, e.created_at FROM agora.executions e
+            WHERE e.project_id = p_project AND e.created_at < p_before
+              AND (e.created_at, e.id) > (mark_at, mark_id)
+            ORDER BY e.created_at, e.id LIMIT p_batch
+            FOR UPDATE) x;
+        runs := COALESCE(cardinality(ids), 0);
+        trimmed := 0;
+        IF runs = 0 THEN RETURN; END IF;
+        PERFORM set_config('agora.retention_delete', 'on', true);
+        -- Through the parent table by execution_id: whatever the table's
+        -- key or partitioning, each row is found by its run.
+        UPDATE agora.node_executions ne SET error = agora.retention_trim_value(ne.error, true)
+        WHERE ne.execution_id = ANY (ids) AND ne.project_id = p_project
+          AND agora.retention_trim_value(ne.error, true) IS NOT NULL;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        trimmed := n;
+        WITH t AS (
+            SELECT e.id, agora.retention_trim_value(e.error, true) AS error,
+                   agora.retention_trim_value(e.metadata, false) AS metadata
+            FROM agora.executions e WHERE e.id = ANY (ids) AND e.project_id = p_project),
+        u AS (
+            UPDATE agora.executions e
+            SET error = COALESCE(t.error, e.error), metadata = COALESCE(t.metadata, e.metadata)
+            FROM t
+            WHERE e.id = t.id AND e.project_id = p_project AND (t.error IS NOT NULL OR t.metadata IS NOT NULL)
+            RETURNING (t.error IS NOT NULL)::int + (t.metadata IS NOT NULL)::int AS fields)
+        SELECT trimmed + COALESCE(sum(u.fields), 0) INTO trimmed FROM u;
+        PERFORM set_config('agora.retention_delete', 'off', true);
+        INSERT INTO agora.retention_trim_marks AS m (project_id, organization_id, created_at, execution_id)
+        SELECT e.project_id, e.organization_id, e.created_at, e.id
+        FROM agora.executions e WHERE e.id = ids[cardinality(ids)] AND e.project_id = p_project
+        ON CONFLICT (project_id, organization_id) DO UPDATE SET created_at = EXCLUDED.created_at, execution_id = EXCLUDED.execution_id;
+    END
     $$;

@@ -43,8 +43,8 @@ ORDER BY c.relname
 def tenant_sql(org, n):
     """One organization's rows: a project, an API key, a workflow with two
     nodes and an edge, n runs (every third an error, which the rule
-    fires on), an idempotency key, retention policies and a run, an audit
-    row."""
+    fires on), an idempotency key, retention policies, a run and a trim
+    mark, an audit row."""
     o = org[:-2]  # the other ids of the organization share its prefix
     proj, wf, key, rule, user = o + "01", o + "02", o + "03", o + "04", o + "05"
     return f"""
@@ -70,6 +70,9 @@ INSERT INTO agora.retention_policies (organization_id, project_id, runs_days)
 VALUES ('{org}', NULL, 30), ('{org}', '{proj}', 10);
 INSERT INTO agora.retention_runs (organization_id, project_id, started_at, outcome)
 VALUES ('{org}', '{proj}', now(), 'done');
+INSERT INTO agora.retention_trim_marks (project_id, organization_id, created_at, execution_id)
+SELECT project_id, organization_id, created_at, id FROM agora.executions
+WHERE project_id = '{proj}' ORDER BY created_at, id LIMIT 1;
 INSERT INTO agora.audit_log (organization_id, project_id, actor_user_id, action, target_type, target_id)
 VALUES ('{org}', '{proj}', '{user}', 'project.create', 'project', '{proj}');
 """
@@ -123,7 +126,7 @@ def test_every_table_keeps_its_rows_and_gets_the_new_keys(db):
     for table in ("projects", "api_keys", "workflows", "workflow_nodes", "workflow_edges", "executions",
                   "idempotency_keys", "stats_executions_hourly", "stats_errors_daily", "stats_projects_hourly",
                   "alert_rules", "alert_channels", "alerts", "alert_cooldowns", "alert_deliveries", "audit_log",
-                  "retention_policies", "retention_runs"):
+                  "retention_policies", "retention_runs", "retention_trim_marks"):
         assert int(before[table]) > 0, table
     assert counts(run) == before
     keys = run("SELECT conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
