@@ -66,6 +66,11 @@ BEGIN
     -- The owner is under row-level security too (FORCE): for the copy
     -- it reads every row, as the owner of a table not forced does.
     ALTER TABLE agora.executions NO FORCE ROW LEVEL SECURITY;
+    -- The items' foreign keys name the run's created_at too, so the copy
+    -- can never disagree with its run, and a created_at set later (an
+    -- operator's correction, a test's ageing) moves the items with it.
+    ALTER TABLE agora.executions ADD CONSTRAINT executions_created_key
+        UNIQUE (id, organization_id, project_id, created_at);
     -- Months of the existing runs, and three ahead.
     SELECT date_trunc('month', min(created_at)) INTO lo FROM agora.executions;
     lo := LEAST(COALESCE(lo, date_trunc('month', now())), date_trunc('month', now()));
@@ -164,8 +169,9 @@ BEGIN
         PERFORM setval(format('agora.%I', t || '_id_seq'), seq_last, seq_called);
 
         EXECUTE format('ALTER TABLE agora.%1$I ADD CONSTRAINT %2$I PRIMARY KEY (organization_id, id, run_created_at),'
-                       ' ADD CONSTRAINT %3$I FOREIGN KEY (execution_id, organization_id, project_id)'
-                       ' REFERENCES agora.executions (id, organization_id, project_id) ON DELETE CASCADE',
+                       ' ADD CONSTRAINT %3$I FOREIGN KEY (execution_id, organization_id, project_id, run_created_at)'
+                       ' REFERENCES agora.executions (id, organization_id, project_id, created_at)'
+                       ' ON UPDATE CASCADE ON DELETE CASCADE',
                        t, t || '_pkey', fk);
         EXECUTE format('ALTER TABLE agora.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE agora.%I FORCE ROW LEVEL SECURITY', t);
@@ -197,13 +203,14 @@ CREATE TABLE agora_partitions.drops (
 );
 
 -- Creates the monthly partitions from this month to p_months_ahead months
--- ahead that are missing, and one for each month that has rows in a
--- DEFAULT partition (moving those rows into it: a month created late, or
--- a run whose created_at an operator set). Each partition is created as a
--- table and then attached: ATTACH takes only a SHARE UPDATE EXCLUSIVE lock
--- on the parent, so ingest goes on meanwhile (CREATE TABLE ... PARTITION
--- OF would lock it out). Returns how many it created. Called by the
--- retention job on every pass (the migration made three months ahead).
+-- ahead that are missing. Each is created as a table and then attached:
+-- ATTACH takes only a SHARE UPDATE EXCLUSIVE lock on the parent, so ingest
+-- goes on meanwhile (CREATE TABLE ... PARTITION OF would lock it out). A
+-- month that already has rows in the DEFAULT partition (the job stopped
+-- for longer than the months made ahead) is left there: its rows stay
+-- in DEFAULT, where the batches of retention delete them as before
+-- (docs/DESIGN.md "Partitions"). Returns how many it created. Called by
+-- the retention job on every pass (the migration made three months ahead).
 CREATE FUNCTION agora.ensure_partitions(p_months_ahead integer) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
@@ -213,6 +220,7 @@ CREATE FUNCTION agora.ensure_partitions(p_months_ahead integer) RETURNS integer
         t text;
         part text;
         m timestamptz;
+        taken boolean;
         made integer := 0;
     BEGIN
         IF p_months_ahead IS NULL OR p_months_ahead NOT BETWEEN 0 AND 120 THEN
@@ -220,23 +228,19 @@ CREATE FUNCTION agora.ensure_partitions(p_months_ahead integer) RETURNS integer
         END IF;
         FOREACH t IN ARRAY ARRAY['node_executions', 'telemetry_spans', 'telemetry_events',
                                  'shared_state_snapshots'] LOOP
-            FOR m IN EXECUTE format(
-                    'SELECT g FROM generate_series(date_trunc(''month'', now()),'
-                    '  date_trunc(''month'', now()) + make_interval(months => $1), interval ''1 month'') g'
-                    ' UNION SELECT DISTINCT date_trunc(''month'', d.run_created_at) FROM agora_partitions.%I d'
-                    ' ORDER BY 1', t || '_default') USING p_months_ahead LOOP
+            FOR m IN SELECT g FROM generate_series(date_trunc('month', now()),
+                         date_trunc('month', now()) + make_interval(months => p_months_ahead), interval '1 month') g LOOP
                 part := t || '_p' || to_char(m, 'YYYY_MM');
                 CONTINUE WHEN to_regclass(format('agora_partitions.%I', part)) IS NOT NULL;
                 -- Two jobs at once: the second waits, then finds it made.
                 PERFORM pg_advisory_xact_lock(2405, hashtext(part));
                 CONTINUE WHEN to_regclass(format('agora_partitions.%I', part)) IS NOT NULL;
+                EXECUTE format('SELECT EXISTS (SELECT 1 FROM agora_partitions.%I d'
+                               ' WHERE d.run_created_at >= $1 AND d.run_created_at < $2)', t || '_default')
+                    INTO taken USING m, m + interval '1 month';
+                CONTINUE WHEN taken;
                 EXECUTE format('CREATE TABLE agora_partitions.%I (LIKE agora.%I INCLUDING DEFAULTS'
                                ' INCLUDING CONSTRAINTS INCLUDING STORAGE)', part, t);
-                EXECUTE format('WITH moved AS (DELETE FROM agora_partitions.%1$I d'
-                               '  WHERE d.run_created_at >= $1 AND d.run_created_at < $2 RETURNING d.*)'
-                               ' INSERT INTO agora_partitions.%2$I SELECT * FROM moved',
-                               t || '_default', part)
-                    USING m, m + interval '1 month';
                 EXECUTE format('ALTER TABLE agora.%I ATTACH PARTITION agora_partitions.%I FOR VALUES FROM (%L) TO (%L)',
                                t, part, m, m + interval '1 month');
                 made := made + 1;
@@ -282,13 +286,15 @@ CREATE OR REPLACE FUNCTION agora.node_execution_ids_elsewhere(p_ids uuid[], p_ex
 
 -- Whether every project with runs created in [p_from, p_to) has a window
 -- (its runs window, or for payloads its payload window) that ends at or
--- after p_to. A project without a policy keeps its runs forever.
+-- after p_to. A project without a policy keeps its runs forever. A month
+-- without runs goes only once it is a day past (no window is shorter):
+-- the months made ahead are empty too.
 CREATE FUNCTION agora.partition_expired(p_payload boolean, p_from timestamptz, p_to timestamptz)
     RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, agora, pg_temp
     AS $$
-    SELECT NOT EXISTS (
+    SELECT p_to <= now() - interval '1 day' AND NOT EXISTS (
         SELECT 1 FROM agora.projects p
         LEFT JOIN agora.retention_projects() r ON r.project_id = p.id
         WHERE EXISTS (SELECT 1 FROM agora.executions e
@@ -358,3 +364,31 @@ RESET ROLE;
 -- The job runs as the migrating role (sql/024); never the workers.
 REVOKE ALL ON FUNCTION agora.ensure_partitions(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION agora.retention_drop_partition(integer) FROM PUBLIC;
+
+-- sql/024's payload batch deleted by id alone, which no index of the
+-- partitioned tables leads with any more: by the primary key instead,
+-- each row found through its run (the run's created_at picks the row's
+-- partition). CREATE OR REPLACE keeps its owner and grants.
+CREATE OR REPLACE FUNCTION agora.retention_payload_batch(p_project uuid, p_before timestamptz, p_batch integer)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    DECLARE
+        t text;
+        n bigint;
+    BEGIN
+        FOREACH t IN ARRAY ARRAY['telemetry_events', 'telemetry_spans', 'shared_state_snapshots'] LOOP
+            EXECUTE format('DELETE FROM agora.%1$I d USING ('
+                           ' SELECT v.organization_id, v.id, v.run_created_at FROM agora.executions x'
+                           ' JOIN agora.%1$I v ON v.execution_id = x.id AND v.run_created_at = x.created_at'
+                           ' WHERE x.project_id = $1 AND x.created_at < $2 LIMIT $3) s'
+                           ' WHERE d.organization_id = s.organization_id AND d.id = s.id'
+                           ' AND d.run_created_at = s.run_created_at', t)
+                USING p_project, p_before, p_batch;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN RETURN n; END IF;
+        END LOOP;
+        RETURN 0;
+    END
+    $$;

@@ -1,6 +1,8 @@
 /* agora-retention: applies the retention policies (sql/024) once and
  * exits; a systemd timer (agora-retention.timer) or ./run.sh runs it
- * periodically. For each project with a policy it removes, in batches of
+ * periodically. It first makes the monthly partitions ahead and drops
+ * whole months that have expired (retention_partitions.c). Then for each
+ * project with a policy it removes, in batches of
  * --batch rows per transaction (so ingest is never blocked for longer than
  * one batch), first the expired payloads (events, spans, snapshots), then
  * the expired runs with everything they own. Each project is held under a
@@ -22,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include "db/pg_json.h"
+#include "main/retention_partitions.h"
 #include "ops/config.h"
 #include "ops/signals.h"
 
@@ -160,6 +163,10 @@ static int run_once(const char *url, long batch, long max_seconds)
         fprintf(stderr, "agora-retention: %s", PQerrorMessage(j.conn));
         goto fail;
     }
+    /* Whole expired months first (sql/025): the batches then find less. */
+    struct partitions_outcome parts;
+    if (partitions_maintain(j.conn, signals_stop_requested, &parts) < 0)
+        goto fail;
     /* Cutoffs fixed once, from the server's clock, for the whole run. */
     p = PQexec(j.conn, "SELECT project_id,"
                        " now() - make_interval(days => runs_days),"
@@ -184,6 +191,8 @@ static int run_once(const char *url, long batch, long max_seconds)
     struct json_object *out = json_must(json_object_new_object());
     json_object_object_add(out, "runs_removed", json_must(json_object_new_int64(runs)));
     json_object_object_add(out, "payload_rows_removed", json_must(json_object_new_int64(rows)));
+    json_object_object_add(out, "partitions_created", json_must(json_object_new_int64(parts.created)));
+    json_object_object_add(out, "partitions_dropped", json_must(json_object_new_int64(parts.dropped)));
     json_object_object_add(out, "seconds", json_must(json_object_new_double(now_s() - t0)));
     json_object_object_add(out, "projects", json_object_get(projects));
     puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));

@@ -305,8 +305,9 @@ def test_a_caller_of_one_organization_never_fires_anothers_rules(stack, team):
 
     def node(org, project, execution):
         return stack.psql_app(
-            f"INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status,"
-            f" started_at) VALUES ('{org}', '{project}', '{execution}', 'save', 'error', now())", user_id=a.user)
+            f"INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_name,"
+            f" status, started_at) SELECT created_at, '{org}', '{project}', '{execution}', 'save', 'error', now()"
+            f" FROM agora.executions WHERE id = '{execution}'", user_id=a.user)
 
     a_run = run(a.org, a.project, a.workflow)
     node(a.org, a.project, a_run)
