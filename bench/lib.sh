@@ -17,7 +17,7 @@
 # stack_pids, postmaster_pids, perf_while NAME PIDS SECONDS CMD..., perf_report DATA TITLE
 #                        perf record of the stack while CMD runs, and its report
 # scratch_init, scratch_db NAME LAST, scratch_sql DB ARGS..., cpu_pid, cpu_mark,
-# cpu_ingest I AS, cpu_rounds ROUNDS N DB:TITLE...
+# cpu_ingest I AS, cpu_app_script N, cpu_rounds ROUNDS N DB:TITLE...
 #                        one backend's CPU per ingest in scratch databases of a
 #                        running stack's cluster, the databases alternating
 
@@ -390,6 +390,17 @@ SELECT ${rcv}'$scratch_org', '$scratch_project', :'eid', ${upsert}'node-' || k, 
 SQL
     [[ $1 == app ]] && echo "ON CONFLICT ($key) WHERE client_id IS NOT NULL DO UPDATE SET status = COALESCE(EXCLUDED.status, t.status)"
     printf ';\nCOMMIT;\n'
+}
+
+# cpu_app_script N: a session's commands for cpu_rounds: N ingests as
+# agora_app (cpu_ingest app) between two CPU marks.
+cpu_app_script() {
+    local i
+    cpu_pid
+    echo "SET ROLE agora_app;"
+    cpu_mark t0
+    for ((i = 1; i <= $1; i++)); do cpu_ingest app; done
+    cpu_mark t1
 }
 
 # cpu_rounds ROUNDS N DB:TITLE...: ROUNDS rounds; in each, every DB in turn

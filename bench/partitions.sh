@@ -35,14 +35,7 @@ scratch_init
 say "ingest CPU: sql/024 against sql/$newest"
 scratch_db pi024 24
 scratch_db pi$newest "$newest"
-script() {
-    local i
-    cpu_pid
-    echo "SET ROLE agora_app;"
-    cpu_mark t0
-    for ((i = 1; i <= n; i++)); do cpu_ingest app; done
-    cpu_mark t1
-}
+script() { cpu_app_script "$n"; }
 cpu_rounds "$rounds" "$n" "pi024:unpartitioned (sql/024)" "pi$newest:partitioned (sql/$newest)"
 
 # fill DB SIZE: SIZE executions of the scratch project over twelve months,
