@@ -191,6 +191,10 @@ with_cpu() {
     # count stands still (exited COPY backends are reaped meanwhile too).
     n1=$(count_executions)
     while sleep 0.5; n2=$(count_executions); [[ $n2 != "$n1" ]]; do n1=$n2; done
+    # The statistics deltas the phase queued are folded now, by this phase:
+    # left to agora-live, a COPY phase's backlog was folded during the next
+    # ingest phase, charged to it and slowing it.
+    psql_super -c "SELECT agora.stats_fold(NULL)" >/dev/null
     after=$(python3 "$bench/cpu.py" "$AGORA_VAR")
     jq -n --argjson a "$before" --argjson b "$after" --arg client "$client" --argjson stored $((n2 - n0)) \
         '{stored: $stored, postgres: ($b.postgres - $a.postgres), workers: ($b.workers - $a.workers),
