@@ -4,6 +4,7 @@
 #
 #   AGORA_VAR=... bench/partitions.sh [ROUNDS (5)] [N (500)] [SIZES (10000 1000000)]
 #
+# ROUNDS 0 skips part 1.
 # 1. Ingest CPU: one psql session runs N M-sized ingests as the workers do
 #    (bench/lib.sh cpu_ingest app: agora_app under RLS, node executions
 #    upserted on their client ids), in a database migrated to sql/024
@@ -32,11 +33,13 @@ newest=$(basename "${migrations[-1]}" | cut -c1-3)
 . "$root/bench/lib.sh"
 scratch_init
 
+if ((rounds > 0)); then
 say "ingest CPU: sql/024 against sql/$newest"
 scratch_db pi024 24
 scratch_db pi$newest "$newest"
 script() { cpu_app_script "$n"; }
 cpu_rounds "$rounds" "$n" "pi024:unpartitioned (sql/024)" "pi$newest:partitioned (sql/$newest)"
+fi
 
 # fill DB SIZE: SIZE executions of the scratch project over twelve months,
 # with their items, each carrying its run's created_at where the table
@@ -75,16 +78,19 @@ reads() {
                                 ORDER BY started_at DESC, id DESC OFFSET (SELECT count(*) / 2 FROM agora.executions)
                                 LIMIT 1")
     run=${mid#*|}
-    scratch_sql "$db" -c "SET ROLE agora_app" -c "SET plan_cache_mode = force_generic_plan" \
+    # One transaction: begin_request's identity lasts as long as one.
+    scratch_sql "$db" -c "SET ROLE agora_app" -c "SET plan_cache_mode = force_generic_plan" -c "BEGIN" \
         -c "SELECT agora.begin_request('$scratch_user', NULL, NULL, NULL)" \
+        -c "PREPARE first(uuid) AS SELECT e.id FROM agora.executions e WHERE e.project_id = \$1
+            ORDER BY e.started_at DESC, e.id DESC LIMIT 50" \
         -c "PREPARE page(uuid, timestamptz, uuid) AS SELECT e.id FROM agora.executions e
             WHERE e.project_id = \$1 AND (e.started_at, e.id) < (\$2, \$3)
             ORDER BY e.started_at DESC, e.id DESC LIMIT 50" \
         -c "PREPARE nodes(uuid) AS SELECT n.id FROM agora.node_executions n WHERE n.execution_id = \$1$prune
             ORDER BY n.started_at, n.id" \
-        -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE page('$scratch_project', 'infinity', 'ffffffff-ffff-4fff-bfff-ffffffffffff')" \
+        -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE first('$scratch_project')" \
         -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE page('$scratch_project', '${mid%|*}', '$run')" \
-        -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE nodes('$run')" |
+        -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE nodes('$run')" -c "COMMIT" |
         python3 -c '
 import json, sys
 text = sys.stdin.read()
@@ -115,7 +121,7 @@ echo "| database | read | shared buffers | ms (quiet machine only) |"
 echo "|---|---|---|---|"
 for size in "${sizes[@]}"; do
     for last in 24 "$newest"; do
-        db=pr${last}_$size
+        db=pr$(printf %03d "$((10#$last))")_$size
         say "filling $db with $size executions" >&2
         scratch_db "$db" "$last"
         fill "$db" "$size"
