@@ -20,6 +20,7 @@ import glob
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -282,3 +283,45 @@ def test_partitions_are_made_ahead_and_a_second_call_makes_none(stack):
             f" WHERE to_regclass('agora_partitions.{t}_p' || to_char(m AT TIME ZONE 'UTC', 'YYYY_MM')) IS NOT NULL"
         ).strip()
         assert ahead == "6", t
+
+
+def test_a_client_id_taken_by_a_run_in_flight_is_seen_by_the_other_runs_check(stack):
+    """No index spans runs any more: sql/025's check locks each id before it
+    looks, in a new snapshot. Session A checks and inserts an id into its
+    run and holds its transaction open; session B's check for its own run
+    waits for A and then sees the id (409), where a check without the lock
+    would have looked at once, seen nothing, and let a twin in."""
+    o = Org(stack)
+    run_a, run_b = o.ingest(), o.ingest()
+    cid = "00000000-0000-4000-8000-00000000c1d0"
+    psql = [os.path.join(stack.env.get("AGORA_PG_BINDIR", "/usr/bin"), "psql"), "-XAtq", "-v", "ON_ERROR_STOP=1",
+            "-d", stack.env["AGORA_ADMIN_DATABASE_URL"]]
+    a = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=stack.env)
+    a.stdin.write(
+        f"BEGIN;\nSELECT count(*) FROM agora.node_execution_ids_elsewhere(ARRAY['{cid}']::uuid[], '{run_a}');\n"
+        f"INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_name,"
+        f" client_id) SELECT created_at, organization_id, project_id, id, 'load', '{cid}'"
+        f" FROM agora.executions WHERE id = '{run_a}';\n")
+    a.stdin.flush()
+    time.sleep(1)
+    b = subprocess.Popen(psql, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=stack.env)
+    b.stdin.write(f"SELECT count(*) FROM agora.node_execution_ids_elsewhere(ARRAY['{cid}']::uuid[], '{run_b}');\n")
+    b.stdin.close()
+    time.sleep(1)
+    assert b.poll() is None, "B's check did not wait for A's lock"
+    a.stdin.write("COMMIT;\n")
+    a.stdin.close()
+    a.wait(timeout=30)
+    b.wait(timeout=30)
+    out_a, err_a, out_b, err_b = a.stdout.read(), a.stderr.read(), b.stdout.read(), b.stderr.read()
+    assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
+    assert out_a.split()[0] == "0"
+    assert out_b.split() == ["1"], out_b
+    # And through the API: the id another run holds is a conflict.
+    r = o.req("POST", "/api/executions/ingest",
+              {"workflow_id": o.workflow, "execution_id": run_b, "session_id": "s", "status": "running",
+               "started_at": "2025-06-01T10:00:00Z",
+               "node_executions": [{"id": cid, "node_name": "load", "status": "running"}]})
+    assert r.status == 409, r.body
