@@ -16,24 +16,18 @@ created_at; agora_app cannot reach a partition; and the job drops a month
 whole when every project with runs in it has expired, keeps it when one
 has not (no policy), drops only the payload months when only payloads
 expired, and leaves the rollups as they were."""
-import glob
 import os
-import re
 import subprocess
 import time
 
 import pytest
 
+from conftest import scratch_database
 from test_management import CHILD_TABLES, Org
 from test_retention import job, put, rollups
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DB = "partitions_migration"
 ORGS = ("00000000-0000-4000-8000-0000000000c1", "00000000-0000-4000-8000-0000000000c2")
-
-
-def scratch_url(stack):
-    return re.sub(r"dbname=\S+", f"dbname={DB}", stack.env["AGORA_ADMIN_DATABASE_URL"])
 
 
 def fill_sql(org, k):
@@ -99,13 +93,7 @@ def rows_digest(run, table):
 
 @pytest.fixture(scope="module")
 def migrated(stack):
-    stack.psql_admin(f"DROP DATABASE IF EXISTS {DB}")
-    stack.psql_admin(f"CREATE DATABASE {DB}")
-    url = scratch_url(stack)
-    run = lambda sql: stack.psql(url, sql, timeout=300)  # noqa: E731
-    files = sorted(glob.glob(os.path.join(ROOT, "sql", "[0-9][0-9][0-9]_*.sql")))
-    for f in [f for f in files if os.path.basename(f) < "025"]:
-        run("BEGIN;\n" + open(f).read() + "\nCOMMIT;\n")
+    run, files = scratch_database(stack, DB, "025")
     for k, org in enumerate(ORGS, 1):
         run("BEGIN;" + fill_sql(org, k) + "COMMIT;")
     before = {t: rows_digest(run, t) for t in CHILD_TABLES}
