@@ -392,3 +392,32 @@ CREATE OR REPLACE FUNCTION agora.retention_payload_batch(p_project uuid, p_befor
         RETURN 0;
     END
     $$;
+
+-- sql/024's runs batch deleted node executions by execution_id alone,
+-- one probe of every month's index per run: joined to the runs instead,
+-- each probe goes to its run's month only (pruned at run time by the
+-- run's created_at, a parameter of the nested loop). The rest as in 024.
+CREATE OR REPLACE FUNCTION agora.retention_runs_batch(p_project uuid, p_before timestamptz, p_batch integer)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, agora, pg_temp
+    AS $$
+    DECLARE
+        ids uuid[];
+        n bigint;
+    BEGIN
+        SELECT array_agg(x.id) INTO ids FROM (
+            SELECT e.id FROM agora.executions e
+            WHERE e.project_id = p_project AND e.created_at < p_before
+            ORDER BY e.created_at, e.id LIMIT p_batch
+            FOR UPDATE SKIP LOCKED) x;
+        IF ids IS NULL THEN RETURN 0; END IF;
+        PERFORM set_config('agora.retention_delete', 'on', true);
+        DELETE FROM agora.node_executions ne USING agora.executions e
+        WHERE e.id = ANY (ids) AND ne.execution_id = e.id AND ne.run_created_at = e.created_at;
+        DELETE FROM agora.executions e WHERE e.id = ANY (ids);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        PERFORM set_config('agora.retention_delete', 'off', true);
+        RETURN n;
+    END
+    $$;
