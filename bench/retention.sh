@@ -17,6 +17,12 @@
 #   3. the same ingest while the job runs (loaded again): the same figures,
 #      and whether the job was still running when wrk ended (if not, the
 #      window held ingest without a job too: load more with a full run).
+#   4. trimming (sql/026): the policy becomes payload_days 7 (runs kept),
+#      N runs created 10 days ago with a 4 KiB error and 2 KiB metadata and
+#      one node execution with a 4 KiB error; the job alone: fields trimmed
+#      and PostgreSQL's CPU seconds per 1,000 runs, then a second job, which
+#      finds nothing left after its mark (its CPU shows the runs are not
+#      read again).
 # Prints a Markdown table; BENCHMARKS.md has the recorded figures.
 set -euo pipefail
 
@@ -73,6 +79,46 @@ still=no
 kill -0 "$job_pid" 2>/dev/null && still=yes
 wait "$job_pid"
 
+say "4. trimming: $N runs past a 7-day payload window"
+psql_super -c "UPDATE agora.retention_policies SET runs_days = NULL, payload_days = 7
+               WHERE project_id = '$project'" >/dev/null
+psql_super -c "
+  WITH x AS (INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status,
+               started_at, completed_at, duration_ms, created_at, error, metadata)
+             SELECT '$org', '$project', '$workflow', 'bench', 'error', now() - interval '10 days',
+                    now() - interval '10 days', 1, now() - interval '10 days',
+                    jsonb_build_object('type', 'ValueError', 'message', 'bad row', 'traceback', repeat('at f (x.py:1) ', 290)),
+                    jsonb_build_object('tags', repeat('t', 2000))
+             FROM generate_series(1, $N)
+             RETURNING id, organization_id, project_id)
+  INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status, error)
+  SELECT organization_id, project_id, id, 'load', 'error',
+         jsonb_build_object('message', 'disk', 'trace', repeat('at g (y.py:2) ', 290)) FROM x" >/dev/null
+psql_super -c "VACUUM ANALYZE agora.executions, agora.node_executions" >/dev/null
+job_cpu() { # FILE: runs the job into FILE, prints PostgreSQL's CPU seconds meanwhile
+    local a b
+    a=$(python3 "$bench/cpu.py" "$AGORA_VAR")
+    job >"$1"
+    b=$(python3 "$bench/cpu.py" "$AGORA_VAR")
+    jq -n --argjson a "$a" --argjson b "$b" '$b.postgres - $a.postgres'
+}
+trim_cpu=$(job_cpu "$res/job-trim.json")
+# The 60,000 updates leave dead rows: vacuumed here, not by an autovacuum
+# worker during the next job, whose CPU would count it.
+psql_super -c "VACUUM ANALYZE agora.executions, agora.node_executions" >/dev/null
+again_cpu=$(job_cpu "$res/job-trim-again.json")
+# One batch with nothing left, in buffers (shared hits and reads: the
+# function's own statements count in the calling node), which a busy
+# machine does not move. The second call of a session: the first also
+# reads the catalogs to plan the function's statements.
+batch_buffers() {
+    local call="SELECT * FROM agora.$1('$project', now() - interval '7 days', 500)"
+    psql_super -c "$call" -c "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) $call" | sed 1d |
+        jq '.[0].Plan["Shared Hit Blocks"] + .[0].Plan["Shared Read Blocks"]'
+}
+trim_buffers=$(batch_buffers retention_trim_batch)
+payload_buffers=$(batch_buffers retention_payload_batch)
+
 j=$res/job-alone.json
 printf '\n| figure | value |\n|---|---|\n'
 printf '| runs removed (job alone) | %s in %.2f s: %.0f runs/s, %.0f payload rows/s |\n' \
@@ -87,4 +133,11 @@ for w in ingest-alone ingest-job; do
 done
 printf '| job still running when ingest ended | %s (it removed %s runs in %.2f s) |\n' "$still" \
     "$(jq .runs_removed "$res/job-ingest.json")" "$(jq .seconds "$res/job-ingest.json")"
+t=$res/job-trim.json
+printf '| fields trimmed (job alone) | %s of %s runs in %.2f s |\n' "$(jq .fields_trimmed "$t")" "$N" "$(jq .seconds "$t")"
+printf '| PostgreSQL CPU per 1,000 runs trimmed (3 fields each) | %.3f s |\n' "$(jq -n "$trim_cpu * 1000 / $N")"
+printf '| the next job, nothing left to trim | %s fields, PostgreSQL CPU %.3f s |\n' \
+    "$(jq .fields_trimmed "$res/job-trim-again.json")" "$again_cpu"
+printf '| one batch with nothing left (%s runs past the window) | trim %s buffers, payload %s buffers |\n' \
+    "$N" "$trim_buffers" "$payload_buffers"
 printf '\nload average: start %s, end %s\n' "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"

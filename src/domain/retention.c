@@ -71,7 +71,8 @@ int retention_parse(struct json_object *body, struct retention_policy *p, const 
 #define LAST_RUN(where)                                                                                  \
     "(SELECT json_build_object('started_at', agora.rfc3339(j.started_at), 'finished_at',"                \
     " agora.rfc3339(j.finished_at), 'outcome', j.outcome, 'runs_removed', j.runs_removed,"               \
-    " 'payload_rows_removed', j.payload_rows_removed) FROM agora.retention_runs j WHERE " where          \
+    " 'payload_rows_removed', j.payload_rows_removed, 'fields_trimmed', j.fields_trimmed)"               \
+    " FROM agora.retention_runs j WHERE " where                                                          \
     " ORDER BY j.id DESC LIMIT 1)"
 
 static const char PROJECT_SQL[] =
@@ -200,4 +201,32 @@ enum db_status retention_put(struct db *db, const struct identity *who, bool pro
     st = audit_record(db, org, project ? canon : NULL, project ? "project.retention" : "organization.retention",
                       project ? "project" : "organization", canon, d);
     return st != DB_OK ? st : answer(db, project, canon, out);
+}
+
+enum db_status retention_delete(struct db *db, const struct identity *who, bool project, const char *id)
+{
+    char canon[UUID_STR_LEN + 1], org[UUID_STR_LEN + 1];
+    PGresult *res = NULL;
+    enum db_status st = access(db, who, project, true, id, canon, org);
+    if (st != DB_OK)
+        return st;
+    const char *params[2] = {org, canon};
+    st = db_exec(db,
+                 project ? "DELETE FROM agora.retention_policies WHERE organization_id = $1::uuid"
+                           " AND project_id = $2::uuid RETURNING " POLICY_JSON("retention_policies") "::text"
+                         : "DELETE FROM agora.retention_policies WHERE organization_id = $1::uuid"
+                           " AND project_id IS NULL RETURNING " POLICY_JSON("retention_policies") "::text",
+                 project ? 2 : 1, params, &res);
+    /* Removing what is not there changes nothing, and records nothing. */
+    if (st == DB_OK && PQntuples(res) == 1) {
+        struct json_object *d = json_tokener_parse(PQgetvalue(res, 0, 0));
+        if (!d)
+            st = DB_ERROR;
+        else
+            st = audit_record(db, org, project ? canon : NULL,
+                              project ? "project.retention_delete" : "organization.retention_delete",
+                              project ? "project" : "organization", canon, d);
+    }
+    PQclear(res);
+    return st;
 }

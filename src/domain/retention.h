@@ -1,7 +1,7 @@
 /* Retention policies (sql/024): how long an organization's or a project's
  * runs and their payloads are kept, what is kept now, and what the last
  * retention job removed. Owners and admins change a policy; every member
- * reads it. The job itself is agora-admin retention (main/admin_retention.c). */
+ * reads it. The job itself is agora-retention (main/retention.c). */
 #ifndef AGORA_RETENTION_H
 #define AGORA_RETENTION_H
 
@@ -38,5 +38,11 @@ enum db_status retention_get(struct db *db, const struct identity *who, bool pro
  * as retention_get. */
 enum db_status retention_put(struct db *db, const struct identity *who, bool project, const char *id,
                              const struct retention_policy *p, struct json_object **out);
+
+/* Removes the policy: a project then follows its organization's default,
+ * an organization keeps runs forever. Nothing to remove is no error.
+ * Owners and admins (as retention_put); recorded in the audit log when a
+ * policy went. */
+enum db_status retention_delete(struct db *db, const struct identity *who, bool project, const char *id);
 
 #endif

@@ -58,6 +58,7 @@ void handle_member_remove(struct req *r);
 void handle_audit_log(struct req *r);             /* handlers/audit_log.c */
 void handle_retention_get(struct req *r);         /* handlers/retention.c */
 void handle_retention_put(struct req *r);
+void handle_retention_delete(struct req *r);
 void handle_model_prices_list(struct req *r);     /* handlers/model_prices.c */
 void handle_model_price_put(struct req *r);
 void handle_model_price_delete(struct req *r);

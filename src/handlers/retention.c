@@ -1,5 +1,6 @@
-/* GET/PUT /api/projects/{id}/retention and /api/organizations/{id}/retention:
- * how long runs and their payloads are kept (domain/retention.c). */
+/* GET/PUT/DELETE /api/projects/{id}/retention and
+ * /api/organizations/{id}/retention: how long runs and their payloads are
+ * kept (domain/retention.c). */
 #include "handlers/handlers.h"
 
 #include <string.h>
@@ -37,4 +38,10 @@ void handle_retention_put(struct req *r)
         reply_tx_result(r, st, 200, out);
     }
     json_object_put(body);
+}
+
+/* 204 as the API's other DELETEs: GET shows the policy now in force. */
+void handle_retention_delete(struct req *r)
+{
+    reply_tx_result(r, retention_delete(r->db, &r->who, on_project(r), r->params[0]), 204, NULL);
 }

@@ -1,15 +1,16 @@
 /* agora-retention: applies the retention policies (sql/024) once and
  * exits; a systemd timer (agora-retention.timer) or ./run.sh runs it
- * periodically. It first makes the monthly partitions ahead and drops
- * whole months that have expired (retention_partitions.c). Then for each
- * project with a policy it removes, in batches of
- * --batch rows per transaction (so ingest is never blocked for longer than
- * one batch), first the expired payloads (events, spans, snapshots), then
- * the expired runs with everything they own. Each project is held under a
- * session advisory lock: a second job running at once skips the project
- * and says so. Stops starting batches after --max-seconds. Prints one JSON
- * object of what it removed and records a row per project in
- * agora.retention_runs, which the API shows. Connects with
+ * periodically. It first makes the item tables' monthly partitions ahead
+ * and drops whole months that have expired (retention_partitions.c). Then
+ * for each project with a policy it removes, in batches of --batch rows
+ * per transaction (so ingest is never blocked for longer than one batch),
+ * first the expired payloads (events, spans, snapshots), then the expired
+ * runs with everything they own, then it trims the large fields of the
+ * runs kept past their payload window (sql/026). Each project is held
+ * under a session advisory lock: a second job running at once skips the
+ * project and says so. Stops starting batches after --max-seconds. Prints
+ * one JSON object of what it removed and trimmed and records a row per
+ * project in agora.retention_runs, which the API shows. Connects with
  * AGORA_ADMIN_DATABASE_URL (or _FILE): the functions are not the workers'.
  * With --every S it runs again every S seconds until SIGTERM (./run.sh
  * starts it so, under agora-supervise; systemd uses the timer instead). */
@@ -57,13 +58,13 @@ static PGresult *one(struct job *j, const char *sql, int n, const char *const *p
     return res;
 }
 
-/* Calls fn (one batch function) until it removes nothing, time runs out or
- * a stop arrives.
- * Adds what went to *removed. 0 done, 1 out of time, -1 error. */
-static int drain(struct job *j, const char *fn, const char *project, const char *cutoff, long long *removed)
+/* Runs sql (a batch for the project, cutoff and batch size) until its
+ * first column says it found nothing, time runs out or a stop arrives.
+ * Adds its last column (what went) to *added: a one-column batch says
+ * both at once. 0 done, 1 out of time, -1 error. */
+static int batches(struct job *j, const char *sql, const char *project, const char *cutoff, long long *added)
 {
-    char sql[128], batch[24];
-    snprintf(sql, sizeof sql, "SELECT agora.%s($1::uuid, $2::timestamptz, $3::int)", fn);
+    char batch[24];
     snprintf(batch, sizeof batch, "%ld", j->batch);
     const char *params[3] = {project, cutoff, batch};
     for (;;) {
@@ -72,22 +73,41 @@ static int drain(struct job *j, const char *fn, const char *project, const char 
         PGresult *res = one(j, sql, 3, params);
         if (!res)
             return -1;
-        long long n = atoll(PQgetvalue(res, 0, 0));
+        long long found = atoll(PQgetvalue(res, 0, 0));
+        *added += atoll(PQgetvalue(res, 0, PQnfields(res) - 1));
         PQclear(res);
-        *removed += n;
-        if (n == 0)
+        if (found == 0)
             return 0;
     }
 }
 
-/* One project: its lock, its payloads, its runs, its record. Adds the
- * project's outcome to out. 0, or -1 on a database error. */
+/* Calls fn (one batch function, returning how many rows went) until it
+ * removes nothing, time runs out or a stop arrives. Adds what went to
+ * *removed. 0 done, 1 out of time, -1 error. */
+static int drain(struct job *j, const char *fn, const char *project, const char *cutoff, long long *removed)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT agora.%s($1::uuid, $2::timestamptz, $3::int)", fn);
+    return batches(j, sql, project, cutoff, removed);
+}
+
+/* The trim step (sql/026). A batch may look at runs and trim nothing, so
+ * the runs it looked at, not what it trimmed, say when to stop. Adds the
+ * fields trimmed to *trimmed. */
+static int trim(struct job *j, const char *project, const char *cutoff, long long *trimmed)
+{
+    return batches(j, "SELECT runs, trimmed FROM agora.retention_trim_batch($1::uuid, $2::timestamptz, $3::int)",
+                   project, cutoff, trimmed);
+}
+
+/* One project: its lock, its payloads, its runs, its trims, its record.
+ * Adds the project's outcome to out. 0, or -1 on a database error. */
 static int project(struct job *j, const PGresult *p, int row, struct json_object *out)
 {
     const char *id = PQgetvalue(p, row, 0), *started = PQgetvalue(p, row, 3);
     const char *payload_cutoff = PQgetisnull(p, row, 2) ? NULL : PQgetvalue(p, row, 2);
     const char *runs_cutoff = PQgetisnull(p, row, 1) ? NULL : PQgetvalue(p, row, 1);
-    long long runs = 0, rows = 0;
+    long long runs = 0, rows = 0, trimmed = 0;
     const char *outcome = "skipped_locked";
     int rc = 0;
     const char *lp[1] = {id};
@@ -101,17 +121,20 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
          * left to cascade, so a runs batch stays small. */
         int a = payload_cutoff ? drain(j, "retention_payload_batch", id, payload_cutoff, &rows) : 0;
         int b = a == 0 && runs_cutoff ? drain(j, "retention_runs_batch", id, runs_cutoff, &runs) : a;
-        outcome = b == 0 ? "done" : "partial";
-        rc = a < 0 || b < 0 ? -1 : 0;
+        /* Trims last: the runs that expired are gone, not trimmed first. */
+        int c = b == 0 && payload_cutoff ? trim(j, id, payload_cutoff, &trimmed) : b;
+        outcome = c == 0 ? "done" : "partial";
+        rc = a < 0 || b < 0 || c < 0 ? -1 : 0;
         if ((res = one(j, "SELECT pg_advisory_unlock(" RETENTION_LOCK_SPACE ", hashtext($1))", 1, lp)))
             PQclear(res);
     }
-    char nruns[24], nrows[24];
+    char nruns[24], nrows[24], ntrimmed[24];
     snprintf(nruns, sizeof nruns, "%lld", runs);
     snprintf(nrows, sizeof nrows, "%lld", rows);
-    const char *rp[5] = {id, started, nruns, nrows, outcome};
+    snprintf(ntrimmed, sizeof ntrimmed, "%lld", trimmed);
+    const char *rp[6] = {id, started, nruns, nrows, ntrimmed, outcome};
     if (rc == 0 && (res = one(j, "SELECT 1 FROM agora.retention_record($1::uuid, $2::timestamptz, $3::bigint,"
-                                 " $4::bigint, $5)", 5, rp)))
+                                 " $4::bigint, $5::bigint, $6)", 6, rp)))
         PQclear(res);
     else
         rc = -1;
@@ -120,6 +143,7 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
     json_object_object_add(o, "outcome", json_must(json_object_new_string(rc < 0 ? "error" : outcome)));
     json_object_object_add(o, "runs_removed", json_must(json_object_new_int64(runs)));
     json_object_object_add(o, "payload_rows_removed", json_must(json_object_new_int64(rows)));
+    json_object_object_add(o, "fields_trimmed", json_must(json_object_new_int64(trimmed)));
     json_object_array_add(out, o);
     return rc;
 }
@@ -127,8 +151,8 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
 static int usage(FILE *f)
 {
     fputs("usage: agora-retention [--batch N] [--max-seconds S] [--every S]\n"
-          "  removes expired runs and payloads (policies: GET/PUT /api/projects/{id}/retention)\n"
-          "  --batch N        rows per transaction, 1..100000 (default 500)\n"
+          "  removes expired runs and payloads, trims large fields (policies: /api/projects/{id}/retention)\n"
+          "  --batch N        rows (runs, when trimming) per transaction, 1..100000 (default 500)\n"
           "  --max-seconds S  start no batch after S seconds, 1..86400 (default 600)\n"
           "  --every S        run again every S seconds (60..604800) until SIGTERM\n"
           "Connects with AGORA_ADMIN_DATABASE_URL (or AGORA_ADMIN_DATABASE_URL_FILE).\n",
@@ -180,17 +204,17 @@ static int run_once(const char *url, long batch, long max_seconds)
     for (int i = 0; i < PQntuples(p); i++)
         if (project(&j, p, i, projects) < 0)
             rc = 1;
-    long long runs = 0, rows = 0;
-    for (size_t i = 0; i < json_object_array_length(projects); i++) {
-        struct json_object *o = json_object_array_get_idx(projects, i), *v;
-        if (json_object_object_get_ex(o, "runs_removed", &v))
-            runs += json_object_get_int64(v);
-        if (json_object_object_get_ex(o, "payload_rows_removed", &v))
-            rows += json_object_get_int64(v);
-    }
+    static const char *const totals[] = {"runs_removed", "payload_rows_removed", "fields_trimmed"};
     struct json_object *out = json_must(json_object_new_object());
-    json_object_object_add(out, "runs_removed", json_must(json_object_new_int64(runs)));
-    json_object_object_add(out, "payload_rows_removed", json_must(json_object_new_int64(rows)));
+    for (size_t k = 0; k < sizeof totals / sizeof totals[0]; k++) {
+        long long sum = 0;
+        for (size_t i = 0; i < json_object_array_length(projects); i++) {
+            struct json_object *v;
+            if (json_object_object_get_ex(json_object_array_get_idx(projects, i), totals[k], &v))
+                sum += json_object_get_int64(v);
+        }
+        json_object_object_add(out, totals[k], json_must(json_object_new_int64(sum)));
+    }
     json_object_object_add(out, "partitions_created", json_must(json_object_new_int64(parts.created)));
     json_object_object_add(out, "partitions_dropped", json_must(json_object_new_int64(parts.dropped)));
     json_object_object_add(out, "seconds", json_must(json_object_new_double(now_s() - t0)));

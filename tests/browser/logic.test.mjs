@@ -12,6 +12,7 @@ import { buildSpanTree } from '../../nginx/www/js/spans.js';
 import { analyse, nodesToDraw, GRAPH_DRAW_MAX } from '../../nginx/www/js/graph.js';
 import {
   fmtDuration, fmtMs, errorText, parseTimeMs, nodeTiming, visibleText, charEscape, fmtTokens, fmtUsd, usageSummary, nodeUsage,
+  trimmedNote, errorDetail,
 } from '../../nginx/www/js/util.js';
 import { parseHash, buildHash } from '../../nginx/www/js/router.js';
 import { seqVerdict, backoffMs, mergeNodes, mergeExecution, isTerminal, isOpenRun, unbatch, decodeRows, microsToTime } from '../../nginx/www/js/live/rules.js';
@@ -152,6 +153,21 @@ test('durations read well and exact figures keep their decimals', () => {
   assert.equal(errorText('x'), 'x');
   assert.equal(errorText(null), '');
   assert.ok(Math.abs(parseTimeMs('2024-11-26T12:00:00.123456Z') - parseTimeMs('2024-11-26T12:00:00Z') - 123.456) < 1e-3);
+});
+
+test('a field the retention job trimmed says so, keeping the error message it kept', () => {
+  const err = { _trimmed: true, bytes: 48213, message: 'ValueError: bad row' };
+  assert.equal(trimmedNote(err), 'trimmed by retention (48,213 bytes)');
+  assert.equal(trimmedNote({ _trimmed: true, bytes: 2048 }), 'trimmed by retention (2,048 bytes)');
+  assert.equal(errorText(err), 'ValueError: bad row (trimmed)');
+  assert.equal(errorDetail(err), 'ValueError: bad row\n(trimmed by retention (48,213 bytes))');
+  assert.equal(errorDetail({ _trimmed: true, bytes: 5000 }), '(trimmed by retention (5,000 bytes))');
+  // Not a marker: a user's own "_trimmed" that is not true, an array, a string.
+  assert.equal(trimmedNote({ _trimmed: 'yes', bytes: 1 }), '');
+  assert.equal(trimmedNote([true]), '');
+  assert.equal(trimmedNote('_trimmed'), '');
+  assert.equal(errorDetail({ type: 'E', message: 'm' }), '{\n  "type": "E",\n  "message": "m"\n}');
+  assert.equal(errorDetail('as sent'), 'as sent');
 });
 
 test('tokens and dollars read well, and a cost that leaves models out says so', () => {

@@ -1,8 +1,10 @@
-"""Retention (sql/024, agora-retention, /api/.../retention): expired runs go
-with everything they own, expired payloads go while runs, node executions
-and the rollups stay, a project's override beats its organization's
-default, bad policies are 422, other tenants' ids 404, two jobs at once
-remove each row once, and ingest is not held up by a job of many batches.
+"""Retention (sql/024, sql/026, agora-retention, /api/.../retention): expired
+runs go with everything they own, expired payloads go while runs, node
+executions and the rollups stay, the large fields of the runs kept are
+trimmed, a project's override beats its organization's default and its
+removal falls back to it, bad policies are 422, other tenants' ids 404, two
+jobs at once remove each row once, and ingest is not held up by a job of
+many batches.
 Ages are made by moving executions.created_at back as the superuser."""
 import json
 import os
@@ -89,7 +91,7 @@ def test_expired_runs_go_with_everything_they_own_and_the_rollups_stay(stack, or
     report = job(stack, "--batch", 1)
     mine = for_project(report, org.project)
     assert mine == [{"project_id": org.project, "outcome": "done", "runs_removed": 2,
-                     "payload_rows_removed": 6}]
+                     "payload_rows_removed": 6, "fields_trimmed": 0}]
     for run in old:
         assert owned(stack, run) == [0, 0, 0, 0, 0]
     assert count(stack, "idempotency_keys", f"execution_id = '{old[0]}'") == 0
@@ -147,6 +149,160 @@ def test_a_project_override_beats_the_organization_default(stack, org):
     assert got["policy"] == {"runs_days": 10, "payload_days": 5}
     assert got["last_job"]["outcome"] == "done"
     assert ("organization.retention", org.id) in org.actions()
+
+
+def test_removing_a_policy_falls_back_to_the_organization_then_to_forever(stack, org):
+    assert put(org, {"runs_days": 10, "payload_days": 5}, project=False).status == 200
+    assert put(org, {"runs_days": 100, "payload_days": None}).status == 200
+    project_path = f"/api/projects/{org.project}/retention"
+    org_path = f"/api/organizations/{org.id}/retention"
+
+    r = org.req("DELETE", project_path)
+    assert r.status == 204 and not r.body, r.body
+    got = org.must("GET", project_path)
+    assert got["policy"] is None
+    assert got["effective"] == {"runs_days": 10, "payload_days": 5, "source": "organization"}
+    assert org.must("GET", org_path)["policy"] == {"runs_days": 10, "payload_days": 5}
+    # Again: nothing to remove is no error, and nothing more is recorded.
+    assert org.req("DELETE", project_path).status == 204
+    assert org.actions().count(("project.retention_delete", org.project)) == 1
+
+    assert org.req("DELETE", org_path).status == 204
+    assert org.must("GET", project_path)["effective"] == {"runs_days": None, "payload_days": None, "source": "none"}
+    assert org.must("GET", org_path)["policy"] is None
+    assert org.req("DELETE", org_path).status == 204
+    assert org.actions().count(("organization.retention_delete", org.id)) == 1
+    entry = [e for e in org.audit(limit=200).json()["items"] if e["action"] == "organization.retention_delete"]
+    assert entry[0]["detail"] == {"runs_days": 10, "payload_days": 5}
+
+    # The job now keeps this project's runs: no policy, no pass.
+    run = org.ingest()
+    age(stack, [run], 200)
+    assert for_project(job(stack), org.project) == []
+    assert owned(stack, run)[0] == 1
+
+
+def test_only_owners_and_admins_remove_a_policy_and_others_see_404(stack, org):
+    assert put(org, {"runs_days": 30, "payload_days": None}).status == 200
+    assert put(org, {"runs_days": 60, "payload_days": None}, project=False).status == 200
+    stranger = Org(stack)
+    _, member = org.member("member")
+    key = org.key()["key"]
+    for kind, target in (("projects", org.project), ("organizations", org.id)):
+        path = f"/api/{kind}/{target}/retention"
+        assert err(stranger.req("DELETE", path))[0] == 404
+        assert err(stranger.req("DELETE", f"/api/{kind}/{uuid.uuid4()}/retention"))[0] == 404
+        assert err(stranger.req("DELETE", f"/api/{kind}/not-a-uuid/retention"))[0] == 404
+        assert err(org.req("DELETE", path, tok=member)) == (403, "forbidden")
+        assert org.req("DELETE", path, tok=key).status in (401, 403)
+        assert org.must("GET", path)["policy"] is not None
+    _, admin = org.member("admin")
+    assert org.req("DELETE", f"/api/projects/{org.project}/retention", tok=admin).status == 204
+    assert org.must("GET", f"/api/projects/{org.project}/retention")["policy"] is None
+
+
+BIG = 5000
+
+
+def traceback(n=BIG):
+    return "Traceback (most recent call last):\n" + "  File \"x.py\", line 1, in f\n" * (n // 30)
+
+
+def alert_count(stack, project):
+    return count(stack, "alerts", f"project_id = '{project}'")
+
+
+def error_rollups(stack, o):
+    stack.psql_admin(f"SELECT agora.stats_fold('{o.project}')")
+    return stack.psql_admin(
+        "SELECT message, sum(count), max(example_id::text) FROM agora.stats_errors_daily"
+        f" WHERE project_id = '{o.project}' GROUP BY message ORDER BY message").strip()
+
+
+def test_large_fields_past_the_payload_window_are_trimmed_once_and_nothing_else_moves(stack, org):
+    started = "2025-06-01T10:00:00Z"
+
+    def run(error, metadata, nodes):
+        body = {"workflow_id": org.workflow, "session_id": "s", "status": "error" if error else "success",
+                "started_at": started, "completed_at": "2025-06-01T10:00:05Z", "duration_ms": 5000,
+                "metadata": metadata,
+                "node_executions": [{"node_name": name, "status": "error" if e else "success",
+                                     "started_at": started, "exec_duration_ms": 10, "error": e}
+                                    for name, e in nodes]}
+        if error:
+            body["error"] = error
+        r = org.req("POST", INGEST, body)
+        assert r.status == 201, r.body
+        return r.json()["execution_id"]
+
+    big_error = {"type": "ValueError", "message": "bad row 7", "traceback": traceback()}
+    big_meta = {"tags": ["x" * 100] * 30}
+    old = run(big_error, big_meta, [("load", None), ("save", {"message": "disk", "trace": traceback()}),
+                                    ("think", {"message": "small"})])
+    small = run({"message": "short"}, {"env": "prod"}, [("save", "plain string error")])
+    new = run(big_error, big_meta, [("save", {"message": "disk", "trace": traceback()})])
+    age(stack, [old, small], 10)
+    # A rule made after the runs: an update of a failed save node, counted
+    # as a change, would fire it for that run (the last lines show it).
+    org.must("POST", f"/api/projects/{org.project}/alert-rules",
+             {"name": "save failed", "kind": "execution_failed", "node_name": "save", "cooldown_minutes": 0,
+              "channels": [{"url": "https://hooks.example.com/x"}]})
+    before = (rollups(stack, org), error_rollups(stack, org), alert_count(stack, org.project))
+    assert before[2] == 0
+    assert put(org, {"runs_days": None, "payload_days": 7}).status == 200
+
+    mine = for_project(job(stack, "--batch", 1), org.project)
+    # The old run's error and metadata, and its save node's error.
+    assert mine[0]["fields_trimmed"] == 3 and mine[0]["outcome"] == "done", mine
+
+    got = org.must("GET", f"/api/executions/{old}")
+    assert got["error"]["_trimmed"] is True and got["error"]["message"] == "ValueError: bad row 7"
+    assert got["error"]["bytes"] == len(json.dumps(big_error, separators=(", ", ": "))), got["error"]
+    assert "traceback" not in got["error"]
+    assert got["metadata"] == {"_trimmed": True, "bytes": got["metadata"]["bytes"]}
+    assert got["metadata"]["bytes"] > 1024
+    nodes = {n["node_name"]: n for n in org.must("GET", f"/api/executions/{old}/timeline")["node_executions"]}
+    assert nodes["save"]["error"]["_trimmed"] is True and nodes["save"]["error"]["message"] == "disk"
+    assert nodes["think"]["error"] == {"message": "small"}
+    assert nodes["load"]["error"] is None
+    # Small fields and runs inside the window are kept as sent.
+    got_small = org.must("GET", f"/api/executions/{small}")
+    assert got_small["error"] == {"message": "short"} and got_small["metadata"] == {"env": "prod"}
+    got_new = org.must("GET", f"/api/executions/{new}")
+    assert got_new["error"] == big_error and got_new["metadata"] == big_meta
+
+    # Not a change of the run: rollups, top errors and alerts as before.
+    assert (rollups(stack, org), error_rollups(stack, org), alert_count(stack, org.project)) == before
+    assert org.must("GET", f"/api/projects/{org.project}/retention")["last_job"]["fields_trimmed"] == 3
+
+    # A second job finds nothing more to trim.
+    again = for_project(job(stack), org.project)
+    assert again[0]["fields_trimmed"] == 0
+    assert org.must("GET", f"/api/executions/{old}") == got
+
+    # The same update outside retention is a change: the node rule fires,
+    # so the unchanged count above means something.
+    stack.psql_admin(f"UPDATE agora.node_executions SET error = error WHERE execution_id = '{old}'"
+                     " AND node_name = 'save'")
+    assert alert_count(stack, org.project) == 1
+
+
+def test_trimming_resumes_after_its_mark_across_jobs(stack, org):
+    big = {"blob": "y" * 2000}
+    bulk_runs(stack, org, 30, 10)
+    stack.psql_admin(f"UPDATE agora.executions SET metadata = '{json.dumps(big)}'"
+                     f" WHERE project_id = '{org.project}'")
+    assert put(org, {"runs_days": None, "payload_days": 7}).status == 200
+    total = 0
+    for report in (job(stack, "--batch", 4), job(stack, "--batch", 4)):
+        total += for_project(report, org.project)[0]["fields_trimmed"]
+    assert total == 30
+    assert count(stack, "executions", f"project_id = '{org.project}' AND metadata ? '_trimmed'") == 30
+    # A run that arrives later and ages past the window is trimmed next time.
+    late = org.ingest()
+    stack.psql_admin(f"UPDATE agora.executions SET metadata = '{json.dumps(big)}',"
+                     f" created_at = now() - interval '8 days' WHERE id = '{late}'")
+    assert for_project(job(stack), org.project)[0]["fields_trimmed"] == 1
 
 
 @pytest.mark.parametrize("body, path", [
@@ -235,7 +391,7 @@ def test_a_job_skips_a_project_another_job_holds_and_says_so(stack, org):
             time.sleep(0.05)
         mine = for_project(job(stack), org.project)
         assert mine == [{"project_id": org.project, "outcome": "skipped_locked", "runs_removed": 0,
-                         "payload_rows_removed": 0}]
+                         "payload_rows_removed": 0, "fields_trimmed": 0}]
         assert count(stack, "executions", f"project_id = '{org.project}'") == 3
         got = org.must("GET", f"/api/projects/{org.project}/retention")
         assert got["last_job"]["outcome"] == "skipped_locked"

@@ -54,6 +54,7 @@ TABLES = {
     "audit_log": "organization_id",
     "retention_policies": "organization_id",
     "retention_runs": "organization_id",
+    "retention_trim_marks": "organization_id",
 }
 
 # Tables whose rows with a NULL organization are shared by every caller
@@ -82,8 +83,9 @@ PROJECT_TABLES = {
 }
 
 # Tables agora_app may not even read: only SECURITY DEFINER functions do
-# (the statistics deltas, sql/013). They have policies all the same.
-DEFINER_ONLY = {"stats_deltas"}
+# (the statistics deltas, sql/013; the retention job's trim marks,
+# sql/026). They have policies all the same.
+DEFINER_ONLY = {"stats_deltas", "retention_trim_marks"}
 READABLE = sorted(set(TABLES) - DEFINER_ONLY)
 
 # What an API key sees of its own organization: its organization, its
@@ -203,6 +205,8 @@ INSERT INTO agora.retention_policies (organization_id, project_id, runs_days, pa
     VALUES ('{t["org"]}', NULL, 90, 7), ('{t["org"]}', '{t["project"]}', 30, NULL);
 INSERT INTO agora.retention_runs (organization_id, project_id, started_at, runs_removed, outcome)
     VALUES ('{t["org"]}', '{t["project"]}', now(), 3, 'done');
+INSERT INTO agora.retention_trim_marks (project_id, organization_id, created_at, execution_id)
+    VALUES ('{t["project"]}', '{t["org"]}', now(), '{p["execution"]}');
 COMMIT;
 """
     )
@@ -377,8 +381,28 @@ def test_retention_policies_are_read_by_members_and_changed_by_owners_and_admins
     refused(lambda: as_user(stack, b["owner"], "DELETE FROM agora.retention_runs"))
     # The job's functions are not the workers'.
     for call in ("agora.retention_projects()", f"agora.retention_runs_batch('{b['project']}', now(), 10)",
-                 f"agora.retention_payload_batch('{b['project']}', now(), 10)"):
+                 f"agora.retention_payload_batch('{b['project']}', now(), 10)",
+                 f"agora.retention_trim_batch('{b['project']}', now(), 10)",
+                 f"agora.retention_record('{b['project']}', now(), 0, 0, 0, 'done')",
+                 f"agora.forget_erased_alerts(ARRAY['{b['execution']}'::uuid])",
+                 f"agora.forget_erased_idempotency_keys(ARRAY['{b['org']}'::uuid], ARRAY['{b['execution']}'::uuid])",
+                 f"agora.forget_erased_live_tickets(ARRAY['{b['execution']}'::uuid])",
+                 f"agora.forget_erased_error_examples(ARRAY['{b['execution']}'::uuid],"
+                 f" ARRAY['{b['workflow']}'::uuid], ARRAY[now()])"):
         refused(lambda: as_user(stack, b["owner"], f"SELECT {call}"))
+
+
+def test_retention_trim_marks_are_out_of_reach_of_the_app_role(stack, tenants):
+    _, b = tenants
+    for run in (lambda sql: as_user(stack, b["owner"], sql), lambda sql: as_key(stack, b, sql)):
+        refused(lambda: run("SELECT count(*) FROM agora.retention_trim_marks"))
+        refused(lambda: run("INSERT INTO agora.retention_trim_marks (project_id, organization_id, created_at,"
+                            f" execution_id) VALUES ('{b['project2']}', '{b['org']}', now(), '{b['execution']}')"))
+        refused(lambda: run("DELETE FROM agora.retention_trim_marks"))
+    # The marks are there (as the definer sees them): the refusals above
+    # are not about an empty table.
+    assert stack.psql_admin("SELECT count(*) FROM agora.retention_trim_marks"
+                            f" WHERE organization_id = '{b['org']}'").strip() == "1"
 
 
 def test_live_tickets_are_scoped_to_the_caller_and_spent_only_by_their_hash(stack, tenants):
@@ -518,7 +542,7 @@ def test_statistics_rollups_are_written_by_their_triggers_only(stack, tenants, t
     refused(lambda: as_user(stack, b["owner"], f"DELETE FROM agora.{table}"))
 
 
-@pytest.mark.parametrize("table", sorted(DEFINER_ONLY))
+@pytest.mark.parametrize("table", ["stats_deltas"])
 def test_statistics_deltas_are_out_of_reach_of_the_app_role(stack, tenants, table):
     _, b = tenants
     for run in (lambda sql: as_user(stack, b["owner"], sql), lambda sql: as_key(stack, b, sql)):

@@ -256,6 +256,25 @@ export function shortId(id) {
   return id ? String(id).slice(0, 8) : '–';
 }
 
+/**
+ * For a field the retention job trimmed (its marker {"_trimmed": true,
+ * "bytes": N}, README "Retention"): "trimmed by retention (N bytes)";
+ * otherwise ''.
+ */
+export function trimmedNote(v) {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || v._trimmed !== true) return '';
+  const n = Number(v.bytes);
+  return Number.isFinite(n) && n >= 0 ? `trimmed by retention (${n.toLocaleString('en-US')} bytes)` : 'trimmed by retention';
+}
+
+/** An error as a detail pane prints it: a string as sent, a trimmed one as its message and the note, else JSON. */
+export function errorDetail(err) {
+  if (typeof err === 'string') return err;
+  const note = trimmedNote(err);
+  if (note) return typeof err.message === 'string' ? `${err.message}\n(${note})` : `(${note})`;
+  return jsonPretty(err);
+}
+
 /** The readable text of an error that may be a string, an object or null. */
 export function errorText(err) {
   if (err === null || err === undefined || err === '') return '';
@@ -263,6 +282,7 @@ export function errorText(err) {
   if (typeof err === 'object') {
     const msg = err.message ?? err.error ?? err.msg;
     const type = err.type ?? err.name ?? err.code;
+    if (trimmedNote(err)) return typeof msg === 'string' ? `${msg} (trimmed)` : '(trimmed)';
     if (typeof msg === 'string') return type && typeof type === 'string' ? `${type}: ${msg}` : msg;
     try { return JSON.stringify(err); } catch { return String(err); }
   }

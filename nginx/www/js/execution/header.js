@@ -8,7 +8,7 @@
 import { buildHash, compareHash, executionsHash } from '../router.js';
 import {
   h, append, clear, fmtDuration, fmtTime, fmtRelative, errorText, statusBadge, staleBadge, jsonPretty, copyText, userText,
-  usageSummary,
+  usageSummary, errorDetail, trimmedNote,
 } from '../util.js';
 import { isOpenRun } from '../live/rules.js';
 import { download } from '../api.js';
@@ -88,6 +88,7 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
     h('span', { class: 'icon icon-refresh', 'aria-hidden': 'true' }), 'Reload');
   const nodeText = [`${(counts.node_executions ?? nodeExecutions.length).toLocaleString('en-US')}`];
   const meta = exec.metadata && typeof exec.metadata === 'object' && Object.keys(exec.metadata).length ? exec.metadata : null;
+  const metaTrimmed = trimmedNote(meta);
   const usage = usageSummary(exec.usage);
   append(box, [
     h('div', { class: 'exec-title-row' },
@@ -122,10 +123,10 @@ export function renderHeader(box, { id, exec, nodeExecutions, onReload, workflow
       usage ? fact('Cost', usage.cost, { cls: `fact-big fact-cost${usage.incomplete ? ' is-incomplete' : ''}`, title: usage.title }) : null),
     err ? h('div', { class: 'callout callout-error exec-error', role: 'note' },
       h('strong', { text: 'Execution error' }),
-      h('pre', { class: 'error-pre' }, userText(typeof exec.error === 'string' ? exec.error : jsonPretty(exec.error)))) : null,
+      h('pre', { class: 'error-pre' }, userText(errorDetail(exec.error)))) : null,
     meta ? h('details', { class: 'meta' },
-      h('summary', { text: `Metadata (${Object.keys(meta).length})` }),
-      h('pre', { class: 'json' }, userText(jsonPretty(meta)))) : null]);
+      h('summary', { text: metaTrimmed ? 'Metadata (trimmed)' : `Metadata (${Object.keys(meta).length})` }),
+      h('pre', { class: 'json' }, userText(metaTrimmed || jsonPretty(meta)))) : null]);
 }
 
 /** What the header shows for an execution the API answered 404 for. */

@@ -2,7 +2,7 @@
 // status, error, phases (as a bar and in figures), times, type, retries,
 // action, model, tokens and cost (when it reported tokens) and id, and a
 // button to its events.
-import { h, append, clear, fmtMs, fmtTime, statusBadge, jsonPretty, userText, nodeUsage } from '../util.js';
+import { h, append, clear, fmtMs, fmtTime, statusBadge, userText, nodeUsage, errorDetail } from '../util.js';
 
 function fact(label, value, cls) {
   return [h('dt', { text: label }), h('dd', { class: cls || '' }, value)];
@@ -29,7 +29,7 @@ export function createDetail({ onClose, onShowEvents }) {
         r.retries ? h('span', { class: 'retry-badge', text: `↻ ${r.retries} ${r.retries === 1 ? 'retry' : 'retries'}` }) : null,
         ne.action ? h('span', { class: 'action-chip' }, '→ ', userText(ne.action)) : null),
       r.err ? h('div', { class: 'callout callout-error', role: 'note' },
-        h('strong', { text: 'Error' }), h('pre', { class: 'error-pre' }, userText(typeof ne.error === 'string' ? ne.error : jsonPretty(ne.error)))) : null,
+        h('strong', { text: 'Error' }), h('pre', { class: 'error-pre' }, userText(errorDetail(ne.error)))) : null,
       phaseBar,
       h('dl', { class: 'facts facts-compact' },
         fact('Duration', fmtMs(r.ms), 'mono'),
