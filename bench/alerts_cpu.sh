@@ -73,13 +73,6 @@ done
 arms+=("aoff:up to sql/$newest, alert triggers disabled")
 
 # script DB: the session's commands, as agora_app.
-script() {
-    local i
-    cpu_pid
-    echo "SET ROLE agora_app;"
-    cpu_mark t0
-    for ((i = 1; i <= n; i++)); do cpu_ingest app; done
-    cpu_mark t1
-}
+script() { cpu_app_script "$n"; }
 
 cpu_rounds "$rounds" "$n" "${arms[@]}"

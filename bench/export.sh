@@ -63,13 +63,15 @@ psql_super -c "INSERT INTO agora.executions (organization_id, project_id, workfl
 run=$(psql_super -c "SELECT id FROM agora.executions WHERE workflow_id = '$workflow' ORDER BY started_at LIMIT 1")
 events=$((N / 10)) nodes=$((N / 100))
 say "adding $events events and $nodes node executions to run $run"
-psql_super -c "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\", node_name, data)
-               SELECT '$org', '$project', '$run', 'tick', timestamptz '2025-01-01T00:00:00Z' + g * interval '1 ms',
+created=$(psql_super -c "SELECT created_at FROM agora.executions WHERE id = '$run'")
+psql_super -c "INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type,
+                   \"timestamp\", node_name, data)
+               SELECT '$created', '$org', '$project', '$run', 'tick', timestamptz '2025-01-01T00:00:00Z' + g * interval '1 ms',
                       'n' || (g % 10), jsonb_build_object('g', g)
                FROM generate_series(1, $events) g" \
-           -c "INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status,
-                   started_at, completed_at, exec_duration_ms)
-               SELECT '$org', '$project', '$run', 'n' || (g % 10), 'success',
+           -c "INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id,
+                   node_name, status, started_at, completed_at, exec_duration_ms)
+               SELECT '$created', '$org', '$project', '$run', 'n' || (g % 10), 'success',
                       timestamptz '2025-01-01T00:00:00Z' + g * interval '1 ms',
                       timestamptz '2025-01-01T00:00:00Z' + g * interval '1 ms' + interval '1 ms', 1
                FROM generate_series(1, $nodes) g" >/dev/null

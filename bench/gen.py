@@ -214,17 +214,21 @@ def cmd_copy(outdir, size, org, project, workflow, nodes_json):
         nodes = json.load(f)
     p = payload(size, 0, workflow)
     e = PLACEHOLDER
-    common = [org, project, e]
+    # The run's created_at, which its items copy (sql/025's partition key
+    # and foreign key): one fixed instant for every copied run, in this
+    # month's partition.
+    created = dt.datetime.now(dt.timezone.utc).isoformat()
+    common = [created, org, project, e]
     out = []
     n_ne, n_sp, n_ev, n_ss = SIZES[size]
     out.append("@@COPY agora.executions (id, organization_id, project_id, workflow_id, session_id,"
                " status, started_at, completed_at, duration_ms, error, metadata,"
                " node_executions_count, telemetry_spans_count, telemetry_events_count,"
-               " shared_state_snapshots_count) FROM STDIN\n")
+               " shared_state_snapshots_count, created_at) FROM STDIN\n")
     out.append(copy_row([e, org, project, workflow, p["session_id"], p["status"],
                          utc(p["started_at"]), utc(p["completed_at"]), p["duration_ms"],
-                         p.get("error"), p["metadata"], n_ne, n_sp, n_ev, n_ss]))
-    out.append("@@COPY agora.node_executions (organization_id, project_id, execution_id, node_id,"
+                         p.get("error"), p["metadata"], n_ne, n_sp, n_ev, n_ss, created]))
+    out.append("@@COPY agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_id,"
                " node_name, node_type, status, started_at, completed_at, prep_duration_ms,"
                " exec_duration_ms, post_duration_ms, retry_count, action, error) FROM STDIN\n")
     for x in p["node_executions"]:
@@ -233,7 +237,7 @@ def cmd_copy(outdir, size, org, project, workflow, nodes_json):
                                       x["prep_duration_ms"], x["exec_duration_ms"],
                                       x["post_duration_ms"], x["retry_count"], x["action"],
                                       x["error"]]))
-    out.append("@@COPY agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
+    out.append("@@COPY agora.telemetry_spans (run_created_at, organization_id, project_id, execution_id, trace_id,"
                " span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status,"
                " attributes, node_name) FROM STDIN\n")
     for x in p["telemetry_spans"]:
@@ -241,12 +245,12 @@ def cmd_copy(outdir, size, org, project, workflow, nodes_json):
                                       x["kind"], utc(x["start_time"]), utc(x["end_time"]),
                                       x["duration_ms"], x["status"], x["attributes"],
                                       x["node_name"]]))
-    out.append("@@COPY agora.telemetry_events (organization_id, project_id, execution_id,"
+    out.append("@@COPY agora.telemetry_events (run_created_at, organization_id, project_id, execution_id,"
                " event_type, \"timestamp\", node_name, data) FROM STDIN\n")
     for x in p["telemetry_events"]:
         out.append(copy_row(common + [x["event_type"], utc(x["timestamp"]), x["node_name"],
                                       x["data"]]))
-    out.append("@@COPY agora.shared_state_snapshots (organization_id, project_id, execution_id,"
+    out.append("@@COPY agora.shared_state_snapshots (run_created_at, organization_id, project_id, execution_id,"
                " sequence, \"timestamp\", node_name, phase, state) FROM STDIN\n")
     for x in p["shared_state_snapshots"]:
         out.append(copy_row(common + [x["sequence"], utc(x["timestamp"]), x["node_name"],

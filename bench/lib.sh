@@ -18,7 +18,7 @@
 # stack_pids, postmaster_pids, perf_while NAME PIDS SECONDS CMD..., perf_report DATA TITLE
 #                        perf record of the stack while CMD runs, and its report
 # scratch_init, scratch_db NAME LAST, scratch_sql DB ARGS..., cpu_pid, cpu_mark,
-# cpu_ingest I AS, cpu_rounds ROUNDS N DB:TITLE...
+# cpu_ingest I AS, cpu_app_script N, cpu_rounds ROUNDS N DB:TITLE...
 #                        one backend's CPU per ingest in scratch databases of a
 #                        running stack's cluster, the databases alternating
 
@@ -338,10 +338,12 @@ scratch_sql() { "$AGORA_PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$(scrat
 
 # scratch_db NAME LAST: a new database NAME with migrations 001..LAST, one
 # organization, project and workflow, and scratch_user its owner.
+declare -A scratch_last=()
 scratch_db() {
     local f
     scratch_sql agora -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
     scratch_dbs+=("$1")
+    scratch_last[$1]=$((10#$2))
     for f in "$root"/sql/[0-9][0-9][0-9]_*.sql; do
         ((10#$(basename "$f" | cut -c1-3) <= 10#$2)) || continue
         { echo "BEGIN;"; cat "$f"; echo "COMMIT;"; } | scratch_sql "$1" >/dev/null
@@ -361,7 +363,10 @@ cpu_pid() { printf '\\o %s/pid\nSELECT pg_backend_pid();\n\\o\n' "$tmp"; }
 cpu_mark() { printf "\\\\! awk '{print \$1}' /proc/\$(cat %s/pid)/schedstat > %s/%s\n" "$tmp" "$tmp" "$1"; }
 
 # cpu_ingest AS: one M-sized ingest, one transaction: an execution, then 20
-# node executions of 20 nodes in one statement. AS=super: as the
+# node executions of 20 nodes in one statement. In a database migrated to
+# sql/025 or later (cpu_db, set by cpu_rounds) the node executions carry
+# their run's created_at, read from its row in the same statement, as the
+# ingest does. AS=super: as the
 # superuser, plain INSERTs (stats_cpu.sh's recorded figures). AS=app: as
 # the workers do it, under agora_app (the session ran SET ROLE agora_app)
 # with scratch_user's identity (agora.begin_request), the node executions
@@ -369,9 +374,14 @@ cpu_mark() { printf "\\\\! awk '{print \$1}' /proc/\$(cat %s/pid)/schedstat > %s
 # fires the UPDATE statement triggers too).
 cpu_ingest() {
     local who="" client="" upsert=""
+    local rc="" rcv="" key="client_id"
     if [[ $1 == app ]]; then
         who="SELECT agora.begin_request('$scratch_user', NULL, NULL, NULL);"
         client="client_id, " upsert="gen_random_uuid(), "
+    fi
+    if ((${scratch_last[${cpu_db:-}]:-0} >= 25)); then
+        rc="run_created_at, " rcv="(SELECT e.created_at FROM agora.executions e WHERE e.id = :'eid'), "
+        key="client_id, organization_id, run_created_at"
     fi
     cat <<SQL
 BEGIN;
@@ -381,14 +391,25 @@ INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, sess
 VALUES (gen_random_uuid(), '$scratch_org', '$scratch_project', '$scratch_workflow', 'b', 'success', now(), now(),
     random() * 1000, 100, 50, 0.001)
 RETURNING id AS eid \\gset
-INSERT INTO agora.node_executions AS t (organization_id, project_id, execution_id, ${client}node_name, status,
+INSERT INTO agora.node_executions AS t (${rc}organization_id, project_id, execution_id, ${client}node_name, status,
     started_at, prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, input_tokens, output_tokens,
     cost_usd)
-SELECT '$scratch_org', '$scratch_project', :'eid', ${upsert}'node-' || k, 'success', now(), random(),
+SELECT ${rcv}'$scratch_org', '$scratch_project', :'eid', ${upsert}'node-' || k, 'success', now(), random(),
        random() * 100, random(), 0, 10, 5, 0.0001 FROM generate_series(1, 20) k
 SQL
-    [[ $1 == app ]] && echo "ON CONFLICT (client_id) WHERE client_id IS NOT NULL DO UPDATE SET status = COALESCE(EXCLUDED.status, t.status)"
+    [[ $1 == app ]] && echo "ON CONFLICT ($key) WHERE client_id IS NOT NULL DO UPDATE SET status = COALESCE(EXCLUDED.status, t.status)"
     printf ';\nCOMMIT;\n'
+}
+
+# cpu_app_script N: a session's commands for cpu_rounds: N ingests as
+# agora_app (cpu_ingest app) between two CPU marks.
+cpu_app_script() {
+    local i
+    cpu_pid
+    echo "SET ROLE agora_app;"
+    cpu_mark t0
+    for ((i = 1; i <= $1; i++)); do cpu_ingest app; done
+    cpu_mark t1
 }
 
 # cpu_rounds ROUNDS N DB:TITLE...: ROUNDS rounds; in each, every DB in turn
@@ -405,7 +426,7 @@ cpu_rounds() {
     for ((r = 1; r <= rounds; r++)); do
         row="| $r"
         for d in "$@"; do
-            db=${d%%:*}
+            db=${d%%:*} cpu_db=${d%%:*}
             script "$db" >"$tmp/s.sql"
             scratch_sql "$db" -f "$tmp/s.sql" >/dev/null
             ms=$(echo "scale=3; ($(<"$tmp/t1") - $(<"$tmp/t0")) / 1000000 / $n" | bc)

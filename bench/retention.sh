@@ -48,11 +48,13 @@ load() {
                    started_at, completed_at, duration_ms, created_at)
                  SELECT '$org', '$project', '$workflow', 'bench', 'success', now() - interval '40 days',
                         now() - interval '40 days', 1, now() - interval '40 days' FROM generate_series(1, $N)
-                 RETURNING id, organization_id, project_id),
-           n AS (INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status)
-                 SELECT organization_id, project_id, id, 'load', 'success' FROM x)
-      INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\", data)
-      SELECT organization_id, project_id, id, 'node_start', now(), '{\"k\": \"v\"}' FROM x, generate_series(1, 2)" >/dev/null
+                 RETURNING id, organization_id, project_id, created_at),
+           n AS (INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id,
+                   node_name, status)
+                 SELECT created_at, organization_id, project_id, id, 'load', 'success' FROM x)
+      INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type,
+          \"timestamp\", data)
+      SELECT created_at, organization_id, project_id, id, 'node_start', now(), '{\"k\": \"v\"}' FROM x, generate_series(1, 2)" >/dev/null
     psql_super -c "VACUUM ANALYZE agora.executions, agora.node_executions, agora.telemetry_events" >/dev/null
 }
 

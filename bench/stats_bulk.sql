@@ -33,9 +33,11 @@ FROM generate_series(%3$s, %4$s) AS g,
                      %7$L::timestamptz - ((g::bigint * 7919) %% 2592000) * interval '1 s' AS ts,
                      round((50 * power(10, ((g::bigint * 104729) %% 1000) / 333.0))::numeric, 3)::float8 AS d) t
 WHERE g %% %5$s = %8$s;
-INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status, started_at,
-    prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, input_tokens, output_tokens)
-SELECT %1$L, %2$L, ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
+INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_name, status,
+    started_at, prep_duration_ms, exec_duration_ms, post_duration_ms, retry_count, input_tokens, output_tokens)
+SELECT (SELECT e.created_at FROM agora.executions e
+        WHERE e.id = ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid),
+       %1$L, %2$L, ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid,
        (ARRAY['load', 'call_llm', 'save'])[k],
        CASE WHEN (g + k) %% 20 = 0 THEN 'error' ELSE 'success' END,
        %7$L::timestamptz - ((g::bigint * 7919) %% 2592000) * interval '1 s',

@@ -32,13 +32,14 @@ static const char SQL_NODES[] =
     "SELECT n.id::text, n.node_name, n.status, n.action, n.error::text,"
     " n.prep_duration_ms, n.exec_duration_ms, n.post_duration_ms, " MICROS("n.started_at") ", "
     MICROS("n.completed_at") ", n.retry_count"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid ORDER BY n.started_at, n.id";
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " ORDER BY n.started_at, n.id";
 
 /* The (execution_id, sequence, id) index's order, which
  * cmp_attach_snapshots counts in. */
 static const char SQL_SNAPSHOTS[] =
     "SELECT x.node_name, x.phase, x.state::text FROM agora.shared_state_snapshots x"
-    " WHERE x.execution_id = $1::uuid AND x.phase IN ('after', 'before') AND x.node_name IS NOT NULL"
+    " WHERE x.execution_id = $1::uuid" RUN_PARTITION("x", "$1::uuid") " AND x.phase IN ('after', 'before') AND x.node_name IS NOT NULL"
     " ORDER BY x.sequence, x.id";
 
 /* A run being read: its rows and the structs that borrow their text. */

@@ -352,7 +352,7 @@ enum db_status execution_timeline(struct db *db, const char *id, struct sink *si
 {
     PGresult *res = NULL;
     enum db_status st = one_row(db,
-                                "SELECT " EXEC_JSON("e") ", agora.rfc3339(e.started_at)"
+                                "SELECT " EXEC_JSON("e") ", agora.rfc3339(e.started_at), e.created_at"
                                 " FROM agora.executions e WHERE e.id = $1::uuid",
                                 id, &res);
     if (st != DB_OK)
@@ -370,8 +370,11 @@ enum db_status execution_timeline(struct db *db, const char *id, struct sink *si
     buf_init(&s.text);
     param(&s, id);
     param(&s, PQgetvalue(res, 0, 1));
+    /* The run's created_at, read with its row: its partition (sql/025)
+     * without RUN_PARTITION's second look at the row. */
+    param(&s, PQgetvalue(res, 0, 2));
     buf_puts(&s.text, "SELECT " NODE_JSON " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
-                      " ORDER BY n.started_at, n.id");
+                      " AND n.run_created_at = $3::timestamptz ORDER BY n.started_at, n.id");
     struct stream out = {.out = sink, .head = head.data};
     st = stream_answer(db, &s, &out);
     buf_free(&head);
@@ -403,7 +406,9 @@ static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind 
     else
         buf_puts(&s->text, "SELECT " EVENT_JSON ", " MICROS("v.\"timestamp\"") ", v.id::text"
                            " FROM agora.telemetry_events v");
-    buf_printf(&s->text, " WHERE %s.execution_id = $%d::uuid", alias, param(s, id));
+    int idp = param(s, id);
+    buf_printf(&s->text, " WHERE %s.execution_id = $%d::uuid", alias, idp);
+    buf_printf(&s->text, RUN_PARTITION("%s", "$%d::uuid"), alias, idp);
     /* Checked inside the (execution_id, key, id) index, or by a scan of
      * the primary key from since_id when PostgreSQL expects fewer rows
      * there (docs/DESIGN.md, "Telemetry: reads", has both plans). */
@@ -424,7 +429,7 @@ static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind 
 
 #define SNAPSHOT_SELECT                                                                             \
     "SELECT " SNAPSHOT_JSON ", COALESCE(x.sequence::bigint, 9223372036854775807), x.id::text"      \
-    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
+    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid" RUN_PARTITION("x", "$1::uuid")
 
 /* Which snapshots a query reads, in (sequence NULLS LAST, id) order, the
  * order of the (execution_id, sequence, id) index. */
@@ -508,15 +513,19 @@ static const struct {
 } export_tables[] = {
     {",\"node_executions\":[",
      "SELECT " EXPORT_NODE_JSON " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
+     RUN_PARTITION("n", "$1::uuid")
      " ORDER BY n.started_at, n.id"},
     {"],\"telemetry_events\":[",
      "SELECT " EXPORT_EVENT_JSON " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid"
+     RUN_PARTITION("v", "$1::uuid")
      " ORDER BY v.\"timestamp\", v.id"},
     {"],\"telemetry_spans\":[",
      "SELECT " EXPORT_SPAN_JSON " FROM agora.telemetry_spans s WHERE s.execution_id = $1::uuid"
+     RUN_PARTITION("s", "$1::uuid")
      " ORDER BY s.start_time, s.id"},
     {"],\"shared_state_snapshots\":[",
      "SELECT " EXPORT_SNAPSHOT_JSON " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
+     RUN_PARTITION("x", "$1::uuid")
      " ORDER BY x.sequence, x.id"},
 };
 

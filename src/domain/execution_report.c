@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/execution_json.h"
 #include "domain/report_html.h"
 #include "domain/state_diff.h"
 #include "util/buf.h"
@@ -33,7 +34,7 @@ static const char head_sql[] =
     " GREATEST(e.duration_ms::float8, (SELECT max(extract(epoch FROM n.started_at - e.started_at) * 1000"
     "   + GREATEST(COALESCE(extract(epoch FROM n.completed_at - n.started_at) * 1000, 0),"
     "     COALESCE(n.prep_duration_ms, 0) + COALESCE(n.exec_duration_ms, 0) + COALESCE(n.post_duration_ms, 0)))"
-    "   FROM agora.node_executions n WHERE n.execution_id = e.id), 0)"
+    "   FROM agora.node_executions n WHERE n.execution_id = e.id AND n.run_created_at = e.created_at), 0)"
     " FROM agora.executions e JOIN agora.workflows w ON w.id = e.workflow_id WHERE e.id = $1::uuid";
 
 /* Node executions in start order, as the timeline; offsets from the run's
@@ -42,20 +43,23 @@ static const char nodes_sql[] =
     "SELECT n.node_name, n.status, extract(epoch FROM n.started_at - $2::timestamptz) * 1000,"
     " n.prep_duration_ms, n.exec_duration_ms, n.post_duration_ms,"
     " extract(epoch FROM n.completed_at - n.started_at) * 1000, n.retry_count, n.action"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid ORDER BY n.started_at, n.id";
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " ORDER BY n.started_at, n.id";
 
 static const char errors_sql[] =
     "SELECT n.node_name, agora.rfc3339(n.started_at), n.retry_count, " READABLE("n.error") ", n.status"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
     " AND (n.error IS NOT NULL OR n.status = 'error') ORDER BY n.started_at, n.id";
 
 static const char events_sql[] =
     "SELECT agora.rfc3339(v.\"timestamp\"), v.event_type, v.node_name, v.data::text"
-    " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid ORDER BY v.\"timestamp\", v.id";
+    " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid" RUN_PARTITION("v", "$1::uuid")
+    " ORDER BY v.\"timestamp\", v.id";
 
 static const char snapshots_sql[] =
     "SELECT x.sequence, agora.rfc3339(x.\"timestamp\"), x.node_name, x.phase, x.state::text"
-    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid ORDER BY x.sequence, x.id";
+    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid" RUN_PARTITION("x", "$1::uuid")
+    " ORDER BY x.sequence, x.id";
 
 static const char style[] =
     "<style>"

@@ -215,16 +215,20 @@ const char SQL_NODE_COUNT[] =
  * reads every node execution of a large execution at each append. */
 #define PRIOR_ROW(id)                                                                               \
     " WHERE " id " IS NOT NULL AND o.client_id = " id " AND o.client_id IS NOT NULL"                  \
-    " AND o.execution_id = $4::uuid LIMIT 1"
+    " AND o.execution_id = $4::uuid AND o.run_created_at = (SELECT at FROM rc) LIMIT 1"
 
 const char SQL_ITEMS[] =
     "WITH b AS MATERIALIZED (SELECT $1::jsonb AS j),"
+    /* The partition key of every item (sql/025): the run's created_at,
+     * read once from its row (locked or inserted by step 3). */
+    " rc AS MATERIALIZED (SELECT e.created_at AS at FROM agora.executions e WHERE e.id = $4::uuid),"
     " ne AS ("
-    "  INSERT INTO agora.node_executions AS t (organization_id, project_id, execution_id, client_id,"
+    "  INSERT INTO agora.node_executions AS t (run_created_at, organization_id, project_id, execution_id, client_id,"
     "   node_id, node_name, node_type, status, started_at, completed_at, prep_duration_ms,"
     "   exec_duration_ms, post_duration_ms, retry_count, action, error, input_tokens, output_tokens,"
     "   cache_read_tokens, cache_creation_tokens, model, provider, cost_usd)"
-    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.id, COALESCE(x.node_id, n.id), x.node_name, x.node_type,"
+    "  SELECT (SELECT at FROM rc), $2::uuid, $3::uuid, $4::uuid, x.id, COALESCE(x.node_id, n.id), x.node_name,"
+    "   x.node_type,"
     "   x.status, x.started_at, x.completed_at, x.prep_duration_ms, x.exec_duration_ms,"
     "   x.post_duration_ms, x.retry_count, x.action, x.error, u.input_tokens, u.output_tokens,"
     "   x.cache_read_tokens, x.cache_creation_tokens, u.model, u.provider,"
@@ -249,7 +253,7 @@ const char SQL_ITEMS[] =
     PRICE_JOIN("$2::uuid", "u.model", "u.provider", "u.at",
                "u.model IS NOT NULL AND " HAS_TOKENS("u.input_tokens", "u.output_tokens"))
     "  ORDER BY x.ord"
-    "  ON CONFLICT (client_id) WHERE client_id IS NOT NULL DO UPDATE SET"
+    "  ON CONFLICT (client_id, organization_id, run_created_at) WHERE client_id IS NOT NULL DO UPDATE SET"
     "   status = COALESCE(EXCLUDED.status, t.status),"
     "   started_at = COALESCE(EXCLUDED.started_at, t.started_at),"
     "   completed_at = COALESCE(EXCLUDED.completed_at, t.completed_at),"
@@ -288,14 +292,12 @@ const char SQL_ITEMS[] =
     "      OR EXCLUDED.cache_creation_tokens = t.cache_creation_tokens)"
     "     AND (EXCLUDED.model IS NULL OR EXCLUDED.model = t.model)"
     "     AND (EXCLUDED.provider IS NULL OR EXCLUDED.provider = t.provider)))"
-    /* An inserted row has no xmax; an updated one carries the lock that
-     * ON CONFLICT took on the row it replaced. */
-    "  RETURNING t.id, t.client_id, t.xmax = 0 AS fresh, t.input_tokens, t.output_tokens, t.cost_usd),"
+    "  RETURNING t.id, t.client_id, t.input_tokens, t.output_tokens, t.cost_usd),"
     " sp AS ("
-    "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id,"
+    "  INSERT INTO agora.telemetry_spans (run_created_at, organization_id, project_id, execution_id, trace_id,"
     "   span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes,"
     "   node_name)"
-    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.trace_id, x.span_id, x.parent_span_id, x.name, x.kind,"
+    "  SELECT (SELECT at FROM rc), $2::uuid, $3::uuid, $4::uuid, x.trace_id, x.span_id, x.parent_span_id, x.name, x.kind,"
     "   x.start_time, x.end_time, x.duration_ms, x.status, x.attributes, x.node_name"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'telemetry_spans', 'null'))"
     "        AS (trace_id text, span_id text, parent_span_id text, name text, kind text,"
@@ -306,26 +308,29 @@ const char SQL_ITEMS[] =
     "  ORDER BY x.ord"
     "  RETURNING 1),"
     " ev AS ("
-    "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
+    "  INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type,"
     "   \"timestamp\", node_name, data)"
-    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.event_type, x.\"timestamp\", x.node_name, x.data"
+    "  SELECT (SELECT at FROM rc), $2::uuid, $3::uuid, $4::uuid, x.event_type, x.\"timestamp\", x.node_name, x.data"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'telemetry_events', 'null'))"
     "        AS (event_type text, \"timestamp\" timestamptz, node_name text, data jsonb))"
     "       WITH ORDINALITY AS x(event_type, \"timestamp\", node_name, data, ord)"
     "  ORDER BY x.ord"
     "  RETURNING 1),"
     " ss AS ("
-    "  INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id,"
+    "  INSERT INTO agora.shared_state_snapshots (run_created_at, organization_id, project_id, execution_id,"
     "   sequence, \"timestamp\", node_name, phase, state)"
-    "  SELECT $2::uuid, $3::uuid, $4::uuid, x.sequence, x.\"timestamp\", x.node_name, x.phase,"
+    "  SELECT (SELECT at FROM rc), $2::uuid, $3::uuid, $4::uuid, x.sequence, x.\"timestamp\", x.node_name, x.phase,"
     "   x.state"
     "  FROM b, ROWS FROM (jsonb_to_recordset(NULLIF(b.j->'shared_state_snapshots', 'null'))"
     "        AS (sequence integer, \"timestamp\" timestamptz, node_name text, phase text, state jsonb))"
     "       WITH ORDINALITY AS x(sequence, \"timestamp\", node_name, phase, state, ord)"
     "  ORDER BY x.ord"
     "  RETURNING 1),"
-    " ne_n AS (SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS updated"
-    "  FROM ne),"
+    /* An updated row had a stored one before the statement; an inserted
+     * one did not. (RETURNING cannot read xmax of a partitioned table.) */
+    " ne_n AS (SELECT count(*) FILTER (WHERE o.id IS NULL) AS inserted,"
+    "  count(*) FILTER (WHERE o.id IS NOT NULL) AS updated"
+    "  FROM ne LEFT JOIN LATERAL (SELECT o.id FROM agora.node_executions o" PRIOR_ROW("ne.client_id") ") o ON true),"
     /* o: an updated row as it was; an inserted one is not there. */
     " used AS ("
     "  SELECT COALESCE(sum(ne.input_tokens), 0) - COALESCE(sum(o.input_tokens), 0) AS input_tokens,"

@@ -28,7 +28,8 @@ static const char SQL_NODES[] =
     "SELECT n.id, n.node_name, n.status, agora.rfc3339(n.started_at), agora.rfc3339(n.completed_at), "
     MICROS("n.started_at") ", " MICROS("n.completed_at") ", n.prep_duration_ms, n.exec_duration_ms,"
     " n.post_duration_ms"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid AND n.started_at IS NOT NULL"
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " AND n.started_at IS NOT NULL"
     " ORDER BY n.started_at, n.id";
 
 /* $1 the workflow. */

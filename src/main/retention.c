@@ -1,14 +1,16 @@
 /* agora-retention: applies the retention policies (sql/024) once and
  * exits; a systemd timer (agora-retention.timer) or ./run.sh runs it
- * periodically. For each project with a policy it removes, in batches of
- * --batch rows per transaction (so ingest is never blocked for longer than
- * one batch), first the expired payloads (events, spans, snapshots), then
- * the expired runs with everything they own, then it trims the large
- * fields of the runs kept past their payload window (sql/026). Each
- * project is held under a session advisory lock: a second job running at
- * once skips the project and says so. Stops starting batches after
- * --max-seconds. Prints one JSON object of what it removed and trimmed and
- * records a row per project in agora.retention_runs, which the API shows. Connects with
+ * periodically. It first makes the item tables' monthly partitions ahead
+ * and drops whole months that have expired (retention_partitions.c). Then
+ * for each project with a policy it removes, in batches of --batch rows
+ * per transaction (so ingest is never blocked for longer than one batch),
+ * first the expired payloads (events, spans, snapshots), then the expired
+ * runs with everything they own, then it trims the large fields of the
+ * runs kept past their payload window (sql/026). Each project is held
+ * under a session advisory lock: a second job running at once skips the
+ * project and says so. Stops starting batches after --max-seconds. Prints
+ * one JSON object of what it removed and trimmed and records a row per
+ * project in agora.retention_runs, which the API shows. Connects with
  * AGORA_ADMIN_DATABASE_URL (or _FILE): the functions are not the workers'.
  * With --every S it runs again every S seconds until SIGTERM (./run.sh
  * starts it so, under agora-supervise; systemd uses the timer instead). */
@@ -23,6 +25,7 @@
 #include <libpq-fe.h>
 
 #include "db/pg_json.h"
+#include "main/retention_partitions.h"
 #include "ops/config.h"
 #include "ops/signals.h"
 
@@ -184,6 +187,10 @@ static int run_once(const char *url, long batch, long max_seconds)
         fprintf(stderr, "agora-retention: %s", PQerrorMessage(j.conn));
         goto fail;
     }
+    /* Whole expired months first (sql/025): the batches then find less. */
+    struct partitions_outcome parts;
+    if (partitions_maintain(j.conn, signals_stop_requested, &parts) < 0)
+        goto fail;
     /* Cutoffs fixed once, from the server's clock, for the whole run. */
     p = PQexec(j.conn, "SELECT project_id,"
                        " now() - make_interval(days => runs_days),"
@@ -208,6 +215,8 @@ static int run_once(const char *url, long batch, long max_seconds)
         }
         json_object_object_add(out, totals[k], json_must(json_object_new_int64(sum)));
     }
+    json_object_object_add(out, "partitions_created", json_must(json_object_new_int64(parts.created)));
+    json_object_object_add(out, "partitions_dropped", json_must(json_object_new_int64(parts.dropped)));
     json_object_object_add(out, "seconds", json_must(json_object_new_double(now_s() - t0)));
     json_object_object_add(out, "projects", json_object_get(projects));
     puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));

@@ -20,6 +20,7 @@ Module helpers (from conftest import ...): wait_for, free_port,
 proc_status_kib and reset_peak_rss (a worker's memory and its peak).
 """
 
+import glob
 import http.client
 import json
 import os
@@ -397,6 +398,26 @@ def start_stack(s):
                     pytrace=False)
     s.load_env()
     return r
+
+
+def scratch_database(stack, name, below, timeout=300):
+    """A new database `name` in the stack's cluster, with the migrations of
+    sql/ whose file names sort before `below` applied as the superuser, one
+    transaction each (as agora-admin migrate applies them). Returns
+    (run, files): run(sql) runs sql there and returns psql's output; files
+    are all the migrations, sorted, for the caller to apply the rest."""
+    stack.psql_admin(f"DROP DATABASE IF EXISTS {name}")
+    stack.psql_admin(f"CREATE DATABASE {name}")
+    url = re.sub(r"dbname=\S+", f"dbname={name}", stack.env["AGORA_ADMIN_DATABASE_URL"])
+
+    def run(sql):
+        return stack.psql(url, sql, timeout=timeout)
+
+    files = sorted(glob.glob(os.path.join(ROOT, "sql", "[0-9][0-9][0-9]_*.sql")))
+    for f in files:
+        if os.path.basename(f) < below:
+            run("BEGIN;\n" + open(f).read() + "\nCOMMIT;\n")
+    return run, files
 
 
 def remove_stack(s):

@@ -304,9 +304,13 @@ def test_a_caller_of_one_organization_never_fires_anothers_rules(stack, team):
             user_id=a.user).split()[-1]
 
     def node(org, project, execution):
+        # The run's created_at (which node executions copy, sql/025), read
+        # as the superuser: A cannot read B's run.
+        created = stack.psql_admin(f"SELECT created_at FROM agora.executions WHERE id = '{execution}'").strip()
         return stack.psql_app(
-            f"INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status,"
-            f" started_at) VALUES ('{org}', '{project}', '{execution}', 'save', 'error', now())", user_id=a.user)
+            f"INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_name,"
+            f" status, started_at) VALUES ('{created}', '{org}', '{project}', '{execution}', 'save', 'error', now())",
+            user_id=a.user)
 
     a_run = run(a.org, a.project, a.workflow)
     node(a.org, a.project, a_run)

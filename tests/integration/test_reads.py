@@ -116,10 +116,10 @@ def assert_error(resp, status, code, path=None):
 # ---------------------------------------------------------------- the world
 
 RICH_NODES = """
-INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id, node_name,
+INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_id, node_name,
     node_type, status, started_at, completed_at, prep_duration_ms, exec_duration_ms,
     post_duration_ms, retry_count, action, error)
-SELECT e.organization_id, e.project_id, e.id, v.node_id::uuid, v.name, v.type, v.status,
+SELECT e.created_at, e.organization_id, e.project_id, e.id, v.node_id::uuid, v.name, v.type, v.status,
        v.s::timestamptz, v.c::timestamptz, v.p, v.x, v.o, v.retry, v.action, v.err::jsonb
 FROM agora.executions e, (VALUES
   ('n1', '6f1c1d2e-8f57-4a7a-9a43-2c1f7f1b0c01', 'AuditedNode', 'success', '2024-11-26T12:00:01.623457Z',
@@ -134,9 +134,9 @@ WHERE e.id = '{rich}' ORDER BY v.ord;
 """
 
 RICH_ITEMS = """
-INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,
+INSERT INTO agora.telemetry_spans (run_created_at, organization_id, project_id, execution_id, trace_id, span_id,
     parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name)
-SELECT e.organization_id, e.project_id, e.id, 'trace1', v.span, v.parent, v.name, 'internal',
+SELECT e.created_at, e.organization_id, e.project_id, e.id, 'trace1', v.span, v.parent, v.name, 'internal',
        v.s::timestamptz, v.s::timestamptz + interval '5 ms', 5, 'ok', v.attrs::jsonb, v.node
 FROM agora.executions e, (VALUES
   ('s-c', 's-a', 'n1.exec', '2024-11-26T12:00:02Z', '{"k": 3}', 'n1', 1),
@@ -147,9 +147,9 @@ FROM agora.executions e, (VALUES
 ) AS v(span, parent, name, s, attrs, node, ord)
 WHERE e.id = '{rich}' ORDER BY v.ord;
 
-INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,
+INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type,
     "timestamp", node_name, data)
-SELECT e.organization_id, e.project_id, e.id, v.t, v.ts::timestamptz, v.node, v.data::jsonb
+SELECT e.created_at, e.organization_id, e.project_id, e.id, v.t, v.ts::timestamptz, v.node, v.data::jsonb
 FROM agora.executions e, (VALUES
   ('node_end', '2024-11-26T12:00:02Z', 'n1', '{"i": 1}', 1),
   ('node_start', '2024-11-26T12:00:01Z', 'n1', '{"i": 2}', 2),
@@ -161,9 +161,9 @@ FROM agora.executions e, (VALUES
 ) AS v(t, ts, node, data, ord)
 WHERE e.id = '{rich}' ORDER BY v.ord;
 
-INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id, sequence,
+INSERT INTO agora.shared_state_snapshots (run_created_at, organization_id, project_id, execution_id, sequence,
     "timestamp", node_name, phase, state)
-SELECT e.organization_id, e.project_id, e.id, v.seq, v.ts::timestamptz, v.node, v.phase, v.state::jsonb
+SELECT e.created_at, e.organization_id, e.project_id, e.id, v.seq, v.ts::timestamptz, v.node, v.phase, v.state::jsonb
 FROM agora.executions e, (VALUES
   (2, '2024-11-26T12:00:02Z', 'n2', 'after', '{"v": 2}', 1),
   (0, '2024-11-26T12:00:00Z', NULL, 'before', '{"v": 0}', 2),
@@ -659,9 +659,10 @@ def test_an_execution_with_100000_events_is_streamed_in_full(stack):
             started_at, telemetry_events_count)
         VALUES ('{ex}', '{d["organization_id"]}', '{d["project_id"]}', '{d["workflow_id"]}', 'big',
                 'success', '2024-06-01T00:00:00Z', 100000);
-        INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,
+        INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type,
             "timestamp", node_name, data)
-        SELECT '{d["organization_id"]}', '{d["project_id"]}', '{ex}', 'tick',
+        SELECT (SELECT created_at FROM agora.executions WHERE id = '{ex}'),
+               '{d["organization_id"]}', '{d["project_id"]}', '{ex}', 'tick',
                timestamptz '2024-06-01T00:00:00Z' + (g / 3) * interval '1 millisecond', 'n' || (g % 7),
                jsonb_build_object('g', g, 'pad', repeat('p', 200))
         FROM generate_series(1, 100000) g;

@@ -349,11 +349,11 @@ def bulk_runs(stack, o, n, days):
         " started_at, completed_at, duration_ms, created_at)"
         f" SELECT '{o.id}', '{o.project}', '{o.workflow}', 's', 'success', now() - interval '{days} days',"
         f" now() - interval '{days} days', 1, now() - interval '{days} days' FROM generate_series(1, {n})"
-        " RETURNING id, organization_id, project_id),"
-        " n AS (INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name, status)"
-        " SELECT organization_id, project_id, id, 'load', 'success' FROM x)"
-        " INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
-        " SELECT organization_id, project_id, id, 'e', now() FROM x")
+        " RETURNING id, organization_id, project_id, created_at),"
+        " n AS (INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id,"
+        " node_name, status) SELECT created_at, organization_id, project_id, id, 'load', 'success' FROM x)"
+        " INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type,"
+        " \"timestamp\") SELECT created_at, organization_id, project_id, id, 'e', now() FROM x")
 
 
 def test_two_jobs_at_once_remove_each_row_once(stack, org):

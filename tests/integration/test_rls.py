@@ -60,6 +60,9 @@ TABLES = {
 # Tables whose rows with a NULL organization are shared by every caller
 # (the default model prices): they count as no tenant's.
 SHARED = {"model_prices"}
+# The seeded runs' created_at, which their items copy (sql/025; the item
+# templates below spell it out, being str.format templates).
+RUN_CREATED = "2024-01-15 00:00:00+00"
 
 # Rows below a project, with the column naming it: an API key sees these for
 # its own project only.
@@ -123,20 +126,21 @@ INSERT INTO agora.workflow_nodes (id, organization_id, project_id, workflow_id, 
            ('{p["node2"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 'save', 'AuditedNode');
 INSERT INTO agora.workflow_edges (organization_id, project_id, workflow_id, from_node_id, to_node_id, action)
     VALUES ('{org}', '{p["id"]}', '{p["workflow"]}', '{p["node1"]}', '{p["node2"]}', 'default');
-INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status, started_at)
-    VALUES ('{p["execution"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 's1', 'running', now());
+INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status, started_at,
+    created_at)
+    VALUES ('{p["execution"]}', '{org}', '{p["id"]}', '{p["workflow"]}', 's1', 'running', now(), '{RUN_CREATED}');
 -- A finished run, so the statistics rollups (sql/011) have rows too, once
 -- its delta is folded (sql/013, below).
 INSERT INTO agora.executions (organization_id, project_id, workflow_id, session_id, status, started_at, error)
     VALUES ('{org}', '{p["id"]}', '{p["workflow"]}', 's2', 'error', now(), '"boom"');
-INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_id, node_name, status, started_at)
-    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', '{p["node1"]}', 'load', 'success', now());
-INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, span_id, name, start_time, status)
-    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 'ab12', 'load.exec', now(), 'ok');
-INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, "timestamp", node_name, data)
-    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 'node_start', now(), 'load', '{{}}');
-INSERT INTO agora.shared_state_snapshots (organization_id, project_id, execution_id, sequence, "timestamp", state)
-    VALUES ('{org}', '{p["id"]}', '{p["execution"]}', 0, now(), '{{"n": 1}}');
+INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_id, node_name, status, started_at)
+    VALUES ('{RUN_CREATED}', '{org}', '{p["id"]}', '{p["execution"]}', '{p["node1"]}', 'load', 'success', now());
+INSERT INTO agora.telemetry_spans (run_created_at, organization_id, project_id, execution_id, span_id, name, start_time, status)
+    VALUES ('{RUN_CREATED}', '{org}', '{p["id"]}', '{p["execution"]}', 'ab12', 'load.exec', now(), 'ok');
+INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type, "timestamp", node_name, data)
+    VALUES ('{RUN_CREATED}', '{org}', '{p["id"]}', '{p["execution"]}', 'node_start', now(), 'load', '{{}}');
+INSERT INTO agora.shared_state_snapshots (run_created_at, organization_id, project_id, execution_id, sequence, "timestamp", state)
+    VALUES ('{RUN_CREATED}', '{org}', '{p["id"]}', '{p["execution"]}', 0, now(), '{{"n": 1}}');
 SELECT agora.stats_fold('{p["id"]}');
 """
 
@@ -477,17 +481,17 @@ PROJECT_INSERTS = {
     "executions": "INSERT INTO agora.executions"
     " (organization_id, project_id, workflow_id, session_id, status, started_at)"
     " VALUES ('{t[org]}', '{t[project]}', '{t[workflow]}', 's', 'running', now())",
-    "node_executions": "INSERT INTO agora.node_executions (organization_id, project_id, execution_id, node_name)"
-    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', 'n')",
+    "node_executions": "INSERT INTO agora.node_executions (run_created_at, organization_id, project_id, execution_id, node_name)"
+    " VALUES ('2024-01-15 00:00:00+00', '{t[org]}', '{t[project]}', '{t[execution]}', 'n')",
     "telemetry_spans": "INSERT INTO agora.telemetry_spans"
-    " (organization_id, project_id, execution_id, span_id, name, start_time)"
-    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', 's', 'n', now())",
+    " (run_created_at, organization_id, project_id, execution_id, span_id, name, start_time)"
+    " VALUES ('2024-01-15 00:00:00+00', '{t[org]}', '{t[project]}', '{t[execution]}', 's', 'n', now())",
     "telemetry_events": "INSERT INTO agora.telemetry_events"
-    " (organization_id, project_id, execution_id, event_type, \"timestamp\")"
-    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', 'e', now())",
+    " (run_created_at, organization_id, project_id, execution_id, event_type, \"timestamp\")"
+    " VALUES ('2024-01-15 00:00:00+00', '{t[org]}', '{t[project]}', '{t[execution]}', 'e', now())",
     "shared_state_snapshots": "INSERT INTO agora.shared_state_snapshots"
-    " (organization_id, project_id, execution_id, state)"
-    " VALUES ('{t[org]}', '{t[project]}', '{t[execution]}', '{{}}')",
+    " (run_created_at, organization_id, project_id, execution_id, state)"
+    " VALUES ('2024-01-15 00:00:00+00', '{t[org]}', '{t[project]}', '{t[execution]}', '{{}}')",
 }
 KEY_INSERTS = dict(
     PROJECT_INSERTS,
@@ -585,14 +589,14 @@ MIXED = {
     # user B: its own organization, A's execution
     "user_event_on_a_execution": (
         "user",
-        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
-        " VALUES ('{b[org]}', '{b[project]}', '{a[execution]}', 'e', now())",
+        "INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('2024-01-15 00:00:00+00', '{b[org]}', '{b[project]}', '{a[execution]}', 'e', now())",
     ),
     # user B: its own organization, A's project and execution
     "user_event_under_a_project": (
         "user",
-        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
-        " VALUES ('{b[org]}', '{a[project]}', '{a[execution]}', 'e', now())",
+        "INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('2024-01-15 00:00:00+00', '{b[org]}', '{a[project]}', '{a[execution]}', 'e', now())",
     ),
     "user_workflow_under_a_project": (
         "user",
@@ -606,8 +610,8 @@ MIXED = {
     # B's key: its own project, but A's organization (would show up in A)
     "key_event_labelled_as_a": (
         "key",
-        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
-        " VALUES ('{a[org]}', '{b[project]}', '{b[execution]}', 'e', now())",
+        "INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('2024-01-15 00:00:00+00', '{a[org]}', '{b[project]}', '{b[execution]}', 'e', now())",
     ),
     "key_execution_labelled_as_a": (
         "key",
@@ -617,8 +621,8 @@ MIXED = {
     # B's key: B's other project
     "key_event_in_other_project": (
         "key",
-        "INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type, \"timestamp\")"
-        " VALUES ('{b[org]}', '{b[project2]}', '{b[execution]}', 'e', now())",
+        "INSERT INTO agora.telemetry_events (run_created_at, organization_id, project_id, execution_id, event_type, \"timestamp\")"
+        " VALUES ('2024-01-15 00:00:00+00', '{b[org]}', '{b[project2]}', '{b[execution]}', 'e', now())",
     ),
 }
 
@@ -671,11 +675,11 @@ UPDATE agora.api_keys SET revoked_at = now() WHERE organization_id = '{a['org']}
 def otlp_span_sql(t, execution):
     """The OTLP ingest's span insert (src/domain/otlp_sql.c): from_otlp, ON
     CONFLICT DO NOTHING on sql/012's index, so a resend is a no-op."""
-    return (f"INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
+    return (f"INSERT INTO agora.telemetry_spans (run_created_at, organization_id, project_id, execution_id, trace_id, span_id,"
             f" name, start_time, status, from_otlp)"
-            f" VALUES ('{t['org']}', '{t['project']}', '{execution}', '{'ab' * 16}', '00f067aa0ba902b7', 'chat',"
+            f" VALUES ('{RUN_CREATED}', '{t['org']}', '{t['project']}', '{execution}', '{'ab' * 16}', '00f067aa0ba902b7', 'chat',"
             f" now(), 'ok', true)"
-            f" ON CONFLICT (organization_id, execution_id, trace_id, span_id) WHERE from_otlp DO NOTHING")
+            f" ON CONFLICT (organization_id, execution_id, trace_id, span_id, run_created_at) WHERE from_otlp DO NOTHING")
 
 
 def test_otlp_spans_go_only_into_the_callers_executions(stack, tenants):

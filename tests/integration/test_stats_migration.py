@@ -14,14 +14,14 @@ Then:
 - each project's hourly rows (made by the migration for A, by the fold
   for B) equal the sum of its workflows' rows;
 - no delta is left, and the rollups equal exact SQL on the rows."""
-import glob
 import os
 import re
 from decimal import Decimal
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from conftest import scratch_database
+
 DB = "stats_migration"
 ORG = "00000000-0000-4000-8000-00000000000a"
 SETS = {  # set: (project, [workflows], execution id prefix)
@@ -30,11 +30,6 @@ SETS = {  # set: (project, [workflows], execution id prefix)
     "B": ("00000000-0000-4000-8000-0000000000b0", ["00000000-0000-4000-8000-0000000000b1",
                                                    "00000000-0000-4000-8000-0000000000b2"], "0000000b"),
 }
-
-
-def scratch_url(stack):
-    url = stack.env["AGORA_ADMIN_DATABASE_URL"]
-    return re.sub(r"dbname=\S+", f"dbname={DB}", url)
 
 
 def tenant_sql(s):
@@ -110,15 +105,8 @@ def summed(lines, nkeys, hist_cols):
 
 @pytest.fixture(scope="module")
 def db(stack):
-    stack.psql_admin(f"DROP DATABASE IF EXISTS {DB}")
-    stack.psql_admin(f"CREATE DATABASE {DB}")
-    url = scratch_url(stack)
-    run = lambda sql: stack.psql(url, sql, timeout=120)  # noqa: E731
-    files = sorted(glob.glob(os.path.join(ROOT, "sql", "[0-9][0-9][0-9]_*.sql")))
-    before = [f for f in files if os.path.basename(f) < "013"]
-    assert any(f.endswith("011_stats_rollups.sql") for f in before)
-    for f in before:
-        run("BEGIN;\n" + open(f).read() + "\nCOMMIT;\n")
+    run, files = scratch_database(stack, DB, "013", timeout=120)
+    assert any(f.endswith("011_stats_rollups.sql") for f in files)
     run(f"INSERT INTO agora.organizations (id, name, created_by) VALUES ('{ORG}', 'o', '{ORG}');"
         + tenant_sql("A"))
     run("BEGIN;" + rows_sql("A", 1, 300) + "COMMIT;")
