@@ -123,9 +123,9 @@ done
 # Then 10 s of 100-span protobuf, not recorded, and what autovacuum does
 # within its first minute: the segments measure a stack past its first
 # minute (bench/run.sh reads and ingests on analyzed tables too). On the
-# empty tables of a fresh stack the workers' generic plans are made before
-# any statistics, and ingest got slower segment by segment until
-# autovacuum's first ANALYZE, about a minute in.
+# empty tables of a fresh stack the ingest got slower segment by segment
+# until autovacuum's first pass, about a minute in (plans made before any
+# statistics, or that pass's own CPU: not separated; BENCHMARKS.md).
 wrk_run warm-otlp "$CONC" 10 "$base/v1/traces" auth=1 body="$pay/otlp-100.pb" type=application/x-protobuf unique="$marker"
 psql_super -c "VACUUM ANALYZE agora.executions, agora.node_executions, agora.telemetry_spans, agora.telemetry_events" >/dev/null
 psql_super -c "SELECT json_build_object('executions', count(*), 'spans', sum(telemetry_spans_count),
