@@ -46,16 +46,9 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One statement returning one value: a new PGresult, or NULL after saying why. */
 static PGresult *one(struct job *j, const char *sql, int n, const char *const *params)
 {
-    PGresult *res = PQexecParams(j->conn, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        fprintf(stderr, "agora-retention: %s", PQerrorMessage(j->conn));
-        PQclear(res);
-        return NULL;
-    }
-    return res;
+    return retention_one(j->conn, sql, n, params);
 }
 
 /* Runs sql (a batch for the project, cutoff and batch size) until its

@@ -11,12 +11,11 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-/* One call returning one value: the result, or NULL after saying why. */
-static PGresult *call(PGconn *conn, const char *sql)
+PGresult *retention_one(PGconn *conn, const char *sql, int n, const char *const *params)
 {
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        fprintf(stderr, "agora-retention: partitions: %s", PQerrorMessage(conn));
+        fprintf(stderr, "agora-retention: %s", PQerrorMessage(conn));
         PQclear(res);
         return NULL;
     }
@@ -26,7 +25,7 @@ static PGresult *call(PGconn *conn, const char *sql)
 int partitions_maintain(PGconn *conn, int (*stop)(void), struct partitions_outcome *out)
 {
     out->created = out->dropped = 0;
-    PGresult *res = call(conn, "SELECT agora.ensure_partitions(" STR(PARTITIONS_MONTHS_AHEAD) ")");
+    PGresult *res = retention_one(conn, "SELECT agora.ensure_partitions(" STR(PARTITIONS_MONTHS_AHEAD) ")", 0, NULL);
     if (!res)
         return -1;
     out->created = atoll(PQgetvalue(res, 0, 0));
@@ -34,7 +33,7 @@ int partitions_maintain(PGconn *conn, int (*stop)(void), struct partitions_outco
     for (;;) {
         if (stop && stop())
             return 0;
-        res = call(conn, "SELECT agora.retention_drop_partition(" STR(PARTITIONS_LOCK_MS) ")");
+        res = retention_one(conn, "SELECT agora.retention_drop_partition(" STR(PARTITIONS_LOCK_MS) ")", 0, NULL);
         if (!res)
             return -1;
         int none = PQgetisnull(res, 0, 0);

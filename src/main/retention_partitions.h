@@ -13,6 +13,10 @@
  * it leaves the partition to the next pass, in milliseconds. */
 #define PARTITIONS_LOCK_MS 200
 
+/* One statement of the job returning one row: a new PGresult, or NULL
+ * after printing why to stderr. Both of the job's steps call it. */
+PGresult *retention_one(PGconn *conn, const char *sql, int n, const char *const *params);
+
 struct partitions_outcome {
     long long created;
     long long dropped;
