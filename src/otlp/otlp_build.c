@@ -274,7 +274,7 @@ bool ob_attr(struct otlp_build *b, struct otlp_attrs *set, struct json_object *o
             json_object_put(val);
             return false;
         }
-        items[set->n++] = (struct otlp_attr){k, val};
+        items[set->n++] = (struct otlp_attr){k, strnlen(k, len), val}; /* a NUL cuts it, as strlen did */
         return true;
     }
     if (len == SIZE_MAX || !ob_charge(b, OB_COST_MEMBER + len + 1)) {

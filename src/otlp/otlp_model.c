@@ -110,7 +110,7 @@ void otlp_attrs_json(const struct otlp_attrs *attrs, struct buf *out)
         const struct otlp_attr *a = &attrs->items[i];
         if (i)
             buf_putc(out, ',');
-        buf_json_string(out, a->key, strlen(a->key));
+        buf_json_string(out, a->key, a->key_len);
         buf_putc(out, ':');
         if (a->value)
             value_json(a->value, out);
@@ -122,8 +122,9 @@ void otlp_attrs_json(const struct otlp_attrs *attrs, struct buf *out)
 
 struct json_object *otlp_attr_get(const struct otlp_attrs *attrs, const char *key, bool *found)
 {
+    size_t len = strlen(key);
     for (size_t i = attrs->n; i-- > 0;) {
-        if (strcmp(attrs->items[i].key, key) == 0) {
+        if (attrs->items[i].key_len == len && memcmp(attrs->items[i].key, key, len) == 0) {
             *found = true;
             return attrs->items[i].value;
         }

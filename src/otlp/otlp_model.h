@@ -56,6 +56,7 @@ enum otlp_status_code {
 
 struct otlp_attr {
     char *key;
+    size_t key_len; /* strlen(key): lookups compare lengths first */
     struct json_object *value; /* NULL: JSON null */
 };
 
