@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/stringify.h"
+
 /* Delta rows per fold, at most: a backlog (agora-live was down, a bulk
  * load) is folded in steps of this many, one right after the other, so no
  * fold holds a project's fold lock (which a read of it waits for) long. */
 #define FOLD_ROWS 500
-#define TEXT_(x) #x
-#define TEXT(x) TEXT_(x)
-#define FOLD_SQL "SELECT agora.stats_fold(NULL, " TEXT(FOLD_ROWS) ")"
+#define FOLD_SQL "SELECT agora.stats_fold(NULL, " STRINGIFY(FOLD_ROWS) ")"
 
 void live_fold_init(struct live_fold *f, const char *url, uint64_t period_ms, uint64_t now_ms)
 {

@@ -4,9 +4,10 @@
  * and drops whole months that have expired (retention_partitions.c). Then
  * for each project with a policy it removes, in batches of --batch rows
  * per transaction (so ingest is never blocked for longer than one batch),
- * first the expired payloads (events, spans, snapshots), then the expired
- * runs with everything they own, then it trims the large fields of the
- * runs kept past their payload window (sql/026). Each project is held
+ * first the expired payloads (events, spans, snapshots; from the runs after
+ * the project's payload mark, sql/028), then the expired runs with
+ * everything they own, then it trims the large fields of the runs kept
+ * past their payload window (after its own mark, sql/026). Each project is held
  * under a session advisory lock: a second job running at once skips the
  * project and says so. Stops starting batches after --max-seconds. Prints
  * one JSON object of what it removed and trimmed and records a row per
@@ -74,28 +75,40 @@ static int batches(struct job *j, const char *sql, const char *project, const ch
     }
 }
 
-/* Calls fn (one batch function, returning how many rows went) until it
- * removes nothing, time runs out or a stop arrives. Adds what went to
- * *removed. 0 done, 1 out of time, -1 error. */
-static int drain(struct job *j, const char *fn, const char *project, const char *cutoff, long long *removed)
+/* The runs step (sql/024): a batch returns how many runs went, and
+ * finding none is the end. Adds them to *removed. */
+static int expire(struct job *j, const char *project, const char *cutoff, long long *removed)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT agora.%s($1::uuid, $2::timestamptz, $3::int)", fn);
-    return batches(j, sql, project, cutoff, removed);
+    return batches(j, "SELECT agora.retention_runs_batch($1::uuid, $2::timestamptz, $3::int)", project, cutoff,
+                   removed);
 }
 
-/* The trim step (sql/026). A batch may look at runs and trim nothing, so
- * the runs it looked at, not what it trimmed, say when to stop. Adds the
- * fields trimmed to *trimmed. */
+/* The payload step (sql/028) and the trim step (sql/026) resume after a
+ * mark: a batch may look at runs and remove or trim nothing (their rows
+ * went with a dropped month, their fields are small), so the runs it
+ * looked at, not what it did, say when to stop. Adds the rows removed or
+ * the fields trimmed to *added. */
+static int payloads(struct job *j, const char *project, const char *cutoff, long long *removed)
+{
+    return batches(j, "SELECT runs, removed FROM agora.retention_payload_batch($1::uuid, $2::timestamptz, $3::int)",
+                   project, cutoff, removed);
+}
+
 static int trim(struct job *j, const char *project, const char *cutoff, long long *trimmed)
 {
     return batches(j, "SELECT runs, trimmed FROM agora.retention_trim_batch($1::uuid, $2::timestamptz, $3::int)",
                    project, cutoff, trimmed);
 }
 
+/* What a job removed and trimmed, over its projects. */
+struct totals {
+    long long runs, rows, trimmed;
+};
+
 /* One project: its lock, its payloads, its runs, its trims, its record.
- * Adds the project's outcome to out. 0, or -1 on a database error. */
-static int project(struct job *j, const PGresult *p, int row, struct json_object *out)
+ * Adds the project's outcome to out and its counts to *sum. 0, or -1 on a
+ * database error. */
+static int project(struct job *j, const PGresult *p, int row, struct json_object *out, struct totals *sum)
 {
     const char *id = PQgetvalue(p, row, 0), *started = PQgetvalue(p, row, 3);
     const char *payload_cutoff = PQgetisnull(p, row, 2) ? NULL : PQgetvalue(p, row, 2);
@@ -112,8 +125,8 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
     if (locked) {
         /* Payloads first: the runs that expire too then go with little
          * left to cascade, so a runs batch stays small. */
-        int a = payload_cutoff ? drain(j, "retention_payload_batch", id, payload_cutoff, &rows) : 0;
-        int b = a == 0 && runs_cutoff ? drain(j, "retention_runs_batch", id, runs_cutoff, &runs) : a;
+        int a = payload_cutoff ? payloads(j, id, payload_cutoff, &rows) : 0;
+        int b = a == 0 && runs_cutoff ? expire(j, id, runs_cutoff, &runs) : a;
         /* Trims last: the runs that expired are gone, not trimmed first. */
         int c = b == 0 && payload_cutoff ? trim(j, id, payload_cutoff, &trimmed) : b;
         outcome = c == 0 ? "done" : "partial";
@@ -138,6 +151,9 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
     json_object_object_add(o, "payload_rows_removed", json_must(json_object_new_int64(rows)));
     json_object_object_add(o, "fields_trimmed", json_must(json_object_new_int64(trimmed)));
     json_object_array_add(out, o);
+    sum->runs += runs;
+    sum->rows += rows;
+    sum->trimmed += trimmed;
     return rc;
 }
 
@@ -145,7 +161,7 @@ static int usage(FILE *f)
 {
     fputs("usage: agora-retention [--batch N] [--max-seconds S] [--every S]\n"
           "  removes expired runs and payloads, trims large fields (policies: /api/projects/{id}/retention)\n"
-          "  --batch N        rows (runs, when trimming) per transaction, 1..100000 (default 500)\n"
+          "  --batch N        rows per transaction, and at most N runs, 1..100000 (default 500)\n"
           "  --max-seconds S  start no batch after S seconds, 1..86400 (default 600)\n"
           "  --every S        run again every S seconds (60..604800) until SIGTERM\n"
           "Connects with AGORA_ADMIN_DATABASE_URL (or AGORA_ADMIN_DATABASE_URL_FILE).\n",
@@ -194,20 +210,14 @@ static int run_once(const char *url, long batch, long max_seconds)
         goto fail;
     }
     rc = 0;
+    struct totals sum = {0};
     for (int i = 0; i < PQntuples(p); i++)
-        if (project(&j, p, i, projects) < 0)
+        if (project(&j, p, i, projects, &sum) < 0)
             rc = 1;
-    static const char *const totals[] = {"runs_removed", "payload_rows_removed", "fields_trimmed"};
     struct json_object *out = json_must(json_object_new_object());
-    for (size_t k = 0; k < sizeof totals / sizeof totals[0]; k++) {
-        long long sum = 0;
-        for (size_t i = 0; i < json_object_array_length(projects); i++) {
-            struct json_object *v;
-            if (json_object_object_get_ex(json_object_array_get_idx(projects, i), totals[k], &v))
-                sum += json_object_get_int64(v);
-        }
-        json_object_object_add(out, totals[k], json_must(json_object_new_int64(sum)));
-    }
+    json_object_object_add(out, "runs_removed", json_must(json_object_new_int64(sum.runs)));
+    json_object_object_add(out, "payload_rows_removed", json_must(json_object_new_int64(sum.rows)));
+    json_object_object_add(out, "fields_trimmed", json_must(json_object_new_int64(sum.trimmed)));
     json_object_object_add(out, "partitions_created", json_must(json_object_new_int64(parts.created)));
     json_object_object_add(out, "partitions_dropped", json_must(json_object_new_int64(parts.dropped)));
     json_object_object_add(out, "seconds", json_must(json_object_new_double(now_s() - t0)));

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
+#include "util/stringify.h"
 
 PGresult *retention_one(PGconn *conn, const char *sql, int n, const char *const *params)
 {
@@ -25,7 +24,8 @@ PGresult *retention_one(PGconn *conn, const char *sql, int n, const char *const 
 int partitions_maintain(PGconn *conn, int (*stop)(void), struct partitions_outcome *out)
 {
     out->created = out->dropped = 0;
-    PGresult *res = retention_one(conn, "SELECT agora.ensure_partitions(" STR(PARTITIONS_MONTHS_AHEAD) ")", 0, NULL);
+    PGresult *res =
+        retention_one(conn, "SELECT agora.ensure_partitions(" STRINGIFY(PARTITIONS_MONTHS_AHEAD) ")", 0, NULL);
     if (!res)
         return -1;
     out->created = atoll(PQgetvalue(res, 0, 0));
@@ -33,7 +33,7 @@ int partitions_maintain(PGconn *conn, int (*stop)(void), struct partitions_outco
     for (;;) {
         if (stop && stop())
             return 0;
-        res = retention_one(conn, "SELECT agora.retention_drop_partition(" STR(PARTITIONS_LOCK_MS) ")", 0, NULL);
+        res = retention_one(conn, "SELECT agora.retention_drop_partition(" STRINGIFY(PARTITIONS_LOCK_MS) ")", 0, NULL);
         if (!res)
             return -1;
         int none = PQgetisnull(res, 0, 0);

@@ -55,6 +55,7 @@ TABLES = {
     "retention_policies": "organization_id",
     "retention_runs": "organization_id",
     "retention_trim_marks": "organization_id",
+    "retention_payload_marks": "organization_id",
 }
 
 # Tables whose rows with a NULL organization are shared by every caller
@@ -83,9 +84,9 @@ PROJECT_TABLES = {
 }
 
 # Tables agora_app may not even read: only SECURITY DEFINER functions do
-# (the statistics deltas, sql/013; the retention job's trim marks,
-# sql/026). They have policies all the same.
-DEFINER_ONLY = {"stats_deltas", "retention_trim_marks"}
+# (the statistics deltas, sql/013; the retention job's trim and payload
+# marks, sql/026 and sql/028). They have policies all the same.
+DEFINER_ONLY = {"stats_deltas", "retention_trim_marks", "retention_payload_marks"}
 READABLE = sorted(set(TABLES) - DEFINER_ONLY)
 
 # What an API key sees of its own organization: its organization, its
@@ -206,6 +207,8 @@ INSERT INTO agora.retention_policies (organization_id, project_id, runs_days, pa
 INSERT INTO agora.retention_runs (organization_id, project_id, started_at, runs_removed, outcome)
     VALUES ('{t["org"]}', '{t["project"]}', now(), 3, 'done');
 INSERT INTO agora.retention_trim_marks (project_id, organization_id, created_at, execution_id)
+    VALUES ('{t["project"]}', '{t["org"]}', now(), '{p["execution"]}');
+INSERT INTO agora.retention_payload_marks (project_id, organization_id, created_at, execution_id)
     VALUES ('{t["project"]}', '{t["org"]}', now(), '{p["execution"]}');
 COMMIT;
 """
