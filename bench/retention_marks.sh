@@ -55,25 +55,14 @@ runs() { # PROJECT WORKFLOW N DAYS: N runs created DAYS ago, one event each
       SELECT created_at, organization_id, project_id, id, 'node_start', now() FROM x" >/dev/null
 }
 
-# 025's statement of 024's batch, as it was before sql/028, for this
-# session only.
-OLD="CREATE FUNCTION pg_temp.payload_batch_025(p_project uuid, p_before timestamptz, p_batch integer)
-    RETURNS bigint LANGUAGE plpgsql AS \$\$
-    DECLARE t text; n bigint;
-    BEGIN
-        FOREACH t IN ARRAY ARRAY['telemetry_events', 'telemetry_spans', 'shared_state_snapshots'] LOOP
-            EXECUTE format('DELETE FROM agora.%1\$I d USING ('
-                           ' SELECT v.organization_id, v.id, v.run_created_at FROM agora.executions x'
-                           ' JOIN agora.%1\$I v ON v.execution_id = x.id AND v.run_created_at = x.created_at'
-                           ' WHERE x.project_id = \$1 AND x.created_at < \$2 LIMIT \$3) s'
-                           ' WHERE d.organization_id = s.organization_id AND d.id = s.id'
-                           ' AND d.run_created_at = s.run_created_at', t)
-                USING p_project, p_before, p_batch;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            IF n > 0 THEN RETURN n; END IF;
-        END LOOP;
-        RETURN 0;
-    END \$\$;"
+# 025's statement of 024's batch, as it was before sql/028, read from
+# sql/025 and made a function of this session only.
+OLD=$(python3 -c '
+import re, sys
+sql = open(sys.argv[1]).read()
+f = re.search(r"CREATE OR REPLACE FUNCTION agora\.retention_payload_batch\(.*?\$\$;\n", sql, re.S).group(0)
+print(f.replace("OR REPLACE FUNCTION agora.retention_payload_batch", "FUNCTION pg_temp.payload_batch_025", 1))
+' "$root/sql/025_partitions.sql")
 
 measure() { # CALL: "buffers entries" of one call, warmed, rolled back
     local read="SELECT pg_stat_get_xact_tuples_returned('agora.executions_created_idx'::regclass);"

@@ -31,9 +31,9 @@
 -- next job, by rescanning every old run, which is the cost removed here.
 --
 -- Whole months dropped (025's retention_drop_partition) take the payload
--- rows of their runs, not the runs: the mark walks those runs once more,
--- each probe pruned to the run's month (now absent: DEFAULT's index), and
--- passes them. Runs deleted by the runs batches may leave the mark naming
+-- rows of their runs, not the runs: the mark walks those runs once, each
+-- probe pruned to the run's month (now absent: DEFAULT's index), finds
+-- nothing and passes them; none is skipped, none is read again. Runs deleted by the runs batches may leave the mark naming
 -- a run that is gone: the mark is a position in (created_at, id) order,
 -- not a reference, so it stays correct. A run whose created_at an
 -- operator sets back before the mark is not seen by the payload step
