@@ -33,8 +33,14 @@ enum otlp_span_col {
     OSC_COUNT
 };
 
+/* An event carries its span's execution, id and node itself, rather than
+ * the span's position: step 5 then never joins the events to the spans
+ * (a join of two parameter-sized sets is what a generic plan may do by
+ * nested loop, BENCHMARKS.md "OpenTelemetry ingest"). */
 enum otlp_event_col {
-    OEC_SPAN, /* bigint: its span's position in the span columns, from 1 */
+    OEC_EXEC, /* uuid: its span's execution */
+    OEC_SPAN, /* text: its span's id in hex */
+    OEC_NODE, /* text: its span's node name (OSC_NODE), or NULL */
     OEC_TYPE, /* text */
     OEC_TIME, /* timestamptz */
     OEC_DATA, /* JSON array: each event's data, {span_id, attributes} */

@@ -370,17 +370,17 @@ static void node_json(const struct otlp_place *at, const struct otlp_exec *e, co
     buf_putc(b, '}');
 }
 
-/* A span's events' elements of the event columns; at is the span's
- * position in the span columns, from 1. */
-static void event_cols(const struct otlp_ref *r, size_t at, struct buf *c)
+/* A span's events' elements of the event columns; e is its execution. */
+static void event_cols(const struct otlp_exec *e, const struct otlp_ref *r, struct buf *c)
 {
     const struct otlp_span *s = r->span;
     char hex[17];
     hex_encode(s->span_id, 8, hex);
     for (size_t i = 0; i < s->n_events; i++) {
         const struct otlp_event *ev = &s->events[i];
-        pg_array_sep(&c[OEC_SPAN]);
-        buf_put_int(&c[OEC_SPAN], (long long)at);
+        pg_array_raw(&c[OEC_EXEC], e->id);
+        pg_array_raw(&c[OEC_SPAN], hex);
+        pg_array_text(&c[OEC_NODE], r->node_name);
         pg_array_text(&c[OEC_TYPE], ev->name[0] ? ev->name : "event");
         col_time(&c[OEC_TIME], ev->time_unix_nano ? ev->time_unix_nano : s->start_unix_nano);
         doc_sep(&c[OEC_DATA]);
@@ -455,7 +455,7 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
             }
             if (r->has_usage)
                 usage_json(&pl[r->resource], e, r, &d->usage);
-            event_cols(r, i + 1, d->events);
+            event_cols(e, r, d->events);
         }
     }
     close_array(&d->execs);

@@ -153,17 +153,34 @@ const char SQL_OTLP_NODES[] =
 
 /* Step 5: $1 the executions ("e"), $2 the executions kept (uuid[]), $3
  * those step 2 inserted (uuid[]), $4 to $23 the span columns and $24 to
- * $27 the event columns (otlp_columns.h, in the order of their enums; the
+ * $29 the event columns (otlp_columns.h, in the order of their enums; the
  * asserts below keep the numbers in step). One statement of
  * data-modifying CTEs:
- *   - sp: the spans, ON CONFLICT DO NOTHING on (organization, execution,
- *     trace id, span id) (sql/012): a span sent again is skipped (the plan
- *     already kept one of a span twice in the request);
- *   - fresh: the spans sp inserted; only they bring their events (ev) and
- *     node executions (ne), so a resend adds nothing anywhere. ne's client
- *     id (sql/006) is derived from the span: ON CONFLICT DO NOTHING covers
- *     the rest. Each node execution is priced as the JSON ingest prices
- *     one (price_sql.h), at its span's start;
+ *   - fresh: the spans not stored yet (the plan already kept one of a
+ *     span twice in the request). A span of an execution step 2 inserted
+ *     is new; one of an older execution is looked up (sql/012's unique
+ *     index, SPAN_STORED), which is exact: that execution is locked since
+ *     step 3, and every writer of OTLP spans locks or creates it first.
+ *     Only fresh spans are inserted (sp) and bring their events (ev, which
+ *     look their span up the same way) and node executions (ne), so a
+ *     resend adds nothing anywhere. sp keeps ON CONFLICT DO NOTHING on
+ *     (organization, execution, trace id, span id) (sql/012) as a guard,
+ *     never taken by that rule. ne's client id (sql/006) is derived from
+ *     the span: ON CONFLICT DO NOTHING covers the rest. Each node
+ *     execution is priced as the JSON ingest prices one (price_sql.h), at
+ *     its span's start.
+ *     No step joins two sets the size of the request: fresh used to be sx
+ *     joined to sp's RETURNING, and events to fresh by position, and the
+ *     generic plan, made once per connection from the statistics of the
+ *     moment, chose a nested loop for them on a new database (every span
+ *     against every span: 58 against 52 ms of PostgreSQL per request of
+ *     500 spans, BENCHMARKS.md "OpenTelemetry ingest"). The joins left
+ *     pair a span or event with its execution, or probe an index;
+ *   - gain: what each execution got, in one GROUP BY over the rows of ex,
+ *     sp, ev, ne and fresh together rather than joins of one aggregate per
+ *     CTE: with a request of many traces (a service's batch of 500
+ *     one-span traces) those joins were nested loops of executions by
+ *     executions, 199 ms of PostgreSQL per request against 89 now;
  *   - up: each execution that existed before the request and got new
  *     spans: counts and usage sums grow by what was inserted; its root
  *     span (no parent), when it came now, sets status (error when the
@@ -177,14 +194,19 @@ const char SQL_OTLP_NODES[] =
  *     transaction that committed in between), to what was inserted. Left
  *     alone, its row has one version for the foreign-key checks of the
  *     rows inserted here to find.
- * A span's trace id is its execution's (fb); an event finds its span by
- * position (ord), as its attributes are found in $13 and $27.
+ * A span's trace id is its execution's (fb); spans and events find their
+ * attributes in $13 and $29 by position (ord).
  * Returns, per execution that got new spans: its id, the spans, events and
  * node executions inserted, and the node executions' ids as an array (NULL
  * past LIVE_NODES_MAX), for its live message. */
 _Static_assert(OSC_EXEC == 0 && OSC_ATTRS == 9 && OSC_PROV == 19 && OSC_COUNT == 20,
                "SQL_OTLP_ITEMS numbers the span columns $4 to $23");
-_Static_assert(OEC_SPAN == 0 && OEC_DATA == 3 && OEC_COUNT == 4, "SQL_OTLP_ITEMS numbers the event columns $24 to $27");
+_Static_assert(OEC_EXEC == 0 && OEC_DATA == 5 && OEC_COUNT == 6, "SQL_OTLP_ITEMS numbers the event columns $24 to $29");
+/* Whether the span (execution x, span id s) of the execution row ex was
+ * stored before this statement: one probe of sql/012's unique index. */
+#define SPAN_STORED(ex, x, s)                                                                                        \
+    "EXISTS (SELECT 1 FROM agora.telemetry_spans t WHERE t.organization_id = " ex ".org AND t.execution_id = " x \
+    " AND t.trace_id = " ex ".fb AND t.span_id = " s " AND t.run_created_at = " ex ".rc AND t.from_otlp)"
 const char SQL_OTLP_ITEMS[] =
     "WITH ex AS MATERIALIZED (SELECT x.id, x.org, x.proj, x.wf, x.sess, x.fb, x.id = ANY ($3::uuid[]) AS new,"
     "   e.created_at AS rc"
@@ -194,26 +216,29 @@ const char SQL_OTLP_ITEMS[] =
     " sx AS MATERIALIZED (SELECT s.x, ex.fb AS t, s.s, s.p, s.n, s.k, s.st, s.et, s.d, s.c,"
     "   $13::jsonb -> (s.ord::integer - 1) AS a, s.nn, s.cid IS NOT NULL AS node, s.nt, s.cid,"
     "   CASE WHEN s.em IS NOT NULL THEN jsonb_build_object('message', s.em) END AS err,"
-    "   s.ti, s.tout, s.cr, s.cc, s.model, s.prov, s.ord, ex.org, ex.proj, ex.wf, ex.rc"
+    "   s.ti, s.tout, s.cr, s.cc, s.model, s.prov, s.ord, ex.org, ex.proj, ex.wf, ex.rc,"
+    "   NOT ex.new AND " SPAN_STORED("ex", "s.x", "s.s") " AS dup"
     "  FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],"
     "   $10::timestamptz[], $11::double precision[], $12::text[], $14::text[], $15::uuid[], $16::text[],"
     "   $17::text[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::text[])"
     "   WITH ORDINALITY AS s(x, s, p, n, k, st, et, d, c, nn, cid, nt, em, ti, tout, cr, cc, model, prov, ord)"
     "  JOIN ex ON ex.id = s.x),"
- " sp AS ("
+    " fresh AS MATERIALIZED (SELECT * FROM sx WHERE NOT dup),"
+    " sp AS ("
     "  INSERT INTO agora.telemetry_spans (organization_id, project_id, execution_id, trace_id, span_id,"
     "   parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name, from_otlp,"
     "   run_created_at)"
-    "  SELECT org, proj, x, t, s, p, n, k, st, et, d, c, a, nn, true, rc FROM sx ORDER BY ord"
+    "  SELECT org, proj, x, t, s, p, n, k, st, et, d, c, a, nn, true, rc FROM fresh ORDER BY ord"
     "  ON CONFLICT (organization_id, execution_id, trace_id, span_id, run_created_at) WHERE from_otlp DO NOTHING"
-    "  RETURNING execution_id, span_id),"
-    " fresh AS MATERIALIZED (SELECT sx.* FROM sx JOIN sp ON sp.execution_id = sx.x AND sp.span_id = sx.s),"
+    "  RETURNING execution_id),"
     " ev AS ("
     "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
     "   \"timestamp\", node_name, data, run_created_at)"
-    "  SELECT f.org, f.proj, f.x, v.ty, v.ts, f.nn, $27::jsonb -> (v.ord::integer - 1), f.rc"
-    "  FROM unnest($24::bigint[], $25::text[], $26::timestamptz[]) WITH ORDINALITY AS v(span, ty, ts, ord)"
-    "  JOIN fresh f ON f.ord = v.span"
+    "  SELECT ex.org, ex.proj, v.x, v.ty, v.ts, v.nn, $29::jsonb -> (v.ord::integer - 1), ex.rc"
+    "  FROM unnest($24::uuid[], $25::text[], $26::text[], $27::text[], $28::timestamptz[])"
+    "   WITH ORDINALITY AS v(x, s, nn, ty, ts, ord)"
+    "  JOIN ex ON ex.id = v.x"
+    "  WHERE ex.new OR NOT " SPAN_STORED("ex", "v.x", "v.s")
     "  ORDER BY v.ord"
     "  RETURNING execution_id),"
     " ne AS ("
@@ -230,21 +255,28 @@ const char SQL_OTLP_ITEMS[] =
     "  ORDER BY f.ord"
     "  ON CONFLICT (client_id, organization_id, run_created_at) WHERE client_id IS NOT NULL DO NOTHING"
     "  RETURNING execution_id, id, input_tokens, output_tokens, cost_usd),"
-    " c_sp AS (SELECT execution_id AS id, count(*) AS n FROM sp GROUP BY 1),"
-    " c_ev AS (SELECT execution_id AS id, count(*) AS n FROM ev GROUP BY 1),"
-    " c_ne AS (SELECT execution_id AS id, count(*) AS n, sum(input_tokens) AS ti, sum(output_tokens) AS tout,"
-    "  sum(cost_usd) AS cost,"
-    "  count(*) FILTER (WHERE cost_usd IS NULL AND " HAS_TOKENS("input_tokens", "output_tokens") ") AS unpriced,"
-    "  array_agg(id ORDER BY id) AS ids FROM ne GROUP BY 1),"
-    " root AS (SELECT DISTINCT ON (f.x) f.x AS id, f.st, f.et, f.d, f.c, f.err FROM fresh f"
-    "  WHERE f.p IS NULL ORDER BY f.x, f.st),"
-    " earliest AS (SELECT f.x AS id, min(f.st) AS st FROM fresh f GROUP BY 1),"
-    " gain AS (SELECT ex.id, ex.new, ex.sess, ex.fb, c_sp.n AS sp, COALESCE(c_ev.n, 0) AS ev,"
-    "   COALESCE(c_ne.n, 0) AS ne, COALESCE(c_ne.ti, 0) AS ti, COALESCE(c_ne.tout, 0) AS tout,"
-    "   COALESCE(c_ne.cost, 0) AS cost, COALESCE(c_ne.unpriced, 0) AS unpriced, es.st AS earliest,"
-    "   r.id IS NOT NULL AND NOT ex.new AS has_root, r.st, r.et, r.d, r.c, r.err"
-    "  FROM ex JOIN c_sp ON c_sp.id = ex.id JOIN earliest es ON es.id = ex.id"
-    "   LEFT JOIN c_ne ON c_ne.id = ex.id LEFT JOIN c_ev ON c_ev.id = ex.id LEFT JOIN root r ON r.id = ex.id),"
+    " parts AS (SELECT ex.id, ex.new, ex.sess, ex.fb, 0 AS sp, 0 AS ev, 0 AS ne, NULL::bigint AS ti,"
+    "   NULL::bigint AS tout, NULL::numeric AS cost, 0 AS unpriced, NULL::bigint AS nid, NULL::timestamptz AS st,"
+    "   false AS rt, NULL::timestamptz AS et, NULL::double precision AS d, NULL::text AS c, NULL::jsonb AS err,"
+    "   NULL::bigint AS ord FROM ex"
+    "  UNION ALL SELECT execution_id, NULL, NULL, NULL, 1, 0, 0, NULL, NULL, NULL, 0, NULL, NULL, false, NULL,"
+    "   NULL, NULL, NULL, NULL FROM sp"
+    "  UNION ALL SELECT execution_id, NULL, NULL, NULL, 0, 1, 0, NULL, NULL, NULL, 0, NULL, NULL, false, NULL,"
+    "   NULL, NULL, NULL, NULL FROM ev"
+    "  UNION ALL SELECT execution_id, NULL, NULL, NULL, 0, 0, 1, input_tokens, output_tokens, cost_usd,"
+    "   (cost_usd IS NULL AND " HAS_TOKENS("input_tokens", "output_tokens") ")::integer, id, NULL, false, NULL,"
+    "   NULL, NULL, NULL, NULL FROM ne"
+    "  UNION ALL SELECT x, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0, NULL, st, p IS NULL, et, d, c, err, ord"
+    "   FROM fresh),"
+    " gain AS (SELECT id, bool_or(new) AS new, max(sess) AS sess, max(fb) AS fb, sum(sp) AS sp, sum(ev) AS ev,"
+    "   sum(ne) AS ne, COALESCE(sum(ti), 0) AS ti, COALESCE(sum(tout), 0) AS tout, COALESCE(sum(cost), 0) AS cost,"
+    "   sum(unpriced) AS unpriced, array_agg(nid ORDER BY nid) FILTER (WHERE nid IS NOT NULL) AS ids,"
+    "   min(st) AS earliest, COALESCE(bool_or(rt) AND NOT bool_or(new), false) AS has_root,"
+    "   min(st) FILTER (WHERE rt) AS st, (array_agg(et ORDER BY st, ord) FILTER (WHERE rt))[1] AS et,"
+    "   (array_agg(d ORDER BY st, ord) FILTER (WHERE rt))[1] AS d,"
+    "   (array_agg(c ORDER BY st, ord) FILTER (WHERE rt))[1] AS c,"
+    "   (array_agg(err ORDER BY st, ord) FILTER (WHERE rt))[1] AS err"
+    "  FROM parts GROUP BY id HAVING sum(sp) > 0),"
     " up AS ("
     "  UPDATE agora.executions e SET"
     "   telemetry_spans_count = CASE WHEN a.new THEN 0 ELSE e.telemetry_spans_count END + a.sp,"
@@ -264,12 +296,13 @@ const char SQL_OTLP_ITEMS[] =
     "   updated_at = now(), last_ingest_at = now(),"
     "   live_seq = e.live_seq + CASE WHEN a.new THEN 0 ELSE 1 END"
     "  FROM gain a"
-    "  WHERE e.id = a.id AND (NOT a.new OR e.telemetry_spans_count <> a.sp OR e.telemetry_events_count <> a.ev"
+    "  WHERE e.id = a.id AND e.id = ANY ($2::uuid[])" /* an index scan whatever gain's estimate */
+    "   AND (NOT a.new OR e.telemetry_spans_count <> a.sp OR e.telemetry_events_count <> a.ev"
     "   OR e.node_executions_count <> a.ne OR e.input_tokens <> a.ti OR e.output_tokens <> a.tout"
     "   OR e.cost_usd <> a.cost OR e.unpriced_count <> a.unpriced)"
     "  RETURNING e.id)"
     " SELECT a.id, a.sp, a.ev, a.ne,"
-    "  CASE WHEN a.ne <= " LIVE_NODES_MAX_SQL " THEN COALESCE(c_ne.ids, '{}') END,"
+    "  CASE WHEN a.ne <= " LIVE_NODES_MAX_SQL " THEN COALESCE(a.ids, '{}') END,"
     "  (SELECT count(*) FROM up)"
-    " FROM gain a LEFT JOIN c_ne ON c_ne.id = a.id"
+    " FROM gain a"
     " ORDER BY a.id";

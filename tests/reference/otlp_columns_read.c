@@ -206,7 +206,8 @@ static const struct column SPAN_COLS[OSC_COUNT] = {
 };
 
 static const struct column EVENT_COLS[OEC_COUNT] = {
-    [OEC_SPAN] = {"span", K_INT}, [OEC_TYPE] = {"ty", K_TEXT}, [OEC_TIME] = {"ts", K_TEXT}, [OEC_DATA] = {"d", K_JSON}};
+    [OEC_EXEC] = {"x", K_TEXT}, [OEC_SPAN] = {"s", K_TEXT},  [OEC_NODE] = {"nn", K_TEXT},
+    [OEC_TYPE] = {"ty", K_TEXT}, [OEC_TIME] = {"ts", K_TEXT}, [OEC_DATA] = {"d", K_JSON}};
 
 struct json_object *otlp_columns_spans(const struct otlp_docs *d, const char **why)
 {
@@ -219,22 +220,37 @@ struct json_object *otlp_columns_spans(const struct otlp_docs *d, const char **w
     return rows;
 }
 
+/* Whether two objects hold the same value under key (both absent: the
+ * same). */
+static bool same_member(struct json_object *a, struct json_object *b, const char *key)
+{
+    struct json_object *va, *vb;
+    bool ha = json_object_object_get_ex(a, key, &va), hb = json_object_object_get_ex(b, key, &vb);
+    return ha == hb && (!ha || json_object_equal(va, vb));
+}
+
+/* The span of spans the event ev names (its execution and span id), with
+ * the same node name, or NULL. */
+static struct json_object *span_of(struct json_object *spans, struct json_object *ev)
+{
+    for (size_t i = 0; i < json_object_array_length(spans); i++) {
+        struct json_object *s = json_object_array_get_idx(spans, i);
+        if (same_member(s, ev, "x") && same_member(s, ev, "s") && same_member(s, ev, "nn"))
+            return s;
+    }
+    return NULL;
+}
+
 struct json_object *otlp_columns_events(const struct otlp_docs *d, struct json_object *spans, const char **why)
 {
-    struct json_object *rows = read_columns(d->events, EVENT_COLS, OEC_COUNT, why), *v;
+    struct json_object *rows = read_columns(d->events, EVENT_COLS, OEC_COUNT, why);
     for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
-        struct json_object *o = json_object_array_get_idx(rows, i), *span;
-        int64_t at = json_object_object_get_ex(o, "span", &v) ? json_object_get_int64(v) : 0;
-        if (at < 1 || (size_t)at > json_object_array_length(spans)) {
-            *why = "an event of no span";
+        struct json_object *o = json_object_array_get_idx(rows, i);
+        if (!span_of(spans, o)) {
+            *why = "an event of no span, or not of its span's execution and node";
             json_object_put(rows);
             return NULL;
         }
-        span = json_object_array_get_idx(spans, (size_t)at - 1);
-        const char *keys[] = {"x", "s"};
-        for (size_t k = 0; k < 2; k++)
-            if (json_object_object_get_ex(span, keys[k], &v))
-                json_object_object_add(o, keys[k], json_object_get(v));
     }
     return rows;
 }

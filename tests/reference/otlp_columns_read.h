@@ -21,9 +21,10 @@
  * (array_in), holds a NUL, or the columns differ in length. */
 struct json_object *otlp_columns_spans(const struct otlp_docs *d, const char **why);
 
-/* The events of d likewise (span, ty, ts, d), each with its span's x and
- * s copied from spans (otlp_columns_spans of the same d); NULL with why
- * set when malformed or an event names no span. */
+/* The events of d likewise (x, s, nn: the execution, id and node name of
+ * its span; ty, ts, d); NULL with why set when malformed or an event
+ * names no span of spans (otlp_columns_spans of the same d) with that
+ * execution, id and node name. */
 struct json_object *otlp_columns_events(const struct otlp_docs *d, struct json_object *spans, const char **why);
 
 #endif
