@@ -23,7 +23,10 @@
 
 static const char SQL_EXECUTIONS[] =
     "SELECT e.id::text, " EXEC_JSON("e") ", e.workflow_id::text, e.duration_ms, " MICROS("e.started_at")
-    " FROM agora.executions e WHERE e.id = ANY (ARRAY[$1::uuid, $2::uuid])";
+    ", e.created_at FROM agora.executions e WHERE e.id = ANY (ARRAY[$1::uuid, $2::uuid])";
+
+/* The items' statements: $1 the run, $2 its created_at as SQL_EXECUTIONS
+ * read it, the partition (sql/025) without a second look at the row. */
 
 /* Run order, the (execution_id, started_at, id) index's. Columns: 0 id,
  * 1 node_name, 2 status, 3 action, 4 error, 5-7 the phases, 8 started_at
@@ -32,14 +35,15 @@ static const char SQL_NODES[] =
     "SELECT n.id::text, n.node_name, n.status, n.action, n.error::text,"
     " n.prep_duration_ms, n.exec_duration_ms, n.post_duration_ms, " MICROS("n.started_at") ", "
     MICROS("n.completed_at") ", n.retry_count"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid AND n.run_created_at = $2::timestamptz"
     " ORDER BY n.started_at, n.id";
 
 /* The (execution_id, sequence, id) index's order, which
  * cmp_attach_snapshots counts in. */
 static const char SQL_SNAPSHOTS[] =
     "SELECT x.node_name, x.phase, x.state::text FROM agora.shared_state_snapshots x"
-    " WHERE x.execution_id = $1::uuid" RUN_PARTITION("x", "$1::uuid") " AND x.phase IN ('after', 'before') AND x.node_name IS NOT NULL"
+    " WHERE x.execution_id = $1::uuid AND x.run_created_at = $2::timestamptz"
+    " AND x.phase IN ('after', 'before') AND x.node_name IS NOT NULL"
     " ORDER BY x.sequence, x.id";
 
 /* A run being read: its rows and the structs that borrow their text. */
@@ -84,14 +88,14 @@ static char *compact(PGresult *res, int row, int col)
  * and node executions. */
 static enum db_status read_run(struct db *db, PGresult *execs, int row, struct run_rows *rr)
 {
-    const char *params[1] = {PQgetvalue(execs, row, 0)};
+    const char *params[2] = {PQgetvalue(execs, row, 0), PQgetvalue(execs, row, 5)};
     rr->run.id = params[0];
     rr->run.json = compact(execs, row, 1);
     rr->run.workflow_id = text_or_null(execs, row, 2);
     rr->run.duration_ms = number_or_nan(execs, row, 3);
-    enum db_status st = db_exec(db, SQL_SNAPSHOTS, 1, params, &rr->snaps_res);
+    enum db_status st = db_exec(db, SQL_SNAPSHOTS, 2, params, &rr->snaps_res);
     if (st == DB_OK)
-        st = db_exec(db, SQL_NODES, 1, params, &rr->nodes_res);
+        st = db_exec(db, SQL_NODES, 2, params, &rr->nodes_res);
     if (st != DB_OK)
         return st;
     PGresult *res = rr->nodes_res, *snaps = rr->snaps_res;

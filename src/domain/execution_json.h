@@ -5,14 +5,6 @@
 #ifndef AGORA_EXECUTION_JSON_H
 #define AGORA_EXECUTION_JSON_H
 
-/* Keeps a read of one run's items (alias a, the run's id the SQL text id)
- * to the run's own partition (sql/025): the items copy their run's
- * created_at (a foreign key holds them to it), and a subquery's value
- * prunes the other partitions when the statement starts, so one index
- * is probed instead of one per month kept. */
-#define RUN_PARTITION(a, id)                                                                        \
-    " AND " a ".run_created_at = (SELECT pe.created_at FROM agora.executions pe WHERE pe.id = " id ")"
-
 /* Whether execution e is stale: running, with no ingest for
  * agora.stale_minutes (AGORA_STALE_MINUTES, a setting of the connection:
  * db.c). Computed at read time; nothing stored changes. */

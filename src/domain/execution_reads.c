@@ -371,7 +371,7 @@ enum db_status execution_timeline(struct db *db, const char *id, struct sink *si
     param(&s, id);
     param(&s, PQgetvalue(res, 0, 1));
     /* The run's created_at, read with its row: its partition (sql/025)
-     * without RUN_PARTITION's second look at the row. */
+     * without a second look at the row. */
     param(&s, PQgetvalue(res, 0, 2));
     buf_puts(&s.text, "SELECT " NODE_JSON " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
                       " AND n.run_created_at = $3::timestamptz ORDER BY n.started_at, n.id");
@@ -384,17 +384,25 @@ enum db_status execution_timeline(struct db *db, const char *id, struct sink *si
 
 /* ------------------------------------------------------------------ items */
 
-static enum db_status require_execution(struct db *db, const char *id)
+/* The run's created_at as text, into at (RUN_AT_MAX): the value its items
+ * are partitioned by (sql/025). Read under the caller's identity, so an
+ * unseen or unknown run is DB_NOT_FOUND as before. The existence check
+ * the item routes made anyway, now returning the one column that lets
+ * their statement name the partition instead of looking the row up again. */
+#define RUN_AT_MAX 64
+static enum db_status run_created_at(struct db *db, const char *id, char at[RUN_AT_MAX])
 {
     PGresult *res = NULL;
-    enum db_status st = one_row(db, "SELECT 1 FROM agora.executions e WHERE e.id = $1::uuid", id, &res);
+    enum db_status st = one_row(db, "SELECT e.created_at FROM agora.executions e WHERE e.id = $1::uuid", id, &res);
+    if (st == DB_OK)
+        snprintf(at, RUN_AT_MAX, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return st;
 }
 
 /* Spans by (start_time, id) and events by ("timestamp", id): both NOT NULL,
  * so the position is one row comparison the index serves. */
-static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind kind,
+static void timed_items_sql(struct sql *s, const char *id, const char *at, enum exec_items_kind kind,
                             const struct exec_items_query *q)
 {
     const char *alias = kind == EXEC_SPANS ? "s" : "v";
@@ -406,9 +414,9 @@ static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind 
     else
         buf_puts(&s->text, "SELECT " EVENT_JSON ", " MICROS("v.\"timestamp\"") ", v.id::text"
                            " FROM agora.telemetry_events v");
-    int idp = param(s, id);
-    buf_printf(&s->text, " WHERE %s.execution_id = $%d::uuid", alias, idp);
-    buf_printf(&s->text, RUN_PARTITION("%s", "$%d::uuid"), alias, idp);
+    int idp = param(s, id), atp = param(s, at);
+    buf_printf(&s->text, " WHERE %s.execution_id = $%d::uuid AND %s.run_created_at = $%d::timestamptz", alias, idp,
+               alias, atp);
     /* Checked inside the (execution_id, key, id) index, or by a scan of
      * the primary key from since_id when PostgreSQL expects fewer rows
      * there (docs/DESIGN.md, "Telemetry: reads", has both plans). */
@@ -427,9 +435,11 @@ static void timed_items_sql(struct sql *s, const char *id, enum exec_items_kind 
         buf_printf(&s->text, " LIMIT $%d", limit_param(s, q->limit));
 }
 
+/* $1 the run, $2 its created_at (its partition). */
 #define SNAPSHOT_SELECT                                                                             \
     "SELECT " SNAPSHOT_JSON ", COALESCE(x.sequence::bigint, 9223372036854775807), x.id::text"      \
-    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid" RUN_PARTITION("x", "$1::uuid")
+    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"                          \
+    " AND x.run_created_at = $2::timestamptz"
 
 /* Which snapshots a query reads, in (sequence NULLS LAST, id) order, the
  * order of the (execution_id, sequence, id) index. */
@@ -441,11 +451,12 @@ enum snap_part {
 
 /* rows: how many rows the answer still takes (LIMIT rows + 1), or -1 for
  * no limit. */
-static void snapshots_sql(struct sql *s, const char *id, enum snap_part part, const struct exec_items_query *q,
-                          int rows)
+static void snapshots_sql(struct sql *s, const char *id, const char *at, enum snap_part part,
+                          const struct exec_items_query *q, int rows)
 {
     const struct exec_after *after = &q->after;
     param(s, id);
+    param(s, at);
     buf_puts(&s->text, SNAPSHOT_SELECT);
     if (q->since_id)
         buf_printf(&s->text, " AND x.id > $%d::bigint", param(s, q->since_id));
@@ -468,17 +479,17 @@ static void snapshots_sql(struct sql *s, const char *id, enum snap_part part, co
  * order: a single "(sequence, id) > (...) OR sequence IS NULL" would
  * defeat the index, and PostgreSQL sorts a UNION ALL of the two instead
  * of merging them. */
-static enum db_status snapshots_after_seq(struct db *db, const char *id, const struct exec_items_query *q,
-                                          struct stream *out)
+static enum db_status snapshots_after_seq(struct db *db, const char *id, const char *at,
+                                          const struct exec_items_query *q, struct stream *out)
 {
     struct sql s = {0};
     buf_init(&s.text);
-    snapshots_sql(&s, id, SNAP_AFTER_SEQ, q, q->limit ? q->limit : -1);
+    snapshots_sql(&s, id, at, SNAP_AFTER_SEQ, q, q->limit ? q->limit : -1);
     enum db_status st = stream_rows(db, &s, out);
     if (st == DB_OK && !out->more && !out->broken) {
         struct sql nulls = {0};
         buf_init(&nulls.text);
-        snapshots_sql(&nulls, id, SNAP_NULL_SEQ, q, q->limit ? q->limit - out->count : -1);
+        snapshots_sql(&nulls, id, at, SNAP_NULL_SEQ, q, q->limit ? q->limit - out->count : -1);
         st = stream_rows(db, &nulls, out);
     }
     return stream_end(st, out);
@@ -487,55 +498,62 @@ static enum db_status snapshots_after_seq(struct db *db, const char *id, const s
 enum db_status execution_items(struct db *db, const char *id, enum exec_items_kind kind,
                                const struct exec_items_query *q, struct sink *sink)
 {
-    enum db_status st = require_execution(db, id);
+    char at[RUN_AT_MAX];
+    enum db_status st = run_created_at(db, id, at);
     if (st != DB_OK)
         return st;
     struct stream out = {.out = sink, .head = "{\"items\":[", .limit = q->limit, .paged = true,
                          .last.scope = q->scope};
     if (kind == EXEC_SNAPSHOTS && q->after.set && !q->after.seq_null)
-        return snapshots_after_seq(db, id, q, &out);
+        return snapshots_after_seq(db, id, at, q, &out);
     struct sql s = {0};
     buf_init(&s.text);
     if (kind == EXEC_SNAPSHOTS)
-        snapshots_sql(&s, id, SNAP_FROM_START, q, q->limit ? q->limit : -1);
+        snapshots_sql(&s, id, at, SNAP_FROM_START, q, q->limit ? q->limit : -1);
     else
-        timed_items_sql(&s, id, kind, q);
+        timed_items_sql(&s, id, at, kind, q);
     return stream_answer(db, &s, &out);
 }
 
 /* ------------------------------------------------------------------ export */
 
 /* The export's tables in their read routes' orders (each one index range
- * of its execution, no sort), so two exports of equal runs are equal. */
+ * of its execution, no sort), so two exports of equal runs are equal. $1
+ * the run, $2 its created_at, read with its row: each table's partition
+ * (sql/025) without a second look at the row. */
 static const struct {
     const char *head; /* written before the table's first row */
     const char *sql;
 } export_tables[] = {
     {",\"node_executions\":[",
      "SELECT " EXPORT_NODE_JSON " FROM agora.node_executions n WHERE n.execution_id = $1::uuid"
-     RUN_PARTITION("n", "$1::uuid")
+     " AND n.run_created_at = $2::timestamptz"
      " ORDER BY n.started_at, n.id"},
     {"],\"telemetry_events\":[",
      "SELECT " EXPORT_EVENT_JSON " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid"
-     RUN_PARTITION("v", "$1::uuid")
+     " AND v.run_created_at = $2::timestamptz"
      " ORDER BY v.\"timestamp\", v.id"},
     {"],\"telemetry_spans\":[",
      "SELECT " EXPORT_SPAN_JSON " FROM agora.telemetry_spans s WHERE s.execution_id = $1::uuid"
-     RUN_PARTITION("s", "$1::uuid")
+     " AND s.run_created_at = $2::timestamptz"
      " ORDER BY s.start_time, s.id"},
     {"],\"shared_state_snapshots\":[",
      "SELECT " EXPORT_SNAPSHOT_JSON " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid"
-     RUN_PARTITION("x", "$1::uuid")
+     " AND x.run_created_at = $2::timestamptz"
      " ORDER BY x.sequence, x.id"},
 };
 
 enum db_status execution_export(struct db *db, const char *id, struct sink *sink)
 {
     PGresult *res = NULL;
-    enum db_status st = one_row(db, "SELECT " EXPORT_EXEC_OPEN " FROM agora.executions e WHERE e.id = $1::uuid",
+    enum db_status st = one_row(db,
+                                "SELECT " EXPORT_EXEC_OPEN ", e.created_at FROM agora.executions e"
+                                " WHERE e.id = $1::uuid",
                                 id, &res);
     if (st != DB_OK)
         return st;
+    char at[RUN_AT_MAX];
+    snprintf(at, sizeof at, "%s", PQgetvalue(res, 0, 1));
     /* The execution's object without its closing brace, then its tables. */
     struct buf head;
     buf_init(&head);
@@ -555,8 +573,8 @@ enum db_status execution_export(struct db *db, const char *id, struct sink *sink
         }
         rows += out.count;
         out.count = 0;
-        const char *params[1] = {id};
-        st = db_stream(db, export_tables[i].sql, 1, params, FETCH_BATCH, stream_batch, &out);
+        const char *params[2] = {id, at};
+        st = db_stream(db, export_tables[i].sql, 2, params, FETCH_BATCH, stream_batch, &out);
     }
     out.count += rows;
     buf_free(&head);

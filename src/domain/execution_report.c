@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/execution_json.h"
 #include "domain/report_html.h"
 #include "domain/state_diff.h"
 #include "util/buf.h"
@@ -34,31 +33,36 @@ static const char head_sql[] =
     " GREATEST(e.duration_ms::float8, (SELECT max(extract(epoch FROM n.started_at - e.started_at) * 1000"
     "   + GREATEST(COALESCE(extract(epoch FROM n.completed_at - n.started_at) * 1000, 0),"
     "     COALESCE(n.prep_duration_ms, 0) + COALESCE(n.exec_duration_ms, 0) + COALESCE(n.post_duration_ms, 0)))"
-    "   FROM agora.node_executions n WHERE n.execution_id = e.id AND n.run_created_at = e.created_at), 0)"
+    "   FROM agora.node_executions n WHERE n.execution_id = e.id AND n.run_created_at = e.created_at), 0),"
+    " e.created_at"
     " FROM agora.executions e JOIN agora.workflows w ON w.id = e.workflow_id WHERE e.id = $1::uuid";
 
+/* The sections' statements: $1 the run, $2 its created_at as head_sql
+ * read it (the items' partition, sql/025, without a second look at the
+ * run's row). */
+
 /* Node executions in start order, as the timeline; offsets from the run's
- * start ($2). */
+ * start ($3). */
 static const char nodes_sql[] =
-    "SELECT n.node_name, n.status, extract(epoch FROM n.started_at - $2::timestamptz) * 1000,"
+    "SELECT n.node_name, n.status, extract(epoch FROM n.started_at - $3::timestamptz) * 1000,"
     " n.prep_duration_ms, n.exec_duration_ms, n.post_duration_ms,"
     " extract(epoch FROM n.completed_at - n.started_at) * 1000, n.retry_count, n.action"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid AND n.run_created_at = $2::timestamptz"
     " ORDER BY n.started_at, n.id";
 
 static const char errors_sql[] =
     "SELECT n.node_name, agora.rfc3339(n.started_at), n.retry_count, " READABLE("n.error") ", n.status"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid AND n.run_created_at = $2::timestamptz"
     " AND (n.error IS NOT NULL OR n.status = 'error') ORDER BY n.started_at, n.id";
 
 static const char events_sql[] =
     "SELECT agora.rfc3339(v.\"timestamp\"), v.event_type, v.node_name, v.data::text"
-    " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid" RUN_PARTITION("v", "$1::uuid")
+    " FROM agora.telemetry_events v WHERE v.execution_id = $1::uuid AND v.run_created_at = $2::timestamptz"
     " ORDER BY v.\"timestamp\", v.id";
 
 static const char snapshots_sql[] =
     "SELECT x.sequence, agora.rfc3339(x.\"timestamp\"), x.node_name, x.phase, x.state::text"
-    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid" RUN_PARTITION("x", "$1::uuid")
+    " FROM agora.shared_state_snapshots x WHERE x.execution_id = $1::uuid AND x.run_created_at = $2::timestamptz"
     " ORDER BY x.sequence, x.id";
 
 static const char style[] =
@@ -373,7 +377,7 @@ static bool section(struct db *db, struct report *r, const char *sql, int n, con
 enum db_status execution_report(struct db *db, const char *id, struct sink *out)
 {
     PGresult *res = NULL;
-    const char *params[2] = {id, NULL};
+    const char *params[3] = {id, NULL, NULL};
     enum db_status st = db_exec(db, head_sql, 1, params, &res);
     if (st != DB_OK)
         return st;
@@ -382,20 +386,22 @@ enum db_status execution_report(struct db *db, const char *id, struct sink *out)
         return DB_NOT_FOUND;
     }
     struct report r = {.out = out, .range_ms = strtod(PQgetvalue(res, 0, 13), NULL)};
-    char started[64];
+    char started[64], created[64];
     snprintf(started, sizeof started, "%s", PQgetvalue(res, 0, 5));
+    snprintf(created, sizeof created, "%s", PQgetvalue(res, 0, 14));
     long nodes = atol(PQgetvalue(res, 0, 10)), events = atol(PQgetvalue(res, 0, 11)),
          snapshots = atol(PQgetvalue(res, 0, 12));
     buf_init(&r.b);
     write_head(&r.b, res);
     PQclear(res);
-    params[1] = started;
+    params[1] = created;
+    params[2] = started;
 
     /* From here on the answer is the document: a failure can only cut it
      * short (logged by section). */
     if (sink_begin(out) < 0)
         goto done;
-    if (!section(db, &r, errors_sql, 1, params, error_rows,
+    if (!section(db, &r, errors_sql, 2, params, error_rows,
                  "<table class=\"node-errors\"><thead><tr><th>Node</th><th>Started</th><th>Retries</th>"
                  "<th>Error</th></tr></thead><tbody>\n",
                  "</tbody></table>\n"))
@@ -408,16 +414,16 @@ enum db_status execution_report(struct db *db, const char *id, struct sink *out)
                nodes);
     put_ms(&r.b, r.range_ms);
     buf_puts(&r.b, " from the run's start</p>");
-    if (!section(db, &r, nodes_sql, 2, params, node_rows, "<div class=\"gantt\">\n", "</div>\n"))
+    if (!section(db, &r, nodes_sql, 3, params, node_rows, "<div class=\"gantt\">\n", "</div>\n"))
         goto done;
     buf_printf(&r.b, "<h2 id=\"events\">Events (%ld)</h2>", events);
-    if (!section(db, &r, events_sql, 1, params, event_rows,
+    if (!section(db, &r, events_sql, 2, params, event_rows,
                  "<table class=\"events\"><thead><tr><th>Time</th><th>Type</th><th>Node</th><th>Data</th>"
                  "</tr></thead><tbody>\n",
                  "</tbody></table>\n"))
         goto done;
     buf_printf(&r.b, "<h2 id=\"state\">State changes (%ld snapshots)</h2>", snapshots);
-    if (!section(db, &r, snapshots_sql, 1, params, snapshot_rows,
+    if (!section(db, &r, snapshots_sql, 2, params, snapshot_rows,
                  "<table class=\"state\"><thead><tr><th>Sequence</th><th>Time</th><th>Node</th><th>Phase</th>"
                  "<th>What changed since the previous snapshot</th></tr></thead><tbody>\n",
                  "</tbody></table>\n"))

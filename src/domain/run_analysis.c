@@ -20,15 +20,17 @@
  * node execution has reached. */
 static const char SQL_RUN[] =
     "SELECT e.workflow_id, e.status, agora.rfc3339(e.started_at), agora.rfc3339(e.completed_at), "
-    MICROS("e.started_at") ", " MICROS("e.completed_at") ", " MICROS("now()")
+    MICROS("e.started_at") ", " MICROS("e.completed_at") ", " MICROS("now()") ", e.created_at"
     " FROM agora.executions e WHERE e.id = $1::uuid";
 
-/* Node executions that started, in start order. */
+/* Node executions that started, in start order. $1 the run, $2 its
+ * created_at as SQL_RUN read it: the partition (sql/025) without a second
+ * look at the run's row. */
 static const char SQL_NODES[] =
     "SELECT n.id, n.node_name, n.status, agora.rfc3339(n.started_at), agora.rfc3339(n.completed_at), "
     MICROS("n.started_at") ", " MICROS("n.completed_at") ", n.prep_duration_ms, n.exec_duration_ms,"
     " n.post_duration_ms"
-    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid" RUN_PARTITION("n", "$1::uuid")
+    " FROM agora.node_executions n WHERE n.execution_id = $1::uuid AND n.run_created_at = $2::timestamptz"
     " AND n.started_at IS NOT NULL"
     " ORDER BY n.started_at, n.id";
 
@@ -234,7 +236,8 @@ enum db_status execution_critical_path(struct db *db, const char *id, struct jso
         st = DB_NOT_FOUND;
         goto done;
     }
-    if ((st = db_exec(db, SQL_NODES, 1, params, &nres)) != DB_OK)
+    const char *run_params[2] = {id, PQgetvalue(run, 0, 7)};
+    if ((st = db_exec(db, SQL_NODES, 2, run_params, &nres)) != DB_OK)
         goto done;
     const char *wf[1] = {PQgetvalue(run, 0, 0)};
     if ((st = db_exec(db, SQL_EDGES, 1, wf, &eres)) != DB_OK)
