@@ -62,18 +62,19 @@
  * execution's JSON, `j` the message without its node executions; the
  * messages are text once, and a truncated form is built only for a
  * message that does not fit; node executions only when they could
- * (LIVE_NODE_TEXT_MIN). */
+ * (LIVE_NODE_TEXT_MIN), found in their run's month (rc, the partition
+ * key, sql/025) rather than in every month's partition. */
 static const char SQL_ANNOUNCE[] =
     "WITH c AS MATERIALIZED ("
     "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
     "   $7::bigint[], $8::bigint[]) WITH ORDINALITY AS c(id, listed, ne, sp, ev, ss, nu, ord)),"
     " x AS MATERIALIZED ("
-    "  SELECT c.*, e.project_id, e.started_at, e.completed_at, e.live_seq,"
+    "  SELECT c.*, e.project_id, e.started_at, e.completed_at, e.live_seq, e.created_at AS rc,"
     "   (SELECT count(*) FROM agora.workflow_nodes w WHERE w.workflow_id = e.workflow_id) AS wn,"
     "   (" EXEC_JSON_COUNTS("e") ")::jsonb AS ex"
     "  FROM c JOIN agora.executions e ON e.id = c.id),"
     " base AS MATERIALIZED ("
-    "  SELECT x.ord, x.id, x.listed, x.project_id, x.started_at, x.completed_at, x.ex,"
+    "  SELECT x.ord, x.id, x.listed, x.project_id, x.started_at, x.completed_at, x.ex, x.rc,"
     "   jsonb_build_object('type', 'execution', 'seq', x.live_seq, 'execution', x.ex,"
     "    'workflow_nodes', x.wn,"
     "    'added', jsonb_build_object('node_executions', x.ne,"
@@ -86,12 +87,12 @@ static const char SQL_ANNOUNCE[] =
     "   (CASE WHEN b.listed AND f.fits"
     "    THEN b.j || jsonb_build_object('node_executions', COALESCE((SELECT jsonb_agg(("
     NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id)"
-    "     FROM agora.node_executions n WHERE n.id = ANY ($2::bigint[]) AND n.execution_id = b.id),"
+    "     FROM agora.node_executions n WHERE n.id = ANY ($2::bigint[]) AND n.execution_id = b.id AND n.run_created_at = b.rc),"
     "     '[]'::jsonb)) END)::text AS whole,"
     "   (" PROJECT_ROW_OF("b.ex", "false", "b.ex->'session_id'", "b.ex->'error'") ")::text AS proj"
     "  FROM base b LEFT JOIN LATERAL ("
     "   SELECT count(*) * " LIVE_NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM agora.node_executions n"
-    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id) f ON true)"
+    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id AND n.run_created_at = b.rc) f ON true)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || b.id || ' ' ||"
     "   CASE WHEN octet_length(b.whole) <= " MAX_TEXT " THEN b.whole"
     "   ELSE (jsonb_set(b.j, '{execution}', b.ex - 'error' - 'metadata' - 'session_id')"
