@@ -163,10 +163,14 @@ const char SQL_OTLP_NODES[] =
  *     step 3, and every writer of OTLP spans locks or creates it first.
  *     Only fresh spans are inserted (sp) and bring their events (ev, which
  *     look their span up the same way) and node executions (ne), so a
- *     resend adds nothing anywhere. sp keeps ON CONFLICT DO NOTHING on
- *     (organization, execution, trace id, span id) (sql/012) as a guard,
- *     never taken by that rule. ne's client id (sql/006) is derived from
- *     the span: ON CONFLICT DO NOTHING covers the rest. Each node
+ *     resend adds nothing anywhere. sp inserts them without ON CONFLICT:
+ *     by that rule no span it inserts can be stored already, and a
+ *     speculative insertion (an index probe and a second WAL record per
+ *     row) cost 16% of PostgreSQL's time per request of 500 spans
+ *     (bench/otlp_cpu.sh A/B); were the rule broken, the unique index
+ *     fails the request whole rather than storing a span twice. ne's
+ *     client id (sql/006) is derived from the span: ON CONFLICT DO NOTHING
+ *     covers the rest (a JSON ingest may have sent that id). Each node
  *     execution is priced as the JSON ingest prices one (price_sql.h), at
  *     its span's start.
  *     No step joins two sets the size of the request: fresh used to be sx
@@ -229,7 +233,6 @@ const char SQL_OTLP_ITEMS[] =
     "   parent_span_id, name, kind, start_time, end_time, duration_ms, status, attributes, node_name, from_otlp,"
     "   run_created_at)"
     "  SELECT org, proj, x, t, s, p, n, k, st, et, d, c, a, nn, true, rc FROM fresh ORDER BY ord"
-    "  ON CONFLICT (organization_id, execution_id, trace_id, span_id, run_created_at) WHERE from_otlp DO NOTHING"
     "  RETURNING execution_id),"
     " ev AS ("
     "  INSERT INTO agora.telemetry_events (organization_id, project_id, execution_id, event_type,"
