@@ -164,11 +164,12 @@ const char SQL_OTLP_NODES[] =
  *     Only fresh spans are inserted (sp) and bring their events (ev, which
  *     look their span up the same way) and node executions (ne), so a
  *     resend adds nothing anywhere. sp inserts them without ON CONFLICT:
- *     by that rule no span it inserts can be stored already, and a
+ *     by that rule no span it inserts can be stored already, so a
  *     speculative insertion (an index probe and a second WAL record per
- *     row) cost 16% of PostgreSQL's time per request of 500 spans
- *     (bench/otlp_cpu.sh A/B); were the rule broken, the unique index
- *     fails the request whole rather than storing a span twice. ne's
+ *     row) buys nothing (the A/B median was 16% less PostgreSQL CPU
+ *     without it, within that tool's noise); were the rule broken, the
+ *     unique index fails the request whole rather than storing a span
+ *     twice. ne's
  *     client id (sql/006) is derived from the span: ON CONFLICT DO NOTHING
  *     covers the rest (a JSON ingest may have sent that id). Each node
  *     execution is priced as the JSON ingest prices one (price_sql.h), at
