@@ -4,7 +4,8 @@ at a time (bench/otlp_cpu.sh starts the stack and calls this).
 
   otlp_cpu.py AGORA_VAR BASE_URL KEY_FILE PAYLOAD_DIR SIZE N ROUNDS
 
-Posts ROUNDS x N protobuf bodies of SIZE spans (PAYLOAD_DIR/otlp-SIZE.pb,
+Posts ROUNDS x N protobuf bodies of SIZE spans (SIZE a number, or "wide":
+500 one-span traces; PAYLOAD_DIR/otlp-SIZE.pb,
 bench/otlp_gen.py), each with trace ids of its own (the marker bytes of
 PAYLOAD_DIR/otlp.json replaced by a counter), one after the other over one
 keep-alive TLS connection, and prints one JSON line per round: the CPU
@@ -121,14 +122,14 @@ def main(argv):
                 sys.exit(f"otlp_cpu.py: POST /v1/traces answered {resp.status} ({len(answer)} bytes): not all stored")
         time.sleep(0.3)  # the last request's backend work and the live publisher settle
         after = snapshot(var, env)
-        row = {"size": int(size), "round": r + 1, "requests": n}
+        row = {"size": int(size) if size.isdigit() else size, "round": r + 1, "requests": n}
         row.update({k: round((after[k] - before[k]) / n, 2) for k in ("postgres", "workers", "nginx")})
         # the busiest client backend: the worker's own, with one worker
         row["backend"] = round(max((ns - before["backends"].get(pid, 0) for pid, ns in after["backends"].items()),
                                    default=0) / 1e6 / n, 2)
         results.append(row)
         print(json.dumps(row), flush=True)
-    summary = {"size": int(size), "round": "median", "requests": n * rounds}
+    summary = {"size": int(size) if size.isdigit() else size, "round": "median", "requests": n * rounds}
     summary.update({k: round(statistics.median(x[k] for x in results), 2) for k in ("postgres", "backend", "workers", "nginx")})
     print(json.dumps(summary), flush=True)
     return 0

@@ -4,7 +4,9 @@
 # on a busy machine (BENCHMARKS.md, "OpenTelemetry ingest": CPU per
 # request). Wall-clock throughput is bench/otlp.sh's.
 #
-#   bench/otlp_cpu.sh [N100 [N500 [ROUNDS]]]    (default: 40 12 5)
+#   bench/otlp_cpu.sh [N100 [N500 [ROUNDS [NWIDE]]]]    (default: 40 12 5 0)
+#       NWIDE: also NWIDE requests per round of the wide body
+#       (bench/otlp_gen.py: 500 traces of one span each), size "wide"
 #   OTLP_CPU_AB=/path/to/other/agora-worker bench/otlp_cpu.sh ...
 #       A/B: each round runs twice on the same stack, first with the other
 #       worker program (say a build of the base commit, copied aside), then
@@ -28,8 +30,13 @@ keep=0
 n100=${1:-40}
 n500=${2:-12}
 rounds=${3:-5}
-[[ $n100 =~ ^[0-9]+$ && $n500 =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ ]] ||
-    { echo "usage: bench/otlp_cpu.sh [N100 [N500 [ROUNDS]]]" >&2; exit 2; }
+nwide=${4:-0}
+[[ $n100 =~ ^[0-9]+$ && $n500 =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ && $nwide =~ ^[0-9]+$ ]] ||
+    { echo "usage: bench/otlp_cpu.sh [N100 [N500 [ROUNDS [NWIDE]]]]" >&2; exit 2; }
+sizes=(100 500)
+((nwide > 0)) && sizes+=(wide)
+# count SIZE: the requests per round of that size.
+count() { case $1 in 100) echo "$n100" ;; 500) echo "$n500" ;; *) echo "$nwide" ;; esac; }
 
 # shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
@@ -62,10 +69,10 @@ one_round() {
 }
 if [[ -n ${OTLP_CPU_AB:-} ]]; then
     [[ -x $OTLP_CPU_AB ]] || die "OTLP_CPU_AB: $OTLP_CPU_AB is not a program"
-    say "A/B, CPU per request: $rounds rounds of $n100 x 100 spans and $n500 x 500 spans, one request at a time, A = $OTLP_CPU_AB, B = $root/agora-worker"
+    say "A/B, CPU per request: $rounds rounds of $n100 x 100 spans, $n500 x 500 spans and $nwide x wide, one request at a time, A = $OTLP_CPU_AB, B = $root/agora-worker"
     for ((k = 1; k <= rounds; k++)); do
-        for s in 100 500; do
-            n=$([[ $s == 100 ]] && echo "$n100" || echo "$n500")
+        for s in "${sizes[@]}"; do
+            n=$(count "$s")
             restart_workers "$OTLP_CPU_AB"
             one_round "$s" "$n" A "$k"
             restart_workers "$root/agora-worker"
@@ -84,11 +91,10 @@ if [[ -n ${OTLP_CPU_AB:-} ]]; then
                 "B/A workers": (.[1].workers / .[0].workers * 100 | round)}] | .[]' "$res/otlp-cpu.jsonl" |
         tee "$res/otlp-cpu-summary.jsonl"
 else
-    say "CPU per request, $rounds rounds of $n100 x 100 spans and $n500 x 500 spans, one request at a time"
-    {
-        python3 "$bench/otlp_cpu.py" "$AGORA_VAR" "$base" "$bv/key-header" "$pay" 100 "$n100" "$rounds"
-        python3 "$bench/otlp_cpu.py" "$AGORA_VAR" "$base" "$bv/key-header" "$pay" 500 "$n500" "$rounds"
-    } | tee "$res/otlp-cpu.jsonl"
+    say "CPU per request, $rounds rounds of $n100 x 100 spans, $n500 x 500 spans and $nwide x wide, one request at a time"
+    for s in "${sizes[@]}"; do
+        python3 "$bench/otlp_cpu.py" "$AGORA_VAR" "$base" "$bv/key-header" "$pay" "$s" "$(count "$s")" "$rounds"
+    done | tee "$res/otlp-cpu.jsonl"
 fi
 bench_facts_end
 jq -c '{commit, load_start, load_end}' "$res/machine.json"

@@ -4,7 +4,10 @@
   otlp_gen.py OUTDIR SERVICE
       writes OUTDIR/otlp-N.pb and OUTDIR/otlp-N.json for N in SIZES (spans
       per request), the same spans in both formats, and OUTDIR/otlp.json:
-      per size, the trace ids, spans, events, nodes and body sizes.
+      per size, the trace ids, spans, events, nodes and body sizes; and
+      OUTDIR/otlp-wide.pb and .json: WIDE traces of one span each (a
+      node, with one event), as a service's batch of short traces sends
+      them, the shape whose per-execution work the others barely touch.
 
 Each request holds several traces of one agent run each, as an
 instrumented application's batch span processor sends them: an
@@ -83,6 +86,18 @@ def trace_of(rnd, k, steps, service):
     return trace, spans, events, nodes + 1
 
 
+WIDE = 500  # one-span traces in the wide body
+
+
+def wide_trace(rnd, k):
+    trace = MARKER + f"{k:016x}"
+    t = T0 + k * MS
+    return trace, span(trace, f"{rnd.getrandbits(64) | 1:016x}", "GET /orders", t, t + 20 * MS, kind=2, attrs={
+        "http.request.method": "GET", "http.route": "/orders", "http.response.status_code": 200,
+        "agora.node.name": "handler",
+    }, events=[event("done", t + MS, {"ok": True})])
+
+
 def main(argv):
     if len(argv) != 2:
         sys.exit(__doc__)
@@ -108,6 +123,16 @@ def main(argv):
             f.write(js)
         info[size] = {"traces": trace_ids, "spans": len(spans), "events": n_events, "nodes": n_nodes,
                       "protobuf_bytes": len(pb), "json_bytes": len(js)}
+    rnd = random.Random(WIDE)
+    traces = [wide_trace(rnd, 900_000 + k) for k in range(WIDE)]
+    body = [resource({"service.name": service, "telemetry.sdk.language": "python"}, [s for _, s in traces],
+                     scope="opentelemetry.instrumentation.fastapi")]
+    pb, js = to_protobuf(body), to_json(body)
+    for ext, data in (("pb", pb), ("json", js)):
+        with open(os.path.join(outdir, f"otlp-wide.{ext}"), "wb") as f:
+            f.write(data)
+    info["wide"] = {"traces": [t for t, _ in traces], "spans": WIDE, "events": WIDE, "nodes": WIDE,
+                    "protobuf_bytes": len(pb), "json_bytes": len(js)}
     with open(os.path.join(outdir, "otlp.json"), "w") as f:
         json.dump({"marker": MARKER, "sizes": info}, f)
 
