@@ -85,7 +85,8 @@ def main(argv):
               f"{per(cpu_c, 'postgres'):.1f} |")
     w("")
     per_request = "; ".join(f"{b['spans']} spans, {b['events']} events, {b['nodes']} node executions, "
-                            f"{len(b['traces'])} executions" for b in bodies.values())
+                            f"{len(b['traces'])} executions" for size, b in bodies.items()
+                            if any(True for f in ("protobuf", "json") for _ in segments(res, f"otlp-{size}-{f}")))
     w(f"Rows per request: {per_request}. "
       f"Stored over the run: {stored['executions']:,} executions, {stored['spans']:,} spans, "
       f"{stored['events']:,} events, {stored['nodes']:,} node executions ({stored['running']} left running).")
