@@ -47,11 +47,29 @@ def quiet(stack, seconds=2, limit=60):
     raise AssertionError("the statistics never stood still")
 
 
-def touched(stack, request, want_executions):
-    """What request() scanned: (scans of executions, {partition: scans}).
-    Waits for the worker's backend to report (at most every second when
-    busy, within ten of going idle), until executions shows at least
-    want_executions scans and nothing more arrives for two seconds."""
+def touched(stack, request, want_executions, tries=3):
+    """What request() scanned: (scans of executions, {partition: scans}),
+    the fewest of up to `tries` runs of it. The statistics are the whole
+    server's: agora-alerts evaluates window rules (every 15 s, scanning
+    executions) whenever the suite's earlier tests left rules behind, and
+    such a scan can land in a request's window. Background work only adds
+    scans, so the least of a few runs is the request's own; a request that
+    scans too much does so every time."""
+    best = None
+    for _ in range(tries):
+        got = touched_once(stack, request, want_executions)
+        if best is None or got[0] < best[0]:
+            best = got
+        if best[0] <= want_executions:
+            break
+    return best
+
+
+def touched_once(stack, request, want_executions):
+    """One run of request(): waits for the worker's backend to report (at
+    most every second when busy, within ten of going idle), until
+    executions shows at least want_executions scans and nothing more
+    arrives for two seconds."""
     before = quiet(stack)
     request()
     deadline = time.monotonic() + 30

@@ -113,10 +113,12 @@ def test_a_batch_with_nothing_left_costs_the_same_at_any_number_of_cleared_runs(
     assert new_large <= new_small + 2, (new_small, new_large)
     assert [runs_visited(stack, empty_batch(o.project)) for o in (small, large)] == [0, 0]
     # The same measure sees 024's walk (as 025 states it) read the cleared
-    # runs again, more of them, more pages (here about 760 and 10,800), so
-    # the bounds above can fail.
+    # runs again, more of them, more pages (about 760 and 10,800 on a stack
+    # of its own; in the suite's shared stack, whose tables other tests
+    # filled, its plan reads thousands of pages for both), so the bounds
+    # above can fail.
     old = [batch_buffers(stack, walk_024(o.project)) for o in (small, large)]
-    assert old[1] > 5 * old[0] and old[1] > 100 * new_large, (old, new_small, new_large)
+    assert old[1] > old[0] and old[1] > 100 * new_large, (old, new_small, new_large)
 
 
 def test_a_new_job_goes_on_from_the_mark_an_earlier_one_left(stack, org):
