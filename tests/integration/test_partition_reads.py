@@ -5,10 +5,11 @@ export, the report, the critical path and the comparison.
 
 What a request touched is read from PostgreSQL's statistics
 (pg_stat_all_tables: scans per table and per partition), which a worker's
-backend reports within seconds of going idle: executions is scanned once
-per run the route names (an item statement that looked the run up again
-would scan it once more per statement), and of the item tables' partitions
-only the run's month is scanned. A run of another organization, or none,
+backend reports within seconds of going idle: executions is scanned as
+much as the route's look at a run's row makes alone (asked for an id that
+names no run; an item statement that looked the run up again would scan
+it again), and of the item tables' partitions only the run's month is
+scanned. A run of another organization, or none,
 is the same 404 as before."""
 import time
 import uuid
@@ -54,14 +55,16 @@ def touched(stack, request, want_executions, tries=3):
     executions) whenever the suite's earlier tests left rules behind, and
     such a scan can land in a request's window. Background work only adds
     scans, so the least of a few runs is the request's own; a request that
-    scans too much does so every time."""
-    best = None
+    scans too much does so every time. One run at want_executions or
+    below, or two runs that agree, are taken."""
+    best, last = None, None
     for _ in range(tries):
         got = touched_once(stack, request, want_executions)
         if best is None or got[0] < best[0]:
             best = got
-        if best[0] <= want_executions:
+        if got[0] <= want_executions or got[0] == last:
             break
+        last = got[0]
     return best
 
 
@@ -86,6 +89,24 @@ def touched_once(stack, request, want_executions):
     assert last is not None, "the statistics never showed the request"
     execs = last.pop("executions", 0)
     return execs, last
+
+
+def lookup_scans(stack, who, route):
+    """The scans of executions that the route's look at a run's row makes
+    by itself: the route asked for an id that names no run (404, no item
+    read). Not always one: with the suite's tables filled by the other
+    tests, the planner may combine indexes of executions for that one
+    statement (the id's, and the RLS policy's organization or project),
+    and each index scan counts. The same statement is what a request for a
+    real run makes first; a second look at the row would add as much
+    again."""
+    def get():
+        r = who.req("GET", f"/api/executions/{uuid.uuid4()}/{route}")
+        assert r.status == 404, r.body
+
+    execs, parts = touched(stack, get, 1)
+    assert execs >= 1 and parts == {}, (route, execs, parts)
+    return execs
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +160,7 @@ def test_a_runs_items_are_read_from_its_partition_after_one_look_at_its_row(stac
             assert b"think" in r.body and b"save" not in r.body, r.body[:300]
 
     execs, parts = touched(stack, get, 1)
-    assert execs == 1, (route, execs, parts)
+    assert execs == lookup_scans(stack, org, route), (route, execs, parts)
     want = {partition_of(stack, run, t) for t in ONE_RUN[route]}
     assert set(parts) == want, (route, parts)
 
@@ -175,7 +196,7 @@ def test_a_next_page_reads_the_runs_partition_after_one_look_at_its_row(stack, o
     assert [i[key] for i in got["body"]["items"]] == (["e1", "e2"] if key == "event_type" else [1, None])
     assert got["body"]["next_cursor"] is None
     table = "telemetry_events" if key == "event_type" else "shared_state_snapshots"
-    assert execs == 1, (route, execs, parts)
+    assert execs == lookup_scans(stack, org, route), (route, execs, parts)
     # Snapshots after a sequence are two statements: the rest with a
     # sequence, then those without one; both in the run's partition.
     assert parts == {partition_of(stack, paged, table): 1 if key == "event_type" else 2}, parts
@@ -200,12 +221,15 @@ def test_a_comparison_reads_both_runs_partitions_after_one_look_at_their_rows(st
 @pytest.mark.parametrize("route", sorted(ONE_RUN))
 def test_a_run_unseen_or_unknown_is_the_same_404_and_no_item_is_read(stack, stranger, runs, route):
     unknown = str(uuid.uuid4())
-    answers = {}
+    answers, scanned = {}, {}
     for name, run in (("unknown", unknown), ("foreign", runs[0])):
         def get(run=run, name=name):
             answers[name] = stranger.req("GET", f"/api/executions/{run}/{route}")
 
         execs, parts = touched(stack, get, 1)
-        assert execs == 1 and parts == {}, (route, name, execs, parts)
+        assert parts == {}, (route, name, execs, parts)
+        scanned[name] = execs
+    # A run of another organization costs what no run costs: the one look.
+    assert scanned["foreign"] == scanned["unknown"] >= 1, (route, scanned)
     assert answers["unknown"].status == answers["foreign"].status == 404
     assert err(answers["foreign"]) == err(answers["unknown"])
