@@ -150,6 +150,16 @@ static void put_plain(struct buf *b, const char *key, const char *text)
     buf_putc(b, '"');
 }
 
+/* Opens a node span's member of "u" or "n": its execution and
+ * organization. */
+static void open_member(struct buf *b, const struct otlp_exec *e, const struct otlp_place *at)
+{
+    buf_puts(b, "{\"x\":\"");
+    buf_puts(b, e->id);
+    buf_putc(b, '"');
+    put_plain(b, "org", at->org);
+}
+
 static void put_str(struct buf *b, const char *key, const char *value)
 {
     put_key(b, key);
@@ -223,10 +233,9 @@ static void exec_final_json(const struct otlp_plan *p, const struct otlp_exec *e
 static void usage_json(const struct otlp_place *at, const struct otlp_exec *e, const struct otlp_ref *r,
                        struct buf *b)
 {
-    buf_puts(b, b->len > 1 ? ",{\"x\":\"" : "{\"x\":\"");
-    buf_puts(b, e->id);
-    buf_putc(b, '"');
-    put_plain(b, "org", at->org);
+    if (b->len > 1)
+        buf_putc(b, ',');
+    open_member(b, e, at);
     put_time(b, "st", r->span->start_unix_nano);
     put_count(b, "ti", r->usage.input);
     put_count(b, "tout", r->usage.output);
@@ -359,10 +368,7 @@ static void span_cols(const struct otlp_exec *e, const struct otlp_ref *r, struc
 static void node_json(const struct otlp_place *at, const struct otlp_exec *e, const struct otlp_ref *r,
                       struct buf *b)
 {
-    buf_puts(b, "{\"x\":\"");
-    buf_puts(b, e->id);
-    buf_putc(b, '"');
-    put_plain(b, "org", at->org);
+    open_member(b, e, at);
     put_plain(b, "proj", at->project);
     put_plain(b, "wf", at->workflow);
     put_str(b, "n", r->role.name);

@@ -47,10 +47,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static PGresult *one(struct job *j, const char *sql, int n, const char *const *params)
-{
-    return retention_one(j->conn, sql, n, params);
-}
 
 /* Runs sql (a batch for the project, cutoff and batch size) until its
  * first column says it found nothing, time runs out or a stop arrives.
@@ -64,7 +60,7 @@ static int batches(struct job *j, const char *sql, const char *project, const ch
     for (;;) {
         if (now_s() >= j->deadline || signals_stop_requested())
             return 1;
-        PGresult *res = one(j, sql, 3, params);
+        PGresult *res = retention_one(j->conn, sql, 3, params);
         if (!res)
             return -1;
         long long found = atoll(PQgetvalue(res, 0, 0));
@@ -86,8 +82,8 @@ static int expire(struct job *j, const char *project, const char *cutoff, long l
 /* The payload step (sql/028) and the trim step (sql/026) resume after a
  * mark: a batch may look at runs and remove or trim nothing (their rows
  * went with a dropped month, their fields are small), so the runs it
- * looked at, not what it did, say when to stop. Adds the rows removed or
- * the fields trimmed to *added. */
+ * looked at, not what it did, say when to stop. payloads() adds the rows
+ * removed to *removed, trim() the fields trimmed to *trimmed. */
 static int payloads(struct job *j, const char *project, const char *cutoff, long long *removed)
 {
     return batches(j, "SELECT runs, removed FROM agora.retention_payload_batch($1::uuid, $2::timestamptz, $3::int)",
@@ -117,7 +113,8 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
     const char *outcome = "skipped_locked";
     int rc = 0;
     const char *lp[1] = {id};
-    PGresult *res = one(j, "SELECT pg_try_advisory_lock(" RETENTION_LOCK_SPACE ", hashtext($1))", 1, lp);
+    PGresult *res =
+        retention_one(j->conn, "SELECT pg_try_advisory_lock(" RETENTION_LOCK_SPACE ", hashtext($1))", 1, lp);
     if (!res)
         return -1;
     bool locked = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -131,7 +128,7 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
         int c = b == 0 && payload_cutoff ? trim(j, id, payload_cutoff, &trimmed) : b;
         outcome = c == 0 ? "done" : "partial";
         rc = a < 0 || b < 0 || c < 0 ? -1 : 0;
-        if ((res = one(j, "SELECT pg_advisory_unlock(" RETENTION_LOCK_SPACE ", hashtext($1))", 1, lp)))
+        if ((res = retention_one(j->conn, "SELECT pg_advisory_unlock(" RETENTION_LOCK_SPACE ", hashtext($1))", 1, lp)))
             PQclear(res);
     }
     char nruns[24], nrows[24], ntrimmed[24];
@@ -139,8 +136,10 @@ static int project(struct job *j, const PGresult *p, int row, struct json_object
     snprintf(nrows, sizeof nrows, "%lld", rows);
     snprintf(ntrimmed, sizeof ntrimmed, "%lld", trimmed);
     const char *rp[6] = {id, started, nruns, nrows, ntrimmed, outcome};
-    if (rc == 0 && (res = one(j, "SELECT 1 FROM agora.retention_record($1::uuid, $2::timestamptz, $3::bigint,"
-                                 " $4::bigint, $5::bigint, $6)", 6, rp)))
+    if (rc == 0 && (res = retention_one(j->conn,
+                                        "SELECT 1 FROM agora.retention_record($1::uuid, $2::timestamptz,"
+                                        " $3::bigint, $4::bigint, $5::bigint, $6)",
+                                        6, rp)))
         PQclear(res);
     else
         rc = -1;
