@@ -11,7 +11,18 @@
  * with its items (a placeholder is PLACEHOLDER_PREFIX and 4 hex digits:
  * its first 32 characters are replaced, so a template may hold several
  * ids, "...ffff0000", "...ffff0001", ..., each fresh in each transaction;
- * bench/otlp.sh's have one per trace and node execution): BEGIN; COPY executions; COPY node_executions; COPY
+ * bench/otlp.sh's have one per trace and node execution).
+ *
+ * The fresh ids are random (each placeholder its own random 32 characters
+ * per transaction), as the ingest's are: a client sends uuid4s, and the
+ * OTLP ingest derives its execution and node-execution ids from random
+ * trace ids. COPYLOAD_IDS=sequential gives the earlier ids instead, one
+ * prefix per transaction counting up per client, which every placeholder
+ * of the transaction shares: those land next to each other in every
+ * index that leads with them (the last leaf pages, in cache), which the
+ * ingest's rows never do (BENCHMARKS.md, "OpenTelemetry ingest").
+ *
+ * Each transaction: BEGIN; COPY executions; COPY node_executions; COPY
  * telemetry_spans; COPY telemetry_events; COPY shared_state_snapshots;
  * COMMIT. Durability is whatever the server has (synchronous_commit is not
  * touched).
@@ -41,12 +52,16 @@ struct section {
     char *data;     /* rows, with the placeholder */
     size_t len;
     size_t *at;     /* placeholder offsets in data */
+    unsigned *num;  /* each one's slot: one per distinct placeholder */
     size_t nat;
     long rows;
 };
 
 static struct section sections[MAX_SECTIONS];
 static int nsections;
+static unsigned nums[0x10000]; /* the distinct placeholders (last 4 hex digits) */
+static unsigned n_nums;
+static int sequential_ids; /* COPYLOAD_IDS=sequential */
 
 static double now_s(void)
 {
@@ -102,8 +117,18 @@ static void parse_template(char *text)
             if (s->data[i] == '\n')
                 s->rows++;
         s->at = malloc(sizeof *s->at * (s->len / 36 + 1));
-        for (char *q = s->data; (q = strstr(q, PLACEHOLDER_PREFIX)); q += 36)
+        s->num = malloc(sizeof *s->num * (s->len / 36 + 1));
+        for (char *q = s->data; (q = strstr(q, PLACEHOLDER_PREFIX)); q += 36) {
+            char hex[5] = {0};
+            memcpy(hex, q + PREFIX_LEN, 4);
+            unsigned num = (unsigned)strtoul(hex, NULL, 16) & 0xffff, slot = 0;
+            while (slot < n_nums && nums[slot] != num)
+                slot++;
+            if (slot == n_nums)
+                nums[n_nums++] = num;
+            s->num[s->nat] = slot;
             s->at[s->nat++] = (size_t)(q - s->data);
+        }
         p = end;
     }
 }
@@ -117,15 +142,53 @@ static int ok(PGresult *res, ExecStatusType want)
     return good;
 }
 
-/* One payload's transaction with execution id `id`. 0 or -1. */
-static int load_one(PGconn *c, const char *id)
+/* splitmix64: the random ids' bits. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* prefix[n * PREFIX_LEN ...]: the first 32 characters of slot n's
+ * id in the next transaction, a uuid4's ("xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxx"),
+ * or seq for all (COPYLOAD_IDS=sequential). */
+static void fresh_prefixes(char *prefix, uint64_t *state, const char *seq)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned n = 0; n < n_nums; n++) {
+        char *p = prefix + (size_t)n * PREFIX_LEN;
+        if (sequential_ids) {
+            memcpy(p, seq, PREFIX_LEN);
+            continue;
+        }
+        uint64_t r[2] = {next_random(state), next_random(state)};
+        for (int i = 0, bit = 0; i < PREFIX_LEN; i++) {
+            if (i == 8 || i == 13 || i == 18 || i == 23)
+                p[i] = '-';
+            else if (i == 14)
+                p[i] = '4';
+            else if (i == 19)
+                p[i] = "89ab"[r[1] >> 62];
+            else {
+                p[i] = digits[(r[bit / 64] >> (bit % 64)) & 15];
+                bit += 4;
+            }
+        }
+    }
+}
+
+/* One payload's transaction, the placeholders of slot n taking prefix n (fresh_prefixes)
+ * and its own 4 digits. 0 or -1. */
+static int load_one(PGconn *c, const char *prefix)
 {
     if (!ok(PQexec(c, "BEGIN"), PGRES_COMMAND_OK))
         return -1;
     for (int i = 0; i < nsections; i++) {
         struct section *s = &sections[i];
         for (size_t k = 0; k < s->nat; k++)
-            memcpy(s->data + s->at[k], id, PREFIX_LEN);
+            memcpy(s->data + s->at[k], prefix + (size_t)s->num[k] * PREFIX_LEN, PREFIX_LEN);
         if (!ok(PQexec(c, s->stmt), PGRES_COPY_IN))
             goto fail;
         if (PQputCopyData(c, s->data, (int)s->len) != 1 || PQputCopyEnd(c, NULL) != 1)
@@ -173,13 +236,16 @@ static void client(int idx, const char *conninfo, double start, double deadline,
         rep.first_start = now_s();
         unsigned long n = 0;
         uint32_t tag = (uint32_t)getpid() ^ (uint32_t)time(NULL) << 8;
+        uint64_t state = (uint64_t)tag << 32 ^ (uint64_t)idx;
+        char *prefix = malloc((size_t)(n_nums ? n_nums : 1) * PREFIX_LEN);
         while (now_s() < deadline) {
             char id[40];
             snprintf(id, sizeof id, "%08x-%04x-4%03x-8%03x-%012lx", tag, idx & 0xffff,
                      (unsigned)(n >> 12) & 0xfff, (unsigned)n & 0xfff, (unsigned long)n);
             n++;
+            fresh_prefixes(prefix, &state, id);
             double t0 = now_s();
-            if (load_one(c, id) < 0) {
+            if (load_one(c, prefix) < 0) {
                 rep.errors++;
                 if (PQstatus(c) != CONNECTION_OK)
                     break;
@@ -192,6 +258,7 @@ static void client(int idx, const char *conninfo, double start, double deadline,
             rep.tx++;
             rep.last_end = t1;
         }
+        free(prefix);
     }
     PQfinish(c);
     if (write(fd, &rep, sizeof rep) != sizeof rep ||
@@ -225,6 +292,10 @@ int main(int argc, char **argv)
     double seconds = atof(argv[4]);
     if (clients < 1 || clients > MAX_CLIENTS || seconds <= 0)
         die("CLIENTS must be 1..256 and SECONDS positive");
+    const char *ids = getenv("COPYLOAD_IDS");
+    sequential_ids = ids && strcmp(ids, "sequential") == 0;
+    if (ids && !sequential_ids && strcmp(ids, "random") != 0)
+        die("COPYLOAD_IDS must be random or sequential");
     size_t len;
     parse_template(slurp(argv[2], &len));
     long rows = 0;

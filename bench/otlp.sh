@@ -2,7 +2,7 @@
 # bench/otlp.sh: OpenTelemetry trace ingest (POST /v1/traces) against
 # PostgreSQL's COPY of the same rows (BENCHMARKS.md, "OpenTelemetry ingest").
 #
-#   bench/otlp.sh             about 6 minutes on 2 cores; prints the section
+#   bench/otlp.sh             about 9 minutes on 2 cores; prints the section
 #   options: --quick          2 x 3 s segments instead of 3 x 8 s
 #            --keep           leave the stack running afterwards
 #            --conc N         concurrency (8)
@@ -21,7 +21,12 @@
 # stored (executions, spans, events, node executions), read back from the
 # database after a first request and loaded with COPY (bench/copyload.c),
 # one transaction per request's rows, as the cluster superuser, from as many
-# connections, alternating with the ingest in segments. CPU per stored
+# connections, alternating with the ingest in segments. COPY runs twice per
+# segment: with random ids (the same rows as the ingest's: its execution
+# and node-execution ids are derived from random trace and span ids), the
+# ceiling; and with copyload's earlier sequential ids (COPYLOAD_IDS), which
+# land side by side in every index and cost PostgreSQL less, shown for
+# comparison with the figures measured that way before. CPU per stored
 # request from /proc (bench/cpu.py). Raw results in results/.
 set -euo pipefail
 
@@ -132,21 +137,23 @@ psql_super -c "SELECT json_build_object('executions', count(*), 'spans', sum(tel
     'events', sum(telemetry_events_count), 'nodes', sum(node_executions_count))
     FROM agora.executions WHERE metadata->>'source' = 'otlp'" >"$res/warmup.json"
 
-copy_run() {  # copy_run SIZE SEGMENT
-    local name=copy-otlp-$1-$2
-    "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-otlp-$1.txt" "$CONC" "$SEG_S" >"$res/$name.json" \
-        2>"$res/$name.err" || die "copyload $1 failed: $(tail -n 3 "$res/$name.err")"
+copy_run() {  # copy_run SIZE SEGMENT [IDS]: IDS random (copy-otlp-*) or sequential (copyseq-otlp-*)
+    local ids=${3:-random} name
+    name=$([[ $ids == random ]] && echo copy || echo copyseq)-otlp-$1-$2
+    COPYLOAD_IDS=$ids "$bv/copyload" "$AGORA_ADMIN_DATABASE_URL" "$pay/copy-otlp-$1.txt" "$CONC" "$SEG_S" \
+        >"$res/$name.json" 2>"$res/$name.err" || die "copyload $1 failed: $(tail -n 3 "$res/$name.err")"
 }
 
 # with_cpu counts executions: a request of SIZE is traces executions.
 for s in "${SIZES[@]}"; do
     for f in "${FORMATS[@]}"; do
-        say "$s spans per request, $f, concurrency $CONC: ingest and COPY, alternating $SEGS x (${SEG_S}s + ${SEG_S}s)"
+        say "$s spans per request, $f, concurrency $CONC: ingest and COPY (random, sequential ids), alternating $SEGS x 3 x ${SEG_S}s"
         for ((k = 1; k <= SEGS; k++)); do
             printf '{"segment":"%s","load":"%s"}\n' "$s-$f-$k" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$res/load.jsonl"
             with_cpu "otlp-$s-$f-$k" wrk_run "otlp-$s-$f-$k" "$CONC" "$SEG_S" "$base/v1/traces" \
                 auth=1 body="$pay/otlp-$s.$(ext "$f")" type="$(media "$f")" unique="$marker"
             with_cpu "copy-otlp-$s-$f-$k" copy_run "$s" "$f-$k"
+            with_cpu "copyseq-otlp-$s-$f-$k" copy_run "$s" "$f-$k" sequential
         done
     done
 done

@@ -45,11 +45,15 @@ def main(argv):
     w(f"Durability: synchronous_commit={pg.get('synchronous_commit')}, fsync={pg.get('fsync')}; "
       f"shared_buffers={pg.get('shared_buffers')} (the stack's defaults). Everything (wrk, nginx, workers, "
       "PostgreSQL, copyload) shares the same cores, with whatever else the machine runs.\n")
+    w("COPY loads the rows with random ids, as the ingest's are (the ceiling, \"ingest / COPY\"); the last "
+      "two columns are COPY with copyload's earlier sequential ids, side by side in every index, as the "
+      "earlier figures of this section were measured.\n")
     w("| spans / request (traces, body) | format | conc. | ingest req/s | ingest spans/s | p50 ms | p99 ms | errors "
       "| COPY tx/s | COPY spans/s | ingest / COPY | CPU ms per request: nginx / workers / PostgreSQL "
-      "| COPY: PostgreSQL |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+      "| COPY: PostgreSQL | COPY, sequential ids: tx/s, PostgreSQL ms | ingest / COPY, sequential ids |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|")
     ratios = {}
+    seq_ratios = {}
     for size, b in bodies.items():
         ntr = len(b["traces"])
         for fmt in ("protobuf", "json"):
@@ -60,6 +64,9 @@ def main(argv):
             cop = [load(os.path.join(res, f"copy-otlp-{size}-{fmt}-{k}.json")) for k in range(1, len(ing) + 1)]
             cpu_i = [load(os.path.join(res, f"cpu-otlp-{size}-{fmt}-{k}.json")) for k in range(1, len(ing) + 1)]
             cpu_c = [load(os.path.join(res, f"cpu-copy-otlp-{size}-{fmt}-{k}.json")) for k in range(1, len(ing) + 1)]
+            seq = [load(os.path.join(res, f"copyseq-otlp-{size}-{fmt}-{k}.json")) for k in range(1, len(ing) + 1)
+                   if os.path.exists(os.path.join(res, f"copyseq-otlp-{size}-{fmt}-{k}.json"))]
+            cpu_s = [load(os.path.join(res, f"cpu-copyseq-otlp-{size}-{fmt}-{k}.json")) for k in range(1, len(seq) + 1)]
             ok = sum(x["requests"] - x["errors_status"] for x in ing)
             secs = sum(x["duration_s"] for x in ing)
             errors = sum(x["errors_status"] + x["errors_connect"] + x["errors_read"] + x["errors_write"]
@@ -78,11 +85,17 @@ def main(argv):
             body = b["protobuf_bytes"] if fmt == "protobuf" else b["json_bytes"]
             ratio = rps / cps
             ratios[(size, fmt)] = ratio
+            seq_cell, seq_ratio_cell = "-", "-"
+            if seq:
+                sps = sum(x["transactions"] for x in seq) / sum(x["elapsed_s"] for x in seq)
+                seq_ratios[(size, fmt)] = rps / sps
+                seq_cell = f"{sps:,.1f}, {per(cpu_s, 'postgres'):.1f}"
+                seq_ratio_cell = f"{100 * rps / sps:.0f}%"
             w(f"| {b['spans']} ({ntr}, {body / 1024:,.0f} KiB) | {fmt} | {conc} | "
               f"{rps:,.1f} | {rps * b['spans']:,.0f} | {p50:,.1f} | {p99:,.1f} | {errors} | {cps:,.1f} | "
               f"{cps * b['spans']:,.0f} | {100 * ratio:.0f}% | "
               f"{per(cpu_i, 'nginx'):.1f} / {per(cpu_i, 'workers'):.1f} / {per(cpu_i, 'postgres'):.1f} | "
-              f"{per(cpu_c, 'postgres'):.1f} |")
+              f"{per(cpu_c, 'postgres'):.1f} | {seq_cell} | {seq_ratio_cell} |")
     w("")
     per_request = "; ".join(f"{b['spans']} spans, {b['events']} events, {b['nodes']} node executions, "
                             f"{len(b['traces'])} executions" for size, b in bodies.items()
@@ -96,6 +109,10 @@ def main(argv):
     goal = [f"{size} spans, protobuf: {100 * r:.0f}% ({'met' if r >= 0.6 else 'not met'})"
             for (size, fmt), r in ratios.items() if fmt == "protobuf"]
     w(f"- Goal, protobuf ingest >= 60% of COPY at concurrency 8: {'; '.join(goal)}.")
+    if seq_ratios:
+        w("- Against COPY with sequential ids: " + "; ".join(
+            f"{size} spans, protobuf: {100 * r:.0f}%" for (size, fmt), r in seq_ratios.items() if fmt == "protobuf")
+          + ".")
     print("\n".join(out))
 
 

@@ -50,11 +50,19 @@
     ex "->'counts'->'shared_state_snapshots')"
 
 /* One row per change, in the order given: $1 executions (uuid[]), $2 the
- * node_executions.id written of every execution listed (bigint[]; each
- * row takes its own by execution_id), $3 whether its node executions are
- * listed (boolean[]; false: too many), $4..$7 rows added per table, $8
- * node executions updated (bigint[] each). One statement for all the
- * executions of a request, however many.
+ * node_executions.id written of every execution listed (bigint[]) and $9
+ * the change each belongs to (bigint[], its ordinal in $1), $3 whether its
+ * node executions are listed (boolean[]; false: too many), $4..$7 rows
+ * added per table, $8 node executions updated (bigint[] each). One
+ * statement for all the executions of a request, however many.
+ *
+ * A change finds its ids in `ids` by ordinal, and counts them there
+ * (whether they fit) without reading node_executions: it read them by
+ * execution with `n.id = ANY ($2)`, all the request's ids, which a B-tree
+ * takes as one descent per element, for every execution (an OTLP request
+ * of 9 traces: 9 x 333 descents, 2 to 3 ms of PostgreSQL, BENCHMARKS.md
+ * "OpenTelemetry ingest"). The node executions of a message that fits are
+ * read by primary key, one probe each.
  *
  * Every CTE is MATERIALIZED, each value built once: inlined, the
  * execution's JSON (and its workflow_nodes count) was built again in each
@@ -68,13 +76,15 @@ static const char SQL_ANNOUNCE[] =
     "WITH c AS MATERIALIZED ("
     "  SELECT * FROM unnest($1::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[],"
     "   $7::bigint[], $8::bigint[]) WITH ORDINALITY AS c(id, listed, ne, sp, ev, ss, nu, ord)),"
+    " ids AS MATERIALIZED (SELECT * FROM unnest($2::bigint[], $9::bigint[]) AS i(id, c)),"
     " x AS MATERIALIZED ("
-    "  SELECT c.*, e.project_id, e.started_at, e.completed_at, e.live_seq, e.created_at AS rc,"
+    "  SELECT c.*, e.organization_id AS org, e.project_id, e.started_at, e.completed_at, e.live_seq,"
+    "   e.created_at AS rc,"
     "   (SELECT count(*) FROM agora.workflow_nodes w WHERE w.workflow_id = e.workflow_id) AS wn,"
     "   (" EXEC_JSON_COUNTS("e") ")::jsonb AS ex"
     "  FROM c JOIN agora.executions e ON e.id = c.id),"
     " base AS MATERIALIZED ("
-    "  SELECT x.ord, x.id, x.listed, x.project_id, x.started_at, x.completed_at, x.ex, x.rc,"
+    "  SELECT x.ord, x.id, x.listed, x.org, x.project_id, x.started_at, x.completed_at, x.ex, x.rc,"
     "   jsonb_build_object('type', 'execution', 'seq', x.live_seq, 'execution', x.ex,"
     "    'workflow_nodes', x.wn,"
     "    'added', jsonb_build_object('node_executions', x.ne,"
@@ -87,12 +97,14 @@ static const char SQL_ANNOUNCE[] =
     "   (CASE WHEN b.listed AND f.fits"
     "    THEN b.j || jsonb_build_object('node_executions', COALESCE((SELECT jsonb_agg(("
     NODE_JSON_FROM("b.started_at") ")::jsonb ORDER BY n.started_at, n.id)"
-    "     FROM agora.node_executions n WHERE n.id = ANY ($2::bigint[]) AND n.execution_id = b.id AND n.run_created_at = b.rc),"
+    "     FROM ids i JOIN agora.node_executions n"
+    "      ON n.organization_id = b.org AND n.id = i.id AND n.run_created_at = b.rc"
+    "     WHERE i.c = b.ord AND n.execution_id = b.id),"
     "     '[]'::jsonb)) END)::text AS whole,"
     "   (" PROJECT_ROW_OF("b.ex", "false", "b.ex->'session_id'", "b.ex->'error'") ")::text AS proj"
     "  FROM base b LEFT JOIN LATERAL ("
-    "   SELECT count(*) * " LIVE_NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM agora.node_executions n"
-    "   WHERE b.listed AND n.id = ANY ($2::bigint[]) AND n.execution_id = b.id AND n.run_created_at = b.rc) f ON true)"
+    "   SELECT count(*) * " LIVE_NODE_TEXT_MIN " - 2 <= " MAX_TEXT " AS fits FROM ids i"
+    "   WHERE b.listed AND i.c = b.ord) f ON true)"
     " SELECT pg_notify('" LIVE_NOTIFY_CHANNEL "', 'execution/' || b.id || ' ' ||"
     "   CASE WHEN octet_length(b.whole) <= " MAX_TEXT " THEN b.whole"
     "   ELSE (jsonb_set(b.j, '{execution}', b.ex - 'error' - 'metadata' - 'session_id')"
@@ -105,22 +117,28 @@ static const char SQL_ANNOUNCE[] =
 _Static_assert(LIVE_MESSAGE_MAX == 7000, "MAX_TEXT spells LIVE_MESSAGE_MAX");
 _Static_assert(LIVE_NODES_MAX == 50, "LIVE_NODES_MAX_SQL spells LIVE_NODES_MAX");
 
-/* Appends the array literal's elements (between its braces) to b, after a
- * comma when b holds some already. */
-static void put_elements(struct buf *b, const char *literal)
+/* Appends the array literal's elements (between its braces) to ids, and
+ * as many times owner to owners, each after a comma when its buffer holds
+ * some already. */
+static void put_elements(struct buf *ids, struct buf *owners, const char *literal, size_t owner)
 {
     size_t len = strlen(literal);
     if (len < 2 || literal[0] != '{' || literal[len - 1] != '}' || len == 2)
         return;
-    if (b->len > 1)
-        buf_putc(b, ',');
-    buf_append(b, literal + 1, len - 2);
+    if (ids->len > 1)
+        buf_putc(ids, ',');
+    buf_append(ids, literal + 1, len - 2);
+    for (size_t i = 1; i < len - 1; i++)
+        if (i == 1 || literal[i] == ',')
+            buf_printf(owners, "%s%zu", owners->len > 1 ? "," : "", owner);
 }
 
 enum db_status live_announce(struct db *db, const struct live_change *c, size_t n)
 {
-    struct buf col[8];
-    for (size_t k = 0; k < 8; k++) {
+    /* col[k] is SQL_ANNOUNCE's $(k + 1) */
+    enum { NCOLS = 9 };
+    struct buf col[NCOLS];
+    for (size_t k = 0; k < NCOLS; k++) {
         buf_init(&col[k]);
         buf_putc(&col[k], '{');
     }
@@ -131,19 +149,19 @@ enum db_status live_announce(struct db *db, const struct live_change *c, size_t 
                           c[i].node_updates};
         buf_printf(&col[0], "%s%s", sep, c[i].execution_id);
         if (c[i].node_ids)
-            put_elements(&col[1], c[i].node_ids);
+            put_elements(&col[1], &col[8], c[i].node_ids, i + 1);
         buf_printf(&col[2], "%s%s", sep, c[i].node_ids ? "t" : "f");
         for (size_t k = 0; k < 5; k++)
             buf_printf(&col[3 + k], "%s%lld", sep, v[k]);
     }
-    const char *params[8];
-    for (size_t k = 0; k < 8; k++) {
+    const char *params[NCOLS];
+    for (size_t k = 0; k < NCOLS; k++) {
         buf_putc(&col[k], '}');
         buf_putc(&col[k], '\0');
         params[k] = col[k].data;
     }
-    enum db_status st = db_exec(db, SQL_ANNOUNCE, 8, params, NULL);
-    for (size_t k = 0; k < 8; k++)
+    enum db_status st = db_exec(db, SQL_ANNOUNCE, NCOLS, params, NULL);
+    for (size_t k = 0; k < NCOLS; k++)
         buf_free(&col[k]);
     return st;
 }

@@ -25,6 +25,8 @@ import pytest
 from conftest import ROOT, free_port, new_stack, remove_stack, start_stack, wait_for
 from live_clients import (OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, Closed, HttpStream, SSEClient, WSClient,
                           refused, tls_context)
+from otlp_bodies import execution_id as otlp_execution_id
+from otlp_bodies import resource, span, to_protobuf
 from test_ingest import Tenant, base, events
 
 DELIVERY = 1.0  # seconds from an ingest's answer to its message
@@ -431,6 +433,48 @@ def test_a_message_too_large_for_its_channel_goes_out_truncated(live, tenant):
         check_message(next_message(on_project, "a small append"), run, 5, added(ne=1), channel="project")
     finally:
         close_all(on_run, on_project)
+
+
+def test_one_otlp_request_announces_each_trace_with_its_own_node_executions(live, tenant):
+    """An OTLP request stores its traces as several executions in one
+    transaction, and one statement announces them all (live_announce):
+    each execution's message lists the node executions of its own trace,
+    as its timeline has them, or none (truncated) when they could not fit
+    (LIVE_NODE_TEXT_MIN: 18 or more)."""
+    wf, _ = tenant.workflow(NODES)
+    here = {"agora.workflow.id": wf, "service.name": "live-otlp"}
+    traces = [uuid.uuid4().hex for _ in range(3)]
+    nodes_per_trace = [3, 1, 20]
+    t0 = time.time_ns()
+
+    def export(spans):
+        r = tenant.stack.request("POST", "/v1/traces", token=tenant.tok, body=to_protobuf([resource(here, spans)]),
+                                 headers={"Content-Type": "application/x-protobuf"})
+        assert r.status == 200 and r.body == b"", r.body
+
+    # A first span of each trace: the executions exist, to subscribe to.
+    export([span(t, os.urandom(8).hex(), "setup", t0, t0 + 1_000_000) for t in traces])
+    ids = [otlp_execution_id(wf, t) for t in traces]
+    subs = [live.subscribe(tenant.tok, "sse", execution_id=x) for x in ids]
+    try:
+        export([span(t, os.urandom(8).hex(), f"step {k}", t0 + k * 1_000_000, t0 + (k + 1) * 1_000_000,
+                     attrs={"agora.node.name": NODES[k % len(NODES)]})
+                for t, n in zip(traces, nodes_per_trace) for k in range(n)])
+        for x, n, sub in zip(ids, nodes_per_trace, subs):
+            body = next_message(sub, f"the OTLP request's {n} node spans").json()
+            assert body["execution"]["id"] == x and body["seq"] == 2, body
+            assert body["added"] == added(ne=n, sp=n), body
+            if n < 18:
+                assert body["truncated"] is False, body
+                timeline = {e["id"]: e for e in tenant.stack.request(
+                    "GET", f"/api/executions/{x}/timeline", token=tenant.tok).json()["node_executions"]}
+                assert len(timeline) == n
+                assert {e["id"]: e for e in body["node_executions"]} == timeline
+            else:
+                assert body["truncated"] is True and "node_executions" not in body, body
+        assert_quiet(*subs)
+    finally:
+        close_all(*subs)
 
 
 def test_a_project_row_decodes_to_every_member_the_list_shows_and_to_nothing_else(live, tenant):
