@@ -229,13 +229,16 @@ static void exec_final_json(const struct otlp_plan *p, const struct otlp_exec *e
     }
 }
 
-/* A node span's member of "u" when it reports tokens: what step 2 prices. */
+/* A node span's member of "u" when it reports tokens: what step 2 prices;
+ * ord is the span's position in the span columns (from 1), where step 2's
+ * answer puts its cost for step 5. */
 static void usage_json(const struct otlp_place *at, const struct otlp_exec *e, const struct otlp_ref *r,
-                       struct buf *b)
+                       size_t ord, struct buf *b)
 {
     if (b->len > 1)
         buf_putc(b, ',');
     open_member(b, e, at);
+    put_count(b, "o", (int64_t)ord);
     put_time(b, "st", r->span->start_unix_nano);
     put_count(b, "ti", r->usage.input);
     put_count(b, "tout", r->usage.output);
@@ -446,6 +449,7 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
     buf_putc(&d->nodes, '[');
     columns(d->spans, OSC_COUNT, OSC_ATTRS, false);
     columns(d->events, OEC_COUNT, OEC_DATA, false);
+    size_t ord = 0;
     for (size_t x = 0; x < p->n_execs; x++) {
         const struct otlp_exec *e = &p->execs[x];
         if (x)
@@ -454,13 +458,14 @@ void otlp_plan_json(const struct otlp_request *req, const struct otlp_place *pl,
         for (size_t i = e->first; i < e->first + e->n; i++) {
             const struct otlp_ref *r = &p->refs[i];
             span_cols(e, r, d->spans);
+            ord++;
             if (r->role.name) {
                 if (d->nodes.len > 1)
                     buf_putc(&d->nodes, ',');
                 node_json(&pl[r->resource], e, r, &d->nodes);
             }
             if (r->has_usage)
-                usage_json(&pl[r->resource], e, r, &d->usage);
+                usage_json(&pl[r->resource], e, r, ord, &d->usage);
             event_cols(e, r, d->events);
         }
     }

@@ -7,8 +7,10 @@
  *      and what a new one is inserted with: nsp, nev, nne (its spans,
  *      events and node executions), r (its root span: st, et, d, c, err;
  *      absent when the request has none)}; steps 2 and 5;
- *   u: the node spans that report tokens, {x, org, st, ti, tout, model,
- *      prov}, priced by step 2 for its new executions' sums;
+ *   u: the node spans that report tokens, {x, org, o (the span's
+ *      position in the span columns), st, ti, tout, model, prov}, priced
+ *      once, by step 2: its new executions' sums, and the cost of each
+ *      (answered by position) for step 5's node executions;
  *   n: the node spans, {x (execution), org, proj, wf, n, t (node name and
  *      type)}; step 4.
  * The spans and their events, most of the bytes, come as one parameter per
@@ -83,7 +85,8 @@ const char SQL_OTLP_WORKFLOW_CREATE[] =
     "  AND NOT EXISTS (SELECT 1 FROM agora.workflows w WHERE w.project_id = p.id AND w.name = x.svc)"
     " ORDER BY p.id, x.svc";
 
-/* Step 2: $1 the executions ("e"), $2 the usage ("u"). Inserts those that do not exist yet,
+/* Step 2: $1 the executions ("e"), $2 the usage ("u"). Prices the usage,
+ * and inserts the executions that do not exist yet,
  * each in its final state, as if step 5 had already run: all of a new
  * execution's spans are new (no other request can have stored a span in
  * an execution that did not exist), so its counts are the request's, its
@@ -97,15 +100,21 @@ const char SQL_OTLP_WORKFLOW_CREATE[] =
  * order. The usage is priced apart and joined: priced in a subquery per
  * execution, the planner's guess of 100 rows for each jsonb_to_recordset
  * multiplies, and a cost that high compiles the statement with JIT (60 to
- * 250 ms of a request, measured). Returns the ids inserted. */
+ * 250 ms of a request, measured). Returns the ids inserted (o and cost
+ * NULL), and the cost of each priced node span (id NULL): o its position,
+ * which step 5 reads instead of pricing each node execution again, so an
+ * execution's sum and its node executions' costs come from one reading
+ * of the prices. */
 const char SQL_OTLP_EXECUTIONS[] =
-    "WITH u AS (SELECT y.x, sum(y.ti) AS ti, sum(y.tout) AS tout, sum(c.cost) AS cost,"
-    "   count(*) FILTER (WHERE c.cost IS NULL AND " HAS_TOKENS("y.ti", "y.tout") ") AS unpriced"
+    "WITH y AS MATERIALIZED (SELECT y.x, y.o, y.ti, y.tout, c.cost"
     "  FROM jsonb_to_recordset($2::jsonb)"
-    "   AS y(x uuid, org uuid, st timestamptz, ti bigint, tout bigint, model text, prov text)"
+    "   AS y(x uuid, o bigint, org uuid, st timestamptz, ti bigint, tout bigint, model text, prov text)"
     PRICE_JOIN("y.org", "y.model", "y.prov", "y.st", "y.model IS NOT NULL AND " HAS_TOKENS("y.ti", "y.tout"))
-    "  CROSS JOIN LATERAL (SELECT " TOKEN_COST("y.ti", "y.tout") " AS cost) c"
-    "  GROUP BY y.x)"
+    "  CROSS JOIN LATERAL (SELECT " TOKEN_COST("y.ti", "y.tout") " AS cost) c),"
+    " u AS (SELECT y.x, sum(y.ti) AS ti, sum(y.tout) AS tout, sum(y.cost) AS cost,"
+    "   count(*) FILTER (WHERE y.cost IS NULL AND " HAS_TOKENS("y.ti", "y.tout") ") AS unpriced"
+    "  FROM y GROUP BY y.x),"
+    " ins AS ("
     " INSERT INTO agora.executions (id, organization_id, project_id, workflow_id, session_id, status,"
     " started_at, completed_at, duration_ms, error, metadata, node_executions_count, telemetry_spans_count,"
     " telemetry_events_count, input_tokens, output_tokens, cost_usd, unpriced_count)"
@@ -120,7 +129,9 @@ const char SQL_OTLP_EXECUTIONS[] =
     " LEFT JOIN u ON u.x = x.id"
     " ORDER BY x.id"
     " ON CONFLICT DO NOTHING"
-    " RETURNING id";
+    " RETURNING id)"
+    " SELECT id, NULL::bigint, NULL::numeric FROM ins"
+    " UNION ALL SELECT NULL, y.o, y.cost FROM y WHERE y.cost IS NOT NULL";
 
 /* Step 3: $1 the executions step 2 did not insert (uuid[]). A new
  * statement, so it sees one that a concurrent request inserted and
@@ -154,7 +165,9 @@ const char SQL_OTLP_NODES[] =
 /* Step 5: $1 the executions ("e"), $2 the executions kept (uuid[]), $3
  * those step 2 inserted (uuid[]), $4 to $23 the span columns and $24 to
  * $29 the event columns (otlp_columns.h, in the order of their enums; the
- * asserts below keep the numbers in step). One statement of
+ * asserts below keep the numbers in step), $30 each span's cost as step 2
+ * priced it (numeric[], one per span, NULL where none: another span
+ * column, though written after step 2). One statement of
  * data-modifying CTEs:
  *   - fresh: the spans not stored yet (the plan already kept one of a
  *     span twice in the request). A span of an execution step 2 inserted
@@ -172,8 +185,11 @@ const char SQL_OTLP_NODES[] =
  *     twice. ne's
  *     client id (sql/006) is derived from the span: ON CONFLICT DO NOTHING
  *     covers the rest (a JSON ingest may have sent that id). Each node
- *     execution is priced as the JSON ingest prices one (price_sql.h), at
- *     its span's start.
+ *     execution costs what step 2 priced its span at (price_sql.h, as the
+ *     JSON ingest prices one, at its span's start): pricing it here again
+ *     was two index probes per node span and a second reading of the
+ *     price table, which a concurrent price change could make disagree
+ *     with step 2's sums.
  *     No step joins two sets the size of the request: fresh used to be sx
  *     joined to sp's RETURNING, and events to fresh by position, and the
  *     generic plan, made once per connection from the statistics of the
@@ -196,8 +212,8 @@ const char SQL_OTLP_NODES[] =
  *     live sequence moves on (sql/008), the row being locked since step 3.
  *     An execution step 2 inserted already holds its final fields: it is
  *     updated only when what was inserted here differs from what step 2
- *     counted and priced (a node execution id taken, a price changed by a
- *     transaction that committed in between), to what was inserted. Left
+ *     counted and summed (a node execution id taken by a JSON ingest), to
+ *     what was inserted. Left
  *     alone, its row has one version for the foreign-key checks of the
  *     rows inserted here to find.
  * A span's trace id is its execution's (fb); spans and events find their
@@ -208,6 +224,7 @@ const char SQL_OTLP_NODES[] =
 _Static_assert(OSC_EXEC == 0 && OSC_ATTRS == 9 && OSC_PROV == 19 && OSC_COUNT == 20,
                "SQL_OTLP_ITEMS numbers the span columns $4 to $23");
 _Static_assert(OEC_EXEC == 0 && OEC_DATA == 5 && OEC_COUNT == 6, "SQL_OTLP_ITEMS numbers the event columns $24 to $29");
+_Static_assert(OTLP_ITEMS_COSTS == 3 + OSC_COUNT + OEC_COUNT + 1, "SQL_OTLP_ITEMS reads the costs as $30");
 /* Whether the span (execution x, span id s) of the execution row ex was
  * stored before this statement: one probe of sql/012's unique index. */
 #define SPAN_STORED(ex, x, s)                                                                                        \
@@ -222,12 +239,13 @@ const char SQL_OTLP_ITEMS[] =
     " sx AS MATERIALIZED (SELECT s.x, ex.fb AS t, s.s, s.p, s.n, s.k, s.st, s.et, s.d, s.c,"
     "   $13::jsonb -> (s.ord::integer - 1) AS a, s.nn, s.cid IS NOT NULL AS node, s.nt, s.cid,"
     "   CASE WHEN s.em IS NOT NULL THEN jsonb_build_object('message', s.em) END AS err,"
-    "   s.ti, s.tout, s.cr, s.cc, s.model, s.prov, s.ord, ex.org, ex.proj, ex.wf, ex.rc,"
+    "   s.ti, s.tout, s.cr, s.cc, s.model, s.prov, s.cost, s.ord, ex.org, ex.proj, ex.wf, ex.rc,"
     "   NOT ex.new AND " SPAN_STORED("ex", "s.x", "s.s") " AS dup"
     "  FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],"
     "   $10::timestamptz[], $11::double precision[], $12::text[], $14::text[], $15::uuid[], $16::text[],"
-    "   $17::text[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::text[])"
-    "   WITH ORDINALITY AS s(x, s, p, n, k, st, et, d, c, nn, cid, nt, em, ti, tout, cr, cc, model, prov, ord)"
+    "   $17::text[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::text[],"
+    "   $30::numeric[])"
+    "   WITH ORDINALITY AS s(x, s, p, n, k, st, et, d, c, nn, cid, nt, em, ti, tout, cr, cc, model, prov, cost, ord)"
     "  JOIN ex ON ex.id = s.x),"
     " fresh AS MATERIALIZED (SELECT * FROM sx WHERE NOT dup),"
     " sp AS ("
@@ -252,10 +270,9 @@ const char SQL_OTLP_ITEMS[] =
     "   output_tokens, cache_read_tokens, cache_creation_tokens, model, provider, cost_usd, run_created_at)"
     "  SELECT f.org, f.proj, f.x, f.cid, wn.id, f.nn, f.nt,"
     "   CASE WHEN f.c = 'error' THEN 'error' ELSE 'success' END, f.st, f.et, f.d, f.err, f.ti, f.tout,"
-    "   f.cr, f.cc, f.model, f.prov, " TOKEN_COST("f.ti", "f.tout") ", f.rc"
+    "   f.cr, f.cc, f.model, f.prov, f.cost, f.rc"
     "  FROM fresh f"
     "  LEFT JOIN agora.workflow_nodes wn ON wn.workflow_id = f.wf AND wn.name = f.nn"
-    PRICE_JOIN("f.org", "f.model", "f.prov", "f.st", "f.model IS NOT NULL AND " HAS_TOKENS("f.ti", "f.tout"))
     "  WHERE f.node"
     "  ORDER BY f.ord"
     "  ON CONFLICT (client_id, organization_id, run_created_at) WHERE client_id IS NOT NULL DO NOTHING"

@@ -12,4 +12,8 @@ extern const char SQL_OTLP_EXECUTIONS_LOCK[];
 extern const char SQL_OTLP_NODES[];
 extern const char SQL_OTLP_ITEMS[];
 
+/* Step 5's parameters number the span and event columns after its first
+ * three (otlp_columns.h); the costs step 2 answered come last, as $30. */
+#define OTLP_ITEMS_COSTS 30
+
 #endif

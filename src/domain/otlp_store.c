@@ -9,7 +9,8 @@
  *      both (otlp_map.h) so every batch of a trace and every resend finds
  *      the same one: inserted when new (ON CONFLICT DO NOTHING), in their
  *      final state (counts, usage, the root's status and times, or
- *      running), so their rows are written once;
+ *      running), so their rows are written once; it prices the node
+ *      spans' usage, once, and answers their costs for step 5;
  *   3. the others locked (FOR UPDATE): an id the caller cannot see, or of
  *      another workflow, refuses that trace's spans (never written to);
  *   4. when spans are nodes: the workflow nodes their names lack;
@@ -37,6 +38,7 @@
 #include "domain/live_announce.h"
 #include "domain/otlp_place.h"
 #include "domain/otlp_plan.h"
+#include "db/pg_array.h"
 #include "domain/otlp_sql.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -77,9 +79,32 @@ static size_t ids_literal(const struct otlp_plan *p, enum which which, struct bu
     return n;
 }
 
-/* Steps 2 and 3: marks each execution inserted or kept. */
+/* Writes costs, step 5's last span column: an array literal of one
+ * element per span of p, the cost step 2 answered for the span at its
+ * position (rows of res whose id is NULL: position, cost), NULL for the
+ * rest. */
+static void costs_column(const struct otlp_plan *p, const PGresult *res, struct buf *costs)
+{
+    const char **at = xcalloc(p->n_refs ? p->n_refs : 1, sizeof *at);
+    for (int row = 0; row < PQntuples(res); row++) {
+        if (!PQgetisnull(res, row, 0) || PQgetisnull(res, row, 1))
+            continue;
+        long long o = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+        if (o >= 1 && (size_t)o <= p->n_refs)
+            at[o - 1] = PQgetvalue(res, row, 2);
+    }
+    buf_reset(costs);
+    pg_array_open(costs);
+    for (size_t i = 0; i < p->n_refs; i++)
+        pg_array_raw(costs, at[i]);
+    pg_array_close(costs);
+    free(at);
+}
+
+/* Steps 2 and 3: marks each execution inserted or kept, and writes costs
+ * (costs_column). */
 static enum db_status open_executions(struct db *db, struct otlp_plan *p, const struct otlp_docs *d,
-                                      struct otlp_store_result *out)
+                                      struct buf *costs, struct otlp_store_result *out)
 {
     PGresult *res = NULL;
     struct otlp_exec **by_id = xcalloc(p->n_execs ? p->n_execs : 1, sizeof *by_id);
@@ -94,10 +119,11 @@ static enum db_status open_executions(struct db *db, struct otlp_plan *p, const 
     if (st != DB_OK)
         goto done;
     for (int row = 0; row < PQntuples(res); row++) {
-        struct otlp_exec *e = exec_by_id(by_id, p->n_execs, PQgetvalue(res, row, 0));
+        struct otlp_exec *e = PQgetisnull(res, row, 0) ? NULL : exec_by_id(by_id, p->n_execs, PQgetvalue(res, row, 0));
         if (e)
             e->inserted = e->kept = true;
     }
+    costs_column(p, res, costs);
     PQclear(res);
     res = NULL;
     if (ids_literal(p, NOT_INSERTED, &ids) > 0) {
@@ -123,17 +149,18 @@ done:
 }
 
 /* Steps 5 and 6: kept and inserted, the array literals of those
- * executions. */
+ * executions; costs, step 2's (costs_column). */
 static enum db_status store_items(struct db *db, const struct otlp_docs *d, const char *kept,
-                                  const char *inserted, struct otlp_store_result *out)
+                                  const char *inserted, const char *costs, struct otlp_store_result *out)
 {
     PGresult *res = NULL;
-    const char *params[3 + OSC_COUNT + OEC_COUNT] = {d->execs.data, kept, inserted};
+    const char *params[OTLP_ITEMS_COSTS] = {d->execs.data, kept, inserted};
     for (size_t k = 0; k < OSC_COUNT; k++)
         params[3 + k] = d->spans[k].data;
     for (size_t k = 0; k < OEC_COUNT; k++)
         params[3 + OSC_COUNT + k] = d->events[k].data;
-    enum db_status st = db_exec(db, SQL_OTLP_ITEMS, 3 + OSC_COUNT + OEC_COUNT, params, &res);
+    params[OTLP_ITEMS_COSTS - 1] = costs;
+    enum db_status st = db_exec(db, SQL_OTLP_ITEMS, OTLP_ITEMS_COSTS, params, &res);
     if (st != DB_OK)
         return st;
     int rows = PQntuples(res);
@@ -163,10 +190,11 @@ enum db_status otlp_store(struct db *db, const struct identity *who, const struc
     struct otlp_place *pl = xcalloc(req->n_resources ? req->n_resources : 1, sizeof *pl);
     struct otlp_plan p = {0};
     struct otlp_docs d;
-    struct buf kept, inserted;
+    struct buf kept, inserted, costs;
     otlp_docs_init(&d);
     buf_init(&kept);
     buf_init(&inserted);
+    buf_init(&costs);
     memset(out, 0, sizeof *out);
 
     enum db_status st = db_exec(db, SQL_OTLP_GENERIC_PLANS, 0, NULL, NULL);
@@ -178,7 +206,7 @@ enum db_status otlp_store(struct db *db, const struct identity *who, const struc
     if (p.n_refs == 0)
         goto done;
     otlp_plan_json(req, pl, &p, &d);
-    if ((st = open_executions(db, &p, &d, out)) != DB_OK)
+    if ((st = open_executions(db, &p, &d, &costs, out)) != DB_OK)
         goto done;
     if (ids_literal(&p, KEPT, &kept) == 0)
         goto done;
@@ -186,11 +214,12 @@ enum db_status otlp_store(struct db *db, const struct identity *who, const struc
     const char *params[2] = {d.nodes.data, kept.data};
     if (p.any_node && (st = db_exec(db, SQL_OTLP_NODES, 2, params, NULL)) != DB_OK)
         goto done;
-    st = store_items(db, &d, kept.data, inserted.data, out);
+    st = store_items(db, &d, kept.data, inserted.data, costs.data, out);
 done:
     otlp_docs_free(&d);
     buf_free(&kept);
     buf_free(&inserted);
+    buf_free(&costs);
     otlp_plan_free(&p);
     free(pl);
     return st;

@@ -5,6 +5,7 @@
  * them). No database: the placements are given. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -212,6 +213,11 @@ Test(otlp_plan, a_new_execution_carries_its_counts_root_and_usage_to_be_inserted
         cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "x"), field(e, "id"));
         cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "ti"), "7");
         cr_assert_str_eq(field(json_object_array_get_idx(u, 0), "model"), "gpt-4o");
+        /* o: where the span is in the span columns (from 1), where step 5
+         * takes the cost step 2 answers for it */
+        long o = strtol(field(json_object_array_get_idx(u, 0), "o"), NULL, 10);
+        cr_assert(o >= 1 && (size_t)o <= json_object_array_length(part("s")), "o = %ld", o);
+        cr_assert_str_eq(field(json_object_array_get_idx(part("s"), (size_t)o - 1), "s"), "a000000000000002");
     }
     cr_assert_eq(json_object_array_length(part("n")), 2);
 }
