@@ -35,10 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/pg_array.h"
 #include "domain/live_announce.h"
 #include "domain/otlp_place.h"
 #include "domain/otlp_plan.h"
-#include "db/pg_array.h"
 #include "domain/otlp_sql.h"
 #include "util/buf.h"
 #include "util/text.h"
