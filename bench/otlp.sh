@@ -2,7 +2,7 @@
 # bench/otlp.sh: OpenTelemetry trace ingest (POST /v1/traces) against
 # PostgreSQL's COPY of the same rows (BENCHMARKS.md, "OpenTelemetry ingest").
 #
-#   bench/otlp.sh             about 9 minutes on 2 cores; prints the section
+#   bench/otlp.sh             about 7 minutes on 2 cores; prints the section
 #   options: --quick          2 x 3 s segments instead of 3 x 8 s
 #            --keep           leave the stack running afterwards
 #            --conc N         concurrency (8)
